@@ -1,0 +1,120 @@
+//! Entra ID's v1 token endpoint, client-credentials grant, with Entra's
+//! error codes for the mistakes the onboarding has to explain.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Form, Json, Router};
+use chrono::Utc;
+use model::pc::{LEGACY_GRAPH_RESOURCE, PARTNER_CENTER_RESOURCE, TokenError, TokenResponse};
+use serde::Deserialize;
+
+use crate::Emulator;
+use crate::world::{TOKEN_LIFETIME, unix_seconds};
+
+pub fn routes() -> Router<Emulator> {
+    Router::new().route("/{tenant}/oauth2/token", post(token))
+}
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    resource: Option<String>,
+}
+
+fn entra_error(status: StatusCode, error: &str, code: i64, description: &str) -> Response {
+    (
+        status,
+        Json(TokenError {
+            error: error.into(),
+            error_description: format!("AADSTS{code}: {description}"),
+            error_codes: vec![code],
+        }),
+    )
+        .into_response()
+}
+
+async fn token(
+    State(emulator): State<Emulator>,
+    Path(tenant): Path<String>,
+    Form(req): Form<TokenRequest>,
+) -> Response {
+    let world = &emulator.world;
+    if req.grant_type.as_deref() != Some("client_credentials") {
+        return entra_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            70003,
+            "The app requested an unsupported grant type.",
+        );
+    }
+    let resource = req.resource.unwrap_or_default();
+    if resource != PARTNER_CENTER_RESOURCE && resource != LEGACY_GRAPH_RESOURCE {
+        return entra_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_resource",
+            500011,
+            "The resource principal was not found in the tenant.",
+        );
+    }
+    let Some(partner) = world.partner_by_tenant(&tenant) else {
+        return entra_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            90002,
+            &format!("Tenant '{tenant}' not found."),
+        );
+    };
+    let client_id = req.client_id.unwrap_or_default();
+    let apps = world.partners[partner].apps.read().expect("apps poisoned");
+    let Some(app) = apps
+        .iter()
+        .find(|a| a.app_id.to_string().eq_ignore_ascii_case(&client_id))
+    else {
+        return entra_error(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            700016,
+            &format!(
+                "Application with identifier '{client_id}' was not found in the directory '{tenant}'."
+            ),
+        );
+    };
+    let secret = req.client_secret.unwrap_or_default();
+    let now = Utc::now();
+    match app.keys.iter().find(|k| k.secret == secret) {
+        None => entra_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000215,
+            "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
+        ),
+        Some(k) if k.end <= now => entra_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000222,
+            "The provided client secret keys for app are expired.",
+        ),
+        Some(_) => {
+            drop(apps);
+            let (access_token, issued) = world.issue_token(partner);
+            let lifetime = TOKEN_LIFETIME.as_secs().to_string();
+            let expires_on = unix_seconds(issued.expires_at);
+            Json(TokenResponse {
+                token_type: "Bearer".into(),
+                expires_in: lifetime.clone(),
+                ext_expires_in: lifetime,
+                expires_on: expires_on.to_string(),
+                not_before: expires_on
+                    .saturating_sub(TOKEN_LIFETIME.as_secs())
+                    .to_string(),
+                resource,
+                access_token,
+            })
+            .into_response()
+        }
+    }
+}

@@ -1,0 +1,390 @@
+//! The emulated world: partners, their users, apps and customers, generated
+//! deterministically from a seed. Apps, keys and tokens change at run time.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, RwLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use chrono::{DateTime, Months, Utc};
+use model::{Currency, Guid};
+use serde::Serialize;
+
+/// Partner Center roles a user can hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Role {
+    #[serde(rename = "Global admin")]
+    GlobalAdmin,
+    #[serde(rename = "Admin agent")]
+    AdminAgent,
+    #[serde(rename = "Billing admin")]
+    BillingAdmin,
+    #[serde(rename = "Sales agent")]
+    SalesAgent,
+}
+
+pub struct User {
+    pub user_name: String,
+    pub password: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+}
+
+pub struct Key {
+    pub key_id: Guid,
+    pub secret: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+pub struct App {
+    pub app_id: Guid,
+    pub display_name: String,
+    pub keys: Vec<Key>,
+}
+
+pub struct Customer {
+    pub id: Guid,
+    pub commerce_id: Guid,
+    pub company_name: String,
+    pub domain: String,
+    pub country: &'static str,
+    /// The customer's billing currency, which its usage is invoiced in.
+    #[allow(dead_code)] // TODO(usage): read by the usage generator.
+    pub currency: Currency,
+}
+
+pub struct Partner {
+    pub tenant_id: Guid,
+    pub commerce_id: Guid,
+    pub name: String,
+    pub domain: String,
+    pub mpn_id: String,
+    pub users: Vec<User>,
+    pub customers: Vec<Customer>,
+    /// Registered web apps; Graph calls add and change them.
+    pub apps: RwLock<Vec<App>>,
+}
+
+/// An access token the token endpoint issued.
+#[derive(Clone)]
+pub struct IssuedToken {
+    pub partner: usize,
+    pub expires_at: SystemTime,
+}
+
+pub struct World {
+    pub partners: Vec<Partner>,
+    pub months: u32,
+    tokens: Mutex<HashMap<String, IssuedToken>>,
+}
+
+/// How long tokens live, as Entra's default.
+pub const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+const COMPANIES: &[&str] = &[
+    "Adatum Corporation",
+    "Alpine Ski House",
+    "Bellows College",
+    "Best For You Organics",
+    "Blue Yonder Airlines",
+    "City Power & Light",
+    "Coho Winery",
+    "Consolidated Messenger",
+    "Contoso Pharmaceuticals",
+    "Fabrikam Residences",
+    "First Up Consultants",
+    "Fourth Coffee",
+    "Graphic Design Institute",
+    "Humongous Insurance",
+    "Lamna Healthcare",
+    "Litware",
+    "Lucerne Publishing",
+    "Margie's Travel",
+    "Munson's Pickles and Preserves",
+    "Nod Publishers",
+    "Northwind Health",
+    "Proseware",
+    "Relecloud",
+    "School of Fine Art",
+    "Southridge Video",
+    "Tailspin Toys",
+    "Tailwind Traders",
+    "The Phone Company",
+    "Trey Research",
+    "VanArsdel",
+    "Wide World Importers",
+    "Wingtip Toys",
+    "Woodgrove Bank",
+    "Datum Corporation",
+    "Olympia Hotels",
+    "Contoso Electronics",
+    "Fabrikam Fiber",
+    "Woodgrove Pharmacy",
+    "Bright Lights Studio",
+    "Dunn Engineering",
+];
+
+/// Billing country and currency, weighted towards US dollars.
+const MARKETS: &[(&str, Currency)] = &[
+    ("US", Currency::USD),
+    ("US", Currency::USD),
+    ("DE", Currency::EUR),
+    ("US", Currency::USD),
+    ("GB", Currency::GBP),
+    ("TW", Currency::TWD),
+    ("US", Currency::USD),
+    ("JP", Currency::JPY),
+    ("FR", Currency::EUR),
+    ("AU", Currency::AUD),
+];
+
+fn slug(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+fn customers(seed: u64, count: usize) -> Vec<Customer> {
+    (0..count)
+        .map(|i| {
+            let base = COMPANIES[i % COMPANIES.len()];
+            // Past the list, names repeat with a branch number, as big CSPs' do.
+            let company_name = match i / COMPANIES.len() {
+                0 => base.to_string(),
+                n => format!("{base} {}", n + 1),
+            };
+            let (country, currency) =
+                MARKETS[(model::guid_mix(seed ^ i as u64) % MARKETS.len() as u64) as usize];
+            Customer {
+                id: Guid::from_seed(seed, 1_000 + i as u64),
+                commerce_id: Guid::from_seed(seed, 900_000 + i as u64),
+                domain: format!("{}.onmicrosoft.com", slug(&company_name)),
+                company_name,
+                country,
+                currency,
+            }
+        })
+        .collect()
+}
+
+fn user(domain: &str, name: &str, display: &str, roles: Vec<Role>) -> User {
+    User {
+        user_name: format!("{name}@{domain}"),
+        // The emulator's users are test fixtures, listed by /emulator/demo.
+        password: format!("{name}-demo-2026"),
+        display_name: display.to_string(),
+        roles,
+    }
+}
+
+impl World {
+    pub fn generate(config: &super::Config) -> World {
+        let seed = config.seed;
+        let now = Utc::now();
+        let contoso = Partner {
+            tenant_id: Guid::from_seed(seed, 1),
+            commerce_id: Guid::from_seed(seed, 2),
+            name: "Contoso Cloud Partners".into(),
+            domain: "contosocloud.onmicrosoft.com".into(),
+            mpn_id: "4812345".into(),
+            users: vec![
+                user(
+                    "contosocloud.onmicrosoft.com",
+                    "admin",
+                    "Avery Admin",
+                    vec![Role::GlobalAdmin],
+                ),
+                user(
+                    "contosocloud.onmicrosoft.com",
+                    "agent",
+                    "Alex Agent",
+                    vec![Role::AdminAgent],
+                ),
+                user(
+                    "contosocloud.onmicrosoft.com",
+                    "billing",
+                    "Blake Billing",
+                    vec![Role::BillingAdmin],
+                ),
+                user(
+                    "contosocloud.onmicrosoft.com",
+                    "sales",
+                    "Sam Sales",
+                    vec![Role::SalesAgent],
+                ),
+            ],
+            customers: customers(seed, config.customers),
+            // The demo partner starts without a web app: onboarding registers one.
+            apps: RwLock::new(Vec::new()),
+        };
+        let fabrikam_seed = seed.wrapping_add(7_919);
+        let fabrikam = Partner {
+            tenant_id: Guid::from_seed(seed, 3),
+            commerce_id: Guid::from_seed(seed, 4),
+            name: "Fabrikam Managed Services".into(),
+            domain: "fabrikamms.onmicrosoft.com".into(),
+            mpn_id: "4867890".into(),
+            users: vec![user(
+                "fabrikamms.onmicrosoft.com",
+                "admin",
+                "Frankie Admin",
+                vec![Role::GlobalAdmin],
+            )],
+            customers: customers(fabrikam_seed, 12),
+            // Registered before: scripts and the "reuse" path start from here.
+            apps: RwLock::new(vec![App {
+                app_id: Guid::from_seed(seed, 5),
+                display_name: "Fabrikam cost tracker".into(),
+                keys: vec![Key {
+                    key_id: Guid::from_seed(seed, 6),
+                    secret: format!(
+                        "fab~{}",
+                        Guid::from_seed(seed, 7).to_string().replace('-', "")
+                    ),
+                    start: now - chrono::Duration::days(30),
+                    end: now.checked_add_months(Months::new(24)).unwrap_or(now),
+                }],
+            }]),
+        };
+        World {
+            partners: vec![contoso, fabrikam],
+            months: config.months,
+            tokens: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The partner a tenant ID or domain names (the token URL takes either).
+    pub fn partner_by_tenant(&self, tenant: &str) -> Option<usize> {
+        self.partners.iter().position(|p| {
+            p.domain.eq_ignore_ascii_case(tenant)
+                || p.tenant_id.to_string().eq_ignore_ascii_case(tenant)
+        })
+    }
+
+    pub fn issue_token(&self, partner: usize) -> (String, IssuedToken) {
+        let token = format!(
+            "emu.{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let issued = IssuedToken {
+            partner,
+            expires_at: SystemTime::now() + TOKEN_LIFETIME,
+        };
+        self.tokens
+            .lock()
+            .expect("token map poisoned")
+            .insert(token.clone(), issued.clone());
+        (token, issued)
+    }
+
+    /// The partner a bearer token belongs to, if it is known and not expired.
+    pub fn authenticate(&self, token: &str) -> Option<usize> {
+        let tokens = self.tokens.lock().expect("token map poisoned");
+        let t = tokens.get(token)?;
+        (t.expires_at > SystemTime::now()).then_some(t.partner)
+    }
+
+    pub fn demo(&self) -> DemoWorld {
+        DemoWorld {
+            partners: self
+                .partners
+                .iter()
+                .map(|p| DemoPartner {
+                    name: p.name.clone(),
+                    tenant_id: p.tenant_id.to_string(),
+                    domain: p.domain.clone(),
+                    commerce_id: p.commerce_id.to_string(),
+                    mpn_id: p.mpn_id.clone(),
+                    customers: p.customers.len(),
+                    users: p
+                        .users
+                        .iter()
+                        .map(|u| DemoUser {
+                            user_name: u.user_name.clone(),
+                            password: u.password.clone(),
+                            display_name: u.display_name.clone(),
+                            roles: u.roles.clone(),
+                        })
+                        .collect(),
+                    apps: p
+                        .apps
+                        .read()
+                        .expect("apps poisoned")
+                        .iter()
+                        .map(|a| DemoApp {
+                            app_id: a.app_id.to_string(),
+                            display_name: a.display_name.clone(),
+                            keys: a
+                                .keys
+                                .iter()
+                                .map(|k| DemoKey {
+                                    key_id: k.key_id.to_string(),
+                                    secret: k.secret.clone(),
+                                    start_date_time: k.start.to_rfc3339(),
+                                    end_date_time: k.end.to_rfc3339(),
+                                })
+                                .collect(),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            months_of_history: self.months,
+        }
+    }
+}
+
+pub fn unix_seconds(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// `GET /emulator/demo`: everything a script or a person needs to sign in.
+/// The emulator is a test double; none of this is a real secret.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoWorld {
+    pub partners: Vec<DemoPartner>,
+    pub months_of_history: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoPartner {
+    pub name: String,
+    pub tenant_id: String,
+    pub domain: String,
+    pub commerce_id: String,
+    pub mpn_id: String,
+    pub customers: usize,
+    pub users: Vec<DemoUser>,
+    pub apps: Vec<DemoApp>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoUser {
+    pub user_name: String,
+    pub password: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoApp {
+    pub app_id: String,
+    pub display_name: String,
+    pub keys: Vec<DemoKey>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoKey {
+    pub key_id: String,
+    pub secret: String,
+    pub start_date_time: String,
+    pub end_date_time: String,
+}

@@ -1,0 +1,10 @@
+//! Shared by the browser app and the proxy, with no I/O: the Partner Center
+//! JSON types, exact money, identifiers, and the `/api` shapes the SPA reads.
+
+pub mod api;
+pub mod guid;
+pub mod money;
+pub mod pc;
+
+pub use guid::{Guid, mix as guid_mix};
+pub use money::{Amount, Currency};

@@ -1,0 +1,75 @@
+//! The proxy's one error type: every failure becomes a JSON body with a
+//! stable code and a sentence for people; details stay in the logs.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use model::api::{ErrorBody, ErrorDetail};
+
+use crate::pc::PcError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("no Partner Center connection is set up yet")]
+    NotConnected,
+    #[error(transparent)]
+    Upstream(#[from] PcError),
+    #[error("store: {0}")]
+    Store(#[from] sqlx::Error),
+}
+
+impl ApiError {
+    /// The status and the stable code the SPA and scripts can match on.
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::NotConnected => (StatusCode::CONFLICT, "not_connected"),
+            ApiError::Upstream(e) => match e {
+                PcError::Throttled { .. } => {
+                    (StatusCode::SERVICE_UNAVAILABLE, "upstream_throttled")
+                }
+                PcError::Auth { .. } => (StatusCode::BAD_GATEWAY, "upstream_auth_failed"),
+                _ => (StatusCode::BAD_GATEWAY, "upstream_unavailable"),
+            },
+            ApiError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "store_error"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = match &self {
+            // Internal details go to the log, not to the browser.
+            ApiError::Store(e) => {
+                tracing::error!(error = %e, "store error");
+                "The proxy's store failed; the details are in its log.".to_string()
+            }
+            ApiError::Upstream(e) => {
+                tracing::warn!(error = %e, "upstream error");
+                format!("Partner Center could not be reached: {e}")
+            }
+            other => other.to_string(),
+        };
+        (
+            status,
+            Json(ErrorBody {
+                error: ErrorDetail {
+                    code: code.to_string(),
+                    message,
+                },
+            }),
+        )
+            .into_response()
+    }
+}
+
+/// JSON 404 for unknown `/api` routes, so API clients never get the SPA.
+pub async fn api_not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::NotFound(format!("There is no API route {}.", uri.path()))
+}

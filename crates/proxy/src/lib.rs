@@ -1,0 +1,147 @@
+//! The Partner Center proxy. It is the only component that holds secrets and
+//! talks to Partner Center and Entra ID; the SPA talks only to its `/api`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub mod api;
+pub mod error;
+pub mod pc;
+pub mod secret;
+pub mod store;
+pub mod sync;
+
+use pc::{Credentials, Endpoints, PartnerCenter, RetryPolicy};
+use secret::Secret;
+use store::{PartnerId, Store};
+
+/// The proxy's settings; every flag can also come from the environment.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "proxy",
+    about = "Partner Center proxy: serves the SPA and /api"
+)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "PROXY_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on.
+    #[arg(long, env = "PROXY_PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// Directory of the SQLite store (and, later, the encryption key file).
+    #[arg(long, env = "PROXY_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// The built SPA (trunk's `dist/`), served with an index.html fallback.
+    #[arg(long, env = "PROXY_DIST", default_value = "dist")]
+    pub dist: PathBuf,
+    /// Partner Center's base URL: the emulator, or https://api.partnercenter.microsoft.com.
+    #[arg(
+        long,
+        env = "PROXY_UPSTREAM_URL",
+        default_value = "http://127.0.0.1:8081"
+    )]
+    pub upstream_url: String,
+    /// Entra ID's base URL: the emulator, or https://login.microsoftonline.com.
+    #[arg(long, env = "PROXY_LOGIN_URL", default_value = "http://127.0.0.1:8081")]
+    pub login_url: String,
+    /// The partner's tenant ID or domain, for the configured connection.
+    #[arg(long, env = "PROXY_PARTNER_TENANT")]
+    pub partner_tenant: Option<String>,
+    /// The registered web app's App ID, for the configured connection.
+    #[arg(long, env = "PROXY_APP_ID")]
+    pub app_id: Option<String>,
+    /// The app's secret key. Environment only, so it is not visible in `ps`.
+    #[arg(skip)]
+    pub app_secret: Option<String>,
+}
+
+impl Config {
+    /// Reads the flags, then the secret from `PROXY_APP_SECRET`.
+    pub fn from_env_and_args() -> Config {
+        let mut config = <Config as clap::Parser>::parse();
+        config.app_secret = std::env::var("PROXY_APP_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty());
+        config
+    }
+}
+
+/// A partner whose app credentials the proxy holds.
+#[derive(Clone)]
+pub struct Connection {
+    pub partner: PartnerId,
+    pub credentials: Credentials,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub pc: Arc<PartnerCenter>,
+    pub connection: Option<Connection>,
+    sync_lock: Arc<tokio::sync::Mutex<()>>,
+    first_sync: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl AppState {
+    /// Opens the store and sets up the Partner Center client from `config`.
+    pub async fn new(config: &Config) -> Result<AppState, sqlx::Error> {
+        let store = Store::open(&config.data_dir).await?;
+        let pc = Arc::new(PartnerCenter::new(
+            Endpoints {
+                api: config.upstream_url.clone(),
+                login: config.login_url.clone(),
+            },
+            RetryPolicy::default(),
+        ));
+        let connection = match (&config.partner_tenant, &config.app_id, &config.app_secret) {
+            (Some(tenant), Some(app_id), Some(secret)) => Some(Connection {
+                partner: store.partner(tenant).await?,
+                credentials: Credentials {
+                    tenant: tenant.clone(),
+                    app_id: app_id.clone(),
+                    secret: Secret::new(secret.clone()),
+                },
+            }),
+            _ => None,
+        };
+        Ok(AppState {
+            store,
+            pc,
+            connection,
+            sync_lock: Arc::default(),
+            first_sync: Arc::default(),
+        })
+    }
+}
+
+/// The whole HTTP surface: `/api` and the SPA. Kept apart from `main` so
+/// tests run it on a real socket.
+pub fn app(state: AppState, dist: PathBuf) -> Router {
+    // Deep links (`/customers`) are the SPA's routes: unknown paths get index.html.
+    let spa = ServeDir::new(&dist).fallback(ServeFile::new(dist.join("index.html")));
+    Router::new()
+        .nest("/api", api::routes())
+        .fallback_service(spa)
+        .with_state(state)
+        // Layers wrap what is above them: headers apply to every response.
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("referrer-policy"),
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Installs the TLS crypto provider (ring) once per process.
+pub fn init_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

@@ -1,0 +1,52 @@
+//! The proxy program. Run with `cargo run -p proxy -- --port 8080`; see
+//! `--help` for the data directory, upstream URLs and connection settings.
+
+use proxy::{AppState, Config, app, init_tls};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "proxy=info,tower_http=info".into()),
+        )
+        .init();
+    init_tls();
+    let config = Config::from_env_and_args();
+    let state = AppState::new(&config).await?;
+    if state.connection.is_none() {
+        tracing::warn!(
+            "no Partner Center connection configured: /api/customers answers not_connected"
+        );
+    }
+    let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
+    tracing::info!(
+        address = %listener.local_addr()?,
+        data_dir = %config.data_dir.display(),
+        upstream = %config.upstream_url,
+        "proxy listening"
+    );
+    axum::serve(listener, app(state, config.dist.clone()))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("proxy stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,352 @@
+//! The Partner Center client: tokens, request headers, paging, retries and
+//! typed errors. The base URLs are configuration, so the same code talks to
+//! the real services or to the emulator.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use model::pc::{
+    ApiFault, CONTINUATION_HEADER, Collection, Link, PARTNER_CENTER_RESOURCE, TokenError,
+    TokenResponse,
+};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use tokio::sync::Mutex;
+
+use crate::secret::Secret;
+
+/// Where the upstream services live.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    /// Partner Center, e.g. `https://api.partnercenter.microsoft.com`.
+    pub api: String,
+    /// Entra ID, e.g. `https://login.microsoftonline.com`.
+    pub login: String,
+}
+
+/// An app registered for a partner: what a token is requested with.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// The partner's tenant ID or domain.
+    pub tenant: String,
+    pub app_id: String,
+    pub secret: Secret,
+}
+
+/// How hard to try before reporting a failure.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// No retry starts after this much time has passed since the first try.
+    pub budget: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(30),
+            budget: Duration::from_secs(120),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PcError {
+    /// Entra refused the credentials (wrong key, expired key, unknown app).
+    #[error("sign-in refused ({code}): {description}")]
+    Auth { code: String, description: String },
+    /// Partner Center answered with its documented error body.
+    #[error("Partner Center error {code} (HTTP {status}): {description}")]
+    Fault {
+        status: u16,
+        code: String,
+        description: String,
+    },
+    /// Still throttled when the retry budget ran out.
+    #[error("Partner Center is throttling requests; retry after {} s", retry_after.as_secs())]
+    Throttled { retry_after: Duration },
+    /// Network failures, timeouts or 5xx answers after every retry.
+    #[error("{0}")]
+    Unavailable(String),
+    /// An answer that is not the JSON the reference documents.
+    #[error("unexpected answer from Partner Center: {0}")]
+    BadResponse(String),
+}
+
+struct CachedToken {
+    access_token: String,
+    /// Renew after this instant, a margin before the real expiry.
+    renew_at: Instant,
+}
+
+pub struct PartnerCenter {
+    http: reqwest::Client,
+    endpoints: Endpoints,
+    retry: RetryPolicy,
+    tokens: Mutex<HashMap<(String, String), CachedToken>>,
+}
+
+/// Longest list the client follows before it assumes a paging loop.
+const MAX_PAGES: usize = 100_000;
+/// Renew tokens this long before they expire.
+const TOKEN_MARGIN: Duration = Duration::from_secs(300);
+
+impl PartnerCenter {
+    pub fn new(endpoints: Endpoints, retry: RetryPolicy) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .user_agent(concat!("csp-costs-proxy/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .expect("the HTTP client's settings are valid");
+        PartnerCenter {
+            http,
+            endpoints,
+            retry,
+            tokens: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    /// An access token for Partner Center, from the cache while it is fresh.
+    pub async fn token(&self, creds: &Credentials) -> Result<String, PcError> {
+        let key = (
+            creds.tenant.to_ascii_lowercase(),
+            creds.app_id.to_ascii_lowercase(),
+        );
+        let mut tokens = self.tokens.lock().await;
+        if let Some(t) = tokens.get(&key)
+            && t.renew_at > Instant::now()
+        {
+            return Ok(t.access_token.clone());
+        }
+        let url = format!(
+            "{}/{}/oauth2/token",
+            self.endpoints.login.trim_end_matches('/'),
+            creds.tenant
+        );
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", creds.app_id.as_str()),
+            ("client_secret", creds.secret.expose()),
+            ("resource", PARTNER_CENTER_RESOURCE),
+        ];
+        let response = self
+            .with_retries(|| self.http.post(&url).form(&form))
+            .await?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| PcError::Unavailable(e.to_string()))?;
+        if !status.is_success() {
+            return Err(match serde_json::from_slice::<TokenError>(&body) {
+                Ok(e) => PcError::Auth {
+                    code: e
+                        .error_codes
+                        .first()
+                        .map(|c| format!("AADSTS{c}"))
+                        .unwrap_or(e.error),
+                    description: e.error_description,
+                },
+                Err(_) => PcError::BadResponse(format!("token endpoint answered HTTP {status}")),
+            });
+        }
+        let token: TokenResponse = serde_json::from_slice(&body)
+            .map_err(|e| PcError::BadResponse(format!("token response: {e}")))?;
+        let lifetime = token.expires_in.parse::<u64>().unwrap_or(3600);
+        let renew_at = Instant::now() + Duration::from_secs(lifetime).saturating_sub(TOKEN_MARGIN);
+        tokens.insert(
+            key,
+            CachedToken {
+                access_token: token.access_token.clone(),
+                renew_at,
+            },
+        );
+        Ok(token.access_token)
+    }
+
+    /// Forgets a token the upstream no longer accepts.
+    async fn drop_token(&self, creds: &Credentials) {
+        let key = (
+            creds.tenant.to_ascii_lowercase(),
+            creds.app_id.to_ascii_lowercase(),
+        );
+        self.tokens.lock().await.remove(&key);
+    }
+
+    /// GET a Partner Center path (relative to `/v1`) and decode its JSON.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        creds: &Credentials,
+        link: &Link,
+    ) -> Result<T, PcError> {
+        let url = self.url_of(&link.uri);
+        let mut renewed = false;
+        loop {
+            let token = self.token(creds).await?;
+            let response = self
+                .with_retries(|| {
+                    let mut req = self
+                        .http
+                        .get(&url)
+                        .bearer_auth(&token)
+                        .header("Accept", "application/json")
+                        // A fresh request ID per call, one correlation ID per logical operation.
+                        .header("MS-RequestId", uuid::Uuid::new_v4().to_string())
+                        .header("MS-CorrelationId", uuid::Uuid::new_v4().to_string());
+                    for h in &link.headers {
+                        req = req.header(h.key.as_str(), h.value.as_str());
+                    }
+                    req
+                })
+                .await?;
+            let status = response.status();
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| PcError::Unavailable(e.to_string()))?;
+            if status == StatusCode::UNAUTHORIZED && !renewed {
+                // The token may have been revoked or expired early: get a new one once.
+                self.drop_token(creds).await;
+                renewed = true;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(match serde_json::from_slice::<ApiFault>(&body) {
+                    Ok(f) => PcError::Fault {
+                        status: status.as_u16(),
+                        code: f.code,
+                        description: f.description,
+                    },
+                    Err(_) => PcError::BadResponse(format!("HTTP {status} without an error body")),
+                });
+            }
+            return serde_json::from_slice(&body)
+                .map_err(|e| PcError::BadResponse(format!("{}: {e}", link.uri)));
+        }
+    }
+
+    /// Every item of a collection, following `links.next` with its headers.
+    pub async fn get_all<T: DeserializeOwned>(
+        &self,
+        creds: &Credentials,
+        first: Link,
+    ) -> Result<Vec<T>, PcError> {
+        let mut items = Vec::new();
+        let mut link = first;
+        let mut seen = HashSet::new();
+        for _ in 0..MAX_PAGES {
+            let page: Collection<T> = self.get(creds, &link).await?;
+            items.extend(page.items);
+            match page.links.next {
+                None => return Ok(items),
+                Some(next) => {
+                    let token = next
+                        .headers
+                        .iter()
+                        .find(|h| h.key.eq_ignore_ascii_case(CONTINUATION_HEADER))
+                        .map(|h| h.value.clone())
+                        .unwrap_or_default();
+                    if !seen.insert((next.uri.clone(), token)) {
+                        return Err(PcError::BadResponse(format!(
+                            "paging loops at {}",
+                            next.uri
+                        )));
+                    }
+                    link = next;
+                }
+            }
+        }
+        Err(PcError::BadResponse(format!("more than {MAX_PAGES} pages")))
+    }
+
+    /// Links are relative to `/v1` and come as `/v1/x`, `/x` or `x`.
+    fn url_of(&self, uri: &str) -> String {
+        let base = self.endpoints.api.trim_end_matches('/');
+        let path = uri.trim_start_matches('/');
+        if path.starts_with("v1/") {
+            format!("{base}/{path}")
+        } else {
+            format!("{base}/v1/{path}")
+        }
+    }
+
+    /// Sends a request, retrying throttling, "not ready", 5xx and network
+    /// failures with exponential backoff and jitter, honouring `Retry-After`.
+    async fn with_retries(
+        &self,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, PcError> {
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let outcome = build().send().await;
+            let (wait, failure) = match outcome {
+                Ok(r) => {
+                    let status = r.status();
+                    let retryable = status == StatusCode::TOO_MANY_REQUESTS
+                        || status == StatusCode::NO_CONTENT
+                        || status.is_server_error();
+                    if !retryable {
+                        return Ok(r);
+                    }
+                    let retry_after = retry_after(r.headers());
+                    let failure = if status == StatusCode::TOO_MANY_REQUESTS {
+                        PcError::Throttled {
+                            retry_after: retry_after.unwrap_or(self.retry.base_delay),
+                        }
+                    } else if status == StatusCode::NO_CONTENT {
+                        PcError::Unavailable("Partner Center has not prepared the data yet".into())
+                    } else {
+                        PcError::Unavailable(format!("Partner Center answered HTTP {status}"))
+                    };
+                    (retry_after, failure)
+                }
+                Err(e) => (None, PcError::Unavailable(describe(&e))),
+            };
+            let backoff = self.backoff(attempt);
+            let wait = wait.map_or(backoff, |w| w.max(Duration::from_millis(1)));
+            if attempt >= self.retry.max_attempts || started.elapsed() + wait > self.retry.budget {
+                return Err(failure);
+            }
+            tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %failure, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// `base × 2^(attempt-1)`, capped, with "full jitter" so that many
+    /// clients retrying together spread out.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .retry
+            .base_delay
+            .saturating_mul(1u32 << (attempt - 1).min(16));
+        let cap = exp.min(self.retry.max_delay);
+        let jitter = (uuid::Uuid::new_v4().as_u128() % 1_000) as u32;
+        cap / 2 + cap / 2 * jitter / 1_000
+    }
+}
+
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "Partner Center did not answer in time".into()
+    } else if e.is_connect() {
+        "Partner Center could not be reached".into()
+    } else {
+        format!("request to Partner Center failed: {e}")
+    }
+}
