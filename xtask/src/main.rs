@@ -1,1 +1,70 @@
-fn main() {}
+//! `cargo xtask <command>`: the only place that knows about tools.
+//!
+//! - `serve`: install what is missing, build the SPA, start the emulator and
+//!   the proxy, print the URL and a demo sign-in.
+//! - `test`: install what is missing and run every test (native, browser,
+//!   end to end), printing each runner's summary.
+//! - `build`: the release SPA in `dist/`, with its transfer size.
+//! - `setup`: only the installs.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod process;
+mod serve;
+mod spa;
+mod test;
+mod tools;
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Set-up, build, serve and test the CSP cost tracker"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Installs every tool the build and the tests need (skips what is there).
+    Setup,
+    /// Builds the SPA in release into dist/ and prints its transfer size.
+    Build,
+    /// Builds everything and runs the emulator and the proxy until Ctrl-C.
+    Serve(serve::ServeArgs),
+    /// Runs every test: native, browser (wasm-bindgen-test) and end to end (Playwright).
+    Test(test::TestArgs),
+}
+
+/// The repository root (the workspace), whatever the current directory.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Setup => tools::ensure(tools::Needs::Everything),
+        Command::Build => {
+            tools::ensure(tools::Needs::Build).and_then(|()| spa::build().map(|_| ()))
+        }
+        Command::Serve(args) => serve::run(args),
+        Command::Test(args) => test::run(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

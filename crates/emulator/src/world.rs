@@ -231,7 +231,7 @@ impl World {
                 "Frankie Admin",
                 vec![Role::GlobalAdmin],
             )],
-            customers: customers(fabrikam_seed, 12),
+            customers: customers(fabrikam_seed, config.customers),
             // Registered before: scripts and the "reuse" path start from here.
             apps: RwLock::new(vec![App {
                 app_id: Guid::from_seed(seed, 5),

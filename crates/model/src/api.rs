@@ -44,6 +44,7 @@ pub struct CustomerRow {
 
 /// `GET /api/customers`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CustomerList {
     pub customers: Vec<CustomerRow>,
     /// When the list was last read from Partner Center (RFC 3339, UTC).

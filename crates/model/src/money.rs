@@ -283,7 +283,7 @@ mod tests {
 
     #[test]
     fn sum_of_items_is_exact_where_floats_drift() {
-        let items = vec![Amount::parse_decimal("0.1").unwrap(); 10];
+        let items = [Amount::parse_decimal("0.1").unwrap(); 10];
         let total: Amount = items.iter().copied().sum();
         assert_eq!(total, Amount::parse_decimal("1").unwrap());
         let float_total: f64 = std::iter::repeat_n(0.1f64, 10).sum();

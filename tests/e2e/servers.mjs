@@ -1,0 +1,145 @@
+// Starts the real emulator and proxy binaries on free loopback ports for one
+// test file, and Chromium through playwright-core. xtask passes the paths.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, createWriteStream, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
+import { chromium } from 'playwright-core';
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run these tests with \`cargo xtask test\``);
+  return value;
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function waitFor(url, expectStatus = 200, timeoutMs = 60_000) {
+  const started = Date.now();
+  let last = 'no answer';
+  while (Date.now() - started < timeoutMs) {
+    try {
+      const res = await fetch(url);
+      if (res.status === expectStatus) return res;
+      last = `HTTP ${res.status}`;
+    } catch (e) {
+      last = e.message;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`${url} did not answer ${expectStatus} in ${timeoutMs} ms (last: ${last})`);
+}
+
+function start(bin, args, env, logFile) {
+  const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = createWriteStream(logFile);
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  return child;
+}
+
+/**
+ * The emulator and a proxy connected with the emulator's pre-registered app.
+ * Returns URLs, the emulator's demo data, and `stop()`.
+ */
+export async function startServers({ customers = 40 } = {}) {
+  const work = mkdtempSync(join(tmpdir(), 'csp-costs-e2e-'));
+  const emulatorPort = await freePort();
+  const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
+  const emulator = start(
+    required('EMULATOR_BIN'),
+    ['--port', String(emulatorPort), '--customers', String(customers)],
+    {},
+    join(work, 'emulator.log'),
+  );
+  const demo = await (await waitFor(`${emulatorUrl}/emulator/demo`)).json();
+  const partner = demo.partners.find((p) => p.apps.length > 0);
+  const app = partner.apps[0];
+
+  const proxyPort = await freePort();
+  const proxyUrl = `http://127.0.0.1:${proxyPort}`;
+  const proxyLog = join(work, 'proxy.log');
+  const proxy = start(
+    required('PROXY_BIN'),
+    [
+      '--port', String(proxyPort),
+      '--data-dir', join(work, 'data'),
+      '--dist', required('DIST_DIR'),
+      '--upstream-url', emulatorUrl,
+      '--login-url', emulatorUrl,
+    ],
+    {
+      PROXY_PARTNER_TENANT: partner.tenantId,
+      PROXY_APP_ID: app.appId,
+      PROXY_APP_SECRET: app.keys[0].secret,
+      RUST_LOG: 'trace',
+    },
+    proxyLog,
+  );
+  await waitFor(`${proxyUrl}/api/health`);
+  return {
+    emulatorUrl,
+    proxyUrl,
+    demo,
+    partner,
+    app,
+    proxyLog: () => readFileSync(proxyLog, 'utf8'),
+    async stop() {
+      for (const child of [proxy, emulator]) {
+        if (child.exitCode === null) {
+          child.kill('SIGTERM');
+          await new Promise((r) => child.once('exit', r));
+        }
+      }
+    },
+  };
+}
+
+/** Debian's Chromium, headless, with no background traffic off this machine. */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: required('CHROMIUM'),
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/** Reads every customer straight from the emulator, as an independent check. */
+export async function emulatorCustomers(servers) {
+  const { emulatorUrl, partner, app } = servers;
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: app.appId,
+    client_secret: app.keys[0].secret,
+    resource: 'https://api.partnercenter.microsoft.com',
+  });
+  const token = await (await fetch(`${emulatorUrl}/${partner.tenantId}/oauth2/token`, { method: 'POST', body: form })).json();
+  const headers = { Authorization: `Bearer ${token.access_token}` };
+  const customers = [];
+  let uri = '/customers?size=7';
+  let extra = {};
+  for (;;) {
+    const page = await (await fetch(`${emulatorUrl}/v1${uri}`, { headers: { ...headers, ...extra } })).json();
+    customers.push(...page.items);
+    if (!page.links.next) return customers;
+    uri = page.links.next.uri;
+    extra = Object.fromEntries(page.links.next.headers.map((h) => [h.key, h.value]));
+  }
+}

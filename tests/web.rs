@@ -1,0 +1,77 @@
+//! Browser tests: the app mounted in headless Chromium.
+#![cfg(target_arch = "wasm32")]
+
+use leptos::prelude::*;
+use model::api::CustomerRow;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn container() -> web_sys::HtmlElement {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let div = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&div).unwrap();
+    div.unchecked_into()
+}
+
+#[wasm_bindgen_test]
+async fn the_shell_has_the_product_name_navigation_and_version() {
+    let root = container();
+    let _app = leptos::mount::mount_to(root.clone(), csp_costs::App);
+    leptos::task::tick().await;
+
+    let brand = root.query_selector(".brand").unwrap().unwrap();
+    assert_eq!(brand.text_content().unwrap(), "CSP Cost Tracker");
+    let links = root.query_selector_all("header nav a").unwrap();
+    let names: Vec<String> = (0..links.length())
+        .map(|i| links.item(i).unwrap().text_content().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Overview",
+            "Customers",
+            "Explorer",
+            "Budgets",
+            "Onboarding",
+            "Settings"
+        ]
+    );
+    let version = root.query_selector("footer .version").unwrap().unwrap();
+    assert_eq!(
+        version.text_content().unwrap(),
+        concat!("v", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_customer_table_shows_one_row_per_customer() {
+    let rows = vec![
+        CustomerRow {
+            id: "b44bb1fb-c595-45b0-9e09-d657365580bf".into(),
+            name: "Adatum Corporation".into(),
+            domain: "adatumcorporation.onmicrosoft.com".into(),
+            relationship: "reseller".into(),
+        },
+        CustomerRow {
+            id: "eebd1b55-5360-4438-a11d-5c06918c3014".into(),
+            name: "Coho Winery".into(),
+            domain: "cohowinery.onmicrosoft.com".into(),
+            relationship: "reseller".into(),
+        },
+    ];
+    let root = container();
+    let _table = leptos::mount::mount_to(root.clone(), move || {
+        view! { <csp_costs::pages::CustomerTable rows=rows.clone() /> }
+    });
+    leptos::task::tick().await;
+
+    let body_rows = root.query_selector_all("tbody tr").unwrap();
+    assert_eq!(body_rows.length(), 2);
+    let second = root
+        .query_selector("tr[data-customer-id='eebd1b55-5360-4438-a11d-5c06918c3014']")
+        .unwrap()
+        .expect("a row keyed by the customer ID");
+    assert!(second.text_content().unwrap().contains("Coho Winery"));
+}

@@ -1,0 +1,182 @@
+//! `cargo xtask serve`: the embedded default on one machine.
+
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::process::{self, wait_for};
+use crate::tools::{self, Needs};
+use crate::{Result, root, spa};
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// The proxy's port (the URL to open).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The emulator's port.
+    #[arg(long, default_value_t = 8081)]
+    pub emulator_port: u16,
+    /// Where the proxy keeps its SQLite store.
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Customers per emulated partner.
+    #[arg(long, default_value_t = 40)]
+    pub customers: usize,
+    /// Months of emulated usage history.
+    #[arg(long, default_value_t = 13)]
+    pub months: u32,
+}
+
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// Builds the proxy and the emulator with `profile`; returns their paths.
+pub fn build_servers(profile: &str) -> Result<(PathBuf, PathBuf)> {
+    process::run(
+        Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args([
+                "build",
+                "--profile",
+                profile,
+                "-p",
+                "proxy",
+                "-p",
+                "emulator",
+            ])
+            .current_dir(root()),
+    )?;
+    let dir = target_dir().join(if profile == "dev" { "debug" } else { profile });
+    Ok((dir.join("proxy"), dir.join("emulator")))
+}
+
+pub fn run(args: ServeArgs) -> Result {
+    tools::ensure(Needs::Build)?;
+    let dist = spa::build()?;
+    let (proxy_bin, emulator_bin) = build_servers("server")?;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
+            .map_err(|e| e.to_string())?;
+    }
+
+    let emulator_addr = format!("127.0.0.1:{}", args.emulator_port);
+    let mut emulator = Command::new(&emulator_bin)
+        .args(["--port", &args.emulator_port.to_string()])
+        .args(["--customers", &args.customers.to_string()])
+        .args(["--months", &args.months.to_string()])
+        .spawn()
+        .map_err(|e| format!("could not start the emulator: {e}"))?;
+    let demo = match wait_for(
+        &emulator_addr,
+        "/emulator/demo",
+        200,
+        Duration::from_secs(30),
+    ) {
+        Ok(body) => {
+            serde_json::from_str::<Value>(&body).map_err(|e| format!("/emulator/demo: {e}"))?
+        }
+        Err(e) => {
+            stop_child(&mut emulator);
+            return Err(e);
+        }
+    };
+
+    // The embedded default connects the proxy with the partner whose app is
+    // already registered in the emulator.
+    let partners = demo["partners"].as_array().cloned().unwrap_or_default();
+    let connected = partners
+        .iter()
+        .find(|p| p["apps"].as_array().is_some_and(|a| !a.is_empty()))
+        .ok_or("the emulator lists no partner with a registered app")?;
+    let app = &connected["apps"][0];
+    let upstream = format!("http://{emulator_addr}");
+    let proxy_addr = format!("127.0.0.1:{}", args.port);
+    let mut proxy = Command::new(&proxy_bin)
+        .args(["--port", &args.port.to_string()])
+        .arg("--data-dir")
+        .arg(root().join(&args.data_dir))
+        .arg("--dist")
+        .arg(&dist)
+        .args(["--upstream-url", &upstream, "--login-url", &upstream])
+        .env(
+            "PROXY_PARTNER_TENANT",
+            connected["tenantId"].as_str().unwrap_or_default(),
+        )
+        .env("PROXY_APP_ID", app["appId"].as_str().unwrap_or_default())
+        .env(
+            "PROXY_APP_SECRET",
+            app["keys"][0]["secret"].as_str().unwrap_or_default(),
+        )
+        .spawn()
+        .map_err(|e| format!("could not start the proxy: {e}"))?;
+    if let Err(e) = wait_for(&proxy_addr, "/api/health", 200, Duration::from_secs(60)) {
+        stop_child(&mut proxy);
+        stop_child(&mut emulator);
+        return Err(e);
+    }
+
+    println!();
+    println!("  CSP Cost Tracker is running: http://{proxy_addr}/");
+    println!(
+        "  Partner Center emulator:     http://{emulator_addr}/  (seeded partners: /emulator/demo)"
+    );
+    println!(
+        "  Connected partner:           {} (its web app and key were registered before)",
+        connected["name"].as_str().unwrap_or_default()
+    );
+    for p in &partners {
+        for u in p["users"].as_array().into_iter().flatten().take(1) {
+            println!(
+                "  Demo sign-in ({}): {} / {}",
+                p["name"].as_str().unwrap_or_default(),
+                u["userName"].as_str().unwrap_or_default(),
+                u["password"].as_str().unwrap_or_default()
+            );
+        }
+    }
+    println!("  Stop with Ctrl-C.");
+    println!();
+
+    let outcome = loop {
+        if stop.load(Ordering::SeqCst) {
+            break Ok(());
+        }
+        if let Ok(Some(status)) = proxy.try_wait() {
+            break Err(format!("the proxy stopped ({status})"));
+        }
+        if let Ok(Some(status)) = emulator.try_wait() {
+            break Err(format!("the emulator stopped ({status})"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    stop_child(&mut proxy);
+    stop_child(&mut emulator);
+    outcome
+}
+
+/// Asks a child to stop (SIGTERM, so it shuts down cleanly) and waits for it.
+pub fn stop_child(child: &mut Child) {
+    if let Ok(Some(_)) = child.try_wait() {
+        return;
+    }
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    for _ in 0..50 {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
