@@ -9,8 +9,10 @@ use std::sync::Arc;
 use axum::Router;
 use tokio::net::TcpListener;
 
+mod billing;
 mod entra;
 mod partner_center;
+mod usage;
 mod world;
 
 pub use world::{DemoApp, DemoKey, DemoPartner, DemoUser, DemoWorld, Role};
@@ -34,9 +36,12 @@ pub struct Args {
     /// Customers of the demo partner.
     #[arg(long, env = "EMULATOR_CUSTOMERS", default_value_t = 40)]
     pub customers: usize,
-    /// Months of usage history.
+    /// Months of usage history before the current month.
     #[arg(long, env = "EMULATOR_MONTHS", default_value_t = 13)]
     pub months: u32,
+    /// The emulator's today (YYYY-MM-DD), for fully repeatable data; the real date by default.
+    #[arg(long, env = "EMULATOR_TODAY")]
+    pub today: Option<chrono::NaiveDate>,
 }
 
 impl Args {
@@ -45,6 +50,7 @@ impl Args {
             seed: self.seed,
             customers: self.customers,
             months: self.months,
+            today: self.today,
         }
     }
 }
@@ -55,6 +61,7 @@ pub struct Config {
     pub seed: u64,
     pub customers: usize,
     pub months: u32,
+    pub today: Option<chrono::NaiveDate>,
 }
 
 impl Default for Config {
@@ -63,6 +70,7 @@ impl Default for Config {
             seed: 42,
             customers: 40,
             months: 13,
+            today: None,
         }
     }
 }

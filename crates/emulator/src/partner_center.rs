@@ -7,17 +7,45 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use model::pc::{
-    ApiFault, Attributes, CONTINUATION_HEADER, Collection, Customer, CustomerCompanyProfile,
-    CustomerFilter, Link, LinkHeader, Links,
+    ApiFault, Attributes, AzureEntitlement, CONTINUATION_HEADER, Collection, Customer,
+    CustomerCompanyProfile, CustomerFilter, CustomerUsageSummary, DailyRatedUsageLineItem, Invoice,
+    InvoiceDetail, Link, LinkHeader, Links, MeterUsageRecord, SpendingBudget, Subscription,
 };
+use model::{Amount, Currency};
 
 use crate::Emulator;
-use crate::world;
+use crate::billing::first_of_month;
+use crate::usage::{date_of, day_number};
+use crate::world::{self, World};
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
         .route("/v1/customers", get(list_customers))
         .route("/v1/customers/{customer}", get(get_customer))
+        .route(
+            "/v1/customers/{customer}/subscriptions",
+            get(list_subscriptions),
+        )
+        .route(
+            "/v1/customers/{customer}/subscriptions/{subscription}",
+            get(get_subscription),
+        )
+        .route(
+            "/v1/customers/{customer}/subscriptions/{subscription}/azureEntitlements",
+            get(list_entitlements),
+        )
+        .route(
+            "/v1/customers/{customer}/subscriptions/{subscription}/meterusagerecords",
+            get(meter_usage_records),
+        )
+        .route("/v1/customers/{customer}/usagesummary", get(usage_summary))
+        .route(
+            "/v1/customers/{customer}/usagebudget",
+            get(get_budget).patch(patch_budget),
+        )
+        .route("/v1/invoices", get(list_invoices))
+        .route("/v1/invoices/unbilled/lineitems", get(unbilled_line_items))
+        .route("/v1/invoices/{invoice}/lineitems", get(billed_line_items))
 }
 
 /// Default and largest page sizes of the customers list.
@@ -205,14 +233,16 @@ fn fnv(s: &str) -> u64 {
     })
 }
 
-/// One page of `items` from the offset the request's continuation names.
-fn page<T: Clone>(
+/// One page of a collection of `total` items, from the offset the request's
+/// continuation token names; `render` makes the items of that range.
+fn page<T>(
     partner: usize,
     query: &Query,
     headers: &HeaderMap,
     base_uri: &str,
-    items: &[T],
+    total: usize,
     size: usize,
+    render: impl FnOnce(std::ops::Range<usize>) -> Vec<T>,
 ) -> Result<Collection<T>, Fault> {
     let scope = base_uri;
     let offset = match query.get("seekoperation") {
@@ -234,9 +264,9 @@ fn page<T: Clone>(
         }
         None => 0,
     };
-    let end = (offset + size).min(items.len());
-    let slice = items.get(offset..end).unwrap_or_default().to_vec();
-    let next = (end < items.len()).then(|| Link {
+    let start = offset.min(total);
+    let end = (start + size).min(total);
+    let next = (end < total).then(|| Link {
         uri: format!("{base_uri}&seekOperation=Next"),
         method: "GET".into(),
         headers: vec![LinkHeader {
@@ -245,7 +275,7 @@ fn page<T: Clone>(
         }],
     });
     Ok(Collection::page(
-        slice,
+        render(start..end),
         Link::get(base_uri.to_string()),
         next,
     ))
@@ -324,7 +354,16 @@ async fn list_customers(
         base.push_str("&filter=");
         base.push_str(&percent_encode(f));
     }
-    page(partner, &query, &headers, &base, &matching, size).map(Json)
+    page(
+        partner,
+        &query,
+        &headers,
+        &base,
+        matching.len(),
+        size,
+        |r| matching[r].to_vec(),
+    )
+    .map(Json)
 }
 
 async fn get_customer(
@@ -338,4 +377,429 @@ async fn get_customer(
         .find(|c| c.id.to_string().eq_ignore_ascii_case(&customer))
         .map(|c| Json(customer_json(c)))
         .ok_or_else(|| Fault::not_found(format!("Customer {customer} was not found.")))
+}
+
+/// Largest and default page of line items, as Partner Center's.
+const LINE_ITEM_PAGE: usize = 2000;
+
+fn find_customer<'w>(
+    world: &'w World,
+    partner: usize,
+    id: &str,
+) -> Result<(usize, &'w world::Customer), Fault> {
+    world.partners[partner]
+        .customers
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.id.to_string().eq_ignore_ascii_case(id))
+        .ok_or_else(|| Fault::not_found(format!("Customer {id} was not found.")))
+}
+
+fn subscription_json(customer: &world::Customer) -> Subscription {
+    let id = customer.plan.to_string();
+    Subscription {
+        id: id.clone(),
+        entitlement_id: Some(model::Guid::from_seed(customer.key, 11).to_string()),
+        offer_id: "DZH318Z0BPS6:0001:DZH318Z0BML6".into(),
+        offer_name: "Azure plan".into(),
+        friendly_name: "Azure plan".into(),
+        quantity: 1,
+        unit_type: "Usage-based".into(),
+        creation_date: "2021-03-01T10:14:22.427Z".into(),
+        effective_start_date: "2021-03-01T00:00:00Z".into(),
+        commitment_end_date: "9999-12-31T00:00:00Z".into(),
+        status: "active".into(),
+        auto_renew_enabled: false,
+        billing_type: "usage".into(),
+        contract_type: "subscription".into(),
+        order_id: Some(model::Guid::from_seed(customer.key, 12).to_string()),
+        links: Some(Links {
+            self_link: Some(Link::get(format!(
+                "/customers/{}/subscriptions/{id}",
+                customer.id
+            ))),
+            next: None,
+            previous: None,
+        }),
+        attributes: Attributes::of("Subscription"),
+    }
+}
+
+async fn list_subscriptions(
+    State(emulator): State<Emulator>,
+    PartnerAuth(partner): PartnerAuth,
+    Path(customer): Path<String>,
+) -> Result<Json<Collection<Subscription>>, Fault> {
+    let (_, c) = find_customer(&emulator.world, partner, &customer)?;
+    Ok(Json(Collection::page(
+        vec![subscription_json(c)],
+        Link::get(format!("/customers/{}/subscriptions", c.id)),
+        None,
+    )))
+}
+
+fn find_plan<'w>(
+    world: &'w World,
+    partner: usize,
+    customer: &str,
+    subscription: &str,
+) -> Result<&'w world::Customer, Fault> {
+    let (_, c) = find_customer(world, partner, customer)?;
+    if c.plan.to_string().eq_ignore_ascii_case(subscription) {
+        Ok(c)
+    } else {
+        Err(Fault::new(
+            StatusCode::NOT_FOUND,
+            20003,
+            format!("Subscription {subscription} was not found."),
+        ))
+    }
+}
+
+async fn get_subscription(
+    State(emulator): State<Emulator>,
+    PartnerAuth(partner): PartnerAuth,
+    Path((customer, subscription)): Path<(String, String)>,
+) -> Result<Json<Subscription>, Fault> {
+    find_plan(&emulator.world, partner, &customer, &subscription)
+        .map(|c| Json(subscription_json(c)))
+}
+
+async fn list_entitlements(
+    State(emulator): State<Emulator>,
+    PartnerAuth(partner): PartnerAuth,
+    Path((customer, subscription)): Path<(String, String)>,
+) -> Result<Json<Collection<AzureEntitlement>>, Fault> {
+    let c = find_plan(&emulator.world, partner, &customer, &subscription)?;
+    let items = c
+        .entitlements
+        .iter()
+        .map(|(id, name)| AzureEntitlement {
+            id: id.to_string(),
+            friendly_name: name.clone(),
+            status: "active".into(),
+            subscription_id: c.plan.to_string(),
+        })
+        .collect();
+    Ok(Json(Collection::page(
+        items,
+        Link::get(format!(
+            "/customers/{}/subscriptions/{}/azureEntitlements",
+            c.id, c.plan
+        )),
+        None,
+    )))
+}
+
+fn budget_json(customer: &world::Customer) -> SpendingBudget {
+    SpendingBudget {
+        amount: *customer.budget.lock().expect("budget poisoned"),
+        links: Some(Links {
+            self_link: Some(Link::get(format!(
+                "/v1/customers/{}/usagebudget",
+                customer.id
+            ))),
+            next: None,
+            previous: None,
+        }),
+        attributes: Attributes::of("SpendingBudget"),
+    }
+}
+
+async fn get_budget(
+    State(emulator): State<Emulator>,
+    PartnerAuth(partner): PartnerAuth,
+    Path(customer): Path<String>,
+) -> Result<Json<SpendingBudget>, Fault> {
+    let (_, c) = find_customer(&emulator.world, partner, &customer)?;
+    Ok(Json(budget_json(c)))
+}
+
+/// The documented body is PascalCase (`{"Amount": 100}`); any case is accepted.
+async fn patch_budget(
+    State(emulator): State<Emulator>,
+    PartnerAuth(partner): PartnerAuth,
+    Path(customer): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Json<SpendingBudget>, Fault> {
+    let (_, c) = find_customer(&emulator.world, partner, &customer)?;
+    let value: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| Fault::invalid_input(format!("The body is not valid JSON: {e}")))?;
+    let amount = value
+        .as_object()
+        .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("amount")))
+        .map(|(_, v)| v)
+        .ok_or_else(|| Fault::invalid_input("The body needs an Amount."))?;
+    let amount = match amount {
+        serde_json::Value::Null => None,
+        serde_json::Value::Number(n) => {
+            let a = n
+                .as_f64()
+                .and_then(Amount::from_f64)
+                .filter(|a| *a >= Amount::ZERO)
+                .ok_or_else(|| Fault::invalid_input(format!("Amount {n} must be zero or more.")))?;
+            Some(a)
+        }
+        other => {
+            return Err(Fault::invalid_input(format!(
+                "Amount must be a number or null, not {other}."
+            )));
+        }
+    };
+    *c.budget.lock().expect("budget poisoned") = amount;
+    Ok(Json(budget_json(c)))
+}
+
+fn rfc3339(day: i64) -> String {
+    format!("{}T00:00:00+00:00", date_of(day).format("%Y-%m-%d"))
+}
+
+fn usd(amount: Amount, currency: Currency) -> Amount {
+    let fx = crate::usage::usd_to(currency) as i128;
+    Amount::from_micros((amount.micros() as i128 * 1_000_000 / fx) as i64)
+}
+
+async fn usage_summary(
+    State(emulator): State<Emulator>,
+    PartnerAuth(partner): PartnerAuth,
+    Path(customer): Path<String>,
+) -> Result<Json<CustomerUsageSummary>, Fault> {
+    let world = &emulator.world;
+    let (index, c) = find_customer(world, partner, &customer)?;
+    let (from, to) = world.current_period();
+    let total = world.customer_period_cost(partner, index);
+    let budget = budget_json(c);
+    Ok(Json(CustomerUsageSummary {
+        budget: SpendingBudget {
+            links: None,
+            ..budget
+        },
+        resource_id: c.id.to_string(),
+        resource_name: c.company_name.clone(),
+        billing_start_date: rfc3339(from),
+        billing_end_date: rfc3339(day_number(
+            first_of_month(date_of(from))
+                .checked_add_months(chrono::Months::new(1))
+                .expect("in range"),
+        )),
+        total_cost: total,
+        currency_code: c.currency.code().into(),
+        usd_total_cost: usd(total, c.currency),
+        last_modified_date: rfc3339(to + 1),
+        attributes: Attributes::of("CustomerUsageSummary"),
+    }))
+}
+
+async fn meter_usage_records(
+    State(emulator): State<Emulator>,
+    PartnerAuth(partner): PartnerAuth,
+    Path((customer, subscription)): Path<(String, String)>,
+) -> Result<Json<Collection<MeterUsageRecord>>, Fault> {
+    let world = &emulator.world;
+    let c = find_plan(world, partner, &customer, &subscription)?;
+    let index = world.partners[partner]
+        .customers
+        .iter()
+        .position(|x| x.id == c.id)
+        .unwrap_or(0);
+    let (from, to) = world.current_period();
+    let feed = world.feed(partner, c.currency, from, to);
+    // Meter by meter, in catalog order.
+    let mut by_meter: Vec<(f64, Amount)> = vec![(0.0, Amount::ZERO); world.catalog.len()];
+    for line in feed.iter().filter(|l| l.customer as usize == index) {
+        let meter = c.series[line.series as usize].meter;
+        by_meter[meter].0 += line.quantity;
+        by_meter[meter].1 += world.line_cost(partner, line);
+    }
+    let items = by_meter
+        .iter()
+        .enumerate()
+        .filter(|(_, (q, _))| *q > 0.0)
+        .map(|(m, (q, cost))| {
+            let meter = &world.catalog[m];
+            MeterUsageRecord {
+                subscription_id: c.plan.to_string(),
+                meter_id: meter.id.to_string(),
+                meter_name: meter.name.into(),
+                category: meter.category.into(),
+                subcategory: meter.subcategory.into(),
+                quantity_used: (q * 1e6).round() / 1e6,
+                unit: meter.unit.into(),
+                total_cost: *cost,
+                currency_code: c.currency.code().into(),
+                usd_total_cost: usd(*cost, c.currency),
+                last_modified_date: rfc3339(to + 1),
+                attributes: Attributes::of("MeterUsageRecord"),
+            }
+        })
+        .collect();
+    Ok(Json(Collection::page(
+        items,
+        Link::get(format!(
+            "/customers/{}/subscriptions/{}/meterusagerecords",
+            c.id, c.plan
+        )),
+        None,
+    )))
+}
+
+fn currency_symbol(c: Currency) -> &'static str {
+    match c.code() {
+        "USD" | "AUD" => "$",
+        "EUR" => "€",
+        "GBP" => "£",
+        "JPY" => "¥",
+        "TWD" => "NT$",
+        _ => "",
+    }
+}
+
+async fn list_invoices(
+    State(emulator): State<Emulator>,
+    PartnerAuth(partner): PartnerAuth,
+) -> Json<Collection<Invoice>> {
+    let world = &emulator.world;
+    let mut items = Vec::new();
+    // Newest first, as Partner Center lists them.
+    for month in world.invoiced_months().into_iter().rev() {
+        let next = month
+            .checked_add_months(chrono::Months::new(1))
+            .expect("in range");
+        for currency in world.currencies(partner) {
+            let id = world.invoice_id(partner, month, currency);
+            let feed = world.feed(partner, currency, day_number(month), day_number(next) - 1);
+            items.push(Invoice {
+                id: id.clone(),
+                invoice_date: format!("{}-{:02}-08T06:12:40Z", next.format("%Y"), next.format("%m")),
+                billing_period_start_date: format!("{}T00:00:00Z", month.format("%Y-%m-%d")),
+                billing_period_end_date: format!("{}T00:00:00Z", (next - chrono::Days::new(1)).format("%Y-%m-%d")),
+                total_charges: world.total(partner, &feed),
+                paid_amount: Amount::ZERO,
+                currency_code: currency.code().into(),
+                currency_symbol: currency_symbol(currency).into(),
+                invoice_details: vec![InvoiceDetail {
+                    invoice_line_item_type: "usage_line_items".into(),
+                    billing_provider: "one_time".into(),
+                    links: Some(Links {
+                        self_link: Some(Link::get(format!(
+                            "/invoices/{id}/lineitems?provider=onetime&invoicelineitemtype=usagelineitems&currencycode={}",
+                            currency.code().to_ascii_lowercase()
+                        ))),
+                        next: None,
+                        previous: None,
+                    }),
+                    attributes: Attributes::of("InvoiceDetail"),
+                }],
+                document_type: "invoice".into(),
+                invoice_type: "OneTime".into(),
+                links: Some(Links {
+                    self_link: Some(Link::get(format!("/invoices/{id}"))),
+                    next: None,
+                    previous: None,
+                }),
+                attributes: Attributes::of("Invoice"),
+            });
+        }
+    }
+    Json(Collection::page(items, Link::get("/invoices"), None))
+}
+
+/// The parameters every daily-rated-usage request must carry.
+fn usage_query(query: &Query) -> Result<(Currency, usize), Fault> {
+    match query.get("provider") {
+        Some(p) if p.eq_ignore_ascii_case("onetime") => {}
+        other => {
+            return Err(Fault::invalid_input(format!(
+                "provider must be onetime for daily rated usage, not '{}'.",
+                other.unwrap_or_default()
+            )));
+        }
+    }
+    match query.get("invoicelineitemtype") {
+        Some(t) if t.eq_ignore_ascii_case("usagelineitems") => {}
+        other => {
+            return Err(Fault::invalid_input(format!(
+                "invoicelineitemtype must be usagelineitems, not '{}'.",
+                other.unwrap_or_default()
+            )));
+        }
+    }
+    let currency = query
+        .get("currencycode")
+        .ok_or_else(|| Fault::invalid_input("currencycode is required."))
+        .and_then(|c| Currency::parse(c).map_err(|e| Fault::invalid_input(e.to_string())))?;
+    Ok((currency, query.size(LINE_ITEM_PAGE, LINE_ITEM_PAGE)?))
+}
+
+async fn unbilled_line_items(
+    State(emulator): State<Emulator>,
+    PartnerAuth(partner): PartnerAuth,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Json<Collection<DailyRatedUsageLineItem>>, Fault> {
+    let world = &emulator.world;
+    let query = Query::parse(raw);
+    let (currency, size) = usage_query(&query)?;
+    let period = query.get("period").unwrap_or_default().to_ascii_lowercase();
+    let range = match period.as_str() {
+        "current" => Some(world.current_period()),
+        "previous" => world.previous_period(),
+        _ => {
+            return Err(Fault::invalid_input(format!(
+                "period must be current or previous, not '{period}'."
+            )));
+        }
+    };
+    let base = format!(
+        "/invoices/unbilled/lineitems?provider=onetime&invoicelineitemtype=usagelineitems&currencycode={}&period={period}&size={size}",
+        currency.code().to_ascii_lowercase()
+    );
+    // Once last month is invoiced, its usage is billed and "previous" is empty.
+    let feed = match range {
+        Some((from, to)) => world.feed(partner, currency, from, to),
+        None => Default::default(),
+    };
+    page(partner, &query, &headers, &base, feed.len(), size, |r| {
+        feed[r]
+            .iter()
+            .map(|l| world.line_item(partner, l, None))
+            .collect()
+    })
+    .map(Json)
+}
+
+async fn billed_line_items(
+    State(emulator): State<Emulator>,
+    PartnerAuth(partner): PartnerAuth,
+    Path(invoice): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Json<Collection<DailyRatedUsageLineItem>>, Fault> {
+    let world = &emulator.world;
+    let query = Query::parse(raw);
+    let (currency, size) = usage_query(&query)?;
+    let (month, invoice_currency) = world
+        .invoice(partner, &invoice)
+        .ok_or_else(|| Fault::not_found(format!("Invoice {invoice} was not found.")))?;
+    if invoice_currency != currency {
+        return Err(Fault::invalid_input(format!(
+            "Invoice {invoice} is in {invoice_currency}, not {currency}."
+        )));
+    }
+    let next = month
+        .checked_add_months(chrono::Months::new(1))
+        .expect("in range");
+    let feed = world.feed(partner, currency, day_number(month), day_number(next) - 1);
+    let id = world.invoice_id(partner, month, currency);
+    let base = format!(
+        "/invoices/{id}/lineitems?provider=onetime&invoicelineitemtype=usagelineitems&currencycode={}&size={size}",
+        currency.code().to_ascii_lowercase()
+    );
+    page(partner, &query, &headers, &base, feed.len(), size, |r| {
+        feed[r]
+            .iter()
+            .map(|l| world.line_item(partner, l, Some(&id)))
+            .collect()
+    })
+    .map(Json)
 }

@@ -5,8 +5,11 @@ use std::collections::HashMap;
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chrono::{DateTime, Months, Utc};
-use model::{Currency, Guid};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use model::guid_mix;
+use model::{Amount, Currency, Guid};
+
+use crate::usage;
 use serde::Serialize;
 
 /// Partner Center roles a user can hold.
@@ -49,8 +52,16 @@ pub struct Customer {
     pub domain: String,
     pub country: &'static str,
     /// The customer's billing currency, which its usage is invoiced in.
-    #[allow(dead_code)] // TODO(usage): read by the usage generator.
     pub currency: Currency,
+    /// The Azure plan subscription, and the Azure subscriptions under it.
+    pub plan: Guid,
+    pub entitlements: Vec<(Guid, String)>,
+    pub series: Vec<usage::Series>,
+    pub trend: usage::Trend,
+    /// The customer usage budget, which PATCH changes.
+    pub budget: Mutex<Option<Amount>>,
+    /// A key of this customer for the generator's hashes.
+    pub key: u64,
 }
 
 pub struct Partner {
@@ -75,6 +86,14 @@ pub struct IssuedToken {
 pub struct World {
     pub partners: Vec<Partner>,
     pub months: u32,
+    pub seed: u64,
+    /// The emulator's today (UTC); usage is reported up to yesterday.
+    pub today: NaiveDate,
+    /// First and last day (days since the epoch) with usage.
+    pub window: (i64, i64),
+    pub catalog: Vec<usage::Meter>,
+    /// Line-item feeds already indexed, by partner, currency and first day.
+    pub feeds: crate::billing::FeedCache,
     tokens: Mutex<HashMap<String, IssuedToken>>,
 }
 
@@ -145,9 +164,10 @@ fn slug(name: &str) -> String {
         .collect()
 }
 
-fn customers(seed: u64, count: usize) -> Vec<Customer> {
+fn customers(seed: u64, count: usize, window: (i64, i64)) -> Vec<Customer> {
     (0..count)
         .map(|i| {
+            let key = guid_mix(seed ^ (i as u64).wrapping_mul(0x2545_f491_4f6c_dd1d));
             let base = COMPANIES[i % COMPANIES.len()];
             // Past the list, names repeat with a branch number, as big CSPs' do.
             let company_name = match i / COMPANIES.len() {
@@ -155,7 +175,16 @@ fn customers(seed: u64, count: usize) -> Vec<Customer> {
                 n => format!("{base} {}", n + 1),
             };
             let (country, currency) =
-                MARKETS[(model::guid_mix(seed ^ i as u64) % MARKETS.len() as u64) as usize];
+                MARKETS[(guid_mix(seed ^ i as u64) % MARKETS.len() as u64) as usize];
+            let entitlement_count = 1 + (usage::unit(seed, key, 1) * 3.0) as usize;
+            let entitlements = (0..entitlement_count)
+                .map(|e| {
+                    let name = ["Production", "Development", "Shared services"][e];
+                    (Guid::from_seed(key, 20 + e as u64), name.to_string())
+                })
+                .collect();
+            let series = usage::series_for_customer(seed, key, country, entitlement_count, window);
+            let trend = usage::trend_for_customer(seed, key, window);
             Customer {
                 id: Guid::from_seed(seed, 1_000 + i as u64),
                 commerce_id: Guid::from_seed(seed, 900_000 + i as u64),
@@ -163,6 +192,12 @@ fn customers(seed: u64, count: usize) -> Vec<Customer> {
                 company_name,
                 country,
                 currency,
+                plan: Guid::from_seed(key, 10),
+                entitlements,
+                series,
+                trend,
+                budget: Mutex::new(None),
+                key,
             }
         })
         .collect()
@@ -182,6 +217,12 @@ impl World {
     pub fn generate(config: &super::Config) -> World {
         let seed = config.seed;
         let now = Utc::now();
+        let today = config.today.unwrap_or_else(|| now.date_naive());
+        let this_month = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).expect("valid");
+        let first = this_month
+            .checked_sub_months(Months::new(config.months))
+            .expect("history in range");
+        let window = (usage::day_number(first), usage::day_number(today) - 1);
         let contoso = Partner {
             tenant_id: Guid::from_seed(seed, 1),
             commerce_id: Guid::from_seed(seed, 2),
@@ -214,7 +255,7 @@ impl World {
                     vec![Role::SalesAgent],
                 ),
             ],
-            customers: customers(seed, config.customers),
+            customers: customers(seed, config.customers, window),
             // The demo partner starts without a web app: onboarding registers one.
             apps: RwLock::new(Vec::new()),
         };
@@ -231,7 +272,7 @@ impl World {
                 "Frankie Admin",
                 vec![Role::GlobalAdmin],
             )],
-            customers: customers(fabrikam_seed, config.customers),
+            customers: customers(fabrikam_seed, config.customers, window),
             // Registered before: scripts and the "reuse" path start from here.
             apps: RwLock::new(vec![App {
                 app_id: Guid::from_seed(seed, 5),
@@ -247,11 +288,18 @@ impl World {
                 }],
             }]),
         };
-        World {
+        let world = World {
             partners: vec![contoso, fabrikam],
             months: config.months,
+            seed,
+            today,
+            window,
+            catalog: usage::catalog(seed),
+            feeds: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
-        }
+        };
+        crate::billing::seed_budgets(&world);
+        world
     }
 
     /// The partner a tenant ID or domain names (the token URL takes either).

@@ -50,3 +50,35 @@ pub struct CustomerList {
     /// When the list was last read from Partner Center (RFC 3339, UTC).
     pub synced_at: Option<String>,
 }
+
+/// How far a sync has come: counters the proxy updates as it goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncCounts {
+    pub customers_done: usize,
+    pub customers_total: Option<usize>,
+    pub line_items: usize,
+    pub feeds_done: usize,
+    pub feeds_total: Option<usize>,
+    pub errors: usize,
+}
+
+/// `GET /api/sync` and each event of `GET /api/sync/events`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncProgress {
+    pub run_id: Option<i64>,
+    /// `full` reads everything again; `incremental` skips invoices already read.
+    pub kind: String,
+    /// `idle`, `running`, `succeeded`, `failed` or `interrupted`.
+    pub status: String,
+    /// `customers`, then `usage`, then `done`.
+    pub phase: String,
+    #[serde(flatten)]
+    pub counts: SyncCounts,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    /// An estimate while running.
+    pub seconds_left: Option<u64>,
+    pub error: Option<String>,
+}

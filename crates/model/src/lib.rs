@@ -5,6 +5,7 @@ pub mod api;
 pub mod guid;
 pub mod money;
 pub mod pc;
+pub mod usage;
 
 pub use guid::{Guid, mix as guid_mix};
 pub use money::{Amount, Currency};

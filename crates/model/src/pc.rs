@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::money::Amount;
 
 /// `{ "objectType": "...", "etag"?: "..." }` on every resource.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attributes {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -167,9 +167,10 @@ pub struct AzureEntitlement {
     pub subscription_id: String,
 }
 
-/// One day of one meter on one resource: the primary cost record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// One day of one meter on one resource: the primary cost record. Fields
+/// vary between Partner Center's examples, so missing ones read as empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct DailyRatedUsageLineItem {
     pub partner_id: String,
     pub partner_name: String,
@@ -345,4 +346,69 @@ mod tests {
         .unwrap();
         assert_eq!(t.expires_in, "3600");
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceDetail {
+    pub invoice_line_item_type: String,
+    pub billing_provider: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<Links>,
+    pub attributes: Attributes,
+}
+
+/// A partner invoice; billed daily rated usage is read per invoice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invoice {
+    pub id: String,
+    pub invoice_date: String,
+    pub billing_period_start_date: String,
+    pub billing_period_end_date: String,
+    pub total_charges: Amount,
+    pub paid_amount: Amount,
+    pub currency_code: String,
+    pub currency_symbol: String,
+    #[serde(default)]
+    pub invoice_details: Vec<InvoiceDetail>,
+    pub document_type: String,
+    pub invoice_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<Links>,
+    pub attributes: Attributes,
+}
+
+/// `GET /v1/customers/{id}/usagesummary` for an Azure plan customer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerUsageSummary {
+    pub budget: SpendingBudget,
+    pub resource_id: String,
+    pub resource_name: String,
+    pub billing_start_date: String,
+    pub billing_end_date: String,
+    pub total_cost: Amount,
+    pub currency_code: String,
+    pub usd_total_cost: Amount,
+    pub last_modified_date: String,
+    pub attributes: Attributes,
+}
+
+/// One meter's use in the current period of a subscription.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeterUsageRecord {
+    pub subscription_id: String,
+    pub meter_id: String,
+    pub meter_name: String,
+    pub category: String,
+    pub subcategory: String,
+    pub quantity_used: f64,
+    pub unit: String,
+    pub total_cost: Amount,
+    pub currency_code: String,
+    pub usd_total_cost: Amount,
+    pub last_modified_date: String,
+    pub attributes: Attributes,
 }

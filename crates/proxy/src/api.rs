@@ -2,20 +2,22 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use model::api::{CustomerList, Health, HealthCheck};
+use model::api::{CustomerList, Health, HealthCheck, SyncProgress};
 use model::pc::Link;
-use serde_json::json;
 
 use crate::error::{ApiError, api_not_found};
+use crate::sync::SyncKind;
 use crate::{AppState, sync};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
         .route("/customers", get(customers))
-        .route("/sync", post(sync_now))
+        .route("/sync", post(start_sync).get(sync_status))
+        .route("/sync/events", get(sync_events))
         .fallback(api_not_found)
 }
 
@@ -75,15 +77,83 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
 
 async fn customers(State(state): State<AppState>) -> Result<Json<CustomerList>, ApiError> {
     let connection = state.connection.as_ref().ok_or(ApiError::NotConnected)?;
-    sync::ensure_synced(&state, connection).await?;
+    sync::wait_for_customers(&state, connection).await?;
     Ok(Json(CustomerList {
         customers: state.store.customers(connection.partner).await?,
-        synced_at: state.store.last_synced(connection.partner).await?,
+        synced_at: state.store.customers_read_at(connection.partner).await?,
     }))
 }
 
-async fn sync_now(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+#[derive(serde::Deserialize)]
+struct SyncRequest {
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+/// Starts a sync in the background (`{"kind": "full"}` re-reads billed invoices).
+async fn start_sync(
+    State(state): State<AppState>,
+    body: Option<Json<SyncRequest>>,
+) -> Result<(StatusCode, Json<SyncProgress>), ApiError> {
+    state.connection.as_ref().ok_or(ApiError::NotConnected)?;
+    let kind = match body.and_then(|b| b.0.kind).as_deref() {
+        None | Some("incremental") => SyncKind::Incremental,
+        Some("full") => SyncKind::Full,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "kind must be full or incremental, not “{other}”."
+            )));
+        }
+    };
+    let mut progress = state.syncer.subscribe();
+    sync::spawn(state.clone(), kind);
+    // Answer once the run has started, so the caller sees its ID.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), progress.changed()).await;
+    Ok((StatusCode::ACCEPTED, Json(state.syncer.current())))
+}
+
+/// The latest sync, from memory while this process runs one, else from the store.
+async fn sync_status(State(state): State<AppState>) -> Result<Json<SyncProgress>, ApiError> {
     let connection = state.connection.as_ref().ok_or(ApiError::NotConnected)?;
-    let customers = sync::sync_customers(&state, connection).await?;
-    Ok(Json(json!({ "customers": customers })))
+    let live = state.syncer.current();
+    if live.run_id.is_some() {
+        return Ok(Json(live));
+    }
+    Ok(Json(
+        match state.store.latest_sync(connection.partner).await? {
+            None => live,
+            Some(run) => SyncProgress {
+                run_id: Some(run.id),
+                kind: run.kind,
+                status: run.status,
+                phase: "done".into(),
+                counts: run.counts,
+                started_at: Some(run.started_at),
+                finished_at: run.finished_at,
+                seconds_left: None,
+                error: run.error,
+            },
+        },
+    ))
+}
+
+/// Server-sent events: the sync's progress each time it changes.
+async fn sync_events(
+    State(state): State<AppState>,
+) -> Result<Sse<impl futures_core::Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError>
+{
+    state.connection.as_ref().ok_or(ApiError::NotConnected)?;
+    let receiver = state.syncer.subscribe();
+    let stream = futures_util::stream::unfold((receiver, true), |(mut rx, first)| async move {
+        if !first && rx.changed().await.is_err() {
+            return None;
+        }
+        let progress = rx.borrow_and_update().clone();
+        let event = Event::default()
+            .event("progress")
+            .json_data(&progress)
+            .unwrap_or_default();
+        Some((Ok(event), (rx, false)))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

@@ -20,6 +20,9 @@ pub enum ApiError {
     Upstream(#[from] PcError),
     #[error("store: {0}")]
     Store(#[from] sqlx::Error),
+    /// A bug or a crashed task; the details are logged.
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl ApiError {
@@ -37,6 +40,7 @@ impl ApiError {
                 _ => (StatusCode::BAD_GATEWAY, "upstream_unavailable"),
             },
             ApiError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "store_error"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
 }
@@ -49,6 +53,10 @@ impl IntoResponse for ApiError {
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "store error");
                 "The proxy's store failed; the details are in its log.".to_string()
+            }
+            ApiError::Internal(e) => {
+                tracing::error!(error = %e, "internal error");
+                "Something went wrong in the proxy; the details are in its log.".to_string()
             }
             ApiError::Upstream(e) => {
                 tracing::warn!(error = %e, "upstream error");

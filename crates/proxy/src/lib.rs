@@ -17,7 +17,7 @@ pub mod secret;
 pub mod store;
 pub mod sync;
 
-use pc::{Credentials, Endpoints, PartnerCenter, RetryPolicy};
+use pc::{Credentials, Endpoints, Limits, PartnerCenter, RetryPolicy};
 use secret::Secret;
 use store::{PartnerId, Store};
 
@@ -59,6 +59,26 @@ pub struct Config {
     /// The app's secret key. Environment only, so it is not visible in `ps`.
     #[arg(skip)]
     pub app_secret: Option<String>,
+    /// Billing currencies to read usage in, besides those of the partner's invoices.
+    #[arg(
+        long,
+        env = "PROXY_CURRENCIES",
+        value_delimiter = ',',
+        default_value = "USD"
+    )]
+    pub currencies: Vec<String>,
+    /// Months of billed usage to keep reading back.
+    #[arg(long, env = "PROXY_HISTORY_MONTHS", default_value_t = 13)]
+    pub history_months: u32,
+    /// Most upstream requests per minute per partner (none: as fast as allowed by 429s).
+    #[arg(long, env = "PROXY_UPSTREAM_RPM")]
+    pub upstream_requests_per_minute: Option<u32>,
+    /// Upstream requests in flight at once per partner.
+    #[arg(long, env = "PROXY_UPSTREAM_CONCURRENCY", default_value_t = 8)]
+    pub upstream_concurrency: usize,
+    /// Start a sync when the proxy starts and then every this many minutes (0: never).
+    #[arg(long, env = "PROXY_SYNC_MINUTES", default_value_t = 60)]
+    pub sync_minutes: u64,
 }
 
 impl Config {
@@ -84,20 +104,29 @@ pub struct AppState {
     pub store: Store,
     pub pc: Arc<PartnerCenter>,
     pub connection: Option<Connection>,
-    sync_lock: Arc<tokio::sync::Mutex<()>>,
-    first_sync: Arc<tokio::sync::Mutex<()>>,
+    pub syncer: Arc<sync::Syncer>,
+    /// Billing currencies read besides the invoices' (upper case).
+    pub currencies: Vec<String>,
+    pub history_months: u32,
 }
 
 impl AppState {
     /// Opens the store and sets up the Partner Center client from `config`.
     pub async fn new(config: &Config) -> Result<AppState, sqlx::Error> {
         let store = Store::open(&config.data_dir).await?;
-        let pc = Arc::new(PartnerCenter::new(
+        store.abandon_running_syncs().await?;
+        let pc = Arc::new(PartnerCenter::with_limits(
             Endpoints {
                 api: config.upstream_url.clone(),
                 login: config.login_url.clone(),
             },
             RetryPolicy::default(),
+            Limits {
+                rate: config
+                    .upstream_requests_per_minute
+                    .map(|n| (n, std::time::Duration::from_secs(60))),
+                concurrency: config.upstream_concurrency,
+            },
         ));
         let connection = match (&config.partner_tenant, &config.app_id, &config.app_secret) {
             (Some(tenant), Some(app_id), Some(secret)) => Some(Connection {
@@ -114,8 +143,13 @@ impl AppState {
             store,
             pc,
             connection,
-            sync_lock: Arc::default(),
-            first_sync: Arc::default(),
+            syncer: Arc::default(),
+            currencies: config
+                .currencies
+                .iter()
+                .map(|c| c.trim().to_ascii_uppercase())
+                .collect(),
+            history_months: config.history_months,
         })
     }
 }

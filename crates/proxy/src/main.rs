@@ -19,6 +19,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "no Partner Center connection configured: /api/customers answers not_connected"
         );
     }
+    if config.sync_minutes > 0 {
+        proxy::sync::schedule(
+            state.clone(),
+            std::time::Duration::from_secs(config.sync_minutes * 60),
+        );
+    }
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
     tracing::info!(
         address = %listener.local_addr()?,

@@ -11,7 +11,9 @@ use model::pc::{
 };
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
-use tokio::sync::Mutex;
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use crate::secret::Secret;
 
@@ -31,6 +33,33 @@ pub struct Credentials {
     pub tenant: String,
     pub app_id: String,
     pub secret: Secret,
+}
+
+/// The most requests per partner the upstream allows (client side, so the
+/// proxy never exceeds it), and how many may be in flight at once.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// `Some((n, interval))`: at most `n` requests in any `interval`.
+    pub rate: Option<(u32, Duration)>,
+    pub concurrency: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            rate: None,
+            concurrency: 8,
+        }
+    }
+}
+
+/// Per-partner pacing: requests spaced evenly at the allowed rate, a pause
+/// for everyone when the upstream says "retry after", and a bound on
+/// requests in flight.
+struct Gate {
+    next_slot: Mutex<Instant>,
+    paused_until: Mutex<Instant>,
+    in_flight: Arc<Semaphore>,
 }
 
 /// How hard to try before reporting a failure.
@@ -87,7 +116,9 @@ pub struct PartnerCenter {
     http: reqwest::Client,
     endpoints: Endpoints,
     retry: RetryPolicy,
+    limits: Limits,
     tokens: Mutex<HashMap<(String, String), CachedToken>>,
+    gates: std::sync::Mutex<HashMap<String, Arc<Gate>>>,
 }
 
 /// Longest list the client follows before it assumes a paging loop.
@@ -97,6 +128,10 @@ const TOKEN_MARGIN: Duration = Duration::from_secs(300);
 
 impl PartnerCenter {
     pub fn new(endpoints: Endpoints, retry: RetryPolicy) -> Self {
+        Self::with_limits(endpoints, retry, Limits::default())
+    }
+
+    pub fn with_limits(endpoints: Endpoints, retry: RetryPolicy, limits: Limits) -> Self {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(Duration::from_secs(60))
@@ -107,7 +142,9 @@ impl PartnerCenter {
             http,
             endpoints,
             retry,
+            limits,
             tokens: Mutex::new(HashMap::new()),
+            gates: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -139,7 +176,7 @@ impl PartnerCenter {
             ("resource", PARTNER_CENTER_RESOURCE),
         ];
         let response = self
-            .with_retries(|| self.http.post(&url).form(&form))
+            .with_retries(&creds.tenant, || self.http.post(&url).form(&form))
             .await?;
         let status = response.status();
         let body = response
@@ -193,7 +230,7 @@ impl PartnerCenter {
         loop {
             let token = self.token(creds).await?;
             let response = self
-                .with_retries(|| {
+                .with_retries(&creds.tenant, || {
                     let mut req = self
                         .http
                         .get(&url)
@@ -283,13 +320,17 @@ impl PartnerCenter {
     /// failures with exponential backoff and jitter, honouring `Retry-After`.
     async fn with_retries(
         &self,
+        tenant: &str,
         build: impl Fn() -> reqwest::RequestBuilder,
     ) -> Result<reqwest::Response, PcError> {
+        let gate = self.gate(tenant);
         let started = Instant::now();
         let mut attempt = 0;
         loop {
             attempt += 1;
+            let permit = self.admit(&gate).await;
             let outcome = build().send().await;
+            drop(permit);
             let (wait, failure) = match outcome {
                 Ok(r) => {
                     let status = r.status();
@@ -300,6 +341,12 @@ impl PartnerCenter {
                         return Ok(r);
                     }
                     let retry_after = retry_after(r.headers());
+                    if status == StatusCode::TOO_MANY_REQUESTS {
+                        // Everyone waits, not only this request: the limit is the partner's.
+                        let until = Instant::now() + retry_after.unwrap_or(self.retry.base_delay);
+                        let mut paused = gate.paused_until.lock().await;
+                        *paused = (*paused).max(until);
+                    }
                     let failure = if status == StatusCode::TOO_MANY_REQUESTS {
                         PcError::Throttled {
                             retry_after: retry_after.unwrap_or(self.retry.base_delay),
@@ -321,6 +368,45 @@ impl PartnerCenter {
             tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %failure, "retrying");
             tokio::time::sleep(wait).await;
         }
+    }
+
+    fn gate(&self, tenant: &str) -> Arc<Gate> {
+        let mut gates = self.gates.lock().expect("gates poisoned");
+        gates
+            .entry(tenant.to_ascii_lowercase())
+            .or_insert_with(|| {
+                Arc::new(Gate {
+                    next_slot: Mutex::new(Instant::now()),
+                    paused_until: Mutex::new(Instant::now()),
+                    in_flight: Arc::new(Semaphore::new(self.limits.concurrency.max(1))),
+                })
+            })
+            .clone()
+    }
+
+    /// Waits for a place in flight, the end of any pause, and the next slot
+    /// of the allowed rate.
+    async fn admit(&self, gate: &Gate) -> OwnedSemaphorePermit {
+        let permit = gate
+            .in_flight
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
+        let paused_until = *gate.paused_until.lock().await;
+        tokio::time::sleep_until(paused_until.into()).await;
+        if let Some((n, interval)) = self.limits.rate {
+            // Evenly spaced slots: never more than n in any window of `interval`.
+            let spacing = interval / n.max(1) + Duration::from_micros(200);
+            let slot = {
+                let mut next = gate.next_slot.lock().await;
+                let slot = (*next).max(Instant::now());
+                *next = slot + spacing;
+                slot
+            };
+            tokio::time::sleep_until(slot.into()).await;
+        }
+        permit
     }
 
     /// `base × 2^(attempt-1)`, capped, with "full jitter" so that many

@@ -27,6 +27,11 @@ fn config(data: &Path, dist: &Path, upstream: &str) -> Config {
         partner_tenant: None,
         app_id: None,
         app_secret: None,
+        currencies: vec!["USD".into()],
+        history_months: 13,
+        upstream_requests_per_minute: None,
+        upstream_concurrency: 8,
+        sync_minutes: 0,
     }
 }
 

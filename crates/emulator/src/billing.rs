@@ -1,0 +1,336 @@
+//! Billing periods, invoices and line-item feeds over the generated usage.
+
+use std::sync::Arc;
+
+use chrono::{Datelike, Months, NaiveDate};
+use model::pc::{Attributes, DailyRatedUsageLineItem};
+use model::{Amount, Currency};
+
+use crate::usage::{self, date_of, day_number};
+use crate::world::World;
+
+/// One line item of a feed: which customer's which series on which day.
+#[derive(Debug, Clone, Copy)]
+pub struct LineRef {
+    pub day: i64,
+    pub customer: u32,
+    pub series: u32,
+    pub quantity: f64,
+}
+
+/// Indexed feeds by partner, currency and first day.
+pub type FeedCache =
+    std::sync::Mutex<std::collections::HashMap<(usize, Currency, i64), Arc<Vec<LineRef>>>>;
+
+/// Partner Center closes a month's usage into an invoice around the 8th.
+const INVOICE_DAY: u32 = 8;
+
+pub fn first_of_month(d: NaiveDate) -> NaiveDate {
+    NaiveDate::from_ymd_opt(d.year(), d.month(), 1).expect("valid")
+}
+
+fn midnight(d: NaiveDate) -> String {
+    format!("{}T00:00:00Z", d.format("%Y-%m-%d"))
+}
+
+impl World {
+    /// `[first, last]` days of the open (current) billing period.
+    pub fn current_period(&self) -> (i64, i64) {
+        (day_number(first_of_month(self.today)), self.window.1)
+    }
+
+    /// `[first, last]` of last month, if its invoice is not issued yet.
+    pub fn previous_period(&self) -> Option<(i64, i64)> {
+        if self.today.day() >= INVOICE_DAY {
+            return None;
+        }
+        let this = first_of_month(self.today);
+        let prev = this.checked_sub_months(Months::new(1)).expect("in range");
+        (day_number(prev) >= self.window.0).then(|| (day_number(prev), day_number(this) - 1))
+    }
+
+    /// First days of the months already invoiced, oldest first.
+    pub fn invoiced_months(&self) -> Vec<NaiveDate> {
+        let this = first_of_month(self.today);
+        let last = this
+            .checked_sub_months(Months::new(if self.today.day() >= INVOICE_DAY {
+                1
+            } else {
+                2
+            }))
+            .expect("in range");
+        let mut month = first_of_month(date_of(self.window.0));
+        let mut out = Vec::new();
+        while month <= last {
+            out.push(month);
+            month = month.checked_add_months(Months::new(1)).expect("in range");
+        }
+        out
+    }
+
+    /// The currencies a partner's customers are billed in, in a fixed order.
+    pub fn currencies(&self, partner: usize) -> Vec<Currency> {
+        let mut out: Vec<Currency> = self.partners[partner]
+            .customers
+            .iter()
+            .map(|c| c.currency)
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Invoice IDs name the month and the currency: `G2025100002`.
+    pub fn invoice_id(&self, partner: usize, month: NaiveDate, currency: Currency) -> String {
+        let index = self
+            .currencies(partner)
+            .iter()
+            .position(|c| *c == currency)
+            .unwrap_or(0);
+        format!("G{}{:02}{:04}", month.year(), month.month(), index + 1)
+    }
+
+    /// The month and currency of one of this partner's invoices.
+    pub fn invoice(&self, partner: usize, id: &str) -> Option<(NaiveDate, Currency)> {
+        self.invoiced_months().into_iter().find_map(|month| {
+            self.currencies(partner)
+                .into_iter()
+                .find(|c| self.invoice_id(partner, month, *c).eq_ignore_ascii_case(id))
+                .map(|c| (month, c))
+        })
+    }
+
+    /// Every line item of a partner in a currency between two days,
+    /// ordered by day, customer and series; indexed once, then cached.
+    pub fn feed(
+        &self,
+        partner: usize,
+        currency: Currency,
+        from: i64,
+        to: i64,
+    ) -> Arc<Vec<LineRef>> {
+        let key = (partner, currency, from);
+        if let Some(feed) = self.feeds.lock().expect("feeds poisoned").get(&key) {
+            return feed.clone();
+        }
+        let mut lines = Vec::new();
+        let customers = &self.partners[partner].customers;
+        for day in from..=to.min(self.window.1) {
+            for (ci, c) in customers.iter().enumerate() {
+                if c.currency != currency {
+                    continue;
+                }
+                for (si, s) in c.series.iter().enumerate() {
+                    let meter = &self.catalog[s.meter];
+                    if let Some(quantity) = usage::quantity(
+                        self.seed,
+                        meter,
+                        s,
+                        c.key ^ si as u64,
+                        &c.trend,
+                        self.window.0,
+                        day,
+                    ) {
+                        lines.push(LineRef {
+                            day,
+                            customer: ci as u32,
+                            series: si as u32,
+                            quantity,
+                        });
+                    }
+                }
+            }
+        }
+        let feed = Arc::new(lines);
+        self.feeds
+            .lock()
+            .expect("feeds poisoned")
+            .insert(key, feed.clone());
+        feed
+    }
+
+    fn pec_applied(&self, partner: usize, line: &LineRef) -> bool {
+        let c = &self.partners[partner].customers[line.customer as usize];
+        !c.trend
+            .pec_lost
+            .iter()
+            .any(|&(a, b)| (a..=b).contains(&line.day))
+    }
+
+    /// What the partner pays for one line, in the customer's billing currency.
+    pub fn line_cost(&self, partner: usize, line: &LineRef) -> Amount {
+        let c = &self.partners[partner].customers[line.customer as usize];
+        let meter = &self.catalog[c.series[line.series as usize].meter];
+        usage::price(
+            meter,
+            line.quantity,
+            c.currency,
+            self.pec_applied(partner, line),
+        )
+        .billing_total
+    }
+
+    /// The sum of a feed's line items, as an invoice or a summary totals them.
+    pub fn total(&self, partner: usize, lines: &[LineRef]) -> Amount {
+        lines.iter().map(|l| self.line_cost(partner, l)).sum()
+    }
+
+    /// The JSON of one line item; `invoice` is set for billed usage.
+    pub fn line_item(
+        &self,
+        partner: usize,
+        line: &LineRef,
+        invoice: Option<&str>,
+    ) -> DailyRatedUsageLineItem {
+        let p = &self.partners[partner];
+        let c = &p.customers[line.customer as usize];
+        let s = &c.series[line.series as usize];
+        let meter = &self.catalog[s.meter];
+        let pec = self.pec_applied(partner, line);
+        let priced = usage::price(meter, line.quantity, c.currency, pec);
+        let date = date_of(line.day);
+        let month = first_of_month(date);
+        let (entitlement, entitlement_name) =
+            &c.entitlements[s.entitlement.min(c.entitlements.len() - 1)];
+        let credit_type = if priced.pec_rate > 0.0 {
+            "Partner Earned Credit Applied"
+        } else {
+            "Credit Not Applied"
+        };
+        DailyRatedUsageLineItem {
+            partner_id: p.tenant_id.to_string(),
+            partner_name: p.name.clone(),
+            customer_id: c.id.to_string(),
+            customer_name: c.company_name.clone(),
+            customer_domain_name: c.domain.clone(),
+            customer_country: c.country.to_string(),
+            invoice_number: invoice.unwrap_or_default().to_string(),
+            mpn_id: p.mpn_id.clone(),
+            reseller_mpn_id: String::new(),
+            product_id: "DZH318Z0BQ3Q".into(),
+            sku_id: "0001".into(),
+            availability_id: "DZH318Z0BQ3Q0001".into(),
+            sku_name: meter.sku.to_string(),
+            product_name: if meter.category == meter.subcategory {
+                meter.category.to_string()
+            } else {
+                format!("{} {}", meter.category, meter.subcategory)
+            },
+            publisher_name: meter.publisher.to_string(),
+            publisher_id: String::new(),
+            subscription_id: c.plan.to_string(),
+            subscription_description: "Azure plan".into(),
+            charge_start_date: midnight(month),
+            charge_end_date: midnight(month.checked_add_months(Months::new(1)).expect("in range")),
+            usage_date: midnight(date),
+            meter_type: meter.unit.to_string(),
+            meter_category: meter.category.to_string(),
+            meter_id: meter.id.to_string(),
+            meter_sub_category: meter.subcategory.to_string(),
+            meter_name: meter.name.to_string(),
+            meter_region: s.meter_region.to_string(),
+            unit_of_measure: meter.unit.to_string(),
+            resource_location: s.location.to_ascii_uppercase(),
+            consumed_service: meter.consumed_service.to_string(),
+            resource_group: s.resource_group.clone(),
+            resource_uri: format!(
+                "/subscriptions/{entitlement}/resourceGroups/{}/providers/{}/{}",
+                s.resource_group, s.provider, s.resource_name
+            ),
+            tags: s.tags.clone(),
+            additional_info: String::new(),
+            service_info1: String::new(),
+            service_info2: String::new(),
+            charge_type: "new".into(),
+            unit_price: priced.unit_price,
+            quantity: line.quantity,
+            unit_type: String::new(),
+            billing_pre_tax_total: priced.billing_total,
+            billing_currency: c.currency.code().to_string(),
+            pricing_pre_tax_total: priced.pricing_total,
+            pricing_currency: "USD".into(),
+            entitlement_id: entitlement.to_string(),
+            entitlement_description: entitlement_name.clone(),
+            pc_to_bc_exchange_rate: priced.fx_micros as f64 / 1e6,
+            pc_to_bc_exchange_rate_date: midnight(month),
+            effective_unit_price: priced.effective_unit_price,
+            rate_of_partner_earned_credit: priced.pec_rate,
+            rate_of_credit: priced.pec_rate,
+            credit_type: credit_type.into(),
+            invoice_line_item_type: "usage_line_items".into(),
+            billing_provider: if meter.publisher == "Microsoft" {
+                "azure_data_market".into()
+            } else {
+                "marketplace".into()
+            },
+            has_partner_earned_credit: Some(priced.pec_rate > 0.0),
+            attributes: Attributes::of("DailyRatedUsageLineItem"),
+        }
+    }
+
+    /// A customer's cost in the open period, in its billing currency.
+    pub fn customer_period_cost(&self, partner: usize, customer: usize) -> Amount {
+        let (from, to) = self.current_period();
+        self.customer_cost(partner, customer, from, to)
+    }
+
+    fn customer_cost(&self, partner: usize, customer: usize, from: i64, to: i64) -> Amount {
+        let c = &self.partners[partner].customers[customer];
+        let mut total = Amount::ZERO;
+        for day in from..=to.min(self.window.1) {
+            for (si, s) in c.series.iter().enumerate() {
+                let meter = &self.catalog[s.meter];
+                if let Some(quantity) = usage::quantity(
+                    self.seed,
+                    meter,
+                    s,
+                    c.key ^ si as u64,
+                    &c.trend,
+                    self.window.0,
+                    day,
+                ) {
+                    total += self.line_cost(
+                        partner,
+                        &LineRef {
+                            day,
+                            customer: customer as u32,
+                            series: si as u32,
+                            quantity,
+                        },
+                    );
+                }
+            }
+        }
+        total
+    }
+}
+
+/// Gives about half the customers a monthly budget near their usual spend,
+/// some of them below it, so some customers are over budget.
+pub fn seed_budgets(world: &World) {
+    let this = first_of_month(world.today);
+    let Some(prev) = this.checked_sub_months(Months::new(1)) else {
+        return;
+    };
+    let (from, to) = (day_number(prev), day_number(this) - 1);
+    if from < world.window.0 {
+        return;
+    }
+    for (pi, p) in world.partners.iter().enumerate() {
+        for (ci, c) in p.customers.iter().enumerate() {
+            let r = usage::unit(world.seed, c.key, 77);
+            if r < 0.5 {
+                let usual = world.customer_cost(pi, ci, from, to);
+                let factor = 0.8 + r * 1.4;
+                let budget =
+                    Amount::from_micros((usual.micros() as f64 * factor) as i64).round_to(0);
+                let budget = if budget == Amount::ZERO {
+                    Amount::parse_decimal("100").expect("valid")
+                } else {
+                    budget
+                };
+                *c.budget.lock().expect("budget poisoned") = Some(budget);
+            }
+        }
+    }
+}
