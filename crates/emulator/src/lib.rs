@@ -4,17 +4,21 @@
 //! so the proxy's real client can be run and tested with no Microsoft account.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
-use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
 use tokio::net::TcpListener;
 
 mod billing;
 mod entra;
+mod faults;
 mod partner_center;
 mod usage;
 mod world;
 
+pub use faults::{Faults, StatsView};
 pub use world::{DemoApp, DemoKey, DemoPartner, DemoUser, DemoWorld, Role};
 
 /// Command-line settings of the emulator program.
@@ -42,6 +46,24 @@ pub struct Args {
     /// The emulator's today (YYYY-MM-DD), for fully repeatable data; the real date by default.
     #[arg(long, env = "EMULATOR_TODAY")]
     pub today: Option<chrono::NaiveDate>,
+    /// Partner Center requests allowed per partner and route family in each interval.
+    #[arg(long, env = "EMULATOR_THROTTLE_REQUESTS")]
+    pub throttle_requests: Option<u32>,
+    /// The throttling interval, in milliseconds.
+    #[arg(long, env = "EMULATOR_THROTTLE_INTERVAL_MS", default_value_t = 1000)]
+    pub throttle_interval_ms: u64,
+    /// Latency added to every Partner Center answer, in milliseconds.
+    #[arg(long, env = "EMULATOR_LATENCY_MS", default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Share of requests answered with a 5xx (0 to 1).
+    #[arg(long, env = "EMULATOR_ERROR_RATE", default_value_t = 0.0)]
+    pub error_rate: f64,
+    /// Share of requests that hang before answering (0 to 1).
+    #[arg(long, env = "EMULATOR_TIMEOUT_RATE", default_value_t = 0.0)]
+    pub timeout_rate: f64,
+    /// Share of answers whose body is cut short (0 to 1).
+    #[arg(long, env = "EMULATOR_TRUNCATE_RATE", default_value_t = 0.0)]
+    pub truncate_rate: f64,
 }
 
 impl Args {
@@ -51,6 +73,15 @@ impl Args {
             customers: self.customers,
             months: self.months,
             today: self.today,
+            faults: Faults {
+                throttle_requests: self.throttle_requests,
+                throttle_interval_ms: self.throttle_interval_ms,
+                latency_ms: self.latency_ms,
+                error_rate: self.error_rate,
+                timeout_rate: self.timeout_rate,
+                truncate_rate: self.truncate_rate,
+                ..Faults::default()
+            },
         }
     }
 }
@@ -62,6 +93,7 @@ pub struct Config {
     pub customers: usize,
     pub months: u32,
     pub today: Option<chrono::NaiveDate>,
+    pub faults: Faults,
 }
 
 impl Default for Config {
@@ -71,6 +103,7 @@ impl Default for Config {
             customers: 40,
             months: 13,
             today: None,
+            faults: Faults::default(),
         }
     }
 }
@@ -79,13 +112,28 @@ impl Default for Config {
 #[derive(Clone)]
 pub struct Emulator {
     world: Arc<world::World>,
+    faults: Arc<RwLock<Faults>>,
+    stats: Arc<faults::Stats>,
+    throttle: Arc<faults::Throttle>,
 }
 
 impl Emulator {
     pub fn new(config: Config) -> Self {
         Emulator {
             world: Arc::new(world::World::generate(&config)),
+            faults: Arc::new(RwLock::new(config.faults)),
+            stats: Arc::default(),
+            throttle: Arc::default(),
         }
+    }
+
+    /// Replaces the faults in force.
+    pub fn set_faults(&self, faults: Faults) {
+        *self.faults.write().expect("faults poisoned") = faults;
+    }
+
+    pub fn stats(&self) -> StatsView {
+        self.stats.view()
     }
 
     /// The seeded partners, users and apps, as `GET /emulator/demo` shows them.
@@ -100,14 +148,32 @@ pub fn app(emulator: Emulator) -> Router {
     Router::new()
         .merge(entra::routes())
         .merge(partner_center::routes())
-        .route("/emulator/demo", axum::routing::get(demo))
+        .route("/emulator/demo", get(demo))
+        .route("/emulator/stats", get(stats))
+        .route("/emulator/faults", get(get_faults).post(post_faults))
+        .layer(axum::middleware::from_fn_with_state(
+            emulator.clone(),
+            faults::middleware,
+        ))
         .with_state(emulator)
 }
 
-async fn demo(
-    axum::extract::State(emulator): axum::extract::State<Emulator>,
-) -> axum::Json<DemoWorld> {
-    axum::Json(emulator.demo())
+async fn stats(State(emulator): State<Emulator>) -> Json<StatsView> {
+    Json(emulator.stats())
+}
+
+async fn get_faults(State(emulator): State<Emulator>) -> Json<Faults> {
+    Json(emulator.faults.read().expect("faults poisoned").clone())
+}
+
+/// Replaces the faults; fields left out take their defaults (no fault).
+async fn post_faults(State(emulator): State<Emulator>, Json(faults): Json<Faults>) -> Json<Faults> {
+    emulator.set_faults(faults.clone());
+    Json(faults)
+}
+
+async fn demo(State(emulator): State<Emulator>) -> Json<DemoWorld> {
+    Json(emulator.demo())
 }
 
 /// Serves until `shutdown` completes.

@@ -36,7 +36,9 @@ impl ApiError {
                 PcError::Throttled { .. } => {
                     (StatusCode::SERVICE_UNAVAILABLE, "upstream_throttled")
                 }
-                PcError::Auth { .. } => (StatusCode::BAD_GATEWAY, "upstream_auth_failed"),
+                PcError::Auth { .. } | PcError::Unauthorized => {
+                    (StatusCode::BAD_GATEWAY, "upstream_auth_failed")
+                }
                 _ => (StatusCode::BAD_GATEWAY, "upstream_unavailable"),
             },
             ApiError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "store_error"),

@@ -76,6 +76,12 @@ pub struct Config {
     /// Upstream requests in flight at once per partner.
     #[arg(long, env = "PROXY_UPSTREAM_CONCURRENCY", default_value_t = 8)]
     pub upstream_concurrency: usize,
+    /// First wait before retrying a failed upstream request, in milliseconds (it doubles).
+    #[arg(long, env = "PROXY_UPSTREAM_RETRY_MS", default_value_t = 200)]
+    pub upstream_retry_ms: u64,
+    /// How long one upstream request may take, in seconds.
+    #[arg(long, env = "PROXY_UPSTREAM_TIMEOUT_SECS", default_value_t = 60)]
+    pub upstream_timeout_secs: u64,
     /// Start a sync when the proxy starts and then every this many minutes (0: never).
     #[arg(long, env = "PROXY_SYNC_MINUTES", default_value_t = 60)]
     pub sync_minutes: u64,
@@ -120,7 +126,11 @@ impl AppState {
                 api: config.upstream_url.clone(),
                 login: config.login_url.clone(),
             },
-            RetryPolicy::default(),
+            RetryPolicy {
+                base_delay: std::time::Duration::from_millis(config.upstream_retry_ms),
+                request_timeout: std::time::Duration::from_secs(config.upstream_timeout_secs),
+                ..RetryPolicy::default()
+            },
             Limits {
                 rate: config
                     .upstream_requests_per_minute

@@ -70,6 +70,8 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// No retry starts after this much time has passed since the first try.
     pub budget: Duration,
+    /// How long one attempt may take, answer included.
+    pub request_timeout: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -79,6 +81,7 @@ impl Default for RetryPolicy {
             base_delay: Duration::from_millis(200),
             max_delay: Duration::from_secs(30),
             budget: Duration::from_secs(120),
+            request_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -104,6 +107,40 @@ pub enum PcError {
     /// An answer that is not the JSON the reference documents.
     #[error("unexpected answer from Partner Center: {0}")]
     BadResponse(String),
+    /// The access token was refused (renewed once before this is reported).
+    #[error("Partner Center refused the access token")]
+    Unauthorized,
+}
+
+/// What to do with an answer.
+enum Verdict<T> {
+    Done(T),
+    /// Transient: try again (a body cut short, for example).
+    Retry(PcError),
+    Fail(PcError),
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Verdict<T> {
+    match serde_json::from_slice(bytes) {
+        Ok(v) => Verdict::Done(v),
+        // A body that ends early is a broken transfer, worth another try.
+        Err(e) if e.is_eof() => {
+            Verdict::Retry(PcError::BadResponse(format!("{what}: the body ends early")))
+        }
+        Err(e) => Verdict::Fail(PcError::BadResponse(format!("{what}: {e}"))),
+    }
+}
+
+/// A next link's URI and continuation token: seeing one twice is a loop.
+pub fn page_identity(next: &Link) -> (String, String) {
+    let token = next
+        .headers
+        .iter()
+        .filter(|h| h.key.eq_ignore_ascii_case(CONTINUATION_HEADER))
+        .map(|h| h.value.clone())
+        .collect::<Vec<_>>()
+        .join(",");
+    (next.uri.clone(), token)
 }
 
 struct CachedToken {
@@ -134,7 +171,6 @@ impl PartnerCenter {
     pub fn with_limits(endpoints: Endpoints, retry: RetryPolicy, limits: Limits) -> Self {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
             .user_agent(concat!("csp-costs-proxy/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the HTTP client's settings are valid");
@@ -175,29 +211,32 @@ impl PartnerCenter {
             ("client_secret", creds.secret.expose()),
             ("resource", PARTNER_CENTER_RESOURCE),
         ];
-        let response = self
-            .with_retries(&creds.tenant, || self.http.post(&url).form(&form))
-            .await?;
-        let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| PcError::Unavailable(e.to_string()))?;
-        if !status.is_success() {
-            return Err(match serde_json::from_slice::<TokenError>(&body) {
-                Ok(e) => PcError::Auth {
-                    code: e
-                        .error_codes
-                        .first()
-                        .map(|c| format!("AADSTS{c}"))
-                        .unwrap_or(e.error),
-                    description: e.error_description,
+        let token: TokenResponse = self
+            .execute(
+                &creds.tenant,
+                || self.http.post(&url).form(&form),
+                |status, body| {
+                    if status.is_success() {
+                        decode(body, "token response")
+                    } else {
+                        // Entra's refusals are final: a wrong key stays wrong.
+                        Verdict::Fail(match serde_json::from_slice::<TokenError>(body) {
+                            Ok(e) => PcError::Auth {
+                                code: e
+                                    .error_codes
+                                    .first()
+                                    .map(|c| format!("AADSTS{c}"))
+                                    .unwrap_or(e.error),
+                                description: e.error_description,
+                            },
+                            Err(_) => PcError::BadResponse(format!(
+                                "token endpoint answered HTTP {status}"
+                            )),
+                        })
+                    }
                 },
-                Err(_) => PcError::BadResponse(format!("token endpoint answered HTTP {status}")),
-            });
-        }
-        let token: TokenResponse = serde_json::from_slice(&body)
-            .map_err(|e| PcError::BadResponse(format!("token response: {e}")))?;
+            )
+            .await?;
         let lifetime = token.expires_in.parse::<u64>().unwrap_or(3600);
         let renew_at = Instant::now() + Duration::from_secs(lifetime).saturating_sub(TOKEN_MARGIN);
         tokens.insert(
@@ -219,55 +258,86 @@ impl PartnerCenter {
         self.tokens.lock().await.remove(&key);
     }
 
-    /// GET a Partner Center path (relative to `/v1`) and decode its JSON.
+    /// GET a Partner Center link (relative to `/v1`) and decode its JSON.
     pub async fn get<T: DeserializeOwned>(
         &self,
         creds: &Credentials,
         link: &Link,
     ) -> Result<T, PcError> {
+        self.call(creds, reqwest::Method::GET, link, None).await
+    }
+
+    /// PATCH a Partner Center path with a JSON body and decode the answer.
+    pub async fn patch<T: DeserializeOwned>(
+        &self,
+        creds: &Credentials,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<T, PcError> {
+        self.call(creds, reqwest::Method::PATCH, &Link::get(path), Some(body))
+            .await
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        creds: &Credentials,
+        method: reqwest::Method,
+        link: &Link,
+        body: Option<&serde_json::Value>,
+    ) -> Result<T, PcError> {
         let url = self.url_of(&link.uri);
+        // One correlation ID for the call and its retries; a request ID per attempt.
+        let correlation = uuid::Uuid::new_v4().to_string();
         let mut renewed = false;
         loop {
             let token = self.token(creds).await?;
-            let response = self
-                .with_retries(&creds.tenant, || {
-                    let mut req = self
-                        .http
-                        .get(&url)
-                        .bearer_auth(&token)
-                        .header("Accept", "application/json")
-                        // A fresh request ID per call, one correlation ID per logical operation.
-                        .header("MS-RequestId", uuid::Uuid::new_v4().to_string())
-                        .header("MS-CorrelationId", uuid::Uuid::new_v4().to_string());
-                    for h in &link.headers {
-                        req = req.header(h.key.as_str(), h.value.as_str());
-                    }
-                    req
-                })
-                .await?;
-            let status = response.status();
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| PcError::Unavailable(e.to_string()))?;
-            if status == StatusCode::UNAUTHORIZED && !renewed {
-                // The token may have been revoked or expired early: get a new one once.
-                self.drop_token(creds).await;
-                renewed = true;
-                continue;
-            }
-            if !status.is_success() {
-                return Err(match serde_json::from_slice::<ApiFault>(&body) {
-                    Ok(f) => PcError::Fault {
-                        status: status.as_u16(),
-                        code: f.code,
-                        description: f.description,
+            let outcome = self
+                .execute(
+                    &creds.tenant,
+                    || {
+                        let mut req = self
+                            .http
+                            .request(method.clone(), &url)
+                            .bearer_auth(&token)
+                            .header("Accept", "application/json")
+                            .header("MS-RequestId", uuid::Uuid::new_v4().to_string())
+                            .header("MS-CorrelationId", &correlation);
+                        for h in &link.headers {
+                            req = req.header(h.key.as_str(), h.value.as_str());
+                        }
+                        if let Some(body) = body {
+                            req = req.json(body);
+                        }
+                        req
                     },
-                    Err(_) => PcError::BadResponse(format!("HTTP {status} without an error body")),
-                });
+                    |status, bytes| {
+                        if status.is_success() {
+                            decode(bytes, &link.uri)
+                        } else if status == StatusCode::UNAUTHORIZED {
+                            Verdict::Fail(PcError::Unauthorized)
+                        } else {
+                            Verdict::Fail(match serde_json::from_slice::<ApiFault>(bytes) {
+                                Ok(f) => PcError::Fault {
+                                    status: status.as_u16(),
+                                    code: f.code,
+                                    description: f.description,
+                                },
+                                Err(_) => PcError::BadResponse(format!(
+                                    "HTTP {status} without an error body"
+                                )),
+                            })
+                        }
+                    },
+                )
+                .await;
+            match outcome {
+                // The token may have been revoked or expired early: get a new one once.
+                Err(PcError::Unauthorized) if !renewed => {
+                    self.drop_token(creds).await;
+                    renewed = true;
+                }
+                other => return other,
             }
-            return serde_json::from_slice(&body)
-                .map_err(|e| PcError::BadResponse(format!("{}: {e}", link.uri)));
         }
     }
 
@@ -286,13 +356,7 @@ impl PartnerCenter {
             match page.links.next {
                 None => return Ok(items),
                 Some(next) => {
-                    let token = next
-                        .headers
-                        .iter()
-                        .find(|h| h.key.eq_ignore_ascii_case(CONTINUATION_HEADER))
-                        .map(|h| h.value.clone())
-                        .unwrap_or_default();
-                    if !seen.insert((next.uri.clone(), token)) {
+                    if !seen.insert(page_identity(&next)) {
                         return Err(PcError::BadResponse(format!(
                             "paging loops at {}",
                             next.uri
@@ -316,52 +380,67 @@ impl PartnerCenter {
         }
     }
 
-    /// Sends a request, retrying throttling, "not ready", 5xx and network
-    /// failures with exponential backoff and jitter, honouring `Retry-After`.
-    async fn with_retries(
+    /// Sends a request until `judge` accepts or refuses its answer. Throttling
+    /// (429), "not ready" (204), 5xx, network failures, timeouts and bodies
+    /// that end early are retried with exponential backoff and jitter,
+    /// honouring `Retry-After`, within the policy's attempts and time.
+    async fn execute<T>(
         &self,
         tenant: &str,
         build: impl Fn() -> reqwest::RequestBuilder,
-    ) -> Result<reqwest::Response, PcError> {
+        judge: impl Fn(StatusCode, &[u8]) -> Verdict<T>,
+    ) -> Result<T, PcError> {
         let gate = self.gate(tenant);
         let started = Instant::now();
         let mut attempt = 0;
         loop {
             attempt += 1;
             let permit = self.admit(&gate).await;
-            let outcome = build().send().await;
-            drop(permit);
-            let (wait, failure) = match outcome {
-                Ok(r) => {
-                    let status = r.status();
-                    let retryable = status == StatusCode::TOO_MANY_REQUESTS
-                        || status == StatusCode::NO_CONTENT
-                        || status.is_server_error();
-                    if !retryable {
-                        return Ok(r);
-                    }
-                    let retry_after = retry_after(r.headers());
-                    if status == StatusCode::TOO_MANY_REQUESTS {
-                        // Everyone waits, not only this request: the limit is the partner's.
-                        let until = Instant::now() + retry_after.unwrap_or(self.retry.base_delay);
-                        let mut paused = gate.paused_until.lock().await;
-                        *paused = (*paused).max(until);
-                    }
-                    let failure = if status == StatusCode::TOO_MANY_REQUESTS {
-                        PcError::Throttled {
-                            retry_after: retry_after.unwrap_or(self.retry.base_delay),
+            let sent = build().timeout(self.retry.request_timeout).send().await;
+            let (failure, retry_after) = match sent {
+                Err(e) => (PcError::Unavailable(describe(&e)), None),
+                Ok(response) => {
+                    let status = response.status();
+                    let retry_after = retry_after(response.headers());
+                    let body = response.bytes().await;
+                    match (status, body) {
+                        (StatusCode::TOO_MANY_REQUESTS, _) => {
+                            // Everyone waits, not only this request: the limit is the partner's.
+                            let until =
+                                Instant::now() + retry_after.unwrap_or(self.retry.base_delay);
+                            let mut paused = gate.paused_until.lock().await;
+                            *paused = (*paused).max(until);
+                            (
+                                PcError::Throttled {
+                                    retry_after: retry_after.unwrap_or(self.retry.base_delay),
+                                },
+                                retry_after,
+                            )
                         }
-                    } else if status == StatusCode::NO_CONTENT {
-                        PcError::Unavailable("Partner Center has not prepared the data yet".into())
-                    } else {
-                        PcError::Unavailable(format!("Partner Center answered HTTP {status}"))
-                    };
-                    (retry_after, failure)
+                        (StatusCode::NO_CONTENT, _) => (
+                            PcError::Unavailable(
+                                "Partner Center has not prepared the data yet".into(),
+                            ),
+                            retry_after,
+                        ),
+                        (s, _) if s.is_server_error() => (
+                            PcError::Unavailable(format!("Partner Center answered HTTP {s}")),
+                            retry_after,
+                        ),
+                        (_, Err(e)) => (
+                            PcError::Unavailable(format!("the answer broke off: {e}")),
+                            None,
+                        ),
+                        (s, Ok(bytes)) => match judge(s, &bytes) {
+                            Verdict::Done(value) => return Ok(value),
+                            Verdict::Fail(e) => return Err(e),
+                            Verdict::Retry(e) => (e, None),
+                        },
+                    }
                 }
-                Err(e) => (None, PcError::Unavailable(describe(&e))),
             };
-            let backoff = self.backoff(attempt);
-            let wait = wait.map_or(backoff, |w| w.max(Duration::from_millis(1)));
+            drop(permit);
+            let wait = retry_after.unwrap_or_else(|| self.backoff(attempt));
             if attempt >= self.retry.max_attempts || started.elapsed() + wait > self.retry.budget {
                 return Err(failure);
             }
@@ -396,8 +475,9 @@ impl PartnerCenter {
         let paused_until = *gate.paused_until.lock().await;
         tokio::time::sleep_until(paused_until.into()).await;
         if let Some((n, interval)) = self.limits.rate {
-            // Evenly spaced slots: never more than n in any window of `interval`.
-            let spacing = interval / n.max(1) + Duration::from_micros(200);
+            // Evenly spaced slots: never more than n in any window of `interval`,
+            // with 3 % to spare for requests that arrive later than they leave.
+            let spacing = (interval / n.max(1)).mul_f64(1.03);
             let slot = {
                 let mut next = gate.next_slot.lock().await;
                 let slot = (*next).max(Instant::now());

@@ -31,6 +31,8 @@ fn config(data: &Path, dist: &Path, upstream: &str) -> Config {
         history_months: 13,
         upstream_requests_per_minute: None,
         upstream_concurrency: 8,
+        upstream_retry_ms: 200,
+        upstream_timeout_secs: 60,
         sync_minutes: 0,
     }
 }

@@ -1,0 +1,259 @@
+//! What makes the emulator a hard upstream on purpose: throttling per
+//! partner and route family, latency, server errors, hangs, bodies cut
+//! short, "not ready" answers, paging that loops. Set from the command line
+//! or at run time with `POST /emulator/faults`; counted at `/emulator/stats`.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use model::pc::{CONTINUATION_HEADER, ThrottleBody};
+use serde::{Deserialize, Serialize};
+
+use crate::Emulator;
+use crate::usage::unit;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct Faults {
+    /// Requests allowed per partner and route family in any `throttleIntervalMs`.
+    pub throttle_requests: Option<u32>,
+    pub throttle_interval_ms: u64,
+    /// Added to every Partner Center answer.
+    pub latency_ms: u64,
+    /// Share of requests answered 500 or 503.
+    pub error_rate: f64,
+    /// Share of requests that hang for `hangMs` before answering.
+    pub timeout_rate: f64,
+    pub hang_ms: u64,
+    /// Share of 200 answers whose body is cut in half.
+    pub truncate_rate: f64,
+    /// Share of usage requests answered 204 with `Retry-After` (data not ready).
+    pub not_ready_rate: f64,
+    /// Share of token requests answered 503.
+    pub token_error_rate: f64,
+    /// Every `links.next` points back at the page it is on.
+    pub loop_next_links: bool,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            throttle_requests: None,
+            throttle_interval_ms: 1_000,
+            latency_ms: 0,
+            error_rate: 0.0,
+            timeout_rate: 0.0,
+            hang_ms: 30_000,
+            truncate_rate: 0.0,
+            not_ready_rate: 0.0,
+            token_error_rate: 0.0,
+            loop_next_links: false,
+        }
+    }
+}
+
+/// Counters since the start, for tests and benchmarks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    pub throttled: AtomicU64,
+    pub faults: AtomicU64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatsView {
+    pub requests: u64,
+    pub throttled: u64,
+    pub faults: u64,
+}
+
+impl Stats {
+    pub fn view(&self) -> StatsView {
+        StatsView {
+            requests: self.requests.load(Ordering::Relaxed),
+            throttled: self.throttled.load(Ordering::Relaxed),
+            faults: self.faults.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Recent admitted requests per partner and route family (a sliding window).
+#[derive(Default)]
+pub struct Throttle {
+    windows: Mutex<HashMap<(usize, &'static str), VecDeque<Instant>>>,
+}
+
+impl Throttle {
+    /// `Ok` admits the request; `Err` says how long until one would be.
+    fn admit(
+        &self,
+        key: (usize, &'static str),
+        limit: u32,
+        interval: Duration,
+    ) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut windows = self.windows.lock().expect("throttle poisoned");
+        let window = windows.entry(key).or_default();
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= interval)
+        {
+            window.pop_front();
+        }
+        if window.len() < limit as usize {
+            window.push_back(now);
+            Ok(())
+        } else {
+            Err(interval - now.duration_since(*window.front().expect("full window")))
+        }
+    }
+}
+
+fn family(path: &str) -> &'static str {
+    if path.starts_with("/v1/customers") {
+        "customers"
+    } else if path.starts_with("/v1/invoices") {
+        "usage"
+    } else {
+        "other"
+    }
+}
+
+/// Applies the configured faults to Partner Center and token requests.
+pub async fn middleware(
+    State(emulator): State<Emulator>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_string();
+    let is_token = path.ends_with("/oauth2/token");
+    if !path.starts_with("/v1/") && !is_token {
+        return next.run(request).await;
+    }
+    let faults = emulator.faults.read().expect("faults poisoned").clone();
+    let n = emulator.stats.requests.fetch_add(1, Ordering::Relaxed);
+    let draw = |kind: u64| unit(emulator.world.seed, n, kind);
+
+    if is_token {
+        if draw(1) < faults.token_error_rate {
+            emulator.stats.faults.fetch_add(1, Ordering::Relaxed);
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({
+                    "error": "temporarily_unavailable",
+                    "error_description": "AADSTS90033: A transient error has occurred. Please try again.",
+                    "error_codes": [90033]
+                })),
+            )
+                .into_response();
+        }
+        return next.run(request).await;
+    }
+
+    let partner = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|t| emulator.world.authenticate(t.trim()));
+    if let (Some(partner), Some(limit)) = (partner, faults.throttle_requests) {
+        let interval = Duration::from_millis(faults.throttle_interval_ms.max(1));
+        if let Err(wait) = emulator
+            .throttle
+            .admit((partner, family(&path)), limit, interval)
+        {
+            emulator.stats.throttled.fetch_add(1, Ordering::Relaxed);
+            let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+            let mut response = (
+                StatusCode::TOO_MANY_REQUESTS,
+                axum::Json(ThrottleBody {
+                    status_code: 429,
+                    message: format!("Rate limit is exceeded. Try again in {seconds} seconds."),
+                }),
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            return response;
+        }
+    }
+    if faults.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+    }
+    if draw(2) < faults.timeout_rate {
+        emulator.stats.faults.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(Duration::from_millis(faults.hang_ms)).await;
+        return StatusCode::GATEWAY_TIMEOUT.into_response();
+    }
+    if draw(3) < faults.error_rate {
+        emulator.stats.faults.fetch_add(1, Ordering::Relaxed);
+        let status = if n % 2 == 0 {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        return (
+            status,
+            axum::Json(serde_json::json!({
+                "code": 800003, "description": "Unexpected error.", "data": [], "source": "PartnerFD"
+            })),
+        )
+            .into_response();
+    }
+    if family(&path) == "usage" && draw(4) < faults.not_ready_rate {
+        emulator.stats.faults.fetch_add(1, Ordering::Relaxed);
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(1));
+        return response;
+    }
+
+    let own_uri = request
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().trim_start_matches("/v1").to_string())
+        .unwrap_or_default();
+    let own_token = request
+        .headers()
+        .get(CONTINUATION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let response = next.run(request).await;
+    let truncate = draw(5) < faults.truncate_rate;
+    if response.status() != StatusCode::OK || !(truncate || faults.loop_next_links) {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let mut bytes = bytes.to_vec();
+    if faults.loop_next_links
+        && let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&bytes)
+        && json["links"]["next"].is_object()
+    {
+        json["links"]["next"]["uri"] = own_uri.clone().into();
+        if let Some(token) = &own_token {
+            json["links"]["next"]["headers"] =
+                serde_json::json!([{ "key": CONTINUATION_HEADER, "value": token }]);
+        }
+        bytes = serde_json::to_vec(&json).unwrap_or(bytes);
+    }
+    if truncate {
+        emulator.stats.faults.fetch_add(1, Ordering::Relaxed);
+        bytes.truncate(bytes.len() / 2);
+    }
+    let mut response = Response::from_parts(parts, Body::from(bytes));
+    response.headers_mut().remove(header::CONTENT_LENGTH);
+    response
+}

@@ -1,0 +1,145 @@
+//! Test helpers: a real emulator on loopback, and proxy state on a temp store.
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use model::Amount;
+use model::pc::{DailyRatedUsageLineItem, Invoice, Link};
+use proxy::pc::{Credentials, Endpoints, PartnerCenter, RetryPolicy};
+use proxy::secret::Secret;
+use proxy::store::CustomerTotal;
+use proxy::{AppState, Config};
+
+pub fn emulator_config(today: &str) -> emulator::Config {
+    emulator::Config {
+        seed: 7,
+        customers: 6,
+        months: 2,
+        today: Some(today.parse::<NaiveDate>().unwrap()),
+        faults: Default::default(),
+    }
+}
+
+pub struct Upstream {
+    pub url: String,
+    pub credentials: Credentials,
+    pub emulator: emulator::Emulator,
+}
+
+pub async fn upstream(today: &str) -> Upstream {
+    upstream_with(emulator_config(today)).await
+}
+
+pub async fn upstream_with(config: emulator::Config) -> Upstream {
+    proxy::init_tls();
+    let (addr, emu) = emulator::spawn(config).await.unwrap();
+    let demo = emu.demo();
+    let p = demo.partners.iter().find(|p| !p.apps.is_empty()).unwrap();
+    Upstream {
+        url: format!("http://{addr}"),
+        credentials: Credentials {
+            tenant: p.tenant_id.clone(),
+            app_id: p.apps[0].app_id.clone(),
+            secret: Secret::new(p.apps[0].keys[0].secret.clone()),
+        },
+        emulator: emu.clone(),
+    }
+}
+
+pub fn config(up: &Upstream, data: &Path) -> Config {
+    Config {
+        host: "127.0.0.1".into(),
+        port: 0,
+        data_dir: data.to_path_buf(),
+        dist: data.join("dist"),
+        upstream_url: up.url.clone(),
+        login_url: up.url.clone(),
+        partner_tenant: Some(up.credentials.tenant.clone()),
+        app_id: Some(up.credentials.app_id.clone()),
+        app_secret: Some(up.credentials.secret.expose().to_string()),
+        currencies: vec!["USD".into()],
+        history_months: 13,
+        upstream_requests_per_minute: None,
+        upstream_concurrency: 8,
+        upstream_retry_ms: 200,
+        upstream_timeout_secs: 60,
+        sync_minutes: 0,
+    }
+}
+
+pub async fn state(up: &Upstream, data: &Path) -> AppState {
+    AppState::new(&config(up, data)).await.unwrap()
+}
+
+pub async fn stored(state: &AppState) -> Vec<CustomerTotal> {
+    let partner = state.connection.as_ref().unwrap().partner;
+    state
+        .store
+        .totals_by_customer(partner, "0000-00-00", "9999-99-99")
+        .await
+        .unwrap()
+}
+
+/// Reads every feed straight from the emulator and sums per customer and
+/// currency: lines and billing totals, independently of the sync.
+pub async fn upstream_totals(up: &Upstream) -> BTreeMap<(String, String), (usize, Amount)> {
+    let pc = PartnerCenter::new(
+        Endpoints {
+            api: up.url.clone(),
+            login: up.url.clone(),
+        },
+        RetryPolicy::default(),
+    );
+    let creds = &up.credentials;
+    let invoices: Vec<Invoice> = pc.get_all(creds, Link::get("/invoices")).await.unwrap();
+    let mut currencies: Vec<String> = invoices.iter().map(|i| i.currency_code.clone()).collect();
+    currencies.sort();
+    currencies.dedup();
+    let q = |c: &str| {
+        format!("provider=onetime&invoicelineitemtype=usagelineitems&currencycode={c}&size=500")
+    };
+    let mut links = Vec::new();
+    for c in &currencies {
+        for period in ["current", "previous"] {
+            links.push(Link::get(format!(
+                "/invoices/unbilled/lineitems?{}&period={period}",
+                q(c)
+            )));
+        }
+    }
+    for i in &invoices {
+        links.push(Link::get(format!(
+            "/invoices/{}/lineitems?{}",
+            i.id,
+            q(&i.currency_code)
+        )));
+    }
+    let mut totals: BTreeMap<(String, String), (usize, Amount)> = BTreeMap::new();
+    for link in links {
+        let items: Vec<DailyRatedUsageLineItem> = pc.get_all(creds, link).await.unwrap();
+        for item in items {
+            let e = totals
+                .entry((
+                    item.customer_id.to_ascii_lowercase(),
+                    item.billing_currency.clone(),
+                ))
+                .or_default();
+            e.0 += 1;
+            e.1 += item.billing_pre_tax_total;
+        }
+    }
+    totals
+}
+
+pub fn as_map(rows: &[CustomerTotal]) -> BTreeMap<(String, String), (usize, Amount)> {
+    rows.iter()
+        .map(|r| {
+            (
+                (r.customer_id.clone(), r.currency.clone()),
+                (r.line_items, r.billing_total),
+            )
+        })
+        .collect()
+}
