@@ -1,10 +1,15 @@
 //! Shared by the browser app and the proxy, with no I/O: the Partner Center
 //! JSON types, exact money, identifiers, and the `/api` shapes the SPA reads.
 
+pub mod anomaly;
 pub mod api;
+pub mod cube;
+pub mod export;
+pub mod forecast;
 pub mod guid;
 pub mod money;
 pub mod pc;
+pub mod pricing;
 pub mod usage;
 
 pub use guid::{Guid, mix as guid_mix};

@@ -1,0 +1,149 @@
+//! Cost anomalies in a daily series.
+//!
+//! Method: a robust z-score over the trailing 28 days, after removing the
+//! weekly rhythm. Each weekday's factor is the median of that weekday over
+//! the window divided by the window's median; a day's cost is divided by its
+//! weekday's factor, then compared with the median of the window's adjusted
+//! costs, scaled by the median absolute deviation (MAD):
+//! `z = 0.6745 × (x − median) / MAD` (Iglewicz and Hoaglin). A day is an
+//! anomaly when `|z| > 3.5` and it differs from the median by at least 1 % of
+//! it (so near-constant series do not flag rounding). At least 14 prior days
+//! are needed.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+pub const WINDOW: usize = 28;
+pub const MIN_HISTORY: usize = 14;
+pub const THRESHOLD: f64 = 3.5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Anomaly {
+    pub day: NaiveDate,
+    pub cost: i64,
+    /// What the window made of a normal day like this one.
+    pub expected: i64,
+    pub z: f64,
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.sort_by(|a, b| a.total_cmp(b));
+    let n = values.len();
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
+}
+
+/// Flags the days of `daily` (consecutive days, oldest first) that stand out
+/// from their trailing window.
+pub fn detect(daily: &[(NaiveDate, i64)]) -> Vec<Anomaly> {
+    let mut out = Vec::new();
+    for t in MIN_HISTORY..daily.len() {
+        let window = &daily[t.saturating_sub(WINDOW)..t];
+        let mut all: Vec<f64> = window.iter().map(|(_, c)| *c as f64).collect();
+        let overall = median(&mut all);
+        let factor = |weekday: u32| -> f64 {
+            let mut same: Vec<f64> = window
+                .iter()
+                .filter(|(d, _)| d.weekday().num_days_from_monday() == weekday)
+                .map(|(_, c)| *c as f64)
+                .collect();
+            let m = median(&mut same);
+            if overall > 0.0 && m > 0.0 {
+                m / overall
+            } else {
+                1.0
+            }
+        };
+        let factors: Vec<f64> = (0..7).map(factor).collect();
+        let adjust = |(d, c): &(NaiveDate, i64)| {
+            *c as f64 / factors[d.weekday().num_days_from_monday() as usize]
+        };
+        let mut adjusted: Vec<f64> = window.iter().map(adjust).collect();
+        let center = median(&mut adjusted);
+        let mut deviations: Vec<f64> = adjusted.iter().map(|x| (x - center).abs()).collect();
+        let mad = median(&mut deviations).max(center.abs() * 0.001).max(1.0);
+        let (day, cost) = daily[t];
+        let x = adjust(&(day, cost));
+        let z = 0.6745 * (x - center) / mad;
+        let big_enough = (x - center).abs() >= center.abs() * 0.01;
+        if z.abs() > THRESHOLD && big_enough {
+            out.push(Anomaly {
+                day,
+                cost,
+                expected: (center * factors[day.weekday().num_days_from_monday() as usize]).round()
+                    as i64,
+                z,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Days;
+
+    fn series(days: u64, f: impl Fn(u64, NaiveDate) -> i64) -> Vec<(NaiveDate, i64)> {
+        let start: NaiveDate = "2026-09-01".parse().unwrap();
+        (0..days)
+            .map(|k| (start + Days::new(k), f(k, start + Days::new(k))))
+            .collect()
+    }
+
+    /// Deterministic noise of ±5 %.
+    fn noise(k: u64) -> i64 {
+        ((k * 7919) % 11) as i64 - 5
+    }
+
+    #[test]
+    fn a_spike_is_flagged_and_nothing_else() {
+        let daily = series(60, |k, _| if k == 45 { 1_000 } else { 100 + noise(k) });
+        let found = detect(&daily);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].day, daily[45].0);
+        assert!(found[0].z > THRESHOLD);
+    }
+
+    #[test]
+    fn weekends_are_not_anomalies_but_a_busy_sunday_is() {
+        let rhythm = |k: u64, d: NaiveDate| {
+            // Noise is proportional, as real costs' is.
+            let base = if d.weekday().number_from_monday() >= 6 {
+                300
+            } else {
+                1_000
+            };
+            base + base * noise(k) / 100
+        };
+        assert!(detect(&series(70, rhythm)).is_empty());
+        let daily = series(70, |k, d| if k == 61 { 1_000 } else { rhythm(k, d) });
+        assert_eq!(daily[61].0.weekday(), chrono::Weekday::Sun);
+        let found = detect(&daily);
+        assert_eq!(
+            found.iter().map(|a| a.day).collect::<Vec<_>>(),
+            [daily[61].0]
+        );
+    }
+
+    #[test]
+    fn a_drop_to_zero_is_flagged() {
+        let daily = series(40, |k, _| if k == 35 { 0 } else { 500 + noise(k) });
+        let found = detect(&daily);
+        assert_eq!(found.len(), 1);
+        assert!(found[0].z < -THRESHOLD);
+    }
+
+    #[test]
+    fn short_or_flat_series_flag_nothing() {
+        assert!(detect(&series(10, |_, _| 1)).is_empty());
+        assert!(detect(&series(60, |_, _| 1_000_000)).is_empty());
+    }
+}

@@ -1,0 +1,602 @@
+//! The usage cube: daily line items as columns, each text dimension
+//! dictionary-encoded, and the pivot over it. The browser regroups a cube on
+//! every filter change with no round trip; the proxy uses the same code for
+//! cross-customer summaries.
+//!
+//! Amounts are integer millionths and sums are exact. Amounts in different
+//! currencies are never added: the currency is always part of a group's key.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// The dimensions a cube can be grouped and filtered by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dim {
+    Customer,
+    Subscription,
+    MeterCategory,
+    MeterSubcategory,
+    Meter,
+    Region,
+    ResourceGroup,
+    Resource,
+    /// The value of one tag key (`tag:env`); `(untagged)` when absent.
+    Tag(String),
+    Publisher,
+    ChargeType,
+    Currency,
+    Unit,
+}
+
+/// The dictionary-encoded text columns, in this order.
+const STORED: [Dim; 12] = [
+    Dim::Customer,
+    Dim::Subscription,
+    Dim::MeterCategory,
+    Dim::MeterSubcategory,
+    Dim::Meter,
+    Dim::Region,
+    Dim::ResourceGroup,
+    Dim::Resource,
+    Dim::Publisher,
+    Dim::ChargeType,
+    Dim::Currency,
+    Dim::Unit,
+];
+
+/// Where tags sit, as their JSON text, after the stored dimensions.
+const TAGS: usize = STORED.len();
+
+pub const UNTAGGED: &str = "(untagged)";
+
+impl Dim {
+    pub fn name(&self) -> String {
+        match self {
+            Dim::Customer => "customer".into(),
+            Dim::Subscription => "subscription".into(),
+            Dim::MeterCategory => "meterCategory".into(),
+            Dim::MeterSubcategory => "meterSubcategory".into(),
+            Dim::Meter => "meter".into(),
+            Dim::Region => "region".into(),
+            Dim::ResourceGroup => "resourceGroup".into(),
+            Dim::Resource => "resource".into(),
+            Dim::Tag(key) => format!("tag:{key}"),
+            Dim::Publisher => "publisher".into(),
+            Dim::ChargeType => "chargeType".into(),
+            Dim::Currency => "currency".into(),
+            Dim::Unit => "unit".into(),
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Dim> {
+        if let Some(key) = name.strip_prefix("tag:") {
+            return (!key.is_empty()).then(|| Dim::Tag(key.to_string()));
+        }
+        STORED.iter().find(|d| d.name() == name).cloned()
+    }
+
+    fn column(&self) -> Option<usize> {
+        STORED.iter().position(|d| d == self)
+    }
+}
+
+impl Serialize for Dim {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Dim {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Dim::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown dimension “{s}”")))
+    }
+}
+
+/// One text column: the distinct values, and each row's index into them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    pub values: Vec<String>,
+    pub codes: Vec<u32>,
+}
+
+/// Sums over line items. Margin is derived: price minus cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Measures {
+    /// What the partner pays (after credits), in millionths.
+    pub partner_cost: i64,
+    /// What the customer is charged (markup applied), in millionths.
+    pub customer_price: i64,
+    /// The cost at list price, in millionths.
+    pub list_cost: i64,
+    /// In millionths of the unit; only meaningful within one unit.
+    pub quantity: i64,
+    pub lines: u64,
+}
+
+impl Measures {
+    pub fn margin(&self) -> i64 {
+        self.customer_price - self.partner_cost
+    }
+
+    fn add_row(&mut self, cube: &Cube, row: usize) {
+        self.partner_cost += cube.partner_cost[row];
+        self.customer_price += cube.customer_price[row];
+        self.list_cost += cube.list_cost[row];
+        self.quantity += cube.quantity[row];
+        self.lines += 1;
+    }
+
+    pub fn add(&mut self, other: &Measures) {
+        self.partner_cost += other.partner_cost;
+        self.customer_price += other.customer_price;
+        self.list_cost += other.list_cost;
+        self.quantity += other.quantity;
+        self.lines += other.lines;
+    }
+
+    pub fn get(&self, measure: Measure) -> i64 {
+        match measure {
+            Measure::PartnerCost => self.partner_cost,
+            Measure::CustomerPrice => self.customer_price,
+            Measure::Margin => self.margin(),
+            Measure::ListCost => self.list_cost,
+            Measure::Quantity => self.quantity,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Measure {
+    PartnerCost,
+    CustomerPrice,
+    Margin,
+    ListCost,
+    Quantity,
+}
+
+/// Line items as columns. Build one with [`CubeBuilder`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cube {
+    /// The stored dimensions in [`STORED`] order, then the tags' JSON text.
+    pub columns: Vec<Column>,
+    /// Days since 1970-01-01 (UTC days, as Partner Center reports them).
+    pub day: Vec<i32>,
+    pub partner_cost: Vec<i64>,
+    pub customer_price: Vec<i64>,
+    pub list_cost: Vec<i64>,
+    pub quantity: Vec<i64>,
+    /// Partner-earned credit applied (basis points; 0 where none).
+    pub pec_basis_points: Vec<u16>,
+}
+
+/// One row to add to a cube.
+#[derive(Debug, Clone, Default)]
+pub struct CubeRow<'a> {
+    pub customer: &'a str,
+    pub subscription: &'a str,
+    pub meter_category: &'a str,
+    pub meter_subcategory: &'a str,
+    pub meter: &'a str,
+    pub region: &'a str,
+    pub resource_group: &'a str,
+    pub resource: &'a str,
+    pub tags: &'a str,
+    pub publisher: &'a str,
+    pub charge_type: &'a str,
+    pub currency: &'a str,
+    pub unit: &'a str,
+    pub day: NaiveDate,
+    pub partner_cost: i64,
+    pub customer_price: i64,
+    pub list_cost: i64,
+    pub quantity: i64,
+    pub pec_basis_points: u16,
+}
+
+pub fn day_number(d: NaiveDate) -> i32 {
+    d.signed_duration_since(epoch()).num_days() as i32
+}
+
+pub fn date_of(day: i32) -> NaiveDate {
+    if day >= 0 {
+        epoch() + Days::new(day as u64)
+    } else {
+        epoch() - Days::new(day.unsigned_abs() as u64)
+    }
+}
+
+fn epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")
+}
+
+#[derive(Default)]
+pub struct CubeBuilder {
+    cube: Cube,
+    dictionaries: Vec<HashMap<String, u32>>,
+}
+
+impl CubeBuilder {
+    pub fn new() -> Self {
+        CubeBuilder {
+            cube: Cube {
+                columns: vec![Column::default(); TAGS + 1],
+                ..Cube::default()
+            },
+            dictionaries: vec![HashMap::new(); TAGS + 1],
+        }
+    }
+
+    fn code(&mut self, column: usize, value: &str) -> u32 {
+        if let Some(code) = self.dictionaries[column].get(value) {
+            return *code;
+        }
+        let code = self.cube.columns[column].values.len() as u32;
+        self.cube.columns[column].values.push(value.to_string());
+        self.dictionaries[column].insert(value.to_string(), code);
+        code
+    }
+
+    pub fn push(&mut self, row: &CubeRow<'_>) {
+        let texts = [
+            row.customer,
+            row.subscription,
+            row.meter_category,
+            row.meter_subcategory,
+            row.meter,
+            row.region,
+            row.resource_group,
+            row.resource,
+            row.publisher,
+            row.charge_type,
+            row.currency,
+            row.unit,
+            row.tags,
+        ];
+        for (column, text) in texts.iter().enumerate() {
+            let code = self.code(column, text);
+            self.cube.columns[column].codes.push(code);
+        }
+        self.cube.day.push(day_number(row.day));
+        self.cube.partner_cost.push(row.partner_cost);
+        self.cube.customer_price.push(row.customer_price);
+        self.cube.list_cost.push(row.list_cost);
+        self.cube.quantity.push(row.quantity);
+        self.cube.pec_basis_points.push(row.pec_basis_points);
+    }
+
+    pub fn finish(self) -> Cube {
+        self.cube
+    }
+}
+
+/// How days are bucketed in a pivot's series.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Bucket {
+    /// No series: totals only.
+    #[default]
+    None,
+    Day,
+    /// ISO weeks, starting on Monday.
+    Week,
+    Month,
+}
+
+impl Bucket {
+    /// The first day of the bucket a day falls in.
+    pub fn start(self, day: i32) -> i32 {
+        match self {
+            Bucket::None => 0,
+            Bucket::Day => day,
+            Bucket::Week => day - date_of(day).weekday().num_days_from_monday() as i32,
+            Bucket::Month => {
+                let d = date_of(day);
+                day_number(NaiveDate::from_ymd_opt(d.year(), d.month(), 1).expect("valid"))
+            }
+        }
+    }
+}
+
+/// What to compute: the grouping, the filters, the days, the buckets.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PivotQuery {
+    pub group_by: Vec<Dim>,
+    /// Keep rows whose value of the dimension is one of these.
+    pub filters: Vec<(Dim, Vec<String>)>,
+    /// Inclusive first and last day; all days when absent.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub bucket: Bucket,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PivotRow {
+    /// One value per grouping dimension, in the query's order.
+    pub keys: Vec<String>,
+    pub currency: String,
+    pub total: Measures,
+    /// One entry per bucket of [`Pivot::buckets`]; empty without buckets.
+    pub series: Vec<Measures>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pivot {
+    pub group_by: Vec<Dim>,
+    /// First day of each bucket, in order.
+    pub buckets: Vec<NaiveDate>,
+    /// Largest partner cost first.
+    pub rows: Vec<PivotRow>,
+    /// Per currency, over every row.
+    pub totals: Vec<(String, Measures)>,
+}
+
+/// A column's codes and values, stored or derived (a tag key's values).
+struct Resolved<'a> {
+    codes: std::borrow::Cow<'a, [u32]>,
+    values: std::borrow::Cow<'a, [String]>,
+}
+
+impl Cube {
+    pub fn len(&self) -> usize {
+        self.day.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.day.is_empty()
+    }
+
+    /// The distinct values of a dimension, for filter pickers.
+    pub fn values(&self, dim: &Dim) -> Vec<String> {
+        let mut values = self.resolve(dim).values.into_owned();
+        values.sort();
+        values.dedup();
+        values
+    }
+
+    /// Tag keys present in the cube.
+    pub fn tag_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.columns[TAGS]
+            .values
+            .iter()
+            .flat_map(|t| parse_tags(t).into_iter().map(|(k, _)| k))
+            .collect();
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+
+    fn resolve(&self, dim: &Dim) -> Resolved<'_> {
+        match dim.column() {
+            Some(c) => Resolved {
+                codes: (&self.columns[c].codes[..]).into(),
+                values: (&self.columns[c].values[..]).into(),
+            },
+            None => {
+                let Dim::Tag(key) = dim else {
+                    unreachable!("only tags are derived")
+                };
+                // Each distinct tags text is parsed once, then rows are remapped.
+                let tags = &self.columns[TAGS];
+                let mut values: Vec<String> = Vec::new();
+                let mut index: HashMap<String, u32> = HashMap::new();
+                let remap: Vec<u32> = tags
+                    .values
+                    .iter()
+                    .map(|text| {
+                        let value = parse_tags(text)
+                            .into_iter()
+                            .find(|(k, _)| k == key)
+                            .map(|(_, v)| v)
+                            .unwrap_or_else(|| UNTAGGED.to_string());
+                        *index.entry(value.clone()).or_insert_with(|| {
+                            values.push(value);
+                            values.len() as u32 - 1
+                        })
+                    })
+                    .collect();
+                Resolved {
+                    codes: tags
+                        .codes
+                        .iter()
+                        .map(|c| remap[*c as usize])
+                        .collect::<Vec<_>>()
+                        .into(),
+                    values: values.into(),
+                }
+            }
+        }
+    }
+
+    /// Groups, filters and sums. Rows are always split by currency too.
+    pub fn pivot(&self, query: &PivotQuery) -> Pivot {
+        let groups: Vec<Resolved> = query.group_by.iter().map(|d| self.resolve(d)).collect();
+        let currency = &self.columns[Dim::Currency.column().expect("stored")];
+        // Per filtered dimension: which codes pass.
+        let filters: Vec<(Resolved, Vec<bool>)> = query
+            .filters
+            .iter()
+            .map(|(dim, allowed)| {
+                let r = self.resolve(dim);
+                let pass = r
+                    .values
+                    .iter()
+                    .map(|v| allowed.iter().any(|a| a == v))
+                    .collect();
+                (r, pass)
+            })
+            .collect();
+        let from = query.from.map(day_number).unwrap_or(i32::MIN);
+        let to = query.to.map(day_number).unwrap_or(i32::MAX);
+
+        // Buckets: the distinct bucket starts of the days in range.
+        let mut bucket_starts: Vec<i32> = Vec::new();
+        if query.bucket != Bucket::None {
+            let (lo, hi) = self
+                .day
+                .iter()
+                .filter(|d| (from..=to).contains(*d))
+                .fold((i32::MAX, i32::MIN), |(lo, hi), d| (lo.min(*d), hi.max(*d)));
+            if lo <= hi {
+                let mut day = lo;
+                while day <= hi {
+                    let start = query.bucket.start(day);
+                    if bucket_starts.last() != Some(&start) {
+                        bucket_starts.push(start);
+                    }
+                    day += 1;
+                }
+            }
+        }
+        let first_day = bucket_starts.first().copied().unwrap_or(0);
+        // Day offset -> bucket index, so each row costs one lookup.
+        let bucket_of: Vec<u32> = if bucket_starts.is_empty() {
+            Vec::new()
+        } else {
+            let last = query
+                .bucket
+                .start(*bucket_starts.last().expect("non-empty"));
+            let span = (to.min(last + 31) - first_day + 1).max(0) as usize;
+            let mut table = Vec::with_capacity(span);
+            let mut b = 0usize;
+            for offset in 0..span {
+                let day = first_day + offset as i32;
+                while b + 1 < bucket_starts.len() && bucket_starts[b + 1] <= day {
+                    b += 1;
+                }
+                table.push(b as u32);
+            }
+            table
+        };
+        let n_buckets = bucket_starts.len().max(1);
+
+        // A group's key in mixed radix over its dimensions' codes and the currency.
+        let radices: Vec<u64> = groups
+            .iter()
+            .map(|g| g.values.len().max(1) as u64)
+            .chain(std::iter::once(currency.values.len().max(1) as u64))
+            .collect();
+        let key_space = radices.iter().try_fold(1u64, |acc, r| acc.checked_mul(*r));
+        let dense = key_space.filter(|k| *k <= 1 << 20);
+        let mut dense_index: Vec<u32> = vec![u32::MAX; dense.unwrap_or(0) as usize];
+        let mut sparse_index: HashMap<Vec<u32>, u32> = HashMap::new();
+        let mut keys: Vec<Vec<u32>> = Vec::new();
+        let mut totals: Vec<Measures> = Vec::new();
+        let mut series: Vec<Measures> = Vec::new();
+        let mut key_codes: Vec<u32> = vec![0; groups.len() + 1];
+
+        'rows: for row in 0..self.len() {
+            let day = self.day[row];
+            if day < from || day > to {
+                continue;
+            }
+            for (r, pass) in &filters {
+                if !pass[r.codes[row] as usize] {
+                    continue 'rows;
+                }
+            }
+            for (i, g) in groups.iter().enumerate() {
+                key_codes[i] = g.codes[row];
+            }
+            key_codes[groups.len()] = currency.codes[row];
+            let group = match dense {
+                Some(_) => {
+                    let mut key = 0u64;
+                    for (code, radix) in key_codes.iter().zip(&radices) {
+                        key = key * radix + *code as u64;
+                    }
+                    let slot = &mut dense_index[key as usize];
+                    if *slot == u32::MAX {
+                        *slot = keys.len() as u32;
+                        keys.push(key_codes.clone());
+                        totals.push(Measures::default());
+                        series.extend(std::iter::repeat_n(Measures::default(), n_buckets));
+                    }
+                    *slot as usize
+                }
+                None => {
+                    let next = keys.len() as u32;
+                    let slot = *sparse_index.entry(key_codes.clone()).or_insert(next);
+                    if slot == next {
+                        keys.push(key_codes.clone());
+                        totals.push(Measures::default());
+                        series.extend(std::iter::repeat_n(Measures::default(), n_buckets));
+                    }
+                    slot as usize
+                }
+            };
+            totals[group].add_row(self, row);
+            if !bucket_of.is_empty() {
+                let b = bucket_of[(day - first_day) as usize] as usize;
+                series[group * n_buckets + b].add_row(self, row);
+            }
+        }
+
+        let mut by_currency: Vec<(String, Measures)> = Vec::new();
+        let mut rows: Vec<PivotRow> = keys
+            .iter()
+            .enumerate()
+            .map(|(g, codes)| {
+                let currency_name = currency.values[codes[groups.len()] as usize].clone();
+                match by_currency.iter_mut().find(|(c, _)| *c == currency_name) {
+                    Some((_, m)) => m.add(&totals[g]),
+                    None => by_currency.push((currency_name.clone(), totals[g])),
+                }
+                PivotRow {
+                    keys: groups
+                        .iter()
+                        .zip(codes)
+                        .map(|(r, code)| r.values[*code as usize].clone())
+                        .collect(),
+                    currency: currency_name,
+                    total: totals[g],
+                    series: if bucket_starts.is_empty() {
+                        Vec::new()
+                    } else {
+                        series[g * n_buckets..(g + 1) * n_buckets].to_vec()
+                    },
+                }
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            b.total
+                .partner_cost
+                .cmp(&a.total.partner_cost)
+                .then_with(|| a.keys.cmp(&b.keys))
+                .then_with(|| a.currency.cmp(&b.currency))
+        });
+        by_currency.sort_by(|a, b| a.0.cmp(&b.0));
+        Pivot {
+            group_by: query.group_by.clone(),
+            buckets: bucket_starts.into_iter().map(date_of).collect(),
+            rows,
+            totals: by_currency,
+        }
+    }
+}
+
+/// Tags as Partner Center sends them: JSON object text, `{"env":"prod"}`.
+/// Anything else reads as no tags.
+pub fn parse_tags(text: &str) -> Vec<(String, String)> {
+    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) {
+        Ok(map) => map
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, v)
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
