@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use model::api::CustomerRow;
+use model::api::CustomerSummary;
 
 use crate::api;
 
@@ -25,14 +25,14 @@ pub fn Customers() -> impl IntoView {
 
 /// The customers as a table; a separate component so it can be tested alone.
 #[component]
-pub fn CustomerTable(rows: Vec<CustomerRow>) -> impl IntoView {
+pub fn CustomerTable(rows: Vec<CustomerSummary>) -> impl IntoView {
     view! {
         <table class="data customers">
             <thead>
                 <tr>
                     <th scope="col">"Customer"</th>
                     <th scope="col">"Domain"</th>
-                    <th scope="col">"Relationship"</th>
+                    <th scope="col">"Currency"</th>
                 </tr>
             </thead>
             <tbody>
@@ -42,7 +42,7 @@ pub fn CustomerTable(rows: Vec<CustomerRow>) -> impl IntoView {
                         <tr data-customer-id=c.id>
                             <td>{c.name}</td>
                             <td>{c.domain}</td>
-                            <td>{c.relationship}</td>
+                            <td>{c.currency.unwrap_or_default()}</td>
                         </tr>
                     })
                     .collect_view()}

@@ -1,7 +1,13 @@
 //! The proxy's `/api` shapes, read by the browser app and written by the
 //! proxy: one definition, so the two cannot drift.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+
+use crate::anomaly::Anomaly;
+use crate::pricing::{Markup, MarkupBasis};
+use crate::report::{BudgetState, CostPrice};
+use crate::usage::LineItem;
 
 /// Every `/api` error: a stable machine code and a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,13 +48,172 @@ pub struct CustomerRow {
     pub relationship: String,
 }
 
+/// One customer in `GET /api/customers`, with this month's figures in its
+/// billing currency. Amounts are integer millionths of the currency.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerSummary {
+    pub id: String,
+    pub name: String,
+    pub domain: String,
+    /// None until the customer has usage.
+    pub currency: Option<String>,
+    pub subscriptions: u32,
+    pub azure_subscriptions: u32,
+    pub month_to_date: CostPrice,
+    pub last_month: CostPrice,
+    /// Partner cost and customer price forecast to month end.
+    pub forecast: CostPrice,
+    /// Partner Center's usage budget, compared with the partner cost.
+    pub budget: Option<i64>,
+    /// Basis points of the budget used (10000 = 100 %).
+    pub budget_used: Option<i64>,
+    pub budget_state: BudgetState,
+    pub budget_thresholds: Vec<u32>,
+    /// Margin fell by a point or more against last month, like for like.
+    pub margin_fell: bool,
+    pub anomalies: Vec<Anomaly>,
+    pub markup: Markup,
+}
+
 /// `GET /api/customers`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerList {
-    pub customers: Vec<CustomerRow>,
+    pub customers: Vec<CustomerSummary>,
     /// When the list was last read from Partner Center (RFC 3339, UTC).
     pub synced_at: Option<String>,
+    /// The last UTC day with usage: "this month" is its month.
+    pub as_of: Option<NaiveDate>,
+}
+
+/// Totals of one currency in the overview.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CurrencyTotals {
+    pub currency: String,
+    pub month_to_date: CostPrice,
+    pub last_month: CostPrice,
+    pub last_month_to_same_day: CostPrice,
+    pub forecast: CostPrice,
+}
+
+/// A day's cost in one currency, for the trend chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DailyPoint {
+    pub day: NaiveDate,
+    pub currency: String,
+    pub partner_cost: i64,
+    pub customer_price: i64,
+}
+
+/// A ranked entry: a customer or a service, with its month-to-date figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Ranked {
+    pub id: String,
+    pub name: String,
+    pub currency: String,
+    pub month_to_date: CostPrice,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BudgetAlert {
+    pub customer_id: String,
+    pub name: String,
+    pub currency: String,
+    pub budget: i64,
+    pub month_to_date: i64,
+    pub forecast: i64,
+    pub state: BudgetState,
+    pub used: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerAnomaly {
+    pub customer_id: String,
+    pub name: String,
+    pub currency: String,
+    pub anomaly: Anomaly,
+}
+
+/// `GET /api/overview`: every customer at once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Overview {
+    pub as_of: Option<NaiveDate>,
+    pub by_currency: Vec<CurrencyTotals>,
+    /// All currencies in the reporting currency, when every rate is set.
+    pub converted: Option<CurrencyTotals>,
+    pub reporting: ReportingSettings,
+    /// Currencies with usage but no rate to the reporting currency.
+    pub missing_rates: Vec<String>,
+    /// The last 60 days, per currency.
+    pub daily: Vec<DailyPoint>,
+    pub top_customers: Vec<Ranked>,
+    pub top_services: Vec<Ranked>,
+    pub budget_alerts: Vec<BudgetAlert>,
+    pub anomalies: Vec<CustomerAnomaly>,
+    pub customers: usize,
+}
+
+/// The reporting currency and the partner's exchange rates to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportingSettings {
+    pub currency: String,
+    /// Units of the reporting currency per unit of each currency, as decimal text.
+    pub rates: Vec<ExchangeRate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExchangeRate {
+    pub currency: String,
+    pub rate: String,
+}
+
+/// `PUT /api/customers/{id}/budget`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BudgetUpdate {
+    /// Decimal text in the customer's currency (`"1500"`, `"99.50"`); null removes the budget.
+    pub amount: Option<String>,
+    /// Percents of the budget that alert (e.g. 50, 80, 100).
+    #[serde(default)]
+    pub thresholds: Option<Vec<u32>>,
+}
+
+/// `PUT /api/customers/{id}/markup` (and `/api/markup` for the default).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MarkupUpdate {
+    pub basis: MarkupBasis,
+    /// Decimal percent text, `"12.5"`; may be negative.
+    pub percent: String,
+}
+
+/// One line item as `GET /api/line-items` pages them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineItemPage {
+    pub items: Vec<LineItemRow>,
+    pub offset: usize,
+    pub limit: usize,
+    /// Present when more items follow.
+    pub next_offset: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineItemRow {
+    #[serde(flatten)]
+    pub line: LineItem,
+    pub customer_price: i64,
+    pub list_cost: i64,
 }
 
 /// How far a sync has come: counters the proxy updates as it goes.
@@ -81,4 +246,21 @@ pub struct SyncProgress {
     /// An estimate while running.
     pub seconds_left: Option<u64>,
     pub error: Option<String>,
+}
+
+/// `GET /api/customers/{id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerDetail {
+    pub summary: CustomerSummary,
+    pub azure_subscriptions: Vec<AzureSubscription>,
+    pub as_of: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AzureSubscription {
+    pub id: String,
+    pub name: String,
+    pub status: String,
 }

@@ -10,6 +10,7 @@ pub mod guid;
 pub mod money;
 pub mod pc;
 pub mod pricing;
+pub mod report;
 pub mod usage;
 
 pub use guid::{Guid, mix as guid_mix};

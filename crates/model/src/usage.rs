@@ -10,6 +10,7 @@ use crate::money::{Amount, Currency, MICROS};
 use crate::pc::DailyRatedUsageLineItem;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct LineItem {
     /// Stable identity: see [`LineItem::identity`].
     pub key: i64,

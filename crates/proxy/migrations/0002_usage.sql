@@ -71,6 +71,11 @@ CREATE TABLE line_items (
     pricing_currency TEXT NOT NULL,
     billing_total_micros INTEGER NOT NULL,
     billing_currency TEXT NOT NULL,
+    -- At list price, in the billing currency.
+    list_cost_micros INTEGER NOT NULL,
+    -- What the customer is charged: the markup applied line by line, so
+    -- every total is the exact sum of its lines (recomputed on a markup change).
+    customer_price_micros INTEGER NOT NULL,
     fx_micros INTEGER NOT NULL,
     pec_basis_points INTEGER NOT NULL,
     credit_type TEXT NOT NULL,

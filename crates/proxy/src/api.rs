@@ -1,64 +1,134 @@
 //! `/api`: the JSON the SPA reads. Routes are listed in `docs/api.md`.
 
-use axum::extract::State;
-use axum::http::StatusCode;
+use std::collections::HashMap;
+
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::routing::{get, post};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
-use model::api::{CustomerList, Health, HealthCheck, SyncProgress};
-use model::pc::Link;
+use chrono::{Datelike, NaiveDate};
+use model::api::{
+    AzureSubscription, BudgetUpdate, CustomerDetail, CustomerList, Health, HealthCheck,
+    LineItemPage, LineItemRow, MarkupUpdate, Overview, ReportingSettings, SyncProgress,
+};
+use model::cube::Cube;
+use model::export::{FOCUS_COLUMNS, FocusParty, decimal, focus_row, write_record};
+use model::pc::{Link, SpendingBudget};
+use model::pricing::Markup;
+use model::{Amount, Currency, Guid};
+use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, api_not_found};
+use crate::store::{Budget, PartnerId, Reporting, Scope};
 use crate::sync::SyncKind;
-use crate::{AppState, sync};
+use crate::{AppState, Connection, reports, sync};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
         .route("/customers", get(customers))
+        .route("/customers/{id}", get(customer))
+        .route("/customers/{id}/budget", put(set_budget))
+        .route(
+            "/customers/{id}/markup",
+            put(set_markup).delete(remove_markup),
+        )
+        .route("/markup", put(set_default_markup))
+        .route("/overview", get(overview))
+        .route("/usage", get(usage))
+        .route("/line-items", get(line_items))
+        .route("/settings/reporting", get(reporting).put(set_reporting))
+        .route("/exports/line-items.csv", get(export_csv))
+        .route("/exports/focus.csv", get(export_focus))
         .route("/sync", post(start_sync).get(sync_status))
         .route("/sync/events", get(sync_events))
         .fallback(api_not_found)
 }
 
+/// The partner a request acts for. (Sign-in and sessions will choose it;
+/// until then it is the configured connection.)
+pub struct Partner(pub Connection);
+
+impl FromRequestParts<AppState> for Partner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        _parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        state
+            .connection
+            .clone()
+            .map(Partner)
+            .ok_or(ApiError::NotConnected)
+    }
+}
+
+impl Partner {
+    fn id(&self) -> PartnerId {
+        self.0.partner
+    }
+}
+
+/// Query parameters whose errors are JSON like every other error.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| ApiError::BadRequest(format!("The query is not valid: {}", e.body_text())))
+    }
+}
+
+/// A JSON body whose errors are JSON like every other error.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|j| ApiJson(j.0))
+            .map_err(|e| ApiError::BadRequest(format!("The body is not valid: {}", e.body_text())))
+    }
+}
+
 /// `ok` only when the store and the upstream both answer.
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    let store = match state.store.ping().await {
-        Ok(()) => HealthCheck {
-            name: "store".into(),
-            ok: true,
-            reason: None,
-        },
-        Err(e) => HealthCheck {
-            name: "store".into(),
-            ok: false,
-            reason: Some(format!("the store does not answer: {e}")),
-        },
+    let check = |name: &str, outcome: Result<(), String>| HealthCheck {
+        name: name.into(),
+        ok: outcome.is_ok(),
+        reason: outcome.err(),
     };
-    let upstream = match &state.connection {
-        // With credentials, a token and one real read prove the upstream works.
-        Some(c) => match state
-            .pc
-            .get::<serde_json::Value>(&c.credentials, &Link::get("/customers?size=1"))
+    let store = check(
+        "store",
+        state
+            .store
+            .ping()
             .await
-        {
-            Ok(_) => HealthCheck {
-                name: "upstream".into(),
-                ok: true,
-                reason: None,
-            },
-            Err(e) => HealthCheck {
-                name: "upstream".into(),
-                ok: false,
-                reason: Some(e.to_string()),
-            },
+            .map_err(|e| format!("the store does not answer: {e}")),
+    );
+    let upstream = check(
+        "upstream",
+        match &state.connection {
+            // With credentials, a token and one real read prove the upstream works.
+            Some(c) => state
+                .pc
+                .get::<serde_json::Value>(&c.credentials, &Link::get("/customers?size=1"))
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            None => Err("no Partner Center connection is configured".into()),
         },
-        None => HealthCheck {
-            name: "upstream".into(),
-            ok: false,
-            reason: Some("no Partner Center connection is configured".into()),
-        },
-    };
+    );
     let ok = store.ok && upstream.ok;
     let status = if ok {
         StatusCode::OK
@@ -75,16 +145,467 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     )
 }
 
-async fn customers(State(state): State<AppState>) -> Result<Json<CustomerList>, ApiError> {
-    let connection = state.connection.as_ref().ok_or(ApiError::NotConnected)?;
-    sync::wait_for_customers(&state, connection).await?;
+async fn customers(
+    State(state): State<AppState>,
+    partner: Partner,
+) -> Result<Json<CustomerList>, ApiError> {
+    sync::wait_for_customers(&state, &partner.0).await?;
+    let figures = reports::customers(&state.store, partner.id()).await?;
     Ok(Json(CustomerList {
-        customers: state.store.customers(connection.partner).await?,
-        synced_at: state.store.customers_read_at(connection.partner).await?,
+        customers: figures.customers,
+        synced_at: state.store.customers_read_at(partner.id()).await?,
+        as_of: figures.as_of,
     }))
 }
 
+/// A customer ID from the path: a GUID of one of this partner's customers.
+async fn own_customer(state: &AppState, partner: &Partner, id: &str) -> Result<String, ApiError> {
+    let guid: Guid = id
+        .parse()
+        .map_err(|e: model::guid::GuidError| ApiError::BadRequest(e.to_string()))?;
+    let id = guid.to_string();
+    if state.store.has_customer(partner.id(), &id).await? {
+        Ok(id)
+    } else {
+        Err(ApiError::NotFound(format!("There is no customer {id}.")))
+    }
+}
+
+async fn customer(
+    State(state): State<AppState>,
+    partner: Partner,
+    Path(id): Path<String>,
+) -> Result<Json<CustomerDetail>, ApiError> {
+    let id = own_customer(&state, &partner, &id).await?;
+    let figures = reports::customers(&state.store, partner.id()).await?;
+    let summary = figures
+        .customers
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| ApiError::NotFound(format!("There is no customer {id}.")))?;
+    let azure_subscriptions = state
+        .store
+        .entitlements(partner.id(), &id)
+        .await?
+        .into_iter()
+        .map(|(id, name, _, status)| AzureSubscription { id, name, status })
+        .collect();
+    Ok(Json(CustomerDetail {
+        summary,
+        azure_subscriptions,
+        as_of: figures.as_of,
+    }))
+}
+
+async fn overview(
+    State(state): State<AppState>,
+    partner: Partner,
+) -> Result<Json<Overview>, ApiError> {
+    Ok(Json(reports::overview(&state.store, partner.id()).await?))
+}
+
+/// `customer`, `from` and `to` (YYYY-MM-DD, inclusive UTC days) of a request.
 #[derive(serde::Deserialize)]
+struct ScopeQuery {
+    customer: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    offset: Option<String>,
+    limit: Option<String>,
+}
+
+/// Longest range one request may ask for.
+const MAX_DAYS: i64 = 400;
+
+fn parse_date(name: &str, text: &str) -> Result<NaiveDate, ApiError> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        ApiError::BadRequest(format!(
+            "{name} must be a date like 2026-11-01, not “{}”.",
+            clip(text)
+        ))
+    })
+}
+
+fn clip(text: &str) -> String {
+    text.chars().take(40).collect()
+}
+
+/// The days and customer a request covers: this month of the data by default.
+async fn scope(state: &AppState, partner: &Partner, q: &ScopeQuery) -> Result<Scope, ApiError> {
+    let customer = match q.customer.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => Some(own_customer(state, partner, c).await?),
+        None => None,
+    };
+    let latest = state
+        .store
+        .last_usage_day(partner.id())
+        .await?
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let to = match &q.to {
+        Some(t) => parse_date("to", t)?,
+        None => latest,
+    };
+    let from = match &q.from {
+        Some(f) => parse_date("from", f)?,
+        None => NaiveDate::from_ymd_opt(to.year(), to.month(), 1).expect("valid"),
+    };
+    if from > to {
+        return Err(ApiError::BadRequest(format!(
+            "from ({from}) is after to ({to})."
+        )));
+    }
+    if (to - from).num_days() >= MAX_DAYS {
+        return Err(ApiError::BadRequest(format!(
+            "A request covers at most {MAX_DAYS} days; {from} to {to} is longer."
+        )));
+    }
+    Ok(Scope { customer, from, to })
+}
+
+fn parse_count(
+    name: &str,
+    text: Option<&str>,
+    default: usize,
+    max: usize,
+) -> Result<usize, ApiError> {
+    match text {
+        None => Ok(default),
+        Some(t) => t
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= max)
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "{name} must be a whole number up to {max}, not “{}”.",
+                    clip(t)
+                ))
+            }),
+    }
+}
+
+/// The scope's line items as a cube, for pivoting in the browser.
+async fn usage(
+    State(state): State<AppState>,
+    partner: Partner,
+    ApiQuery(q): ApiQuery<ScopeQuery>,
+) -> Result<Json<Cube>, ApiError> {
+    let scope = scope(&state, &partner, &q).await?;
+    Ok(Json(state.store.cube(partner.id(), &scope).await?))
+}
+
+async fn line_items(
+    State(state): State<AppState>,
+    partner: Partner,
+    ApiQuery(q): ApiQuery<ScopeQuery>,
+) -> Result<Json<LineItemPage>, ApiError> {
+    let scope = scope(&state, &partner, &q).await?;
+    let offset = parse_count("offset", q.offset.as_deref(), 0, usize::MAX / 2)?;
+    let limit = parse_count("limit", q.limit.as_deref(), 500, 5_000)?.max(1);
+    // One more than asked tells whether another page follows.
+    let mut rows = state
+        .store
+        .line_items(partner.id(), &scope, limit as i64 + 1, offset as i64)
+        .await?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    Ok(Json(LineItemPage {
+        items: rows
+            .into_iter()
+            .map(|(line, customer_price)| LineItemRow {
+                list_cost: line.list_total().micros(),
+                line,
+                customer_price,
+            })
+            .collect(),
+        offset,
+        limit,
+        next_offset: more.then_some(offset + limit),
+    }))
+}
+
+/// Writes the budget to Partner Center first; the store follows only if
+/// Partner Center took it.
+async fn set_budget(
+    State(state): State<AppState>,
+    partner: Partner,
+    Path(id): Path<String>,
+    ApiJson(update): ApiJson<BudgetUpdate>,
+) -> Result<Json<SpendingBudget>, ApiError> {
+    let id = own_customer(&state, &partner, &id).await?;
+    let amount = match update.amount.as_deref() {
+        None => None,
+        Some(text) => Some(
+            Amount::parse_decimal(text)
+                .filter(|a| *a >= Amount::ZERO && *a <= Amount::from_micros(1_000_000_000_000_000_000))
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "The budget must be an amount of zero or more, like 1500 or 99.50, not “{}”.",
+                        clip(text)
+                    ))
+                })?,
+        ),
+    };
+    if let Some(t) = &update.thresholds
+        && (t.len() > 10 || t.iter().any(|p| !(1..=1000).contains(p)))
+    {
+        return Err(ApiError::BadRequest(
+            "Thresholds are up to ten percents between 1 and 1000, like [50, 80, 100].".into(),
+        ));
+    }
+    let body = serde_json::json!({
+        "Amount": amount.map(|a| a.to_f64()),
+        "Attributes": { "ObjectType": "SpendingBudget" }
+    });
+    let saved: SpendingBudget = state
+        .pc
+        .patch(
+            &partner.0.credentials,
+            &format!("/customers/{id}/usagebudget"),
+            &body,
+        )
+        .await?;
+    state
+        .store
+        .set_budget(partner.id(), &id, Budget(saved.amount))
+        .await?;
+    if let Some(t) = &update.thresholds {
+        let mut t = t.clone();
+        t.sort_unstable();
+        t.dedup();
+        state.store.set_thresholds(partner.id(), &id, &t).await?;
+    }
+    Ok(Json(saved))
+}
+
+fn markup_of(update: &MarkupUpdate) -> Result<Markup, ApiError> {
+    let bad = || {
+        ApiError::BadRequest(format!(
+            "The markup must be a percent with at most two decimals, like 12.5 or -5, not “{}”.",
+            clip(&update.percent)
+        ))
+    };
+    let micros = Amount::parse_decimal(&update.percent)
+        .ok_or_else(bad)?
+        .micros();
+    if micros % 10_000 != 0 {
+        return Err(bad());
+    }
+    let basis_points = i32::try_from(micros / 10_000).map_err(|_| bad())?;
+    Markup::new(update.basis, basis_points).map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+async fn set_markup(
+    State(state): State<AppState>,
+    partner: Partner,
+    Path(id): Path<String>,
+    ApiJson(update): ApiJson<MarkupUpdate>,
+) -> Result<Json<Markup>, ApiError> {
+    let id = own_customer(&state, &partner, &id).await?;
+    let markup = markup_of(&update)?;
+    state
+        .store
+        .set_markup(partner.id(), &id, Some(markup))
+        .await?;
+    Ok(Json(markup))
+}
+
+async fn remove_markup(
+    State(state): State<AppState>,
+    partner: Partner,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = own_customer(&state, &partner, &id).await?;
+    state.store.set_markup(partner.id(), &id, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_default_markup(
+    State(state): State<AppState>,
+    partner: Partner,
+    ApiJson(update): ApiJson<MarkupUpdate>,
+) -> Result<Json<Markup>, ApiError> {
+    let markup = markup_of(&update)?;
+    state
+        .store
+        .set_markup(partner.id(), "*", Some(markup))
+        .await?;
+    Ok(Json(markup))
+}
+
+async fn reporting(
+    State(state): State<AppState>,
+    partner: Partner,
+) -> Result<Json<ReportingSettings>, ApiError> {
+    Ok(Json(reports::reporting_settings(
+        &state.store.reporting(partner.id()).await?,
+    )))
+}
+
+async fn set_reporting(
+    State(state): State<AppState>,
+    partner: Partner,
+    ApiJson(settings): ApiJson<ReportingSettings>,
+) -> Result<Json<ReportingSettings>, ApiError> {
+    let currency =
+        Currency::parse(&settings.currency).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let mut rates: HashMap<String, i64> = HashMap::new();
+    for r in &settings.rates {
+        let c = Currency::parse(&r.currency).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        let rate = Amount::parse_decimal(&r.rate)
+            .filter(|a| *a > Amount::ZERO)
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "The rate for {c} must be a number above zero with at most six decimals, not “{}”.",
+                    clip(&r.rate)
+                ))
+            })?;
+        if c != currency {
+            rates.insert(c.code().to_string(), rate.micros());
+        }
+    }
+    let mut rates: Vec<(String, i64)> = rates.into_iter().collect();
+    rates.sort();
+    let reporting = Reporting {
+        currency: currency.code().to_string(),
+        rates,
+    };
+    state.store.set_reporting(partner.id(), &reporting).await?;
+    Ok(Json(reports::reporting_settings(&reporting)))
+}
+
+/// Every line item of the scope, page by page from the store.
+async fn scope_lines(
+    state: &AppState,
+    partner: &Partner,
+    scope: &Scope,
+) -> Result<Vec<(model::usage::LineItem, i64)>, ApiError> {
+    let mut all = Vec::new();
+    loop {
+        let page = state
+            .store
+            .line_items(partner.id(), scope, 20_000, all.len() as i64)
+            .await?;
+        let done = page.len() < 20_000;
+        all.extend(page);
+        if done {
+            return Ok(all);
+        }
+    }
+}
+
+fn csv_file(name: String, body: String) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+fn file_name(kind: &str, scope: &Scope) -> String {
+    let who = scope
+        .customer
+        .as_deref()
+        .map(|c| &c[..8])
+        .unwrap_or("all-customers");
+    format!("{kind}-{who}-{}-{}.csv", scope.from, scope.to)
+}
+
+/// Line items as CSV, amounts in their billing currency with six decimals.
+async fn export_csv(
+    State(state): State<AppState>,
+    partner: Partner,
+    ApiQuery(q): ApiQuery<ScopeQuery>,
+) -> Result<Response, ApiError> {
+    let scope = scope(&state, &partner, &q).await?;
+    let mut out = String::new();
+    write_record(
+        &mut out,
+        &[
+            "Date (UTC)",
+            "Customer",
+            "Customer ID",
+            "Azure subscription",
+            "Resource group",
+            "Resource",
+            "Meter category",
+            "Meter subcategory",
+            "Meter",
+            "Region",
+            "Unit",
+            "Quantity",
+            "Currency",
+            "Partner cost",
+            "Customer price",
+            "Margin",
+            "List cost",
+            "PEC %",
+            "Credit",
+            "Invoice",
+        ],
+    );
+    for (l, price) in scope_lines(&state, &partner, &scope).await? {
+        let cost = l.billing_total.micros();
+        write_record(
+            &mut out,
+            &[
+                l.usage_date.to_string(),
+                l.customer_name.clone(),
+                l.customer_id.clone(),
+                l.entitlement_name.clone(),
+                l.resource_group.clone(),
+                l.resource_name().to_string(),
+                l.meter_category.clone(),
+                l.meter_subcategory.clone(),
+                l.meter_name.clone(),
+                l.region.clone(),
+                l.unit.clone(),
+                decimal(l.quantity_micros),
+                l.billing_currency.code().to_string(),
+                decimal(cost),
+                decimal(price),
+                decimal(price - cost),
+                decimal(l.list_total().micros()),
+                decimal(l.pec_basis_points as i64 * 100),
+                l.credit_type.clone(),
+                l.invoice_number.clone(),
+            ],
+        );
+    }
+    Ok(csv_file(file_name("line-items", &scope), out))
+}
+
+/// FOCUS 1.2 rows: the partner as provider and invoice issuer, the
+/// customer's price as billed cost, list price as list cost.
+async fn export_focus(
+    State(state): State<AppState>,
+    partner: Partner,
+    ApiQuery(q): ApiQuery<ScopeQuery>,
+) -> Result<Response, ApiError> {
+    let scope = scope(&state, &partner, &q).await?;
+    let partner_name = state
+        .store
+        .partner_name(partner.id())
+        .await?
+        .unwrap_or_else(|| partner.0.credentials.tenant.clone());
+    let party = FocusParty {
+        partner_name: &partner_name,
+    };
+    let mut out = String::new();
+    write_record(&mut out, FOCUS_COLUMNS);
+    for (l, price) in scope_lines(&state, &partner, &scope).await? {
+        write_record(&mut out, &focus_row(&l, price, &party));
+    }
+    Ok(csv_file(file_name("focus", &scope), out))
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SyncRequest {
     #[serde(default)]
     kind: Option<String>,
@@ -93,15 +614,24 @@ struct SyncRequest {
 /// Starts a sync in the background (`{"kind": "full"}` re-reads billed invoices).
 async fn start_sync(
     State(state): State<AppState>,
-    body: Option<Json<SyncRequest>>,
+    partner: Partner,
+    body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<SyncProgress>), ApiError> {
-    state.connection.as_ref().ok_or(ApiError::NotConnected)?;
-    let kind = match body.and_then(|b| b.0.kind).as_deref() {
+    let _ = partner;
+    // An empty body is an incremental sync.
+    let request: SyncRequest = if body.iter().all(|b| b.is_ascii_whitespace()) {
+        SyncRequest { kind: None }
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::BadRequest(format!("The body is not valid: {e}")))?
+    };
+    let kind = match request.kind.as_deref() {
         None | Some("incremental") => SyncKind::Incremental,
         Some("full") => SyncKind::Full,
         Some(other) => {
             return Err(ApiError::BadRequest(format!(
-                "kind must be full or incremental, not “{other}”."
+                "kind must be full or incremental, not “{}”.",
+                clip(other)
             )));
         }
     };
@@ -113,36 +643,36 @@ async fn start_sync(
 }
 
 /// The latest sync, from memory while this process runs one, else from the store.
-async fn sync_status(State(state): State<AppState>) -> Result<Json<SyncProgress>, ApiError> {
-    let connection = state.connection.as_ref().ok_or(ApiError::NotConnected)?;
+async fn sync_status(
+    State(state): State<AppState>,
+    partner: Partner,
+) -> Result<Json<SyncProgress>, ApiError> {
     let live = state.syncer.current();
     if live.run_id.is_some() {
         return Ok(Json(live));
     }
-    Ok(Json(
-        match state.store.latest_sync(connection.partner).await? {
-            None => live,
-            Some(run) => SyncProgress {
-                run_id: Some(run.id),
-                kind: run.kind,
-                status: run.status,
-                phase: "done".into(),
-                counts: run.counts,
-                started_at: Some(run.started_at),
-                finished_at: run.finished_at,
-                seconds_left: None,
-                error: run.error,
-            },
+    Ok(Json(match state.store.latest_sync(partner.id()).await? {
+        None => live,
+        Some(run) => SyncProgress {
+            run_id: Some(run.id),
+            kind: run.kind,
+            status: run.status,
+            phase: "done".into(),
+            counts: run.counts,
+            started_at: Some(run.started_at),
+            finished_at: run.finished_at,
+            seconds_left: None,
+            error: run.error,
         },
-    ))
+    }))
 }
 
 /// Server-sent events: the sync's progress each time it changes.
 async fn sync_events(
     State(state): State<AppState>,
-) -> Result<Sse<impl futures_core::Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError>
-{
-    state.connection.as_ref().ok_or(ApiError::NotConnected)?;
+    partner: Partner,
+) -> Sse<impl futures_core::Stream<Item = Result<Event, std::convert::Infallible>>> {
+    let _ = partner;
     let receiver = state.syncer.subscribe();
     let stream = futures_util::stream::unfold((receiver, true), |(mut rx, first)| async move {
         if !first && rx.changed().await.is_err() {
@@ -155,5 +685,5 @@ async fn sync_events(
             .unwrap_or_default();
         Some((Ok(event), (rx, false)))
     });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+    Sse::new(stream).keep_alive(KeepAlive::default())
 }

@@ -13,6 +13,7 @@ use tower_http::trace::TraceLayer;
 pub mod api;
 pub mod error;
 pub mod pc;
+pub mod reports;
 pub mod secret;
 pub mod store;
 pub mod sync;

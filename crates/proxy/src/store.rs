@@ -6,10 +6,13 @@ use std::path::Path;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
-use chrono::{SecondsFormat, Utc};
+use chrono::{NaiveDate, SecondsFormat, Utc};
 use model::Amount;
 use model::api::{CustomerRow, SyncCounts};
+use model::pricing::{Markup, MarkupBasis};
+use model::report::DayCost;
 use model::usage::LineItem;
+use model::{Currency, cube};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
@@ -79,6 +82,28 @@ impl Store {
             meters: Arc::default(),
             resources: Arc::default(),
         })
+    }
+
+    pub async fn partner_name(&self, partner: PartnerId) -> Result<Option<String>, sqlx::Error> {
+        let row = sqlx::query("SELECT name FROM partners WHERE id = ?")
+            .bind(partner.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|r| r.get(0)))
+    }
+
+    pub async fn set_partner_name(
+        &self,
+        partner: PartnerId,
+        name: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE partners SET name = ? WHERE id = ? AND (name IS NULL OR name <> ?)")
+            .bind(name)
+            .bind(partner.0)
+            .bind(name)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
@@ -404,16 +429,22 @@ impl Store {
         run: i64,
         items: &[LineItem],
     ) -> Result<(), sqlx::Error> {
+        let markups = self.markups(partner).await?;
         let mut tx = self.pool.begin().await?;
         for l in items {
+            let list_cost = l.list_total().micros();
+            let price = markups
+                .for_customer(&l.customer_id)
+                .price(l.billing_total.micros(), list_cost);
             let meter = self.meter_id(&mut tx, l).await?;
             let resource = self.resource_id(&mut tx, partner, l).await?;
             sqlx::query(
                 "INSERT INTO line_items (partner_id, key, customer_id, subscription_id, usage_date, meter, resource,
                     charge_type, quantity_micros, unit_price_micros, effective_unit_price_micros,
-                    pricing_total_micros, pricing_currency, billing_total_micros, billing_currency, fx_micros,
+                    pricing_total_micros, pricing_currency, billing_total_micros, billing_currency,
+                    list_cost_micros, customer_price_micros, fx_micros,
                     pec_basis_points, credit_type, invoice_number, source, run_id)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                  ON CONFLICT (partner_id, key) DO UPDATE SET
                     customer_id = excluded.customer_id, subscription_id = excluded.subscription_id,
                     usage_date = excluded.usage_date, meter = excluded.meter, resource = excluded.resource,
@@ -424,6 +455,8 @@ impl Store {
                     pricing_currency = excluded.pricing_currency,
                     billing_total_micros = excluded.billing_total_micros,
                     billing_currency = excluded.billing_currency, fx_micros = excluded.fx_micros,
+                    list_cost_micros = excluded.list_cost_micros,
+                    customer_price_micros = excluded.customer_price_micros,
                     pec_basis_points = excluded.pec_basis_points, credit_type = excluded.credit_type,
                     invoice_number = excluded.invoice_number, source = excluded.source, run_id = excluded.run_id",
             )
@@ -442,6 +475,8 @@ impl Store {
             .bind(l.pricing_currency.code())
             .bind(l.billing_total.micros())
             .bind(l.billing_currency.code())
+            .bind(list_cost)
+            .bind(price)
             .bind(l.fx_micros)
             .bind(l.pec_basis_points)
             .bind(&l.credit_type)
@@ -591,4 +626,496 @@ pub struct CustomerTotal {
     pub billing_total: Amount,
     /// A sum over the lines' identities: equal sets give equal sums.
     pub key_checksum: i64,
+}
+
+/// A partner's markups: its default and each customer's own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Markups {
+    pub default: Markup,
+    pub customers: HashMap<String, Markup>,
+}
+
+impl Markups {
+    pub fn for_customer(&self, customer: &str) -> Markup {
+        self.customers
+            .get(customer)
+            .copied()
+            .unwrap_or(self.default)
+    }
+}
+
+fn basis_name(b: MarkupBasis) -> &'static str {
+    match b {
+        MarkupBasis::PartnerCost => "partnerCost",
+        MarkupBasis::ListPrice => "listPrice",
+    }
+}
+
+/// Which line items: one customer or all, between two days (inclusive).
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub customer: Option<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+/// The currency totals are shown in and the partner's exchange rates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reporting {
+    pub currency: String,
+    /// Units of the reporting currency per unit of each currency, in millionths.
+    pub rates: Vec<(String, i64)>,
+}
+
+fn day_text(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn parse_day(text: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap_or_default()
+}
+
+impl Store {
+    pub async fn markups(&self, partner: PartnerId) -> Result<Markups, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT customer_id, basis, basis_points FROM markups WHERE partner_id = ?",
+        )
+        .bind(partner.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut markups = Markups::default();
+        for r in rows {
+            let basis = if r.get::<String, _>(1) == "partnerCost" {
+                MarkupBasis::PartnerCost
+            } else {
+                MarkupBasis::ListPrice
+            };
+            let markup = Markup {
+                basis,
+                basis_points: r.get(2),
+            };
+            let customer: String = r.get(0);
+            if customer == "*" {
+                markups.default = markup;
+            } else {
+                markups.customers.insert(customer, markup);
+            }
+        }
+        Ok(markups)
+    }
+
+    /// Sets (or with `None` removes) a customer's markup, `*` for the
+    /// default, and reprices the stored line items it applies to.
+    pub async fn set_markup(
+        &self,
+        partner: PartnerId,
+        customer: &str,
+        markup: Option<Markup>,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        match markup {
+            Some(m) => {
+                sqlx::query(
+                    "INSERT INTO markups (partner_id, customer_id, basis, basis_points, updated_at) VALUES (?, ?, ?, ?, ?)
+                     ON CONFLICT (partner_id, customer_id) DO UPDATE SET
+                     basis = excluded.basis, basis_points = excluded.basis_points, updated_at = excluded.updated_at",
+                )
+                .bind(partner.0)
+                .bind(customer)
+                .bind(basis_name(m.basis))
+                .bind(m.basis_points)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM markups WHERE partner_id = ? AND customer_id = ?")
+                    .bind(partner.0)
+                    .bind(customer)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        // The same rounding as Markup::price: half away from zero.
+        let reprice = "UPDATE line_items SET customer_price_micros = (
+                SELECT CASE WHEN base >= 0 THEN (base * (10000 + bp) + 5000) / 10000
+                            ELSE (base * (10000 + bp) - 5000) / 10000 END
+                FROM (SELECT CASE COALESCE(own.basis, def.basis, 'listPrice')
+                                  WHEN 'partnerCost' THEN line_items.billing_total_micros
+                                  ELSE line_items.list_cost_micros END AS base,
+                             COALESCE(own.basis_points, def.basis_points, 0) AS bp
+                      FROM (SELECT 1) LEFT JOIN markups own
+                        ON own.partner_id = line_items.partner_id AND own.customer_id = line_items.customer_id
+                      LEFT JOIN markups def ON def.partner_id = line_items.partner_id AND def.customer_id = '*'))
+             WHERE partner_id = ? AND (? = '*' OR customer_id = ?)";
+        sqlx::query(reprice)
+            .bind(partner.0)
+            .bind(customer)
+            .bind(customer)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
+    }
+
+    pub async fn reporting(&self, partner: PartnerId) -> Result<Reporting, sqlx::Error> {
+        let currency: Option<String> =
+            sqlx::query("SELECT reporting_currency FROM settings WHERE partner_id = ?")
+                .bind(partner.0)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| r.get(0));
+        let rates = sqlx::query("SELECT currency, rate_micros FROM exchange_rates WHERE partner_id = ? ORDER BY currency")
+            .bind(partner.0)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        Ok(Reporting {
+            currency: currency.unwrap_or_else(|| Currency::USD.code().to_string()),
+            rates,
+        })
+    }
+
+    pub async fn set_reporting(
+        &self,
+        partner: PartnerId,
+        reporting: &Reporting,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO settings (partner_id, reporting_currency, updated_at) VALUES (?, ?, ?)
+             ON CONFLICT (partner_id) DO UPDATE SET reporting_currency = excluded.reporting_currency,
+             updated_at = excluded.updated_at",
+        )
+        .bind(partner.0)
+        .bind(&reporting.currency)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM exchange_rates WHERE partner_id = ?")
+            .bind(partner.0)
+            .execute(&mut *tx)
+            .await?;
+        for (currency, rate) in &reporting.rates {
+            sqlx::query("INSERT INTO exchange_rates (partner_id, currency, rate_micros, updated_at) VALUES (?, ?, ?, ?)")
+                .bind(partner.0)
+                .bind(currency)
+                .bind(rate)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await
+    }
+
+    pub async fn thresholds(
+        &self,
+        partner: PartnerId,
+    ) -> Result<HashMap<String, Vec<u32>>, sqlx::Error> {
+        let rows =
+            sqlx::query("SELECT customer_id, percents FROM budget_thresholds WHERE partner_id = ?")
+                .bind(partner.0)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                let text: String = r.get(1);
+                (
+                    r.get(0),
+                    text.split(',')
+                        .filter_map(|p| p.trim().parse().ok())
+                        .collect(),
+                )
+            })
+            .collect())
+    }
+
+    pub async fn set_thresholds(
+        &self,
+        partner: PartnerId,
+        customer: &str,
+        percents: &[u32],
+    ) -> Result<(), sqlx::Error> {
+        let text = percents
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        sqlx::query(
+            "INSERT INTO budget_thresholds (partner_id, customer_id, percents) VALUES (?, ?, ?)
+             ON CONFLICT (partner_id, customer_id) DO UPDATE SET percents = excluded.percents",
+        )
+        .bind(partner.0)
+        .bind(customer)
+        .bind(text)
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn budgets(
+        &self,
+        partner: PartnerId,
+    ) -> Result<HashMap<String, Option<Amount>>, sqlx::Error> {
+        let rows =
+            sqlx::query("SELECT customer_id, amount_micros FROM budgets WHERE partner_id = ?")
+                .bind(partner.0)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    r.get(0),
+                    r.get::<Option<i64>, _>(1).map(Amount::from_micros),
+                )
+            })
+            .collect())
+    }
+
+    /// Azure plan subscriptions and Azure subscriptions per customer.
+    pub async fn subscription_counts(
+        &self,
+        partner: PartnerId,
+    ) -> Result<HashMap<String, (u32, u32)>, sqlx::Error> {
+        let mut out: HashMap<String, (u32, u32)> = HashMap::new();
+        for r in sqlx::query("SELECT customer_id, COUNT(*) FROM subscriptions WHERE partner_id = ? GROUP BY customer_id")
+            .bind(partner.0)
+            .fetch_all(&self.pool)
+            .await?
+        {
+            out.entry(r.get(0)).or_default().0 = r.get::<i64, _>(1) as u32;
+        }
+        for r in sqlx::query("SELECT customer_id, COUNT(*) FROM entitlements WHERE partner_id = ? GROUP BY customer_id")
+            .bind(partner.0)
+            .fetch_all(&self.pool)
+            .await?
+        {
+            out.entry(r.get(0)).or_default().1 = r.get::<i64, _>(1) as u32;
+        }
+        Ok(out)
+    }
+
+    /// The Azure subscriptions of a customer: (id, name, plan subscription, status).
+    pub async fn entitlements(
+        &self,
+        partner: PartnerId,
+        customer: &str,
+    ) -> Result<Vec<(String, String, String, String)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT id, friendly_name, subscription_id, status FROM entitlements
+             WHERE partner_id = ? AND customer_id = ? ORDER BY friendly_name, id",
+        )
+        .bind(partner.0)
+        .bind(customer)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect())
+    }
+
+    /// The last day with usage: the "today" of the data, in UTC days.
+    pub async fn last_usage_day(
+        &self,
+        partner: PartnerId,
+    ) -> Result<Option<NaiveDate>, sqlx::Error> {
+        let row = sqlx::query("SELECT MAX(usage_date) FROM line_items WHERE partner_id = ?")
+            .bind(partner.0)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.get::<Option<String>, _>(0).map(|d| parse_day(&d)))
+    }
+
+    /// Costs per customer, currency and day.
+    pub async fn daily_totals(
+        &self,
+        partner: PartnerId,
+        scope: &Scope,
+    ) -> Result<Vec<DayCost>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT customer_id, billing_currency, usage_date, SUM(billing_total_micros),
+                    SUM(customer_price_micros), SUM(list_cost_micros)
+             FROM line_items WHERE partner_id = ? AND usage_date >= ? AND usage_date <= ?
+               AND (? IS NULL OR customer_id = ?)
+             GROUP BY customer_id, billing_currency, usage_date",
+        )
+        .bind(partner.0)
+        .bind(day_text(scope.from))
+        .bind(day_text(scope.to))
+        .bind(&scope.customer)
+        .bind(&scope.customer)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| DayCost {
+                customer_id: r.get(0),
+                currency: r.get(1),
+                day: parse_day(&r.get::<String, _>(2)),
+                partner_cost: r.get(3),
+                customer_price: r.get(4),
+                list_cost: r.get(5),
+            })
+            .collect())
+    }
+
+    /// Line items of a scope, with what the customer pays for each, in a
+    /// stable order; `limit` and `offset` page through them.
+    pub async fn line_items(
+        &self,
+        partner: PartnerId,
+        scope: &Scope,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<(LineItem, i64)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT l.key, l.customer_id, COALESCE(c.name, ''), l.subscription_id, r.entitlement_id,
+                    r.entitlement_name, l.usage_date, m.meter_id, m.name, m.category, m.subcategory, m.unit,
+                    m.publisher, r.region, r.resource_group, r.uri, r.tags, l.charge_type, l.quantity_micros,
+                    l.unit_price_micros, l.effective_unit_price_micros, l.pricing_total_micros,
+                    l.pricing_currency, l.billing_total_micros, l.billing_currency, l.fx_micros,
+                    l.pec_basis_points, l.credit_type, l.invoice_number, l.customer_price_micros
+             FROM line_items l
+             JOIN meters m ON m.id = l.meter
+             JOIN resources r ON r.id = l.resource
+             LEFT JOIN customers c ON c.partner_id = l.partner_id AND c.id = l.customer_id
+             WHERE l.partner_id = ? AND l.usage_date >= ? AND l.usage_date <= ?
+               AND (? IS NULL OR l.customer_id = ?)
+             ORDER BY l.usage_date, l.customer_id, l.key
+             LIMIT ? OFFSET ?",
+        )
+        .bind(partner.0)
+        .bind(day_text(scope.from))
+        .bind(day_text(scope.to))
+        .bind(&scope.customer)
+        .bind(&scope.customer)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        let currency = |text: String| Currency::parse(&text).unwrap_or(Currency::USD);
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    LineItem {
+                        key: r.get(0),
+                        customer_id: r.get(1),
+                        customer_name: r.get(2),
+                        subscription_id: r.get(3),
+                        entitlement_id: r.get(4),
+                        entitlement_name: r.get(5),
+                        usage_date: parse_day(&r.get::<String, _>(6)),
+                        meter_id: r.get(7),
+                        meter_name: r.get(8),
+                        meter_category: r.get(9),
+                        meter_subcategory: r.get(10),
+                        unit: r.get(11),
+                        publisher: r.get(12),
+                        region: r.get(13),
+                        resource_group: r.get(14),
+                        resource_uri: r.get(15),
+                        tags: r.get(16),
+                        charge_type: r.get(17),
+                        quantity_micros: r.get(18),
+                        unit_price: Amount::from_micros(r.get(19)),
+                        effective_unit_price: Amount::from_micros(r.get(20)),
+                        pricing_total: Amount::from_micros(r.get(21)),
+                        pricing_currency: currency(r.get(22)),
+                        billing_total: Amount::from_micros(r.get(23)),
+                        billing_currency: currency(r.get(24)),
+                        fx_micros: r.get(25),
+                        pec_basis_points: r.get(26),
+                        credit_type: r.get(27),
+                        invoice_number: r.get(28),
+                    },
+                    r.get::<i64, _>(29),
+                )
+            })
+            .collect())
+    }
+
+    /// Cost per meter category and currency in a scope, largest first.
+    pub async fn category_totals(
+        &self,
+        partner: PartnerId,
+        scope: &Scope,
+    ) -> Result<Vec<(String, String, i64, i64)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT m.category, l.billing_currency, SUM(l.billing_total_micros), SUM(l.customer_price_micros)
+             FROM line_items l JOIN meters m ON m.id = l.meter
+             WHERE l.partner_id = ? AND l.usage_date >= ? AND l.usage_date <= ? AND (? IS NULL OR l.customer_id = ?)
+             GROUP BY m.category, l.billing_currency ORDER BY 3 DESC",
+        )
+        .bind(partner.0)
+        .bind(day_text(scope.from))
+        .bind(day_text(scope.to))
+        .bind(&scope.customer)
+        .bind(&scope.customer)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect())
+    }
+
+    pub async fn has_customer(
+        &self,
+        partner: PartnerId,
+        customer: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let row = sqlx::query("SELECT COUNT(*) FROM customers WHERE partner_id = ? AND id = ?")
+            .bind(partner.0)
+            .bind(customer)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.get::<i64, _>(0) > 0)
+    }
+
+    /// The scope's line items as a cube for the pivot.
+    pub async fn cube(&self, partner: PartnerId, scope: &Scope) -> Result<cube::Cube, sqlx::Error> {
+        let mut builder = cube::CubeBuilder::new();
+        let mut offset = 0;
+        loop {
+            let page = self.line_items(partner, scope, 50_000, offset).await?;
+            for (l, price) in &page {
+                let customer = if l.customer_name.is_empty() {
+                    &l.customer_id
+                } else {
+                    &l.customer_name
+                };
+                builder.push(&cube::CubeRow {
+                    customer,
+                    subscription: &l.entitlement_name,
+                    meter_category: &l.meter_category,
+                    meter_subcategory: &l.meter_subcategory,
+                    meter: &l.meter_name,
+                    region: &l.region,
+                    resource_group: &l.resource_group,
+                    resource: l.resource_name(),
+                    tags: &l.tags,
+                    publisher: &l.publisher,
+                    charge_type: &l.charge_type,
+                    currency: l.billing_currency.code(),
+                    unit: &l.unit,
+                    day: l.usage_date,
+                    partner_cost: l.billing_total.micros(),
+                    customer_price: *price,
+                    list_cost: l.list_total().micros(),
+                    quantity: l.quantity_micros,
+                    pec_basis_points: l.pec_basis_points.clamp(0, u16::MAX as i32) as u16,
+                });
+            }
+            if (page.len() as i64) < 50_000 {
+                break;
+            }
+            offset += page.len() as i64;
+        }
+        Ok(builder.finish())
+    }
 }

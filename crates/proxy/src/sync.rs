@@ -462,6 +462,12 @@ async fn read_feed(run: &Run, feed: &Feed) -> Result<(), ApiError> {
     let mut seen = std::collections::HashSet::new();
     loop {
         let page: Collection<DailyRatedUsageLineItem> = run.state.pc.get(creds, &link).await?;
+        if let Some(first) = page.items.first().filter(|i| !i.partner_name.is_empty()) {
+            run.state
+                .store
+                .set_partner_name(partner, &first.partner_name)
+                .await?;
+        }
         let mut items = Vec::with_capacity(page.items.len());
         for raw in &page.items {
             match LineItem::try_from(raw) {

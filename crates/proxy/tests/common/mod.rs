@@ -143,3 +143,12 @@ pub fn as_map(rows: &[CustomerTotal]) -> BTreeMap<(String, String), (usize, Amou
         })
         .collect()
 }
+
+/// Serves the proxy's whole app on a free loopback port; returns its base URL.
+pub async fn serve(state: AppState, dist: &Path) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = proxy::app(state, dist.to_path_buf());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    format!("http://{addr}")
+}

@@ -1,0 +1,389 @@
+//! The `/api` routes over a real socket, after a real sync from the
+//! emulator: figures agree with the line items they come from, writes go
+//! through to Partner Center, and bad input gets a 400 with a JSON body.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::{serve, state, upstream};
+use model::api::{
+    CustomerDetail, CustomerList, ErrorBody, LineItemPage, Overview, ReportingSettings,
+};
+use model::cube::{Cube, PivotQuery};
+use model::pc::{Link, SpendingBudget};
+use model::pricing::{Markup, MarkupBasis};
+use proxy::sync::{self, SyncKind};
+use serde_json::json;
+
+struct Api {
+    base: String,
+    http: reqwest::Client,
+    up: common::Upstream,
+    _data: tempfile::TempDir,
+}
+
+async fn api() -> Api {
+    let up = upstream("2026-11-20").await;
+    let data = tempfile::tempdir().unwrap();
+    let state = state(&up, data.path()).await;
+    sync::run(&state, state.connection.as_ref().unwrap(), SyncKind::Full)
+        .await
+        .unwrap();
+    let base = serve(state, data.path()).await;
+    Api {
+        base,
+        http: reqwest::Client::new(),
+        up,
+        _data: data,
+    }
+}
+
+impl Api {
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        res.json().await.unwrap()
+    }
+
+    async fn error(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, ErrorBody) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap())
+    }
+
+    /// Every line item of a scope, through the paged route.
+    async fn all_lines(&self, query: &str) -> Vec<model::api::LineItemRow> {
+        let mut out = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page: LineItemPage = self
+                .get(&format!(
+                    "/api/line-items?{query}&offset={offset}&limit=700"
+                ))
+                .await;
+            out.extend(page.items);
+            match page.next_offset {
+                Some(n) => offset = n,
+                None => return out,
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn customer_figures_are_the_sums_of_their_line_items() {
+    let api = api().await;
+    let list: CustomerList = api.get("/api/customers").await;
+    let as_of = list.as_of.expect("usage synced");
+    assert_eq!(as_of.to_string(), "2026-11-19", "the emulator's yesterday");
+    assert_eq!(list.customers.len(), 6);
+    let lines = api.all_lines("from=2026-11-01&to=2026-11-19").await;
+    let mut by_customer: HashMap<String, (i64, i64)> = HashMap::new();
+    for l in &lines {
+        let e = by_customer.entry(l.line.customer_id.clone()).or_default();
+        e.0 += l.line.billing_total.micros();
+        e.1 += l.customer_price;
+    }
+    for c in &list.customers {
+        let (cost, price) = by_customer.get(&c.id).copied().unwrap_or_default();
+        assert_eq!(c.month_to_date.partner_cost, cost, "{}", c.name);
+        assert_eq!(c.month_to_date.customer_price, price, "{}", c.name);
+        assert!(
+            c.forecast.partner_cost >= cost,
+            "{}: the forecast includes what is spent",
+            c.name
+        );
+        assert!(c.azure_subscriptions >= 1);
+    }
+    let detail: CustomerDetail = api
+        .get(&format!("/api/customers/{}", list.customers[0].id))
+        .await;
+    assert_eq!(detail.summary, list.customers[0]);
+    assert_eq!(
+        detail.azure_subscriptions.len() as u32,
+        list.customers[0].azure_subscriptions
+    );
+}
+
+#[tokio::test]
+async fn the_overview_adds_currencies_only_at_the_partners_rates() {
+    let api = api().await;
+    let overview: Overview = api.get("/api/overview").await;
+    let list: CustomerList = api.get("/api/customers").await;
+    for t in &overview.by_currency {
+        let sum: i64 = list
+            .customers
+            .iter()
+            .filter(|c| c.currency.as_deref() == Some(&t.currency))
+            .map(|c| c.month_to_date.partner_cost)
+            .sum();
+        assert_eq!(t.month_to_date.partner_cost, sum, "{}", t.currency);
+    }
+    assert!(
+        overview.by_currency.len() > 1,
+        "several currencies: {:?}",
+        overview.by_currency
+    );
+    assert!(overview.converted.is_none(), "no rates yet");
+    assert!(!overview.missing_rates.is_empty());
+    assert!(overview.daily.len() >= 60);
+
+    let rates: Vec<serde_json::Value> = overview
+        .missing_rates
+        .iter()
+        .map(|c| json!({ "currency": c, "rate": "0.5" }))
+        .collect();
+    let res = api
+        .http
+        .put(format!("{}/api/settings/reporting", api.base))
+        .json(&json!({ "currency": "USD", "rates": rates }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let saved: ReportingSettings = res.json().await.unwrap();
+    assert_eq!(saved.currency, "USD");
+    let overview: Overview = api.get("/api/overview").await;
+    let converted = overview.converted.expect("every rate set");
+    let expected: i64 = overview
+        .by_currency
+        .iter()
+        .map(|t| {
+            let rate = if t.currency == "USD" {
+                1_000_000
+            } else {
+                500_000
+            };
+            model::report::convert(t.month_to_date.partner_cost, rate)
+        })
+        .sum();
+    assert_eq!(converted.month_to_date.partner_cost, expected);
+}
+
+#[tokio::test]
+async fn the_usage_cube_pivots_to_the_same_totals_as_the_line_items() {
+    let api = api().await;
+    let list: CustomerList = api.get("/api/customers").await;
+    let customer = &list.customers[0];
+    let query = format!("customer={}&from=2026-10-01&to=2026-11-19", customer.id);
+    let cube: Cube = api.get(&format!("/api/usage?{query}")).await;
+    let lines = api.all_lines(&query).await;
+    assert_eq!(cube.len(), lines.len());
+    let pivot = cube.pivot(&PivotQuery::default());
+    let total: i64 = lines.iter().map(|l| l.line.billing_total.micros()).sum();
+    assert_eq!(
+        pivot
+            .totals
+            .iter()
+            .map(|(_, m)| m.partner_cost)
+            .sum::<i64>(),
+        total
+    );
+}
+
+#[tokio::test]
+async fn a_budget_is_written_to_partner_center_then_stored() {
+    let api = api().await;
+    let list: CustomerList = api.get("/api/customers").await;
+    let id = &list.customers[1].id;
+    let res = api
+        .http
+        .put(format!("{}/api/customers/{id}/budget", api.base))
+        .json(&json!({ "amount": "1234.50", "thresholds": [100, 50, 80] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    // Read back from the emulator directly, not through the proxy.
+    let pc = proxy::pc::PartnerCenter::new(
+        proxy::pc::Endpoints {
+            api: api.up.url.clone(),
+            login: api.up.url.clone(),
+        },
+        Default::default(),
+    );
+    let upstream: SpendingBudget = pc
+        .get(
+            &api.up.credentials,
+            &Link::get(format!("/customers/{id}/usagebudget")),
+        )
+        .await
+        .unwrap();
+    assert_eq!(upstream.amount, model::Amount::parse_decimal("1234.5"));
+    let c: CustomerDetail = api.get(&format!("/api/customers/{id}")).await;
+    assert_eq!(c.summary.budget, Some(1_234_500_000));
+    assert_eq!(c.summary.budget_thresholds, [50, 80, 100]);
+
+    for (body, needle) in [
+        (json!({ "amount": "-5" }), "zero or more"),
+        (json!({ "amount": "lots" }), "zero or more"),
+        (json!({ "amount": 12 }), "not valid"),
+        (json!({ "amount": "5", "colour": "red" }), "not valid"),
+        (json!({ "amount": "5", "thresholds": [0] }), "Thresholds"),
+    ] {
+        let (status, e) = api
+            .error(
+                reqwest::Method::PUT,
+                &format!("/api/customers/{id}/budget"),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(status, 400, "{body}");
+        assert!(
+            e.error.message.contains(needle),
+            "{body}: {}",
+            e.error.message
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_markup_reprices_every_line_of_the_customer() {
+    let api = api().await;
+    let list: CustomerList = api.get("/api/customers").await;
+    let id = &list.customers[2].id;
+    let res = api
+        .http
+        .put(format!("{}/api/customers/{id}/markup", api.base))
+        .json(&json!({ "basis": "partnerCost", "percent": "12.5" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let markup = Markup::new(MarkupBasis::PartnerCost, 1_250).unwrap();
+    let lines = api
+        .all_lines(&format!("customer={id}&from=2026-10-01&to=2026-11-19"))
+        .await;
+    assert!(!lines.is_empty());
+    for l in &lines {
+        assert_eq!(
+            l.customer_price,
+            markup.price(l.line.billing_total.micros(), l.list_cost)
+        );
+    }
+    let c: CustomerDetail = api.get(&format!("/api/customers/{id}")).await;
+    assert_eq!(c.summary.markup, markup);
+    let (status, e) = api
+        .error(
+            reqwest::Method::PUT,
+            &format!("/api/customers/{id}/markup"),
+            Some(json!({ "basis": "partnerCost", "percent": "1.234" })),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(e.error.message.contains("two decimals"));
+}
+
+#[tokio::test]
+async fn exports_carry_the_same_lines_and_totals() {
+    let api = api().await;
+    let list: CustomerList = api.get("/api/customers").await;
+    let id = &list.customers[0].id;
+    let query = format!("customer={id}&from=2026-11-01&to=2026-11-19");
+    let lines = api.all_lines(&query).await;
+
+    let res = api
+        .http
+        .get(format!("{}/api/exports/line-items.csv?{query}", api.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    let csv = res.text().await.unwrap();
+    assert_eq!(csv.lines().count(), lines.len() + 1);
+
+    let focus = api
+        .http
+        .get(format!("{}/api/exports/focus.csv?{query}", api.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut rows = focus.lines();
+    let header: Vec<&str> = rows.next().unwrap().split(',').collect();
+    assert_eq!(header, model::export::FOCUS_COLUMNS);
+    let billed = header.iter().position(|c| *c == "BilledCost").unwrap();
+    let provider = header.iter().position(|c| *c == "ProviderName").unwrap();
+    let mut total = 0i64;
+    let mut n = 0;
+    for row in rows {
+        // No field of these rows holds a comma except Tags, which is last.
+        let fields: Vec<&str> = row.split(',').collect();
+        total += model::Amount::parse_decimal(fields[billed])
+            .unwrap()
+            .micros();
+        assert_eq!(fields[provider], "Fabrikam Managed Services");
+        n += 1;
+    }
+    assert_eq!(n, lines.len());
+    assert_eq!(total, lines.iter().map(|l| l.customer_price).sum::<i64>());
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_400_and_other_partners_customers_a_404() {
+    let api = api().await;
+    for (path, needle) in [
+        ("/api/line-items?from=2026-13-01", "from must be a date"),
+        ("/api/line-items?to=yesterday", "to must be a date"),
+        ("/api/line-items?from=2026-11-10&to=2026-11-01", "after"),
+        (
+            "/api/line-items?from=2024-01-01&to=2026-11-01",
+            "at most 400 days",
+        ),
+        ("/api/line-items?limit=abc", "limit must be"),
+        ("/api/line-items?limit=999999", "limit must be"),
+        ("/api/usage?customer=not-a-guid", "not a GUID"),
+        ("/api/customers/%F0%9F%92%A5", "not a GUID"),
+    ] {
+        let (status, e) = api.error(reqwest::Method::GET, path, None).await;
+        assert_eq!(status, 400, "{path}");
+        assert!(
+            e.error.message.contains(needle),
+            "{path}: {}",
+            e.error.message
+        );
+        assert_eq!(e.error.code, "bad_request");
+    }
+    // A well-formed ID that is not this partner's customer.
+    let stranger = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    for path in [
+        format!("/api/customers/{stranger}"),
+        format!("/api/usage?customer={stranger}"),
+        format!("/api/exports/focus.csv?customer={stranger}"),
+    ] {
+        let (status, e) = api.error(reqwest::Method::GET, &path, None).await;
+        assert_eq!(status, 404, "{path}");
+        assert_eq!(e.error.code, "not_found");
+    }
+    let (status, _) = api
+        .error(
+            reqwest::Method::PUT,
+            &format!("/api/customers/{stranger}/budget"),
+            Some(json!({ "amount": "5" })),
+        )
+        .await;
+    assert_eq!(status, 404);
+}
