@@ -99,8 +99,9 @@ async fn token(
             "The provided client secret keys for app are expired.",
         ),
         Some(_) => {
+            let app_id = app.app_id;
             drop(apps);
-            let (access_token, issued) = world.issue_token(partner);
+            let (access_token, issued) = world.issue_token(partner, Some(app_id), None);
             let lifetime = TOKEN_LIFETIME.as_secs().to_string();
             let expires_on = unix_seconds(issued.expires_at);
             Json(TokenResponse {

@@ -14,7 +14,10 @@ use tokio::net::TcpListener;
 mod billing;
 mod entra;
 mod faults;
+mod graph;
 mod partner_center;
+mod portal;
+mod signin;
 mod usage;
 mod world;
 
@@ -148,6 +151,9 @@ pub fn app(emulator: Emulator) -> Router {
     Router::new()
         .merge(entra::routes())
         .merge(partner_center::routes())
+        .merge(signin::routes())
+        .merge(graph::routes())
+        .merge(portal::routes())
         .route("/emulator/demo", get(demo))
         .route("/emulator/stats", get(stats))
         .route("/emulator/faults", get(get_faults).post(post_faults))

@@ -34,15 +34,21 @@ pub struct User {
 
 pub struct Key {
     pub key_id: Guid,
+    pub display_name: String,
     pub secret: String,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
 }
 
 pub struct App {
+    /// The application's object ID in Entra (Graph addresses it by this).
+    pub object_id: Guid,
     pub app_id: Guid,
     pub display_name: String,
     pub keys: Vec<Key>,
+    /// Registered in Partner Center's App management: only then do its
+    /// tokens open Partner Center's API.
+    pub partner_center: bool,
 }
 
 pub struct Customer {
@@ -76,10 +82,26 @@ pub struct Partner {
     pub apps: RwLock<Vec<App>>,
 }
 
-/// An access token the token endpoint issued.
+/// An access token the token endpoint issued: an app's (client
+/// credentials, for Partner Center) or a signed-in user's (for Graph).
 #[derive(Clone)]
 pub struct IssuedToken {
     pub partner: usize,
+    /// The app a client-credentials token was issued to.
+    pub app: Option<Guid>,
+    /// The user a delegated token was issued to.
+    pub user: Option<usize>,
+    pub expires_at: SystemTime,
+}
+
+/// A sign-in code waiting to be redeemed at the token endpoint.
+#[derive(Clone)]
+pub struct PendingCode {
+    pub partner: usize,
+    pub user: usize,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub code_challenge: Option<String>,
     pub expires_at: SystemTime,
 }
 
@@ -95,6 +117,7 @@ pub struct World {
     /// Line-item feeds already indexed, by partner, currency and first day.
     pub feeds: crate::billing::FeedCache,
     tokens: Mutex<HashMap<String, IssuedToken>>,
+    pub codes: Mutex<HashMap<String, PendingCode>>,
 }
 
 /// How long tokens live, as Entra's default.
@@ -275,10 +298,13 @@ impl World {
             customers: customers(fabrikam_seed, config.customers, window),
             // Registered before: scripts and the "reuse" path start from here.
             apps: RwLock::new(vec![App {
+                object_id: Guid::from_seed(seed, 8),
                 app_id: Guid::from_seed(seed, 5),
                 display_name: "Fabrikam cost tracker".into(),
+                partner_center: true,
                 keys: vec![Key {
                     key_id: Guid::from_seed(seed, 6),
+                    display_name: "Cost tracker key".into(),
                     secret: format!(
                         "fab~{}",
                         Guid::from_seed(seed, 7).to_string().replace('-', "")
@@ -297,6 +323,7 @@ impl World {
             catalog: usage::catalog(seed),
             feeds: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
+            codes: Mutex::new(HashMap::new()),
         };
         crate::billing::seed_budgets(&world);
         world
@@ -310,7 +337,12 @@ impl World {
         })
     }
 
-    pub fn issue_token(&self, partner: usize) -> (String, IssuedToken) {
+    pub fn issue_token(
+        &self,
+        partner: usize,
+        app: Option<Guid>,
+        user: Option<usize>,
+    ) -> (String, IssuedToken) {
         let token = format!(
             "emu.{}{}",
             uuid::Uuid::new_v4().simple(),
@@ -318,6 +350,8 @@ impl World {
         );
         let issued = IssuedToken {
             partner,
+            app,
+            user,
             expires_at: SystemTime::now() + TOKEN_LIFETIME,
         };
         self.tokens
@@ -327,11 +361,22 @@ impl World {
         (token, issued)
     }
 
-    /// The partner a bearer token belongs to, if it is known and not expired.
-    pub fn authenticate(&self, token: &str) -> Option<usize> {
+    /// The token, if it is known and not expired.
+    pub fn token(&self, token: &str) -> Option<IssuedToken> {
         let tokens = self.tokens.lock().expect("token map poisoned");
         let t = tokens.get(token)?;
-        (t.expires_at > SystemTime::now()).then_some(t.partner)
+        (t.expires_at > SystemTime::now()).then(|| t.clone())
+    }
+
+    /// The partner an app token belongs to, if it opens Partner Center.
+    pub fn authenticate(&self, token: &str) -> Option<usize> {
+        let t = self.token(token)?;
+        let app = t.app?;
+        let apps = self.partners[t.partner].apps.read().expect("apps poisoned");
+        // A revoked key's tokens stop working too, as a rotated secret's would.
+        apps.iter()
+            .any(|a| a.app_id == app && a.partner_center && !a.keys.is_empty())
+            .then_some(t.partner)
     }
 
     pub fn demo(&self) -> DemoWorld {
@@ -362,6 +407,8 @@ impl World {
                         .expect("apps poisoned")
                         .iter()
                         .map(|a| DemoApp {
+                            object_id: a.object_id.to_string(),
+                            partner_center_registered: a.partner_center,
                             app_id: a.app_id.to_string(),
                             display_name: a.display_name.clone(),
                             keys: a
@@ -369,6 +416,7 @@ impl World {
                                 .iter()
                                 .map(|k| DemoKey {
                                     key_id: k.key_id.to_string(),
+                                    display_name: k.display_name.clone(),
                                     secret: k.secret.clone(),
                                     start_date_time: k.start.to_rfc3339(),
                                     end_date_time: k.end.to_rfc3339(),
@@ -423,6 +471,8 @@ pub struct DemoUser {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DemoApp {
+    pub object_id: String,
+    pub partner_center_registered: bool,
     pub app_id: String,
     pub display_name: String,
     pub keys: Vec<DemoKey>,
@@ -432,6 +482,7 @@ pub struct DemoApp {
 #[serde(rename_all = "camelCase")]
 pub struct DemoKey {
     pub key_id: String,
+    pub display_name: String,
     pub secret: String,
     pub start_date_time: String,
     pub end_date_time: String,
