@@ -18,7 +18,7 @@ struct Client {
 async fn client() -> Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let (addr, emulator) = emulator::spawn(emulator::Config {
-        customers: 5,
+        customers: 12,
         months: 2,
         today: Some("2026-11-05".parse().unwrap()),
         ..Default::default()
@@ -397,4 +397,69 @@ async fn throttling_answers_429_with_retry_after() {
     assert!((1..=60).contains(&retry_after));
     // Another route family has its own allowance.
     assert_eq!(c.get("/invoices").await.0, 200);
+}
+
+#[tokio::test]
+async fn legacy_utilization_records_and_the_rate_card() {
+    let c = client().await;
+    // Find a customer with a legacy (MS-AZR-0145P) subscription.
+    let (_, list) = c.get("/customers?size=500").await;
+    let mut legacy = None;
+    for customer in list["items"].as_array().unwrap() {
+        let id = customer["id"].as_str().unwrap();
+        let (_, subs) = c.get(&format!("/customers/{id}/subscriptions")).await;
+        for s in subs["items"].as_array().unwrap() {
+            if s["offerId"] == "MS-AZR-0145P" {
+                legacy = Some((id.to_string(), s["id"].as_str().unwrap().to_string()));
+            }
+        }
+    }
+    let (customer, subscription) = legacy.expect("some customer has a legacy subscription");
+    let path = format!(
+        "/customers/{customer}/subscriptions/{subscription}/utilizations/azure?start_time=2026-10-01T00:00:00Z&end_time=2026-10-03T00:00:00Z&granularity=daily&show_details=true&size=2"
+    );
+    let (status, page) = c.get(&path).await;
+    assert_eq!(status, 200);
+    assert_shape(
+        &page,
+        &collection(
+            json!({ "usageStartTime": "2017-06-07T17:00:00-07:00", "usageEndTime": "2017-06-08T17:00:00-07:00",
+            "resource": { "id": "x", "name": "Storage Admin", "category": "Storage", "subcategory": "Block Blob", "region": "Azure Stack" },
+            "quantity": 0.217790327034891, "unit": "1 GB/Hr", "infoFields": {},
+            "instanceData": { "resourceUri": "/subscriptions/x", "location": "azurestack", "partNumber": "", "orderNumber": "",
+                              "additionalInfo": {} },
+            "attributes": { "objectType": "AzureUtilizationRecord" } }),
+        ),
+        "utilizations",
+    );
+    assert!(
+        page["links"]["next"]["uri"]
+            .as_str()
+            .unwrap()
+            .contains("seek_operation=Next")
+    );
+    let (_, list) = c.get("/customers?size=1").await;
+    let plan_customer = list["items"][0]["id"].as_str().unwrap();
+    let (_, subs) = c
+        .get(&format!("/customers/{plan_customer}/subscriptions"))
+        .await;
+    let plan = subs["items"][0]["id"].as_str().unwrap();
+    let (status, _) = c
+        .get(&format!(
+            "/customers/{plan_customer}/subscriptions/{plan}/utilizations/azure?start_time=2026-10-01T00:00:00Z&end_time=2026-10-02T00:00:00Z"
+        ))
+        .await;
+    assert_eq!(status, 400, "Azure plans have no utilization records");
+
+    let (status, card) = c.get("/ratecards/azure?currency=EUR&region=DE").await;
+    assert_eq!(status, 200);
+    assert_shape(
+        &card,
+        &json!({ "locale": "en", "currency": "USD", "isTaxIncluded": false,
+          "meters": [ { "id": "x", "name": "Compute Hours", "rates": { "0": 3.9729 }, "tags": [], "category": "Cloud Services",
+              "subcategory": "x", "region": "AU East", "unit": "1 Hour", "includedQuantity": 0.0, "effectiveDate": "2016-09-01T00:00:00Z" } ],
+          "offerTerms": [], "attributes": { "objectType": "AzureRateCard" } }),
+        "ratecard",
+    );
+    assert_eq!(card["currency"], "EUR");
 }
