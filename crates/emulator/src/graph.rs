@@ -27,6 +27,7 @@ pub fn routes() -> Router<Emulator> {
             "/v1.0/applications/{id}/removePassword",
             post(remove_password),
         )
+        .route("/v1/profiles/organization", get(organization_profile))
 }
 
 /// Graph's error body.
@@ -322,4 +323,22 @@ async fn remove_password(
         )));
     }
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Partner Center's organization profile (an App+User route): the signed-in
+/// user's partner, with its Commerce ID as `id`.
+pub async fn organization_profile(State(emulator): State<Emulator>, who: SignedIn) -> Json<Value> {
+    let p = &emulator.world.partners[who.partner];
+    Json(json!({
+        "id": p.commerce_id.to_string(),
+        "companyName": p.name,
+        "tenantId": p.tenant_id.to_string(),
+        "domain": p.domain,
+        "email": format!("billing@{}", p.domain),
+        "language": "en",
+        "culture": "en-US",
+        "profileType": "OrganizationProfile",
+        "links": { "self": { "uri": "/profiles/organization", "method": "GET", "headers": [] } },
+        "attributes": { "objectType": "OrganizationProfile" }
+    }))
 }

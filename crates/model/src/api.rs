@@ -5,6 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::anomaly::Anomaly;
+use crate::onboarding::{Role, Step};
 use crate::pricing::{Markup, MarkupBasis};
 use crate::report::{BudgetState, CostPrice};
 use crate::usage::LineItem;
@@ -263,4 +264,102 @@ pub struct AzureSubscription {
     pub id: String,
     pub name: String,
     pub status: String,
+}
+
+/// `GET /api/session`: who is signed in, for which partner, and its state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    pub user_name: String,
+    pub display_name: String,
+    pub roles: Vec<Role>,
+    pub can_manage: bool,
+    /// Why this user may not manage the connection, naming the roles needed.
+    pub roles_message: Option<String>,
+    pub tenant_id: String,
+    pub partner_name: Option<String>,
+    pub commerce_id: Option<String>,
+    pub connected: bool,
+    pub trial: Option<TrialInfo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrialInfo {
+    pub started_at: String,
+    pub ends_at: String,
+    pub days_left: i64,
+    pub ended: bool,
+    /// A subscription is active: the trial no longer limits anything.
+    pub activated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppInfo {
+    pub object_id: String,
+    pub app_id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyInfo {
+    pub key_id: String,
+    pub name: String,
+    pub created_at: String,
+    pub expires_at: String,
+    /// Expires within 30 days.
+    pub expiring_soon: bool,
+    pub expired: bool,
+}
+
+/// `GET /api/onboarding`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OnboardingState {
+    pub step: Step,
+    pub session: SessionInfo,
+    /// The web app chosen in step 3.
+    pub app: Option<AppInfo>,
+    /// Apps registered before in the partner's directory (the "reuse" choice).
+    pub existing_apps: Vec<AppInfo>,
+    /// The chosen app's keys: dates only, never values.
+    pub keys: Vec<KeyInfo>,
+    /// Partner Center's App management page, for the one portal step.
+    pub app_management_url: String,
+}
+
+/// `POST /api/onboarding/app`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AppChoice {
+    /// `new` registers a web app; `reuse` takes `appId` registered before.
+    pub mode: String,
+    #[serde(default)]
+    pub app_id: Option<String>,
+}
+
+/// `POST /api/onboarding/keys`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeyRequest {
+    pub years: u32,
+}
+
+/// The one answer that carries a key's value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewKey {
+    pub key: KeyInfo,
+    pub value: String,
+}
+
+/// `POST /api/onboarding/trial`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TrialRequest {
+    pub commerce_id: String,
+    pub app_id: String,
+    pub key: String,
 }

@@ -8,6 +8,7 @@ pub mod export;
 pub mod forecast;
 pub mod guid;
 pub mod money;
+pub mod onboarding;
 pub mod pc;
 pub mod pricing;
 pub mod report;

@@ -22,6 +22,7 @@ use model::{Amount, Currency, Guid};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, api_not_found};
+use crate::identity::SignedIn;
 use crate::store::{Budget, PartnerId, Reporting, Scope};
 use crate::sync::SyncKind;
 use crate::{AppState, Connection, reports, sync};
@@ -45,31 +46,43 @@ pub fn routes() -> Router<AppState> {
         .route("/exports/focus.csv", get(export_focus))
         .route("/sync", post(start_sync).get(sync_status))
         .route("/sync/events", get(sync_events))
+        .route("/auth/login", get(crate::identity::login))
+        .route("/auth/callback", get(crate::identity::callback))
+        .route("/auth/logout", post(crate::identity::logout))
+        .merge(crate::onboarding::routes())
         .fallback(api_not_found)
 }
 
-/// The partner a request acts for. (Sign-in and sessions will choose it;
-/// until then it is the configured connection.)
-pub struct Partner(pub Connection);
+/// The partner a request acts for: the signed-in user's, once connected
+/// and while its trial (or subscription) runs. A session reaches only its
+/// own partner's data.
+pub struct Partner(pub Connection, pub SignedIn);
 
 impl FromRequestParts<AppState> for Partner {
     type Rejection = ApiError;
 
     async fn from_request_parts(
-        _parts: &mut Parts,
+        parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        state
-            .connection
-            .clone()
-            .map(Partner)
-            .ok_or(ApiError::NotConnected)
+        let who = SignedIn::from_request_parts(parts, state).await?;
+        let connection = state
+            .connection_of(who.session.partner)
+            .ok_or(ApiError::NotConnected)?;
+        crate::onboarding::check_trial(&state.store, connection.partner).await?;
+        Ok(Partner(connection, who))
     }
 }
 
 impl Partner {
     fn id(&self) -> PartnerId {
         self.0.partner
+    }
+
+    /// For routes that change something: Global admin or Admin agent.
+    fn manager(self) -> Result<Partner, ApiError> {
+        self.1.require_manager()?;
+        Ok(self)
     }
 }
 
@@ -332,6 +345,7 @@ async fn set_budget(
     Path(id): Path<String>,
     ApiJson(update): ApiJson<BudgetUpdate>,
 ) -> Result<Json<SpendingBudget>, ApiError> {
+    let partner = partner.manager()?;
     let id = own_customer(&state, &partner, &id).await?;
     let amount = match update.amount.as_deref() {
         None => None,
@@ -401,6 +415,7 @@ async fn set_markup(
     Path(id): Path<String>,
     ApiJson(update): ApiJson<MarkupUpdate>,
 ) -> Result<Json<Markup>, ApiError> {
+    let partner = partner.manager()?;
     let id = own_customer(&state, &partner, &id).await?;
     let markup = markup_of(&update)?;
     state
@@ -415,6 +430,7 @@ async fn remove_markup(
     partner: Partner,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
+    let partner = partner.manager()?;
     let id = own_customer(&state, &partner, &id).await?;
     state.store.set_markup(partner.id(), &id, None).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -425,6 +441,7 @@ async fn set_default_markup(
     partner: Partner,
     ApiJson(update): ApiJson<MarkupUpdate>,
 ) -> Result<Json<Markup>, ApiError> {
+    let partner = partner.manager()?;
     let markup = markup_of(&update)?;
     state
         .store
@@ -447,6 +464,7 @@ async fn set_reporting(
     partner: Partner,
     ApiJson(settings): ApiJson<ReportingSettings>,
 ) -> Result<Json<ReportingSettings>, ApiError> {
+    let partner = partner.manager()?;
     let currency =
         Currency::parse(&settings.currency).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let mut rates: HashMap<String, i64> = HashMap::new();
@@ -617,7 +635,7 @@ async fn start_sync(
     partner: Partner,
     body: axum::body::Bytes,
 ) -> Result<(StatusCode, Json<SyncProgress>), ApiError> {
-    let _ = partner;
+    let partner = partner.manager()?;
     // An empty body is an incremental sync.
     let request: SyncRequest = if body.iter().all(|b| b.is_ascii_whitespace()) {
         SyncRequest { kind: None }
@@ -635,23 +653,26 @@ async fn start_sync(
             )));
         }
     };
-    let mut progress = state.syncer.subscribe();
-    sync::spawn(state.clone(), kind);
+    let syncer = state.syncer(partner.id());
+    let mut progress = syncer.subscribe();
+    sync::spawn(state.clone(), partner.0.clone(), kind);
     // Answer once the run has started, so the caller sees its ID.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), progress.changed()).await;
-    Ok((StatusCode::ACCEPTED, Json(state.syncer.current())))
+    Ok((StatusCode::ACCEPTED, Json(syncer.current())))
 }
 
 /// The latest sync, from memory while this process runs one, else from the store.
 async fn sync_status(
     State(state): State<AppState>,
-    partner: Partner,
+    who: SignedIn,
 ) -> Result<Json<SyncProgress>, ApiError> {
-    let live = state.syncer.current();
+    // Progress is shown during onboarding too, before the data routes open.
+    let partner = who.session.partner;
+    let live = state.syncer(partner).current();
     if live.run_id.is_some() {
         return Ok(Json(live));
     }
-    Ok(Json(match state.store.latest_sync(partner.id()).await? {
+    Ok(Json(match state.store.latest_sync(partner).await? {
         None => live,
         Some(run) => SyncProgress {
             run_id: Some(run.id),
@@ -670,10 +691,9 @@ async fn sync_status(
 /// Server-sent events: the sync's progress each time it changes.
 async fn sync_events(
     State(state): State<AppState>,
-    partner: Partner,
+    who: SignedIn,
 ) -> Sse<impl futures_core::Stream<Item = Result<Event, std::convert::Infallible>>> {
-    let _ = partner;
-    let receiver = state.syncer.subscribe();
+    let receiver = state.syncer(who.session.partner).subscribe();
     let stream = futures_util::stream::unfold((receiver, true), |(mut rx, first)| async move {
         if !first && rx.changed().await.is_err() {
             return None;

@@ -14,8 +14,23 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     BadRequest(String),
-    #[error("no Partner Center connection is set up yet")]
+    #[error("no Partner Center connection is set up yet: finish the onboarding first")]
     NotConnected,
+    #[error("sign in first")]
+    NotSignedIn,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(
+        "the 30-day trial ended on {0}; ask the product's operator to activate the subscription"
+    )]
+    TrialEnded(String),
+    /// A step the user asked for was refused for a reason they can act on.
+    #[error("{message}")]
+    Refused {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     #[error(transparent)]
     Upstream(#[from] PcError),
     #[error("store: {0}")]
@@ -32,6 +47,10 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::NotConnected => (StatusCode::CONFLICT, "not_connected"),
+            ApiError::NotSignedIn => (StatusCode::UNAUTHORIZED, "not_signed_in"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::TrialEnded(_) => (StatusCode::PAYMENT_REQUIRED, "trial_ended"),
+            ApiError::Refused { status, code, .. } => (*status, code),
             ApiError::Upstream(e) => match e {
                 PcError::Throttled { .. } => {
                     (StatusCode::SERVICE_UNAVAILABLE, "upstream_throttled")

@@ -1,8 +1,9 @@
 //! The Partner Center proxy. It is the only component that holds secrets and
 //! talks to Partner Center and Entra ID; the SPA talks only to its `/api`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue};
@@ -11,7 +12,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub mod api;
+pub mod crypto;
 pub mod error;
+pub mod identity;
+pub mod onboarding;
 pub mod pc;
 pub mod reports;
 pub mod secret;
@@ -83,6 +87,37 @@ pub struct Config {
     /// How long one upstream request may take, in seconds.
     #[arg(long, env = "PROXY_UPSTREAM_TIMEOUT_SECS", default_value_t = 60)]
     pub upstream_timeout_secs: u64,
+    /// Entra ID app that signs users in (the product's own registration).
+    #[arg(
+        long,
+        env = "PROXY_SIGNIN_CLIENT_ID",
+        default_value = "csp-cost-tracker"
+    )]
+    pub signin_client_id: String,
+    /// Microsoft Graph's base URL: the emulator, or https://graph.microsoft.com.
+    #[arg(long, env = "PROXY_GRAPH_URL", default_value = "http://127.0.0.1:8081")]
+    pub graph_url: String,
+    /// Partner Center's App management page, where the one portal step is done.
+    #[arg(
+        long,
+        env = "PROXY_APP_MANAGEMENT_URL",
+        default_value = "http://127.0.0.1:8081/emulator/portal/app-management"
+    )]
+    pub app_management_url: String,
+    /// The address people reach the proxy at, for the sign-in redirect; by
+    /// default the Host of the request.
+    #[arg(long, env = "PROXY_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// How long a sign-in lasts, in hours.
+    #[arg(long, env = "PROXY_SESSION_HOURS", default_value_t = 8)]
+    pub session_hours: i64,
+    /// The AES-256 key sealing app keys at rest; by default `secret.key` in the
+    /// data directory, created on first start and readable only by its user.
+    #[arg(long, env = "PROXY_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+    /// An operator task instead of serving (see `proxy partner --help`).
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Start a sync when the proxy starts and then every this many minutes (0: never).
     #[arg(long, env = "PROXY_SYNC_MINUTES", default_value_t = 60)]
     pub sync_minutes: u64,
@@ -97,6 +132,44 @@ impl Config {
             .filter(|s| !s.is_empty());
         config
     }
+
+    /// Defaults with this data directory, for tests and tools.
+    pub fn with_data_dir(data_dir: PathBuf) -> Config {
+        let mut config = <Config as clap::Parser>::parse_from(["proxy"]);
+        config.dist = data_dir.join("dist");
+        config.data_dir = data_dir;
+        config
+    }
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Operator tasks on a partner, named by its tenant ID or domain.
+    Partner {
+        #[command(subcommand)]
+        action: PartnerAction,
+    },
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum PartnerAction {
+    /// Shows the partner's onboarding step and trial.
+    Show {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Activates the partner's subscription: the trial no longer limits it.
+    Activate {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Extends the partner's trial by some days (counted from today if it ended).
+    Extend {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
 }
 
 /// A partner whose app credentials the proxy holds.
@@ -110,16 +183,70 @@ pub struct Connection {
 pub struct AppState {
     pub store: Store,
     pub pc: Arc<PartnerCenter>,
+    pub identity: Arc<identity::Identity>,
+    pub sealer: Arc<crypto::Sealer>,
+    /// The connection configured from the environment, if any (scripts and
+    /// the embedded default); onboarding adds the others.
     pub connection: Option<Connection>,
-    pub syncer: Arc<sync::Syncer>,
+    connections: Arc<RwLock<HashMap<PartnerId, Connection>>>,
+    syncers: Arc<std::sync::Mutex<HashMap<PartnerId, Arc<sync::Syncer>>>>,
     /// Billing currencies read besides the invoices' (upper case).
     pub currencies: Vec<String>,
     pub history_months: u32,
 }
 
 impl AppState {
+    /// The partner's connection, if onboarding (or configuration) made one.
+    pub fn connection_of(&self, partner: PartnerId) -> Option<Connection> {
+        self.connections
+            .read()
+            .expect("connections poisoned")
+            .get(&partner)
+            .cloned()
+    }
+
+    pub fn all_connections(&self) -> Vec<Connection> {
+        self.connections
+            .read()
+            .expect("connections poisoned")
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    pub fn add_connection(&self, connection: Connection) {
+        self.connections
+            .write()
+            .expect("connections poisoned")
+            .insert(connection.partner, connection);
+    }
+
+    /// The partner's sync (one at a time per partner).
+    pub fn syncer(&self, partner: PartnerId) -> Arc<sync::Syncer> {
+        self.syncers
+            .lock()
+            .expect("syncers poisoned")
+            .entry(partner)
+            .or_default()
+            .clone()
+    }
+}
+
+impl AppState {
     /// Opens the store and sets up the Partner Center client from `config`.
-    pub async fn new(config: &Config) -> Result<AppState, sqlx::Error> {
+    pub async fn new(config: &Config) -> Result<AppState, StartError> {
+        let sealer = match std::env::var("PROXY_SECRET_KEY")
+            .ok()
+            .filter(|k| !k.is_empty())
+        {
+            Some(key) => crypto::Sealer::from_base64(&key)?,
+            None => crypto::Sealer::from_file(
+                &config
+                    .secret_key_file
+                    .clone()
+                    .unwrap_or_else(|| config.data_dir.join("secret.key")),
+            )?,
+        };
         let store = Store::open(&config.data_dir).await?;
         store.abandon_running_syncs().await?;
         let pc = Arc::new(PartnerCenter::with_limits(
@@ -150,11 +277,35 @@ impl AppState {
             }),
             _ => None,
         };
+        let mut connections = HashMap::new();
+        for (partner, tenant, app_id, sealed) in store.connections().await? {
+            let secret = sealer.open(&sealed, &onboarding::seal_context(&tenant, &app_id))?;
+            connections.insert(
+                partner,
+                Connection {
+                    partner,
+                    credentials: Credentials {
+                        tenant,
+                        app_id,
+                        secret,
+                    },
+                },
+            );
+        }
+        if let Some(c) = &connection {
+            // Configured partners are connected and not on a trial.
+            connections.insert(c.partner, c.clone());
+            onboarding::mark_configured(&store, c.partner).await?;
+        }
+        let identity = Arc::new(identity::Identity::new(config));
         Ok(AppState {
             store,
             pc,
+            identity,
+            sealer: Arc::new(sealer),
             connection,
-            syncer: Arc::default(),
+            connections: Arc::new(RwLock::new(connections)),
+            syncers: Arc::default(),
             currencies: config
                 .currencies
                 .iter()
@@ -163,6 +314,15 @@ impl AppState {
             history_months: config.history_months,
         })
     }
+}
+
+/// Why the proxy could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("store: {0}")]
+    Store(#[from] sqlx::Error),
+    #[error("secrets: {0}")]
+    Crypto(#[from] crypto::CryptoError),
 }
 
 /// The whole HTTP surface: `/api` and the SPA. Kept apart from `main` so

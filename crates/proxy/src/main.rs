@@ -14,6 +14,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     init_tls();
     let config = Config::from_env_and_args();
     let state = AppState::new(&config).await?;
+    if let Some(proxy::Command::Partner { action }) = &config.command {
+        let report = proxy::onboarding::operator(&state.store, action).await?;
+        println!("{report}");
+        return Ok(());
+    }
     if state.connection.is_none() {
         tracing::warn!(
             "no Partner Center connection configured: /api/customers answers not_connected"

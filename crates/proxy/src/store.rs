@@ -16,6 +16,10 @@ use model::{Currency, cube};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 
+mod identity;
+
+pub use identity::{KeyRow, OnboardingRow, SessionRow};
+
 #[derive(Clone)]
 pub struct Store {
     pool: SqlitePool,
@@ -54,10 +58,10 @@ fn resource_key(l: &LineItem) -> ResourceKey {
 pub struct Budget(pub Option<Amount>);
 
 /// A partner's row ID in the store.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PartnerId(pub i64);
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 

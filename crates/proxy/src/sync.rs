@@ -93,6 +93,7 @@ fn now() -> String {
 struct Run {
     id: i64,
     state: AppState,
+    syncer: Arc<Syncer>,
     connection: Connection,
     counts: Mutex<SyncCounts>,
     progress: SyncProgress,
@@ -113,7 +114,7 @@ impl Run {
         let done = fraction_done(&counts, phase);
         let elapsed = self.started.elapsed().as_secs_f64();
         let seconds_left = (done > 0.02).then(|| (elapsed / done * (1.0 - done)).round() as u64);
-        self.state.syncer.progress.send_replace(SyncProgress {
+        self.syncer.progress.send_replace(SyncProgress {
             phase: phase.into(),
             counts: counts.clone(),
             seconds_left,
@@ -139,12 +140,9 @@ fn fraction_done(c: &SyncCounts, phase: &str) -> f64 {
     customers / 3.0 + feeds * 2.0 / 3.0
 }
 
-/// Starts a sync in the background unless one is running.
-pub fn spawn(state: AppState, kind: SyncKind) {
-    let Some(connection) = state.connection.clone() else {
-        return;
-    };
-    if state.syncer.is_running() {
+/// Starts a sync of the partner in the background unless one is running.
+pub fn spawn(state: AppState, connection: Connection, kind: SyncKind) {
+    if state.syncer(connection.partner).is_running() {
         return;
     }
     tokio::spawn(async move {
@@ -160,7 +158,8 @@ pub async fn run(
     connection: &Connection,
     kind: SyncKind,
 ) -> Result<SyncCounts, ApiError> {
-    let _running = state.syncer.running.lock().await;
+    let syncer = state.syncer(connection.partner);
+    let _running = syncer.running.lock().await;
     let id = state
         .store
         .start_sync(connection.partner, kind.name())
@@ -173,10 +172,11 @@ pub async fn run(
         started_at: Some(now()),
         ..Default::default()
     };
-    state.syncer.progress.send_replace(progress.clone());
+    syncer.progress.send_replace(progress.clone());
     let run = Arc::new(Run {
         id,
         state: state.clone(),
+        syncer: syncer.clone(),
         connection: connection.clone(),
         counts: Mutex::new(SyncCounts::default()),
         progress,
@@ -201,7 +201,7 @@ pub async fn run(
         .store
         .finish_sync(id, &counts, error.as_deref())
         .await?;
-    state.syncer.progress.send_replace(SyncProgress {
+    syncer.progress.send_replace(SyncProgress {
         status: if error.is_some() {
             "failed"
         } else {
@@ -548,10 +548,11 @@ fn source(currency: &str, month: &str) -> String {
 /// Waits until the customers of a first sync are in the store, so the first
 /// page a new partner opens is not empty for want of a few seconds.
 pub async fn wait_for_customers(state: &AppState, connection: &Connection) -> Result<(), ApiError> {
-    if state.store.latest_sync(connection.partner).await?.is_none() && !state.syncer.is_running() {
-        spawn(state.clone(), SyncKind::Full);
+    let syncer = state.syncer(connection.partner);
+    if state.store.latest_sync(connection.partner).await?.is_none() && !syncer.is_running() {
+        spawn(state.clone(), connection.clone(), SyncKind::Full);
     }
-    let mut progress = state.syncer.subscribe();
+    let mut progress = syncer.subscribe();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         if let Some(run) = state.store.latest_sync(connection.partner).await?
@@ -568,20 +569,20 @@ pub async fn wait_for_customers(state: &AppState, connection: &Connection) -> Re
     }
 }
 
-/// A sync now (full the first time, incremental after), then one every `every`.
+/// For every connected partner: a sync now (full the first time,
+/// incremental after), then one every `every`.
 pub fn schedule(state: AppState, every: std::time::Duration) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
         loop {
             ticks.tick().await;
-            let Some(connection) = state.connection.clone() else {
-                return;
-            };
-            let kind = match state.store.last_synced(connection.partner).await {
-                Ok(Some(_)) => SyncKind::Incremental,
-                _ => SyncKind::Full,
-            };
-            spawn(state.clone(), kind);
+            for connection in state.all_connections() {
+                let kind = match state.store.last_synced(connection.partner).await {
+                    Ok(Some(_)) => SyncKind::Incremental,
+                    _ => SyncKind::Full,
+                };
+                spawn(state.clone(), connection, kind);
+            }
         }
     });
 }

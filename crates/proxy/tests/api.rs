@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::HashMap;
 
-use common::{serve, state, upstream};
+use common::{admin_client, serve, state, upstream};
 use model::api::{
     CustomerDetail, CustomerList, ErrorBody, LineItemPage, Overview, ReportingSettings,
 };
@@ -30,10 +30,11 @@ async fn api() -> Api {
     sync::run(&state, state.connection.as_ref().unwrap(), SyncKind::Full)
         .await
         .unwrap();
+    let http = admin_client(&state).await;
     let base = serve(state, data.path()).await;
     Api {
         base,
-        http: reqwest::Client::new(),
+        http,
         up,
         _data: data,
     }
@@ -386,4 +387,91 @@ async fn bad_input_gets_a_clear_400_and_other_partners_customers_a_404() {
         )
         .await;
     assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn without_a_session_nothing_is_shown_and_without_a_role_nothing_changes() {
+    let up = upstream("2026-11-20").await;
+    let data = tempfile::tempdir().unwrap();
+    let state = state(&up, data.path()).await;
+    let viewer = common::client_as(&state, &[model::onboarding::Role::BillingAdmin]).await;
+    let base = serve(state, data.path()).await;
+    let anonymous = reqwest::Client::new();
+    for path in [
+        "/api/customers",
+        "/api/overview",
+        "/api/line-items",
+        "/api/usage",
+        "/api/exports/focus.csv",
+        "/api/session",
+    ] {
+        let res = anonymous.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(res.status(), 401, "{path}");
+        let e: ErrorBody = res.json().await.unwrap();
+        assert_eq!(e.error.code, "not_signed_in");
+    }
+    // A Billing admin may look at costs...
+    let res = viewer
+        .get(format!("{base}/api/customers"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let list: CustomerList = res.json().await.unwrap();
+    // ...but not change budgets or markups, and is told which roles can.
+    let id = &list.customers[0].id;
+    for (path, body) in [
+        (
+            format!("/api/customers/{id}/budget"),
+            json!({ "amount": "5" }),
+        ),
+        (
+            format!("/api/customers/{id}/markup"),
+            json!({ "basis": "listPrice", "percent": "5" }),
+        ),
+        (
+            "/api/markup".to_string(),
+            json!({ "basis": "listPrice", "percent": "5" }),
+        ),
+        (
+            "/api/settings/reporting".to_string(),
+            json!({ "currency": "USD", "rates": [] }),
+        ),
+    ] {
+        let res = viewer
+            .put(format!("{base}{path}"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{path}");
+        let e: ErrorBody = res.json().await.unwrap();
+        assert!(
+            e.error.message.contains("Global admin or Admin agent"),
+            "{}",
+            e.error.message
+        );
+    }
+    let res = viewer
+        .post(format!("{base}/api/sync"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 403);
+    // Signing out ends the session at once.
+    let res = viewer
+        .post(format!("{base}/api/auth/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert_eq!(
+        viewer
+            .get(format!("{base}/api/customers"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
 }

@@ -182,6 +182,12 @@ async fn an_upstream_outage_fails_the_sync_and_keeps_what_was_stored() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("HTTP 5"), "{err}");
-    assert_eq!(state.syncer.current().status, "failed");
+    assert_eq!(
+        state
+            .syncer(state.connection.as_ref().unwrap().partner)
+            .current()
+            .status,
+        "failed"
+    );
     assert_eq!(stored(&state).await, before);
 }

@@ -71,11 +71,18 @@ async fn a_second_sync_changes_nothing_and_incremental_skips_billed_invoices() {
         "a full sync again: the same rows"
     );
 
-    let full_feeds = state.syncer.current().counts.feeds_total.unwrap();
+    let full_feeds = state
+        .syncer(state.connection.as_ref().unwrap().partner)
+        .current()
+        .counts
+        .feeds_total
+        .unwrap();
     sync::run(&state, &connection, SyncKind::Incremental)
         .await
         .unwrap();
-    let incremental = state.syncer.current();
+    let incremental = state
+        .syncer(state.connection.as_ref().unwrap().partner)
+        .current();
     assert!(
         incremental.counts.feeds_total.unwrap() < full_feeds,
         "{incremental:?}"
@@ -101,7 +108,9 @@ async fn a_sync_killed_midway_and_run_again_ends_as_a_clean_one() {
     let dir = tempfile::tempdir().unwrap();
     for cut_after in [1, 2_500, 6_000] {
         let killed = state(&up, dir.path()).await;
-        let mut progress = killed.syncer.subscribe();
+        let mut progress = killed
+            .syncer(killed.connection.as_ref().unwrap().partner)
+            .subscribe();
         let task = {
             let killed = killed.clone();
             tokio::spawn(async move {

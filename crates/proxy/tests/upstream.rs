@@ -11,30 +11,20 @@ use proxy::{AppState, Config};
 
 struct Running {
     proxy: SocketAddr,
+    http: reqwest::Client,
     emulator: SocketAddr,
     demo: emulator::DemoWorld,
     _data: tempfile::TempDir,
 }
 
 fn config(data: &Path, dist: &Path, upstream: &str) -> Config {
-    Config {
-        host: "127.0.0.1".into(),
-        port: 0,
-        data_dir: data.to_path_buf(),
-        dist: dist.to_path_buf(),
-        upstream_url: upstream.into(),
-        login_url: upstream.into(),
-        partner_tenant: None,
-        app_id: None,
-        app_secret: None,
-        currencies: vec!["USD".into()],
-        history_months: 13,
-        upstream_requests_per_minute: None,
-        upstream_concurrency: 8,
-        upstream_retry_ms: 200,
-        upstream_timeout_secs: 60,
-        sync_minutes: 0,
-    }
+    let mut c = Config::with_data_dir(data.to_path_buf());
+    c.dist = dist.to_path_buf();
+    c.upstream_url = upstream.into();
+    c.login_url = upstream.into();
+    c.graph_url = upstream.into();
+    c.sync_minutes = 0;
+    c
 }
 
 /// Emulator plus proxy, the proxy connected with the pre-registered app.
@@ -62,12 +52,37 @@ async fn start(emulator_up: bool) -> Running {
     config.app_id = Some(partner.apps[0].app_id.clone());
     config.app_secret = Some(partner.apps[0].keys[0].secret.clone());
     let state = AppState::new(&config).await.unwrap();
+    let tenant = state
+        .connection
+        .as_ref()
+        .unwrap()
+        .credentials
+        .tenant
+        .clone();
+    let token = proxy::identity::open_session(
+        &state,
+        &tenant,
+        "admin@fabrikam.example",
+        &[model::onboarding::Role::GlobalAdmin],
+    )
+    .await
+    .unwrap();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::COOKIE,
+        format!("csp_session={token}").parse().unwrap(),
+    );
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let proxy = listener.local_addr().unwrap();
     let router = proxy::app(state, dist);
     tokio::spawn(async move { axum::serve(listener, router).await });
     Running {
         proxy,
+        http,
         emulator,
         demo,
         _data: data,
@@ -129,7 +144,10 @@ async fn health_names_the_reason_when_the_upstream_is_down() {
 #[tokio::test]
 async fn customers_come_from_the_emulator_through_the_client() {
     let r = start(true).await;
-    let res = reqwest::get(format!("http://{}/api/customers", r.proxy))
+    let res = r
+        .http
+        .get(format!("http://{}/api/customers", r.proxy))
+        .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);

@@ -49,24 +49,16 @@ pub async fn upstream_with(config: emulator::Config) -> Upstream {
 }
 
 pub fn config(up: &Upstream, data: &Path) -> Config {
-    Config {
-        host: "127.0.0.1".into(),
-        port: 0,
-        data_dir: data.to_path_buf(),
-        dist: data.join("dist"),
-        upstream_url: up.url.clone(),
-        login_url: up.url.clone(),
-        partner_tenant: Some(up.credentials.tenant.clone()),
-        app_id: Some(up.credentials.app_id.clone()),
-        app_secret: Some(up.credentials.secret.expose().to_string()),
-        currencies: vec!["USD".into()],
-        history_months: 13,
-        upstream_requests_per_minute: None,
-        upstream_concurrency: 8,
-        upstream_retry_ms: 200,
-        upstream_timeout_secs: 60,
-        sync_minutes: 0,
-    }
+    let mut c = Config::with_data_dir(data.to_path_buf());
+    c.port = 0;
+    c.upstream_url = up.url.clone();
+    c.login_url = up.url.clone();
+    c.graph_url = up.url.clone();
+    c.partner_tenant = Some(up.credentials.tenant.clone());
+    c.app_id = Some(up.credentials.app_id.clone());
+    c.app_secret = Some(up.credentials.secret.expose().to_string());
+    c.sync_minutes = 0;
+    c
 }
 
 pub async fn state(up: &Upstream, data: &Path) -> AppState {
@@ -151,4 +143,33 @@ pub async fn serve(state: AppState, dist: &Path) -> String {
     let router = proxy::app(state, dist.to_path_buf());
     tokio::spawn(async move { axum::serve(listener, router).await });
     format!("http://{addr}")
+}
+
+/// A signed-in Global admin of the configured partner: a client sending its cookie.
+pub async fn admin_client(state: &AppState) -> reqwest::Client {
+    client_as(state, &[model::onboarding::Role::GlobalAdmin]).await
+}
+
+pub async fn client_as(state: &AppState, roles: &[model::onboarding::Role]) -> reqwest::Client {
+    let tenant = state
+        .connection
+        .as_ref()
+        .unwrap()
+        .credentials
+        .tenant
+        .clone();
+    let token = proxy::identity::open_session(state, &tenant, "someone@partner.example", roles)
+        .await
+        .unwrap();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::COOKIE,
+        format!("{}={token}", proxy::identity::SESSION_COOKIE)
+            .parse()
+            .unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }

@@ -1,0 +1,187 @@
+//! The onboarding wizard's state: five steps in order, what each needs, and
+//! the checks the browser and the proxy both make on what people type.
+
+use serde::{Deserialize, Serialize};
+
+use crate::guid::Guid;
+
+/// The steps, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Step {
+    BeforeYouBegin,
+    SignIn,
+    RegisterApp,
+    AddKey,
+    StartTrial,
+    /// Onboarding is over: the trial (or subscription) runs.
+    Done,
+}
+
+impl Step {
+    pub const ALL: [Step; 5] = [
+        Step::BeforeYouBegin,
+        Step::SignIn,
+        Step::RegisterApp,
+        Step::AddKey,
+        Step::StartTrial,
+    ];
+
+    /// 1-based position among the five steps (Done counts as past the last).
+    pub fn number(self) -> usize {
+        Step::ALL
+            .iter()
+            .position(|s| *s == self)
+            .map_or(6, |i| i + 1)
+    }
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Step::BeforeYouBegin => "before-you-begin",
+            Step::SignIn => "sign-in",
+            Step::RegisterApp => "register-app",
+            Step::AddKey => "add-key",
+            Step::StartTrial => "start-trial",
+            Step::Done => "done",
+        }
+    }
+}
+
+/// Partner Center roles that matter here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Role {
+    GlobalAdmin,
+    AdminAgent,
+    BillingAdmin,
+    SalesAgent,
+}
+
+impl Role {
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::GlobalAdmin => "Global admin",
+            Role::AdminAgent => "Admin agent",
+            Role::BillingAdmin => "Billing admin",
+            Role::SalesAgent => "Sales agent",
+        }
+    }
+
+    /// From Entra's directory roles and Partner Center's agent groups.
+    pub fn from_directory(name: &str) -> Option<Role> {
+        match name {
+            "Global Administrator" | "Company Administrator" => Some(Role::GlobalAdmin),
+            "AdminAgents" => Some(Role::AdminAgent),
+            "Billing Administrator" => Some(Role::BillingAdmin),
+            "SalesAgents" => Some(Role::SalesAgent),
+            _ => None,
+        }
+    }
+}
+
+/// Who may onboard, register apps, manage keys, set budgets and markups.
+pub fn can_manage(roles: &[Role]) -> bool {
+    roles
+        .iter()
+        .any(|r| matches!(r, Role::GlobalAdmin | Role::AdminAgent))
+}
+
+/// The sentence shown to someone who may not manage the connection.
+pub fn roles_needed_message(roles: &[Role]) -> String {
+    let held = if roles.is_empty() {
+        "no Partner Center role".to_string()
+    } else {
+        roles
+            .iter()
+            .map(|r| r.label())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        "Setting up the connection needs the Partner Center role Global admin or Admin agent; you have {held}. \
+         Ask a Global admin of your partner organization to do it, or to give you one of those roles."
+    )
+}
+
+/// Key lifetimes the wizard offers.
+pub const KEY_YEARS: [u32; 2] = [1, 2];
+
+/// Keys expiring within this many days are flagged.
+pub const EXPIRY_WARNING_DAYS: i64 = 30;
+
+/// Length of the free trial.
+pub const TRIAL_DAYS: i64 = 30;
+
+/// Checks a GUID typed into a field, with a message naming the field.
+pub fn check_guid(field: &str, text: &str) -> Result<Guid, String> {
+    if text.trim().is_empty() {
+        return Err(format!("Enter the {field}."));
+    }
+    text.parse::<Guid>().map_err(|_| {
+        format!(
+            "The {field} must be a GUID: 32 hexadecimal digits in groups of 8-4-4-4-12, like 0f8fad5b-d9cb-469f-a165-70867728950e."
+        )
+    })
+}
+
+/// Checks a key value typed into a field (it is never shown back).
+pub fn check_key(text: &str) -> Result<(), String> {
+    let t = text.trim();
+    if t.is_empty() {
+        Err("Enter the key value you saved when you created the key.".into())
+    } else if t.len() < 16
+        || t.len() > 256
+        || t.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        Err("That does not look like a key value: paste the whole value, as it was shown when the key was created.".into())
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_are_in_order() {
+        let numbers: Vec<usize> = Step::ALL.iter().map(|s| s.number()).collect();
+        assert_eq!(numbers, [1, 2, 3, 4, 5]);
+        assert!(Step::RegisterApp < Step::AddKey);
+        assert_eq!(Step::Done.number(), 6);
+    }
+
+    #[test]
+    fn only_admins_manage_and_others_are_told_which_roles() {
+        assert!(can_manage(&[Role::AdminAgent]));
+        assert!(can_manage(&[Role::SalesAgent, Role::GlobalAdmin]));
+        assert!(!can_manage(&[Role::BillingAdmin]));
+        let m = roles_needed_message(&[Role::BillingAdmin]);
+        assert!(m.contains("Global admin or Admin agent") && m.contains("you have Billing admin"));
+        assert!(roles_needed_message(&[]).contains("no Partner Center role"));
+    }
+
+    #[test]
+    fn fields_are_checked_with_their_names() {
+        assert!(check_guid("App ID", "0f8fad5b-d9cb-469f-a165-70867728950e").is_ok());
+        assert_eq!(check_guid("App ID", " "), Err("Enter the App ID.".into()));
+        assert!(
+            check_guid("Commerce ID", "0f8fad5b")
+                .unwrap_err()
+                .starts_with("The Commerce ID must be a GUID")
+        );
+        assert!(check_key("short").is_err());
+        assert!(check_key("abc~0123456789abcdefghij").is_ok());
+        assert!(check_key("has space 0123456789").is_err());
+    }
+
+    #[test]
+    fn roles_come_from_directory_names() {
+        assert_eq!(
+            Role::from_directory("Global Administrator"),
+            Some(Role::GlobalAdmin)
+        );
+        assert_eq!(Role::from_directory("AdminAgents"), Some(Role::AdminAgent));
+        assert_eq!(Role::from_directory("Readers"), None);
+    }
+}

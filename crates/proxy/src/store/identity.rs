@@ -1,0 +1,289 @@
+//! Queries for sign-in sessions, connections, onboarding and app keys.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use super::{PartnerId, Store, now};
+
+/// A session as stored: who, for which partner, until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub partner: PartnerId,
+    pub tenant_id: String,
+    pub user_name: String,
+    pub display_name: String,
+    /// Comma-separated role names (`globalAdmin,adminAgent`).
+    pub roles: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Where a partner is in the onboarding.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OnboardingRow {
+    pub step: String,
+    pub app_object_id: Option<String>,
+    pub app_id: Option<String>,
+    pub app_name: Option<String>,
+    pub trial_started_at: Option<DateTime<Utc>>,
+    pub trial_ends_at: Option<DateTime<Utc>>,
+    pub activated: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRow {
+    pub app_id: String,
+    pub key_id: String,
+    pub display_name: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+fn time(text: Option<String>) -> Option<DateTime<Utc>> {
+    text.and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Store {
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        partner: PartnerId,
+        user_name: &str,
+        display_name: &str,
+        roles: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, partner_id, user_name, display_name, roles, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(partner.0)
+        .bind(user_name)
+        .bind(display_name)
+        .bind(roles)
+        .bind(now())
+        .bind(stamp(expires_at))
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+    }
+
+    /// A live session: known, not revoked, not expired.
+    pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT s.partner_id, p.tenant_id, s.user_name, s.display_name, s.roles, s.expires_at
+             FROM sessions s JOIN partners p ON p.id = s.partner_id
+             WHERE s.token_hash = ? AND s.revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .map(|r| SessionRow {
+                partner: PartnerId(r.get(0)),
+                tenant_id: r.get(1),
+                user_name: r.get(2),
+                display_name: r.get(3),
+                roles: r.get(4),
+                expires_at: time(r.get(5)).unwrap_or_default(),
+            })
+            .filter(|s| s.expires_at > Utc::now()))
+    }
+
+    pub async fn revoke_session(&self, token_hash: &str) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+        )
+        .bind(now())
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn tenant_of(&self, partner: PartnerId) -> Result<Option<String>, sqlx::Error> {
+        let row = sqlx::query("SELECT tenant_id FROM partners WHERE id = ?")
+            .bind(partner.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    pub async fn set_commerce_id(
+        &self,
+        partner: PartnerId,
+        commerce_id: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE partners SET commerce_id = ? WHERE id = ?")
+            .bind(commerce_id)
+            .bind(partner.0)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn commerce_id(&self, partner: PartnerId) -> Result<Option<String>, sqlx::Error> {
+        let row = sqlx::query("SELECT commerce_id FROM partners WHERE id = ?")
+            .bind(partner.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.and_then(|r| r.get(0)))
+    }
+
+    pub async fn set_connection(
+        &self,
+        partner: PartnerId,
+        app_id: &str,
+        sealed: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO connections (partner_id, app_id, sealed_secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (partner_id) DO UPDATE SET app_id = excluded.app_id,
+             sealed_secret = excluded.sealed_secret, updated_at = excluded.updated_at",
+        )
+        .bind(partner.0)
+        .bind(app_id)
+        .bind(sealed)
+        .bind(now())
+        .bind(now())
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+    }
+
+    /// Every stored connection: partner, tenant, app ID, sealed key.
+    pub async fn connections(
+        &self,
+    ) -> Result<Vec<(PartnerId, String, String, String)>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT c.partner_id, p.tenant_id, c.app_id, c.sealed_secret
+             FROM connections c JOIN partners p ON p.id = c.partner_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (PartnerId(r.get(0)), r.get(1), r.get(2), r.get(3)))
+            .collect())
+    }
+
+    pub async fn onboarding(
+        &self,
+        partner: PartnerId,
+    ) -> Result<Option<OnboardingRow>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT step, app_object_id, app_id, app_name, trial_started_at, trial_ends_at, activated
+             FROM onboarding WHERE partner_id = ?",
+        )
+        .bind(partner.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| OnboardingRow {
+            step: r.get(0),
+            app_object_id: r.get(1),
+            app_id: r.get(2),
+            app_name: r.get(3),
+            trial_started_at: time(r.get(4)),
+            trial_ends_at: time(r.get(5)),
+            activated: r.get::<i64, _>(6) != 0,
+        }))
+    }
+
+    pub async fn set_onboarding(
+        &self,
+        partner: PartnerId,
+        o: &OnboardingRow,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO onboarding (partner_id, step, app_object_id, app_id, app_name, trial_started_at,
+                trial_ends_at, activated, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (partner_id) DO UPDATE SET step = excluded.step, app_object_id = excluded.app_object_id,
+                app_id = excluded.app_id, app_name = excluded.app_name,
+                trial_started_at = excluded.trial_started_at, trial_ends_at = excluded.trial_ends_at,
+                activated = excluded.activated, updated_at = excluded.updated_at",
+        )
+        .bind(partner.0)
+        .bind(&o.step)
+        .bind(&o.app_object_id)
+        .bind(&o.app_id)
+        .bind(&o.app_name)
+        .bind(o.trial_started_at.map(stamp))
+        .bind(o.trial_ends_at.map(stamp))
+        .bind(o.activated as i64)
+        .bind(now())
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+    }
+
+    /// The partner row for a tenant, if one exists (no creation).
+    pub async fn find_partner(&self, tenant_id: &str) -> Result<Option<PartnerId>, sqlx::Error> {
+        let row = sqlx::query("SELECT id FROM partners WHERE tenant_id = ?")
+            .bind(tenant_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| PartnerId(r.get(0))))
+    }
+
+    pub async fn add_key(
+        &self,
+        partner: PartnerId,
+        k: &KeyRow,
+        value_hash: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO app_keys (partner_id, app_id, key_id, display_name, created_at, expires_at, value_hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partner_id, key_id) DO NOTHING",
+        )
+        .bind(partner.0)
+        .bind(&k.app_id)
+        .bind(&k.key_id)
+        .bind(&k.display_name)
+        .bind(stamp(k.created_at))
+        .bind(stamp(k.expires_at))
+        .bind(value_hash)
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn revoke_key(&self, partner: PartnerId, key_id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE app_keys SET revoked_at = ? WHERE partner_id = ? AND key_id = ? AND revoked_at IS NULL")
+            .bind(now())
+            .bind(partner.0)
+            .bind(key_id)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    /// A key made in the wizard whose value hashes to this, if any.
+    pub async fn key_by_value_hash(
+        &self,
+        partner: PartnerId,
+        value_hash: &str,
+    ) -> Result<Option<KeyRow>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT app_id, key_id, display_name, created_at, expires_at, revoked_at FROM app_keys
+             WHERE partner_id = ? AND value_hash = ?",
+        )
+        .bind(partner.0)
+        .bind(value_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| KeyRow {
+            app_id: r.get(0),
+            key_id: r.get(1),
+            display_name: r.get(2),
+            created_at: time(r.get(3)).unwrap_or_default(),
+            expires_at: time(r.get(4)).unwrap_or_default(),
+            revoked_at: time(r.get(5)),
+        }))
+    }
+}

@@ -1,0 +1,426 @@
+//! The onboarding through the proxy's API, signing in on the emulator's
+//! sign-in page as a person would: register the web app, add a key, fail in
+//! each documented way, then start the trial and see data.
+
+mod common;
+
+use std::path::Path;
+
+use common::{serve, upstream};
+use model::api::{AppInfo, ErrorBody, NewKey, OnboardingState, SessionInfo};
+use model::onboarding::Step;
+use proxy::{AppState, Config};
+use serde_json::{Value, json};
+
+struct Person {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+}
+
+/// Signs in through `/api/auth/login`, the emulator's page and the callback.
+async fn sign_in(base: &str, login: &str, password: &str) -> Person {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = http
+        .get(format!("{base}/api/auth/login?returnTo=/onboarding"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let authorize = res.headers()["location"].to_str().unwrap().to_string();
+    let url = reqwest::Url::parse(&authorize).unwrap();
+    let mut form: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    form.push(("login".into(), login.into()));
+    form.push(("passwd".into(), password.into()));
+    let post_to = format!(
+        "{}://{}{}",
+        url.scheme(),
+        url.host_str().unwrap(),
+        url.port().map(|p| format!(":{p}")).unwrap_or_default()
+    ) + url.path();
+    let res = http.post(post_to).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), 302, "the sign-in page accepted the user");
+    let callback = res.headers()["location"].to_str().unwrap().to_string();
+    let res = http.get(&callback).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/onboarding");
+    let set_cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"));
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
+    Person {
+        http,
+        base: base.to_string(),
+        cookie,
+    }
+}
+
+impl Person {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("cookie", &self.cookie);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.unwrap()
+    }
+
+    async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> T {
+        let res = self.call(method, path, body).await;
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        res.json().await.unwrap()
+    }
+
+    async fn refused(&self, path: &str, body: Value) -> (u16, ErrorBody) {
+        let res = self.call(reqwest::Method::POST, path, Some(body)).await;
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap())
+    }
+}
+
+fn no_connection(up: &common::Upstream, data: &Path) -> Config {
+    let mut c = common::config(up, data);
+    c.partner_tenant = None;
+    c.app_id = None;
+    c.app_secret = None;
+    c
+}
+
+#[tokio::test]
+async fn the_whole_onboarding_with_each_failure_on_the_way() {
+    let up = upstream("2026-11-20").await;
+    let demo = up.emulator.demo();
+    let contoso = &demo.partners[0];
+    let fabrikam_app = demo.partners[1].apps[0].app_id.clone();
+    let admin = contoso
+        .users
+        .iter()
+        .find(|u| u.user_name.starts_with("admin"))
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let state = AppState::new(&no_connection(&up, data.path()))
+        .await
+        .unwrap();
+    let base = serve(state.clone(), data.path()).await;
+
+    let me = sign_in(&base, &admin.user_name, &admin.password).await;
+    let session: SessionInfo = me.json(reqwest::Method::GET, "/api/session", None).await;
+    assert!(session.can_manage && !session.connected);
+    assert_eq!(
+        session.commerce_id.as_deref(),
+        Some(contoso.commerce_id.as_str())
+    );
+    let state_now: OnboardingState = me.json(reqwest::Method::GET, "/api/onboarding", None).await;
+    assert_eq!(state_now.step, Step::RegisterApp);
+    assert!(state_now.existing_apps.is_empty());
+    // Data routes wait for the onboarding.
+    let res = me.call(reqwest::Method::GET, "/api/customers", None).await;
+    assert_eq!(res.status(), 409);
+
+    let app: AppInfo = me
+        .json(
+            reqwest::Method::POST,
+            "/api/onboarding/app",
+            Some(json!({ "mode": "new" })),
+        )
+        .await;
+    let after: OnboardingState = me.json(reqwest::Method::GET, "/api/onboarding", None).await;
+    assert_eq!(after.step, Step::AddKey, "a reload resumes at the key step");
+    assert_eq!(after.app.as_ref().unwrap().app_id, app.app_id);
+
+    let (status, _) = me
+        .refused("/api/onboarding/keys", json!({ "years": 3 }))
+        .await;
+    assert_eq!(status, 400);
+    let first: NewKey = me
+        .json(
+            reqwest::Method::POST,
+            "/api/onboarding/keys",
+            Some(json!({ "years": 1 })),
+        )
+        .await;
+    let key: NewKey = me
+        .json(
+            reqwest::Method::POST,
+            "/api/onboarding/keys",
+            Some(json!({ "years": 2 })),
+        )
+        .await;
+    let listed: OnboardingState = me.json(reqwest::Method::GET, "/api/onboarding", None).await;
+    assert_eq!(listed.keys.len(), 2);
+    assert!(
+        !serde_json::to_string(&listed).unwrap().contains(&key.value),
+        "the list never shows a value"
+    );
+    // Revoke the first key.
+    let res = me
+        .call(
+            reqwest::Method::DELETE,
+            &format!("/api/onboarding/keys/{}", first.key.key_id),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    let res = me
+        .call(reqwest::Method::POST, "/api/onboarding/continue", None)
+        .await;
+    assert_eq!(res.status(), 204);
+    let at_trial: OnboardingState = me.json(reqwest::Method::GET, "/api/onboarding", None).await;
+    assert_eq!(at_trial.step, Step::StartTrial);
+
+    let good = |over: Value| {
+        let mut b =
+            json!({ "commerceId": contoso.commerce_id, "appId": app.app_id, "key": key.value });
+        for (k, v) in over.as_object().unwrap() {
+            b[k] = v.clone();
+        }
+        b
+    };
+    for (body, status, code, needle) in [
+        (
+            good(json!({ "appId": "12345" })),
+            400,
+            "bad_request",
+            "The App ID must be a GUID",
+        ),
+        (
+            good(json!({ "commerceId": "" })),
+            400,
+            "bad_request",
+            "Enter the Commerce ID",
+        ),
+        (
+            good(json!({ "commerceId": "0f8fad5b-d9cb-469f-a165-70867728950e" })),
+            422,
+            "commerce_id_mismatch",
+            "not your organization's",
+        ),
+        (
+            good(json!({ "key": "not-the-right-key-value-at-all" })),
+            422,
+            "key_wrong",
+            "not right for this App ID",
+        ),
+        (
+            good(json!({ "key": first.value })),
+            422,
+            "key_revoked",
+            "was revoked on",
+        ),
+        (
+            good(json!({ "appId": fabrikam_app })),
+            422,
+            "app_not_found",
+            "may belong to another partner",
+        ),
+        (good(json!({})), 422, "app_not_registered", "App management"),
+    ] {
+        let (got, e) = me.refused("/api/onboarding/trial", body.clone()).await;
+        assert_eq!(
+            (got, e.error.code.as_str()),
+            (status, code),
+            "{body}: {}",
+            e.error.message
+        );
+        assert!(e.error.message.contains(needle), "{}", e.error.message);
+    }
+
+    // The one portal step, then the trial starts.
+    let res = reqwest::Client::new()
+        .post(format!("{}/emulator/portal/app-management", up.url))
+        .form(&[
+            ("tenant", contoso.tenant_id.as_str()),
+            ("appId", app.app_id.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success());
+    let started: SessionInfo = me
+        .json(
+            reqwest::Method::POST,
+            "/api/onboarding/trial",
+            Some(good(json!({}))),
+        )
+        .await;
+    let trial = started.trial.expect("a trial");
+    assert_eq!(trial.days_left, 30);
+    assert!(started.connected);
+    let done: OnboardingState = me.json(reqwest::Method::GET, "/api/onboarding", None).await;
+    assert_eq!(done.step, Step::Done);
+
+    // The first sync runs; customers arrive.
+    let list: model::api::CustomerList =
+        me.json(reqwest::Method::GET, "/api/customers", None).await;
+    assert_eq!(list.customers.len(), contoso.customers);
+
+    // The key is sealed in the store: its value is nowhere in the file.
+    let mut bytes = std::fs::read(data.path().join("proxy.sqlite3")).unwrap();
+    bytes.extend(std::fs::read(data.path().join("proxy.sqlite3-wal")).unwrap_or_default());
+    assert!(
+        !bytes
+            .windows(key.value.len())
+            .any(|w| w == key.value.as_bytes())
+    );
+
+    // A restart opens the sealed key again: the partner stays connected.
+    let restarted = AppState::new(&no_connection(&up, data.path()))
+        .await
+        .unwrap();
+    let partner = restarted
+        .store
+        .find_partner(&contoso.tenant_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let connection = restarted
+        .connection_of(partner)
+        .expect("connected after a restart");
+    assert_eq!(connection.credentials.secret.expose(), key.value);
+
+    // The operator ends, extends and activates trials.
+    proxy::onboarding::operator(
+        &restarted.store,
+        &proxy::PartnerAction::Extend {
+            tenant: contoso.tenant_id.clone(),
+            days: 5,
+        },
+    )
+    .await
+    .unwrap();
+    let report = proxy::onboarding::operator(
+        &restarted.store,
+        &proxy::PartnerAction::Show {
+            tenant: contoso.tenant_id.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(report.contains("35 days left"), "{report}");
+}
+
+#[tokio::test]
+async fn someone_without_the_roles_is_told_which_are_needed() {
+    let up = upstream("2026-11-20").await;
+    let demo = up.emulator.demo();
+    let billing = demo.partners[0]
+        .users
+        .iter()
+        .find(|u| u.user_name.starts_with("billing"))
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let state = AppState::new(&no_connection(&up, data.path()))
+        .await
+        .unwrap();
+    let base = serve(state, data.path()).await;
+    let me = sign_in(&base, &billing.user_name, &billing.password).await;
+    let now: OnboardingState = me.json(reqwest::Method::GET, "/api/onboarding", None).await;
+    assert_eq!(now.step, Step::BeforeYouBegin);
+    let message = now.session.roles_message.unwrap();
+    assert!(
+        message.contains("Global admin or Admin agent") && message.contains("Billing admin"),
+        "{message}"
+    );
+    let (status, e) = me
+        .refused("/api/onboarding/app", json!({ "mode": "new" }))
+        .await;
+    assert_eq!(status, 403);
+    assert_eq!(e.error.code, "forbidden");
+}
+
+#[tokio::test]
+async fn an_ended_trial_closes_the_data_routes_until_activated() {
+    let up = upstream("2026-11-20").await;
+    let demo = up.emulator.demo();
+    let fabrikam = &demo.partners[1];
+    let admin = &fabrikam.users[0];
+    let data = tempfile::tempdir().unwrap();
+    let state = AppState::new(&no_connection(&up, data.path()))
+        .await
+        .unwrap();
+    let base = serve(state.clone(), data.path()).await;
+    // Fabrikam registered its app before: reuse it, with its existing key.
+    let me = sign_in(&base, &admin.user_name, &admin.password).await;
+    let now: OnboardingState = me.json(reqwest::Method::GET, "/api/onboarding", None).await;
+    assert_eq!(
+        now.existing_apps.len(),
+        1,
+        "the app registered before is offered"
+    );
+    let app = &fabrikam.apps[0];
+    let _: AppInfo = me
+        .json(
+            reqwest::Method::POST,
+            "/api/onboarding/app",
+            Some(json!({ "mode": "reuse", "appId": app.app_id })),
+        )
+        .await;
+    assert_eq!(
+        me.call(reqwest::Method::POST, "/api/onboarding/continue", None)
+            .await
+            .status(),
+        204
+    );
+    let _: SessionInfo = me
+        .json(
+            reqwest::Method::POST,
+            "/api/onboarding/trial",
+            Some(json!({ "commerceId": fabrikam.commerce_id, "appId": app.app_id, "key": app.keys[0].secret })),
+        )
+        .await;
+    assert_eq!(
+        me.call(reqwest::Method::GET, "/api/overview", None)
+            .await
+            .status(),
+        200
+    );
+
+    // The trial ends.
+    let partner = state
+        .store
+        .find_partner(&fabrikam.tenant_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut row = state.store.onboarding(partner).await.unwrap().unwrap();
+    row.trial_ends_at = Some(chrono::Utc::now() - chrono::Duration::hours(1));
+    state.store.set_onboarding(partner, &row).await.unwrap();
+    let res = me.call(reqwest::Method::GET, "/api/overview", None).await;
+    assert_eq!(res.status(), 402);
+    let e: ErrorBody = res.json().await.unwrap();
+    assert_eq!(e.error.code, "trial_ended");
+    let session: SessionInfo = me.json(reqwest::Method::GET, "/api/session", None).await;
+    assert!(session.trial.unwrap().ended);
+
+    proxy::onboarding::operator(
+        &state.store,
+        &proxy::PartnerAction::Activate {
+            tenant: fabrikam.tenant_id.clone(),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        me.call(reqwest::Method::GET, "/api/overview", None)
+            .await
+            .status(),
+        200
+    );
+}
