@@ -1,7 +1,11 @@
 //! The one typed client of the proxy's `/api`.
 
-use gloo_net::http::{Request, Response};
-use model::api::{CustomerList, ErrorBody};
+use gloo_net::http::{Request, RequestBuilder, Response};
+use model::api::{
+    AppChoice, AppInfo, CustomerList, ErrorBody, KeyRequest, NewKey, OnboardingState, SessionInfo,
+    SyncProgress, TrialRequest,
+};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// What can go wrong talking to the proxy, in words a person can act on.
@@ -20,12 +24,26 @@ pub enum ApiError {
     Decode(String),
 }
 
+impl ApiError {
+    /// The proxy's stable error code, when it sent one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+}
+
 /// Relative to the document's `<base>`, so the app also works under a sub-path.
 fn url(path: &str) -> String {
     format!("api/{path}")
 }
 
 async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    if response.status() == 204 {
+        return serde_json::from_value(serde_json::Value::Null)
+            .map_err(|e| ApiError::Decode(e.to_string()));
+    }
     if response.ok() {
         return response
             .json::<T>()
@@ -47,14 +65,89 @@ async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
     }
 }
 
-async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    let response = Request::get(&url(path))
+async fn send<T: DeserializeOwned>(
+    request: Result<Request, gloo_net::Error>,
+) -> Result<T, ApiError> {
+    let request = request.map_err(|e| ApiError::Network(e.to_string()))?;
+    let response = request
         .send()
         .await
         .map_err(|e| ApiError::Network(e.to_string()))?;
     read(response).await
 }
 
+async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    send(Request::get(&url(path)).build()).await
+}
+
+async fn write<T: DeserializeOwned>(
+    builder: RequestBuilder,
+    body: Option<&impl Serialize>,
+) -> Result<T, ApiError> {
+    match body {
+        Some(b) => send(builder.json(b)).await,
+        None => send(builder.build()).await,
+    }
+}
+
 pub async fn customers() -> Result<CustomerList, ApiError> {
     get("customers").await
+}
+
+pub async fn session() -> Result<SessionInfo, ApiError> {
+    get("session").await
+}
+
+pub async fn onboarding() -> Result<OnboardingState, ApiError> {
+    get("onboarding").await
+}
+
+pub async fn sync_progress() -> Result<SyncProgress, ApiError> {
+    get("sync").await
+}
+
+pub async fn choose_app(choice: &AppChoice) -> Result<AppInfo, ApiError> {
+    write(Request::post(&url("onboarding/app")), Some(choice)).await
+}
+
+pub async fn add_key(years: u32) -> Result<NewKey, ApiError> {
+    write(
+        Request::post(&url("onboarding/keys")),
+        Some(&KeyRequest { years }),
+    )
+    .await
+}
+
+pub async fn revoke_key(key_id: &str) -> Result<(), ApiError> {
+    write(
+        Request::delete(&url(&format!("onboarding/keys/{key_id}"))),
+        None::<&()>,
+    )
+    .await
+}
+
+pub async fn continue_to_trial() -> Result<(), ApiError> {
+    write(Request::post(&url("onboarding/continue")), None::<&()>).await
+}
+
+pub async fn start_trial(request: &TrialRequest) -> Result<SessionInfo, ApiError> {
+    write(Request::post(&url("onboarding/trial")), Some(request)).await
+}
+
+pub async fn sign_out() -> Result<(), ApiError> {
+    write(Request::post(&url("auth/logout")), None::<&()>).await
+}
+
+/// Where the sign-in starts; it comes back to `return_to`.
+pub fn sign_in_url(return_to: &str) -> String {
+    let encoded: String = return_to
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    format!("api/auth/login?returnTo={encoded}")
 }

@@ -2,8 +2,10 @@
 
 mod coming;
 mod customers;
+mod onboarding;
 mod overview;
 
-pub use coming::{Coming, NotFound};
+pub use coming::{Coming, NotFound, Problem};
 pub use customers::{CustomerTable, Customers};
+pub use onboarding::{Onboarding, SyncBar};
 pub use overview::Overview;

@@ -1,5 +1,7 @@
 use leptos::prelude::*;
 
+use crate::api::{self, ApiError};
+
 /// A page whose view is not built yet: says so plainly instead of pretending.
 #[component]
 pub fn Coming(title: &'static str) -> impl IntoView {
@@ -14,5 +16,27 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <h1>"Page not found"</h1>
         <p>"There is no page at this address. "<a href="/">"Go to the overview"</a>"."</p>
+    }
+}
+
+/// What a data page shows when it cannot show data, with the way forward.
+#[component]
+pub fn Problem(error: ApiError, return_to: &'static str) -> impl IntoView {
+    match error.code() {
+        Some("not_signed_in") => view! {
+            <div class="notice-box">
+                <p>"Sign in with your Partner Center account to see your customers' costs."</p>
+                <a class="button" rel="external" href=api::sign_in_url(return_to)>"Sign in"</a>
+            </div>
+        }
+        .into_any(),
+        Some("not_connected") => view! {
+            <div class="notice-box">
+                <p>"Your partner organization is not connected yet."</p>
+                <a class="button" href="/onboarding">"Set up the connection"</a>
+            </div>
+        }
+        .into_any(),
+        _ => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
     }
 }

@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use model::api::CustomerSummary;
 
 use crate::api;
+use crate::pages::Problem;
 
 /// Every customer of the partner, read through the proxy.
 #[component]
@@ -16,7 +17,7 @@ pub fn Customers() -> impl IntoView {
                         <p class="summary">{format!("{} customers", list.customers.len())}</p>
                         <CustomerTable rows=list.customers />
                     }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <Problem error=e return_to="/customers" /> }.into_any(),
                 }
             })}
         </Suspense>

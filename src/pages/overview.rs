@@ -2,6 +2,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 
 use crate::api;
+use crate::pages::{Problem, SyncBar};
 
 /// The landing page. Until the cost views exist it shows what has been
 /// synced, so a new partner sees at once whether the connection works.
@@ -10,6 +11,7 @@ pub fn Overview() -> impl IntoView {
     let customers = LocalResource::new(api::customers);
     view! {
         <h1>"Overview"</h1>
+        <SyncBar />
         <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match customers.await {
@@ -19,7 +21,7 @@ pub fn Overview() -> impl IntoView {
                             <A href="/customers">"See them all"</A>
                         </p>
                     }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! { <Problem error=e return_to="/" /> }.into_any(),
                 }
             })}
         </Suspense>

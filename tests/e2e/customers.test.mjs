@@ -2,7 +2,7 @@
 // which reads the customers from the real emulator.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServers, launchBrowser, emulatorCustomers } from './servers.mjs';
+import { startServers, launchBrowser, emulatorCustomers, signIn } from './servers.mjs';
 
 let servers;
 let browser;
@@ -22,7 +22,7 @@ test('the customers page lists every customer the emulator has', async () => {
   assert.equal(expected.length, 23);
 
   const page = await browser.newPage();
-  await page.goto(`${servers.proxyUrl}/customers`);
+  await signIn(page, servers, servers.partner.users[0].userName, '/customers');
   const rows = page.locator('table.customers tbody tr');
   await rows.first().waitFor();
   const names = (await page.locator('table.customers tbody tr td:first-child').allTextContents()).sort();
@@ -33,7 +33,7 @@ test('the customers page lists every customer the emulator has', async () => {
 
 test('navigation moves between views without reloading the page', async () => {
   const page = await browser.newPage();
-  await page.goto(`${servers.proxyUrl}/`);
+  await signIn(page, servers, servers.partner.users[0].userName, '/');
   await page.locator('h1', { hasText: 'Overview' }).waitFor();
   await page.evaluate(() => { window.__sameDocument = true; });
   await page.locator('nav a', { hasText: 'Customers' }).click();
@@ -48,7 +48,7 @@ test('navigation moves between views without reloading the page', async () => {
 test('the app secret never reaches the proxy log or the browser', async () => {
   const secret = servers.app.keys[0].secret;
   const page = await browser.newPage();
-  await page.goto(`${servers.proxyUrl}/customers`);
+  await signIn(page, servers, servers.partner.users[0].userName, '/customers');
   await page.locator('table.customers tbody tr').first().waitFor();
   const html = await page.content();
   const storage = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie);
@@ -58,5 +58,13 @@ test('the app secret never reaches the proxy log or the browser', async () => {
   const log = servers.proxyLog();
   assert.ok(log.length > 0, 'the proxy logged at trace level');
   assert.ok(!log.includes(secret), 'the proxy log must not contain the app secret');
+  await page.close();
+});
+
+test('signed out, the app asks to sign in instead of showing data', async () => {
+  const page = await browser.newPage();
+  await page.goto(`${servers.proxyUrl}/customers`);
+  await page.locator('.notice-box', { hasText: 'Sign in with your Partner Center account' }).waitFor();
+  assert.equal(await page.locator('table.customers').count(), 0);
   await page.close();
 });

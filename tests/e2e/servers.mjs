@@ -52,7 +52,7 @@ function start(bin, args, env, logFile) {
  * The emulator and a proxy connected with the emulator's pre-registered app.
  * Returns URLs, the emulator's demo data, and `stop()`.
  */
-export async function startServers({ customers = 40 } = {}) {
+export async function startServers({ customers = 40, connect = true } = {}) {
   const work = mkdtempSync(join(tmpdir(), 'csp-costs-e2e-'));
   const emulatorPort = await freePort();
   const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
@@ -79,14 +79,18 @@ export async function startServers({ customers = 40 } = {}) {
       '--login-url', emulatorUrl,
     ],
     {
-      PROXY_PARTNER_TENANT: partner.tenantId,
-      PROXY_APP_ID: app.appId,
-      PROXY_APP_SECRET: app.keys[0].secret,
+      ...(connect
+        ? { PROXY_PARTNER_TENANT: partner.tenantId, PROXY_APP_ID: app.appId, PROXY_APP_SECRET: app.keys[0].secret }
+        : {}),
+      PROXY_GRAPH_URL: emulatorUrl,
+      PROXY_APP_MANAGEMENT_URL: `${emulatorUrl}/emulator/portal/app-management`,
+      PROXY_SYNC_MINUTES: '0',
       RUST_LOG: 'trace',
     },
     proxyLog,
   );
-  await waitFor(`${proxyUrl}/api/health`);
+  // Without a configured connection the health check says so: wait for the socket.
+  await waitFor(`${proxyUrl}/api/health`, connect ? 200 : 503);
   return {
     emulatorUrl,
     proxyUrl,
@@ -142,4 +146,14 @@ export async function emulatorCustomers(servers) {
     uri = page.links.next.uri;
     extra = Object.fromEntries(page.links.next.headers.map((h) => [h.key, h.value]));
   }
+}
+
+/** Signs in on the emulator's sign-in page, as a person would, and comes back to `returnTo`. */
+export async function signIn(page, servers, userName, returnTo = '/') {
+  const user = servers.demo.partners.flatMap((p) => p.users).find((u) => u.userName === userName);
+  await page.goto(`${servers.proxyUrl}/api/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
+  await page.fill('#login', user.userName);
+  await page.fill('#passwd', user.password);
+  await page.click('button[type=submit]');
+  await page.waitForURL((url) => url.origin === servers.proxyUrl && url.pathname === returnTo);
 }

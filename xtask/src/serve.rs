@@ -106,7 +106,18 @@ pub fn run(args: ServeArgs) -> Result {
         .arg(root().join(&args.data_dir))
         .arg("--dist")
         .arg(&dist)
-        .args(["--upstream-url", &upstream, "--login-url", &upstream])
+        .args([
+            "--upstream-url",
+            &upstream,
+            "--login-url",
+            &upstream,
+            "--graph-url",
+            &upstream,
+        ])
+        .args([
+            "--app-management-url",
+            &format!("{upstream}/emulator/portal/app-management"),
+        ])
         .env(
             "PROXY_PARTNER_TENANT",
             connected["tenantId"].as_str().unwrap_or_default(),
@@ -129,20 +140,29 @@ pub fn run(args: ServeArgs) -> Result {
     println!(
         "  Partner Center emulator:     http://{emulator_addr}/  (seeded partners: /emulator/demo)"
     );
-    println!(
-        "  Connected partner:           {} (its web app and key were registered before)",
-        connected["name"].as_str().unwrap_or_default()
-    );
+    let first_user = |p: &Value| {
+        let u = &p["users"][0];
+        format!(
+            "{} / {}",
+            u["userName"].as_str().unwrap_or_default(),
+            u["password"].as_str().unwrap_or_default()
+        )
+    };
     for p in &partners {
-        for u in p["users"].as_array().into_iter().flatten().take(1) {
+        let name = p["name"].as_str().unwrap_or_default();
+        if p["tenantId"] == connected["tenantId"] {
             println!(
-                "  Demo sign-in ({}): {} / {}",
-                p["name"].as_str().unwrap_or_default(),
-                u["userName"].as_str().unwrap_or_default(),
-                u["password"].as_str().unwrap_or_default()
+                "  Demo sign-in, connected:     {}  ({name}: data from the start)",
+                first_user(p)
+            );
+        } else {
+            println!(
+                "  Demo sign-in, onboarding:    {}  ({name}: no web app yet; open /onboarding)",
+                first_user(p)
             );
         }
     }
+    println!("  Other users and roles:       http://{emulator_addr}/emulator/demo");
     println!("  Stop with Ctrl-C.");
     println!();
 

@@ -1,0 +1,483 @@
+//! The onboarding wizard: five steps with visible progress. Its state is
+//! kept by the proxy, so a reload resumes the step; the key value lives only
+//! in this page's memory, shown once.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use model::api::{AppChoice, KeyInfo, NewKey, OnboardingState, TrialRequest};
+use model::onboarding::{self, Step};
+
+use crate::api::{self, ApiError};
+use crate::app::SessionResource;
+
+const STEP_NAMES: [&str; 5] = [
+    "Before you begin",
+    "Sign in",
+    "Register the web app",
+    "Add a secret key",
+    "Start the trial",
+];
+
+#[component]
+pub fn Onboarding() -> impl IntoView {
+    let state = LocalResource::new(api::onboarding);
+    let query = use_query_map();
+    view! {
+        <h1>"Connect Partner Center"</h1>
+        <Transition fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+            {move || {
+                let wants_sign_in = query.read().get("step").as_deref() == Some("sign-in");
+                Suspend::new(async move {
+                match state.await {
+                    Err(e) if e.code() == Some("not_signed_in") => {
+                        let step = if wants_sign_in { Step::SignIn } else { Step::BeforeYouBegin };
+                        view! {
+                            <Progress current=step />
+                            {if wants_sign_in { view! { <SignIn /> }.into_any() } else { view! { <BeforeYouBegin message=None signed_in=false /> }.into_any() }}
+                        }.into_any()
+                    }
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Ok(s) => {
+                        let step = s.step;
+                        view! {
+                            <Progress current=step />
+                            {match step {
+                                Step::BeforeYouBegin | Step::SignIn => view! { <BeforeYouBegin message=s.session.roles_message.clone() signed_in=true /> }.into_any(),
+                                Step::RegisterApp => view! { <RegisterApp state=s on_done=move || state.refetch() /> }.into_any(),
+                                Step::AddKey => view! { <AddKey state=s on_done=move || state.refetch() /> }.into_any(),
+                                Step::StartTrial => view! { <StartTrial state=s on_done=move || state.refetch() /> }.into_any(),
+                                Step::Done => view! { <Done /> }.into_any(),
+                            }}
+                        }.into_any()
+                    }
+                }
+            })}}
+        </Transition>
+    }
+}
+
+/// The five steps, the current one marked for people and screen readers.
+#[component]
+fn Progress(current: Step) -> impl IntoView {
+    view! {
+        <ol class="wizard-progress" aria-label="Onboarding progress">
+            {Step::ALL.iter().zip(STEP_NAMES).map(|(step, name)| {
+                let state = if *step < current { "done" } else if *step == current { "current" } else { "todo" };
+                view! {
+                    <li class=state aria-current=(*step == current).then_some("step")>
+                        <span class="number">{step.number()}</span>" "{name}
+                        {(*step < current).then(|| view! { <span class="visually-hidden">" (done)"</span> })}
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+    }
+}
+
+/// A step's heading, focused when the step appears so keyboard and screen
+/// reader users land on it.
+#[component]
+fn StepHeading(step: Step, children: Children) -> impl IntoView {
+    let heading = NodeRef::<leptos::html::H2>::new();
+    Effect::new(move |_| {
+        if let Some(h) = heading.get() {
+            // After the frame, once the step is attached to the document.
+            request_animation_frame(move || {
+                let _ = h.focus();
+            });
+        }
+    });
+    view! {
+        <h2 tabindex="-1" node_ref=heading id=step.slug()>
+            {format!("Step {} of 5: ", step.number())}{children()}
+        </h2>
+    }
+}
+
+#[component]
+fn BeforeYouBegin(message: Option<String>, signed_in: bool) -> impl IntoView {
+    view! {
+        <section class="step">
+            <StepHeading step=Step::BeforeYouBegin>"Before you begin"</StepHeading>
+            <p>"You need:"</p>
+            <ul>
+                <li>"a user of your CSP partner organization with the Partner Center role "<strong>"Global admin"</strong>" or "<strong>"Admin agent"</strong>" (creating the web app and its key needs a Global admin);"</li>
+                <li>"a few minutes: you will register a web app, create its secret key and keep both safe."</li>
+            </ul>
+            {message.map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            {(!signed_in).then(|| view! { <a class="button" href="/onboarding?step=sign-in">"Begin"</a> })}
+        </section>
+    }
+}
+
+#[component]
+fn SignIn() -> impl IntoView {
+    view! {
+        <section class="step">
+            <StepHeading step=Step::SignIn>"Sign in"</StepHeading>
+            <p>"Sign in with your Partner Center account. You come back here afterwards."</p>
+            <a class="button" rel="external" href=api::sign_in_url("/onboarding")>"Sign in with Partner Center"</a>
+        </section>
+    }
+}
+
+/// A value with a copy button: the Clipboard API, with a visible
+/// confirmation, and a selected field to copy by hand when it is refused.
+#[component]
+fn CopyField(
+    label: &'static str,
+    value: String,
+    #[prop(optional)] id: &'static str,
+) -> impl IntoView {
+    let input = NodeRef::<leptos::html::Input>::new();
+    let (status, set_status) = signal(String::new());
+    let text = value.clone();
+    let copy = move |_| {
+        let text = text.clone();
+        leptos::task::spawn_local(async move {
+            let navigator = web_sys::window().map(|w| w.navigator());
+            let copied = match navigator {
+                Some(n) => wasm_bindgen_futures::JsFuture::from(n.clipboard().write_text(&text))
+                    .await
+                    .is_ok(),
+                None => false,
+            };
+            if copied {
+                set_status.set("Copied to the clipboard.".into());
+            } else {
+                if let Some(i) = input.get() {
+                    i.select();
+                }
+                set_status.set("Copying was refused by the browser: the value is selected, press Ctrl+C (⌘C on a Mac) to copy it.".into());
+            }
+        });
+    };
+    let field_id = if id.is_empty() { label } else { id };
+    view! {
+        <div class="copy-field">
+            <label for=field_id>{label}</label>
+            <div class="copy-row">
+                <input id=field_id type="text" readonly value=value node_ref=input class="mono" />
+                <button type="button" on:click=copy>{format!("Copy {label}")}</button>
+            </div>
+            <p class="copy-status" aria-live="polite">{move || status.get()}</p>
+        </div>
+    }
+}
+
+fn error_text(e: &ApiError) -> String {
+    e.to_string()
+}
+
+#[component]
+fn RegisterApp(
+    state: OnboardingState,
+    on_done: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let (error, set_error) = signal(None::<String>);
+    let choose = Action::new_local(move |choice: &AppChoice| {
+        let choice = choice.clone();
+        async move {
+            match api::choose_app(&choice).await {
+                Ok(_) => on_done(),
+                Err(e) => set_error.set(Some(error_text(&e))),
+            }
+        }
+    });
+    let commerce = state.session.commerce_id.clone().unwrap_or_default();
+    view! {
+        <section class="step">
+            <StepHeading step=Step::RegisterApp>"Register the web app"</StepHeading>
+            <p>"Your partner organization's Commerce ID; save it with the App ID you get next, you need both to start the trial."</p>
+            <CopyField label="Commerce ID" value=commerce id="commerce-id" />
+            {(!state.existing_apps.is_empty()).then(|| view! {
+                <h3>"You registered a web app before"</h3>
+                <p>"If you created a web app before, skip this step: reuse it."</p>
+                <ul class="choices">
+                    {state.existing_apps.iter().map(|a| {
+                        let choice = AppChoice { mode: "reuse".into(), app_id: Some(a.app_id.clone()) };
+                        view! {
+                            <li>
+                                <span>{a.name.clone()}" "<code>{a.app_id.clone()}</code></span>
+                                <button type="button" on:click=move |_| { choose.dispatch(choice.clone()); }>{format!("Reuse {}", a.name)}</button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            })}
+            <button type="button" class="primary" disabled=move || choose.pending().get()
+                on:click=move |_| { choose.dispatch(AppChoice { mode: "new".into(), app_id: None }); }>
+                "Register a new web app"
+            </button>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </section>
+    }
+}
+
+fn date_part(stamp: &str) -> String {
+    stamp.get(..10).unwrap_or(stamp).to_string()
+}
+
+#[component]
+fn KeyList(
+    keys: Vec<KeyInfo>,
+    on_change: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let (error, set_error) = signal(None::<String>);
+    let revoke = Action::new_local(move |key_id: &String| {
+        let key_id = key_id.clone();
+        async move {
+            match api::revoke_key(&key_id).await {
+                Ok(()) => on_change(),
+                Err(e) => set_error.set(Some(error_text(&e))),
+            }
+        }
+    });
+    view! {
+        <table class="data keys">
+            <caption>"Keys of this web app (values are never shown again)"</caption>
+            <thead><tr><th scope="col">"Key"</th><th scope="col">"Created"</th><th scope="col">"Expires"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+            <tbody>
+                {keys.into_iter().map(|k| {
+                    let flag = if k.expired { Some("expired") } else if k.expiring_soon { Some("expires within 30 days") } else { None };
+                    let id = k.key_id.clone();
+                    view! {
+                        <tr class:expiring=flag.is_some()>
+                            <td>{k.name.clone()}</td>
+                            <td>{date_part(&k.created_at)}</td>
+                            <td>{date_part(&k.expires_at)}{flag.map(|f| view! { <span class="flag">{format!(" ({f})")}</span> })}</td>
+                            <td><button type="button" class="link" on:click=move |_| { revoke.dispatch(id.clone()); }>{format!("Revoke {}", k.name)}</button></td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+    }
+}
+
+#[component]
+fn AddKey(
+    state: OnboardingState,
+    on_done: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let (years, set_years) = signal(2u32);
+    let (created, set_created) = signal(None::<NewKey>);
+    let (error, set_error) = signal(None::<String>);
+    let create = Action::new_local(move |years: &u32| {
+        let years = *years;
+        async move {
+            match api::add_key(years).await {
+                Ok(key) => set_created.set(Some(key)),
+                Err(e) => set_error.set(Some(error_text(&e))),
+            }
+        }
+    });
+    let go_on = Action::new_local(move |_: &()| async move {
+        match api::continue_to_trial().await {
+            Ok(()) => on_done(),
+            Err(e) => set_error.set(Some(error_text(&e))),
+        }
+    });
+    let app = state.app.clone();
+    let commerce = state.session.commerce_id.clone().unwrap_or_default();
+    let keys = state.keys.clone();
+    view! {
+        <section class="step">
+            <StepHeading step=Step::AddKey>"Add a secret key"</StepHeading>
+            {app.map(|a| view! { <CopyField label="App ID" value=a.app_id id="app-id" /> })}
+            <CopyField label="Commerce ID" value=commerce id="commerce-id" />
+            <fieldset>
+                <legend>"How long the key lasts"</legend>
+                <label><input type="radio" name="years" value="1" prop:checked=move || years.get() == 1 on:change=move |_| set_years.set(1) />" 1 year"</label>
+                <label><input type="radio" name="years" value="2" prop:checked=move || years.get() == 2 on:change=move |_| set_years.set(2) />" 2 years"</label>
+            </fieldset>
+            <button type="button" class="primary" disabled=move || create.pending().get() on:click=move |_| { create.dispatch(years.get()); }>"Create the key"</button>
+            {move || created.get().map(|k| view! {
+                <div class="key-once" role="region" aria-label="The new key">
+                    <p class="warning"><strong>"Copy the key value now: it is shown only this once."</strong>
+                        " It works like a password with a long expiry: keep it somewhere safe, such as your password manager, and never send it by email."</p>
+                    <CopyField label="Key value" value=k.value.clone() id="key-value" />
+                    <p>{format!("Expires on {}.", date_part(&k.key.expires_at))}</p>
+                </div>
+            })}
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            {(!keys.is_empty()).then(|| view! { <KeyList keys=keys.clone() on_change=on_done /> })}
+            <p>"Saved the App ID, the Commerce ID and a key value? Continue to start the trial."</p>
+            <button type="button" on:click=move |_| { go_on.dispatch(()); }>"Continue"</button>
+        </section>
+    }
+}
+
+#[component]
+fn StartTrial(
+    state: OnboardingState,
+    on_done: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let session = expect_context::<SessionResource>();
+    let (commerce, set_commerce) = signal(state.session.commerce_id.clone().unwrap_or_default());
+    let (app_id, set_app_id) = signal(
+        state
+            .app
+            .as_ref()
+            .map(|a| a.app_id.clone())
+            .unwrap_or_default(),
+    );
+    // The key value stays in this signal: never in storage or the URL.
+    let (key, set_key) = signal(String::new());
+    let (field_errors, set_field_errors) = signal((None::<String>, None::<String>, None::<String>));
+    let (error, set_error) = signal(None::<String>);
+    let start = Action::new_local(move |req: &TrialRequest| {
+        let req = req.clone();
+        async move {
+            match api::start_trial(&req).await {
+                Ok(_) => {
+                    session.refetch();
+                    on_done();
+                }
+                Err(e) => set_error.set(Some(error_text(&e))),
+            }
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        set_error.set(None);
+        let checks = (
+            onboarding::check_guid("Commerce ID", &commerce.get()).err(),
+            onboarding::check_guid("App ID", &app_id.get()).err(),
+            onboarding::check_key(&key.get()).err(),
+        );
+        let ok = checks.0.is_none() && checks.1.is_none() && checks.2.is_none();
+        set_field_errors.set(checks);
+        if ok {
+            start.dispatch(TrialRequest {
+                commerce_id: commerce.get(),
+                app_id: app_id.get(),
+                key: key.get(),
+            });
+        }
+    };
+    let portal = state.app_management_url.clone();
+    view! {
+        <section class="step">
+            <StepHeading step=Step::StartTrial>"Start the 30-day free trial"</StepHeading>
+            <p>"One step is left in Partner Center itself: in "<a href=portal target="_blank" rel="noopener">"Account settings → App management"</a>
+               ", choose "<em>"Register existing app"</em>" and pick the web app from step 3. Then enter what you saved; we check it with Partner Center before the trial starts."</p>
+            <p>"The trial lasts 30 days. When it ends the cost views pause until the subscription is activated; your data and settings are kept."</p>
+            <form on:submit=submit novalidate>
+                <Field id="trial-commerce" label="Commerce ID" value=commerce set=set_commerce error=Signal::derive(move || field_errors.get().0) kind="text" />
+                <Field id="trial-app" label="App ID" value=app_id set=set_app_id error=Signal::derive(move || field_errors.get().1) kind="text" />
+                <Field id="trial-key" label="Key value" value=key set=set_key error=Signal::derive(move || field_errors.get().2) kind="password" />
+                <button type="submit" class="primary" disabled=move || start.pending().get()>
+                    {move || if start.pending().get() { "Checking with Partner Center…" } else { "Start the trial" }}
+                </button>
+            </form>
+            {move || error.get().map(|e| view! { <p class="error" role="alert" id="trial-error">{e}</p> })}
+        </section>
+    }
+}
+
+/// A labelled input whose error is tied to it and announced.
+#[component]
+fn Field(
+    id: &'static str,
+    label: &'static str,
+    value: ReadSignal<String>,
+    set: WriteSignal<String>,
+    error: Signal<Option<String>>,
+    kind: &'static str,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    let described = error_id.clone();
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input id=id type=kind autocomplete="off" spellcheck="false" class="mono"
+                prop:value=move || value.get()
+                on:input=move |ev| set.set(event_target_value(&ev))
+                aria-invalid=move || error.get().is_some().then_some("true")
+                aria-describedby=move || error.get().is_some().then(|| described.clone()) />
+            {move || error.get().map(|e| view! { <p class="error" role="alert" id=error_id.clone()>{e}</p> })}
+        </div>
+    }
+}
+
+#[component]
+fn Done() -> impl IntoView {
+    let navigate = use_navigate();
+    let session = expect_context::<SessionResource>();
+    view! {
+        <section class="step">
+            <h2 tabindex="-1">"You are connected"</h2>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    session.await.ok().and_then(|s| s.trial).map(|t| view! {
+                        <p>{if t.activated { "Your subscription is active.".to_string() } else { format!("Your trial runs until {} ({} days left).", date_part(&t.ends_at), t.days_left) }}</p>
+                    })
+                })}
+            </Transition>
+            <SyncBar on_customers=move || navigate("/", Default::default()) />
+            <a class="button" href="/">"Go to the overview"</a>
+        </section>
+    }
+}
+
+/// The first sync's progress, which survives reloads (the proxy keeps it).
+#[component]
+pub fn SyncBar(#[prop(optional, into)] on_customers: Option<Callback<()>>) -> impl IntoView {
+    let (tick, set_tick) = signal(0u32);
+    let handle = set_interval_with_handle(
+        move || set_tick.update(|t| *t += 1),
+        Duration::from_millis(1000),
+    )
+    .ok();
+    on_cleanup(move || {
+        if let Some(h) = handle {
+            h.clear();
+        }
+    });
+    let progress = LocalResource::new(move || {
+        tick.track();
+        api::sync_progress()
+    });
+    let (moved, set_moved) = signal(false);
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let p = progress.await.ok()?;
+                if let (Some(cb), false) = (on_customers, moved.get_untracked())
+                    && p.counts.customers_total.is_some() && p.counts.line_items > 0
+                {
+                    set_moved.set(true);
+                    cb.run(());
+                }
+                (p.status == "running").then(|| {
+                    let total = p.counts.customers_total.unwrap_or(0).max(1);
+                    view! {
+                        <div class="sync" role="status">
+                            <label for="sync-bar">"Reading your data from Partner Center"</label>
+                            <progress id="sync-bar" max=total value=p.counts.customers_done></progress>
+                            <p>{format!(
+                                "Customers {} of {}, {} line items imported{}",
+                                p.counts.customers_done,
+                                p.counts.customers_total.map(|t| t.to_string()).unwrap_or_else(|| "…".into()),
+                                p.counts.line_items,
+                                p.seconds_left.map(|s| format!(", about {} left", human_seconds(s))).unwrap_or_default()
+                            )}</p>
+                        </div>
+                    }
+                })
+            })}
+        </Transition>
+    }
+}
+
+fn human_seconds(s: u64) -> String {
+    if s < 90 {
+        format!("{s} s")
+    } else {
+        format!("{} min", s.div_ceil(60))
+    }
+}

@@ -1,0 +1,148 @@
+// The onboarding in Chromium against the real proxy and emulator: a partner
+// with no web app goes from sign-in to its first synced customers, with the
+// failures on the way; the key value never lands in the browser's storage,
+// the URL or the proxy's log.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServers, launchBrowser, signIn } from './servers.mjs';
+
+let servers;
+let browser;
+
+before(async () => {
+  servers = await startServers({ customers: 9, connect: false });
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await servers?.stop();
+});
+
+const contoso = () => servers.demo.partners[0];
+const user = (partner, prefix) => partner.users.find((u) => u.userName.startsWith(prefix));
+
+async function heading(page, text) {
+  const h = page.locator('h2', { hasText: text });
+  await h.waitFor();
+  return h;
+}
+
+async function everywhere(page, context, secret) {
+  const storage = await page.evaluate(async () => {
+    const dbs = indexedDB.databases ? await indexedDB.databases() : [];
+    return JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, dbs });
+  });
+  const cookies = JSON.stringify(await context.cookies());
+  return { storage, cookies, url: page.url() };
+}
+
+// Runs first: once the partner is connected, the wizard shows it as done to everyone.
+test('someone without the roles is told which are needed', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, servers, user(contoso(), 'billing').userName, '/onboarding');
+  await heading(page, 'Before you begin');
+  await page.locator('[role=alert]', { hasText: 'Global admin or Admin agent' }).waitFor();
+  assert.ok(await page.locator('[role=alert]', { hasText: 'you have Billing admin' }).isVisible());
+  await context.close();
+});
+
+test('a Global admin goes from sign-in to the first synced customers, keyboard first', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${servers.proxyUrl}/onboarding`);
+  await heading(page, 'Before you begin');
+  await page.getByRole('link', { name: 'Begin', exact: true }).click();
+  await heading(page, 'Sign in');
+  await page.getByRole('link', { name: 'Sign in with Partner Center' }).click();
+  const admin = user(contoso(), 'admin');
+  await page.fill('#login', admin.userName);
+  await page.fill('#passwd', admin.password);
+  await page.keyboard.press('Enter');
+
+  // Step 3: register the web app; the Commerce ID is shown with a copy button.
+  const step3 = await heading(page, 'Register the web app');
+  // Focus moves to the new step's heading.
+  await page.waitForFunction(() => document.activeElement?.tagName === 'H2', null, { timeout: 5_000 });
+  assert.equal(await step3.textContent(), 'Step 3 of 5: Register the web app');
+  assert.equal(await page.inputValue('#commerce-id'), contoso().commerceId);
+  await page.getByRole('button', { name: 'Copy Commerce ID' }).click();
+  await page.locator('.copy-status', { hasText: /Copied|selected/ }).first().waitFor();
+  await page.getByRole('button', { name: 'Register a new web app' }).click();
+
+  // Step 4: a reload resumes here; the key value is shown once.
+  await heading(page, 'Add a secret key');
+  await page.reload();
+  await heading(page, 'Add a secret key');
+  const appId = await page.inputValue('#app-id');
+  assert.match(appId, /^[0-9a-f-]{36}$/);
+  await page.check('input[name=years][value="1"]');
+  await page.getByRole('button', { name: 'Create the key' }).click();
+  await page.locator('.key-once').waitFor();
+  const key = await page.inputValue('#key-value');
+  assert.ok(key.length > 20);
+  assert.ok(await page.locator('.key-once', { hasText: 'shown only this once' }).isVisible());
+  assert.ok(await page.locator('table.keys tbody tr').count() >= 0);
+  let seen = await everywhere(page, context, key);
+  for (const [where, text] of Object.entries(seen)) assert.ok(!text.includes(key), `key in ${where}`);
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+
+  // Step 5: failures first, each with its own message.
+  await heading(page, 'Start the 30-day free trial');
+  await page.reload();
+  await heading(page, 'Start the 30-day free trial');
+  await page.fill('#trial-app', 'not-a-guid');
+  await page.fill('#trial-key', key);
+  await page.click('button[type=submit]');
+  await page.locator('#trial-app-error', { hasText: 'must be a GUID' }).waitFor();
+  assert.equal(await page.getAttribute('#trial-app', 'aria-invalid'), 'true');
+  await page.fill('#trial-app', appId);
+  await page.fill('#trial-key', 'this-is-not-the-key-value-0000');
+  await page.click('button[type=submit]');
+  await page.locator('#trial-error', { hasText: 'not right for this App ID' }).waitFor();
+  await page.fill('#trial-key', key);
+  await page.click('button[type=submit]');
+  await page.locator('#trial-error', { hasText: 'App management' }).waitFor();
+
+  // The one portal step, through the link the wizard gives.
+  const portalUrl = await page.getAttribute('a[target=_blank]', 'href');
+  const portal = await context.newPage();
+  await portal.goto(portalUrl);
+  await portal.click('text=Register existing app');
+  await portal.locator('text=is registered in Partner Center').waitFor();
+  await portal.close();
+
+  await page.click('button[type=submit]');
+  // Connected: the first sync starts and the app moves to the overview as data arrives.
+  await page.waitForURL(`${servers.proxyUrl}/`, { timeout: 30_000 });
+  await page.locator('.summary', { hasText: `${contoso().customers} customers synced` }).waitFor({ timeout: 30_000 });
+  await page.locator('.trial-chip', { hasText: 'Trial: 30 days left' }).waitFor();
+
+  seen = await everywhere(page, context, key);
+  for (const [where, text] of Object.entries(seen)) assert.ok(!text.includes(key), `key in ${where}`);
+  const log = servers.proxyLog();
+  assert.ok(log.includes('trial started'), 'the proxy logged the trial at trace level');
+  assert.ok(!log.includes(key), 'the key value is not in the proxy log');
+  await context.close();
+});
+
+test('a partner that registered a web app before reuses it and skips creating one', async () => {
+  const fabrikam = servers.demo.partners[1];
+  const app = fabrikam.apps[0];
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, servers, fabrikam.users[0].userName, '/onboarding');
+  await heading(page, 'Register the web app');
+  await page.locator('text=You registered a web app before').waitFor();
+  await page.getByRole('button', { name: `Reuse ${app.displayName}` }).click();
+  await heading(page, 'Add a secret key');
+  assert.equal(await page.inputValue('#app-id'), app.appId);
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  await heading(page, 'Start the 30-day free trial');
+  await page.fill('#trial-key', app.keys[0].secret);
+  await page.click('button[type=submit]');
+  await page.waitForURL(`${servers.proxyUrl}/`, { timeout: 30_000 });
+  await page.locator('.summary', { hasText: 'customers synced' }).waitFor({ timeout: 30_000 });
+  await context.close();
+});
