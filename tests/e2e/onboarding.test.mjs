@@ -48,7 +48,7 @@ test('someone without the roles is told which are needed', async () => {
   await context.close();
 });
 
-test('a Global admin goes from sign-in to the first synced customers, keyboard first', async () => {
+test('a Global admin goes from sign-in to the first synced customers', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   await page.goto(`${servers.proxyUrl}/onboarding`);

@@ -112,7 +112,10 @@ impl Throttle {
             window.push_back(now);
             Ok(())
         } else {
-            Err(interval - now.duration_since(*window.front().expect("full window")))
+            // A limit of zero admits nothing: wait a whole interval.
+            Err(window
+                .front()
+                .map_or(interval, |oldest| interval - now.duration_since(*oldest)))
         }
     }
 }

@@ -157,6 +157,7 @@ pub fn app(emulator: Emulator) -> Router {
         .route("/emulator/demo", get(demo))
         .route("/emulator/stats", get(stats))
         .route("/emulator/faults", get(get_faults).post(post_faults))
+        .route("/emulator/expire-keys", axum::routing::post(expire_keys))
         .layer(axum::middleware::from_fn_with_state(
             emulator.clone(),
             faults::middleware,
@@ -170,6 +171,31 @@ async fn stats(State(emulator): State<Emulator>) -> Json<StatsView> {
 
 async fn get_faults(State(emulator): State<Emulator>) -> Json<Faults> {
     Json(emulator.faults.read().expect("faults poisoned").clone())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ExpireKeys {
+    app_id: String,
+}
+
+/// Makes every key of an app expired (yesterday), to test what expired keys do.
+async fn expire_keys(
+    State(emulator): State<Emulator>,
+    Json(req): Json<ExpireKeys>,
+) -> axum::http::StatusCode {
+    let yesterday = chrono::Utc::now() - chrono::Duration::days(1);
+    for p in &emulator.world.partners {
+        for app in p.apps.write().expect("apps poisoned").iter_mut() {
+            if app.app_id.to_string().eq_ignore_ascii_case(&req.app_id) {
+                for k in &mut app.keys {
+                    k.end = yesterday;
+                }
+                return axum::http::StatusCode::NO_CONTENT;
+            }
+        }
+    }
+    axum::http::StatusCode::NOT_FOUND
 }
 
 /// Replaces the faults; fields left out take their defaults (no fault).

@@ -446,7 +446,7 @@ async fn start_trial(
     };
     let checked = state
         .pc
-        .get::<Collection<Customer>>(&credentials, &Link::get("/customers?size=1"))
+        .check::<Collection<Customer>>(&credentials, &Link::get("/customers?size=1"))
         .await;
     if let Err(e) = checked {
         return Err(match e {

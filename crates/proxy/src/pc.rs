@@ -190,6 +190,14 @@ impl PartnerCenter {
 
     /// An access token for Partner Center, from the cache while it is fresh.
     pub async fn token(&self, creds: &Credentials) -> Result<String, PcError> {
+        self.token_with(creds, &self.retry).await
+    }
+
+    async fn token_with(
+        &self,
+        creds: &Credentials,
+        policy: &RetryPolicy,
+    ) -> Result<String, PcError> {
         let key = (
             creds.tenant.to_ascii_lowercase(),
             creds.app_id.to_ascii_lowercase(),
@@ -213,6 +221,7 @@ impl PartnerCenter {
         ];
         let token: TokenResponse = self
             .execute(
+                policy,
                 &creds.tenant,
                 || self.http.post(&url).form(&form),
                 |status, body| {
@@ -285,14 +294,46 @@ impl PartnerCenter {
         link: &Link,
         body: Option<&serde_json::Value>,
     ) -> Result<T, PcError> {
+        self.call_with(&self.retry, creds, method, link, body).await
+    }
+
+    /// Checks credentials someone just typed: a fresh token (not one cached
+    /// for an earlier key) and one read, retried briefly, since a person is
+    /// waiting for the answer.
+    pub async fn check<T: DeserializeOwned>(
+        &self,
+        creds: &Credentials,
+        link: &Link,
+    ) -> Result<T, PcError> {
+        self.drop_token(creds).await;
+        let quick = RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(300),
+            max_delay: Duration::from_secs(3),
+            budget: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(20),
+        };
+        self.call_with(&quick, creds, reqwest::Method::GET, link, None)
+            .await
+    }
+
+    async fn call_with<T: DeserializeOwned>(
+        &self,
+        policy: &RetryPolicy,
+        creds: &Credentials,
+        method: reqwest::Method,
+        link: &Link,
+        body: Option<&serde_json::Value>,
+    ) -> Result<T, PcError> {
         let url = self.url_of(&link.uri);
         // One correlation ID for the call and its retries; a request ID per attempt.
         let correlation = uuid::Uuid::new_v4().to_string();
         let mut renewed = false;
         loop {
-            let token = self.token(creds).await?;
+            let token = self.token_with(creds, policy).await?;
             let outcome = self
                 .execute(
+                    policy,
                     &creds.tenant,
                     || {
                         let mut req = self
@@ -386,6 +427,7 @@ impl PartnerCenter {
     /// honouring `Retry-After`, within the policy's attempts and time.
     async fn execute<T>(
         &self,
+        policy: &RetryPolicy,
         tenant: &str,
         build: impl Fn() -> reqwest::RequestBuilder,
         judge: impl Fn(StatusCode, &[u8]) -> Verdict<T>,
@@ -396,7 +438,7 @@ impl PartnerCenter {
         loop {
             attempt += 1;
             let permit = self.admit(&gate).await;
-            let sent = build().timeout(self.retry.request_timeout).send().await;
+            let sent = build().timeout(policy.request_timeout).send().await;
             let (failure, retry_after) = match sent {
                 Err(e) => (PcError::Unavailable(describe(&e)), None),
                 Ok(response) => {
@@ -406,13 +448,12 @@ impl PartnerCenter {
                     match (status, body) {
                         (StatusCode::TOO_MANY_REQUESTS, _) => {
                             // Everyone waits, not only this request: the limit is the partner's.
-                            let until =
-                                Instant::now() + retry_after.unwrap_or(self.retry.base_delay);
+                            let until = Instant::now() + retry_after.unwrap_or(policy.base_delay);
                             let mut paused = gate.paused_until.lock().await;
                             *paused = (*paused).max(until);
                             (
                                 PcError::Throttled {
-                                    retry_after: retry_after.unwrap_or(self.retry.base_delay),
+                                    retry_after: retry_after.unwrap_or(policy.base_delay),
                                 },
                                 retry_after,
                             )
@@ -440,8 +481,8 @@ impl PartnerCenter {
                 }
             };
             drop(permit);
-            let wait = retry_after.unwrap_or_else(|| self.backoff(attempt));
-            if attempt >= self.retry.max_attempts || started.elapsed() + wait > self.retry.budget {
+            let wait = retry_after.unwrap_or_else(|| backoff(policy, attempt));
+            if attempt >= policy.max_attempts || started.elapsed() + wait > policy.budget {
                 return Err(failure);
             }
             tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %failure, "retrying");
@@ -488,18 +529,6 @@ impl PartnerCenter {
         }
         permit
     }
-
-    /// `base × 2^(attempt-1)`, capped, with "full jitter" so that many
-    /// clients retrying together spread out.
-    fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self
-            .retry
-            .base_delay
-            .saturating_mul(1u32 << (attempt - 1).min(16));
-        let cap = exp.min(self.retry.max_delay);
-        let jitter = (uuid::Uuid::new_v4().as_u128() % 1_000) as u32;
-        cap / 2 + cap / 2 * jitter / 1_000
-    }
 }
 
 fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
@@ -515,4 +544,15 @@ fn describe(e: &reqwest::Error) -> String {
     } else {
         format!("request to Partner Center failed: {e}")
     }
+}
+
+/// `base × 2^(attempt-1)`, capped, with "full jitter" so that many
+/// clients retrying together spread out.
+fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
+    let exp = policy
+        .base_delay
+        .saturating_mul(1u32 << (attempt - 1).min(16));
+    let cap = exp.min(policy.max_delay);
+    let jitter = (uuid::Uuid::new_v4().as_u128() % 1_000) as u32;
+    cap / 2 + cap / 2 * jitter / 1_000
 }

@@ -424,3 +424,73 @@ async fn an_ended_trial_closes_the_data_routes_until_activated() {
         200
     );
 }
+
+#[tokio::test]
+async fn an_expired_key_and_an_unwell_upstream_have_their_own_messages() {
+    let up = upstream("2026-11-20").await;
+    let demo = up.emulator.demo();
+    let fabrikam = &demo.partners[1];
+    let app = &fabrikam.apps[0];
+    let data = tempfile::tempdir().unwrap();
+    let state = AppState::new(&no_connection(&up, data.path()))
+        .await
+        .unwrap();
+    let base = serve(state, data.path()).await;
+    let me = sign_in(
+        &base,
+        &fabrikam.users[0].user_name,
+        &fabrikam.users[0].password,
+    )
+    .await;
+    let _: AppInfo = me
+        .json(
+            reqwest::Method::POST,
+            "/api/onboarding/app",
+            Some(json!({ "mode": "reuse", "appId": app.app_id })),
+        )
+        .await;
+    let body = json!({ "commerceId": fabrikam.commerce_id, "appId": app.app_id, "key": app.keys[0].secret });
+
+    up.emulator.set_faults(emulator::Faults {
+        token_error_rate: 1.0,
+        ..Default::default()
+    });
+    let (status, e) = me.refused("/api/onboarding/trial", body.clone()).await;
+    assert_eq!(
+        (status, e.error.code.as_str()),
+        (502, "upstream_unavailable"),
+        "{}",
+        e.error.message
+    );
+    assert!(e.error.message.contains("Try again in a few minutes"));
+
+    up.emulator.set_faults(emulator::Faults {
+        throttle_requests: Some(0),
+        throttle_interval_ms: 2_000,
+        ..Default::default()
+    });
+    let (status, e) = me.refused("/api/onboarding/trial", body.clone()).await;
+    assert_eq!(
+        (status, e.error.code.as_str()),
+        (503, "upstream_throttled"),
+        "{}",
+        e.error.message
+    );
+    assert!(e.error.message.contains("asks to wait"));
+
+    up.emulator.set_faults(emulator::Faults::default());
+    let res = reqwest::Client::new()
+        .post(format!("{}/emulator/expire-keys", up.url))
+        .json(&json!({ "appId": app.app_id }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let (status, e) = me.refused("/api/onboarding/trial", body).await;
+    assert_eq!(
+        (status, e.error.code.as_str()),
+        (422, "key_expired"),
+        "{}",
+        e.error.message
+    );
+}
