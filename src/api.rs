@@ -2,9 +2,13 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use model::api::{
-    AppChoice, AppInfo, CustomerList, ErrorBody, KeyRequest, NewKey, OnboardingState, SessionInfo,
-    SyncProgress, TrialRequest,
+    AppChoice, AppInfo, BudgetUpdate, CustomerDetail, CustomerList, ErrorBody, KeyRequest,
+    MarkupUpdate, NewKey, OnboardingState, Overview, ReportingSettings, SessionInfo, SyncProgress,
+    TrialRequest,
 };
+use model::cube::Cube;
+use model::pc::SpendingBudget;
+use model::pricing::Markup;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -150,4 +154,58 @@ pub fn sign_in_url(return_to: &str) -> String {
         })
         .collect();
     format!("api/auth/login?returnTo={encoded}")
+}
+
+pub async fn overview() -> Result<Overview, ApiError> {
+    get("overview").await
+}
+
+pub async fn customer(id: &str) -> Result<CustomerDetail, ApiError> {
+    get(&format!("customers/{id}")).await
+}
+
+/// The line items of a scope as a cube; `customer` empty for all.
+pub async fn usage(customer: &str, from: &str, to: &str) -> Result<Cube, ApiError> {
+    let mut query = format!("usage?from={from}&to={to}");
+    if !customer.is_empty() {
+        query.push_str(&format!("&customer={customer}"));
+    }
+    get(&query).await
+}
+
+pub async fn set_budget(id: &str, update: &BudgetUpdate) -> Result<SpendingBudget, ApiError> {
+    write(
+        Request::put(&url(&format!("customers/{id}/budget"))),
+        Some(update),
+    )
+    .await
+}
+
+pub async fn set_markup(id: &str, update: &MarkupUpdate) -> Result<Markup, ApiError> {
+    write(
+        Request::put(&url(&format!("customers/{id}/markup"))),
+        Some(update),
+    )
+    .await
+}
+
+pub async fn set_default_markup(update: &MarkupUpdate) -> Result<Markup, ApiError> {
+    write(Request::put(&url("markup")), Some(update)).await
+}
+
+pub async fn reporting() -> Result<ReportingSettings, ApiError> {
+    get("settings/reporting").await
+}
+
+pub async fn set_reporting(settings: &ReportingSettings) -> Result<ReportingSettings, ApiError> {
+    write(Request::put(&url("settings/reporting")), Some(settings)).await
+}
+
+/// A server-made file (CSV, FOCUS) for a scope: a link the browser follows.
+pub fn export_url(kind: &str, customer: &str, from: &str, to: &str) -> String {
+    let mut u = format!("api/exports/{kind}.csv?from={from}&to={to}");
+    if !customer.is_empty() {
+        u.push_str(&format!("&customer={customer}"));
+    }
+    u
 }

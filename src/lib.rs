@@ -3,6 +3,8 @@
 
 pub mod api;
 mod app;
+pub mod download;
+pub mod format;
 pub mod pages;
 
 pub use app::App;

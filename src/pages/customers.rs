@@ -1,30 +1,168 @@
 use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use model::api::CustomerSummary;
+use model::report::BudgetState;
+use model::views::{CustomerColumn, customer_rows, customers_csv};
 
-use crate::api;
 use crate::pages::Problem;
+use crate::{api, download, format};
 
-/// Every customer of the partner, read through the proxy.
+/// Rows shown per page: thousands of customers stay quick to draw.
+const PAGE: usize = 100;
+
+/// Every customer with this month's figures: searchable, sortable, paged,
+/// all of it in the URL so a link or a reload shows the same view.
 #[component]
 pub fn Customers() -> impl IntoView {
     let customers = LocalResource::new(api::customers);
     view! {
         <h1>"Customers"</h1>
-        <Suspense fallback=|| view! { <p aria-busy="true">"Loading customers…"</p> }>
+        <Transition fallback=|| view! { <p aria-busy="true">"Loading customers…"</p> }>
             {move || Suspend::new(async move {
                 match customers.await {
                     Ok(list) => view! {
                         <p class="summary">{format!("{} customers", list.customers.len())}</p>
-                        <CustomerTable rows=list.customers />
+                        <CustomerList rows=list.customers />
                     }.into_any(),
                     Err(e) => view! { <Problem error=e return_to="/customers" /> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
-/// The customers as a table; a separate component so it can be tested alone.
+#[component]
+fn CustomerList(rows: Vec<CustomerSummary>) -> impl IntoView {
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let rows = StoredValue::new(rows);
+    let search = Memo::new(move |_| query.read().get("q").unwrap_or_default());
+    let column = Memo::new(move |_| {
+        query
+            .read()
+            .get("sort")
+            .and_then(|k| CustomerColumn::from_key(&k))
+            .unwrap_or(CustomerColumn::MonthToDate)
+    });
+    let descending = Memo::new(move |_| query.read().get("dir").as_deref() != Some("asc"));
+    let page = Memo::new(move |_| {
+        query
+            .read()
+            .get("page")
+            .and_then(|p| p.parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1)
+    });
+    // Every change is a new URL: back and forward walk through them.
+    let go = StoredValue::new(
+        move |q: &str, sort: CustomerColumn, desc: bool, page: usize| {
+            let mut url = format!(
+                "/customers?sort={}&dir={}",
+                sort.key(),
+                if desc { "desc" } else { "asc" }
+            );
+            if !q.is_empty() {
+                url.push_str("&q=");
+                url.push_str(
+                    &js_sys::encode_uri_component(q)
+                        .as_string()
+                        .unwrap_or_default(),
+                );
+            }
+            if page > 1 {
+                url.push_str(&format!("&page={page}"));
+            }
+            navigate(&url, Default::default());
+        },
+    );
+    let shown = Memo::new(move |_| {
+        rows.with_value(|rows| {
+            customer_rows(rows, &search.get(), column.get(), descending.get())
+                .into_iter()
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let pages = move || shown.with(|s| s.len().div_ceil(PAGE).max(1));
+    let export = move |_| {
+        let text = shown.with(|s| customers_csv(&s.iter().collect::<Vec<_>>()));
+        download::csv("customers.csv", &text);
+    };
+    view! {
+        <div class="toolbar">
+            <label for="customer-search">"Search"</label>
+            <input id="customer-search" type="search" placeholder="Name or domain"
+                prop:value=move || search.get()
+                on:input=move |ev| go.with_value(|go| go(&event_target_value(&ev), column.get(), descending.get(), 1)) />
+            <button type="button" on:click=export>"Export CSV"</button>
+        </div>
+        <table class="data customers">
+            <thead>
+                <tr>
+                    {CustomerColumn::ALL.into_iter().map(|c| {
+                        let sort = move || if column.get() == c { if descending.get() { "descending" } else { "ascending" } } else { "none" };
+                        view! {
+                            <th scope="col" aria-sort=sort class:num=c != CustomerColumn::Name && c != CustomerColumn::Currency>
+                                <button type="button" class="sort" on:click=move |_| {
+                                    let desc = if column.get() == c { !descending.get() } else { c != CustomerColumn::Name && c != CustomerColumn::Currency };
+                                    go.with_value(|go| go(&search.get(), c, desc, 1));
+                                }>{c.label()}</button>
+                            </th>
+                        }
+                    }).collect_view()}
+                </tr>
+            </thead>
+            <tbody>
+                {move || {
+                    let start = (page.get() - 1) * PAGE;
+                    shown.with(|s| s.iter().skip(start).take(PAGE).cloned().collect::<Vec<_>>())
+                        .into_iter()
+                        .map(|c| view! { <CustomerRowView c=c /> })
+                        .collect_view()
+                }}
+            </tbody>
+        </table>
+        <nav class="pager" aria-label="Pages">
+            <button type="button" disabled=move || page.get() <= 1
+                on:click=move |_| go.with_value(|go| go(&search.get(), column.get(), descending.get(), page.get() - 1))>"Previous"</button>
+            <span>{move || format!("Page {} of {}", page.get().min(pages()), pages())}</span>
+            <button type="button" disabled=move || page.get() >= pages()
+                on:click=move |_| go.with_value(|go| go(&search.get(), column.get(), descending.get(), page.get() + 1))>"Next"</button>
+        </nav>
+    }
+}
+
+#[component]
+fn CustomerRowView(c: CustomerSummary) -> impl IntoView {
+    let currency = c.currency.clone().unwrap_or_else(|| "USD".into());
+    let money = move |v: i64| format::money(v, &currency);
+    let budget = match (c.budget_used, c.budget_state) {
+        (Some(used), state) => {
+            let flag = match state {
+                BudgetState::Over => " (over)",
+                BudgetState::TrendingOver => " (trending over)",
+                _ => "",
+            };
+            format!("{}{flag}", format::percent(used))
+        }
+        (None, _) => "–".into(),
+    };
+    view! {
+        <tr data-customer-id=c.id.clone() class:over=matches!(c.budget_state, BudgetState::Over | BudgetState::TrendingOver)>
+            <td><A href=format!("/customers/{}", c.id)>{c.name.clone()}</A><br /><span class="muted">{c.domain.clone()}</span></td>
+            <td>{c.currency.clone().unwrap_or_default()}</td>
+            <td class="num mtd">{money(c.month_to_date.partner_cost)}</td>
+            <td class="num">{money(c.month_to_date.customer_price)}</td>
+            <td class="num">{money(c.month_to_date.margin())}{c.margin_fell.then_some(" ↓")}</td>
+            <td class="num">{money(c.forecast.partner_cost)}</td>
+            <td class="num">{money(c.last_month.partner_cost)}</td>
+            <td class="num">{budget}</td>
+        </tr>
+    }
+}
+
+/// The customers as a plain table; kept for tests and simple embeds.
 #[component]
 pub fn CustomerTable(rows: Vec<CustomerSummary>) -> impl IntoView {
     view! {

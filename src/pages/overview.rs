@@ -1,29 +1,231 @@
+use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos_router::components::A;
+use model::api::{CurrencyTotals, Overview as OverviewData, Ranked};
+use model::report::BudgetState;
+use model::views::{change_basis_points, table_csv};
 
-use crate::api;
-use crate::pages::{Problem, SyncBar};
+use crate::pages::{Problem, SyncBar, TrendChart};
+use crate::{api, download, format};
 
-/// The landing page. Until the cost views exist it shows what has been
-/// synced, so a new partner sees at once whether the connection works.
+/// All customers at once: this month, the forecast, the trend, who costs
+/// most and on what, who is over budget, and what looks unusual.
 #[component]
 pub fn Overview() -> impl IntoView {
-    let customers = LocalResource::new(api::customers);
+    let overview = LocalResource::new(api::overview);
     view! {
         <h1>"Overview"</h1>
         <SyncBar />
-        <Suspense fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match customers.await {
-                    Ok(list) => view! {
-                        <p class="summary">
-                            {format!("{} customers synced from Partner Center. ", list.customers.len())}
-                            <A href="/customers">"See them all"</A>
-                        </p>
-                    }.into_any(),
+                match overview.await {
+                    Ok(o) => view! { <OverviewBody o=o /> }.into_any(),
                     Err(e) => view! { <Problem error=e return_to="/" /> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
+}
+
+#[component]
+fn Totals(t: CurrencyTotals, caption: String) -> impl IntoView {
+    let c = t.currency.clone();
+    let change = change_basis_points(
+        t.month_to_date.partner_cost,
+        t.last_month_to_same_day.partner_cost,
+    );
+    view! {
+        <section class="card totals" data-currency=c.clone()>
+            <h2>{caption}</h2>
+            <dl>
+                <dt>"Partner cost, month to date"</dt><dd class="mtd">{format::money(t.month_to_date.partner_cost, &c)}</dd>
+                <dt>"Customer price"</dt><dd>{format::money(t.month_to_date.customer_price, &c)}</dd>
+                <dt>"Margin"</dt><dd>{format::money(t.month_to_date.margin(), &c)}</dd>
+                <dt>"Forecast to month end"</dt><dd class="forecast">{format::money(t.forecast.partner_cost, &c)}</dd>
+                <dt>"Last month"</dt><dd>{format::money(t.last_month.partner_cost, &c)}</dd>
+                <dt>"Change against last month, same days"</dt><dd>{change.map(format::percent).unwrap_or_else(|| "–".into())}</dd>
+            </dl>
+        </section>
+    }
+}
+
+fn ranked_rows(items: &[Ranked]) -> Vec<Vec<String>> {
+    items
+        .iter()
+        .map(|r| {
+            vec![
+                r.name.clone(),
+                r.currency.clone(),
+                model::export::decimal(r.month_to_date.partner_cost),
+                model::export::decimal(r.month_to_date.customer_price),
+            ]
+        })
+        .collect()
+}
+
+#[component]
+fn RankedTable(
+    title: &'static str,
+    items: Vec<Ranked>,
+    link: bool,
+    file: &'static str,
+) -> impl IntoView {
+    let csv_rows = ranked_rows(&items);
+    view! {
+        <section class="card">
+            <h2>{title}</h2>
+            <table class="data ranked">
+                <thead><tr><th scope="col">"Name"</th><th scope="col" class="num">"Partner cost"</th><th scope="col" class="num">"Customer price"</th></tr></thead>
+                <tbody>
+                    {items.into_iter().map(|r| view! {
+                        <tr>
+                            <td>{if link { view! { <A href=format!("/customers/{}", r.id)>{r.name.clone()}</A> }.into_any() } else { r.name.clone().into_any() }}</td>
+                            <td class="num">{format::money(r.month_to_date.partner_cost, &r.currency)}</td>
+                            <td class="num">{format::money(r.month_to_date.customer_price, &r.currency)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <button type="button" class="link" on:click=move |_| download::csv(file, &table_csv(&["Name", "Currency", "Partner cost", "Customer price"], &csv_rows))>
+                "Export CSV"
+            </button>
+        </section>
+    }
+}
+
+#[component]
+fn OverviewBody(o: OverviewData) -> impl IntoView {
+    if o.customers == 0 || o.as_of.is_none() {
+        return view! {
+            <p class="summary">{format!("{} customers synced from Partner Center. ", o.customers)}<A href="/customers">"See them all"</A></p>
+            <p class="notice">"No usage yet: the numbers appear as the sync imports line items."</p>
+        }
+        .into_any();
+    }
+    let as_of = o.as_of.map(format::day).unwrap_or_default();
+    // The trend in the reporting currency when customers are billed in it,
+    // else the first: amounts of different currencies are not comparable.
+    let main_currency = o
+        .by_currency
+        .iter()
+        .find(|t| t.currency == o.reporting.currency)
+        .or(o.by_currency.first())
+        .map(|t| t.currency.clone())
+        .unwrap_or_default();
+    let trend: Vec<(NaiveDate, i64)> = o
+        .daily
+        .iter()
+        .filter(|p| p.currency == main_currency)
+        .map(|p| (p.day, p.partner_cost))
+        .collect();
+    let rates = o
+        .reporting
+        .rates
+        .iter()
+        .map(|r| format!("1 {} = {} {}", r.currency, r.rate, o.reporting.currency))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let trend_rows: Vec<Vec<String>> = trend
+        .iter()
+        .map(|(d, v)| {
+            vec![
+                d.to_string(),
+                main_currency.clone(),
+                model::export::decimal(*v),
+            ]
+        })
+        .collect();
+    let trend_for_table = trend.clone();
+    let currency_for_table = main_currency.clone();
+    view! {
+        <p class="summary">
+            {format!("{} customers synced from Partner Center. ", o.customers)}
+            <A href="/customers">"See them all"</A>
+            {format!(" Figures up to {as_of} (UTC days, as Partner Center reports them).")}
+        </p>
+        <div class="cards">
+            {o.converted.clone().map(|t| view! {
+                <Totals t=t caption=format!("All customers in {} (at your rates: {})", o.reporting.currency, rates) />
+            })}
+            {o.by_currency.iter().cloned().map(|t| {
+                let caption = format!("Customers billed in {}", t.currency);
+                view! { <Totals t=t caption=caption /> }
+            }).collect_view()}
+        </div>
+        {(!o.missing_rates.is_empty()).then(|| view! {
+            <p class="notice">{format!(
+                "Totals across currencies need your exchange rates for {}: set them in ",
+                o.missing_rates.join(", ")
+            )}<A href="/settings">"Settings"</A>". Currencies are never added together without them."</p>
+        })}
+        <section class="card trend">
+            <h2>{format!("Daily partner cost, {main_currency}")}</h2>
+            <TrendChart points=trend currency=main_currency.clone() label=format!("Daily partner cost in {main_currency} over the last 60 days") />
+            <details>
+                <summary>"The same numbers as a table"</summary>
+                <table class="data daily">
+                    <thead><tr><th scope="col">"Day (UTC)"</th><th scope="col" class="num">"Partner cost"</th></tr></thead>
+                    <tbody>
+                        {trend_for_table.into_iter().map(|(d, v)| view! {
+                            <tr data-day=d.to_string()><td>{format::day(d)}</td><td class="num">{format::money(v, &currency_for_table)}</td></tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </details>
+            <button type="button" class="link" on:click=move |_| download::csv("daily-cost.csv", &table_csv(&["Day (UTC)", "Currency", "Partner cost"], &trend_rows))>
+                "Export CSV"
+            </button>
+        </section>
+        <div class="cards">
+            <RankedTable title="Top customers this month" items=o.top_customers.clone() link=true file="top-customers.csv" />
+            <RankedTable title="Top services this month" items=o.top_services.clone() link=false file="top-services.csv" />
+        </div>
+        <section class="card">
+            <h2>"Over or trending over budget"</h2>
+            {if o.budget_alerts.is_empty() {
+                view! { <p class="notice">"No customer is over or trending over its budget."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="data budget-alerts">
+                        <thead><tr><th scope="col">"Customer"</th><th scope="col">"State"</th><th scope="col" class="num">"Budget"</th><th scope="col" class="num">"Month to date"</th><th scope="col" class="num">"Forecast"</th></tr></thead>
+                        <tbody>
+                            {o.budget_alerts.clone().into_iter().map(|b| view! {
+                                <tr>
+                                    <td><A href=format!("/customers/{}", b.customer_id)>{b.name.clone()}</A></td>
+                                    <td>{match b.state { BudgetState::Over => "Over budget", _ => "Trending over" }}</td>
+                                    <td class="num">{format::money(b.budget, &b.currency)}</td>
+                                    <td class="num">{format::money(b.month_to_date, &b.currency)}</td>
+                                    <td class="num">{format::money(b.forecast, &b.currency)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+        <section class="card">
+            <h2>"Cost anomalies this month"</h2>
+            <p class="notice">"Days whose cost stands out from the 28 days before them, weekly rhythm removed (robust z-score above 3.5)."</p>
+            {if o.anomalies.is_empty() {
+                view! { <p>"None."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="anomalies">
+                        {o.anomalies.clone().into_iter().map(|a| view! {
+                            <li>
+                                <A href=format!("/customers/{}", a.customer_id)>{a.name.clone()}</A>
+                                {format!(
+                                    ": {} on {}, where about {} was usual",
+                                    format::money(a.anomaly.cost, &a.currency),
+                                    format::day(a.anomaly.day),
+                                    format::money(a.anomaly.expected, &a.currency)
+                                )}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+    }
+    .into_any()
 }

@@ -25,7 +25,7 @@ test('the customers page lists every customer the emulator has', async () => {
   await signIn(page, servers, servers.partner.users[0].userName, '/customers');
   const rows = page.locator('table.customers tbody tr');
   await rows.first().waitFor();
-  const names = (await page.locator('table.customers tbody tr td:first-child').allTextContents()).sort();
+  const names = (await page.locator('table.customers tbody tr td:first-child a').allTextContents()).sort();
   assert.deepEqual(names, expected);
   assert.equal(await page.locator('a[aria-current="page"]').textContent(), 'Customers');
   await page.close();

@@ -6,9 +6,9 @@
 //! weekday's factor, then compared with the median of the window's adjusted
 //! costs, scaled by the median absolute deviation (MAD):
 //! `z = 0.6745 × (x − median) / MAD` (Iglewicz and Hoaglin). A day is an
-//! anomaly when `|z| > 3.5` and it differs from the median by at least 1 % of
-//! it (so near-constant series do not flag rounding). At least 14 prior days
-//! are needed.
+//! anomaly when `|z| > 3.5` and it differs from the median by at least 20 %
+//! of it (so steady series with little spread do not flag small wobbles).
+//! At least 14 prior days are needed.
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 pub const WINDOW: usize = 28;
 pub const MIN_HISTORY: usize = 14;
 pub const THRESHOLD: f64 = 3.5;
+/// Smallest change, as a share of the usual cost, worth flagging.
+pub const MIN_CHANGE: f64 = 0.2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -72,7 +74,7 @@ pub fn detect(daily: &[(NaiveDate, i64)]) -> Vec<Anomaly> {
         let (day, cost) = daily[t];
         let x = adjust(&(day, cost));
         let z = 0.6745 * (x - center) / mad;
-        let big_enough = (x - center).abs() >= center.abs() * 0.01;
+        let big_enough = (x - center).abs() >= center.abs() * MIN_CHANGE;
         if z.abs() > THRESHOLD && big_enough {
             out.push(Anomaly {
                 day,
@@ -139,6 +141,19 @@ mod tests {
         let found = detect(&daily);
         assert_eq!(found.len(), 1);
         assert!(found[0].z < -THRESHOLD);
+    }
+
+    #[test]
+    fn a_small_wobble_in_a_steady_series_is_not_an_anomaly() {
+        // ±5 % noise with one day 12 % up: unusual in z terms, not worth an alert.
+        let daily = series(60, |k, _| {
+            if k == 50 {
+                1_120
+            } else {
+                1_000 + 10 * noise(k)
+            }
+        });
+        assert!(detect(&daily).is_empty());
     }
 
     #[test]

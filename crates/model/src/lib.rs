@@ -13,6 +13,7 @@ pub mod pc;
 pub mod pricing;
 pub mod report;
 pub mod usage;
+pub mod views;
 
 pub use guid::{Guid, mix as guid_mix};
 pub use money::{Amount, Currency};

@@ -1,0 +1,232 @@
+//! View logic the browser runs on every keystroke or click, kept here so it
+//! is plain Rust with native tests: searching and sorting the customer
+//! list, and the CSV files of what a view shows.
+
+use crate::api::CustomerSummary;
+use crate::export::{decimal, write_record};
+
+/// Columns the customer list sorts by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerColumn {
+    Name,
+    Currency,
+    MonthToDate,
+    Price,
+    Margin,
+    Forecast,
+    LastMonth,
+    BudgetUsed,
+}
+
+impl CustomerColumn {
+    pub const ALL: [CustomerColumn; 8] = [
+        CustomerColumn::Name,
+        CustomerColumn::Currency,
+        CustomerColumn::MonthToDate,
+        CustomerColumn::Price,
+        CustomerColumn::Margin,
+        CustomerColumn::Forecast,
+        CustomerColumn::LastMonth,
+        CustomerColumn::BudgetUsed,
+    ];
+
+    /// The name in the URL (`?sort=mtd`).
+    pub fn key(self) -> &'static str {
+        match self {
+            CustomerColumn::Name => "name",
+            CustomerColumn::Currency => "currency",
+            CustomerColumn::MonthToDate => "mtd",
+            CustomerColumn::Price => "price",
+            CustomerColumn::Margin => "margin",
+            CustomerColumn::Forecast => "forecast",
+            CustomerColumn::LastMonth => "last",
+            CustomerColumn::BudgetUsed => "budget",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            CustomerColumn::Name => "Customer",
+            CustomerColumn::Currency => "Currency",
+            CustomerColumn::MonthToDate => "Partner cost (month to date)",
+            CustomerColumn::Price => "Customer price",
+            CustomerColumn::Margin => "Margin",
+            CustomerColumn::Forecast => "Forecast",
+            CustomerColumn::LastMonth => "Last month",
+            CustomerColumn::BudgetUsed => "Budget used",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<CustomerColumn> {
+        CustomerColumn::ALL.into_iter().find(|c| c.key() == key)
+    }
+}
+
+/// Rows whose name or domain contains `search` (any case), sorted by
+/// `column`; ties by name, so the order is stable.
+pub fn customer_rows<'a>(
+    rows: &'a [CustomerSummary],
+    search: &str,
+    column: CustomerColumn,
+    descending: bool,
+) -> Vec<&'a CustomerSummary> {
+    let needle = search.trim().to_lowercase();
+    let mut out: Vec<&CustomerSummary> = rows
+        .iter()
+        .filter(|c| {
+            needle.is_empty()
+                || c.name.to_lowercase().contains(&needle)
+                || c.domain.to_lowercase().contains(&needle)
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        let ord = match column {
+            CustomerColumn::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+            CustomerColumn::Currency => a.currency.cmp(&b.currency),
+            CustomerColumn::MonthToDate => a
+                .month_to_date
+                .partner_cost
+                .cmp(&b.month_to_date.partner_cost),
+            CustomerColumn::Price => a
+                .month_to_date
+                .customer_price
+                .cmp(&b.month_to_date.customer_price),
+            CustomerColumn::Margin => a.month_to_date.margin().cmp(&b.month_to_date.margin()),
+            CustomerColumn::Forecast => a.forecast.partner_cost.cmp(&b.forecast.partner_cost),
+            CustomerColumn::LastMonth => a.last_month.partner_cost.cmp(&b.last_month.partner_cost),
+            CustomerColumn::BudgetUsed => a.budget_used.cmp(&b.budget_used),
+        };
+        let ord = if descending { ord.reverse() } else { ord };
+        ord.then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    out
+}
+
+/// The customer list as CSV, the rows in the order shown.
+pub fn customers_csv(rows: &[&CustomerSummary]) -> String {
+    let mut out = String::new();
+    write_record(
+        &mut out,
+        &[
+            "Customer",
+            "Customer ID",
+            "Domain",
+            "Currency",
+            "Partner cost (month to date)",
+            "Customer price (month to date)",
+            "Margin (month to date)",
+            "Forecast partner cost",
+            "Last month partner cost",
+            "Budget",
+            "Budget used %",
+        ],
+    );
+    for c in rows {
+        write_record(
+            &mut out,
+            &[
+                c.name.clone(),
+                c.id.clone(),
+                c.domain.clone(),
+                c.currency.clone().unwrap_or_default(),
+                decimal(c.month_to_date.partner_cost),
+                decimal(c.month_to_date.customer_price),
+                decimal(c.month_to_date.margin()),
+                decimal(c.forecast.partner_cost),
+                decimal(c.last_month.partner_cost),
+                c.budget.map(decimal).unwrap_or_default(),
+                c.budget_used
+                    .map(|b| decimal(b * 10_000))
+                    .unwrap_or_default(),
+            ],
+        );
+    }
+    out
+}
+
+/// A table of text cells as CSV (for views that build their own rows).
+pub fn table_csv(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut out = String::new();
+    write_record(&mut out, header);
+    for r in rows {
+        write_record(&mut out, r);
+    }
+    out
+}
+
+/// Percent change from `before` to `now`, in basis points; None from zero.
+pub fn change_basis_points(now: i64, before: i64) -> Option<i64> {
+    (before != 0).then(|| ((now - before) as i128 * 10_000 / before.abs() as i128) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::CostPrice;
+
+    fn row(name: &str, cost: i64, currency: &str) -> CustomerSummary {
+        CustomerSummary {
+            id: format!("id-{name}"),
+            name: name.into(),
+            domain: format!("{}.onmicrosoft.com", name.to_lowercase()),
+            currency: Some(currency.into()),
+            month_to_date: CostPrice {
+                partner_cost: cost,
+                customer_price: cost * 2,
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn searches_names_and_domains_and_sorts_stably() {
+        let rows = vec![
+            row("Coho", 5, "EUR"),
+            row("adatum", 9, "USD"),
+            row("Bellows", 9, "USD"),
+        ];
+        let names = |v: Vec<&CustomerSummary>| v.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            names(customer_rows(&rows, "", CustomerColumn::Name, false)),
+            ["adatum", "Bellows", "Coho"]
+        );
+        assert_eq!(
+            names(customer_rows(&rows, "", CustomerColumn::MonthToDate, true)),
+            ["adatum", "Bellows", "Coho"]
+        );
+        assert_eq!(
+            names(customer_rows(&rows, "BELL", CustomerColumn::Name, false)),
+            ["Bellows"]
+        );
+        assert_eq!(
+            names(customer_rows(
+                &rows,
+                "coho.onmicro",
+                CustomerColumn::Name,
+                false
+            )),
+            ["Coho"]
+        );
+        assert_eq!(
+            CustomerColumn::from_key("margin"),
+            Some(CustomerColumn::Margin)
+        );
+    }
+
+    #[test]
+    fn the_csv_carries_the_rows_shown() {
+        let rows = [row("Coho", 5_500_000, "EUR")];
+        let csv = customers_csv(&rows.iter().collect::<Vec<_>>());
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[1].starts_with("Coho,id-Coho,coho.onmicrosoft.com,EUR,5.5,11,5.5,"));
+    }
+
+    #[test]
+    fn change_is_relative_to_before() {
+        assert_eq!(change_basis_points(110, 100), Some(1_000));
+        assert_eq!(change_basis_points(90, 100), Some(-1_000));
+        assert_eq!(change_basis_points(5, 0), None);
+    }
+}

@@ -1,0 +1,90 @@
+//! Numbers, money and dates for the browser's locale, through the
+//! browser's own Intl (no locale data in the wasm). Amounts stay integer
+//! millionths everywhere else; they become doubles only here, for display.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use js_sys::{Array, Function, Intl, Object, Reflect};
+use wasm_bindgen::JsValue;
+
+thread_local! {
+    static FORMATS: RefCell<HashMap<String, Function>> = RefCell::new(HashMap::new());
+}
+
+fn formatter(key: &str, options: &[(&str, JsValue)]) -> Function {
+    FORMATS.with(|cache| {
+        cache
+            .borrow_mut()
+            .entry(key.to_string())
+            .or_insert_with(|| {
+                let opts = Object::new();
+                for (k, v) in options {
+                    let _ = Reflect::set(&opts, &JsValue::from_str(k), v);
+                }
+                Intl::NumberFormat::new(&Array::new(), &opts).format()
+            })
+            .clone()
+    })
+}
+
+fn apply(f: &Function, value: f64) -> String {
+    f.call1(&JsValue::NULL, &JsValue::from_f64(value))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| value.to_string())
+}
+
+/// `1,234.56 US$` or `NT$1,235`, as the browser's locale writes it; the
+/// currency's own decimals.
+pub fn money(micros: i64, currency: &str) -> String {
+    let f = formatter(
+        &format!("money:{currency}"),
+        &[("style", "currency".into()), ("currency", currency.into())],
+    );
+    apply(&f, micros as f64 / 1e6)
+}
+
+/// A plain number with up to `decimals` decimals.
+pub fn number(value: f64, decimals: u32) -> String {
+    let f = formatter(
+        &format!("number:{decimals}"),
+        &[("maximumFractionDigits", JsValue::from_f64(decimals as f64))],
+    );
+    apply(&f, value)
+}
+
+/// Basis points as a percent, `12.5 %` in the locale's way.
+pub fn percent(basis_points: i64) -> String {
+    let f = formatter(
+        "percent",
+        &[
+            ("style", "percent".into()),
+            ("maximumFractionDigits", JsValue::from_f64(1.0)),
+        ],
+    );
+    apply(&f, basis_points as f64 / 10_000.0)
+}
+
+/// A UTC day in the browser's locale (the day Partner Center reports).
+pub fn day(d: chrono::NaiveDate) -> String {
+    thread_local! {
+        static DAY: Function = {
+            let opts = Object::new();
+            for (k, v) in [("timeZone", "UTC"), ("year", "numeric"), ("month", "short"), ("day", "numeric")] {
+                let _ = Reflect::set(&opts, &JsValue::from_str(k), &JsValue::from_str(v));
+            }
+            Intl::DateTimeFormat::new(&Array::new(), &opts).format()
+        };
+    }
+    let date = js_sys::Date::new(&JsValue::from_str(&format!(
+        "{}T00:00:00Z",
+        d.format("%Y-%m-%d")
+    )));
+    DAY.with(|f| {
+        f.call1(&JsValue::NULL, &date)
+            .ok()
+            .and_then(|v| v.as_string())
+    })
+    .unwrap_or_else(|| d.to_string())
+}

@@ -1,0 +1,400 @@
+//! One customer: this month's figures, budget and markup, and a drill-down
+//! from Azure subscription to resource group, resource and meter (or by
+//! service, region, tag), computed in the browser from the usage cube.
+
+use chrono::Datelike;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use model::api::{BudgetUpdate, CustomerDetail, MarkupUpdate};
+use model::cube::{Bucket, Cube, Dim, PivotQuery};
+use model::pricing::MarkupBasis;
+use model::report::BudgetState;
+use model::views::table_csv;
+
+use crate::pages::{Problem, TrendChart};
+use crate::{api, download, format};
+
+/// The drill-down path: each level narrows to the row chosen in the one before.
+const DRILL: [Dim; 4] = [
+    Dim::Subscription,
+    Dim::ResourceGroup,
+    Dim::Resource,
+    Dim::Meter,
+];
+
+#[component]
+pub fn Customer() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
+    let detail = LocalResource::new(move || {
+        let id = id.get();
+        async move { api::customer(&id).await }
+    });
+    view! {
+        <Transition fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match detail.await {
+                    Ok(d) => view! { <CustomerBody d=d on_change=move || detail.refetch() /> }.into_any(),
+                    Err(e) => view! { <h1>"Customer"</h1><Problem error=e return_to="/customers" /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn CustomerBody(
+    d: CustomerDetail,
+    on_change: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let c = d.summary.clone();
+    let currency = c.currency.clone().unwrap_or_else(|| "USD".into());
+    let as_of = d.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let month_start = as_of.with_day(1).unwrap_or(as_of);
+    let query = use_query_map();
+    let from = Memo::new(move |_| {
+        query
+            .read()
+            .get("from")
+            .unwrap_or_else(|| month_start.to_string())
+    });
+    let to = Memo::new(move |_| query.read().get("to").unwrap_or_else(|| as_of.to_string()));
+    let id = c.id.clone();
+    let cube = LocalResource::new(move || {
+        let (id, from, to) = (id.clone(), from.get(), to.get());
+        async move { api::usage(&id, &from, &to).await }
+    });
+    let budget_state = match c.budget_state {
+        BudgetState::Over => "over budget",
+        BudgetState::TrendingOver => "trending over budget",
+        BudgetState::Within => "within budget",
+        BudgetState::NoBudget => "no budget set",
+    };
+    let m = c.month_to_date;
+    let money = {
+        let currency = currency.clone();
+        move |v: i64| format::money(v, &currency)
+    };
+    view! {
+        <p><A href="/customers">"← Customers"</A></p>
+        <h1>{c.name.clone()}</h1>
+        <p class="summary">{format!("{} · {} · {} Azure subscription(s) · figures up to {} (UTC)", c.domain, currency, c.azure_subscriptions, format::day(as_of))}</p>
+        <div class="cards">
+            <section class="card totals">
+                <h2>"This month"</h2>
+                <dl>
+                    <dt>"Partner cost"</dt><dd class="mtd">{money(m.partner_cost)}</dd>
+                    <dt>"Customer price"</dt><dd>{money(m.customer_price)}</dd>
+                    <dt>"Margin"</dt><dd>{money(m.margin())}{c.margin_fell.then_some(" (fell against last month)")}</dd>
+                    <dt>"Forecast to month end"</dt><dd>{money(c.forecast.partner_cost)}</dd>
+                    <dt>"Last month"</dt><dd>{money(c.last_month.partner_cost)}</dd>
+                    <dt>"Budget"</dt><dd>{c.budget.map(&money).unwrap_or_else(|| "none".into())}{format!(" ({budget_state})")}</dd>
+                </dl>
+                {(!c.anomalies.is_empty()).then(|| view! {
+                    <p class="warning">{format!("Unusual cost on {}.", c.anomalies.iter().map(|a| format::day(a.day)).collect::<Vec<_>>().join(", "))}</p>
+                })}
+            </section>
+            <BudgetForm id=c.id.clone() budget=c.budget thresholds=c.budget_thresholds.clone() on_change=on_change />
+            <MarkupForm id=c.id.clone() basis=c.markup.basis basis_points=c.markup.basis_points on_change=on_change />
+        </div>
+        <Transition fallback=|| view! { <p aria-busy="true">"Loading usage…"</p> }>
+            {move || Suspend::new(async move {
+                match cube.await {
+                    Ok(cube) => view! { <Breakdown cube=cube /> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+        <p>
+            <a href=move || api::export_url("line-items", &c.id, &from.get(), &to.get()) download="">"Line items (CSV)"</a>
+            " · "
+            <a href=move || api::export_url("focus", &d.summary.id, &from.get(), &to.get()) download="">"FOCUS export (CSV)"</a>
+        </p>
+    }
+}
+
+fn dim_label(d: &Dim) -> String {
+    match d {
+        Dim::Subscription => "Azure subscription".into(),
+        Dim::ResourceGroup => "Resource group".into(),
+        Dim::Resource => "Resource".into(),
+        Dim::Meter => "Meter".into(),
+        Dim::MeterCategory => "Service".into(),
+        Dim::Region => "Region".into(),
+        Dim::Tag(k) => format!("Tag {k}"),
+        other => other.name(),
+    }
+}
+
+/// The pivot over the customer's usage: by the chosen dimension, narrowed
+/// by the rows chosen so far, all in the URL.
+#[component]
+fn Breakdown(cube: Cube) -> impl IntoView {
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let cube = StoredValue::new(cube);
+    let by = Memo::new(move |_| {
+        query
+            .read()
+            .get("by")
+            .and_then(|b| Dim::parse(&b))
+            .unwrap_or(Dim::Subscription)
+    });
+    // Filters come as `f.subscription=Production` etc.
+    let filters = Memo::new(move |_| {
+        DRILL
+            .iter()
+            .chain([Dim::MeterCategory, Dim::Region].iter())
+            .filter_map(|d| {
+                query
+                    .read()
+                    .get(&format!("f.{}", d.name()))
+                    .map(|v| (d.clone(), vec![v]))
+            })
+            .collect::<Vec<_>>()
+    });
+    let pivot = Memo::new(move |_| {
+        cube.with_value(|c| {
+            c.pivot(&PivotQuery {
+                group_by: vec![by.get()],
+                filters: filters.get(),
+                ..Default::default()
+            })
+        })
+    });
+    let daily = Memo::new(move |_| {
+        cube.with_value(|c| {
+            c.pivot(&PivotQuery {
+                filters: filters.get(),
+                bucket: Bucket::Day,
+                ..Default::default()
+            })
+        })
+    });
+    let tag_keys = cube.with_value(|c| c.tag_keys());
+    let path = query.read_untracked().get("path").unwrap_or_default();
+    let _ = path;
+    let set_query = StoredValue::new(move |by: &Dim, filters: &[(Dim, Vec<String>)]| {
+        let loc = web_sys::window()
+            .and_then(|w| w.location().pathname().ok())
+            .unwrap_or_default();
+        let mut url = format!("{loc}?by={}", by.name());
+        for (d, v) in filters {
+            url.push_str(&format!(
+                "&f.{}={}",
+                d.name(),
+                js_sys::encode_uri_component(&v[0])
+                    .as_string()
+                    .unwrap_or_default()
+            ));
+        }
+        for key in ["from", "to"] {
+            if let Some(v) = query.read_untracked().get(key) {
+                url.push_str(&format!("&{key}={v}"));
+            }
+        }
+        navigate(&url, Default::default());
+    });
+    let options: Vec<Dim> = DRILL
+        .iter()
+        .cloned()
+        .chain([Dim::MeterCategory, Dim::Region])
+        .chain(tag_keys.into_iter().map(Dim::Tag))
+        .collect();
+    view! {
+        <section class="card">
+            <h2>"Where the cost comes from"</h2>
+            <div class="toolbar">
+                <label for="breakdown-by">"Break down by"</label>
+                <select id="breakdown-by" on:change=move |ev| {
+                    if let Some(d) = Dim::parse(&event_target_value(&ev)) {
+                        set_query.with_value(|f| f(&d, &filters.get()));
+                    }
+                }>
+                    {options.into_iter().map(|d| {
+                        let name = d.name();
+                        let selected = move || by.get().name() == name;
+                        view! { <option value=d.name() selected=selected>{dim_label(&d)}</option> }
+                    }).collect_view()}
+                </select>
+                {move || (!filters.get().is_empty()).then(|| view! {
+                    <span class="crumbs">
+                        {filters.get().into_iter().map(|(d, v)| format!("{}: {}", dim_label(&d), v[0])).collect::<Vec<_>>().join(" › ")}
+                        " "
+                        <button type="button" class="link" on:click=move |_| set_query.with_value(|f| f(&DRILL[0], &[]))>"Clear"</button>
+                    </span>
+                })}
+            </div>
+            {move || {
+                let d = daily.get();
+                let points: Vec<_> = d.buckets.iter().cloned().zip(d.rows.first().map(|r| r.series.iter().map(|m| m.partner_cost).collect::<Vec<_>>()).unwrap_or_default()).collect();
+                let currency = d.rows.first().map(|r| r.currency.clone()).unwrap_or_else(|| "USD".into());
+                view! { <TrendChart points=points currency=currency label="Daily partner cost".to_string() /> }
+            }}
+            <table class="data breakdown">
+                <thead><tr>
+                    <th scope="col">{move || dim_label(&by.get())}</th>
+                    <th scope="col" class="num">"Partner cost"</th>
+                    <th scope="col" class="num">"Customer price"</th>
+                    <th scope="col" class="num">"Margin"</th>
+                    <th scope="col" class="num">"Quantity"</th>
+                </tr></thead>
+                <tbody>
+                    {move || {
+                        let p = pivot.get();
+                        let next = DRILL.iter().position(|d| *d == by.get()).and_then(|i| DRILL.get(i + 1)).cloned();
+                        p.rows.into_iter().map(|r| {
+                            let key = r.keys[0].clone();
+                            let unit_quantity = if by.get() == Dim::Meter { format::number(r.total.quantity as f64 / 1e6, 3) } else { "–".into() };
+                            let drill = next.clone().map(|n| {
+                                let key = key.clone();
+                                let mut f = filters.get();
+                                f.push((by.get(), vec![key.clone()]));
+                                view! { <button type="button" class="link" on:click=move |_| set_query.with_value(|s| s(&n, &f))>{key.clone()}</button> }.into_any()
+                            }).unwrap_or_else(|| key.clone().into_any());
+                            view! {
+                                <tr>
+                                    <td>{drill}</td>
+                                    <td class="num">{format::money(r.total.partner_cost, &r.currency)}</td>
+                                    <td class="num">{format::money(r.total.customer_price, &r.currency)}</td>
+                                    <td class="num">{format::money(r.total.margin(), &r.currency)}</td>
+                                    <td class="num">{unit_quantity}</td>
+                                </tr>
+                            }
+                        }).collect_view()
+                    }}
+                </tbody>
+            </table>
+            <button type="button" class="link" on:click=move |_| {
+                let p = pivot.get();
+                let rows: Vec<Vec<String>> = p.rows.iter().map(|r| vec![
+                    r.keys[0].clone(), r.currency.clone(),
+                    model::export::decimal(r.total.partner_cost), model::export::decimal(r.total.customer_price),
+                    model::export::decimal(r.total.margin()),
+                ]).collect();
+                download::csv("breakdown.csv", &table_csv(&[&dim_label(&by.get()), "Currency", "Partner cost", "Customer price", "Margin"], &rows));
+            }>"Export CSV"</button>
+        </section>
+    }
+}
+
+#[component]
+fn BudgetForm(
+    id: String,
+    budget: Option<i64>,
+    thresholds: Vec<u32>,
+    on_change: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let (amount, set_amount) = signal(budget.map(model::export::decimal).unwrap_or_default());
+    let (alerts, set_alerts) = signal(
+        thresholds
+            .iter()
+            .map(|t| t.to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+    let (status, set_status) = signal(None::<(bool, String)>);
+    let save = Action::new_local(move |update: &BudgetUpdate| {
+        let (id, update) = (id.clone(), update.clone());
+        async move {
+            match api::set_budget(&id, &update).await {
+                Ok(_) => {
+                    set_status.set(Some((true, "Saved in Partner Center.".into())));
+                    on_change();
+                }
+                Err(e) => set_status.set(Some((false, e.to_string()))),
+            }
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let a = amount.get();
+        let thresholds: Result<Vec<u32>, _> = alerts
+            .get()
+            .split(',')
+            .map(|t| t.trim())
+            .filter(|t| !t.is_empty())
+            .map(|t| t.trim_end_matches('%').trim().parse::<u32>())
+            .collect();
+        match thresholds {
+            Err(_) => set_status.set(Some((
+                false,
+                "Alert thresholds are percents separated by commas, like 50, 80, 100.".into(),
+            ))),
+            Ok(t) => {
+                save.dispatch(BudgetUpdate {
+                    amount: (!a.trim().is_empty()).then(|| a.trim().to_string()),
+                    thresholds: Some(t),
+                });
+            }
+        }
+    };
+    view! {
+        <form class="card" on:submit=submit>
+            <h2>"Monthly budget"</h2>
+            <p class="notice">"Kept in Partner Center as the customer's usage budget, compared with the partner cost."</p>
+            <div class="field">
+                <label for="budget-amount">"Amount (empty for none)"</label>
+                <input id="budget-amount" inputmode="decimal" prop:value=move || amount.get() on:input=move |ev| set_amount.set(event_target_value(&ev)) />
+            </div>
+            <div class="field">
+                <label for="budget-alerts">"Alert at (% of budget)"</label>
+                <input id="budget-alerts" prop:value=move || alerts.get() on:input=move |ev| set_alerts.set(event_target_value(&ev)) />
+            </div>
+            <button type="submit" disabled=move || save.pending().get()>"Save budget"</button>
+            {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
+        </form>
+    }
+}
+
+#[component]
+fn MarkupForm(
+    id: String,
+    basis: MarkupBasis,
+    basis_points: i32,
+    on_change: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let (over_cost, set_over_cost) = signal(basis == MarkupBasis::PartnerCost);
+    let (percent, set_percent) = signal(model::export::decimal(basis_points as i64 * 100));
+    let (status, set_status) = signal(None::<(bool, String)>);
+    let save = Action::new_local(move |update: &MarkupUpdate| {
+        let (id, update) = (id.clone(), update.clone());
+        async move {
+            match api::set_markup(&id, &update).await {
+                Ok(_) => {
+                    set_status.set(Some((true, "Saved; prices are recomputed.".into())));
+                    on_change();
+                }
+                Err(e) => set_status.set(Some((false, e.to_string()))),
+            }
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(MarkupUpdate {
+            basis: if over_cost.get() {
+                MarkupBasis::PartnerCost
+            } else {
+                MarkupBasis::ListPrice
+            },
+            percent: percent.get().trim().to_string(),
+        });
+    };
+    view! {
+        <form class="card" on:submit=submit>
+            <h2>"Price and markup"</h2>
+            <fieldset>
+                <legend>"Markup over"</legend>
+                <label><input type="radio" name="basis" prop:checked=move || !over_cost.get() on:change=move |_| set_over_cost.set(false) />" list price"</label>
+                <label><input type="radio" name="basis" prop:checked=move || over_cost.get() on:change=move |_| set_over_cost.set(true) />" partner cost"</label>
+            </fieldset>
+            <div class="field">
+                <label for="markup-percent">"Percent (negative for a discount)"</label>
+                <input id="markup-percent" inputmode="decimal" prop:value=move || percent.get() on:input=move |ev| set_percent.set(event_target_value(&ev)) />
+            </div>
+            <button type="submit" disabled=move || save.pending().get()>"Save markup"</button>
+            {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
+        </form>
+    }
+}

@@ -1,0 +1,152 @@
+//! The partner's settings: the currency totals are shown in, the exchange
+//! rates to it, and the default markup.
+
+use leptos::prelude::*;
+use model::api::{ExchangeRate, MarkupUpdate, ReportingSettings};
+use model::pricing::MarkupBasis;
+
+use crate::api;
+use crate::pages::Problem;
+
+#[component]
+pub fn Settings() -> impl IntoView {
+    let reporting = LocalResource::new(api::reporting);
+    let overview = LocalResource::new(api::overview);
+    view! {
+        <h1>"Settings"</h1>
+        <Transition fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match (reporting.await, overview.await) {
+                    (Ok(r), Ok(o)) => {
+                        let mut currencies: Vec<String> = o.by_currency.iter().map(|t| t.currency.clone()).collect();
+                        for rate in &r.rates {
+                            if !currencies.contains(&rate.currency) {
+                                currencies.push(rate.currency.clone());
+                            }
+                        }
+                        view! { <Rates settings=r currencies=currencies /> <DefaultMarkup /> }.into_any()
+                    }
+                    (Err(e), _) | (_, Err(e)) => view! { <Problem error=e return_to="/settings" /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Rates(settings: ReportingSettings, currencies: Vec<String>) -> impl IntoView {
+    let (target, set_target) = signal(settings.currency.clone());
+    let rates: Vec<(String, RwSignal<String>)> = currencies
+        .iter()
+        .map(|c| {
+            let current = settings
+                .rates
+                .iter()
+                .find(|r| &r.currency == c)
+                .map(|r| r.rate.clone())
+                .unwrap_or_default();
+            (c.clone(), RwSignal::new(current))
+        })
+        .collect();
+    let rates = StoredValue::new(rates);
+    let (status, set_status) = signal(None::<(bool, String)>);
+    let save = Action::new_local(move |s: &ReportingSettings| {
+        let s = s.clone();
+        async move {
+            match api::set_reporting(&s).await {
+                Ok(_) => set_status.set(Some((
+                    true,
+                    "Saved. The overview converts at these rates.".into(),
+                ))),
+                Err(e) => set_status.set(Some((false, e.to_string()))),
+            }
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let rates = rates.with_value(|r| {
+            r.iter()
+                .filter(|(c, v)| *c != target.get() && !v.get().trim().is_empty())
+                .map(|(c, v)| ExchangeRate {
+                    currency: c.clone(),
+                    rate: v.get().trim().to_string(),
+                })
+                .collect()
+        });
+        save.dispatch(ReportingSettings {
+            currency: target.get().trim().to_uppercase(),
+            rates,
+        });
+    };
+    view! {
+        <form class="card" on:submit=submit>
+            <h2>"Currency and exchange rates"</h2>
+            <p class="notice">"Each customer keeps its billing currency. Totals across currencies use your rates, and the overview shows which."</p>
+            <div class="field">
+                <label for="reporting-currency">"Show totals in"</label>
+                <input id="reporting-currency" maxlength="3" prop:value=move || target.get() on:input=move |ev| set_target.set(event_target_value(&ev)) />
+            </div>
+            {rates.with_value(|r| r.iter().map(|(c, v)| {
+                let id = format!("rate-{c}");
+                let v = *v;
+                let c2 = c.clone();
+                let c3 = c.clone();
+                view! {
+                    <div class="field" class:hidden=move || target.get().eq_ignore_ascii_case(&c3)>
+                        <label for=id.clone()>{move || format!("1 {c2} in {}", target.get())}</label>
+                        <input id=id inputmode="decimal" prop:value=move || v.get() on:input=move |ev| v.set(event_target_value(&ev)) />
+                    </div>
+                }
+            }).collect_view())}
+            <button type="submit" disabled=move || save.pending().get()>"Save rates"</button>
+            {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
+        </form>
+    }
+}
+
+#[component]
+fn DefaultMarkup() -> impl IntoView {
+    let (over_cost, set_over_cost) = signal(false);
+    let (percent, set_percent) = signal("0".to_string());
+    let (status, set_status) = signal(None::<(bool, String)>);
+    let save = Action::new_local(move |u: &MarkupUpdate| {
+        let u = u.clone();
+        async move {
+            match api::set_default_markup(&u).await {
+                Ok(_) => set_status.set(Some((
+                    true,
+                    "Saved; customers without their own markup are repriced.".into(),
+                ))),
+                Err(e) => set_status.set(Some((false, e.to_string()))),
+            }
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(MarkupUpdate {
+            basis: if over_cost.get() {
+                MarkupBasis::PartnerCost
+            } else {
+                MarkupBasis::ListPrice
+            },
+            percent: percent.get().trim().to_string(),
+        });
+    };
+    view! {
+        <form class="card" on:submit=submit>
+            <h2>"Default markup"</h2>
+            <p class="notice">"For customers without their own. Without any, customers pay list price."</p>
+            <fieldset>
+                <legend>"Markup over"</legend>
+                <label><input type="radio" name="default-basis" prop:checked=move || !over_cost.get() on:change=move |_| set_over_cost.set(false) />" list price"</label>
+                <label><input type="radio" name="default-basis" prop:checked=move || over_cost.get() on:change=move |_| set_over_cost.set(true) />" partner cost"</label>
+            </fieldset>
+            <div class="field">
+                <label for="default-percent">"Percent"</label>
+                <input id="default-percent" inputmode="decimal" prop:value=move || percent.get() on:input=move |ev| set_percent.set(event_target_value(&ev)) />
+            </div>
+            <button type="submit" disabled=move || save.pending().get()>"Save default markup"</button>
+            {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
+        </form>
+    }
+}

@@ -1,0 +1,137 @@
+// The cost views in Chromium against the real proxy and emulator: the
+// numbers on screen equal sums the test computes itself from the line items
+// the proxy returns; views keep their state in the URL; exports equal the
+// tables; a budget set in the UI lands in Partner Center (the emulator).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { startServers, launchBrowser, signIn } from './servers.mjs';
+
+let servers;
+let browser;
+let context;
+let page;
+
+before(async () => {
+  servers = await startServers({ customers: 14 });
+  browser = await launchBrowser();
+  context = await browser.newContext({ locale: 'en-US', acceptDownloads: true });
+  page = await context.newPage();
+  await signIn(page, servers, servers.partner.users[0].userName, '/');
+  // A full sync first, as the proxy does at start outside tests.
+  const started = await page.request.post(`${servers.proxyUrl}/api/sync`, { data: { kind: 'full' } });
+  assert.equal(started.status(), 202);
+  for (let i = 0; i < 600; i++) {
+    const p = await (await page.request.get(`${servers.proxyUrl}/api/sync`)).json();
+    if (p.status === 'succeeded') break;
+    assert.notEqual(p.status, 'failed', JSON.stringify(p));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+});
+
+after(async () => {
+  await context?.close();
+  await browser?.close();
+  await servers?.stop();
+});
+
+const money = (micros, currency) =>
+  new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(micros / 1e6);
+
+/** Every line item of a scope through the proxy's paged route, with the page's session. */
+async function lines(query) {
+  const out = [];
+  let offset = 0;
+  for (;;) {
+    const res = await page.request.get(`${servers.proxyUrl}/api/line-items?${query}&offset=${offset}&limit=5000`);
+    assert.equal(res.status(), 200);
+    const body = await res.json();
+    out.push(...body.items);
+    if (body.nextOffset == null) return out;
+    offset = body.nextOffset;
+  }
+}
+
+test('the overview shows the sums of the line items, per currency and per day', async () => {
+  await page.goto(`${servers.proxyUrl}/`);
+  await page.locator('.totals').first().waitFor();
+  const overview = await (await page.request.get(`${servers.proxyUrl}/api/overview`)).json();
+  const asOf = overview.asOf;
+  const monthStart = `${asOf.slice(0, 8)}01`;
+  const items = await lines(`from=${monthStart}&to=${asOf}`);
+  const byCurrency = {};
+  for (const l of items) byCurrency[l.billingCurrency] = (byCurrency[l.billingCurrency] ?? 0) + l.billingTotal * 1e6;
+  const currencies = Object.keys(byCurrency);
+  assert.ok(currencies.length >= 1);
+  for (const c of currencies) {
+    const shown = await page.locator(`.totals[data-currency="${c}"] dd.mtd`).textContent();
+    assert.equal(shown, money(Math.round(byCurrency[c]), c), `month to date in ${c}`);
+  }
+  // The trend's table: each day equals that day's line items.
+  const main = currencies.includes(overview.reporting.currency) ? overview.reporting.currency : currencies.sort()[0];
+  await page.click('summary:has-text("The same numbers as a table")');
+  const days = await page.locator('table.daily tbody tr').evaluateAll((rows) =>
+    rows.map((r) => [r.dataset.day, r.querySelector('td.num').textContent]));
+  assert.ok(days.length >= 28);
+  const perDay = {};
+  const lastWeek = await lines(`from=${days.at(-7)[0]}&to=${asOf}`);
+  for (const l of lastWeek) if (l.billingCurrency === main) perDay[l.usageDate] = (perDay[l.usageDate] ?? 0) + l.billingTotal * 1e6;
+  for (const [day, text] of days.slice(-7)) assert.equal(text, money(Math.round(perDay[day] ?? 0), main), day);
+  assert.equal(await page.locator('figure.chart').first().getAttribute('data-points'), String(days.length));
+});
+
+test('the customer list keeps sort and search in the URL, and its CSV equals the table', async () => {
+  await page.goto(`${servers.proxyUrl}/customers`);
+  await page.locator('table.customers tbody tr').first().waitFor();
+  await page.click('button.sort:has-text("Customer")');
+  await page.waitForURL(/sort=name&dir=asc/);
+  const sorted = await page.locator('table.customers tbody tr td:first-child a').allTextContents();
+  assert.deepEqual(sorted, [...sorted].sort((a, b) => a.localeCompare(b, 'en', { sensitivity: 'base' })));
+  // Part of one name (not of every domain, which all end in .onmicrosoft.com).
+  const needle = sorted.at(-1).split(' ')[0].slice(0, 5).toLowerCase();
+  await page.fill('#customer-search', needle);
+  await page.waitForURL((u) => u.search.includes(`q=${needle}`));
+  const found = await page.locator('table.customers tbody tr td:first-child a').allTextContents();
+  assert.ok(found.length > 0 && found.length < sorted.length);
+  await page.reload();
+  await page.locator('table.customers tbody tr').first().waitFor();
+  assert.deepEqual(await page.locator('table.customers tbody tr td:first-child a').allTextContents(), found, 'a reload restores the view');
+  await page.goBack();
+  await page.waitForURL((u) => !u.search.includes(`q=${needle}`));
+
+  await page.goto(`${servers.proxyUrl}/customers?sort=mtd&dir=desc`);
+  await page.locator('table.customers tbody tr').first().waitFor();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('text=Export CSV')]);
+  const csv = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
+  const names = csv.slice(1).map((line) => line.split(',')[0].replace(/^"|"$/g, ''));
+  assert.deepEqual(names, await page.locator('table.customers tbody tr td:first-child a').allTextContents());
+});
+
+test('a budget set on the customer page changes it in Partner Center', async () => {
+  await page.goto(`${servers.proxyUrl}/customers?sort=name&dir=asc`);
+  const first = page.locator('table.customers tbody tr td:first-child a').first();
+  await first.waitFor();
+  await first.click();
+  await page.locator('#budget-amount').waitFor();
+  const id = new URL(page.url()).pathname.split('/').pop();
+  await page.fill('#budget-amount', '4321.50');
+  await page.fill('#budget-alerts', '50, 90, 100');
+  await page.click('button:has-text("Save budget")');
+  await page.locator('p.ok', { hasText: 'Saved in Partner Center' }).waitFor();
+  // Straight from the emulator, with the app's own token.
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: servers.app.appId,
+    client_secret: servers.app.keys[0].secret,
+    resource: 'https://api.partnercenter.microsoft.com',
+  });
+  const token = await (await fetch(`${servers.emulatorUrl}/${servers.partner.tenantId}/oauth2/token`, { method: 'POST', body: form })).json();
+  const budget = await (await fetch(`${servers.emulatorUrl}/v1/customers/${id}/usagebudget`, {
+    headers: { Authorization: `Bearer ${token.access_token}` },
+  })).json();
+  assert.equal(budget.amount, 4321.5);
+  // The drill-down: subscription, then resource group, in the URL.
+  await page.locator('table.breakdown tbody tr td button.link').first().click();
+  await page.waitForURL(/by=resourceGroup/);
+  await page.locator('table.breakdown tbody tr').first().waitFor();
+});
