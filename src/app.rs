@@ -8,7 +8,9 @@ use leptos_router::path;
 use model::api::SessionInfo;
 
 use crate::api::{self, ApiError};
-use crate::pages::{Coming, Customer, Customers, NotFound, Onboarding, Overview, Settings};
+use crate::pages::{
+    Budgets, Customer, Customers, Explorer, NotFound, Onboarding, Overview, Settings,
+};
 
 /// The product's name, as the header and the title show it.
 pub const PRODUCT_NAME: &str = "CSP Cost Tracker";
@@ -27,8 +29,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=Overview />
                     <Route path=path!("/customers") view=Customers />
                     <Route path=path!("/customers/:id") view=Customer />
-                    <Route path=path!("/explorer") view=|| view! { <Coming title="Cost explorer" /> } />
-                    <Route path=path!("/budgets") view=|| view! { <Coming title="Budgets" /> } />
+                    <Route path=path!("/explorer") view=Explorer />
+                    <Route path=path!("/budgets") view=Budgets />
                     <Route path=path!("/onboarding") view=Onboarding />
                     <Route path=path!("/settings") view=Settings />
                 </Routes>

@@ -1,17 +1,21 @@
 //! One module per page.
 
+mod budgets;
 mod charts;
-mod coming;
 mod customer;
 mod customers;
+mod explorer;
+mod notice;
 mod onboarding;
 mod overview;
 mod settings;
 
+pub use budgets::Budgets;
 pub use charts::TrendChart;
-pub use coming::{Coming, NotFound, Problem};
 pub use customer::Customer;
 pub use customers::{CustomerTable, Customers};
+pub use explorer::Explorer;
+pub use notice::{NotFound, Problem};
 pub use onboarding::{Onboarding, SyncBar};
 pub use overview::Overview;
 pub use settings::Settings;

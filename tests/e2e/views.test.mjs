@@ -135,3 +135,34 @@ test('a budget set on the customer page changes it in Partner Center', async () 
   await page.waitForURL(/by=resourceGroup/);
   await page.locator('table.breakdown tbody tr').first().waitFor();
 });
+
+test('the explorer regroups and filters in the browser, and a deep link restores the view', async () => {
+  const overview = await (await page.request.get(`${servers.proxyUrl}/api/overview`)).json();
+  const asOf = overview.asOf;
+  const from = `${asOf.slice(0, 8)}01`;
+  const items = await lines(`from=${from}&to=${asOf}`);
+  const usd = items.filter((l) => l.billingCurrency === 'USD');
+  assert.ok(usd.length > 0, 'some USD usage');
+  const region = usd[0].region;
+  const expected = {};
+  for (const l of usd.filter((l) => l.region === region)) {
+    expected[l.meterCategory] = (expected[l.meterCategory] ?? 0) + Math.round(l.billingTotal * 1e6);
+  }
+  const link = `${servers.proxyUrl}/explorer?g1=meterCategory&f.region=${region}&f.currency=USD&bucket=week`;
+  await page.goto(link);
+  await page.locator('table.pivot tbody tr').first().waitFor();
+  const rows = await page.locator('table.pivot tbody tr').evaluateAll((trs) =>
+    trs.map((tr) => [tr.children[0].textContent, tr.children[2].textContent]));
+  assert.equal(rows.length, Object.keys(expected).length);
+  for (const [category, shown] of rows) assert.equal(shown, money(expected[category], 'USD'), category);
+  // Regroup: by region then meter category; the URL follows.
+  await page.selectOption('#g1', 'region');
+  await page.waitForURL(/g1=region/);
+  await page.goBack();
+  await page.waitForURL(/g1=meterCategory/);
+  await page.locator('table.pivot tbody tr').first().waitFor();
+  assert.equal(await page.locator('table.pivot tbody tr').count(), rows.length);
+  await page.reload();
+  await page.locator('table.pivot tbody tr').first().waitFor();
+  assert.equal(await page.locator('table.pivot tbody tr').count(), rows.length, 'a reload restores the view');
+});

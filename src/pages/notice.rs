@@ -2,15 +2,6 @@ use leptos::prelude::*;
 
 use crate::api::{self, ApiError};
 
-/// A page whose view is not built yet: says so plainly instead of pretending.
-#[component]
-pub fn Coming(title: &'static str) -> impl IntoView {
-    view! {
-        <h1>{title}</h1>
-        <p class="notice">"This view is not built yet."</p>
-    }
-}
-
 #[component]
 pub fn NotFound() -> impl IntoView {
     view! {

@@ -1,0 +1,77 @@
+//! Every customer's monthly budget (Partner Center's usage budget), how much
+//! of it is used, and who is over or trending over; edited per customer.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use model::report::BudgetState;
+use model::views::{CustomerColumn, customer_rows, table_csv};
+
+use crate::pages::Problem;
+use crate::{api, download, format};
+
+#[component]
+pub fn Budgets() -> impl IntoView {
+    let customers = LocalResource::new(api::customers);
+    view! {
+        <h1>"Budgets"</h1>
+        <p class="notice">"Budgets are Partner Center's customer usage budgets, compared with the partner cost of the month; set one on the customer's page."</p>
+        <Transition fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match customers.await {
+                    Err(e) => view! { <Problem error=e return_to="/budgets" /> }.into_any(),
+                    Ok(list) => {
+                        let rows: Vec<_> = customer_rows(&list.customers, "", CustomerColumn::BudgetUsed, true)
+                            .into_iter()
+                            .cloned()
+                            .collect();
+                        let csv: Vec<Vec<String>> = rows.iter().map(|c| vec![
+                            c.name.clone(),
+                            c.currency.clone().unwrap_or_default(),
+                            c.budget.map(model::export::decimal).unwrap_or_default(),
+                            model::export::decimal(c.month_to_date.partner_cost),
+                            model::export::decimal(c.forecast.partner_cost),
+                            format!("{:?}", c.budget_state),
+                            c.budget_thresholds.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" "),
+                        ]).collect();
+                        view! {
+                            <table class="data budgets">
+                                <thead><tr>
+                                    <th scope="col">"Customer"</th><th scope="col" class="num">"Budget"</th>
+                                    <th scope="col" class="num">"Month to date"</th><th scope="col" class="num">"Used"</th>
+                                    <th scope="col" class="num">"Forecast"</th><th scope="col">"State"</th><th scope="col">"Alerts at"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {rows.into_iter().map(|c| {
+                                        let cur = c.currency.clone().unwrap_or_else(|| "USD".into());
+                                        let crossed: Vec<String> = c.budget_used
+                                            .map(|u| c.budget_thresholds.iter().filter(|t| u >= **t as i64 * 100).map(|t| format!("{t} %")).collect())
+                                            .unwrap_or_default();
+                                        view! {
+                                            <tr class:over=matches!(c.budget_state, BudgetState::Over | BudgetState::TrendingOver)>
+                                                <td><A href=format!("/customers/{}", c.id)>{c.name.clone()}</A></td>
+                                                <td class="num">{c.budget.map(|b| format::money(b, &cur)).unwrap_or_else(|| "–".into())}</td>
+                                                <td class="num">{format::money(c.month_to_date.partner_cost, &cur)}</td>
+                                                <td class="num">{c.budget_used.map(format::percent).unwrap_or_else(|| "–".into())}</td>
+                                                <td class="num">{format::money(c.forecast.partner_cost, &cur)}</td>
+                                                <td>{match c.budget_state {
+                                                    BudgetState::Over => "Over budget",
+                                                    BudgetState::TrendingOver => "Trending over",
+                                                    BudgetState::Within => "Within budget",
+                                                    BudgetState::NoBudget => "No budget",
+                                                }}</td>
+                                                <td>{c.budget_thresholds.iter().map(|t| format!("{t} %")).collect::<Vec<_>>().join(", ")}
+                                                    {(!crossed.is_empty()).then(|| view! { <span class="flag">{format!(" (crossed {})", crossed.join(", "))}</span> })}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <button type="button" class="link" on:click=move |_| download::csv("budgets.csv", &table_csv(
+                                &["Customer", "Currency", "Budget", "Month to date", "Forecast", "State", "Alerts at %"], &csv))>"Export CSV"</button>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,326 @@
+//! The cost explorer: a pivot over every daily line item of a period,
+//! regrouped in the browser on each change with no round trip. Grouping,
+//! filters, period, buckets and measure live in the URL.
+
+use chrono::{Datelike, Days, NaiveDate};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use model::cube::{Bucket, Cube, Dim, Measure, PivotQuery};
+use model::views::table_csv;
+
+use crate::pages::{Problem, TrendChart};
+use crate::{api, download, format};
+
+const DIMS: [Dim; 12] = [
+    Dim::Customer,
+    Dim::Subscription,
+    Dim::MeterCategory,
+    Dim::MeterSubcategory,
+    Dim::Meter,
+    Dim::Region,
+    Dim::ResourceGroup,
+    Dim::Resource,
+    Dim::Publisher,
+    Dim::ChargeType,
+    Dim::Currency,
+    Dim::Unit,
+];
+
+fn label(d: &Dim) -> String {
+    match d {
+        Dim::Customer => "Customer".into(),
+        Dim::Subscription => "Azure subscription".into(),
+        Dim::MeterCategory => "Service (meter category)".into(),
+        Dim::MeterSubcategory => "Meter subcategory".into(),
+        Dim::Meter => "Meter".into(),
+        Dim::Region => "Region".into(),
+        Dim::ResourceGroup => "Resource group".into(),
+        Dim::Resource => "Resource".into(),
+        Dim::Tag(k) => format!("Tag: {k}"),
+        Dim::Publisher => "Publisher".into(),
+        Dim::ChargeType => "Charge type".into(),
+        Dim::Currency => "Currency".into(),
+        Dim::Unit => "Unit".into(),
+    }
+}
+
+fn measure_of(key: &str) -> Measure {
+    match key {
+        "customerPrice" => Measure::CustomerPrice,
+        "margin" => Measure::Margin,
+        "quantity" => Measure::Quantity,
+        _ => Measure::PartnerCost,
+    }
+}
+
+fn measure_label(m: Measure) -> &'static str {
+    match m {
+        Measure::PartnerCost => "Partner cost",
+        Measure::CustomerPrice => "Customer price",
+        Measure::Margin => "Margin",
+        Measure::ListCost => "List cost",
+        Measure::Quantity => "Quantity",
+    }
+}
+
+fn bucket_of(key: &str) -> Bucket {
+    match key {
+        "day" => Bucket::Day,
+        "week" => Bucket::Week,
+        "month" => Bucket::Month,
+        _ => Bucket::None,
+    }
+}
+
+/// Named periods, from the last day with data (`as_of`).
+fn preset(name: &str, as_of: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let month_start = as_of.with_day(1).unwrap_or(as_of);
+    match name {
+        "last-month" => {
+            let end = month_start - Days::new(1);
+            (end.with_day(1).unwrap_or(end), end)
+        }
+        "7d" => (as_of - Days::new(6), as_of),
+        "30d" => (as_of - Days::new(29), as_of),
+        "90d" => (as_of - Days::new(89), as_of),
+        _ => (month_start, as_of),
+    }
+}
+
+#[component]
+pub fn Explorer() -> impl IntoView {
+    let query = use_query_map();
+    let today = chrono::Utc::now().date_naive() - Days::new(1);
+    let range = Memo::new(move |_| {
+        let q = query.read();
+        let (f, t) = preset(&q.get("period").unwrap_or_default(), today);
+        let from = q.get("from").and_then(|d| d.parse().ok()).unwrap_or(f);
+        let to = q.get("to").and_then(|d| d.parse().ok()).unwrap_or(t);
+        (from, to)
+    });
+    let cube = LocalResource::new(move || {
+        let (from, to) = range.get();
+        async move { api::usage("", &from.to_string(), &to.to_string()).await }
+    });
+    view! {
+        <h1>"Cost explorer"</h1>
+        <Transition fallback=|| view! { <p aria-busy="true">"Loading line items…"</p> }>
+            {move || Suspend::new(async move {
+                match cube.await {
+                    Ok(c) => view! { <Pivot cube=c range=range /> }.into_any(),
+                    Err(e) => view! { <Problem error=e return_to="/explorer" /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let lines = cube.len();
+    let tag_dims: Vec<Dim> = cube.tag_keys().into_iter().map(Dim::Tag).collect();
+    let all_dims: Vec<Dim> = DIMS.iter().cloned().chain(tag_dims).collect();
+    let cube = StoredValue::new(cube);
+    let param = move |k: &str| query.read().get(k);
+    let g1 = Memo::new(move |_| {
+        param("g1")
+            .and_then(|d| Dim::parse(&d))
+            .unwrap_or(Dim::Customer)
+    });
+    let g2 = Memo::new(move |_| param("g2").and_then(|d| Dim::parse(&d)));
+    let measure = Memo::new(move |_| measure_of(&param("measure").unwrap_or_default()));
+    let bucket = Memo::new(move |_| bucket_of(&param("bucket").unwrap_or_else(|| "day".into())));
+    let filters = Memo::new(move |_| {
+        query
+            .get()
+            .into_iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix("f.")
+                    .and_then(Dim::parse)
+                    .map(|d| (d, vec![v.clone()]))
+            })
+            .collect::<Vec<_>>()
+    });
+    // Sets one URL parameter (or removes it with an empty value), keeping the rest.
+    let set = StoredValue::new(move |key: &str, value: &str| {
+        let mut pairs: Vec<(String, String)> = query
+            .get_untracked()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        pairs.retain(|(k, _)| k != key);
+        if !value.is_empty() {
+            pairs.push((key.to_string(), value.to_string()));
+        }
+        if key == "period" {
+            pairs.retain(|(k, _)| k != "from" && k != "to");
+        }
+        let qs = pairs
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    js_sys::encode_uri_component(v)
+                        .as_string()
+                        .unwrap_or_default()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&");
+        navigate(&format!("/explorer?{qs}"), Default::default());
+    });
+    let pivot = Memo::new(move |_| {
+        let mut group_by = vec![g1.get()];
+        if let Some(g) = g2.get() {
+            group_by.push(g);
+        }
+        // Quantities only add up within one unit.
+        if measure.get() == Measure::Quantity && !group_by.contains(&Dim::Unit) {
+            group_by.push(Dim::Unit);
+        }
+        cube.with_value(|c| {
+            c.pivot(&PivotQuery {
+                group_by,
+                filters: filters.get(),
+                bucket: bucket.get(),
+                ..Default::default()
+            })
+        })
+    });
+    let value_text = move |v: i64, currency: &str| {
+        if measure.get() == Measure::Quantity {
+            format::number(v as f64 / 1e6, 3)
+        } else {
+            format::money(v, currency)
+        }
+    };
+    let export = move |_| {
+        let p = pivot.get();
+        let m = measure.get();
+        let mut header: Vec<String> = p.group_by.iter().map(label).collect();
+        header.push("Currency".into());
+        header.push(measure_label(m).into());
+        let rows: Vec<Vec<String>> = p
+            .rows
+            .iter()
+            .map(|r| {
+                let mut row = r.keys.clone();
+                row.push(r.currency.clone());
+                row.push(model::export::decimal(r.total.get(m)));
+                row
+            })
+            .collect();
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        download::csv("explorer.csv", &table_csv(&header, &rows));
+    };
+    let dim_select = move |id: &'static str,
+                           key: &'static str,
+                           current: Memo<Option<Dim>>,
+                           none: bool| {
+        let options = all_dims.clone();
+        view! {
+            <select id=id on:change=move |ev| set.with_value(|s| s(key, &event_target_value(&ev)))>
+                {none.then(|| view! { <option value="" selected=move || current.get().is_none()>"(none)"</option> })}
+                {options.into_iter().map(|d| {
+                    let name = d.name();
+                    let n2 = name.clone();
+                    view! { <option value=name selected=move || current.get().map(|c| c.name()) == Some(n2.clone())>{label(&d)}</option> }
+                }).collect_view()}
+            </select>
+        }
+    };
+    let g1_opt = Memo::new(move |_| Some(g1.get()));
+    view! {
+        <p class="summary">{move || {
+            let (from, to) = range.get();
+            format!("{lines} line items from {} to {} (UTC days).", format::day(from), format::day(to))
+        }}</p>
+        <div class="toolbar">
+            <label for="period">"Period"</label>
+            <select id="period" on:change=move |ev| set.with_value(|s| s("period", &event_target_value(&ev)))>
+                {[("", "This month"), ("last-month", "Last month"), ("7d", "Last 7 days"), ("30d", "Last 30 days"), ("90d", "Last 90 days")]
+                    .into_iter().map(|(v, l)| view! { <option value=v selected=move || query.read().get("period").unwrap_or_default() == v>{l}</option> }).collect_view()}
+            </select>
+            <label for="from">"From"</label>
+            <input id="from" type="date" prop:value=move || range.get().0.to_string() on:change=move |ev| set.with_value(|s| s("from", &event_target_value(&ev))) />
+            <label for="to">"To"</label>
+            <input id="to" type="date" prop:value=move || range.get().1.to_string() on:change=move |ev| set.with_value(|s| s("to", &event_target_value(&ev))) />
+        </div>
+        <div class="toolbar">
+            <label for="g1">"Group by"</label>
+            {dim_select("g1", "g1", g1_opt, false)}
+            <label for="g2">"then by"</label>
+            {dim_select("g2", "g2", g2, true)}
+            <label for="measure">"Measure"</label>
+            <select id="measure" on:change=move |ev| set.with_value(|s| s("measure", &event_target_value(&ev)))>
+                {[("partnerCost", "Partner cost"), ("customerPrice", "Customer price"), ("margin", "Margin"), ("quantity", "Quantity")]
+                    .into_iter().map(|(v, l)| view! { <option value=v selected=move || param("measure").unwrap_or_else(|| "partnerCost".into()) == v>{l}</option> }).collect_view()}
+            </select>
+            <label for="bucket">"Days as"</label>
+            <select id="bucket" on:change=move |ev| set.with_value(|s| s("bucket", &event_target_value(&ev)))>
+                {[("day", "Days"), ("week", "Weeks"), ("month", "Months"), ("none", "Totals only")]
+                    .into_iter().map(|(v, l)| view! { <option value=v selected=move || param("bucket").unwrap_or_else(|| "day".into()) == v>{l}</option> }).collect_view()}
+            </select>
+        </div>
+        {move || (!filters.get().is_empty()).then(|| view! {
+            <p class="crumbs">"Filtered to "
+                {filters.get().into_iter().map(|(d, v)| {
+                    let key = format!("f.{}", d.name());
+                    view! { <span class="chip">{format!("{}: {} ", label(&d), v[0])}
+                        <button type="button" class="link" aria-label=format!("Remove filter {}", label(&d)) on:click=move |_| set.with_value(|s| s(&key, ""))>"×"</button></span> }
+                }).collect_view()}
+            </p>
+        })}
+        {move || {
+            let p = pivot.get();
+            (measure.get() != Measure::Quantity && !p.buckets.is_empty()).then(|| {
+                // The chart shows the first currency's total per bucket.
+                let currency = p.totals.first().map(|(c, _)| c.clone()).unwrap_or_default();
+                let m = measure.get();
+                let mut sums = vec![0i64; p.buckets.len()];
+                for r in p.rows.iter().filter(|r| r.currency == currency) {
+                    for (i, s) in r.series.iter().enumerate() {
+                        sums[i] += s.get(m);
+                    }
+                }
+                let points: Vec<(NaiveDate, i64)> = p.buckets.iter().cloned().zip(sums).collect();
+                view! { <TrendChart points=points currency=currency.clone() label=format!("{} in {currency}", measure_label(m)) /> }
+            })
+        }}
+        <table class="data pivot">
+            <thead><tr>
+                {move || pivot.get().group_by.iter().map(|d| view! { <th scope="col">{label(d)}</th> }).collect_view()}
+                <th scope="col">"Currency"</th>
+                <th scope="col" class="num">{move || measure_label(measure.get())}</th>
+            </tr></thead>
+            <tbody>
+                {move || {
+                    let p = pivot.get();
+                    let dims = p.group_by.clone();
+                    p.rows.into_iter().take(500).map(|r| {
+                        let cells = r.keys.iter().zip(dims.iter()).map(|(k, d)| {
+                            let key = format!("f.{}", d.name());
+                            let value = k.clone();
+                            view! { <td><button type="button" class="link" title="Filter to this" on:click=move |_| set.with_value(|s| s(&key, &value))>{k.clone()}</button></td> }
+                        }).collect_view();
+                        view! {
+                            <tr>{cells}<td>{r.currency.clone()}</td><td class="num">{value_text(r.total.get(measure.get()), &r.currency)}</td></tr>
+                        }
+                    }).collect_view()
+                }}
+            </tbody>
+            <tfoot>
+                {move || pivot.get().totals.into_iter().map(|(c, m)| view! {
+                    <tr><th scope="row" colspan=pivot.get().group_by.len()>"Total"</th><td>{c.clone()}</td><td class="num">{value_text(m.get(measure.get()), &c)}</td></tr>
+                }).collect_view()}
+            </tfoot>
+        </table>
+        <p>
+            <button type="button" class="link" on:click=export>"Export CSV"</button>
+            " · "
+            <a href=move || { let (f, t) = range.get(); api::export_url("focus", "", &f.to_string(), &t.to_string()) } download="">"FOCUS export of the period"</a>
+        </p>
+    }
+}
