@@ -6,13 +6,12 @@ use chrono::Datelike;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
-use model::api::{BudgetUpdate, CustomerDetail, MarkupUpdate};
+use model::api::{BudgetUpdate, CustomerDetail};
 use model::cube::{Bucket, Cube, Dim, PivotQuery};
-use model::pricing::MarkupBasis;
 use model::report::BudgetState;
 use model::views::table_csv;
 
-use crate::pages::{Problem, TrendChart};
+use crate::pages::{MarkupForm, Problem, TrendChart};
 use crate::{api, download, format};
 
 /// The drill-down path: each level narrows to the row chosen in the one before.
@@ -96,7 +95,7 @@ fn CustomerBody(
                 })}
             </section>
             <BudgetForm id=c.id.clone() budget=c.budget thresholds=c.budget_thresholds.clone() on_change=on_change />
-            <MarkupForm id=c.id.clone() basis=c.markup.basis basis_points=c.markup.basis_points on_change=on_change />
+            <MarkupForm customer=Some(c.id.clone()) basis=c.markup.basis basis_points=c.markup.basis_points on_change=on_change />
         </div>
         <Transition fallback=|| view! { <p aria-busy="true">"Loading usage…"</p> }>
             {move || Suspend::new(async move {
@@ -343,57 +342,6 @@ fn BudgetForm(
                 <input id="budget-alerts" prop:value=move || alerts.get() on:input=move |ev| set_alerts.set(event_target_value(&ev)) />
             </div>
             <button type="submit" disabled=move || save.pending().get()>"Save budget"</button>
-            {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
-        </form>
-    }
-}
-
-#[component]
-fn MarkupForm(
-    id: String,
-    basis: MarkupBasis,
-    basis_points: i32,
-    on_change: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
-    let (over_cost, set_over_cost) = signal(basis == MarkupBasis::PartnerCost);
-    let (percent, set_percent) = signal(model::export::decimal(basis_points as i64 * 100));
-    let (status, set_status) = signal(None::<(bool, String)>);
-    let save = Action::new_local(move |update: &MarkupUpdate| {
-        let (id, update) = (id.clone(), update.clone());
-        async move {
-            match api::set_markup(&id, &update).await {
-                Ok(_) => {
-                    set_status.set(Some((true, "Saved; prices are recomputed.".into())));
-                    on_change();
-                }
-                Err(e) => set_status.set(Some((false, e.to_string()))),
-            }
-        }
-    });
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        save.dispatch(MarkupUpdate {
-            basis: if over_cost.get() {
-                MarkupBasis::PartnerCost
-            } else {
-                MarkupBasis::ListPrice
-            },
-            percent: percent.get().trim().to_string(),
-        });
-    };
-    view! {
-        <form class="card" on:submit=submit>
-            <h2>"Price and markup"</h2>
-            <fieldset>
-                <legend>"Markup over"</legend>
-                <label><input type="radio" name="basis" prop:checked=move || !over_cost.get() on:change=move |_| set_over_cost.set(false) />" list price"</label>
-                <label><input type="radio" name="basis" prop:checked=move || over_cost.get() on:change=move |_| set_over_cost.set(true) />" partner cost"</label>
-            </fieldset>
-            <div class="field">
-                <label for="markup-percent">"Percent (negative for a discount)"</label>
-                <input id="markup-percent" inputmode="decimal" prop:value=move || percent.get() on:input=move |ev| set_percent.set(event_target_value(&ev)) />
-            </div>
-            <button type="submit" disabled=move || save.pending().get()>"Save markup"</button>
             {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
         </form>
     }

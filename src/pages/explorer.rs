@@ -11,21 +11,6 @@ use model::views::table_csv;
 use crate::pages::{Problem, TrendChart};
 use crate::{api, download, format};
 
-const DIMS: [Dim; 12] = [
-    Dim::Customer,
-    Dim::Subscription,
-    Dim::MeterCategory,
-    Dim::MeterSubcategory,
-    Dim::Meter,
-    Dim::Region,
-    Dim::ResourceGroup,
-    Dim::Resource,
-    Dim::Publisher,
-    Dim::ChargeType,
-    Dim::Currency,
-    Dim::Unit,
-];
-
 fn label(d: &Dim) -> String {
     match d {
         Dim::Customer => "Customer".into(),
@@ -121,7 +106,11 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
     let navigate = use_navigate();
     let lines = cube.len();
     let tag_dims: Vec<Dim> = cube.tag_keys().into_iter().map(Dim::Tag).collect();
-    let all_dims: Vec<Dim> = DIMS.iter().cloned().chain(tag_dims).collect();
+    let all_dims: Vec<Dim> = model::cube::STORED
+        .iter()
+        .cloned()
+        .chain(tag_dims)
+        .collect();
     let cube = StoredValue::new(cube);
     let param = move |k: &str| query.read().get(k);
     let g1 = Memo::new(move |_| {

@@ -2,11 +2,11 @@
 //! rates to it, and the default markup.
 
 use leptos::prelude::*;
-use model::api::{ExchangeRate, MarkupUpdate, ReportingSettings};
+use model::api::{ExchangeRate, ReportingSettings};
 use model::pricing::MarkupBasis;
 
 use crate::api;
-use crate::pages::Problem;
+use crate::pages::{MarkupForm, Problem};
 
 #[component]
 pub fn Settings() -> impl IntoView {
@@ -24,7 +24,7 @@ pub fn Settings() -> impl IntoView {
                                 currencies.push(rate.currency.clone());
                             }
                         }
-                        view! { <Rates settings=r currencies=currencies /> <DefaultMarkup /> }.into_any()
+                        view! { <Rates settings=r currencies=currencies /> <MarkupForm customer=None basis=MarkupBasis::ListPrice basis_points=0 on_change=|| () /> }.into_any()
                     }
                     (Err(e), _) | (_, Err(e)) => view! { <Problem error=e return_to="/settings" /> }.into_any(),
                 }
@@ -99,53 +99,6 @@ fn Rates(settings: ReportingSettings, currencies: Vec<String>) -> impl IntoView 
                 }
             }).collect_view())}
             <button type="submit" disabled=move || save.pending().get()>"Save rates"</button>
-            {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
-        </form>
-    }
-}
-
-#[component]
-fn DefaultMarkup() -> impl IntoView {
-    let (over_cost, set_over_cost) = signal(false);
-    let (percent, set_percent) = signal("0".to_string());
-    let (status, set_status) = signal(None::<(bool, String)>);
-    let save = Action::new_local(move |u: &MarkupUpdate| {
-        let u = u.clone();
-        async move {
-            match api::set_default_markup(&u).await {
-                Ok(_) => set_status.set(Some((
-                    true,
-                    "Saved; customers without their own markup are repriced.".into(),
-                ))),
-                Err(e) => set_status.set(Some((false, e.to_string()))),
-            }
-        }
-    });
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        save.dispatch(MarkupUpdate {
-            basis: if over_cost.get() {
-                MarkupBasis::PartnerCost
-            } else {
-                MarkupBasis::ListPrice
-            },
-            percent: percent.get().trim().to_string(),
-        });
-    };
-    view! {
-        <form class="card" on:submit=submit>
-            <h2>"Default markup"</h2>
-            <p class="notice">"For customers without their own. Without any, customers pay list price."</p>
-            <fieldset>
-                <legend>"Markup over"</legend>
-                <label><input type="radio" name="default-basis" prop:checked=move || !over_cost.get() on:change=move |_| set_over_cost.set(false) />" list price"</label>
-                <label><input type="radio" name="default-basis" prop:checked=move || over_cost.get() on:change=move |_| set_over_cost.set(true) />" partner cost"</label>
-            </fieldset>
-            <div class="field">
-                <label for="default-percent">"Percent"</label>
-                <input id="default-percent" inputmode="decimal" prop:value=move || percent.get() on:input=move |ev| set_percent.set(event_target_value(&ev)) />
-            </div>
-            <button type="submit" disabled=move || save.pending().get()>"Save default markup"</button>
             {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
         </form>
     }

@@ -30,8 +30,8 @@ pub enum Dim {
     Unit,
 }
 
-/// The dictionary-encoded text columns, in this order.
-const STORED: [Dim; 12] = [
+/// The dictionary-encoded text columns, in this order (tags come after).
+pub const STORED: [Dim; 12] = [
     Dim::Customer,
     Dim::Subscription,
     Dim::MeterCategory,

@@ -319,30 +319,14 @@ async fn finish_sign_in(
             state.store.set_partner_name(partner, name).await?;
         }
     }
-    let token = crypto::random_token();
-    let hash = crypto::digest(&token);
-    let expires = Utc::now() + chrono::Duration::hours(id.session_hours);
-    let role_names = roles
-        .iter()
-        .map(|r| {
-            serde_json::to_value(r)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
-        })
-        .collect::<Vec<_>>()
-        .join(",");
-    state
-        .store
-        .create_session(
-            &hash,
-            partner,
-            &claims.preferred_username,
-            &claims.name,
-            &role_names,
-            expires,
-        )
-        .await?;
+    let (token, hash) = new_session(
+        state,
+        partner,
+        &claims.preferred_username,
+        &claims.name,
+        &roles,
+    )
+    .await?;
     id.graph_tokens.lock().expect("tokens poisoned").insert(
         hash,
         (graph_token, Instant::now() + Duration::from_secs(3000)),
@@ -355,6 +339,34 @@ fn session_cookie(token: &str, max_age: i64) -> String {
     format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}")
 }
 
+/// Stores a new session; returns its token (for the cookie) and the hash it is kept by.
+async fn new_session(
+    state: &AppState,
+    partner: crate::store::PartnerId,
+    user_name: &str,
+    display_name: &str,
+    roles: &[Role],
+) -> Result<(String, String), ApiError> {
+    let token = crypto::random_token();
+    let hash = crypto::digest(&token);
+    // Stored as the roles' JSON names, `globalAdmin,adminAgent`.
+    let names = roles
+        .iter()
+        .filter_map(|r| {
+            serde_json::to_value(r)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    let expires = Utc::now() + chrono::Duration::hours(state.identity.session_hours);
+    state
+        .store
+        .create_session(&hash, partner, user_name, display_name, &names, expires)
+        .await?;
+    Ok((token, hash))
+}
+
 /// Opens a session directly, for tools and tests that do not go through
 /// Entra; returns the cookie value's token.
 pub async fn open_session(
@@ -364,29 +376,7 @@ pub async fn open_session(
     roles: &[Role],
 ) -> Result<String, ApiError> {
     let partner = state.store.partner(tenant).await?;
-    let token = crypto::random_token();
-    let names = roles
-        .iter()
-        .map(|r| {
-            serde_json::to_value(r)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
-        })
-        .collect::<Vec<_>>()
-        .join(",");
-    state
-        .store
-        .create_session(
-            &crypto::digest(&token),
-            partner,
-            user,
-            user,
-            &names,
-            Utc::now() + chrono::Duration::hours(state.identity.session_hours),
-        )
-        .await?;
-    Ok(token)
+    Ok(new_session(state, partner, user, user, roles).await?.0)
 }
 
 /// `POST /api/auth/logout`: the session ends here and now.

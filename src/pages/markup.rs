@@ -1,0 +1,65 @@
+//! A markup form, for one customer or for the partner's default.
+
+use leptos::prelude::*;
+use model::api::MarkupUpdate;
+use model::pricing::MarkupBasis;
+
+use crate::api;
+
+/// `customer: None` edits the default markup (for customers without their own).
+#[component]
+pub fn MarkupForm(
+    customer: Option<String>,
+    basis: MarkupBasis,
+    basis_points: i32,
+    on_change: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let (over_cost, set_over_cost) = signal(basis == MarkupBasis::PartnerCost);
+    let (percent, set_percent) = signal(model::export::decimal(basis_points as i64 * 100));
+    let (status, set_status) = signal(None::<(bool, String)>);
+    let is_default = customer.is_none();
+    let save = Action::new_local(move |update: &MarkupUpdate| {
+        let (customer, update) = (customer.clone(), update.clone());
+        async move {
+            let saved = match &customer {
+                Some(id) => api::set_markup(id, &update).await,
+                None => api::set_default_markup(&update).await,
+            };
+            match saved {
+                Ok(_) => {
+                    set_status.set(Some((true, "Saved; prices are recomputed.".into())));
+                    on_change();
+                }
+                Err(e) => set_status.set(Some((false, e.to_string()))),
+            }
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(MarkupUpdate {
+            basis: if over_cost.get() {
+                MarkupBasis::PartnerCost
+            } else {
+                MarkupBasis::ListPrice
+            },
+            percent: percent.get().trim().to_string(),
+        });
+    };
+    view! {
+        <form class="card" on:submit=submit>
+            <h2>{if is_default { "Default markup" } else { "Price and markup" }}</h2>
+            {is_default.then(|| view! { <p class="notice">"For customers without their own. Without any, customers pay list price."</p> })}
+            <fieldset>
+                <legend>"Markup over"</legend>
+                <label><input type="radio" name="basis" prop:checked=move || !over_cost.get() on:change=move |_| set_over_cost.set(false) />" list price"</label>
+                <label><input type="radio" name="basis" prop:checked=move || over_cost.get() on:change=move |_| set_over_cost.set(true) />" partner cost"</label>
+            </fieldset>
+            <div class="field">
+                <label for="markup-percent">"Percent (negative for a discount)"</label>
+                <input id="markup-percent" inputmode="decimal" prop:value=move || percent.get() on:input=move |ev| set_percent.set(event_target_value(&ev)) />
+            </div>
+            <button type="submit" disabled=move || save.pending().get()>"Save markup"</button>
+            {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
+        </form>
+    }
+}
