@@ -90,6 +90,9 @@ fn CustomerBody(
                     <dt>"Last month"</dt><dd>{money(c.last_month.partner_cost)}</dd>
                     <dt>"Budget"</dt><dd>{c.budget.map(&money).unwrap_or_else(|| "none".into())}{format!(" ({budget_state})")}</dd>
                 </dl>
+                {d.partner_center_estimate.clone().map(|(v, cur)| view! {
+                    <p class="notice">{format!("Partner Center's own estimate of this period: {}.", format::money(v, &cur))}</p>
+                })}
                 {(!c.anomalies.is_empty()).then(|| view! {
                     <p class="warning">{format!("Unusual cost on {}.", c.anomalies.iter().map(|a| format::day(a.day)).collect::<Vec<_>>().join(", "))}</p>
                 })}

@@ -256,6 +256,9 @@ pub struct CustomerDetail {
     pub summary: CustomerSummary,
     pub azure_subscriptions: Vec<AzureSubscription>,
     pub as_of: Option<NaiveDate>,
+    /// Partner Center's own estimate of the open period (its usage summary),
+    /// in millionths of the currency beside it, where Partner Center gives one.
+    pub partner_center_estimate: Option<(i64, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -203,10 +203,16 @@ async fn customer(
         .into_iter()
         .map(|(id, name, _, status)| AzureSubscription { id, name, status })
         .collect();
+    let partner_center_estimate = state
+        .store
+        .usage_summary(partner.id(), &id)
+        .await?
+        .map(|(amount, currency)| (amount.micros(), currency));
     Ok(Json(CustomerDetail {
         summary,
         azure_subscriptions,
         as_of: figures.as_of,
+        partner_center_estimate,
     }))
 }
 

@@ -347,6 +347,47 @@ impl Store {
         .map(|_| ())
     }
 
+    pub async fn set_usage_summary(
+        &self,
+        partner: PartnerId,
+        customer: &str,
+        total: Amount,
+        currency: &str,
+        billing_start: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO usage_summaries (partner_id, customer_id, total_micros, currency, billing_start, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (partner_id, customer_id) DO UPDATE SET
+             total_micros = excluded.total_micros, currency = excluded.currency,
+             billing_start = excluded.billing_start, updated_at = excluded.updated_at",
+        )
+        .bind(partner.0)
+        .bind(customer)
+        .bind(total.micros())
+        .bind(currency)
+        .bind(billing_start)
+        .bind(now())
+        .execute(&self.pool)
+        .await
+        .map(|_| ())
+    }
+
+    /// Partner Center's estimate of a customer's open period: amount and currency.
+    pub async fn usage_summary(
+        &self,
+        partner: PartnerId,
+        customer: &str,
+    ) -> Result<Option<(Amount, String)>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT total_micros, currency FROM usage_summaries WHERE partner_id = ? AND customer_id = ?",
+        )
+        .bind(partner.0)
+        .bind(customer)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| (Amount::from_micros(r.get(0)), r.get(1))))
+    }
+
     pub async fn budget(
         &self,
         partner: PartnerId,

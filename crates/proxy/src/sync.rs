@@ -14,8 +14,8 @@ use std::time::Instant;
 use chrono::{SecondsFormat, Utc};
 use model::api::{CustomerRow, SyncCounts, SyncProgress};
 use model::pc::{
-    AzureEntitlement, Collection, Customer, DailyRatedUsageLineItem, Invoice, Link, SpendingBudget,
-    Subscription,
+    AzureEntitlement, Collection, Customer, CustomerUsageSummary, DailyRatedUsageLineItem, Invoice,
+    Link, SpendingBudget, Subscription,
 };
 use model::usage::LineItem;
 use tokio::sync::watch;
@@ -349,6 +349,38 @@ async fn customer_details(run: &Run, customer: &str) -> Result<(), ApiError> {
         .store
         .set_budget(run.connection.partner, customer, Budget(budget.amount))
         .await?;
+    // Partner Center documents the usage summary as App+User only: where it
+    // refuses an app's token, the line items are the only figures, and that
+    // is not an error of the sync.
+    match pc
+        .get::<CustomerUsageSummary>(
+            creds,
+            &Link::get(format!("/customers/{customer}/usagesummary")),
+        )
+        .await
+    {
+        Ok(summary) => {
+            run.state
+                .store
+                .set_usage_summary(
+                    run.connection.partner,
+                    customer,
+                    summary.total_cost,
+                    &summary.currency_code,
+                    summary.billing_start_date.get(..10).unwrap_or_default(),
+                )
+                .await?
+        }
+        Err(
+            PcError::Unauthorized
+            | PcError::Fault {
+                status: 401 | 403, ..
+            },
+        ) => {
+            tracing::debug!(customer, "usage summary needs App+User: skipped");
+        }
+        Err(e) => return Err(e.into()),
+    }
     Ok(())
 }
 
