@@ -139,7 +139,16 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string()),
-            None => Err("no Partner Center connection is configured".into()),
+            // No partner connected yet: Partner Center answering at all will do.
+            None => match state.all_connections().first() {
+                Some(c) => state
+                    .pc
+                    .get::<serde_json::Value>(&c.credentials, &Link::get("/customers?size=1"))
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                None => state.pc.ping().await.map_err(|e| e.to_string()),
+            },
         },
     );
     let ok = store.ok && upstream.ok;

@@ -77,6 +77,12 @@ impl Identity {
         }
     }
 
+    fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+
     pub fn graph_token(&self, session_hash: &str) -> Option<String> {
         let tokens = self.graph_tokens.lock().expect("tokens poisoned");
         tokens
@@ -332,11 +338,18 @@ async fn finish_sign_in(
         (graph_token, Instant::now() + Duration::from_secs(3000)),
     );
     tracing::info!(user = %claims.preferred_username, tenant = %claims.tid, "signed in");
-    Ok(session_cookie(&token, id.session_hours * 3600))
+    Ok(session_cookie(
+        &token,
+        id.session_hours * 3600,
+        id.secure_cookies(),
+    ))
 }
 
-fn session_cookie(token: &str, max_age: i64) -> String {
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}")
+/// HttpOnly keeps it from scripts; SameSite=Lax keeps it off other sites'
+/// requests; Secure whenever the proxy is reached over HTTPS.
+fn session_cookie(token: &str, max_age: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
 
 /// Stores a new session; returns its token (for the cookie) and the hash it is kept by.
@@ -397,7 +410,8 @@ pub async fn logout(
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_str(&session_cookie("", 0)).expect("valid cookie"),
+        HeaderValue::from_str(&session_cookie("", 0, state.identity.secure_cookies()))
+            .expect("valid cookie"),
     );
     Ok(response)
 }

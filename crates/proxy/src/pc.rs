@@ -410,6 +410,18 @@ impl PartnerCenter {
         Err(PcError::BadResponse(format!("more than {MAX_PAGES} pages")))
     }
 
+    /// Whether Partner Center answers at all (any HTTP status), without
+    /// credentials: for health checks before any partner is connected.
+    pub async fn ping(&self) -> Result<(), PcError> {
+        self.http
+            .get(self.url_of("/customers?size=1"))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| PcError::Unavailable(describe(&e)))
+    }
+
     /// Links are relative to `/v1` and come as `/v1/x`, `/x` or `x`.
     fn url_of(&self, uri: &str) -> String {
         let base = self.endpoints.api.trim_end_matches('/');

@@ -242,3 +242,23 @@ async fn unknown_api_routes_are_json_404s_and_deep_links_get_the_app() {
         );
     }
 }
+
+#[tokio::test]
+async fn health_is_ok_before_any_partner_is_connected_when_the_upstream_answers() {
+    proxy::init_tls();
+    let (emulator, _) = emulator::spawn(emulator::Config::default()).await.unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let dist = data.path().join("dist");
+    let state = AppState::new(&config(data.path(), &dist, &format!("http://{emulator}")))
+        .await
+        .unwrap();
+    assert!(state.connection.is_none());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = proxy::app(state, dist);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let res = reqwest::get(format!("http://{addr}/api/health"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
