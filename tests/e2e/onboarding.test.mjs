@@ -146,3 +146,68 @@ test('a partner that registered a web app before reuses it and skips creating on
   await page.locator('.summary', { hasText: 'customers synced' }).waitFor({ timeout: 30_000 });
   await context.close();
 });
+
+/** Presses Tab until the focused element's text (or label) matches; fails after 60 presses. */
+async function tabTo(page, pattern) {
+  for (let i = 0; i < 60; i++) {
+    await page.keyboard.press('Tab');
+    const text = await page.evaluate(() => {
+      const el = document.activeElement;
+      if (!el) return '';
+      const label = el.id ? document.querySelector(`label[for="${el.id}"]`)?.textContent : '';
+      return `${el.textContent ?? ''} ${label ?? ''} ${el.getAttribute('aria-label') ?? ''}`.trim();
+    });
+    if (pattern.test(text)) return;
+  }
+  throw new Error(`no focusable element matching ${pattern}`);
+}
+
+test('the whole onboarding can be done with the keyboard alone', async () => {
+  const northwind = servers.demo.partners[2];
+  const admin = user(northwind, 'admin');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${servers.proxyUrl}/onboarding`);
+  await heading(page, 'Before you begin');
+  await tabTo(page, /^Begin$/);
+  await page.keyboard.press('Enter');
+  await heading(page, 'Sign in');
+  await page.reload();
+  await heading(page, 'Sign in');
+  await tabTo(page, /Sign in with Partner Center/);
+  await page.keyboard.press('Enter');
+  await page.locator('#login').waitFor();
+  await page.keyboard.type(admin.userName);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(admin.password);
+  await page.keyboard.press('Enter');
+  await heading(page, 'Register the web app');
+  await page.reload();
+  await heading(page, 'Register the web app');
+  await tabTo(page, /Register a new web app/);
+  await page.keyboard.press('Enter');
+  await heading(page, 'Add a secret key');
+  await tabTo(page, /Create the key/);
+  await page.keyboard.press('Enter');
+  await page.locator('.key-once').waitFor();
+  const key = await page.inputValue('#key-value');
+  const appId = await page.inputValue('#app-id');
+  await tabTo(page, /^Continue$/);
+  await page.keyboard.press('Enter');
+  await heading(page, 'Start the 30-day free trial');
+  // Register the app in the portal (another site, outside this test's keyboard path).
+  const portal = await context.newPage();
+  await portal.goto(await page.getAttribute('a[target=_blank]', 'href'));
+  await portal.click('text=Register existing app');
+  await portal.locator('text=is registered in Partner Center').waitFor();
+  await portal.close();
+  await page.bringToFront();
+  await tabTo(page, /Key value/);
+  await page.keyboard.type(key);
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${servers.proxyUrl}/`, { timeout: 30_000 });
+  await page.locator('.summary', { hasText: 'customers synced' }).waitFor({ timeout: 30_000 });
+  assert.match(appId, /^[0-9a-f-]{36}$/);
+
+  await context.close();
+});

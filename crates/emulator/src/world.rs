@@ -314,8 +314,24 @@ impl World {
                 }],
             }]),
         };
+        // A small third partner with no app: for keyboard and isolation tests.
+        let northwind = Partner {
+            tenant_id: Guid::from_seed(seed, 30),
+            commerce_id: Guid::from_seed(seed, 31),
+            name: "Northwind Cloud Services".into(),
+            domain: "northwindcsp.onmicrosoft.com".into(),
+            mpn_id: "4855555".into(),
+            users: vec![user(
+                "northwindcsp.onmicrosoft.com",
+                "admin",
+                "Noor Admin",
+                vec![Role::GlobalAdmin],
+            )],
+            customers: customers(seed.wrapping_add(104_729), config.customers.min(8), window),
+            apps: RwLock::new(Vec::new()),
+        };
         let world = World {
-            partners: vec![contoso, fabrikam],
+            partners: vec![contoso, fabrikam, northwind],
             months: config.months,
             seed,
             today,

@@ -144,7 +144,7 @@ impl Config {
 
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
-    /// Operator tasks on a partner, named by its tenant ID or domain.
+    /// Operator tasks on a partner, named by its tenant ID (a GUID).
     Partner {
         #[command(subcommand)]
         action: PartnerAction,
@@ -160,6 +160,11 @@ pub enum PartnerAction {
     },
     /// Activates the partner's subscription: the trial no longer limits it.
     Activate {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Ends the partner's trial now (and any subscription): the data views pause.
+    EndTrial {
         #[arg(long)]
         tenant: String,
     },

@@ -13,12 +13,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     init_tls();
     let config = Config::from_env_and_args();
-    let state = AppState::new(&config).await?;
+    // Operator tasks touch only the store: a running proxy keeps its syncs.
     if let Some(proxy::Command::Partner { action }) = &config.command {
-        let report = proxy::onboarding::operator(&state.store, action).await?;
+        let store = proxy::store::Store::open(&config.data_dir).await?;
+        let report = proxy::onboarding::operator(&store, action).await?;
         println!("{report}");
         return Ok(());
     }
+    let state = AppState::new(&config).await?;
     if state.connection.is_none() {
         tracing::warn!(
             "no Partner Center connection configured: /api/customers answers not_connected"

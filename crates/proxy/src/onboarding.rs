@@ -530,6 +530,7 @@ pub async fn operator(store: &Store, action: &crate::PartnerAction) -> Result<St
     let tenant = match action {
         crate::PartnerAction::Show { tenant }
         | crate::PartnerAction::Activate { tenant }
+        | crate::PartnerAction::EndTrial { tenant }
         | crate::PartnerAction::Extend { tenant, .. } => tenant,
     };
     let partner = store.find_partner(tenant).await?.ok_or_else(|| {
@@ -542,6 +543,13 @@ pub async fn operator(store: &Store, action: &crate::PartnerAction) -> Result<St
         crate::PartnerAction::Show { .. } => {}
         crate::PartnerAction::Activate { .. } => {
             row.activated = true;
+            store.set_onboarding(partner, &row).await?;
+        }
+        crate::PartnerAction::EndTrial { .. } => {
+            let now = Utc::now();
+            row.trial_started_at.get_or_insert(now);
+            row.trial_ends_at = Some(now);
+            row.activated = false;
             store.set_onboarding(partner, &row).await?;
         }
         crate::PartnerAction::Extend { days, .. } => {

@@ -75,6 +75,8 @@ impl Store {
             // WAL lets readers proceed while the sync writes.
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
+            // Another process (an operator command) may hold the write lock briefly.
+            .busy_timeout(std::time::Duration::from_secs(10))
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
