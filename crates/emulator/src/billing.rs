@@ -117,27 +117,8 @@ impl World {
         let customers = &self.partners[partner].customers;
         for day in from..=to.min(self.window.1) {
             for (ci, c) in customers.iter().enumerate() {
-                if c.currency != currency {
-                    continue;
-                }
-                for (si, s) in c.series.iter().enumerate() {
-                    let meter = &self.catalog[s.meter];
-                    if let Some(quantity) = usage::quantity(
-                        self.seed,
-                        meter,
-                        s,
-                        c.key ^ si as u64,
-                        &c.trend,
-                        self.window.0,
-                        day,
-                    ) {
-                        lines.push(LineRef {
-                            day,
-                            customer: ci as u32,
-                            series: si as u32,
-                            quantity,
-                        });
-                    }
+                if c.currency == currency {
+                    lines.extend(self.customer_day(partner, ci, day));
                 }
             }
         }
@@ -147,6 +128,34 @@ impl World {
             .expect("feeds poisoned")
             .insert(key, feed.clone());
         feed
+    }
+
+    /// The line items of one customer on one day: a series with use that day.
+    fn customer_day(
+        &self,
+        partner: usize,
+        customer: usize,
+        day: i64,
+    ) -> impl Iterator<Item = LineRef> + '_ {
+        let c = &self.partners[partner].customers[customer];
+        c.series.iter().enumerate().filter_map(move |(si, s)| {
+            let meter = &self.catalog[s.meter];
+            usage::quantity(
+                self.seed,
+                meter,
+                s,
+                c.key ^ si as u64,
+                &c.trend,
+                self.window.0,
+                day,
+            )
+            .map(|quantity| LineRef {
+                day,
+                customer: customer as u32,
+                series: si as u32,
+                quantity,
+            })
+        })
     }
 
     fn pec_applied(&self, partner: usize, line: &LineRef) -> bool {
@@ -275,33 +284,10 @@ impl World {
     }
 
     fn customer_cost(&self, partner: usize, customer: usize, from: i64, to: i64) -> Amount {
-        let c = &self.partners[partner].customers[customer];
-        let mut total = Amount::ZERO;
-        for day in from..=to.min(self.window.1) {
-            for (si, s) in c.series.iter().enumerate() {
-                let meter = &self.catalog[s.meter];
-                if let Some(quantity) = usage::quantity(
-                    self.seed,
-                    meter,
-                    s,
-                    c.key ^ si as u64,
-                    &c.trend,
-                    self.window.0,
-                    day,
-                ) {
-                    total += self.line_cost(
-                        partner,
-                        &LineRef {
-                            day,
-                            customer: customer as u32,
-                            series: si as u32,
-                            quantity,
-                        },
-                    );
-                }
-            }
-        }
-        total
+        (from..=to.min(self.window.1))
+            .flat_map(|day| self.customer_day(partner, customer, day))
+            .map(|line| self.line_cost(partner, &line))
+            .sum()
     }
 }
 

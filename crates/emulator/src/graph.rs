@@ -102,6 +102,19 @@ impl SignedIn {
     }
 }
 
+/// An application by its object ID, as Graph addresses it.
+fn app_by_object_id<'a>(apps: &'a mut [App], id: &str) -> Result<&'a mut App, GraphError> {
+    apps.iter_mut()
+        .find(|a| a.object_id.to_string().eq_ignore_ascii_case(id))
+        .ok_or_else(|| {
+            GraphError(
+                StatusCode::NOT_FOUND,
+                "Request_ResourceNotFound",
+                format!("Resource '{id}' does not exist."),
+            )
+        })
+}
+
 fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -249,16 +262,7 @@ async fn add_password(
         .apps
         .write()
         .expect("apps poisoned");
-    let app = apps
-        .iter_mut()
-        .find(|a| a.object_id.to_string().eq_ignore_ascii_case(&id))
-        .ok_or_else(|| {
-            GraphError(
-                StatusCode::NOT_FOUND,
-                "Request_ResourceNotFound",
-                format!("Resource '{id}' does not exist."),
-            )
-        })?;
+    let app = app_by_object_id(&mut apps, &id)?;
     let secret = format!(
         "{}~{}{}",
         &uuid::Uuid::new_v4().simple().to_string()[..3],
@@ -303,16 +307,7 @@ async fn remove_password(
         .apps
         .write()
         .expect("apps poisoned");
-    let app = apps
-        .iter_mut()
-        .find(|a| a.object_id.to_string().eq_ignore_ascii_case(&id))
-        .ok_or_else(|| {
-            GraphError(
-                StatusCode::NOT_FOUND,
-                "Request_ResourceNotFound",
-                format!("Resource '{id}' does not exist."),
-            )
-        })?;
+    let app = app_by_object_id(&mut apps, &id)?;
     let before = app.keys.len();
     app.keys
         .retain(|k| !k.key_id.to_string().eq_ignore_ascii_case(&req.key_id));
