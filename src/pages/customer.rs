@@ -175,8 +175,6 @@ fn Breakdown(cube: Cube) -> impl IntoView {
         })
     });
     let tag_keys = cube.with_value(|c| c.tag_keys());
-    let path = query.read_untracked().get("path").unwrap_or_default();
-    let _ = path;
     let set_query = StoredValue::new(move |by: &Dim, filters: &[(Dim, Vec<String>)]| {
         let loc = web_sys::window()
             .and_then(|w| w.location().pathname().ok())

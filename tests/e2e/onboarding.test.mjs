@@ -83,7 +83,6 @@ test('a Global admin goes from sign-in to the first synced customers', async () 
   const key = await page.inputValue('#key-value');
   assert.ok(key.length > 20);
   assert.ok(await page.locator('.key-once', { hasText: 'shown only this once' }).isVisible());
-  assert.ok(await page.locator('table.keys tbody tr').count() >= 0);
   let seen = await everywhere(page, context, key);
   for (const [where, text] of Object.entries(seen)) assert.ok(!text.includes(key), `key in ${where}`);
   await page.getByRole('button', { name: 'Continue', exact: true }).click();

@@ -307,11 +307,7 @@ fn customer_json(c: &world::Customer) -> Customer {
         relationship_to_partner: "reseller".into(),
         allow_delegated_access: Some(true),
         custom_domains: None,
-        links: Some(Links {
-            self_link: Some(Link::get(format!("/customers/{id}"))),
-            next: None,
-            previous: None,
-        }),
+        links: Some(Links::to_self(format!("/customers/{id}"))),
         attributes: Attributes::of("Customer"),
     }
 }
@@ -442,14 +438,10 @@ fn plan_json(
         billing_type: "usage".into(),
         contract_type: "subscription".into(),
         order_id: Some(model::Guid::from_seed(customer.key, 12).to_string()),
-        links: Some(Links {
-            self_link: Some(Link::get(format!(
-                "/customers/{}/subscriptions/{id}",
-                customer.id
-            ))),
-            next: None,
-            previous: None,
-        }),
+        links: Some(Links::to_self(format!(
+            "/customers/{}/subscriptions/{id}",
+            customer.id
+        ))),
         attributes: Attributes::of("Subscription"),
     }
 }
@@ -527,14 +519,10 @@ async fn list_entitlements(
 fn budget_json(customer: &world::Customer) -> SpendingBudget {
     SpendingBudget {
         amount: *customer.budget.lock().expect("budget poisoned"),
-        links: Some(Links {
-            self_link: Some(Link::get(format!(
-                "/v1/customers/{}/usagebudget",
-                customer.id
-            ))),
-            next: None,
-            previous: None,
-        }),
+        links: Some(Links::to_self(format!(
+            "/v1/customers/{}/usagebudget",
+            customer.id
+        ))),
         attributes: Attributes::of("SpendingBudget"),
     }
 }
@@ -713,23 +701,15 @@ async fn list_invoices(
                 invoice_details: vec![InvoiceDetail {
                     invoice_line_item_type: "usage_line_items".into(),
                     billing_provider: "one_time".into(),
-                    links: Some(Links {
-                        self_link: Some(Link::get(format!(
+                    links: Some(Links::to_self(format!(
                             "/invoices/{id}/lineitems?provider=onetime&invoicelineitemtype=usagelineitems&currencycode={}",
                             currency.code().to_ascii_lowercase()
                         ))),
-                        next: None,
-                        previous: None,
-                    }),
                     attributes: Attributes::of("InvoiceDetail"),
                 }],
                 document_type: "invoice".into(),
                 invoice_type: "OneTime".into(),
-                links: Some(Links {
-                    self_link: Some(Link::get(format!("/invoices/{id}"))),
-                    next: None,
-                    previous: None,
-                }),
+                links: Some(Links::to_self(format!("/invoices/{id}"))),
                 attributes: Attributes::of("Invoice"),
             });
         }

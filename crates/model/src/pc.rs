@@ -62,6 +62,17 @@ pub struct Links {
     pub previous: Option<Link>,
 }
 
+impl Links {
+    /// Only a `self` link to `uri`, as single resources carry.
+    pub fn to_self(uri: impl Into<String>) -> Self {
+        Links {
+            self_link: Some(Link::get(uri)),
+            next: None,
+            previous: None,
+        }
+    }
+}
+
 /// The collection envelope; `totalCount` counts the items in this page.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
