@@ -11,7 +11,7 @@ use model::pc::{LEGACY_GRAPH_RESOURCE, PARTNER_CENTER_RESOURCE, TokenError, Toke
 use serde::Deserialize;
 
 use crate::Emulator;
-use crate::world::{TOKEN_LIFETIME, unix_seconds};
+use crate::world::{Audience, TOKEN_LIFETIME, unix_seconds};
 
 pub fn routes() -> Router<Emulator> {
     Router::new().route("/{tenant}/oauth2/token", post(token))
@@ -101,7 +101,12 @@ async fn token(
         Some(_) => {
             let app_id = app.app_id;
             drop(apps);
-            let (access_token, issued) = world.issue_token(partner, Some(app_id), None);
+            let audience = if resource == PARTNER_CENTER_RESOURCE {
+                Audience::PartnerCenter
+            } else {
+                Audience::Graph
+            };
+            let (access_token, issued) = world.issue_token(partner, Some(app_id), None, audience);
             let lifetime = TOKEN_LIFETIME.as_secs().to_string();
             let expires_on = unix_seconds(issued.expires_at);
             Json(TokenResponse {

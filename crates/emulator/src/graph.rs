@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Emulator;
-use crate::world::{App, Key, Role};
+use crate::world::{App, Audience, Key, Role};
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
@@ -65,6 +65,18 @@ pub struct SignedIn {
     user: usize,
 }
 
+/// The (partner, user) of a delegated token for `audience`, from the request.
+fn delegated(parts: &Parts, emulator: &Emulator, audience: Audience) -> Option<(usize, usize)> {
+    let token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|t| emulator.world.token(t.trim()))?;
+    let user = token.user?;
+    (token.audience == audience).then_some((token.partner, user))
+}
+
 impl FromRequestParts<Emulator> for SignedIn {
     type Rejection = GraphError;
 
@@ -72,22 +84,41 @@ impl FromRequestParts<Emulator> for SignedIn {
         parts: &mut Parts,
         emulator: &Emulator,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .and_then(|t| emulator.world.token(t.trim()));
-        match token {
-            Some(t) if t.user.is_some() => Ok(SignedIn {
-                partner: t.partner,
-                user: t.user.unwrap_or_default(),
-            }),
-            _ => Err(GraphError(
+        match delegated(parts, emulator, Audience::Graph) {
+            Some((partner, user)) => Ok(SignedIn { partner, user }),
+            None => Err(GraphError(
                 StatusCode::UNAUTHORIZED,
                 "InvalidAuthenticationToken",
-                "Access token is empty, expired or not a user's token.".into(),
+                "Access token is empty, expired or not a user's Graph token.".into(),
             )),
+        }
+    }
+}
+
+/// A signed-in user's delegated token for Partner Center (App+User routes),
+/// obtained from the sign-in's refresh token.
+pub struct PartnerCenterUser {
+    partner: usize,
+}
+
+impl FromRequestParts<Emulator> for PartnerCenterUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        emulator: &Emulator,
+    ) -> Result<Self, Self::Rejection> {
+        match delegated(parts, emulator, Audience::PartnerCenter) {
+            Some((partner, _)) => Ok(PartnerCenterUser { partner }),
+            None => Err((
+                StatusCode::UNAUTHORIZED,
+                Json(json!({
+                    "code": 900410,
+                    "description": "This route needs a signed-in user's Partner Center token.",
+                    "errorName": "Unauthorized"
+                })),
+            )
+                .into_response()),
         }
     }
 }
@@ -322,7 +353,10 @@ async fn remove_password(
 
 /// Partner Center's organization profile (an App+User route): the signed-in
 /// user's partner, with its Commerce ID as `id`.
-pub async fn organization_profile(State(emulator): State<Emulator>, who: SignedIn) -> Json<Value> {
+pub async fn organization_profile(
+    State(emulator): State<Emulator>,
+    who: PartnerCenterUser,
+) -> Json<Value> {
     let p = &emulator.world.partners[who.partner];
     Json(json!({
         "id": p.commerce_id.to_string(),

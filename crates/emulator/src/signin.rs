@@ -15,7 +15,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::Emulator;
-use crate::world::{PendingCode, TOKEN_LIFETIME, unix_seconds};
+use crate::world::{Audience, PendingCode, TOKEN_LIFETIME, unix_seconds};
 
 pub fn routes() -> Router<Emulator> {
     Router::new()
@@ -157,6 +157,8 @@ fn url_encode(s: &str) -> String {
 struct CodeRedemption {
     grant_type: String,
     code: String,
+    refresh_token: String,
+    scope: String,
     redirect_uri: String,
     client_id: String,
     code_verifier: String,
@@ -176,8 +178,11 @@ fn refuse(description: &str) -> Response {
 
 async fn token(State(emulator): State<Emulator>, Form(r): Form<CodeRedemption>) -> Response {
     let world = &emulator.world;
+    if r.grant_type == "refresh_token" {
+        return refresh(&emulator, &r);
+    }
     if r.grant_type != "authorization_code" {
-        return refuse("Only the authorization_code grant is supported here.");
+        return refuse("Only the authorization_code and refresh_token grants are supported here.");
     }
     let Some(pending) = world.codes.lock().expect("codes poisoned").remove(&r.code) else {
         return refuse("The code is unknown, already used, or expired.");
@@ -196,7 +201,14 @@ async fn token(State(emulator): State<Emulator>, Form(r): Form<CodeRedemption>) 
     }
     let p = &world.partners[pending.partner];
     let u = &p.users[pending.user];
-    let (access_token, issued) = world.issue_token(pending.partner, None, Some(pending.user));
+    let (access_token, issued) =
+        world.issue_token(pending.partner, None, Some(pending.user), Audience::Graph);
+    let refresh_token = format!("emu-rt.{}", uuid::Uuid::new_v4().simple());
+    world
+        .refresh_tokens
+        .lock()
+        .expect("refresh tokens poisoned")
+        .insert(refresh_token.clone(), (pending.partner, pending.user));
     let now = unix_seconds(SystemTime::now());
     let claims = serde_json::json!({
         "aud": r.client_id,
@@ -221,7 +233,38 @@ async fn token(State(emulator): State<Emulator>, Form(r): Form<CodeRedemption>) 
         "scope": "openid profile User.Read Application.ReadWrite.All",
         "expires_in": TOKEN_LIFETIME.as_secs(),
         "access_token": access_token,
+        "refresh_token": refresh_token,
         "id_token": id_token
+    }))
+    .into_response()
+}
+
+/// The refresh-token grant: a delegated token for another resource, as
+/// Partner Center's App+User routes need (its scope names the resource).
+fn refresh(emulator: &Emulator, r: &CodeRedemption) -> Response {
+    let world = &emulator.world;
+    let Some(&(partner, user)) = world
+        .refresh_tokens
+        .lock()
+        .expect("refresh tokens poisoned")
+        .get(&r.refresh_token)
+    else {
+        return refuse("The refresh token is unknown or was revoked.");
+    };
+    let audience = if r.scope.contains("api.partnercenter.microsoft.com") {
+        Audience::PartnerCenter
+    } else if r.scope.contains("graph.microsoft.com") {
+        Audience::Graph
+    } else {
+        return refuse("The scope names no resource this tenant knows.");
+    };
+    let (access_token, _) = world.issue_token(partner, None, Some(user), audience);
+    Json(serde_json::json!({
+        "token_type": "Bearer",
+        "scope": r.scope,
+        "expires_in": TOKEN_LIFETIME.as_secs(),
+        "access_token": access_token,
+        "refresh_token": r.refresh_token
     }))
     .into_response()
 }

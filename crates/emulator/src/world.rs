@@ -91,7 +91,16 @@ pub struct IssuedToken {
     pub app: Option<Guid>,
     /// The user a delegated token was issued to.
     pub user: Option<usize>,
+    /// The API the token opens: a Graph token is refused by Partner Center
+    /// and the reverse, as the real services do.
+    pub audience: Audience,
     pub expires_at: SystemTime,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Audience {
+    Graph,
+    PartnerCenter,
 }
 
 /// A sign-in code waiting to be redeemed at the token endpoint.
@@ -118,6 +127,8 @@ pub struct World {
     pub feeds: crate::billing::FeedCache,
     tokens: Mutex<HashMap<String, IssuedToken>>,
     pub codes: Mutex<HashMap<String, PendingCode>>,
+    /// Refresh tokens from sign-ins: (partner, user).
+    pub refresh_tokens: Mutex<HashMap<String, (usize, usize)>>,
 }
 
 /// How long tokens live, as Entra's default.
@@ -340,6 +351,7 @@ impl World {
             feeds: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),
             codes: Mutex::new(HashMap::new()),
+            refresh_tokens: Mutex::new(HashMap::new()),
         };
         crate::billing::seed_budgets(&world);
         world
@@ -358,6 +370,7 @@ impl World {
         partner: usize,
         app: Option<Guid>,
         user: Option<usize>,
+        audience: Audience,
     ) -> (String, IssuedToken) {
         let token = format!(
             "emu.{}{}",
@@ -368,6 +381,7 @@ impl World {
             partner,
             app,
             user,
+            audience,
             expires_at: SystemTime::now() + TOKEN_LIFETIME,
         };
         self.tokens
@@ -387,6 +401,9 @@ impl World {
     /// The partner an app token belongs to, if it opens Partner Center.
     pub fn authenticate(&self, token: &str) -> Option<usize> {
         let t = self.token(token)?;
+        if t.audience != Audience::PartnerCenter {
+            return None;
+        }
         let app = t.app?;
         let apps = self.partners[t.partner].apps.read().expect("apps poisoned");
         // A revoked key's tokens stop working too, as a rotated secret's would.

@@ -215,6 +215,62 @@ async fn sign_in_gives_an_id_token_and_graph_names_the_roles() {
 }
 
 #[tokio::test]
+async fn the_organization_profile_takes_a_partner_center_token_from_the_refresh_token() {
+    let env = env().await;
+    let (login, password) = env.user(0, "Global admin");
+    let token = env.sign_in(&login, &password).await.unwrap();
+    let profile = |t: String| {
+        let req = env
+            .http
+            .get(format!("{}/v1/profiles/organization", env.base))
+            .bearer_auth(t);
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        }
+    };
+    // The sign-in's Graph token is refused, as Partner Center refuses it.
+    let graph = token["access_token"].as_str().unwrap().to_string();
+    assert_eq!(profile(graph.clone()).await.0, 401);
+    let exchange = |scope: &'static str, refresh: String| {
+        env.http
+            .post(format!("{}/organizations/oauth2/v2.0/token", env.base))
+            .form(&[
+                ("grant_type", "refresh_token".to_string()),
+                ("refresh_token", refresh),
+                ("client_id", "signin-app".into()),
+                ("scope", scope.into()),
+            ])
+            .send()
+    };
+    let refresh = token["refresh_token"].as_str().unwrap().to_string();
+    let res = exchange(
+        "https://api.partnercenter.microsoft.com/user_impersonation",
+        refresh.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    let pc: Value = res.json().await.unwrap();
+    let pc = pc["access_token"].as_str().unwrap().to_string();
+    let (status, body) = profile(pc.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["id"], env.demo.partners[0].commerce_id);
+    // ...and the Partner Center token does not open Graph.
+    assert_eq!(
+        env.graph(reqwest::Method::GET, "/me", &pc, None).await.0,
+        401
+    );
+    let bad = exchange(
+        "https://api.partnercenter.microsoft.com/user_impersonation",
+        "nope".into(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(bad.status(), 400);
+}
+
+#[tokio::test]
 async fn a_global_admin_registers_an_app_and_a_key_that_then_opens_partner_center() {
     let env = env().await;
     let p = &env.demo.partners[0];

@@ -115,6 +115,36 @@ impl Identity {
         Ok((status, body))
     }
 
+    /// A delegated Partner Center token for the signed-in user, from the
+    /// sign-in's refresh token; `None` when the directory will not issue one.
+    async fn partner_center_token(&self, refresh_token: &str) -> Option<String> {
+        let mut form = vec![
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", self.client_id.as_str()),
+            (
+                "scope",
+                "https://api.partnercenter.microsoft.com/user_impersonation",
+            ),
+        ];
+        if let Some(secret) = &self.client_secret {
+            form.push(("client_secret", secret.as_str()));
+        }
+        let res = self
+            .http
+            .post(format!(
+                "{}/organizations/oauth2/v2.0/token",
+                self.login_url
+            ))
+            .form(&form)
+            .send()
+            .await
+            .ok()?;
+        res.status().is_success().then_some(())?;
+        let body: Value = res.json().await.ok()?;
+        body["access_token"].as_str().map(str::to_string)
+    }
+
     /// The signed-in user's organization profile in Partner Center (its Commerce ID).
     async fn organization_profile(&self, upstream: &str, token: &str) -> Option<Value> {
         let res = self
@@ -314,10 +344,18 @@ async fn finish_sign_in(
         .filter_map(|m| m["displayName"].as_str().and_then(Role::from_directory))
         .collect();
     let partner = state.store.partner(&claims.tid).await?;
-    if let Some(profile) = id
-        .organization_profile(&state.pc.endpoints().api, &graph_token)
-        .await
-    {
+    // Partner Center's profile routes take a Partner Center token, not the
+    // Graph one: the sign-in's refresh token is redeemed for it, used once and
+    // dropped.
+    let pc_token = match body["refresh_token"].as_str() {
+        Some(refresh) => id.partner_center_token(refresh).await,
+        None => None,
+    };
+    let profile = match &pc_token {
+        Some(t) => id.organization_profile(&state.pc.endpoints().api, t).await,
+        None => None,
+    };
+    if let Some(profile) = profile {
         if let Some(commerce) = profile["id"].as_str() {
             state.store.set_commerce_id(partner, commerce).await?;
         }
