@@ -220,17 +220,16 @@ fn date_part(stamp: &str) -> String {
     stamp.get(..10).unwrap_or(stamp).to_string()
 }
 
+/// The app's keys. Changes are applied to `keys` in place rather than by
+/// reloading the step, which would drop a new key's value shown once above.
 #[component]
-fn KeyList(
-    keys: Vec<KeyInfo>,
-    on_change: impl Fn() + Copy + Send + Sync + 'static,
-) -> impl IntoView {
+fn KeyList(keys: RwSignal<Vec<KeyInfo>>) -> impl IntoView {
     let (error, set_error) = signal(None::<String>);
     let revoke = Action::new_local(move |key_id: &String| {
         let key_id = key_id.clone();
         async move {
             match api::revoke_key(&key_id).await {
-                Ok(()) => on_change(),
+                Ok(()) => keys.update(|ks| ks.retain(|k| k.key_id != key_id)),
                 Err(e) => set_error.set(Some(error_text(&e))),
             }
         }
@@ -240,7 +239,7 @@ fn KeyList(
             <caption>"Keys of this web app (values are never shown again)"</caption>
             <thead><tr><th scope="col">"Key"</th><th scope="col">"Created"</th><th scope="col">"Expires"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
             <tbody>
-                {keys.into_iter().map(|k| {
+                {move || keys.get().into_iter().map(|k| {
                     let flag = if k.expired { Some("expired") } else if k.expiring_soon { Some("expires within 30 days") } else { None };
                     let id = k.key_id.clone();
                     view! {
@@ -264,13 +263,17 @@ fn AddKey(
     on_done: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let (years, set_years) = signal(2u32);
+    let keys = RwSignal::new(state.keys.clone());
     let (created, set_created) = signal(None::<NewKey>);
     let (error, set_error) = signal(None::<String>);
     let create = Action::new_local(move |years: &u32| {
         let years = *years;
         async move {
             match api::add_key(years).await {
-                Ok(key) => set_created.set(Some(key)),
+                Ok(key) => {
+                    keys.update(|ks| ks.push(key.key.clone()));
+                    set_created.set(Some(key));
+                }
                 Err(e) => set_error.set(Some(error_text(&e))),
             }
         }
@@ -283,7 +286,6 @@ fn AddKey(
     });
     let app = state.app.clone();
     let commerce = state.session.commerce_id.clone().unwrap_or_default();
-    let keys = state.keys.clone();
     view! {
         <section class="step">
             <StepHeading step=Step::AddKey>"Add a secret key"</StepHeading>
@@ -304,7 +306,7 @@ fn AddKey(
                 </div>
             })}
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            {(!keys.is_empty()).then(|| view! { <KeyList keys=keys.clone() on_change=on_done /> })}
+            {move || (!keys.with(Vec::is_empty)).then(|| view! { <KeyList keys /> })}
             <p>"Saved the App ID, the Commerce ID and a key value? Continue to start the trial."</p>
             <button type="button" on:click=move |_| { go_on.dispatch(()); }>"Continue"</button>
         </section>

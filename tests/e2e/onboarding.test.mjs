@@ -83,6 +83,10 @@ test('a Global admin goes from sign-in to the first synced customers', async () 
   const key = await page.inputValue('#key-value');
   assert.ok(key.length > 20);
   assert.ok(await page.locator('.key-once', { hasText: 'shown only this once' }).isVisible());
+  // The key list shows the new key at once, beside its value shown once.
+  await page.locator('table.keys tbody tr').first().waitFor();
+  assert.equal(await page.locator('table.keys tbody tr').count(), 1);
+  assert.equal(await page.inputValue('#key-value'), key);
   let seen = await everywhere(page, context, key);
   for (const [where, text] of Object.entries(seen)) assert.ok(!text.includes(key), `key in ${where}`);
   await page.getByRole('button', { name: 'Continue', exact: true }).click();
@@ -143,6 +147,32 @@ test('a partner that registered a web app before reuses it and skips creating on
   await page.click('button[type=submit]');
   await page.waitForURL(`${servers.proxyUrl}/`, { timeout: 30_000 });
   await page.locator('.summary', { hasText: 'customers synced' }).waitFor({ timeout: 30_000 });
+  await context.close();
+});
+
+test('when the trial ends the cost views pause with a banner, and an operator extends it', async () => {
+  const fabrikam = servers.demo.partners[1];
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, servers, fabrikam.users[0].userName, '/');
+  await page.locator('.trial-chip', { hasText: /Trial: \d+ days left/ }).waitFor();
+  // Run beside the live proxy, as an operator would.
+  const ended = await servers.operator('partner', 'end-trial', '--tenant', fabrikam.tenantId);
+  assert.match(ended, /ended/);
+  await page.goto(`${servers.proxyUrl}/customers`);
+  await page.locator('.banner[role=alert]', { hasText: 'Your 30-day trial ended' }).waitFor();
+  assert.ok(await page.locator('.banner', { hasText: 'your data and settings are kept' }).isVisible());
+  const res = await page.evaluate(async () => {
+    const r = await fetch('api/customers');
+    return { status: r.status, body: await r.json() };
+  });
+  assert.equal(res.status, 402);
+  assert.equal(res.body.error.code, 'trial_ended');
+  const extended = await servers.operator('partner', 'extend', '--tenant', fabrikam.tenantId);
+  assert.match(extended, /30 days left/);
+  await page.reload();
+  await page.locator('.trial-chip', { hasText: 'Trial: 30 days left' }).waitFor();
+  assert.equal(await page.locator('.banner', { hasText: 'trial ended' }).count(), 0);
   await context.close();
 });
 

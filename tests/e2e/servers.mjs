@@ -1,6 +1,7 @@
 // Starts the real emulator and proxy binaries on free loopback ports for one
 // test file, and Chromium through playwright-core. xtask passes the paths.
-import { spawn } from 'node:child_process';
+import { spawn, execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, createWriteStream, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,6 +98,13 @@ export async function startServers({ customers = 40, connect = true } = {}) {
     partner,
     app,
     proxyLog: () => readFileSync(proxyLog, 'utf8'),
+    /**
+     * Runs an operator command (`partner ...`) against the running proxy's store.
+     * Asynchronous on purpose: a blocked event loop stops draining the proxy's
+     * log pipe, and the proxy then blocks on a log write holding the store's lock.
+     */
+    operator: async (...args) =>
+      (await promisify(execFile)(required('PROXY_BIN'), ['--data-dir', join(work, 'data'), ...args])).stdout,
     async stop() {
       for (const child of [proxy, emulator]) {
         if (child.exitCode === null) {

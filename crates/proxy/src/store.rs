@@ -90,6 +90,14 @@ impl Store {
         })
     }
 
+    /// A write transaction that takes the write lock at its start: a deferred
+    /// one that reads first cannot upgrade while another process (an operator
+    /// command) has written, and SQLite answers "database is locked" at once
+    /// instead of waiting out the busy timeout.
+    async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
     pub async fn partner_name(&self, partner: PartnerId) -> Result<Option<String>, sqlx::Error> {
         let row = sqlx::query("SELECT name FROM partners WHERE id = ?")
             .bind(partner.0)
@@ -140,7 +148,7 @@ impl Store {
         partner: PartnerId,
         customers: &[CustomerRow],
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let stamp = now();
         for c in customers {
             sqlx::query(
@@ -283,7 +291,7 @@ impl Store {
         subscriptions: &[(String, String, String, String)],
         entitlements: &[(String, String, String, String)],
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("DELETE FROM subscriptions WHERE partner_id = ? AND customer_id = ?")
             .bind(partner.0)
             .bind(customer)
@@ -477,7 +485,7 @@ impl Store {
         items: &[LineItem],
     ) -> Result<(), sqlx::Error> {
         let markups = self.markups(partner).await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         for l in items {
             let list_cost = l.list_total().micros();
             let price = markups
@@ -547,7 +555,7 @@ impl Store {
         run: i64,
         currency: &str,
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         let mut line_items = 0i64;
         let mut total = 0i64;
         for source in sources {
@@ -759,7 +767,7 @@ impl Store {
         customer: &str,
         markup: Option<Markup>,
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         match markup {
             Some(m) => {
                 sqlx::query(
@@ -829,7 +837,7 @@ impl Store {
         partner: PartnerId,
         reporting: &Reporting,
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO settings (partner_id, reporting_currency, updated_at) VALUES (?, ?, ?)
              ON CONFLICT (partner_id) DO UPDATE SET reporting_currency = excluded.reporting_currency,

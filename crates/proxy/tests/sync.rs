@@ -146,3 +146,69 @@ async fn a_sync_killed_midway_and_run_again_ends_as_a_clean_one() {
     .unwrap();
     assert_eq!(stored(&restarted).await, expected);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_commands_run_beside_a_syncing_proxy() {
+    // A second store on the same file stands for the operator's process:
+    // SQLite locks are per connection, so this is the same contention.
+    let up = upstream("2026-11-20").await;
+    let data = tempfile::tempdir().unwrap();
+    let state = state(&up, data.path()).await;
+    let connection = state.connection.clone().unwrap();
+    let tenant = up.credentials.tenant.clone();
+    let syncing = {
+        let state = state.clone();
+        tokio::spawn(async move { sync::run(&state, &connection, SyncKind::Full).await })
+    };
+    let reading = {
+        let state = state.clone();
+        let partner = state.connection.as_ref().unwrap().partner;
+        tokio::spawn(async move {
+            let mut reads = 0;
+            // Reads until the sync ends (or a bound, should it hang).
+            while reads < 2000 {
+                proxy::reports::overview(&state.store, partner)
+                    .await
+                    .unwrap();
+                reads += 1;
+                if reads > 5 && !state.syncer(partner).is_running() {
+                    break;
+                }
+            }
+            reads
+        })
+    };
+    let mut commands = 0;
+    while !syncing.is_finished() {
+        for action in [
+            proxy::PartnerAction::EndTrial {
+                tenant: tenant.clone(),
+            },
+            proxy::PartnerAction::Extend {
+                tenant: tenant.clone(),
+                days: 30,
+            },
+        ] {
+            let started = std::time::Instant::now();
+            // Opened for each command, as each operator process does.
+            let operator = proxy::store::Store::open(data.path()).await.unwrap();
+            proxy::onboarding::operator(&operator, &action)
+                .await
+                .unwrap();
+            assert!(
+                started.elapsed().as_secs() < 3,
+                "an operator command waited {:?}",
+                started.elapsed()
+            );
+            commands += 1;
+        }
+    }
+    let counts = syncing.await.unwrap().unwrap();
+    assert_eq!(counts.errors, 0);
+    assert!(reading.await.unwrap() > 0);
+    assert!(
+        commands >= 4,
+        "the commands ran while the sync did: {commands}"
+    );
+    assert_eq!(as_map(&stored(&state).await), upstream_totals(&up).await);
+}
