@@ -173,6 +173,19 @@ pub async fn usage(customer: &str, from: &str, to: &str) -> Result<Cube, ApiErro
     get(&query).await
 }
 
+/// Price and margin of a period; `customer` empty for all.
+pub async fn margin(
+    customer: &str,
+    from: &str,
+    to: &str,
+) -> Result<model::margin::MarginReport, ApiError> {
+    let mut query = format!("margin?from={from}&to={to}");
+    if !customer.is_empty() {
+        query.push_str(&format!("&customer={customer}"));
+    }
+    get(&query).await
+}
+
 pub async fn set_budget(id: &str, update: &BudgetUpdate) -> Result<SpendingBudget, ApiError> {
     write(
         Request::put(&url(&format!("customers/{id}/budget"))),

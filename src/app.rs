@@ -9,7 +9,7 @@ use model::api::SessionInfo;
 
 use crate::api::{self, ApiError};
 use crate::pages::{
-    Budgets, Customer, Customers, Explorer, NotFound, Onboarding, Overview, Settings,
+    Budgets, Customer, Customers, Explorer, Margin, NotFound, Onboarding, Overview, Settings,
 };
 
 /// The product's name, as the header and the title show it.
@@ -31,6 +31,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/customers/:id") view=Customer />
                     <Route path=path!("/explorer") view=Explorer />
                     <Route path=path!("/budgets") view=Budgets />
+                    <Route path=path!("/margin") view=Margin />
                     <Route path=path!("/onboarding") view=Onboarding />
                     <Route path=path!("/settings") view=Settings />
                 </Routes>
@@ -51,6 +52,7 @@ fn Shell(children: Children) -> impl IntoView {
                 <A href="/customers">"Customers"</A>
                 <A href="/explorer">"Explorer"</A>
                 <A href="/budgets">"Budgets"</A>
+                <A href="/margin">"Price and margin"</A>
                 <A href="/onboarding">"Onboarding"</A>
                 <A href="/settings">"Settings"</A>
             </nav>

@@ -2,12 +2,13 @@
 //! regrouped in the browser on each change with no round trip. Grouping,
 //! filters, period, buckets and measure live in the URL.
 
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::NaiveDate;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 use model::cube::{Bucket, Cube, Dim, Measure, PivotQuery};
 use model::views::table_csv;
 
+use crate::pages::period::{PeriodPicker, use_period, use_query_setter};
 use crate::pages::{Problem, TrendChart};
 use crate::{api, download, format};
 
@@ -57,32 +58,9 @@ fn bucket_of(key: &str) -> Bucket {
     }
 }
 
-/// Named periods, from the last day with data (`as_of`).
-fn preset(name: &str, as_of: NaiveDate) -> (NaiveDate, NaiveDate) {
-    let month_start = as_of.with_day(1).unwrap_or(as_of);
-    match name {
-        "last-month" => {
-            let end = month_start - Days::new(1);
-            (end.with_day(1).unwrap_or(end), end)
-        }
-        "7d" => (as_of - Days::new(6), as_of),
-        "30d" => (as_of - Days::new(29), as_of),
-        "90d" => (as_of - Days::new(89), as_of),
-        _ => (month_start, as_of),
-    }
-}
-
 #[component]
 pub fn Explorer() -> impl IntoView {
-    let query = use_query_map();
-    let today = chrono::Utc::now().date_naive() - Days::new(1);
-    let range = Memo::new(move |_| {
-        let q = query.read();
-        let (f, t) = preset(&q.get("period").unwrap_or_default(), today);
-        let from = q.get("from").and_then(|d| d.parse().ok()).unwrap_or(f);
-        let to = q.get("to").and_then(|d| d.parse().ok()).unwrap_or(t);
-        (from, to)
-    });
+    let range = use_period();
     let cube = LocalResource::new(move || {
         let (from, to) = range.get();
         async move { api::usage("", &from.to_string(), &to.to_string()).await }
@@ -103,7 +81,6 @@ pub fn Explorer() -> impl IntoView {
 #[component]
 fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
     let query = use_query_map();
-    let navigate = use_navigate();
     let lines = cube.len();
     let tag_dims: Vec<Dim> = cube.tag_keys().into_iter().map(Dim::Tag).collect();
     let all_dims: Vec<Dim> = model::cube::STORED
@@ -132,34 +109,7 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
             })
             .collect::<Vec<_>>()
     });
-    // Sets one URL parameter (or removes it with an empty value), keeping the rest.
-    let set = StoredValue::new(move |key: &str, value: &str| {
-        let mut pairs: Vec<(String, String)> = query
-            .get_untracked()
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.clone()))
-            .collect();
-        pairs.retain(|(k, _)| k != key);
-        if !value.is_empty() {
-            pairs.push((key.to_string(), value.to_string()));
-        }
-        if key == "period" {
-            pairs.retain(|(k, _)| k != "from" && k != "to");
-        }
-        let qs = pairs
-            .iter()
-            .map(|(k, v)| {
-                format!(
-                    "{k}={}",
-                    js_sys::encode_uri_component(v)
-                        .as_string()
-                        .unwrap_or_default()
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("&");
-        navigate(&format!("/explorer?{qs}"), Default::default());
-    });
+    let set = use_query_setter("/explorer");
     let pivot = Memo::new(move |_| {
         let mut group_by = vec![g1.get()];
         if let Some(g) = g2.get() {
@@ -227,15 +177,7 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
             format!("{lines} line items from {} to {} (UTC days).", format::day(from), format::day(to))
         }}</p>
         <div class="toolbar">
-            <label for="period">"Period"</label>
-            <select id="period" on:change=move |ev| set.with_value(|s| s("period", &event_target_value(&ev)))>
-                {[("", "This month"), ("last-month", "Last month"), ("7d", "Last 7 days"), ("30d", "Last 30 days"), ("90d", "Last 90 days")]
-                    .into_iter().map(|(v, l)| view! { <option value=v selected=move || query.read().get("period").unwrap_or_default() == v>{l}</option> }).collect_view()}
-            </select>
-            <label for="from">"From"</label>
-            <input id="from" type="date" prop:value=move || range.get().0.to_string() on:change=move |ev| set.with_value(|s| s("from", &event_target_value(&ev))) />
-            <label for="to">"To"</label>
-            <input id="to" type="date" prop:value=move || range.get().1.to_string() on:change=move |ev| set.with_value(|s| s("to", &event_target_value(&ev))) />
+            <PeriodPicker path="/explorer" range />
         </div>
         <div class="toolbar">
             <label for="g1">"Group by"</label>

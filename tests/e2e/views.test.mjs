@@ -166,3 +166,86 @@ test('the explorer regroups and filters in the browser, and a deep link restores
   await page.locator('table.pivot tbody tr').first().waitFor();
   assert.equal(await page.locator('table.pivot tbody tr').count(), rows.length, 'a reload restores the view');
 });
+
+test('price and margin equal the line items, flag lost credit and margin falls, and keep the view in the URL', async () => {
+  await page.goto(`${servers.proxyUrl}/margin?period=30d`);
+  const summary = await page.locator('p.summary', { hasText: 'compared with' }).textContent();
+  const [from, to, pfrom, pto] = summary.match(/\d{4}-\d{2}-\d{2}/g);
+  const current = await lines(`from=${from}&to=${to}`);
+  const previous = await lines(`from=${pfrom}&to=${pto}`);
+
+  // Partner cost, customer price and margin per customer, summed here.
+  const sums = {};
+  for (const l of current) {
+    const k = `${l.customerId}|${l.billingCurrency}`;
+    const s = (sums[k] ??= { cost: 0, price: 0 });
+    s.cost += Math.round(l.billingTotal * 1e6);
+    s.price += l.customerPrice;
+  }
+  const rows = await page.locator('table.margin-customers tbody tr').evaluateAll((trs) =>
+    trs.map((r) => ({ key: `${r.dataset.customer}|${r.dataset.currency}`, cells: [...r.querySelectorAll('td.num')].map((td) => td.textContent) })));
+  assert.equal(rows.length, Object.keys(sums).length);
+  for (const { key, cells } of rows) {
+    const currency = key.split('|')[1];
+    assert.equal(cells[0], money(sums[key].cost, currency), `partner cost of ${key}`);
+    assert.equal(cells[2], money(sums[key].price, currency), `customer price of ${key}`);
+    assert.equal(cells[3], money(sums[key].price - sums[key].cost, currency), `margin of ${key}`);
+  }
+
+  // Lost credit: no PEC on a line whose resource and meter earned it on another day.
+  const key = (l) => [l.customerId, l.entitlementId, l.resourceUri, l.meterId].join('|');
+  const earning = new Set([...current, ...previous].filter((l) => l.pecBasisPoints > 0).map(key));
+  const lost = current.filter((l) => l.pecBasisPoints === 0 && earning.has(key(l)));
+  if (lost.length === 0) {
+    await page.locator('text=No line lost its credit in this period.').waitFor();
+  } else {
+    const shown = await page.locator('table.lost-lines tbody tr').count();
+    assert.equal(shown, Math.min(lost.length, 500));
+  }
+
+  // Margin fell: a point or more of price below the previous period's.
+  const bp = (cost, price) => (price === 0 ? null : Math.trunc(((price - cost) * 10000) / price));
+  const before = {};
+  for (const l of previous) {
+    const s = (before[l.customerId] ??= { cost: 0, price: 0 });
+    s.cost += Math.round(l.billingTotal * 1e6);
+    s.price += l.customerPrice;
+  }
+  const fell = Object.entries(sums)
+    .filter(([k, s]) => {
+      const b = before[k.split('|')[0]];
+      const now = bp(s.cost, s.price);
+      const then = b ? bp(b.cost, b.price) : null;
+      return now !== null && then !== null && now <= then - 100;
+    })
+    .map(([k]) => k.split('|')[0])
+    .sort();
+  const flagged = (await page.locator('table.margin-customers tbody tr.fell').evaluateAll((trs) => trs.map((r) => r.dataset.customer))).sort();
+  assert.deepEqual(flagged, fell);
+  assert.equal(await page.locator('ul.fell li').count(), fell.length);
+
+  // The customers' CSV carries the table.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('section', { hasText: 'By customer' }).locator('text=Export CSV').click()]);
+  const csv = readFileSync(await download.path(), 'utf8').trim().split('\r\n');
+  assert.equal(csv.length - 1, rows.length);
+
+  // One customer's meters: in the URL, restored by a reload, undone by back.
+  const first = rows[0].key.split('|')[0];
+  await page.locator(`tr[data-customer="${first}"] button`, { hasText: 'Meters' }).click();
+  await page.waitForURL((u) => u.search.includes(`customer=${first}`));
+  await page.reload();
+  await page.locator('table.margin-customers tbody tr').first().waitFor();
+  assert.equal(await page.locator('table.margin-customers tbody tr').count(), 1);
+  const meterCost = {};
+  for (const l of current.filter((l) => l.customerId === first)) {
+    meterCost[l.meterId] = (meterCost[l.meterId] ?? 0) + Math.round(l.billingTotal * 1e6);
+  }
+  const meterRows = await page.locator('table.margin-meters tbody tr').evaluateAll((trs) =>
+    trs.map((r) => [r.dataset.meter, r.querySelectorAll('td.num')[1].textContent]));
+  assert.equal(meterRows.length, Object.keys(meterCost).length);
+  const currency = rows[0].key.split('|')[1];
+  for (const [meter, text] of meterRows) assert.equal(text, money(meterCost[meter], currency), meter);
+  await page.goBack();
+  await page.waitForURL((u) => !u.search.includes('customer='));
+  await page.locator('table.margin-customers tbody tr').nth(1).waitFor();
+});

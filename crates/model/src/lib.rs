@@ -7,6 +7,7 @@ pub mod cube;
 pub mod export;
 pub mod forecast;
 pub mod guid;
+pub mod margin;
 pub mod money;
 pub mod onboarding;
 pub mod pc;

@@ -105,13 +105,10 @@ pub struct CustomerFigures {
 impl CustomerFigures {
     /// Margin fell against last month (like for like), by at least one point.
     pub fn margin_fell(&self) -> bool {
-        match (
+        crate::margin::margin_fell(
             self.month_to_date.margin_basis_points(),
             self.last_month_to_same_day.margin_basis_points(),
-        ) {
-            (Some(now), Some(before)) => now <= before - 100,
-            _ => false,
-        }
+        )
     }
 }
 

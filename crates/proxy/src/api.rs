@@ -41,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/overview", get(overview))
         .route("/usage", get(usage))
         .route("/line-items", get(line_items))
+        .route("/margin", get(margin))
         .route("/settings/reporting", get(reporting).put(set_reporting))
         .route("/exports/line-items.csv", get(export_csv))
         .route("/exports/focus.csv", get(export_focus))
@@ -350,6 +351,29 @@ async fn line_items(
         limit,
         next_offset: more.then_some(offset + limit),
     }))
+}
+
+/// Price and margin over a range (this month to date by default), compared
+/// with the previous period; PEC applied and lost per line.
+async fn margin(
+    State(state): State<AppState>,
+    partner: Partner,
+    ApiQuery(q): ApiQuery<ScopeQuery>,
+) -> Result<Json<model::margin::MarginReport>, ApiError> {
+    let scope = scope(&state, &partner, &q).await?;
+    let (from, to) = model::margin::previous_period(scope.from, scope.to);
+    let previous = Scope {
+        customer: scope.customer.clone(),
+        from,
+        to,
+    };
+    let current = scope_lines(&state, &partner, &scope).await?;
+    let previous = scope_lines(&state, &partner, &previous).await?;
+    Ok(Json(model::margin::margin_report(
+        (scope.from, scope.to),
+        &current,
+        &previous,
+    )))
 }
 
 /// Writes the budget to Partner Center first; the store follows only if

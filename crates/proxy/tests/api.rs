@@ -475,3 +475,91 @@ async fn without_a_session_nothing_is_shown_and_without_a_role_nothing_changes()
         401
     );
 }
+
+#[tokio::test]
+async fn price_and_margin_agree_with_the_line_items_and_find_lost_credit() {
+    let api = api().await;
+    let (from, to) = ("2026-10-01", "2026-11-19");
+    let report: model::margin::MarginReport =
+        api.get(&format!("/api/margin?from={from}&to={to}")).await;
+    assert_eq!(
+        (report.previous_from.as_str(), report.previous_to.as_str()),
+        ("2026-08-12", "2026-09-30")
+    );
+    let current = api.all_lines(&format!("from={from}&to={to}")).await;
+    let previous = api.all_lines("from=2026-08-12&to=2026-09-30").await;
+
+    // Sums per customer and currency, computed here from the lines.
+    let mut sums: HashMap<(String, String), (i64, i64, i64)> = HashMap::new();
+    for l in &current {
+        let e = sums
+            .entry((
+                l.line.customer_id.clone(),
+                l.line.billing_currency.to_string(),
+            ))
+            .or_default();
+        e.0 += l.line.billing_total.micros();
+        e.1 += l.customer_price;
+        e.2 += l.list_cost;
+    }
+    assert_eq!(report.customers.len(), sums.len());
+    for c in &report.customers {
+        let (cost, price, list) = sums[&(c.customer_id.clone(), c.currency.clone())];
+        assert_eq!(c.figures.partner_cost, cost, "{}", c.customer_name);
+        assert_eq!(c.figures.customer_price, price, "{}", c.customer_name);
+        assert_eq!(c.figures.list_cost, list, "{}", c.customer_name);
+    }
+    let meter_cost: i64 = report.meters.iter().map(|m| m.figures.partner_cost).sum();
+    assert_eq!(meter_cost, sums.values().map(|s| s.0).sum::<i64>());
+
+    // Lost credit: no PEC on a line whose resource and meter had it on another day.
+    let key = |l: &model::usage::LineItem| {
+        (
+            l.customer_id.clone(),
+            l.entitlement_id.clone(),
+            l.resource_uri.clone(),
+            l.meter_id.clone(),
+        )
+    };
+    let earning: std::collections::HashSet<_> = current
+        .iter()
+        .chain(&previous)
+        .filter(|l| l.line.pec_basis_points > 0)
+        .map(|l| key(&l.line))
+        .collect();
+    let lost = current
+        .iter()
+        .filter(|l| l.line.pec_basis_points == 0 && earning.contains(&key(&l.line)))
+        .count();
+    assert!(lost > 0, "the emulator loses PEC for some customers' days");
+    assert_eq!(report.lost_lines_total, lost);
+    assert!(
+        report
+            .lost_lines
+            .iter()
+            .all(|l| l.lost > 0 && l.partner_cost == l.list_cost)
+    );
+    let flagged: u32 = report.customers.iter().map(|c| c.figures.lost_lines).sum();
+    assert_eq!(flagged as usize, lost);
+
+    // A margin fall is a point or more of price against the previous period.
+    for c in &report.customers {
+        let (cost, price) = previous
+            .iter()
+            .filter(|l| l.line.customer_id == c.customer_id)
+            .fold((0i64, 0i64), |(a, b), l| {
+                (a + l.line.billing_total.micros(), b + l.customer_price)
+            });
+        let before = (price != 0).then(|| ((price - cost) as i128 * 10_000 / price as i128) as i64);
+        assert_eq!(c.previous_margin_basis_points, before);
+        assert_eq!(
+            c.margin_fell,
+            matches!((c.margin_basis_points, before), (Some(n), Some(b)) if n <= b - 100)
+        );
+    }
+
+    let (status, e) = api
+        .error(reqwest::Method::GET, "/api/margin?from=2026-13-01", None)
+        .await;
+    assert_eq!((status, e.error.code.as_str()), (400, "bad_request"));
+}

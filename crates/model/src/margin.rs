@@ -1,0 +1,646 @@
+//! Price and margin: margin per customer and per meter, partner-earned
+//! credit (PEC) applied or lost per line, and customers whose margin fell
+//! against the previous period.
+//!
+//! PEC lost is judged per (customer, subscription, resource, meter): a line
+//! with no credit is *lost* when the same resource and meter earned credit on
+//! another day of the period or the previous one (the usual cause is the
+//! partner's admin rights lapsing for some days). The credit it would have
+//! earned is its list cost at the highest rate seen for that key. A meter that
+//! never earned credit is *not eligible*, not lost.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Days, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::export::decimal;
+use crate::report::CostPrice;
+use crate::usage::LineItem;
+use crate::views::table_csv;
+
+/// A margin that fell by this many basis points or more is flagged.
+pub const MARGIN_FALL_BASIS_POINTS: i64 = 100;
+
+/// Whether a margin (basis points of price) fell by a point or more.
+pub fn margin_fell(now: Option<i64>, before: Option<i64>) -> bool {
+    matches!((now, before), (Some(n), Some(b)) if n <= b - MARGIN_FALL_BASIS_POINTS)
+}
+
+/// The period a range is compared with: the same days of the previous month
+/// when the range starts on the 1st and stays in one month (month to date is
+/// compared like for like), otherwise as many days just before it.
+pub fn previous_period(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let one_month = from.day() == 1 && from.year() == to.year() && from.month() == to.month();
+    if one_month && let Some(start) = from.checked_sub_months(Months::new(1)) {
+        // Clamped: 31 March compares with the last day of February.
+        let end = to
+            .checked_sub_months(Months::new(1))
+            .unwrap_or(from - Days::new(1));
+        return (start, end);
+    }
+    let days = (to - from).num_days() as u64 + 1;
+    (from - Days::new(days), from - Days::new(1))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Pec {
+    /// Credit earned on this line.
+    Applied,
+    /// No credit, though this resource and meter earned it on other days.
+    Lost,
+    /// The meter earned no credit in the period or the one before.
+    NotEligible,
+}
+
+/// One line's credit: its status, the credit earned (list cost minus partner
+/// cost) and the credit lost (an estimate), in the billing currency's millionths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineCredit {
+    pub pec: Pec,
+    pub earned: i64,
+    pub lost: i64,
+}
+
+type CreditKey<'a> = (&'a str, &'a str, &'a str, &'a str);
+
+fn credit_key(l: &LineItem) -> CreditKey<'_> {
+    (
+        &l.customer_id,
+        &l.entitlement_id,
+        &l.resource_uri,
+        &l.meter_id,
+    )
+}
+
+/// The highest PEC rate seen per key, over `reference` (both periods' lines).
+pub fn pec_rates<'a>(
+    reference: impl IntoIterator<Item = &'a LineItem>,
+) -> HashMap<CreditKey<'a>, i32> {
+    let mut rates: HashMap<CreditKey<'a>, i32> = HashMap::new();
+    for l in reference {
+        let r = rates.entry(credit_key(l)).or_default();
+        *r = (*r).max(l.pec_basis_points);
+    }
+    rates
+}
+
+/// The credit of one line, given the rates [`pec_rates`] found.
+pub fn line_credit(l: &LineItem, rates: &HashMap<CreditKey<'_>, i32>) -> LineCredit {
+    let list = l.list_total().micros();
+    let cost = l.billing_total.micros();
+    if l.pec_basis_points > 0 {
+        return LineCredit {
+            pec: Pec::Applied,
+            earned: list - cost,
+            lost: 0,
+        };
+    }
+    match rates.get(&credit_key(l)).copied().unwrap_or(0) {
+        0 => LineCredit {
+            pec: Pec::NotEligible,
+            earned: 0,
+            lost: 0,
+        },
+        rate => LineCredit {
+            pec: Pec::Lost,
+            earned: 0,
+            lost: round_div(list as i128 * rate as i128, 10_000),
+        },
+    }
+}
+
+fn round_div(n: i128, d: i128) -> i64 {
+    let q = if n >= 0 {
+        (n + d / 2) / d
+    } else {
+        (n - d / 2) / d
+    };
+    q as i64
+}
+
+/// Sums of a group of lines, in one billing currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarginFigures {
+    pub partner_cost: i64,
+    pub list_cost: i64,
+    pub customer_price: i64,
+    pub pec_earned: i64,
+    pub pec_lost: i64,
+    /// Lines that lost credit.
+    pub lost_lines: u32,
+}
+
+impl MarginFigures {
+    pub fn add(&mut self, l: &LineItem, customer_price: i64, credit: &LineCredit) {
+        self.partner_cost += l.billing_total.micros();
+        self.list_cost += l.list_total().micros();
+        self.customer_price += customer_price;
+        self.pec_earned += credit.earned;
+        self.pec_lost += credit.lost;
+        self.lost_lines += u32::from(credit.pec == Pec::Lost);
+    }
+
+    pub fn cost_price(&self) -> CostPrice {
+        CostPrice {
+            partner_cost: self.partner_cost,
+            customer_price: self.customer_price,
+        }
+    }
+
+    pub fn margin(&self) -> i64 {
+        self.customer_price - self.partner_cost
+    }
+
+    pub fn margin_basis_points(&self) -> Option<i64> {
+        self.cost_price().margin_basis_points()
+    }
+}
+
+/// Margin of one customer in one currency, with the previous period's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerMargin {
+    pub customer_id: String,
+    pub customer_name: String,
+    pub currency: String,
+    pub figures: MarginFigures,
+    pub margin_basis_points: Option<i64>,
+    pub previous_margin_basis_points: Option<i64>,
+    pub margin_fell: bool,
+}
+
+/// Margin of one meter in one currency (across the customers in scope).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MeterMargin {
+    pub meter_id: String,
+    pub meter_name: String,
+    pub meter_category: String,
+    pub unit: String,
+    pub currency: String,
+    pub quantity_micros: i64,
+    pub figures: MarginFigures,
+    pub margin_basis_points: Option<i64>,
+}
+
+/// A line that lost its credit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LostCreditLine {
+    pub usage_date: String,
+    pub customer_id: String,
+    pub customer_name: String,
+    pub subscription: String,
+    pub resource: String,
+    pub meter_name: String,
+    pub currency: String,
+    pub partner_cost: i64,
+    pub list_cost: i64,
+    /// The credit the line would have earned at the resource's usual rate.
+    pub lost: i64,
+}
+
+/// What the Price and margin view shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarginReport {
+    pub from: String,
+    pub to: String,
+    pub previous_from: String,
+    pub previous_to: String,
+    /// Highest margin fall first, then by customer price.
+    pub customers: Vec<CustomerMargin>,
+    /// Largest customer price first.
+    pub meters: Vec<MeterMargin>,
+    /// Largest lost credit first, at most [`LOST_LINES_SHOWN`].
+    pub lost_lines: Vec<LostCreditLine>,
+    /// All lines that lost credit, shown or not.
+    pub lost_lines_total: usize,
+}
+
+pub const LOST_LINES_SHOWN: usize = 500;
+
+/// Builds the report from the period's lines and the previous period's,
+/// each with its customer price (millionths of the billing currency).
+pub fn margin_report(
+    (from, to): (NaiveDate, NaiveDate),
+    current: &[(LineItem, i64)],
+    previous: &[(LineItem, i64)],
+) -> MarginReport {
+    let (previous_from, previous_to) = previous_period(from, to);
+    let rates = pec_rates(current.iter().chain(previous).map(|(l, _)| l));
+
+    let mut customers: HashMap<(&str, &str), CustomerMargin> = HashMap::new();
+    let mut meters: HashMap<(&str, &str), MeterMargin> = HashMap::new();
+    let mut lost_lines = Vec::new();
+    for (l, price) in current {
+        let credit = line_credit(l, &rates);
+        let c = customers
+            .entry((&l.customer_id, l.billing_currency.code()))
+            .or_insert_with(|| CustomerMargin {
+                customer_id: l.customer_id.clone(),
+                customer_name: l.customer_name.clone(),
+                currency: l.billing_currency.code().to_string(),
+                ..Default::default()
+            });
+        c.figures.add(l, *price, &credit);
+        let m = meters
+            .entry((&l.meter_id, l.billing_currency.code()))
+            .or_insert_with(|| MeterMargin {
+                meter_id: l.meter_id.clone(),
+                meter_name: l.meter_name.clone(),
+                meter_category: l.meter_category.clone(),
+                unit: l.unit.clone(),
+                currency: l.billing_currency.code().to_string(),
+                ..Default::default()
+            });
+        m.quantity_micros += l.quantity_micros;
+        m.figures.add(l, *price, &credit);
+        if credit.pec == Pec::Lost {
+            lost_lines.push(LostCreditLine {
+                usage_date: l.usage_date.to_string(),
+                customer_id: l.customer_id.clone(),
+                customer_name: l.customer_name.clone(),
+                subscription: l.entitlement_name.clone(),
+                resource: l.resource_name().to_string(),
+                meter_name: l.meter_name.clone(),
+                currency: l.billing_currency.code().to_string(),
+                partner_cost: l.billing_total.micros(),
+                list_cost: l.list_total().micros(),
+                lost: credit.lost,
+            });
+        }
+    }
+
+    let mut before: HashMap<(&str, &str), CostPrice> = HashMap::new();
+    for (l, price) in previous {
+        let b = before
+            .entry((&l.customer_id, l.billing_currency.code()))
+            .or_default();
+        b.partner_cost += l.billing_total.micros();
+        b.customer_price += price;
+    }
+
+    let mut customers: Vec<CustomerMargin> = customers
+        .into_iter()
+        .map(|(key, mut c)| {
+            c.margin_basis_points = c.figures.margin_basis_points();
+            c.previous_margin_basis_points = before.get(&key).and_then(|b| b.margin_basis_points());
+            c.margin_fell = margin_fell(c.margin_basis_points, c.previous_margin_basis_points);
+            c
+        })
+        .collect();
+    let fall = |c: &CustomerMargin| match (c.margin_basis_points, c.previous_margin_basis_points) {
+        (Some(n), Some(b)) if c.margin_fell => b - n,
+        _ => 0,
+    };
+    customers.sort_by(|a, b| {
+        fall(b)
+            .cmp(&fall(a))
+            .then(b.figures.customer_price.cmp(&a.figures.customer_price))
+            .then(a.customer_id.cmp(&b.customer_id))
+            .then(a.currency.cmp(&b.currency))
+    });
+
+    let mut meters: Vec<MeterMargin> = meters
+        .into_values()
+        .map(|mut m| {
+            m.margin_basis_points = m.figures.margin_basis_points();
+            m
+        })
+        .collect();
+    meters.sort_by(|a, b| {
+        b.figures
+            .customer_price
+            .cmp(&a.figures.customer_price)
+            .then(a.meter_id.cmp(&b.meter_id))
+            .then(a.currency.cmp(&b.currency))
+    });
+
+    let lost_lines_total = lost_lines.len();
+    lost_lines.sort_by(|a, b| {
+        b.lost
+            .cmp(&a.lost)
+            .then(a.usage_date.cmp(&b.usage_date))
+            .then(a.customer_id.cmp(&b.customer_id))
+    });
+    lost_lines.truncate(LOST_LINES_SHOWN);
+
+    MarginReport {
+        from: from.to_string(),
+        to: to.to_string(),
+        previous_from: previous_from.to_string(),
+        previous_to: previous_to.to_string(),
+        customers,
+        meters,
+        lost_lines,
+        lost_lines_total,
+    }
+}
+
+fn percent(basis_points: Option<i64>) -> String {
+    basis_points
+        .map(|b| decimal(b * 10_000))
+        .unwrap_or_default()
+}
+
+/// The customers table as CSV (money as decimals, margins in percent).
+pub fn customers_csv(report: &MarginReport) -> String {
+    let rows: Vec<Vec<String>> = report
+        .customers
+        .iter()
+        .map(|c| {
+            vec![
+                c.customer_name.clone(),
+                c.customer_id.clone(),
+                c.currency.clone(),
+                decimal(c.figures.partner_cost),
+                decimal(c.figures.list_cost),
+                decimal(c.figures.customer_price),
+                decimal(c.figures.margin()),
+                percent(c.margin_basis_points),
+                percent(c.previous_margin_basis_points),
+                if c.margin_fell { "yes" } else { "" }.into(),
+                decimal(c.figures.pec_earned),
+                decimal(c.figures.pec_lost),
+                c.figures.lost_lines.to_string(),
+            ]
+        })
+        .collect();
+    table_csv(
+        &[
+            "Customer",
+            "Customer ID",
+            "Currency",
+            "Partner cost",
+            "List cost",
+            "Customer price",
+            "Margin",
+            "Margin %",
+            "Previous margin %",
+            "Margin fell",
+            "PEC earned",
+            "PEC lost",
+            "Lines without PEC",
+        ],
+        &rows,
+    )
+}
+
+/// The meters table as CSV.
+pub fn meters_csv(report: &MarginReport) -> String {
+    let rows: Vec<Vec<String>> = report
+        .meters
+        .iter()
+        .map(|m| {
+            vec![
+                m.meter_name.clone(),
+                m.meter_id.clone(),
+                m.meter_category.clone(),
+                decimal(m.quantity_micros),
+                m.unit.clone(),
+                m.currency.clone(),
+                decimal(m.figures.partner_cost),
+                decimal(m.figures.customer_price),
+                decimal(m.figures.margin()),
+                percent(m.margin_basis_points),
+                decimal(m.figures.pec_earned),
+                decimal(m.figures.pec_lost),
+            ]
+        })
+        .collect();
+    table_csv(
+        &[
+            "Meter",
+            "Meter ID",
+            "Service",
+            "Quantity",
+            "Unit",
+            "Currency",
+            "Partner cost",
+            "Customer price",
+            "Margin",
+            "Margin %",
+            "PEC earned",
+            "PEC lost",
+        ],
+        &rows,
+    )
+}
+
+/// The lines that lost credit, as CSV.
+pub fn lost_lines_csv(report: &MarginReport) -> String {
+    let rows: Vec<Vec<String>> = report
+        .lost_lines
+        .iter()
+        .map(|l| {
+            vec![
+                l.usage_date.clone(),
+                l.customer_name.clone(),
+                l.subscription.clone(),
+                l.resource.clone(),
+                l.meter_name.clone(),
+                l.currency.clone(),
+                decimal(l.list_cost),
+                decimal(l.partner_cost),
+                decimal(l.lost),
+            ]
+        })
+        .collect();
+    table_csv(
+        &[
+            "Day (UTC)",
+            "Customer",
+            "Subscription",
+            "Resource",
+            "Meter",
+            "Currency",
+            "List cost",
+            "Partner cost",
+            "PEC lost",
+        ],
+        &rows,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::{Amount, Currency};
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    /// A line of `units` at 1.00 list; `pec` in basis points lowers the cost.
+    fn line(customer: &str, meter: &str, date: &str, units: i64, pec: i32) -> LineItem {
+        let list = units * 1_000_000;
+        let cost = list - list * pec as i64 / 10_000;
+        LineItem {
+            key: 0,
+            customer_id: customer.into(),
+            customer_name: format!("{customer} Ltd"),
+            subscription_id: "plan".into(),
+            entitlement_id: "sub".into(),
+            entitlement_name: "Sub".into(),
+            usage_date: day(date),
+            meter_id: meter.into(),
+            meter_name: format!("{meter} meter"),
+            meter_category: "Compute".into(),
+            meter_subcategory: String::new(),
+            unit: "1 Hour".into(),
+            publisher: "Microsoft".into(),
+            region: "westeurope".into(),
+            resource_group: "rg".into(),
+            resource_uri: format!("/r/{meter}"),
+            tags: String::new(),
+            charge_type: "new".into(),
+            quantity_micros: units * 1_000_000,
+            unit_price: Amount::from_micros(1_000_000),
+            effective_unit_price: Amount::from_micros(1_000_000 - 100 * pec as i64),
+            pricing_total: Amount::from_micros(cost),
+            pricing_currency: Currency::EUR,
+            billing_total: Amount::from_micros(cost),
+            billing_currency: Currency::EUR,
+            fx_micros: 1_000_000,
+            pec_basis_points: pec,
+            credit_type: String::new(),
+            invoice_number: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_previous_period_is_like_for_like() {
+        assert_eq!(
+            previous_period(day("2026-11-01"), day("2026-11-26")),
+            (day("2026-10-01"), day("2026-10-26"))
+        );
+        assert_eq!(
+            previous_period(day("2026-03-01"), day("2026-03-31")),
+            (day("2026-02-01"), day("2026-02-28"))
+        );
+        assert_eq!(
+            previous_period(day("2026-10-15"), day("2026-11-14")),
+            (day("2026-09-14"), day("2026-10-14"))
+        );
+    }
+
+    #[test]
+    fn credit_is_applied_lost_or_not_eligible() {
+        let lines = [
+            line("a", "vm", "2026-11-01", 10, 1_500),
+            line("a", "vm", "2026-11-02", 10, 0),
+            line("a", "disk", "2026-11-02", 4, 0),
+        ];
+        let rates = pec_rates(&lines);
+        assert_eq!(
+            line_credit(&lines[0], &rates),
+            LineCredit {
+                pec: Pec::Applied,
+                earned: 1_500_000,
+                lost: 0
+            }
+        );
+        assert_eq!(
+            line_credit(&lines[1], &rates),
+            LineCredit {
+                pec: Pec::Lost,
+                earned: 0,
+                lost: 1_500_000
+            }
+        );
+        assert_eq!(line_credit(&lines[2], &rates).pec, Pec::NotEligible);
+    }
+
+    #[test]
+    fn the_report_sums_margins_and_flags_a_fall() {
+        // List-price customers: price 1.00 per unit. "a" earned 15 % PEC last
+        // month and lost it for a day this month; "b" never had it.
+        let at_list = |l: LineItem| {
+            let price = l.list_total().micros();
+            (l, price)
+        };
+        let current = vec![
+            at_list(line("a", "vm", "2026-11-01", 10, 1_500)),
+            at_list(line("a", "vm", "2026-11-02", 10, 0)),
+            at_list(line("b", "disk", "2026-11-01", 3, 0)),
+        ];
+        let previous = vec![
+            at_list(line("a", "vm", "2026-10-01", 10, 1_500)),
+            at_list(line("a", "vm", "2026-10-02", 10, 1_500)),
+            at_list(line("b", "disk", "2026-10-01", 3, 0)),
+        ];
+        let r = margin_report((day("2026-11-01"), day("2026-11-02")), &current, &previous);
+        assert_eq!(
+            (r.previous_from.as_str(), r.previous_to.as_str()),
+            ("2026-10-01", "2026-10-02")
+        );
+        let a = &r.customers[0];
+        assert_eq!(a.customer_id, "a");
+        assert_eq!(a.figures.partner_cost, 18_500_000);
+        assert_eq!(a.figures.customer_price, 20_000_000);
+        assert_eq!(a.figures.pec_earned, 1_500_000);
+        assert_eq!(a.figures.pec_lost, 1_500_000);
+        assert_eq!(a.figures.lost_lines, 1);
+        assert_eq!(a.margin_basis_points, Some(750));
+        assert_eq!(a.previous_margin_basis_points, Some(1_500));
+        assert!(a.margin_fell);
+        let b = &r.customers[1];
+        assert_eq!((b.margin_basis_points, b.margin_fell), (Some(0), false));
+        assert_eq!(r.meters[0].meter_id, "vm");
+        assert_eq!(r.meters[0].quantity_micros, 20_000_000);
+        assert_eq!(r.meters[0].margin_basis_points, Some(750));
+        assert_eq!(r.lost_lines_total, 1);
+        assert_eq!(r.lost_lines[0].usage_date, "2026-11-02");
+        assert_eq!(r.lost_lines[0].lost, 1_500_000);
+        // Totals equal the lines'.
+        let cost: i64 = r.customers.iter().map(|c| c.figures.partner_cost).sum();
+        let lines: i64 = current.iter().map(|(l, _)| l.billing_total.micros()).sum();
+        assert_eq!(cost, lines);
+    }
+
+    #[test]
+    fn the_csv_carries_the_report() {
+        let mut r = MarginReport::default();
+        r.customers.push(CustomerMargin {
+            customer_id: "a".into(),
+            customer_name: "=Adatum".into(),
+            currency: "EUR".into(),
+            figures: MarginFigures {
+                partner_cost: 18_500_000,
+                list_cost: 20_000_000,
+                customer_price: 20_000_000,
+                pec_earned: 1_500_000,
+                pec_lost: 1_500_000,
+                lost_lines: 1,
+            },
+            margin_basis_points: Some(750),
+            previous_margin_basis_points: Some(1_500),
+            margin_fell: true,
+        });
+        let csv = customers_csv(&r);
+        let mut lines = csv.lines();
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .starts_with("Customer,Customer ID,Currency")
+        );
+        // Formula-safe: a leading '=' is neutralised by the CSV writer.
+        assert_eq!(
+            lines.next().unwrap(),
+            "\"'=Adatum\",a,EUR,18.5,20,20,1.5,7.5,15,yes,1.5,1.5,1"
+        );
+    }
+
+    #[test]
+    fn a_fall_is_a_point_or_more() {
+        assert!(margin_fell(Some(1_400), Some(1_500)));
+        assert!(!margin_fell(Some(1_401), Some(1_500)));
+        assert!(!margin_fell(None, Some(1_500)));
+        assert!(!margin_fell(Some(0), None));
+    }
+}

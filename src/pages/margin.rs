@@ -1,0 +1,203 @@
+//! Price and margin: what each customer pays against what the partner pays,
+//! per customer and per meter; partner-earned credit earned and lost; who
+//! lost margin against the previous period. Period and customer in the URL.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_query_map;
+use model::margin::{CustomerMargin, MarginReport, customers_csv, lost_lines_csv, meters_csv};
+
+use crate::pages::Problem;
+use crate::pages::period::{PeriodPicker, use_period, use_query_setter};
+use crate::{api, download, format};
+
+fn percent(basis_points: Option<i64>) -> String {
+    basis_points
+        .map(format::percent)
+        .unwrap_or_else(|| "–".into())
+}
+
+#[component]
+pub fn Margin() -> impl IntoView {
+    let query = use_query_map();
+    let range = use_period();
+    let customer = Memo::new(move |_| query.read().get("customer").unwrap_or_default());
+    let report = LocalResource::new(move || {
+        let (from, to) = range.get();
+        let customer = customer.get();
+        async move { api::margin(&customer, &from.to_string(), &to.to_string()).await }
+    });
+    view! {
+        <h1>"Price and margin"</h1>
+        <p class="notice">
+            "Customer price follows each customer's markup (set on the customer's page or in Settings). "
+            "Partner-earned credit (PEC) is lost on a line without credit when the same resource and meter earned it on other days; "
+            "the credit lost is its list cost at that usual rate. Days are UTC days."
+        </p>
+        <div class="toolbar"><PeriodPicker path="/margin" range /></div>
+        <Transition fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match report.await {
+                    Ok(r) => view! { <MarginTables report=r /> }.into_any(),
+                    Err(e) => view! { <Problem error=e return_to="/margin" /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn MarginTables(report: MarginReport) -> impl IntoView {
+    let set = use_query_setter("/margin");
+    let query = use_query_map();
+    let filtered = query
+        .read_untracked()
+        .get("customer")
+        .filter(|c| !c.is_empty());
+    let report = StoredValue::new(report);
+    let fell: Vec<CustomerMargin> = report.with_value(|r| {
+        r.customers
+            .iter()
+            .filter(|c| c.margin_fell)
+            .cloned()
+            .collect()
+    });
+    let (from, to, pfrom, pto) = report.with_value(|r| {
+        (
+            r.from.clone(),
+            r.to.clone(),
+            r.previous_from.clone(),
+            r.previous_to.clone(),
+        )
+    });
+    view! {
+        <p class="summary">{format!("{from} to {to}, compared with {pfrom} to {pto}.")}</p>
+        {filtered.map(|id| {
+            let name = report.with_value(|r| r.customers.first().map(|c| c.customer_name.clone())).unwrap_or(id);
+            view! {
+                <p class="crumbs">"Customer: " <span class="chip">{name}" "
+                    <button type="button" class="link" aria-label="Show all customers" on:click=move |_| set.with_value(|s| s("customer", ""))>"×"</button></span>
+                </p>
+            }
+        })}
+        <section aria-labelledby="fell-h">
+            <h2 id="fell-h">"Margin fell"</h2>
+            {if fell.is_empty() {
+                view! { <p>"No customer's margin fell by a point or more against the previous period."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="fell">
+                        {fell.into_iter().map(|c| {
+                            let why = if c.figures.pec_lost > 0 {
+                                format!(" Lost PEC on {} lines ({}).", c.figures.lost_lines, format::money(c.figures.pec_lost, &c.currency))
+                            } else {
+                                String::new()
+                            };
+                            view! {
+                                <li><A href=format!("/customers/{}", c.customer_id)>{c.customer_name.clone()}</A>
+                                    {format!(": margin {} against {} before.{why}", percent(c.margin_basis_points), percent(c.previous_margin_basis_points))}</li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+        <section aria-labelledby="customers-h">
+            <h2 id="customers-h">"By customer"</h2>
+            <table class="data margin-customers">
+                <thead><tr>
+                    <th scope="col">"Customer"</th><th scope="col" class="num">"Partner cost"</th><th scope="col" class="num">"List cost"</th>
+                    <th scope="col" class="num">"Customer price"</th><th scope="col" class="num">"Margin"</th><th scope="col" class="num">"Margin %"</th>
+                    <th scope="col" class="num">"Before"</th><th scope="col" class="num">"PEC earned"</th><th scope="col" class="num">"PEC lost"</th>
+                    <th scope="col"><span class="visually-hidden">"Meters"</span></th>
+                </tr></thead>
+                <tbody>
+                    {report.with_value(|r| r.customers.clone()).into_iter().map(|c| {
+                        let cur = c.currency.clone();
+                        let id = c.customer_id.clone();
+                        let name = c.customer_name.clone();
+                        view! {
+                            <tr class:fell=c.margin_fell data-customer=c.customer_id.clone() data-currency=cur.clone()>
+                                <td><A href=format!("/customers/{}", c.customer_id)>{c.customer_name.clone()}</A></td>
+                                <td class="num">{format::money(c.figures.partner_cost, &cur)}</td>
+                                <td class="num">{format::money(c.figures.list_cost, &cur)}</td>
+                                <td class="num">{format::money(c.figures.customer_price, &cur)}</td>
+                                <td class="num">{format::money(c.figures.margin(), &cur)}</td>
+                                <td class="num">{percent(c.margin_basis_points)}</td>
+                                <td class="num">{percent(c.previous_margin_basis_points)}</td>
+                                <td class="num">{format::money(c.figures.pec_earned, &cur)}</td>
+                                <td class="num" class:flag=c.figures.pec_lost != 0>{format::money(c.figures.pec_lost, &cur)}</td>
+                                <td><button type="button" class="link" aria-label=format!("Meters of {name}") on:click=move |_| set.with_value(|s| s("customer", &id))>"Meters"</button></td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <button type="button" class="link" on:click=move |_| report.with_value(|r| download::csv("margin-customers.csv", &customers_csv(r)))>"Export CSV"</button>
+        </section>
+        <section aria-labelledby="meters-h">
+            <h2 id="meters-h">"By meter"</h2>
+            <table class="data margin-meters">
+                <thead><tr>
+                    <th scope="col">"Meter"</th><th scope="col">"Service"</th><th scope="col" class="num">"Quantity"</th>
+                    <th scope="col" class="num">"Partner cost"</th><th scope="col" class="num">"Customer price"</th><th scope="col" class="num">"Margin"</th>
+                    <th scope="col" class="num">"Margin %"</th><th scope="col" class="num">"PEC earned"</th><th scope="col" class="num">"PEC lost"</th>
+                </tr></thead>
+                <tbody>
+                    {report.with_value(|r| r.meters.clone()).into_iter().map(|m| {
+                        let cur = m.currency.clone();
+                        view! {
+                            <tr data-meter=m.meter_id.clone()>
+                                <td>{m.meter_name.clone()}</td>
+                                <td>{m.meter_category.clone()}</td>
+                                <td class="num">{format!("{} {}", format::number(m.quantity_micros as f64 / 1e6, 2), m.unit)}</td>
+                                <td class="num">{format::money(m.figures.partner_cost, &cur)}</td>
+                                <td class="num">{format::money(m.figures.customer_price, &cur)}</td>
+                                <td class="num">{format::money(m.figures.margin(), &cur)}</td>
+                                <td class="num">{percent(m.margin_basis_points)}</td>
+                                <td class="num">{format::money(m.figures.pec_earned, &cur)}</td>
+                                <td class="num" class:flag=m.figures.pec_lost != 0>{format::money(m.figures.pec_lost, &cur)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <button type="button" class="link" on:click=move |_| report.with_value(|r| download::csv("margin-meters.csv", &meters_csv(r)))>"Export CSV"</button>
+        </section>
+        <section aria-labelledby="lost-h">
+            <h2 id="lost-h">"Lines that lost partner-earned credit"</h2>
+            {report.with_value(|r| {
+                let shown = r.lost_lines.len();
+                let total = r.lost_lines_total;
+                if total == 0 {
+                    return view! { <p>"No line lost its credit in this period."</p> }.into_any();
+                }
+                view! {
+                    <p>{if shown < total { format!("The {shown} largest of {total} lines.") } else { format!("{total} lines.") }}</p>
+                    <table class="data lost-lines">
+                        <thead><tr>
+                            <th scope="col">"Day (UTC)"</th><th scope="col">"Customer"</th><th scope="col">"Subscription"</th>
+                            <th scope="col">"Resource"</th><th scope="col">"Meter"</th><th scope="col" class="num">"List cost"</th>
+                            <th scope="col" class="num">"Partner cost"</th><th scope="col" class="num">"PEC lost"</th>
+                        </tr></thead>
+                        <tbody>
+                            {r.lost_lines.iter().map(|l| view! {
+                                <tr>
+                                    <td>{l.usage_date.clone()}</td>
+                                    <td>{l.customer_name.clone()}</td>
+                                    <td>{l.subscription.clone()}</td>
+                                    <td>{l.resource.clone()}</td>
+                                    <td>{l.meter_name.clone()}</td>
+                                    <td class="num">{format::money(l.list_cost, &l.currency)}</td>
+                                    <td class="num">{format::money(l.partner_cost, &l.currency)}</td>
+                                    <td class="num flag">{format::money(l.lost, &l.currency)}</td>
+                                </tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                    <button type="button" class="link" on:click=move |_| report.with_value(|r| download::csv("pec-lost.csv", &lost_lines_csv(r)))>"Export CSV"</button>
+                }.into_any()
+            })}
+        </section>
+    }
+}
