@@ -14,7 +14,7 @@ mod period;
 mod settings;
 
 pub use budgets::Budgets;
-pub use charts::TrendChart;
+pub use charts::{StackedBars, TrendChart};
 pub use customer::Customer;
 pub use customers::{CustomerTable, Customers};
 pub use explorer::Explorer;

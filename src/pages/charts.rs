@@ -1,8 +1,10 @@
-//! A small SVG trend chart: a line of daily amounts, each point with its
-//! value as a tooltip, and the same numbers in a table beside it.
+//! Small SVG charts: a trend line of daily amounts, and stacked bars of a
+//! grouping per bucket with a legend; each mark has its value as a tooltip.
+//! Hand-made rather than leptos-chartistry: see the README's choices.
 
 use chrono::NaiveDate;
 use leptos::prelude::*;
+use model::cube::{OTHER, Stack};
 
 use crate::format;
 
@@ -59,6 +61,113 @@ pub fn TrendChart(points: Vec<(NaiveDate, i64)>, currency: String, label: String
                 <text x=WIDTH - PAD y=HEIGHT - 8.0 class="tick end">{last}</text>
             </svg>
             <figcaption>{label}</figcaption>
+        </figure>
+    }
+    .into_any()
+}
+
+/// Series colours come from the stylesheet (`--series-0` … `--series-7`).
+const PALETTE: usize = 8;
+
+/// Stacked bars per bucket, positives up and negatives down from zero, with
+/// a legend, a tooltip per segment and the same numbers in a table.
+#[component]
+pub fn StackedBars(stack: Stack, currency: String, label: String) -> impl IntoView {
+    if stack.buckets.is_empty() || stack.series.is_empty() {
+        return view! { <p class="notice">"No usage in this period yet."</p> }.into_any();
+    }
+    let n = stack.buckets.len();
+    // The tallest positive and deepest negative stacks set the scale.
+    let (mut top, mut bottom) = (1i64, 0i64);
+    for i in 0..n {
+        let up: i64 = stack.series.iter().map(|s| s.values[i].max(0)).sum();
+        let down: i64 = stack.series.iter().map(|s| s.values[i].min(0)).sum();
+        top = top.max(up);
+        bottom = bottom.min(down);
+    }
+    let span = (top - bottom) as f64;
+    let y = move |v: i64| PAD + (HEIGHT - 2.0 * PAD) * ((top - v) as f64 / span);
+    let slot = (WIDTH - 2.0 * PAD) / n as f64;
+    let bar = (slot * 0.8).max(1.0);
+    let class = |k: usize, label: &str| {
+        if label == OTHER {
+            "other".to_string()
+        } else {
+            format!("s{}", k % PALETTE)
+        }
+    };
+    let mut rects = Vec::new();
+    for (i, day) in stack.buckets.iter().enumerate() {
+        let (mut up, mut down) = (0i64, 0i64);
+        for (k, s) in stack.series.iter().enumerate() {
+            let v = s.values[i];
+            if v == 0 {
+                continue;
+            }
+            let (from, to) = if v > 0 {
+                up += v;
+                (up - v, up)
+            } else {
+                down += v;
+                (down - v, down)
+            };
+            let (y1, y2) = (y(from.max(to)), y(from.min(to)));
+            rects.push(view! {
+                <rect x=format!("{:.1}", PAD + slot * i as f64 + (slot - bar) / 2.0) y=format!("{y1:.1}")
+                    width=format!("{bar:.1}") height=format!("{:.1}", (y2 - y1).max(0.5)) class=class(k, &s.label)>
+                    <title>{format!("{} · {}: {}", format::day(*day), s.label, format::money(v, &currency))}</title>
+                </rect>
+            });
+        }
+    }
+    let first = stack
+        .buckets
+        .first()
+        .map(|d| format::day(*d))
+        .unwrap_or_default();
+    let last = stack
+        .buckets
+        .last()
+        .map(|d| format::day(*d))
+        .unwrap_or_default();
+    let rows = stack
+        .buckets
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let cells = stack
+                .series
+                .iter()
+                .map(|s| view! { <td class="num">{format::money(s.values[i], &currency)}</td> })
+                .collect_view();
+            view! { <tr data-day=d.to_string()><th scope="row">{format::day(*d)}</th>{cells}</tr> }
+        })
+        .collect_view();
+    view! {
+        <figure class="chart stacked" data-buckets=n data-series=stack.series.len()>
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label.clone() preserveAspectRatio="none">
+                <title>{label.clone()}</title>
+                {rects}
+                <line x1=PAD y1=y(0) x2=WIDTH - PAD y2=y(0) class="axis" />
+                <text x=PAD y=PAD - 8.0 class="tick">{format::money(top, &currency)}</text>
+                <text x=PAD y=HEIGHT - 8.0 class="tick">{first}</text>
+                <text x=WIDTH - PAD y=HEIGHT - 8.0 class="tick end">{last}</text>
+            </svg>
+            <figcaption>{label}</figcaption>
+            <ul class="legend">
+                {stack.series.iter().enumerate().map(|(k, s)| view! {
+                    <li><span class=format!("swatch {}", class(k, &s.label)) aria-hidden="true"></span>{s.label.clone()}</li>
+                }).collect_view()}
+            </ul>
+            <details>
+                <summary>"The same numbers as a table"</summary>
+                <table class="data stacked-table">
+                    <thead><tr><th scope="col">"Day"</th>
+                        {stack.series.iter().map(|s| view! { <th scope="col" class="num">{s.label.clone()}</th> }).collect_view()}
+                    </tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </details>
         </figure>
     }
     .into_any()

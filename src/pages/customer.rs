@@ -7,11 +7,11 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use model::api::{BudgetUpdate, CustomerDetail};
-use model::cube::{Bucket, Cube, Dim, PivotQuery};
+use model::cube::{Bucket, Cube, Dim, Measure, PivotQuery};
 use model::report::BudgetState;
 use model::views::table_csv;
 
-use crate::pages::{MarkupForm, Problem, TrendChart};
+use crate::pages::{MarkupForm, Problem, StackedBars};
 use crate::{api, download, format};
 
 /// The drill-down path: each level narrows to the row chosen in the one before.
@@ -165,9 +165,11 @@ fn Breakdown(cube: Cube) -> impl IntoView {
             })
         })
     });
+    // The daily trend, split by the chosen grouping.
     let daily = Memo::new(move |_| {
         cube.with_value(|c| {
             c.pivot(&PivotQuery {
+                group_by: vec![by.get()],
                 filters: filters.get(),
                 bucket: Bucket::Day,
                 ..Default::default()
@@ -228,9 +230,10 @@ fn Breakdown(cube: Cube) -> impl IntoView {
             </div>
             {move || {
                 let d = daily.get();
-                let points: Vec<_> = d.buckets.iter().cloned().zip(d.rows.first().map(|r| r.series.iter().map(|m| m.partner_cost).collect::<Vec<_>>()).unwrap_or_default()).collect();
-                let currency = d.rows.first().map(|r| r.currency.clone()).unwrap_or_else(|| "USD".into());
-                view! { <TrendChart points=points currency=currency label="Daily partner cost".to_string() /> }
+                let currency = d.totals.first().map(|(c, _)| c.clone()).unwrap_or_else(|| "USD".into());
+                let stack = d.stack(Measure::PartnerCost, &currency, 7);
+                let label = format!("Daily partner cost by {}", dim_label(&by.get()).to_lowercase());
+                view! { <StackedBars stack currency label /> }
             }}
             <table class="data breakdown">
                 <thead><tr>

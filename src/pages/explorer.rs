@@ -9,7 +9,7 @@ use model::cube::{Bucket, Cube, Dim, Measure, PivotQuery};
 use model::views::table_csv;
 
 use crate::pages::period::{PeriodPicker, use_period, use_query_setter};
-use crate::pages::{Problem, TrendChart};
+use crate::pages::{Problem, StackedBars, TrendChart};
 use crate::{api, download, format};
 
 fn label(d: &Dim) -> String {
@@ -109,6 +109,7 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
             })
             .collect::<Vec<_>>()
     });
+    let stacked = Memo::new(move |_| param("chart").as_deref() != Some("line"));
     let set = use_query_setter("/explorer");
     let pivot = Memo::new(move |_| {
         let mut group_by = vec![g1.get()];
@@ -189,6 +190,11 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
                 {[("partnerCost", "Partner cost"), ("customerPrice", "Customer price"), ("margin", "Margin"), ("quantity", "Quantity")]
                     .into_iter().map(|(v, l)| view! { <option value=v selected=move || param("measure").unwrap_or_else(|| "partnerCost".into()) == v>{l}</option> }).collect_view()}
             </select>
+            <label for="chart">"Chart"</label>
+            <select id="chart" on:change=move |ev| set.with_value(|s| s("chart", &event_target_value(&ev)))>
+                {[("stacked", "Stacked bars"), ("line", "Line of the total")]
+                    .into_iter().map(|(v, l)| view! { <option value=v selected=move || stacked.get() == (v == "stacked")>{l}</option> }).collect_view()}
+            </select>
             <label for="bucket">"Days as"</label>
             <select id="bucket" on:change=move |ev| set.with_value(|s| s("bucket", &event_target_value(&ev)))>
                 {[("day", "Days"), ("week", "Weeks"), ("month", "Months"), ("none", "Totals only")]
@@ -207,9 +213,14 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
         {move || {
             let p = pivot.get();
             (measure.get() != Measure::Quantity && !p.buckets.is_empty()).then(|| {
-                // The chart shows the first currency's total per bucket.
+                // The chart shows one currency: the largest.
                 let currency = p.totals.first().map(|(c, _)| c.clone()).unwrap_or_default();
                 let m = measure.get();
+                if stacked.get() {
+                    let stack = p.stack(m, &currency, 7);
+                    let label = format!("{} in {currency} by {}", measure_label(m), label(&p.group_by[0]).to_lowercase());
+                    return view! { <StackedBars stack currency label /> }.into_any();
+                }
                 let mut sums = vec![0i64; p.buckets.len()];
                 for r in p.rows.iter().filter(|r| r.currency == currency) {
                     for (i, s) in r.series.iter().enumerate() {
@@ -217,7 +228,7 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
                     }
                 }
                 let points: Vec<(NaiveDate, i64)> = p.buckets.iter().cloned().zip(sums).collect();
-                view! { <TrendChart points=points currency=currency.clone() label=format!("{} in {currency}", measure_label(m)) /> }
+                view! { <TrendChart points=points currency=currency.clone() label=format!("{} in {currency}", measure_label(m)) /> }.into_any()
             })
         }}
         <table class="data pivot">

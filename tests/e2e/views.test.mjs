@@ -165,6 +165,22 @@ test('the explorer regroups and filters in the browser, and a deep link restores
   await page.reload();
   await page.locator('table.pivot tbody tr').first().waitFor();
   assert.equal(await page.locator('table.pivot tbody tr').count(), rows.length, 'a reload restores the view');
+
+  // Stacked bars by month: one bar, a segment per category (the smallest
+  // gathered as "Other"), its legend, and its table with the same sums.
+  await page.goto(link.replace('bucket=week', 'bucket=month'));
+  await page.locator('figure.stacked').waitFor();
+  const labels = await page.locator('figure.stacked .legend li').allTextContents();
+  const cells = await page.locator('table.stacked-table tbody tr td').allTextContents();
+  assert.equal(await page.locator('table.stacked-table tbody tr').count(), 1);
+  const ranked = Object.entries(expected).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]) || a[0].localeCompare(b[0]));
+  const shown = ranked.length > 8 ? [...ranked.slice(0, 7), ['Other', ranked.slice(7).reduce((t, [, v]) => t + v, 0)]] : ranked;
+  assert.deepEqual(labels, shown.map(([c]) => c));
+  assert.deepEqual(cells, shown.map(([, v]) => money(v, 'USD')));
+  assert.equal(await page.locator('figure.stacked rect').count(), shown.filter(([, v]) => v !== 0).length);
+  await page.selectOption('#chart', 'line');
+  await page.waitForURL(/chart=line/);
+  await page.locator('figure.chart:not(.stacked)').waitFor();
 });
 
 test('price and margin equal the line items, flag lost credit and margin falls, and keep the view in the URL', async () => {

@@ -339,6 +339,68 @@ pub struct Pivot {
     pub totals: Vec<(String, Measures)>,
 }
 
+/// One series of a stacked chart: a value of the first grouping, per bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StackSeries {
+    pub label: String,
+    pub values: Vec<i64>,
+}
+
+/// Series to stack per bucket, in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Stack {
+    pub buckets: Vec<NaiveDate>,
+    /// Largest (by absolute total) first; the rest summed as the last, "Other".
+    pub series: Vec<StackSeries>,
+}
+
+/// The label of the series that gathers the smaller ones.
+pub const OTHER: &str = "Other";
+
+impl Pivot {
+    /// The first grouping's values as stacked series of `measure` in
+    /// `currency`: the `top` largest, then one "Other" for the rest, so the
+    /// stack of each bucket equals the bucket's total.
+    pub fn stack(&self, measure: Measure, currency: &str, top: usize) -> Stack {
+        let mut by_label: Vec<StackSeries> = Vec::new();
+        let mut index: std::collections::HashMap<&str, usize> = Default::default();
+        for r in self.rows.iter().filter(|r| r.currency == currency) {
+            let label = r.keys.first().map(String::as_str).unwrap_or(OTHER);
+            let i = *index.entry(label).or_insert_with(|| {
+                by_label.push(StackSeries {
+                    label: label.to_string(),
+                    values: vec![0; self.buckets.len()],
+                });
+                by_label.len() - 1
+            });
+            for (v, m) in by_label[i].values.iter_mut().zip(&r.series) {
+                *v += m.get(measure);
+            }
+        }
+        let size = |s: &StackSeries| s.values.iter().map(|v| v.unsigned_abs()).sum::<u64>();
+        by_label.sort_by(|a, b| size(b).cmp(&size(a)).then(a.label.cmp(&b.label)));
+        if by_label.len() > top + 1 {
+            let rest = by_label.split_off(top);
+            let mut other = StackSeries {
+                label: OTHER.into(),
+                values: vec![0; self.buckets.len()],
+            };
+            for s in rest {
+                for (o, v) in other.values.iter_mut().zip(s.values) {
+                    *o += v;
+                }
+            }
+            by_label.push(other);
+        }
+        Stack {
+            buckets: self.buckets.clone(),
+            series: by_label,
+        }
+    }
+}
+
 /// A column's codes and values, stored or derived (a tag key's values).
 struct Resolved<'a> {
     codes: std::borrow::Cow<'a, [u32]>,

@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use model::cube::{Bucket, Cube, CubeBuilder, CubeRow, Dim, Measures, PivotQuery, UNTAGGED};
+use model::cube::{
+    Bucket, Cube, CubeBuilder, CubeRow, Dim, Measure, Measures, PivotQuery, UNTAGGED,
+};
 use proptest::prelude::*;
 
 fn date(s: &str) -> NaiveDate {
@@ -263,5 +265,23 @@ proptest! {
         }));
         let got = regroup(filtered.rows.into_iter().map(|r| (r.keys, r.currency, r.total)));
         prop_assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn a_stack_of_each_bucket_equals_the_buckets_total(
+        cube in arb_cube(),
+        dims in arb_dims(),
+        top in 0usize..4,
+    ) {
+        let p = cube.pivot(&PivotQuery { group_by: dims.clone(), bucket: Bucket::Day, ..Default::default() });
+        for (currency, _) in &p.totals {
+            let stack = p.stack(Measure::Margin, currency, top);
+            prop_assert!(stack.series.len() <= top + 1 || stack.series.len() <= 1);
+            for (i, _) in stack.buckets.iter().enumerate() {
+                let stacked: i64 = stack.series.iter().map(|s| s.values[i]).sum();
+                let total: i64 = p.rows.iter().filter(|r| &r.currency == currency).map(|r| r.series[i].margin()).sum();
+                prop_assert_eq!(stacked, total);
+            }
+        }
     }
 }
