@@ -204,6 +204,25 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
             }}
         </section>
         <section class="card">
+            <h2>"Margin fell"</h2>
+            <p class="notice">"This month to date against last month to the same day, by a point or more of price. "
+                <A href="/margin">"Price and margin"</A>" shows why, per meter and line."</p>
+            {if o.margin_falls.is_empty() {
+                view! { <p>"None."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="margin-falls">
+                        {o.margin_falls.clone().into_iter().map(|m| view! {
+                            <li>
+                                <A href=format!("/margin?customer={}", m.customer_id)>{m.name.clone()}</A>
+                                {format!(": {} from {}", format::percent(m.now), format::percent(m.before))}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+        </section>
+        <section class="card">
             <h2>"Cost anomalies this month"</h2>
             <p class="notice">"Days whose cost stands out from the 28 days before them, weekly rhythm removed (robust z-score above 3.5)."</p>
             {if o.anomalies.is_empty() {

@@ -158,7 +158,19 @@ pub struct Overview {
     pub top_services: Vec<Ranked>,
     pub budget_alerts: Vec<BudgetAlert>,
     pub anomalies: Vec<CustomerAnomaly>,
+    /// Customers whose margin fell against last month, like for like.
+    pub margin_falls: Vec<MarginFall>,
     pub customers: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarginFall {
+    pub customer_id: String,
+    pub name: String,
+    /// Margin this month to date and last month to the same day, in basis points of price.
+    pub now: i64,
+    pub before: i64,
 }
 
 /// The reporting currency and the partner's exchange rates to it.

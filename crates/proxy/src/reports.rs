@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::{Days, NaiveDate};
 use model::api::{
     BudgetAlert, CurrencyTotals, CustomerAnomaly, CustomerSummary, DailyPoint, ExchangeRate,
-    Overview, Ranked, ReportingSettings,
+    MarginFall, Overview, Ranked, ReportingSettings,
 };
 use model::report::{self, CostPrice, CustomerFigures, Periods};
 
@@ -282,6 +282,24 @@ pub async fn overview(store: &Store, partner: PartnerId) -> Result<Overview, Api
         .collect();
     anomalies.sort_by(|a, b| b.anomaly.day.cmp(&a.anomaly.day).then(a.name.cmp(&b.name)));
 
+    let mut margin_falls: Vec<MarginFall> = figures
+        .iter()
+        .filter(|f| f.margin_fell())
+        .filter_map(|f| {
+            Some(MarginFall {
+                customer_id: f.customer_id.clone(),
+                name: names.get(f.customer_id.as_str()).unwrap_or(&"").to_string(),
+                now: f.month_to_date.margin_basis_points()?,
+                before: f.last_month_to_same_day.margin_basis_points()?,
+            })
+        })
+        .collect();
+    margin_falls.sort_by(|a, b| {
+        (a.now - a.before)
+            .cmp(&(b.now - b.before))
+            .then(a.name.cmp(&b.name))
+    });
+
     Ok(Overview {
         as_of,
         by_currency,
@@ -293,6 +311,7 @@ pub async fn overview(store: &Store, partner: PartnerId) -> Result<Overview, Api
         top_services,
         budget_alerts,
         anomalies,
+        margin_falls,
         customers: customers.len(),
     })
 }

@@ -558,6 +558,30 @@ async fn price_and_margin_agree_with_the_line_items_and_find_lost_credit() {
         );
     }
 
+    // The overview lists the customers whose margin fell this month, as the customer list flags them.
+    let overview: Overview = api.get("/api/overview").await;
+    let list: CustomerList = api.get("/api/customers").await;
+    let mut falls: Vec<&str> = overview
+        .margin_falls
+        .iter()
+        .map(|m| m.customer_id.as_str())
+        .collect();
+    let mut flagged: Vec<&str> = list
+        .customers
+        .iter()
+        .filter(|c| c.margin_fell)
+        .map(|c| c.id.as_str())
+        .collect();
+    falls.sort();
+    flagged.sort();
+    assert_eq!(falls, flagged);
+    assert!(
+        overview
+            .margin_falls
+            .iter()
+            .all(|m| m.now <= m.before - 100)
+    );
+
     let (status, e) = api
         .error(reqwest::Method::GET, "/api/margin?from=2026-13-01", None)
         .await;
