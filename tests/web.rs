@@ -34,6 +34,7 @@ async fn the_shell_has_the_product_name_navigation_and_version() {
             "Customers",
             "Explorer",
             "Budgets",
+            "Price and margin",
             "Onboarding",
             "Settings"
         ]

@@ -143,6 +143,34 @@ impl Emulator {
     pub fn demo(&self) -> DemoWorld {
         self.world.demo()
     }
+
+    /// Registers a web app with a one-year key for partner `partner` (an
+    /// index into the demo's partners), as onboarding would: for tests and
+    /// benchmarks that need several connected partners. Returns the app ID
+    /// and the key value.
+    pub fn register_app(&self, partner: usize) -> (String, String) {
+        let app_id = model::Guid::from_seed(self.world.seed, 900 + partner as u64);
+        let secret = format!("emu-key-{}", uuid::Uuid::new_v4().simple());
+        let now = chrono::Utc::now();
+        self.world.partners[partner]
+            .apps
+            .write()
+            .expect("apps poisoned")
+            .push(world::App {
+                object_id: model::Guid::from_seed(self.world.seed, 950 + partner as u64),
+                app_id,
+                display_name: "Registered for a test".into(),
+                partner_center: true,
+                keys: vec![world::Key {
+                    key_id: model::Guid::from_seed(self.world.seed, 970 + partner as u64),
+                    display_name: "Test key".into(),
+                    secret: secret.clone(),
+                    start: now,
+                    end: now + chrono::Duration::days(365),
+                }],
+            });
+        (app_id.to_string(), secret)
+    }
 }
 
 /// The emulator's routes: Entra under `/{tenant}/oauth2`, Partner Center under

@@ -194,6 +194,8 @@ pub struct ExchangeRate {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BudgetUpdate {
     /// Decimal text in the customer's currency (`"1500"`, `"99.50"`); null removes the budget.
+    /// Required: a body without it is refused rather than read as "remove".
+    #[serde(deserialize_with = "required_nullable")]
     pub amount: Option<String>,
     /// Percents of the budget that alert (e.g. 50, 80, 100).
     #[serde(default)]
@@ -377,4 +379,10 @@ pub struct TrialRequest {
     pub commerce_id: String,
     pub app_id: String,
     pub key: String,
+}
+
+/// A field that must be present but may be null (serde reads a missing
+/// `Option` as `None` unless it is deserialized through a function).
+fn required_nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Option::<String>::deserialize(d)
 }

@@ -27,8 +27,15 @@ use crate::store::{Budget, PartnerId, Reporting, Scope};
 use crate::sync::SyncKind;
 use crate::{AppState, Connection, reports, sync};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn routes(state: AppState) -> Router<AppState> {
+    let sign_in = Router::new()
+        .route("/auth/login", get(crate::identity::login))
+        .route("/auth/callback", get(crate::identity::callback))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            crate::web::limit_sign_in,
+        ));
+    let bounded = Router::new()
         .route("/health", get(health))
         .route("/customers", get(customers))
         .route("/customers/{id}", get(customer))
@@ -46,12 +53,20 @@ pub fn routes() -> Router<AppState> {
         .route("/exports/line-items.csv", get(export_csv))
         .route("/exports/focus.csv", get(export_focus))
         .route("/sync", post(start_sync).get(sync_status))
-        .route("/sync/events", get(sync_events))
-        .route("/auth/login", get(crate::identity::login))
-        .route("/auth/callback", get(crate::identity::callback))
         .route("/auth/logout", post(crate::identity::logout))
+        .merge(sign_in)
         .merge(crate::onboarding::routes())
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            crate::web::REQUEST_TIMEOUT,
+        ));
+    // The event stream stays open as long as the page does.
+    Router::new()
+        .route("/sync/events", get(sync_events))
+        .merge(bounded)
         .fallback(api_not_found)
+        .layer(axum::extract::DefaultBodyLimit::max(crate::web::BODY_LIMIT))
+        .layer(axum::middleware::from_fn(crate::web::json_errors))
 }
 
 /// The partner a request acts for: the signed-in user's, once connected
@@ -111,7 +126,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         Json::<T>::from_request(req, state)
             .await
             .map(|j| ApiJson(j.0))
-            .map_err(|e| ApiError::BadRequest(format!("The body is not valid: {}", e.body_text())))
+            .map_err(|e| match e.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::Refused {
+                    status: StatusCode::PAYLOAD_TOO_LARGE,
+                    code: "body_too_large",
+                    message: format!(
+                        "The request body is too large: at most {} KB.",
+                        crate::web::BODY_LIMIT / 1024
+                    ),
+                },
+                _ => ApiError::BadRequest(format!("The body is not valid: {}", e.body_text())),
+            })
     }
 }
 
@@ -679,8 +704,17 @@ async fn start_sync(
     let request: SyncRequest = if body.iter().all(|b| b.is_ascii_whitespace()) {
         SyncRequest { kind: None }
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::BadRequest(format!("The body is not valid: {e}")))?
+        let invalid =
+            |e: serde_json::Error| ApiError::BadRequest(format!("The body is not valid: {e}"));
+        // serde would also read a struct from an array: only an object is asked for.
+        match serde_json::from_slice::<serde_json::Value>(&body).map_err(invalid)? {
+            v @ serde_json::Value::Object(_) => serde_json::from_value(v).map_err(invalid)?,
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "The body must be a JSON object, like {\"kind\": \"full\"}.".into(),
+                ));
+            }
+        }
     };
     let kind = match request.kind.as_deref() {
         None | Some("incremental") => SyncKind::Incremental,

@@ -21,6 +21,7 @@ pub mod reports;
 pub mod secret;
 pub mod store;
 pub mod sync;
+pub mod web;
 
 use pc::{Credentials, Endpoints, Limits, PartnerCenter, RetryPolicy};
 use secret::Secret;
@@ -118,6 +119,17 @@ pub struct Config {
     /// An operator task instead of serving (see `proxy partner --help`).
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Origins of SPAs hosted elsewhere that may call `/api` (CORS), comma-separated,
+    /// e.g. `https://portal.contoso.example`.
+    #[arg(long, env = "PROXY_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Origins that may embed the app in a frame (CSP `frame-ancestors`),
+    /// comma-separated; by default none.
+    #[arg(long, env = "PROXY_FRAME_ANCESTORS", value_delimiter = ',')]
+    pub frame_ancestors: Vec<String>,
+    /// Sign-in requests allowed per client address and minute.
+    #[arg(long, env = "PROXY_SIGN_INS_PER_MINUTE", default_value_t = 30)]
+    pub sign_ins_per_minute: u32,
     /// Start a sync when the proxy starts and then every this many minutes (0: never).
     #[arg(long, env = "PROXY_SYNC_MINUTES", default_value_t = 60)]
     pub sync_minutes: u64,
@@ -198,6 +210,7 @@ pub struct AppState {
     /// Billing currencies read besides the invoices' (upper case).
     pub currencies: Vec<String>,
     pub history_months: u32,
+    pub web: Arc<web::Policy>,
 }
 
 impl AppState {
@@ -317,6 +330,11 @@ impl AppState {
                 .map(|c| c.trim().to_ascii_uppercase())
                 .collect(),
             history_months: config.history_months,
+            web: Arc::new(web::Policy::new(
+                &config.cors_origins,
+                &config.frame_ancestors,
+                config.sign_ins_per_minute.max(1),
+            )),
         })
     }
 }
@@ -335,18 +353,33 @@ pub enum StartError {
 pub fn app(state: AppState, dist: PathBuf) -> Router {
     // Deep links (`/customers`) are the SPA's routes: unknown paths get index.html.
     let spa = ServeDir::new(&dist).fallback(ServeFile::new(dist.join("index.html")));
+    let csp = state.web.content_security_policy(&dist);
+    let cors = state.web.cors();
+    let header = |name: &'static str, value: &str| {
+        SetResponseHeaderLayer::overriding(
+            HeaderName::from_static(name),
+            HeaderValue::from_str(value).expect("a valid header value"),
+        )
+    };
+    let framing = if state.web.frame_ancestors.is_empty() {
+        Some(header("x-frame-options", "DENY"))
+    } else {
+        None
+    };
     Router::new()
-        .nest("/api", api::routes())
+        .nest("/api", api::routes(state.clone()))
         .fallback_service(spa)
         .with_state(state)
         // Layers wrap what is above them: headers apply to every response.
-        .layer(SetResponseHeaderLayer::overriding(
-            HeaderName::from_static("x-content-type-options"),
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            HeaderName::from_static("referrer-policy"),
-            HeaderValue::from_static("no-referrer"),
+        .layer(cors)
+        .layer(header("content-security-policy", &csp))
+        .layer(tower::util::option_layer(framing))
+        .layer(header("x-content-type-options", "nosniff"))
+        .layer(header("referrer-policy", "no-referrer"))
+        .layer(header("cross-origin-opener-policy", "same-origin"))
+        .layer(header(
+            "permissions-policy",
+            "camera=(), microphone=(), geolocation=(), payment=()",
         ))
         .layer(TraceLayer::new_for_http())
 }

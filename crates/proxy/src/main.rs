@@ -39,7 +39,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         upstream = %config.upstream_url,
         "proxy listening"
     );
-    axum::serve(listener, app(state, config.dist.clone()))
+    // The client's address is known to the sign-in limit.
+    let service = app(state, config.dist.clone())
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("proxy stopped");

@@ -158,7 +158,16 @@ pub async fn client_as(state: &AppState, roles: &[model::onboarding::Role]) -> r
         .credentials
         .tenant
         .clone();
-    let token = proxy::identity::open_session(state, &tenant, "someone@partner.example", roles)
+    client_of(state, &tenant, roles).await
+}
+
+/// A signed-in user of the partner with this tenant: a client sending its cookie.
+pub async fn client_of(
+    state: &AppState,
+    tenant: &str,
+    roles: &[model::onboarding::Role],
+) -> reqwest::Client {
+    let token = proxy::identity::open_session(state, tenant, "someone@partner.example", roles)
         .await
         .unwrap();
     let mut headers = reqwest::header::HeaderMap::new();

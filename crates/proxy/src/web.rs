@@ -1,0 +1,314 @@
+//! What the proxy does for every response and request regardless of route:
+//! security headers (a Content-Security-Policy without inline script), CORS
+//! for SPAs hosted on other origins, framing rules for embedding, body size
+//! and time limits, JSON bodies for every `/api` error, and a limit on
+//! sign-in attempts per client address.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use model::api::{ErrorBody, ErrorDetail};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::AppState;
+
+/// Largest request body `/api` accepts: its bodies are small JSON objects.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Longest an `/api` request may take (the event stream excepted).
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The policy the configuration sets.
+#[derive(Debug)]
+pub struct Policy {
+    /// Origins allowed to call `/api` from a browser (CORS), exactly as sent.
+    pub cors_origins: Vec<String>,
+    /// Origins allowed to frame the app; empty: nobody.
+    pub frame_ancestors: Vec<String>,
+    pub sign_in: SignInLimiter,
+}
+
+impl Policy {
+    pub fn new(
+        cors_origins: &[String],
+        frame_ancestors: &[String],
+        sign_ins_per_minute: u32,
+    ) -> Policy {
+        let clean = |list: &[String]| -> Vec<String> {
+            list.iter()
+                .flat_map(|s| s.split([',', ' ']))
+                .map(|s| s.trim().trim_end_matches('/').to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        Policy {
+            cors_origins: clean(cors_origins),
+            frame_ancestors: clean(frame_ancestors),
+            sign_in: SignInLimiter::new(sign_ins_per_minute, Duration::from_secs(60)),
+        }
+    }
+
+    /// CORS for the allowed origins, with credentials (the session cookie);
+    /// no origin is allowed when none is configured.
+    pub fn cors(&self) -> CorsLayer {
+        let origins: Vec<HeaderValue> = self
+            .cors_origins
+            .iter()
+            .filter_map(|o| HeaderValue::from_str(o).ok())
+            .collect();
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_credentials(true)
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+            .allow_headers([header::CONTENT_TYPE])
+            .max_age(Duration::from_secs(600))
+    }
+
+    /// The Content-Security-Policy for everything served: scripts only from
+    /// this origin (plus the hashes of the page's own inline scripts, which
+    /// trunk writes to start the wasm), no inline styles, no plugins.
+    pub fn content_security_policy(&self, dist: &Path) -> String {
+        let hashes: Vec<String> = std::fs::read_to_string(dist.join("index.html"))
+            .map(|html| {
+                inline_scripts(&html)
+                    .iter()
+                    .map(|s| script_hash(s))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let ancestors = if self.frame_ancestors.is_empty() {
+            "'none'".to_string()
+        } else {
+            self.frame_ancestors.join(" ")
+        };
+        let mut connect = vec!["'self'".to_string()];
+        connect.extend(self.cors_origins.iter().cloned());
+        format!(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{}; style-src 'self'; \
+             img-src 'self' data:; connect-src {}; object-src 'none'; base-uri 'self'; \
+             form-action 'self'; frame-ancestors {ancestors}",
+            hashes.iter().map(|h| format!(" '{h}'")).collect::<String>(),
+            connect.join(" ")
+        )
+    }
+}
+
+/// The bodies of a page's inline `<script>` elements (those without `src`).
+pub fn inline_scripts(html: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let after = &rest[start..];
+        let Some(open_end) = after.find('>') else {
+            break;
+        };
+        let tag = &after[..open_end];
+        let body_start = open_end + 1;
+        let Some(close) = after[body_start..].find("</script>") else {
+            break;
+        };
+        if !tag.contains(" src=") {
+            out.push(&after[body_start..body_start + close]);
+        }
+        rest = &after[body_start + close + "</script>".len()..];
+    }
+    out
+}
+
+/// A CSP source for a script body: `sha256-` and the base64 digest.
+pub fn script_hash(body: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, body.as_bytes());
+    format!("sha256-{}", STANDARD.encode(digest.as_ref()))
+}
+
+/// Sign-in attempts per client address in a sliding window.
+#[derive(Debug)]
+pub struct SignInLimiter {
+    limit: u32,
+    window: Duration,
+    seen: Mutex<HashMap<Option<IpAddr>, VecDeque<Instant>>>,
+}
+
+impl SignInLimiter {
+    pub fn new(limit: u32, window: Duration) -> SignInLimiter {
+        SignInLimiter {
+            limit,
+            window,
+            seen: Mutex::default(),
+        }
+    }
+
+    /// Counts an attempt; `Err(wait)` when the address is over its limit.
+    pub fn attempt(&self, from: Option<IpAddr>) -> Result<(), Duration> {
+        let now = Instant::now();
+        let mut seen = self.seen.lock().expect("sign-in limiter poisoned");
+        // Forget quiet addresses so the map cannot grow without bound.
+        if seen.len() > 10_000 {
+            seen.retain(|_, times| times.back().is_some_and(|t| now - *t < self.window));
+        }
+        let times = seen.entry(from).or_default();
+        while times.front().is_some_and(|t| now - *t >= self.window) {
+            times.pop_front();
+        }
+        if times.len() >= self.limit as usize {
+            let oldest = *times.front().expect("over a limit of at least one");
+            return Err(self.window.saturating_sub(now - oldest));
+        }
+        times.push_back(now);
+        Ok(())
+    }
+}
+
+/// Middleware for the sign-in routes: too many attempts from one address
+/// get a 429 with Retry-After.
+pub async fn limit_sign_in(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let from = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    match state.web.sign_in.attempt(from) {
+        Ok(()) => next.run(req).await,
+        Err(wait) => {
+            tracing::warn!(client = ?from, "sign-in attempts over the limit");
+            let mut res = error_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_sign_ins",
+                "Too many sign-in attempts from this address; wait a minute and try again.",
+            );
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(wait.as_secs().max(1)),
+            );
+            res
+        }
+    }
+}
+
+fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    (
+        status,
+        axum::Json(ErrorBody {
+            error: ErrorDetail {
+                code: code.into(),
+                message: message.into(),
+            },
+        }),
+    )
+        .into_response()
+}
+
+/// Middleware for `/api`: an error without a JSON body (axum's own
+/// rejections of a bad path, query or body, a timeout, a wrong method)
+/// gets one, with a stable code, so clients handle every error one way.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let (code, fallback) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "The request body is too large."),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "This route does not take that method.",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "Send the body as application/json.",
+        ),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "The request took too long."),
+        StatusCode::NOT_FOUND => ("not_found", "Nothing here."),
+        s if s.is_client_error() => ("bad_request", "The request is not valid."),
+        _ => (
+            "internal_error",
+            "Something went wrong in the proxy; the details are in its log.",
+        ),
+    };
+    let message = if status.is_client_error() && !text.is_empty() {
+        format!("{fallback} {text}")
+    } else {
+        fallback.to_string()
+    };
+    let mut out = error_response(status, code, &message);
+    // Keep what the layers added (CORS, Retry-After, Allow).
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_scripts_are_found_and_hashed() {
+        let html = r#"<html><head><script src="/a.js"></script>
+<script type="module">import init from '/app.js'; init();</script></head></html>"#;
+        assert_eq!(
+            inline_scripts(html),
+            vec!["import init from '/app.js'; init();"]
+        );
+        // The digest of "alert(1)" as browsers compute it.
+        assert_eq!(
+            script_hash("alert(1)"),
+            "sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI="
+        );
+    }
+
+    #[test]
+    fn sign_ins_are_limited_per_address() {
+        let limiter = SignInLimiter::new(2, Duration::from_secs(60));
+        let a = Some("10.0.0.1".parse().unwrap());
+        let b = Some("10.0.0.2".parse().unwrap());
+        assert!(limiter.attempt(a).is_ok());
+        assert!(limiter.attempt(a).is_ok());
+        let wait = limiter.attempt(a).unwrap_err();
+        assert!(wait > Duration::from_secs(58) && wait <= Duration::from_secs(60));
+        assert!(
+            limiter.attempt(b).is_ok(),
+            "another address has its own count"
+        );
+    }
+
+    #[test]
+    fn the_policy_names_the_allowed_origins() {
+        let p = Policy::new(
+            &["https://portal.contoso.example/, https://costs.contoso.example".into()],
+            &[],
+            30,
+        );
+        assert_eq!(
+            p.cors_origins,
+            vec![
+                "https://portal.contoso.example",
+                "https://costs.contoso.example"
+            ]
+        );
+        let csp = p.content_security_policy(Path::new("/nonexistent"));
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert!(csp.contains("connect-src 'self' https://portal.contoso.example"));
+        assert!(!csp.contains("unsafe-inline"));
+    }
+}
