@@ -4,12 +4,9 @@
 
 mod common;
 
-use common::{client_of, serve, state, upstream};
+use common::{client_of, serve, two_partners, upstream};
 use model::api::{CustomerList, ErrorBody};
 use model::onboarding::Role;
-use proxy::Connection;
-use proxy::pc::Credentials;
-use proxy::secret::Secret;
 use proxy::sync::{self, SyncKind};
 use serde_json::json;
 
@@ -17,30 +14,8 @@ use serde_json::json;
 async fn a_partner_never_reaches_another_partners_data() {
     let up = upstream("2026-11-20").await;
     let data = tempfile::tempdir().unwrap();
-    let state = state(&up, data.path()).await;
-    // Partner A: the configured one. Partner B: another tenant of the
-    // emulator, connected here with an app registered for the test.
-    let a = state.connection.clone().unwrap();
-    let demo = up.emulator.demo();
-    let b_partner = demo
-        .partners
-        .iter()
-        .position(|p| p.tenant_id != a.credentials.tenant)
-        .unwrap();
-    let (app_id, secret) = up.emulator.register_app(b_partner);
-    let b_tenant = demo.partners[b_partner].tenant_id.clone();
-    let b = Connection {
-        partner: state.store.partner(&b_tenant).await.unwrap(),
-        credentials: Credentials {
-            tenant: b_tenant.clone(),
-            app_id,
-            secret: Secret::new(secret),
-        },
-    };
-    proxy::onboarding::mark_configured(&state.store, b.partner)
-        .await
-        .unwrap();
-    state.add_connection(b.clone());
+    let (state, a, b) = two_partners(&up, data.path()).await;
+    let b_tenant = b.credentials.tenant.clone();
     for c in [&a, &b] {
         let counts = sync::run(&state, c, SyncKind::Full).await.unwrap();
         assert_eq!(counts.errors, 0);

@@ -182,3 +182,34 @@ pub async fn client_of(
         .build()
         .unwrap()
 }
+
+/// Two connected partners on one proxy state: A, the configured one, and B,
+/// another tenant of the emulator with an app registered for the test.
+pub async fn two_partners(
+    up: &Upstream,
+    data: &Path,
+) -> (AppState, proxy::Connection, proxy::Connection) {
+    let state = state(up, data).await;
+    let a = state.connection.clone().unwrap();
+    let demo = up.emulator.demo();
+    let b_partner = demo
+        .partners
+        .iter()
+        .position(|p| p.tenant_id != a.credentials.tenant)
+        .unwrap();
+    let (app_id, secret) = up.emulator.register_app(b_partner);
+    let b_tenant = demo.partners[b_partner].tenant_id.clone();
+    let b = proxy::Connection {
+        partner: state.store.partner(&b_tenant).await.unwrap(),
+        credentials: Credentials {
+            tenant: b_tenant,
+            app_id,
+            secret: Secret::new(secret),
+        },
+    };
+    proxy::onboarding::mark_configured(&state.store, b.partner)
+        .await
+        .unwrap();
+    state.add_connection(b.clone());
+    (state, a, b)
+}
