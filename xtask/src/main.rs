@@ -5,6 +5,7 @@
 //! - `test`: install what is missing and run every test (native, browser,
 //!   end to end), printing each runner's summary.
 //! - `build`: the release SPA in `dist/`, with its transfer size.
+//! - `fuzz`: the fuzz targets with many cases.
 //! - `setup`: only the installs.
 
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod fuzz;
 mod process;
 mod serve;
 mod spa;
@@ -38,6 +40,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Runs every test: native, browser (wasm-bindgen-test) and end to end (Playwright).
     Test(test::TestArgs),
+    /// Runs the fuzz targets (parsers and writers) with many more cases than the tests.
+    Fuzz(fuzz::FuzzArgs),
 }
 
 /// The repository root (the workspace), whatever the current directory.
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
         }
         Command::Serve(args) => serve::run(args),
         Command::Test(args) => test::run(args),
+        Command::Fuzz(args) => fuzz::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
