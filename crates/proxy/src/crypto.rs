@@ -49,6 +49,15 @@ impl Sealer {
         })
     }
 
+    /// A fresh random key, and its base64 text for a key file.
+    pub fn generate() -> Result<(Sealer, String), CryptoError> {
+        let mut key = [0u8; 32];
+        SystemRandom::new()
+            .fill(&mut key)
+            .map_err(|_| CryptoError::BadKey)?;
+        Ok((Self::from_bytes(&key)?, STANDARD.encode(key)))
+    }
+
     /// Reads the key file, creating it (mode 0600) with a fresh key if absent.
     pub fn from_file(path: &Path) -> Result<Sealer, CryptoError> {
         let err = |e| CryptoError::KeyFile(path.display().to_string(), e);
@@ -102,6 +111,11 @@ impl Sealer {
             .map(Secret::new)
             .map_err(|_| CryptoError::Open)
     }
+}
+
+/// Writes a new key file readable only by its owner; fails if it exists.
+pub fn write_key_file(path: &Path, base64: &str) -> std::io::Result<()> {
+    write_private(path, base64.as_bytes())
 }
 
 #[cfg(unix)]

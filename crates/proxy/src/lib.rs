@@ -136,6 +136,13 @@ pub struct Config {
 }
 
 impl Config {
+    /// The file of the key sealing app keys at rest.
+    pub fn key_file(&self) -> PathBuf {
+        self.secret_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secret.key"))
+    }
+
     /// Reads the flags, then the secret from `PROXY_APP_SECRET`.
     pub fn from_env_and_args() -> Config {
         let mut config = <Config as clap::Parser>::parse();
@@ -161,6 +168,18 @@ pub enum Command {
         #[command(subcommand)]
         action: PartnerAction,
     },
+    /// The key that seals partners' app keys at rest.
+    Key {
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum KeyAction {
+    /// Seals every stored app key with a new key, then swaps the key file
+    /// (the old one is kept as `<file>.old`). Run it with the proxy stopped.
+    Rotate,
 }
 
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -258,12 +277,7 @@ impl AppState {
             .filter(|k| !k.is_empty())
         {
             Some(key) => crypto::Sealer::from_base64(&key)?,
-            None => crypto::Sealer::from_file(
-                &config
-                    .secret_key_file
-                    .clone()
-                    .unwrap_or_else(|| config.data_dir.join("secret.key")),
-            )?,
+            None => crypto::Sealer::from_file(&config.key_file())?,
         };
         let store = Store::open(&config.data_dir).await?;
         store.abandon_running_syncs().await?;

@@ -14,11 +14,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     init_tls();
     let config = Config::from_env_and_args();
     // Operator tasks touch only the store: a running proxy keeps its syncs.
-    if let Some(proxy::Command::Partner { action }) = &config.command {
-        let store = proxy::store::Store::open(&config.data_dir).await?;
-        let report = proxy::onboarding::operator(&store, action).await?;
-        println!("{report}");
-        return Ok(());
+    match &config.command {
+        Some(proxy::Command::Partner { action }) => {
+            let store = proxy::store::Store::open(&config.data_dir).await?;
+            println!("{}", proxy::onboarding::operator(&store, action).await?);
+            return Ok(());
+        }
+        Some(proxy::Command::Key {
+            action: proxy::KeyAction::Rotate,
+        }) => {
+            if std::env::var("PROXY_SECRET_KEY").is_ok_and(|k| !k.is_empty()) {
+                return Err("the sealing key comes from PROXY_SECRET_KEY: rotate it with a key file (--secret-key-file) instead".into());
+            }
+            let store = proxy::store::Store::open(&config.data_dir).await?;
+            let report = proxy::onboarding::rotate_sealing_key(&store, &config.key_file()).await?;
+            println!("{report}");
+            return Ok(());
+        }
+        None => {}
     }
     let state = AppState::new(&config).await?;
     if state.connection.is_none() {

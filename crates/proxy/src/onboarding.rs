@@ -525,6 +525,60 @@ async fn start_trial(
     Ok(Json(session_info(&state, &who).await?))
 }
 
+/// Seals every stored app key with a fresh key and swaps the key file:
+/// the new file is written first (`<file>.new`), the store is updated in one
+/// transaction, then the files are renamed (the old key kept as `<file>.old`).
+/// Returns what to print.
+pub async fn rotate_sealing_key(
+    store: &Store,
+    key_file: &std::path::Path,
+) -> Result<String, ApiError> {
+    let internal = |e: String| ApiError::Internal(e);
+    if !key_file.exists() {
+        return Err(ApiError::BadRequest(format!(
+            "There is no key file at {}: nothing is sealed with one yet.",
+            key_file.display()
+        )));
+    }
+    let old = crate::crypto::Sealer::from_file(key_file).map_err(|e| internal(e.to_string()))?;
+    let (new, text) = crate::crypto::Sealer::generate().map_err(|e| internal(e.to_string()))?;
+    let mut resealed = Vec::new();
+    for (partner, tenant, app_id, sealed) in store.connections().await? {
+        let context = seal_context(&tenant, &app_id);
+        let secret = old.open(&sealed, &context).map_err(|e| {
+            internal(format!(
+                "the key of partner {tenant} does not open with {}: {e}",
+                key_file.display()
+            ))
+        })?;
+        resealed.push((partner, new.seal(&secret, &context)));
+    }
+    let with_suffix = |suffix: &str| {
+        let mut name = key_file.as_os_str().to_owned();
+        name.push(suffix);
+        std::path::PathBuf::from(name)
+    };
+    let (next, previous) = (with_suffix(".new"), with_suffix(".old"));
+    let _ = std::fs::remove_file(&next);
+    crate::crypto::write_key_file(&next, &text)
+        .map_err(|e| internal(format!("{}: {e}", next.display())))?;
+    store.reseal_connections(&resealed).await?;
+    std::fs::rename(key_file, &previous)
+        .and_then(|()| std::fs::rename(&next, key_file))
+        .map_err(|e| {
+            internal(format!(
+                "the store is sealed with the key in {}, but the files could not be swapped: {e}",
+                next.display()
+            ))
+        })?;
+    Ok(format!(
+        "{} app key(s) sealed with a new key in {}; the old key is in {} (delete it once the proxy starts)",
+        resealed.len(),
+        key_file.display(),
+        previous.display()
+    ))
+}
+
 /// Runs an operator task on the store; returns what to print.
 pub async fn operator(store: &Store, action: &crate::PartnerAction) -> Result<String, ApiError> {
     let tenant = match action {

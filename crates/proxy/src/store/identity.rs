@@ -157,6 +157,25 @@ impl Store {
         .map(|_| ())
     }
 
+    /// Replaces sealed keys all at once (a key rotation): all or none.
+    pub async fn reseal_connections(
+        &self,
+        sealed: &[(PartnerId, String)],
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.write().await?;
+        for (partner, value) in sealed {
+            sqlx::query(
+                "UPDATE connections SET sealed_secret = ?, updated_at = ? WHERE partner_id = ?",
+            )
+            .bind(value)
+            .bind(now())
+            .bind(partner.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
     /// Every stored connection: partner, tenant, app ID, sealed key.
     pub async fn connections(
         &self,

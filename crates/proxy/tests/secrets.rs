@@ -1,0 +1,93 @@
+//! The key sealing app keys at rest: rotated, every stored key opens with
+//! the new one and no longer with the old, and the store never holds a key
+//! in plain text.
+
+mod common;
+
+use common::{config, upstream};
+use proxy::AppState;
+use proxy::crypto::Sealer;
+use proxy::onboarding::{rotate_sealing_key, seal_context};
+use proxy::secret::Secret;
+
+#[tokio::test]
+async fn a_rotated_sealing_key_reseals_every_stored_app_key() {
+    let up = upstream("2026-11-20").await;
+    let data = tempfile::tempdir().unwrap();
+    let c = config(&up, data.path());
+    let other = up
+        .emulator
+        .demo()
+        .partners
+        .into_iter()
+        .find(|p| p.tenant_id != up.credentials.tenant)
+        .unwrap();
+    let app_id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    let value = "an-app-key-value-that-must-stay-secret";
+    let (partner, before) = {
+        let state = AppState::new(&c).await.unwrap();
+        let partner = state.store.partner(&other.tenant_id).await.unwrap();
+        let sealed = state.sealer.seal(
+            &Secret::new(value.to_string()),
+            &seal_context(&other.tenant_id, app_id),
+        );
+        state
+            .store
+            .set_connection(partner, app_id, &sealed)
+            .await
+            .unwrap();
+        (partner, sealed)
+    };
+    let key_file = c.key_file();
+    let old_text = std::fs::read_to_string(&key_file).unwrap();
+
+    let store = proxy::store::Store::open(data.path()).await.unwrap();
+    let report = rotate_sealing_key(&store, &key_file).await.unwrap();
+    assert!(report.starts_with("1 app key(s) sealed"), "{report}");
+    drop(store);
+
+    let new_text = std::fs::read_to_string(&key_file).unwrap();
+    assert_ne!(new_text, old_text);
+    let old_file = key_file.with_extension("key.old");
+    assert_eq!(std::fs::read_to_string(&old_file).unwrap(), old_text);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the new key file is private");
+    }
+
+    // A restart opens the resealed key with the new file...
+    let state = AppState::new(&c).await.unwrap();
+    let connection = state
+        .connection_of(partner)
+        .expect("the stored connection opened");
+    assert_eq!(connection.credentials.secret.expose(), value);
+    // ...and the old key no longer opens what is stored.
+    let (_, _, _, sealed) = state
+        .store
+        .connections()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(p, ..)| *p == partner)
+        .unwrap();
+    assert_ne!(sealed, before);
+    let old = Sealer::from_base64(&old_text).unwrap();
+    assert!(
+        old.open(&sealed, &seal_context(&other.tenant_id, app_id))
+            .is_err()
+    );
+    // Nowhere in the store in plain text.
+    for entry in std::fs::read_dir(data.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.to_string_lossy().contains("sqlite") {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes.windows(value.len()).any(|w| w == value.as_bytes()),
+                "{}",
+                path.display()
+            );
+        }
+    }
+}
