@@ -455,6 +455,18 @@ pub fn SyncBar(#[prop(optional, into)] on_customers: Option<Callback<()>>) -> im
                     set_moved.set(true);
                     cb.run(());
                 }
+                // A failed or partly failed sync says so; what was stored stays.
+                if p.status != "running" {
+                    return p.error.clone().map(|e| {
+                        let e = e.trim_end_matches('.');
+                        let text = if p.status == "failed" {
+                            format!("The last sync from Partner Center failed: {e}. The data read before is kept; the next sync tries again.")
+                        } else {
+                            format!("The last sync finished with problems: {e}.")
+                        };
+                        view! { <div class="sync failed" role="alert"><p>{text}</p></div> }.into_any()
+                    });
+                }
                 (p.status == "running").then(|| {
                     let total = p.counts.customers_total.unwrap_or(0).max(1);
                     view! {
@@ -470,6 +482,7 @@ pub fn SyncBar(#[prop(optional, into)] on_customers: Option<Callback<()>>) -> im
                             )}</p>
                         </div>
                     }
+                    .into_any()
                 })
             })}
         </Transition>

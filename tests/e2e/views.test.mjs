@@ -272,6 +272,31 @@ test('price and margin equal the line items, flag lost credit and margin falls, 
   await page.locator('table.margin-customers tbody tr').nth(1).waitFor();
 });
 
+test('a sync that fails upstream is reported on the overview, and the data read before stays', async () => {
+  const faults = (body) =>
+    fetch(`${servers.emulatorUrl}/emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal((await faults({ errorRate: 1.0 })).status, 200);
+  try {
+    const started = await page.request.post(`${servers.proxyUrl}/api/sync`, { data: { kind: 'full' } });
+    assert.equal(started.status(), 202);
+    let p;
+    for (let i = 0; i < 1200; i++) {
+      p = await (await page.request.get(`${servers.proxyUrl}/api/sync`)).json();
+      if (p.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(p.status, 'failed', JSON.stringify(p));
+    await page.goto(`${servers.proxyUrl}/`);
+    const alert = page.locator('.sync.failed[role=alert]');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /The last sync from Partner Center failed: .+\. The data read before is kept/);
+    // The figures synced before are still shown.
+    await page.locator('.totals').first().waitFor();
+  } finally {
+    await faults({});
+  }
+});
+
 // Last: every view above ran under the proxy's CSP (no inline script allowed
 // but the page's own, hashed) without the browser refusing anything.
 test('no view broke the Content-Security-Policy', async () => {
