@@ -91,3 +91,32 @@ async fn a_rotated_sealing_key_reseals_every_stored_app_key() {
         }
     }
 }
+
+#[tokio::test]
+async fn sessions_expire_and_their_tokens_are_long_and_random() {
+    let up = upstream("2026-11-20").await;
+    let data = tempfile::tempdir().unwrap();
+    let mut c = config(&up, data.path());
+    c.session_hours = 0; // a sign-in that has already run out
+    let state = AppState::new(&c).await.unwrap();
+    let tokens: Vec<String> = futures_util::future::join_all((0..3).map(|_| {
+        proxy::identity::open_session(&state, &up.credentials.tenant, "a@b.example", &[])
+    }))
+    .await
+    .into_iter()
+    .map(Result::unwrap)
+    .collect();
+    // 32 random bytes, URL-safe base64: 43 characters, all different.
+    assert!(tokens.iter().all(|t| t.len() >= 43));
+    assert_ne!(tokens[0], tokens[1]);
+    let client = common::client_as(&state, &[]).await;
+    let base = common::serve(state, data.path()).await;
+    let res = client
+        .get(format!("{base}/api/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let e: model::api::ErrorBody = res.json().await.unwrap();
+    assert_eq!(e.error.code, "not_signed_in");
+}
