@@ -26,6 +26,55 @@ pub struct Store {
     /// Dictionary IDs already known, so a page of line items rarely queries them.
     meters: Arc<Mutex<HashMap<MeterKey, i64>>>,
     resources: Arc<Mutex<HashMap<(i64, ResourceKey), i64>>>,
+    /// Writers take turns here: SQLite allows one writer, and connections
+    /// that meet its lock poll with sleeps, which under a busy sync cost
+    /// more time than the writes themselves. Queued here, the next writer
+    /// starts the moment the last one commits.
+    turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction with the process's writing turn.
+pub(crate) struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+/// A connection for one write statement, with the process's writing turn.
+pub(crate) struct WriteConn {
+    conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl std::ops::Deref for WriteConn {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for WriteConn {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.conn
+    }
 }
 
 type MeterKey = (String, String, String, String, String, String);
@@ -57,6 +106,39 @@ fn resource_key(l: &LineItem) -> ResourceKey {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget(pub Option<Amount>);
 
+/// Line items per INSERT statement (23 values each, well under SQLite's
+/// limit on parameters).
+const LINES_PER_INSERT: usize = 200;
+
+/// The upsert of `rows` line items: inserted, or updated in place when the
+/// identity (partner, key) is already stored.
+fn upsert_sql(rows: usize) -> String {
+    let one = format!("({})", vec!["?"; 23].join(", "));
+    format!(
+        "INSERT INTO line_items (partner_id, key, customer_id, subscription_id, usage_date, meter, resource,
+            charge_type, quantity_micros, unit_price_micros, effective_unit_price_micros,
+            pricing_total_micros, pricing_currency, billing_total_micros, billing_currency,
+            list_cost_micros, customer_price_micros, fx_micros,
+            pec_basis_points, credit_type, invoice_number, source, run_id)
+         VALUES {}
+         ON CONFLICT (partner_id, key) DO UPDATE SET
+            customer_id = excluded.customer_id, subscription_id = excluded.subscription_id,
+            usage_date = excluded.usage_date, meter = excluded.meter, resource = excluded.resource,
+            charge_type = excluded.charge_type, quantity_micros = excluded.quantity_micros,
+            unit_price_micros = excluded.unit_price_micros,
+            effective_unit_price_micros = excluded.effective_unit_price_micros,
+            pricing_total_micros = excluded.pricing_total_micros,
+            pricing_currency = excluded.pricing_currency,
+            billing_total_micros = excluded.billing_total_micros,
+            billing_currency = excluded.billing_currency, fx_micros = excluded.fx_micros,
+            list_cost_micros = excluded.list_cost_micros,
+            customer_price_micros = excluded.customer_price_micros,
+            pec_basis_points = excluded.pec_basis_points, credit_type = excluded.credit_type,
+            invoice_number = excluded.invoice_number, source = excluded.source, run_id = excluded.run_id",
+        vec![one; rows].join(", ")
+    )
+}
+
 /// A partner's row ID in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PartnerId(pub i64);
@@ -87,6 +169,7 @@ impl Store {
             pool,
             meters: Arc::default(),
             resources: Arc::default(),
+            turn: Arc::default(),
         })
     }
 
@@ -94,8 +177,21 @@ impl Store {
     /// one that reads first cannot upgrade while another process (an operator
     /// command) has written, and SQLite answers "database is locked" at once
     /// instead of waiting out the busy timeout.
-    async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+    async fn write(&self) -> Result<WriteTx, sqlx::Error> {
+        let turn = self.turn.clone().lock_owned().await;
+        Ok(WriteTx {
+            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            _turn: turn,
+        })
+    }
+
+    /// A connection for a single write statement, in turn with the others.
+    async fn writer(&self) -> Result<WriteConn, sqlx::Error> {
+        let turn = self.turn.clone().lock_owned().await;
+        Ok(WriteConn {
+            conn: self.pool.acquire().await?,
+            _turn: turn,
+        })
     }
 
     pub async fn partner_name(&self, partner: PartnerId) -> Result<Option<String>, sqlx::Error> {
@@ -115,14 +211,14 @@ impl Store {
             .bind(name)
             .bind(partner.0)
             .bind(name)
-            .execute(&self.pool)
+            .execute(&mut *self.writer().await?)
             .await
             .map(|_| ())
     }
 
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
         sqlx::query("SELECT 1")
-            .execute(&self.pool)
+            .execute(&mut *self.writer().await?)
             .await
             .map(|_| ())
     }
@@ -132,7 +228,7 @@ impl Store {
         sqlx::query("INSERT INTO partners (tenant_id, created_at) VALUES (?, ?) ON CONFLICT (tenant_id) DO NOTHING")
             .bind(tenant_id)
             .bind(now())
-            .execute(&self.pool)
+            .execute(&mut *self.writer().await?)
             .await?;
         let row = sqlx::query("SELECT id FROM partners WHERE tenant_id = ?")
             .bind(tenant_id)
@@ -219,7 +315,7 @@ impl Store {
         .bind(p.feeds_total.map(|n| n as i64))
         .bind(p.errors as i64)
         .bind(run)
-        .execute(&self.pool)
+        .execute(&mut *self.writer().await?)
         .await
         .map(|_| ())
     }
@@ -240,7 +336,7 @@ impl Store {
             })
             .bind(error)
             .bind(run)
-            .execute(&self.pool)
+            .execute(&mut *self.writer().await?)
             .await
             .map(|_| ())
     }
@@ -251,7 +347,7 @@ impl Store {
             "UPDATE sync_runs SET status = 'interrupted', finished_at = ? WHERE status = 'running'",
         )
         .bind(now())
-        .execute(&self.pool)
+        .execute(&mut *self.writer().await?)
         .await
         .map(|r| r.rows_affected())
     }
@@ -352,7 +448,7 @@ impl Store {
         .bind(customer)
         .bind(budget.0.map(|a| a.micros()))
         .bind(now())
-        .execute(&self.pool)
+        .execute(&mut *self.writer().await?)
         .await
         .map(|_| ())
     }
@@ -377,7 +473,7 @@ impl Store {
         .bind(currency)
         .bind(billing_start)
         .bind(now())
-        .execute(&self.pool)
+        .execute(&mut *self.writer().await?)
         .await
         .map(|_| ())
     }
@@ -486,60 +582,49 @@ impl Store {
     ) -> Result<(), sqlx::Error> {
         let markups = self.markups(partner).await?;
         let mut tx = self.write().await?;
+        let mut ids = Vec::with_capacity(items.len());
         for l in items {
-            let list_cost = l.list_total().micros();
-            let price = markups
-                .for_customer(&l.customer_id)
-                .price(l.billing_total.micros(), list_cost);
-            let meter = self.meter_id(&mut tx, l).await?;
-            let resource = self.resource_id(&mut tx, partner, l).await?;
-            sqlx::query(
-                "INSERT INTO line_items (partner_id, key, customer_id, subscription_id, usage_date, meter, resource,
-                    charge_type, quantity_micros, unit_price_micros, effective_unit_price_micros,
-                    pricing_total_micros, pricing_currency, billing_total_micros, billing_currency,
-                    list_cost_micros, customer_price_micros, fx_micros,
-                    pec_basis_points, credit_type, invoice_number, source, run_id)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                 ON CONFLICT (partner_id, key) DO UPDATE SET
-                    customer_id = excluded.customer_id, subscription_id = excluded.subscription_id,
-                    usage_date = excluded.usage_date, meter = excluded.meter, resource = excluded.resource,
-                    charge_type = excluded.charge_type, quantity_micros = excluded.quantity_micros,
-                    unit_price_micros = excluded.unit_price_micros,
-                    effective_unit_price_micros = excluded.effective_unit_price_micros,
-                    pricing_total_micros = excluded.pricing_total_micros,
-                    pricing_currency = excluded.pricing_currency,
-                    billing_total_micros = excluded.billing_total_micros,
-                    billing_currency = excluded.billing_currency, fx_micros = excluded.fx_micros,
-                    list_cost_micros = excluded.list_cost_micros,
-                    customer_price_micros = excluded.customer_price_micros,
-                    pec_basis_points = excluded.pec_basis_points, credit_type = excluded.credit_type,
-                    invoice_number = excluded.invoice_number, source = excluded.source, run_id = excluded.run_id",
-            )
-            .bind(partner.0)
-            .bind(l.key)
-            .bind(&l.customer_id)
-            .bind(&l.subscription_id)
-            .bind(l.usage_date.format("%Y-%m-%d").to_string())
-            .bind(meter)
-            .bind(resource)
-            .bind(&l.charge_type)
-            .bind(l.quantity_micros)
-            .bind(l.unit_price.micros())
-            .bind(l.effective_unit_price.micros())
-            .bind(l.pricing_total.micros())
-            .bind(l.pricing_currency.code())
-            .bind(l.billing_total.micros())
-            .bind(l.billing_currency.code())
-            .bind(list_cost)
-            .bind(price)
-            .bind(l.fx_micros)
-            .bind(l.pec_basis_points)
-            .bind(&l.credit_type)
-            .bind(&l.invoice_number)
-            .bind(source)
-            .bind(run)
-            .execute(&mut *tx)
-            .await?;
+            ids.push((
+                self.meter_id(&mut tx, l).await?,
+                self.resource_id(&mut tx, partner, l).await?,
+            ));
+        }
+        // Many rows per statement: each statement is a round trip to the
+        // connection's thread, which costs more than the row itself.
+        for (chunk, ids) in items.chunks(LINES_PER_INSERT).zip(ids.chunks(LINES_PER_INSERT)) {
+            let sql = sqlx::AssertSqlSafe(upsert_sql(chunk.len()));
+            let mut q = sqlx::query(sql);
+            for (l, (meter, resource)) in chunk.iter().zip(ids) {
+                let list_cost = l.list_total().micros();
+                let price = markups
+                    .for_customer(&l.customer_id)
+                    .price(l.billing_total.micros(), list_cost);
+                q = q
+                    .bind(partner.0)
+                    .bind(l.key)
+                    .bind(l.customer_id.clone())
+                    .bind(l.subscription_id.clone())
+                    .bind(l.usage_date.format("%Y-%m-%d").to_string())
+                    .bind(*meter)
+                    .bind(*resource)
+                    .bind(l.charge_type.clone())
+                    .bind(l.quantity_micros)
+                    .bind(l.unit_price.micros())
+                    .bind(l.effective_unit_price.micros())
+                    .bind(l.pricing_total.micros())
+                    .bind(l.pricing_currency.code().to_string())
+                    .bind(l.billing_total.micros())
+                    .bind(l.billing_currency.code().to_string())
+                    .bind(list_cost)
+                    .bind(price)
+                    .bind(l.fx_micros)
+                    .bind(l.pec_basis_points)
+                    .bind(l.credit_type.clone())
+                    .bind(l.invoice_number.clone())
+                    .bind(source.to_string())
+                    .bind(run);
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await
     }
@@ -905,7 +990,7 @@ impl Store {
         .bind(partner.0)
         .bind(customer)
         .bind(text)
-        .execute(&self.pool)
+        .execute(&mut *self.writer().await?)
         .await
         .map(|_| ())
     }

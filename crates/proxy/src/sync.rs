@@ -185,8 +185,13 @@ pub async fn run(
     tracing::info!(run = id, kind = kind.name(), "sync started");
     let outcome = async {
         let customers = sync_customers(&run).await?;
-        sync_customer_details(&run, customers).await?;
-        sync_usage(&run, kind).await
+        // Details and usage are independent: read together, the sync takes
+        // about the longer of the two, not their sum.
+        tokio::try_join!(
+            sync_customer_details(&run, customers),
+            sync_usage(&run, kind)
+        )
+        .map(|_| ())
     }
     .await;
     let counts = run.counts.lock().expect("counts poisoned").clone();
@@ -489,11 +494,11 @@ async fn sync_usage(run: &Arc<Run>, kind: SyncKind) -> Result<(), ApiError> {
 async fn read_feed(run: &Run, feed: &Feed) -> Result<(), ApiError> {
     let creds = &run.connection.credentials;
     let partner = run.connection.partner;
-    let mut link = feed.first.clone();
     let mut months = BTreeSet::new();
     let mut seen = std::collections::HashSet::new();
+    let mut page: Collection<DailyRatedUsageLineItem> =
+        run.state.pc.get(creds, &feed.first).await?;
     loop {
-        let page: Collection<DailyRatedUsageLineItem> = run.state.pc.get(creds, &link).await?;
         if let Some(first) = page.items.first().filter(|i| !i.partner_name.is_empty()) {
             run.state
                 .store
@@ -514,30 +519,8 @@ async fn read_feed(run: &Run, feed: &Feed) -> Result<(), ApiError> {
                 }
             }
         }
-        for month in items
-            .iter()
-            .map(|(m, _)| m.clone())
-            .collect::<BTreeSet<_>>()
-        {
-            let page_of_month: Vec<LineItem> = items
-                .iter()
-                .filter(|(m, _)| *m == month)
-                .map(|(_, i)| i.clone())
-                .collect();
-            run.state
-                .store
-                .upsert_line_items(
-                    partner,
-                    &source(&feed.currency, &month),
-                    run.id,
-                    &page_of_month,
-                )
-                .await?;
-        }
-        run.bump(|c| c.line_items += items.len());
-        run.report("usage").await?;
-        match page.links.next {
-            None => break,
+        let next = match page.links.next.take() {
+            None => None,
             Some(next) => {
                 let token = next
                     .headers
@@ -550,7 +533,21 @@ async fn read_feed(run: &Run, feed: &Feed) -> Result<(), ApiError> {
                         PcError::BadResponse(format!("paging loops at {}", next.uri)).into(),
                     );
                 }
-                link = next;
+                Some(next)
+            }
+        };
+        let store = store_page(run, feed, items);
+        match next {
+            None => {
+                store.await?;
+                break;
+            }
+            // The next page is read while this one is written: the feed's
+            // time is then the larger of the two, not their sum.
+            Some(next) => {
+                let (stored, fetched) = tokio::join!(store, run.state.pc.get(creds, &next));
+                stored?;
+                page = fetched?;
             }
         }
     }
@@ -559,6 +556,33 @@ async fn read_feed(run: &Run, feed: &Feed) -> Result<(), ApiError> {
         .store
         .complete_feed(partner, &feed.id, &sources, run.id, &feed.currency)
         .await?;
+    Ok(())
+}
+
+/// Writes one page's lines, per billing month, and reports the progress.
+async fn store_page(
+    run: &Run,
+    feed: &Feed,
+    items: Vec<(String, LineItem)>,
+) -> Result<(), ApiError> {
+    let mut by_month: std::collections::BTreeMap<String, Vec<LineItem>> = Default::default();
+    let count = items.len();
+    for (month, item) in items {
+        by_month.entry(month).or_default().push(item);
+    }
+    for (month, lines) in by_month {
+        run.state
+            .store
+            .upsert_line_items(
+                run.connection.partner,
+                &source(&feed.currency, &month),
+                run.id,
+                &lines,
+            )
+            .await?;
+    }
+    run.bump(|c| c.line_items += count);
+    run.report("usage").await?;
     Ok(())
 }
 

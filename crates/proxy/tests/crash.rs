@@ -58,8 +58,8 @@ async fn wait_for(child: &mut Child, needle: &str, limit: Duration) -> bool {
 async fn sigkill_during_syncs_then_a_restart_ends_as_a_clean_sync() {
     // Some latency stretches the sync over a few seconds, so kills land in it.
     let mut config = emulator_config("2026-11-20");
-    config.customers = 12;
-    config.faults.latency_ms = 15;
+    config.customers = 40;
+    config.faults.latency_ms = 50;
     let up = upstream_with(config).await;
     let expected = upstream_totals(&up).await;
 
@@ -82,7 +82,7 @@ async fn sigkill_during_syncs_then_a_restart_ends_as_a_clean_sync() {
         rng ^= rng << 13;
         rng ^= rng >> 7;
         rng ^= rng << 17;
-        tokio::time::sleep(Duration::from_millis(50 + rng % 1_450)).await;
+        tokio::time::sleep(Duration::from_millis(50 + rng % 1_150)).await;
         proxy.start_kill().unwrap(); // SIGKILL on Unix
         proxy.wait().await.unwrap();
         kills += 1;

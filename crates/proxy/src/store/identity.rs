@@ -69,7 +69,7 @@ impl Store {
         .bind(roles)
         .bind(now())
         .bind(stamp(expires_at))
-        .execute(&self.pool)
+        .execute(&mut *self.writer().await?)
         .await
         .map(|_| ())
     }
@@ -102,7 +102,7 @@ impl Store {
         )
         .bind(now())
         .bind(token_hash)
-        .execute(&self.pool)
+        .execute(&mut *self.writer().await?)
         .await
         .map(|_| ())
     }
@@ -123,7 +123,7 @@ impl Store {
         sqlx::query("UPDATE partners SET commerce_id = ? WHERE id = ?")
             .bind(commerce_id)
             .bind(partner.0)
-            .execute(&self.pool)
+            .execute(&mut *self.writer().await?)
             .await
             .map(|_| ())
     }
@@ -152,7 +152,7 @@ impl Store {
         .bind(sealed)
         .bind(now())
         .bind(now())
-        .execute(&self.pool)
+        .execute(&mut *self.writer().await?)
         .await
         .map(|_| ())
     }
@@ -236,7 +236,7 @@ impl Store {
         .bind(o.trial_ends_at.map(stamp))
         .bind(o.activated as i64)
         .bind(now())
-        .execute(&self.pool)
+        .execute(&mut *self.writer().await?)
         .await
         .map(|_| ())
     }
@@ -267,7 +267,7 @@ impl Store {
         .bind(stamp(k.created_at))
         .bind(stamp(k.expires_at))
         .bind(value_hash)
-        .execute(&self.pool)
+        .execute(&mut *self.writer().await?)
         .await
         .map(|_| ())
     }
@@ -277,7 +277,7 @@ impl Store {
             .bind(now())
             .bind(partner.0)
             .bind(key_id)
-            .execute(&self.pool)
+            .execute(&mut *self.writer().await?)
             .await
             .map(|_| ())
     }

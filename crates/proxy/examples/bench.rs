@@ -1,0 +1,255 @@
+//! Benchmarks of the proxy that need its insides: `cargo run --release -p
+//! proxy --example bench -- <sync|scale>`. Each prints one `BENCH {json}`
+//! line that `cargo xtask bench` reads into BENCHMARKS.md.
+//!
+//! - `sync`: 500 customers behind a throttle of RATE requests a second per
+//!   route family, the client paced at RATE a second: wall time against the
+//!   lower bound (requests / RATE), requests refused (429), and the stored
+//!   totals against the upstream's.
+//! - `scale`: 5,000 customers and 13 months of daily line items in the store;
+//!   latency of the Overview's and the Customers' routes (median, p99).
+
+use std::time::Instant;
+
+use chrono::{Days, NaiveDate};
+use model::Amount;
+use model::money::Currency;
+use model::usage::LineItem;
+use proxy::sync::{self, SyncKind};
+use proxy::{AppState, Config};
+
+const RATE: u32 = 100;
+
+#[tokio::main]
+async fn main() {
+    proxy::init_tls();
+    match std::env::args().nth(1).as_deref() {
+        Some("sync") => sync_bench().await,
+        Some("scale") => scale_bench().await,
+        _ => eprintln!("usage: bench <sync|scale>"),
+    }
+}
+
+fn config(data: &std::path::Path, upstream: &str, tenant: &str, app: &str, secret: &str) -> Config {
+    let mut c = Config::with_data_dir(data.to_path_buf());
+    c.upstream_url = upstream.into();
+    c.login_url = upstream.into();
+    c.graph_url = upstream.into();
+    c.partner_tenant = Some(tenant.into());
+    c.app_id = Some(app.into());
+    c.app_secret = Some(secret.into());
+    c.sync_minutes = 0;
+    c
+}
+
+async fn sync_bench() {
+    let emulator_config = emulator::Config {
+        customers: 500,
+        months: 2,
+        today: Some(NaiveDate::from_ymd_opt(2026, 11, 20).unwrap()),
+        faults: emulator::Faults {
+            // BENCH_UNTHROTTLED=1 measures the same sync with no limit, for profiling.
+            throttle_requests: std::env::var("BENCH_UNTHROTTLED").is_err().then_some(RATE),
+            throttle_interval_ms: 1_000,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let (addr, emu) = emulator::spawn(emulator_config).await.unwrap();
+    let demo = emu.demo();
+    let p = demo.partners.iter().find(|p| !p.apps.is_empty()).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let mut c = config(
+        data.path(),
+        &format!("http://{addr}"),
+        &p.tenant_id,
+        &p.apps[0].app_id,
+        &p.apps[0].keys[0].secret,
+    );
+    c.history_months = 2;
+    c.upstream_requests_per_minute =
+        std::env::var("BENCH_UNTHROTTLED").is_err().then_some(RATE * 60);
+    let state = AppState::new(&c).await.unwrap();
+    let before = emu.stats();
+    let started = Instant::now();
+    let counts = sync::run(&state, state.connection.as_ref().unwrap(), SyncKind::Full)
+        .await
+        .unwrap();
+    let wall = started.elapsed().as_secs_f64();
+    let after = emu.stats();
+    let requests = after.requests - before.requests;
+    let bound = requests as f64 / RATE as f64;
+    // Stored lines against the upstream's, per customer and currency.
+    let partner = state.connection.as_ref().unwrap().partner;
+    let stored: u64 = state
+        .store
+        .totals_by_customer(partner, "0000-00-00", "9999-99-99")
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.line_items as u64)
+        .sum();
+    println!(
+        "BENCH {{\"customers\":500,\"rate\":{RATE},\"requests\":{requests},\"throttled\":{},\"wallSeconds\":{wall:.2},\"boundSeconds\":{bound:.2},\"lineItems\":{},\"storedLineItems\":{stored},\"errors\":{}}}",
+        after.throttled - before.throttled,
+        counts.line_items,
+        counts.errors
+    );
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn scale_bench() {
+    // The emulator only answers the connection check; the store is filled here.
+    let (addr, emu) = emulator::spawn(emulator::Config {
+        customers: 1,
+        months: 1,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let demo = emu.demo();
+    let p = demo.partners.iter().find(|p| !p.apps.is_empty()).unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let c = config(
+        data.path(),
+        &format!("http://{addr}"),
+        &p.tenant_id,
+        &p.apps[0].app_id,
+        &p.apps[0].keys[0].secret,
+    );
+    let state = AppState::new(&c).await.unwrap();
+    let partner = state.connection.as_ref().unwrap().partner;
+
+    const CUSTOMERS: usize = 5_000;
+    const METERS: usize = 2;
+    let last = chrono::Utc::now().date_naive() - Days::new(1);
+    let first = last - Days::new(395);
+    let customers: Vec<model::api::CustomerRow> = (0..CUSTOMERS)
+        .map(|i| model::api::CustomerRow {
+            id: model::Guid::from_seed(7, i as u64).to_string(),
+            name: format!("Customer {i:04}"),
+            domain: format!("customer{i:04}.onmicrosoft.com"),
+            relationship: "reseller".into(),
+        })
+        .collect();
+    state
+        .store
+        .replace_customers(partner, &customers)
+        .await
+        .unwrap();
+    let run = state.store.start_sync(partner, "full").await.unwrap();
+    let filling = Instant::now();
+    let mut lines = 0usize;
+    let mut day = first;
+    while day <= last {
+        let mut batch = Vec::with_capacity(CUSTOMERS * METERS);
+        for (i, customer) in customers.iter().enumerate() {
+            for m in 0..METERS {
+                let cost = 1_000_000 + ((i * 7_919 + m * 104_729) % 5_000_000) as i64;
+                batch.push(line(&customer.id, &customer.name, day, m, cost));
+            }
+        }
+        lines += batch.len();
+        state
+            .store
+            .upsert_line_items(partner, "USD:bench", run, &batch)
+            .await
+            .unwrap();
+        day = day + Days::new(1);
+    }
+    let fill_seconds = filling.elapsed().as_secs_f64();
+
+    let client = {
+        let token = proxy::identity::open_session(
+            &state,
+            &p.tenant_id,
+            "bench@partner.example",
+            &[model::onboarding::Role::GlobalAdmin],
+        )
+        .await
+        .unwrap();
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::COOKIE,
+            format!("{}={token}", proxy::identity::SESSION_COOKIE)
+                .parse()
+                .unwrap(),
+        );
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = proxy::app(state.clone(), data.path().to_path_buf());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let mut out = Vec::new();
+    for route in ["/api/overview", "/api/customers"] {
+        // One warm-up, then timed requests one after another.
+        let res = client.get(format!("{base}{route}")).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{route}");
+        let mut times = Vec::new();
+        for _ in 0..30 {
+            let t = Instant::now();
+            let res = client.get(format!("{base}{route}")).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            let _ = res.bytes().await.unwrap();
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(|a, b| a.total_cmp(b));
+        out.push(format!(
+            "\"{}\":{{\"medianMs\":{:.1},\"p99Ms\":{:.1}}}",
+            route.trim_start_matches("/api/"),
+            percentile(&times, 0.5),
+            percentile(&times, 0.99)
+        ));
+    }
+    println!(
+        "BENCH {{\"customers\":{CUSTOMERS},\"lineItems\":{lines},\"fillSeconds\":{fill_seconds:.1},{}}}",
+        out.join(",")
+    );
+}
+
+fn line(customer: &str, name: &str, day: NaiveDate, meter: usize, cost: i64) -> LineItem {
+    LineItem {
+        key: model::usage::stable_hash(&[customer, &day.to_string(), &meter.to_string()]),
+        customer_id: customer.into(),
+        customer_name: name.into(),
+        subscription_id: "plan".into(),
+        entitlement_id: "sub".into(),
+        entitlement_name: "Production".into(),
+        usage_date: day,
+        meter_id: format!("meter-{meter}"),
+        meter_name: format!("Meter {meter}"),
+        meter_category: if meter == 0 {
+            "Virtual Machines"
+        } else {
+            "Storage"
+        }
+        .into(),
+        meter_subcategory: String::new(),
+        unit: "1 Hour".into(),
+        publisher: "Microsoft".into(),
+        region: "westeurope".into(),
+        resource_group: "rg".into(),
+        resource_uri: format!("/subscriptions/sub/resourceGroups/rg/providers/p/r{meter}"),
+        tags: String::new(),
+        charge_type: "new".into(),
+        quantity_micros: 24_000_000,
+        unit_price: Amount::from_micros(cost / 24),
+        effective_unit_price: Amount::from_micros(cost / 24),
+        pricing_total: Amount::from_micros(cost),
+        pricing_currency: Currency::USD,
+        billing_total: Amount::from_micros(cost),
+        billing_currency: Currency::USD,
+        fx_micros: 1_000_000,
+        pec_basis_points: 0,
+        credit_type: String::new(),
+        invoice_number: String::new(),
+    }
+}
