@@ -158,6 +158,15 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
                 o.missing_rates.join(", ")
             )}<A href="/settings">"Settings"</A>". Currencies are never added together without them."</p>
         })}
+        {
+            // For the benchmark of time to an interactive Overview: the frame
+            // after the trend is drawn with data.
+            request_animation_frame(|| {
+                if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+                    let _ = p.mark("overview-interactive");
+                }
+            });
+        }
         <section class="card trend">
             <h2>{format!("Daily partner cost, {main_currency}")}</h2>
             <TrendChart points=trend currency=main_currency.clone() label=format!("Daily partner cost in {main_currency} over the last 60 days") />

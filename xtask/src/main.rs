@@ -5,6 +5,7 @@
 //! - `test`: install what is missing and run every test (native, browser,
 //!   end to end), printing each runner's summary.
 //! - `build`: the release SPA in `dist/`, with its transfer size.
+//! - `bench`: the benchmarks, written to BENCHMARKS.md.
 //! - `fuzz`: the fuzz targets with many cases.
 //! - `setup`: only the installs.
 
@@ -13,6 +14,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod bench;
 mod fuzz;
 mod process;
 mod serve;
@@ -42,6 +44,8 @@ enum Command {
     Test(test::TestArgs),
     /// Runs the fuzz targets (parsers and writers) with many more cases than the tests.
     Fuzz(fuzz::FuzzArgs),
+    /// Runs the benchmarks and writes BENCHMARKS.md.
+    Bench,
 }
 
 /// The repository root (the workspace), whatever the current directory.
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Test(args) => test::run(args),
         Command::Fuzz(args) => fuzz::run(args),
+        Command::Bench => bench::run(),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

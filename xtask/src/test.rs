@@ -69,7 +69,7 @@ pub fn run(args: TestArgs) -> Result {
     }
 }
 
-fn cargo() -> Command {
+pub fn cargo() -> Command {
     command(&std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
@@ -166,6 +166,10 @@ fn browser() -> Result<Summary> {
                 "csp-costs",
                 "--target",
                 "wasm32-unknown-unknown",
+                // tests/pivot_speed.rs is a benchmark: `cargo xtask bench` runs it.
+                "--lib",
+                "--test",
+                "web",
             ])
             .env("CHROMEDRIVER", CHROMEDRIVER)
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120")

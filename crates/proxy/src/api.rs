@@ -198,12 +198,18 @@ async fn customers(
     partner: Partner,
 ) -> Result<Json<CustomerList>, ApiError> {
     sync::wait_for_customers(&state, &partner.0).await?;
-    let figures = reports::customers(&state.store, partner.id()).await?;
-    Ok(Json(CustomerList {
-        customers: figures.customers,
-        synced_at: state.store.customers_read_at(partner.id()).await?,
-        as_of: figures.as_of,
-    }))
+    let store = &state.store;
+    let list = store
+        .memo(partner.id(), "customers", || async {
+            let figures = reports::customers(store, partner.id()).await?;
+            Ok::<_, ApiError>(CustomerList {
+                customers: figures.customers,
+                synced_at: store.customers_read_at(partner.id()).await?,
+                as_of: figures.as_of,
+            })
+        })
+        .await?;
+    Ok(Json(CustomerList::clone(&list)))
 }
 
 /// A customer ID from the path: a GUID of one of this partner's customers.
@@ -255,7 +261,13 @@ async fn overview(
     State(state): State<AppState>,
     partner: Partner,
 ) -> Result<Json<Overview>, ApiError> {
-    Ok(Json(reports::overview(&state.store, partner.id()).await?))
+    let store = &state.store;
+    let overview = store
+        .memo(partner.id(), "overview", || {
+            reports::overview(store, partner.id())
+        })
+        .await?;
+    Ok(Json(Overview::clone(&overview)))
 }
 
 /// `customer`, `from` and `to` (YYYY-MM-DD, inclusive UTC days) of a request.

@@ -31,17 +31,27 @@ pub struct Store {
     /// more time than the writes themselves. Queued here, the next writer
     /// starts the moment the last one commits.
     turn: Arc<tokio::sync::Mutex<()>>,
+    /// Counts committed writes: figures derived from the store are kept
+    /// while it has not moved (see [`Store::memo`]).
+    version: Arc<std::sync::atomic::AtomicU64>,
+    memos: Arc<Mutex<HashMap<(PartnerId, &'static str), Memo>>>,
 }
+
+type Memo = (u64, Arc<dyn std::any::Any + Send + Sync>);
 
 /// A write transaction with the process's writing turn.
 pub(crate) struct WriteTx {
     tx: sqlx::Transaction<'static, sqlx::Sqlite>,
     _turn: tokio::sync::OwnedMutexGuard<()>,
+    version: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl WriteTx {
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        self.version
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
     }
 }
 
@@ -62,6 +72,15 @@ impl std::ops::DerefMut for WriteTx {
 pub(crate) struct WriteConn {
     conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
     _turn: tokio::sync::OwnedMutexGuard<()>,
+    version: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// The statement has run by the time its connection is let go.
+impl Drop for WriteConn {
+    fn drop(&mut self) {
+        self.version
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 impl std::ops::Deref for WriteConn {
@@ -170,6 +189,8 @@ impl Store {
             meters: Arc::default(),
             resources: Arc::default(),
             turn: Arc::default(),
+            version: Arc::default(),
+            memos: Arc::default(),
         })
     }
 
@@ -182,6 +203,7 @@ impl Store {
         Ok(WriteTx {
             tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
             _turn: turn,
+            version: self.version.clone(),
         })
     }
 
@@ -191,7 +213,45 @@ impl Store {
         Ok(WriteConn {
             conn: self.pool.acquire().await?,
             _turn: turn,
+            version: self.version.clone(),
         })
+    }
+
+    /// `compute`'s answer for a partner, kept until the next write to the
+    /// store: summaries of millions of lines are read far more often than
+    /// the lines change (a sync an hour). Another process's writes (an
+    /// operator command) are not seen, and touch no figure.
+    pub async fn memo<T, E, F, Fut>(
+        &self,
+        partner: PartnerId,
+        name: &'static str,
+        compute: F,
+    ) -> Result<Arc<T>, E>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        use std::sync::atomic::Ordering;
+        // Read before computing: a write that lands meanwhile leaves the
+        // entry older than the store, so the next caller computes again.
+        let version = self.version.load(Ordering::SeqCst);
+        let kept = self
+            .memos
+            .lock()
+            .expect("memos poisoned")
+            .get(&(partner, name))
+            .filter(|(v, _)| *v == version)
+            .and_then(|(_, value)| value.clone().downcast::<T>().ok());
+        if let Some(value) = kept {
+            return Ok(value);
+        }
+        let value = Arc::new(compute().await?);
+        self.memos
+            .lock()
+            .expect("memos poisoned")
+            .insert((partner, name), (version, value.clone()));
+        Ok(value)
     }
 
     pub async fn partner_name(&self, partner: PartnerId) -> Result<Option<String>, sqlx::Error> {
@@ -591,7 +651,10 @@ impl Store {
         }
         // Many rows per statement: each statement is a round trip to the
         // connection's thread, which costs more than the row itself.
-        for (chunk, ids) in items.chunks(LINES_PER_INSERT).zip(ids.chunks(LINES_PER_INSERT)) {
+        for (chunk, ids) in items
+            .chunks(LINES_PER_INSERT)
+            .zip(ids.chunks(LINES_PER_INSERT))
+        {
             let sql = sqlx::AssertSqlSafe(upsert_sql(chunk.len()));
             let mut q = sqlx::query(sql);
             for (l, (meter, resource)) in chunk.iter().zip(ids) {

@@ -279,6 +279,21 @@ async fn a_markup_reprices_every_line_of_the_customer() {
     }
     let c: CustomerDetail = api.get(&format!("/api/customers/{id}")).await;
     assert_eq!(c.summary.markup, markup);
+    // The list and the overview (kept between writes) follow the new prices at once.
+    let after: CustomerList = api.get("/api/customers").await;
+    let row = after.customers.iter().find(|c| c.id == *id).unwrap();
+    assert_eq!(row.markup, markup);
+    let mtd_price: i64 = lines
+        .iter()
+        .filter(|l| l.line.usage_date >= "2026-11-01".parse().unwrap())
+        .map(|l| l.customer_price)
+        .sum();
+    assert_eq!(row.month_to_date.customer_price, mtd_price);
+    let before_row = list.customers.iter().find(|c| c.id == *id).unwrap();
+    assert_ne!(
+        row.month_to_date.customer_price,
+        before_row.month_to_date.customer_price
+    );
     let (status, e) = api
         .error(
             reqwest::Method::PUT,

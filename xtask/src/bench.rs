@@ -1,0 +1,380 @@
+//! `cargo xtask bench`: runs the benchmarks and writes BENCHMARKS.md with
+//! the command, the machine, the date, each figure, its baseline and the
+//! ratio. Machines here are shared and noisy: each figure is a median of
+//! several runs, and each baseline is measured in the same run.
+
+use std::fmt::Write as _;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::test::cargo;
+use crate::tools::{self, CHROMEDRIVER, Needs};
+use crate::{Result, root, spa};
+
+/// One row of BENCHMARKS.md.
+struct Row {
+    name: &'static str,
+    command: String,
+    figure: String,
+    baseline: String,
+    ratio: String,
+    target: &'static str,
+    met: Option<bool>,
+}
+
+impl Row {
+    fn failed(name: &'static str, command: String, target: &'static str, why: String) -> Row {
+        Row {
+            name,
+            command,
+            figure: format!("failed: {why}"),
+            baseline: "–".into(),
+            ratio: "–".into(),
+            target,
+            met: Some(false),
+        }
+    }
+}
+
+pub fn run() -> Result {
+    tools::ensure(Needs::Everything)?;
+    let mut rows = Vec::new();
+    rows.push(first_load());
+    rows.extend(pivot_native());
+    rows.push(pivot_wasm());
+    rows.push(sync());
+    rows.push(scale());
+    rows.push(interactive());
+    for (name, target) in [
+        (
+            "Proxy under load (500 connections)",
+            "p99 ≤ 20 ms, no errors",
+        ),
+        ("Lighthouse (Overview, Explorer)", "≥ 0.95 each"),
+    ] {
+        rows.push(Row {
+            name,
+            command: "–".into(),
+            figure: "not measured yet".into(),
+            baseline: "–".into(),
+            ratio: "–".into(),
+            target,
+            met: None,
+        });
+    }
+    let report = markdown(&rows);
+    std::fs::write(root().join("BENCHMARKS.md"), &report)
+        .map_err(|e| format!("BENCHMARKS.md: {e}"))?;
+    println!("{report}");
+    println!("xtask: wrote BENCHMARKS.md");
+    Ok(())
+}
+
+fn kb(bytes: u64) -> String {
+    format!("{:.1} KB", bytes as f64 / 1024.0)
+}
+
+fn first_load() -> Row {
+    let command = "cargo xtask build (trunk build --release, wasm-opt -Oz)".to_string();
+    let target = "≤ 300 KB gzip";
+    match spa::build().and_then(|dist| spa::transfer_size(&dist)) {
+        Ok((raw, gz)) => Row {
+            name: "First-load transfer (html, js, wasm, css)",
+            command,
+            figure: format!("{} gzip ({} raw)", kb(gz), kb(raw)),
+            baseline: "the 300 KB budget".into(),
+            ratio: format!("{:.2}× the budget", gz as f64 / (300.0 * 1024.0)),
+            target,
+            met: Some(gz <= 300 * 1024),
+        },
+        Err(e) => Row::failed("First-load transfer", command, target, e),
+    }
+}
+
+/// Runs a command and returns the JSON of the `BENCH {...}` line it prints.
+fn bench_line(cmd: &mut Command) -> Result<Value> {
+    let (ok, lines) = crate::process::run_capturing(cmd)?;
+    if !ok {
+        return Err("the benchmark failed (its output is above)".into());
+    }
+    let line = lines
+        .iter()
+        .find_map(|l| l.split_once("BENCH ").map(|(_, json)| json.to_string()))
+        .ok_or("the benchmark printed no BENCH line")?;
+    serde_json::from_str(&line).map_err(|e| format!("BENCH line: {e}"))
+}
+
+fn median_ms(name: &str) -> Result<f64> {
+    let path = root().join(format!("target/criterion/pivot/{name}/new/estimates.json"));
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let v: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    v["median"]["point_estimate"]
+        .as_f64()
+        .map(|ns| ns / 1e6)
+        .ok_or_else(|| format!("{}: no median", path.display()))
+}
+
+fn pivot_native() -> Vec<Row> {
+    let command = "cargo bench -p model --bench pivot (criterion)".to_string();
+    let target = "faster than the baseline";
+    if let Err(e) = crate::process::run(
+        cargo()
+            .args(["bench", "-p", "model", "--bench", "pivot"])
+            .current_dir(root()),
+    ) {
+        return vec![Row::failed("Pivot, native", command, target, e)];
+    }
+    [("one", "by one dimension"), ("two", "by two dimensions")]
+        .into_iter()
+        .map(|(key, label)| {
+            let name: &'static str = if key == "one" {
+                "Pivot of 1,000,000 line items, native, by one dimension"
+            } else {
+                "Pivot of 1,000,000 line items, native, by two dimensions"
+            };
+            match (
+                median_ms(&format!("cube-{key}")),
+                median_ms(&format!("baseline-{key}")),
+            ) {
+                (Ok(cube), Ok(base)) => Row {
+                    name,
+                    command: command.clone(),
+                    figure: format!("{cube:.1} ms (median)"),
+                    baseline: format!(
+                        "{base:.1} ms: rows of strings grouped in a HashMap, {label}"
+                    ),
+                    ratio: format!("{:.1}× faster", base / cube),
+                    target,
+                    met: Some(cube < base),
+                },
+                (Err(e), _) | (_, Err(e)) => Row::failed(name, command.clone(), target, e),
+            }
+        })
+        .collect()
+}
+
+fn pivot_wasm() -> Row {
+    let name = "Pivot of 1,000,000 line items in the browser (wasm)";
+    let command = "cargo test --release --target wasm32-unknown-unknown --test pivot_speed -- --nocapture (headless Chromium)".to_string();
+    let target = "≤ 50 ms per regroup, faster than JavaScript";
+    let result = bench_line(
+        cargo()
+            .args([
+                "test",
+                "--release",
+                "-p",
+                "csp-costs",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--test",
+                "pivot_speed",
+                "--",
+                "--nocapture",
+            ])
+            .env("CHROMEDRIVER", CHROMEDRIVER)
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "600")
+            .env(
+                "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
+                root().join("tests/webdriver.json"),
+            )
+            .current_dir(root()),
+    );
+    match result {
+        Ok(v) => {
+            let f = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
+            let (w1, w2, j1, j2) = (f("wasmOne"), f("wasmTwo"), f("jsOne"), f("jsTwo"));
+            Row {
+                name,
+                command,
+                figure: format!("{w1:.1} ms by one dimension, {w2:.1} ms by two (medians of 7)"),
+                baseline: format!(
+                    "JavaScript (row objects grouped in a Map), same page and data: {j1:.1} ms and {j2:.1} ms"
+                ),
+                ratio: format!("{:.1}× and {:.1}× faster", j1 / w1, j2 / w2),
+                target,
+                met: Some(w1 <= 50.0 && w2 <= 50.0 && w1 < j1 && w2 < j2),
+            }
+        }
+        Err(e) => Row::failed(name, command, target, e),
+    }
+}
+
+fn example(which: &str) -> Command {
+    let mut c = cargo();
+    c.args([
+        "run",
+        "--release",
+        "-p",
+        "proxy",
+        "--example",
+        "bench",
+        "--",
+        which,
+    ])
+    .current_dir(root());
+    c
+}
+
+fn sync() -> Row {
+    let name = "Sync of 500 customers against a throttle";
+    let command = "cargo run --release -p proxy --example bench -- sync".to_string();
+    let target = "within 10 % of the bound, no 429, no lost line";
+    match bench_line(&mut example("sync")) {
+        Ok(v) => {
+            let wall = v["wallSeconds"].as_f64().unwrap_or(f64::NAN);
+            let bound = v["boundSeconds"].as_f64().unwrap_or(f64::NAN);
+            let throttled = v["throttled"].as_u64().unwrap_or(u64::MAX);
+            let same = v["lineItems"] == v["storedLineItems"];
+            Row {
+                name,
+                command,
+                figure: format!(
+                    "{wall:.1} s for {} requests and {} line items; {throttled} refused (429); {} errors",
+                    v["requests"], v["lineItems"], v["errors"]
+                ),
+                baseline: format!(
+                    "lower bound {bound:.1} s = requests / {} per second",
+                    v["rate"]
+                ),
+                ratio: format!("{:.2}× the bound", wall / bound),
+                target,
+                met: Some(wall <= bound * 1.1 && throttled == 0 && same),
+            }
+        }
+        Err(e) => Row::failed(name, command, target, e),
+    }
+}
+
+fn scale() -> Row {
+    let name = "Scale: 5,000 customers, 13 months in the store";
+    let command = "cargo run --release -p proxy --example bench -- scale".to_string();
+    let target = "p99 ≤ 200 ms";
+    match bench_line(&mut example("scale")) {
+        Ok(v) => {
+            let o = &v["overview"];
+            let c = &v["customers"];
+            let p99 = o["p99Ms"]
+                .as_f64()
+                .unwrap_or(f64::MAX)
+                .max(c["p99Ms"].as_f64().unwrap_or(f64::MAX));
+            Row {
+                name,
+                command,
+                figure: format!(
+                    "/api/overview median {} ms, p99 {} ms; /api/customers median {} ms, p99 {} ms; \
+                     the first request after a write (figures computed, then kept): {} ms and {} ms ({} line items)",
+                    o["medianMs"],
+                    o["p99Ms"],
+                    c["medianMs"],
+                    c["p99Ms"],
+                    o["coldMs"],
+                    c["coldMs"],
+                    v["lineItems"]
+                ),
+                baseline: "the 200 ms target".into(),
+                ratio: format!("{:.2}× the target (worst p99)", p99 / 200.0),
+                target,
+                met: Some(p99 <= 200.0),
+            }
+        }
+        Err(e) => Row::failed(name, command, target, e),
+    }
+}
+
+fn interactive() -> Row {
+    let name = "Time to an interactive Overview (200 customers)";
+    let command = "node tests/bench/tti.mjs (headless Chromium, server build)".to_string();
+    let target = "median < 1 s";
+    let result = spa::build().and_then(|dist| {
+        let (proxy, emulator) = crate::serve::build_servers("server")?;
+        bench_line(
+            crate::tools::command("node")
+                .arg("tests/bench/tti.mjs")
+                .env("PROXY_BIN", proxy)
+                .env("EMULATOR_BIN", emulator)
+                .env("DIST_DIR", dist)
+                .env("CHROMIUM", crate::tools::CHROMIUM)
+                .current_dir(root()),
+        )
+    });
+    match result {
+        Ok(v) => {
+            let ms = v["medianMs"].as_f64().unwrap_or(f64::NAN);
+            let shell = v["shellMedianMs"].as_f64().unwrap_or(f64::NAN);
+            Row {
+                name,
+                command,
+                figure: format!(
+                    "{ms:.0} ms median of {} fresh loads ({})",
+                    v["runs"], v["allMs"]
+                ),
+                baseline: format!("{shell:.0} ms: the same page's load with JavaScript off"),
+                ratio: format!("{:.1}× the static load", ms / shell),
+                target,
+                met: Some(ms < 1000.0),
+            }
+        }
+        Err(e) => Row::failed(name, command, target, e),
+    }
+}
+
+fn machine() -> String {
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let memory = meminfo
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|k| k.parse::<f64>().ok())
+        .map(|k| format!("{:.0} GiB", k / 1024.0 / 1024.0))
+        .unwrap_or_else(|| "unknown memory".into());
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, m)| m.trim().to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cores} cores ({cpu}), {memory}")
+}
+
+fn today() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
+fn markdown(rows: &[Row]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Benchmarks\n");
+    let _ = writeln!(
+        out,
+        "Written by `cargo xtask bench` on {}, on {}. Figures are medians; each baseline was measured in the same run.\n",
+        today(),
+        machine()
+    );
+    let _ = writeln!(
+        out,
+        "| Benchmark | Command | Figure | Baseline | Ratio | Target | Met |\n|---|---|---|---|---|---|---|"
+    );
+    for r in rows {
+        let met = match r.met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "–",
+        };
+        let _ = writeln!(
+            out,
+            "| {} | `{}` | {} | {} | {} | {} | {met} |",
+            r.name, r.command, r.figure, r.baseline, r.ratio, r.target
+        );
+    }
+    out
+}
