@@ -15,8 +15,12 @@ use chrono::{Days, NaiveDate};
 use model::Amount;
 use model::money::Currency;
 use model::usage::LineItem;
+use proxy::AppState;
 use proxy::sync::{self, SyncKind};
-use proxy::{AppState, Config};
+
+// The tests' helpers: an emulator on loopback, configuration, a signed-in client.
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 const RATE: u32 = 100;
 
@@ -28,18 +32,6 @@ async fn main() {
         Some("scale") => scale_bench().await,
         _ => eprintln!("usage: bench <sync|scale>"),
     }
-}
-
-fn config(data: &std::path::Path, upstream: &str, tenant: &str, app: &str, secret: &str) -> Config {
-    let mut c = Config::with_data_dir(data.to_path_buf());
-    c.upstream_url = upstream.into();
-    c.login_url = upstream.into();
-    c.graph_url = upstream.into();
-    c.partner_tenant = Some(tenant.into());
-    c.app_id = Some(app.into());
-    c.app_secret = Some(secret.into());
-    c.sync_minutes = 0;
-    c
 }
 
 async fn sync_bench() {
@@ -55,17 +47,10 @@ async fn sync_bench() {
         },
         ..Default::default()
     };
-    let (addr, emu) = emulator::spawn(emulator_config).await.unwrap();
-    let demo = emu.demo();
-    let p = demo.partners.iter().find(|p| !p.apps.is_empty()).unwrap();
+    let up = common::upstream_with(emulator_config).await;
+    let emu = up.emulator.clone();
     let data = tempfile::tempdir().unwrap();
-    let mut c = config(
-        data.path(),
-        &format!("http://{addr}"),
-        &p.tenant_id,
-        &p.apps[0].app_id,
-        &p.apps[0].keys[0].secret,
-    );
+    let mut c = common::config(&up, data.path());
     c.history_months = 2;
     c.upstream_requests_per_minute = std::env::var("BENCH_UNTHROTTLED")
         .is_err()
@@ -104,23 +89,14 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 async fn scale_bench() {
     // The emulator only answers the connection check; the store is filled here.
-    let (addr, emu) = emulator::spawn(emulator::Config {
+    let up = common::upstream_with(emulator::Config {
         customers: 1,
         months: 1,
         ..Default::default()
     })
-    .await
-    .unwrap();
-    let demo = emu.demo();
-    let p = demo.partners.iter().find(|p| !p.apps.is_empty()).unwrap();
+    .await;
     let data = tempfile::tempdir().unwrap();
-    let c = config(
-        data.path(),
-        &format!("http://{addr}"),
-        &p.tenant_id,
-        &p.apps[0].app_id,
-        &p.apps[0].keys[0].secret,
-    );
+    let c = common::config(&up, data.path());
     let state = AppState::new(&c).await.unwrap();
     let partner = state.connection.as_ref().unwrap().partner;
 
@@ -163,27 +139,12 @@ async fn scale_bench() {
     }
     let fill_seconds = filling.elapsed().as_secs_f64();
 
-    let client = {
-        let token = proxy::identity::open_session(
-            &state,
-            &p.tenant_id,
-            "bench@partner.example",
-            &[model::onboarding::Role::GlobalAdmin],
-        )
-        .await
-        .unwrap();
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert(
-            reqwest::header::COOKIE,
-            format!("{}={token}", proxy::identity::SESSION_COOKIE)
-                .parse()
-                .unwrap(),
-        );
-        reqwest::Client::builder()
-            .default_headers(headers)
-            .build()
-            .unwrap()
-    };
+    let client = common::client_of(
+        &state,
+        &up.credentials.tenant,
+        &[model::onboarding::Role::GlobalAdmin],
+    )
+    .await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = proxy::app(state.clone(), data.path().to_path_buf());
