@@ -254,10 +254,14 @@ fn scale() -> Row {
         Ok(v) => {
             let o = &v["overview"];
             let c = &v["customers"];
-            let p99 = o["p99Ms"]
-                .as_f64()
-                .unwrap_or(f64::MAX)
-                .max(c["p99Ms"].as_f64().unwrap_or(f64::MAX));
+            let worst = |k: &str| {
+                o[k].as_f64()
+                    .unwrap_or(f64::MAX)
+                    .max(c[k].as_f64().unwrap_or(f64::MAX))
+            };
+            // Requests between writes are served from the memo; the first
+            // after a write (a sync, a budget) computes: both must hold.
+            let (p99, cold) = (worst("p99Ms"), worst("coldMs"));
             Row {
                 name,
                 command,
@@ -273,9 +277,13 @@ fn scale() -> Row {
                     v["lineItems"]
                 ),
                 baseline: "the 200 ms target".into(),
-                ratio: format!("{:.2}× the target (worst p99)", p99 / 200.0),
+                ratio: format!(
+                    "{:.2}× the target between writes, {:.1}× after a write",
+                    p99 / 200.0,
+                    cold / 200.0
+                ),
                 target,
-                met: Some(p99 <= 200.0),
+                met: Some(p99 <= 200.0 && cold <= 200.0),
             }
         }
         Err(e) => Row::failed(name, command, target, e),

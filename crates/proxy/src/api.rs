@@ -198,17 +198,7 @@ async fn customers(
     partner: Partner,
 ) -> Result<Json<CustomerList>, ApiError> {
     sync::wait_for_customers(&state, &partner.0).await?;
-    let store = &state.store;
-    let list = store
-        .memo(partner.id(), "customers", || async {
-            let figures = reports::customers(store, partner.id()).await?;
-            Ok::<_, ApiError>(CustomerList {
-                customers: figures.customers,
-                synced_at: store.customers_read_at(partner.id()).await?,
-                as_of: figures.as_of,
-            })
-        })
-        .await?;
+    let list = reports::kept_customer_list(&state.store, partner.id()).await?;
     Ok(Json(CustomerList::clone(&list)))
 }
 
@@ -261,12 +251,7 @@ async fn overview(
     State(state): State<AppState>,
     partner: Partner,
 ) -> Result<Json<Overview>, ApiError> {
-    let store = &state.store;
-    let overview = store
-        .memo(partner.id(), "overview", || {
-            reports::overview(store, partner.id())
-        })
-        .await?;
+    let overview = reports::kept_overview(&state.store, partner.id()).await?;
     Ok(Json(Overview::clone(&overview)))
 }
 

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 
 use chrono::{Days, NaiveDate};
 use model::api::{
-    BudgetAlert, CurrencyTotals, CustomerAnomaly, CustomerSummary, DailyPoint, ExchangeRate,
-    MarginFall, Overview, Ranked, ReportingSettings,
+    BudgetAlert, CurrencyTotals, CustomerAnomaly, CustomerList, CustomerSummary, DailyPoint,
+    ExchangeRate, MarginFall, Overview, Ranked, ReportingSettings,
 };
 use model::report::{self, CostPrice, CustomerFigures, Periods};
 
@@ -335,4 +335,31 @@ fn rank(items: &mut [Ranked], rate: &impl Fn(&str) -> Option<i64>) {
         None => r.month_to_date.partner_cost,
     };
     items.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| a.name.cmp(&b.name)));
+}
+
+/// The customer list, kept until the next write to the store.
+pub async fn kept_customer_list(
+    store: &Store,
+    partner: PartnerId,
+) -> Result<std::sync::Arc<CustomerList>, ApiError> {
+    store
+        .memo(partner, "customers", || async {
+            let figures = customers(store, partner).await?;
+            Ok::<_, ApiError>(CustomerList {
+                customers: figures.customers,
+                synced_at: store.customers_read_at(partner).await?,
+                as_of: figures.as_of,
+            })
+        })
+        .await
+}
+
+/// The overview, kept until the next write to the store.
+pub async fn kept_overview(
+    store: &Store,
+    partner: PartnerId,
+) -> Result<std::sync::Arc<Overview>, ApiError> {
+    store
+        .memo(partner, "overview", || overview(store, partner))
+        .await
 }

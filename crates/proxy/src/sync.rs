@@ -206,6 +206,16 @@ pub async fn run(
         .store
         .finish_sync(id, &counts, error.as_deref())
         .await?;
+    // The summaries people open first are computed now, not on their first
+    // request after the sync.
+    if outcome.is_ok() {
+        let store = state.store.clone();
+        let partner = connection.partner;
+        tokio::spawn(async move {
+            let _ = crate::reports::kept_overview(&store, partner).await;
+            let _ = crate::reports::kept_customer_list(&store, partner).await;
+        });
+    }
     syncer.progress.send_replace(SyncProgress {
         status: if error.is_some() {
             "failed"
