@@ -98,12 +98,12 @@ proptest! {
         let mut v = sample();
         v[&field] = value;
         let text = v.to_string();
-        if let Ok(raw) = serde_json::from_str::<DailyRatedUsageLineItem>(&text) {
-            if let Ok(line) = LineItem::try_from(&raw) {
-                // Whatever was read, the money is integer and its sums do not panic.
-                let _ = line.list_total();
-                let _ = line.billing_total.micros().checked_add(line.pricing_total.micros());
-            }
+        if let Ok(raw) = serde_json::from_str::<DailyRatedUsageLineItem>(&text)
+            && let Ok(line) = LineItem::try_from(&raw)
+        {
+            // Whatever was read, the money is integer and its sums do not panic.
+            let _ = line.list_total();
+            let _ = line.billing_total.micros().checked_add(line.pricing_total.micros());
         }
     }
 
