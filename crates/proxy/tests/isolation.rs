@@ -24,15 +24,13 @@ async fn a_partner_never_reaches_another_partners_data() {
     let as_b = client_of(&state, &b_tenant, &[Role::GlobalAdmin]).await;
     let base = serve(state, data.path()).await;
 
-    let list = |client: reqwest::Client| {
-        let url = format!("{base}/api/customers");
-        async move {
-            let l: CustomerList = client.get(url).send().await.unwrap().json().await.unwrap();
-            l.customers
-        }
-    };
-    let a_customers = list(as_a.clone()).await;
-    let b_customers = list(as_b.clone()).await;
+    let url = format!("{base}/api/customers");
+    let a_customers = common::get_json::<CustomerList>(&as_a, &url)
+        .await
+        .customers;
+    let b_customers = common::get_json::<CustomerList>(&as_b, &url)
+        .await
+        .customers;
     assert!(!a_customers.is_empty() && !b_customers.is_empty());
     let b_id = b_customers[0].id.clone();
     let a_id = a_customers[0].id.clone();
@@ -98,14 +96,8 @@ async fn a_partner_never_reaches_another_partners_data() {
         tried += 1;
     }
     // B's budget is unchanged in Partner Center by A's attempt.
-    let b_detail: serde_json::Value = as_b
-        .get(format!("{base}/api/customers/{b_id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let b_detail: serde_json::Value =
+        common::get_json(&as_b, &format!("{base}/api/customers/{b_id}")).await;
     assert_ne!(b_detail["summary"]["budget"], json!(5_000_000));
 
     // Every route that lists: A's answers carry none of B's customers.

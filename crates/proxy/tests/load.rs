@@ -42,14 +42,7 @@ async fn concurrent_sessions_of_two_partners_while_one_syncs() {
     let base = serve(state.clone(), data.path()).await;
     let mut ids: Vec<HashSet<String>> = Vec::new();
     for c in &clients {
-        let l: CustomerList = c
-            .get(format!("{base}/api/customers"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let l: CustomerList = common::get_json(c, &format!("{base}/api/customers")).await;
         ids.push(l.customers.into_iter().map(|c| c.id).collect());
     }
     let ids = Arc::new(ids);

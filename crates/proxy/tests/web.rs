@@ -279,14 +279,7 @@ async fn hostile_input_gets_a_4xx_with_a_json_error_on_every_route() {
             send(&client, "GET", &url, None).await,
         );
     }
-    let customers: Value = client
-        .get(format!("{base}/api/customers"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let customers: Value = common::get_json(&client, &format!("{base}/api/customers")).await;
     let id = customers["customers"][0]["id"]
         .as_str()
         .unwrap()
@@ -327,14 +320,7 @@ async fn hostile_input_gets_a_4xx_with_a_json_error_on_every_route() {
         );
     }
     // Nothing hostile changed the data: the list reads as before.
-    let after: Value = client
-        .get(format!("{base}/api/customers"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after: Value = common::get_json(&client, &format!("{base}/api/customers")).await;
     assert_eq!(after["customers"], customers["customers"]);
     assert!(tried >= 170, "{tried} requests tried");
 }

@@ -213,3 +213,8 @@ pub async fn two_partners(
     state.add_connection(b.clone());
     (state, a, b)
 }
+
+/// GETs `url` and reads its JSON body.
+pub async fn get_json<T: serde::de::DeserializeOwned>(client: &reqwest::Client, url: &str) -> T {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
