@@ -426,12 +426,24 @@ fn Done() -> impl IntoView {
     }
 }
 
+const IDLE_POLL_SECONDS: u32 = 30;
+
 /// The first sync's progress, which survives reloads (the proxy keeps it).
 #[component]
 pub fn SyncBar(#[prop(optional, into)] on_customers: Option<Callback<()>>) -> impl IntoView {
+    // Every second while a sync runs; otherwise every half minute, so an
+    // idle page does not keep the network busy (a sync started elsewhere,
+    // on schedule or by a colleague, still shows up).
     let (tick, set_tick) = signal(0u32);
+    let running = RwSignal::new(true);
+    let seconds = std::cell::Cell::new(0u32);
     let handle = set_interval_with_handle(
-        move || set_tick.update(|t| *t += 1),
+        move || {
+            seconds.set(seconds.get() + 1);
+            if running.get_untracked() || seconds.get().is_multiple_of(IDLE_POLL_SECONDS) {
+                set_tick.update(|t| *t += 1);
+            }
+        },
         Duration::from_millis(1000),
     )
     .ok();
@@ -449,6 +461,7 @@ pub fn SyncBar(#[prop(optional, into)] on_customers: Option<Callback<()>>) -> im
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let p = progress.await.ok()?;
+                running.set(p.status == "running");
                 if let (Some(cb), false) = (on_customers, moved.get_untracked())
                     && p.counts.customers_total.is_some() && p.counts.line_items > 0
                 {

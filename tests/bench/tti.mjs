@@ -4,27 +4,15 @@
 // in a fresh browser context (nothing cached). Baseline, same run: the load
 // of the same page with JavaScript off (the HTML and CSS alone).
 // `cargo xtask bench` runs it and reads the BENCH line.
-import { startServers, launchBrowser, signIn } from '../e2e/servers.mjs';
+import { startServers, launchBrowser } from '../e2e/servers.mjs';
+import { syncedSession, median } from './session.mjs';
 
 const RUNS = 7;
-const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
-const servers = await startServers({ customers: 200 });
+const servers = await startServers({ customers: 200, logLevel: 'warn' });
 const browser = await launchBrowser();
 try {
-  const first = await browser.newContext();
-  const page = await first.newPage();
-  await signIn(page, servers, servers.partner.users[0].userName, '/');
-  const started = await page.request.post(`${servers.proxyUrl}/api/sync`, { data: { kind: 'full' } });
-  if (started.status() !== 202) throw new Error(`sync: HTTP ${started.status()}`);
-  for (;;) {
-    const p = await (await page.request.get(`${servers.proxyUrl}/api/sync`)).json();
-    if (p.status === 'succeeded') break;
-    if (p.status === 'failed') throw new Error(`sync failed: ${p.error}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const cookies = await first.cookies();
-  await first.close();
+  const cookies = await syncedSession(browser, servers);
 
   const interactive = [];
   const shell = [];

@@ -1,7 +1,7 @@
-//! The SPA's release build and its transfer size.
+//! The SPA's release build, its precompressed files, and its transfer size.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
@@ -9,8 +9,10 @@ use flate2::write::GzEncoder;
 use crate::tools::command;
 use crate::{Result, root};
 
-/// Builds `dist/` with trunk in release, offline, and prints what a first
-/// visit transfers (gzip of html, js, wasm and css).
+/// Builds `dist/` with trunk in release, offline, writes a `.gz` and a `.br`
+/// beside each script, wasm and stylesheet (the proxy sends them to browsers
+/// that accept them; most static hosts do too), and prints what a first visit
+/// transfers.
 pub fn build() -> Result<PathBuf> {
     let root = root();
     crate::process::run(
@@ -19,33 +21,86 @@ pub fn build() -> Result<PathBuf> {
             .current_dir(&root),
     )?;
     let dist = root.join("dist");
-    let (raw, gz) = transfer_size(&dist)?;
+    let size = precompress(&dist)?;
     println!(
-        "xtask: SPA built in dist/: {:.1} KB, {:.1} KB gzip (html, js, wasm, css)",
-        raw as f64 / 1024.0,
-        gz as f64 / 1024.0
+        "xtask: SPA built in dist/: {:.1} KB, {:.1} KB gzip, {:.1} KB brotli (html, js, wasm, css)",
+        size.raw as f64 / 1024.0,
+        size.gzip as f64 / 1024.0,
+        size.brotli as f64 / 1024.0,
     );
     Ok(dist)
 }
 
-/// Raw and gzip bytes of the files a browser fetches on first load.
-pub fn transfer_size(dist: &std::path::Path) -> Result<(u64, u64)> {
-    let mut raw = 0;
-    let mut gz = 0;
+/// Bytes of the files a browser fetches on first load: as built, and as
+/// sent with gzip and with brotli.
+#[derive(Default)]
+pub struct Transfer {
+    pub raw: u64,
+    pub gzip: u64,
+    pub brotli: u64,
+}
+
+fn first_load_files(dist: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
     for entry in std::fs::read_dir(dist).map_err(|e| format!("{}: {e}", dist.display()))? {
         let path = entry.map_err(|e| e.to_string())?.path();
         let first_load = matches!(
             path.extension().and_then(|e| e.to_str()),
             Some("html" | "js" | "wasm" | "css")
         );
-        if !first_load || path.file_name().is_some_and(|n| n == "404.html") {
-            continue;
+        if first_load && path.file_name().is_none_or(|n| n != "404.html") {
+            files.push(path);
         }
-        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
-        let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
-        encoder.write_all(&bytes).map_err(|e| e.to_string())?;
-        raw += bytes.len() as u64;
-        gz += encoder.finish().map_err(|e| e.to_string())?.len() as u64;
     }
-    Ok((raw, gz))
+    files.sort();
+    Ok(files)
+}
+
+/// Compresses each first-load file both ways, writes the compressed copies
+/// of all but the HTML (the proxy reads index.html itself), and sums them.
+fn precompress(dist: &Path) -> Result<Transfer> {
+    let mut size = Transfer::default();
+    for path in first_load_files(dist)? {
+        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+        let gz = gzip(&bytes)?;
+        let br = brotli(&bytes)?;
+        size.raw += bytes.len() as u64;
+        size.gzip += gz.len() as u64;
+        size.brotli += br.len() as u64;
+        if path.extension().is_some_and(|e| e != "html") {
+            let name = path.to_string_lossy();
+            std::fs::write(format!("{name}.gz"), &gz).map_err(|e| e.to_string())?;
+            std::fs::write(format!("{name}.br"), &br).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(size)
+}
+
+/// What a first visit transfers from an existing `dist/`.
+pub fn transfer_size(dist: &Path) -> Result<Transfer> {
+    let mut size = Transfer::default();
+    for path in first_load_files(dist)? {
+        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+        size.raw += bytes.len() as u64;
+        size.gzip += gzip(&bytes)?.len() as u64;
+        size.brotli += brotli(&bytes)?.len() as u64;
+    }
+    Ok(size)
+}
+
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    encoder.write_all(bytes).map_err(|e| e.to_string())?;
+    encoder.finish().map_err(|e| e.to_string())
+}
+
+fn brotli(bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).map_err(|e| e.to_string())?;
+    Ok(out)
 }

@@ -133,18 +133,33 @@ fn ensure_node_packages() -> Result {
     if output(Command::new("npm").arg("--version")).is_none() {
         apt_install(&["nodejs", "npm"])?;
     }
-    let root = root();
-    let lock = std::fs::read(root.join("package-lock.json"))
-        .map_err(|e| format!("package-lock.json: {e}"))?;
-    let stamp = root.join("node_modules/.xtask-package-lock.json");
+    npm_ci(&root())
+}
+
+fn npm_ci(dir: &Path) -> Result {
+    let lock = std::fs::read(dir.join("package-lock.json"))
+        .map_err(|e| format!("{}: {e}", dir.join("package-lock.json").display()))?;
+    let stamp = dir.join("node_modules/.xtask-package-lock.json");
     if std::fs::read(&stamp).ok().as_deref() == Some(lock.as_slice()) {
         return Ok(());
     }
-    println!("xtask: installing Node packages (npm ci)");
+    println!(
+        "xtask: installing Node packages in {} (npm ci)",
+        dir.display()
+    );
     run(Command::new("npm")
         .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(&root))?;
+        .current_dir(dir))?;
     std::fs::write(&stamp, lock).map_err(|e| e.to_string())
+}
+
+/// What only `cargo xtask bench` uses, so tests and CI do not install it:
+/// `wrk` (Debian) and Lighthouse (npm, pinned in tests/bench).
+pub fn ensure_bench_tools() -> Result {
+    if !Path::new("/usr/bin/wrk").exists() {
+        apt_install(&["wrk"])?;
+    }
+    npm_ci(&root().join("tests/bench"))
 }
 
 fn ensure_chromium() -> Result {

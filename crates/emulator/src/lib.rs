@@ -242,7 +242,7 @@ pub async fn serve(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(Emulator::new(config)))
+    axum::serve(without_nagle(listener), app(Emulator::new(config)))
         .with_graceful_shutdown(shutdown)
         .await
 }
@@ -254,6 +254,15 @@ pub async fn spawn(config: Config) -> std::io::Result<(std::net::SocketAddr, Emu
     let addr = listener.local_addr()?;
     let emulator = Emulator::new(config);
     let router = app(emulator.clone());
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(async move { axum::serve(without_nagle(listener), router).await });
     Ok((addr, emulator))
+}
+
+/// Responses go out at once: with Nagle's algorithm on, a response written in
+/// two parts waits for the client's delayed ACK, about 40 ms per request.
+fn without_nagle(listener: TcpListener) -> impl axum::serve::Listener<Addr = std::net::SocketAddr> {
+    use axum::serve::ListenerExt;
+    listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    })
 }

@@ -166,7 +166,7 @@ async fn scale_bench() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = proxy::app(state.clone(), data.path().to_path_buf());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(async move { axum::serve(proxy::web::without_nagle(listener), app).await });
 
     let mut out = Vec::new();
     for route in ["/api/overview", "/api/customers"] {

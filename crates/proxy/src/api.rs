@@ -11,8 +11,8 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{Datelike, NaiveDate};
 use model::api::{
-    AzureSubscription, BudgetUpdate, CustomerDetail, CustomerList, Health, HealthCheck,
-    LineItemPage, LineItemRow, MarkupUpdate, Overview, ReportingSettings, SyncProgress,
+    AzureSubscription, BudgetUpdate, CustomerDetail, Health, HealthCheck, LineItemPage,
+    LineItemRow, MarkupUpdate, ReportingSettings, SyncProgress,
 };
 use model::cube::Cube;
 use model::export::{FOCUS_COLUMNS, FocusParty, decimal, focus_row, write_record};
@@ -67,6 +67,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .fallback(api_not_found)
         .layer(axum::extract::DefaultBodyLimit::max(crate::web::BODY_LIMIT))
         .layer(axum::middleware::from_fn(crate::web::json_errors))
+        // Outermost, so it sees the final body; the event stream is left
+        // alone (tower-http's default predicate). The Explorer's cube of a
+        // month is megabytes of JSON and a fifth of that compressed.
+        .layer(tower_http::compression::CompressionLayer::new())
 }
 
 /// The partner a request acts for: the signed-in user's, once connected
@@ -196,10 +200,9 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
 async fn customers(
     State(state): State<AppState>,
     partner: Partner,
-) -> Result<Json<CustomerList>, ApiError> {
+) -> Result<reports::KeptJson, ApiError> {
     sync::wait_for_customers(&state, &partner.0).await?;
-    let list = reports::kept_customer_list(&state.store, partner.id()).await?;
-    Ok(Json(CustomerList::clone(&list)))
+    reports::kept_customer_list_json(&state.store, partner.id()).await
 }
 
 /// A customer ID from the path: a GUID of one of this partner's customers.
@@ -250,9 +253,8 @@ async fn customer(
 async fn overview(
     State(state): State<AppState>,
     partner: Partner,
-) -> Result<Json<Overview>, ApiError> {
-    let overview = reports::kept_overview(&state.store, partner.id()).await?;
-    Ok(Json(Overview::clone(&overview)))
+) -> Result<reports::KeptJson, ApiError> {
+    reports::kept_overview_json(&state.store, partner.id()).await
 }
 
 /// `customer`, `from` and `to` (YYYY-MM-DD, inclusive UTC days) of a request.

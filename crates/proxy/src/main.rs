@@ -55,7 +55,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // The client's address is known to the sign-in limit.
     let service = app(state, config.dist.clone())
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, service)
+    axum::serve(proxy::web::without_nagle(listener), service)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("proxy stopped");

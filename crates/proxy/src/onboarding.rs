@@ -72,7 +72,7 @@ pub fn trial_info(row: &OnboardingRow) -> Option<TrialInfo> {
 /// Data routes answer `trial_ended` once a trial is over and no
 /// subscription was activated.
 pub async fn check_trial(store: &Store, partner: PartnerId) -> Result<(), ApiError> {
-    if let Some(row) = store.onboarding(partner).await?
+    if let Some(row) = store.onboarding_for_check(partner).await?
         && !row.activated
         && let Some(end) = row.trial_ends_at
         && end <= Utc::now()
@@ -84,7 +84,19 @@ pub async fn check_trial(store: &Store, partner: PartnerId) -> Result<(), ApiErr
 
 pub async fn session_info(state: &AppState, who: &SignedIn) -> Result<SessionInfo, ApiError> {
     let partner = who.session.partner;
-    let row = state.store.onboarding(partner).await?;
+    // Every page load asks: the names change only with this process's
+    // writes; the trial as the trial check sees it (at most a second old).
+    let names = state
+        .store
+        .memo(partner, "partner names", || async {
+            Ok::<_, sqlx::Error>((
+                state.store.partner_name(partner).await?,
+                state.store.commerce_id(partner).await?,
+            ))
+        })
+        .await?;
+    let (partner_name, commerce_id) = (*names).clone();
+    let row = state.store.onboarding_for_check(partner).await?;
     Ok(SessionInfo {
         user_name: who.session.user_name.clone(),
         display_name: who.session.display_name.clone(),
@@ -92,8 +104,8 @@ pub async fn session_info(state: &AppState, who: &SignedIn) -> Result<SessionInf
         can_manage: who.can_manage(),
         roles_message: (!who.can_manage()).then(|| onboarding::roles_needed_message(&who.roles)),
         tenant_id: who.session.tenant_id.clone(),
-        partner_name: state.store.partner_name(partner).await?,
-        commerce_id: state.store.commerce_id(partner).await?,
+        partner_name,
+        commerce_id,
         connected: state.connection_of(partner).is_some(),
         trial: row.as_ref().and_then(trial_info),
     })

@@ -363,3 +363,64 @@ pub async fn kept_overview(
         .memo(partner, "overview", || overview(store, partner))
         .await
 }
+
+/// A kept summary as the JSON body sent for it: serialised once per store
+/// version, not on every request (the customer list of 5,000 customers is
+/// over a megabyte of JSON).
+pub struct KeptJson(axum::body::Bytes);
+
+impl axum::response::IntoResponse for KeptJson {
+    fn into_response(self) -> axum::response::Response {
+        (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            self.0,
+        )
+            .into_response()
+    }
+}
+
+async fn kept_json<T, Fut>(
+    store: &Store,
+    partner: PartnerId,
+    name: &'static str,
+    kept: Fut,
+) -> Result<KeptJson, ApiError>
+where
+    T: serde::Serialize,
+    Fut: std::future::Future<Output = Result<std::sync::Arc<T>, ApiError>>,
+{
+    let body = store
+        .memo(partner, name, || async {
+            let value = kept.await?;
+            serde_json::to_vec(&*value)
+                .map(axum::body::Bytes::from)
+                .map_err(|e| ApiError::Internal(format!("{name}: {e}")))
+        })
+        .await?;
+    Ok(KeptJson(axum::body::Bytes::clone(&body)))
+}
+
+/// [`kept_overview`] as its JSON body.
+pub async fn kept_overview_json(store: &Store, partner: PartnerId) -> Result<KeptJson, ApiError> {
+    kept_json(
+        store,
+        partner,
+        "overview.json",
+        kept_overview(store, partner),
+    )
+    .await
+}
+
+/// [`kept_customer_list`] as its JSON body.
+pub async fn kept_customer_list_json(
+    store: &Store,
+    partner: PartnerId,
+) -> Result<KeptJson, ApiError> {
+    kept_json(
+        store,
+        partner,
+        "customers.json",
+        kept_customer_list(store, partner),
+    )
+    .await
+}

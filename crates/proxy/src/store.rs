@@ -35,6 +35,13 @@ pub struct Store {
     /// while it has not moved (see [`Store::memo`]).
     version: Arc<std::sync::atomic::AtomicU64>,
     memos: Arc<Mutex<HashMap<(PartnerId, &'static str), Memo>>>,
+    /// Sessions already read, by token hash: every request names one, and
+    /// only this process creates or revokes them (revoking drops the entry).
+    sessions: Arc<Mutex<HashMap<String, SessionRow>>>,
+    /// Onboarding rows read for the trial check on every request, with when
+    /// and at which version: kept a second at most, since an operator
+    /// command in another process may end or extend a trial.
+    onboarding: Arc<Mutex<HashMap<PartnerId, KeptOnboarding>>>,
 }
 
 type Memo = (u64, Arc<dyn std::any::Any + Send + Sync>);
@@ -158,6 +165,9 @@ fn upsert_sql(rows: usize) -> String {
     )
 }
 
+/// An onboarding row as read, when, and at which store version.
+type KeptOnboarding = (std::time::Instant, u64, Option<OnboardingRow>);
+
 /// A partner's row ID in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PartnerId(pub i64);
@@ -191,6 +201,8 @@ impl Store {
             turn: Arc::default(),
             version: Arc::default(),
             memos: Arc::default(),
+            sessions: Arc::default(),
+            onboarding: Arc::default(),
         })
     }
 

@@ -212,8 +212,8 @@ pub async fn run(
         let store = state.store.clone();
         let partner = connection.partner;
         tokio::spawn(async move {
-            let _ = crate::reports::kept_overview(&store, partner).await;
-            let _ = crate::reports::kept_customer_list(&store, partner).await;
+            let _ = crate::reports::kept_overview_json(&store, partner).await;
+            let _ = crate::reports::kept_customer_list_json(&store, partner).await;
         });
     }
     syncer.progress.send_replace(SyncProgress {

@@ -65,6 +65,64 @@ async fn every_response_carries_the_security_headers() {
 }
 
 #[tokio::test]
+async fn the_wasm_and_json_go_out_compressed_to_browsers_that_accept_it() {
+    let (base, client, _up, data) = proxy_with(&[], &[]).await;
+    // What `cargo xtask build` writes beside each file.
+    let wasm = vec![7u8; 4096];
+    std::fs::write(data.path().join("app_bg.wasm"), &wasm).unwrap();
+    std::fs::write(data.path().join("app_bg.wasm.br"), b"brotli bytes").unwrap();
+    std::fs::write(data.path().join("app_bg.wasm.gz"), b"gzip bytes").unwrap();
+    for (accepts, encoding, body) in [
+        ("gzip, deflate, br", Some("br"), &b"brotli bytes"[..]),
+        ("gzip", Some("gzip"), &b"gzip bytes"[..]),
+        ("identity", None, &wasm[..]),
+    ] {
+        let res = client
+            .get(format!("{base}/app_bg.wasm"))
+            .header("accept-encoding", accepts)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(
+            res.headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap()),
+            encoding,
+            "{accepts}"
+        );
+        assert_eq!(&res.bytes().await.unwrap()[..], body, "{accepts}");
+    }
+
+    // JSON is compressed on the way out and reads back the same.
+    let plain = client
+        .get(format!("{base}/api/overview"))
+        .send()
+        .await
+        .unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain: Value = plain.json().await.unwrap();
+    let res = client
+        .get(format!("{base}/api/overview"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    let packed = res.bytes().await.unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&packed[..]), &mut text)
+        .unwrap();
+    assert!(packed.len() < text.len());
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), plain);
+    assert!(
+        plain["byCurrency"]
+            .as_array()
+            .is_some_and(|c| !c.is_empty())
+    );
+}
+
+#[tokio::test]
 async fn cors_and_framing_follow_the_configuration() {
     let portal = "https://portal.contoso.example";
     let (base, client, _up, _data) = proxy_with(&[portal], &[portal]).await;

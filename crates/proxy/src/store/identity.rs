@@ -48,7 +48,40 @@ fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// Past this many kept sessions, expired ones are dropped before adding one.
+const KEPT_SESSIONS: usize = 10_000;
+
+/// How long the trial check may trust an onboarding row another process
+/// could have changed (`proxy partner end-trial` beside a running proxy).
+const ONBOARDING_KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Store {
+    /// The onboarding row as the trial check on every request needs it: read
+    /// at most once a second, and again at once after this process writes.
+    pub async fn onboarding_for_check(
+        &self,
+        partner: PartnerId,
+    ) -> Result<Option<OnboardingRow>, sqlx::Error> {
+        use std::sync::atomic::Ordering;
+        let version = self.version.load(Ordering::SeqCst);
+        if let Some((read, v, row)) = self
+            .onboarding
+            .lock()
+            .expect("onboarding poisoned")
+            .get(&partner)
+            && *v == version
+            && read.elapsed() < ONBOARDING_KEPT_FOR
+        {
+            return Ok(row.clone());
+        }
+        let row = self.onboarding(partner).await?;
+        self.onboarding
+            .lock()
+            .expect("onboarding poisoned")
+            .insert(partner, (std::time::Instant::now(), version, row.clone()));
+        Ok(row)
+    }
+
     pub async fn create_session(
         &self,
         token_hash: &str,
@@ -76,6 +109,16 @@ impl Store {
 
     /// A live session: known, not revoked, not expired.
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+        {
+            let mut kept = self.sessions.lock().expect("sessions poisoned");
+            if let Some(session) = kept.get(token_hash) {
+                if session.expires_at > Utc::now() {
+                    return Ok(Some(session.clone()));
+                }
+                kept.remove(token_hash);
+                return Ok(None);
+            }
+        }
         let row = sqlx::query(
             "SELECT s.partner_id, p.tenant_id, s.user_name, s.display_name, s.roles, s.expires_at
              FROM sessions s JOIN partners p ON p.id = s.partner_id
@@ -84,7 +127,7 @@ impl Store {
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row
+        let session = row
             .map(|r| SessionRow {
                 partner: PartnerId(r.get(0)),
                 tenant_id: r.get(1),
@@ -93,10 +136,23 @@ impl Store {
                 roles: r.get(4),
                 expires_at: time(r.get(5)).unwrap_or_default(),
             })
-            .filter(|s| s.expires_at > Utc::now()))
+            .filter(|s| s.expires_at > Utc::now());
+        if let Some(session) = &session {
+            let mut kept = self.sessions.lock().expect("sessions poisoned");
+            if kept.len() >= KEPT_SESSIONS {
+                let now = Utc::now();
+                kept.retain(|_, s| s.expires_at > now);
+            }
+            kept.insert(token_hash.to_string(), session.clone());
+        }
+        Ok(session)
     }
 
     pub async fn revoke_session(&self, token_hash: &str) -> Result<(), sqlx::Error> {
+        self.sessions
+            .lock()
+            .expect("sessions poisoned")
+            .remove(token_hash);
         sqlx::query(
             "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
         )
