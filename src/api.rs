@@ -38,9 +38,27 @@ impl ApiError {
     }
 }
 
-/// Relative to the document's `<base>`, so the app also works under a sub-path.
+/// The proxy's address: `config.json`'s `apiBase` when the app is hosted
+/// elsewhere, otherwise the page's own origin.
+static API_BASE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Set once at start-up, before the first request.
+pub fn set_base(base: Option<String>) {
+    let _ = API_BASE.set(base.unwrap_or_else(|| "/".into()));
+}
+
+fn base() -> &'static str {
+    API_BASE.get().map(String::as_str).unwrap_or("/")
+}
+
+/// The session cookie goes along also when the proxy is on another origin
+/// of the same site (a static host beside it); it allows this origin by CORS.
+fn with_cookie(builder: RequestBuilder) -> RequestBuilder {
+    builder.credentials(web_sys::RequestCredentials::Include)
+}
+
 fn url(path: &str) -> String {
-    format!("api/{path}")
+    format!("{}api/{path}", base())
 }
 
 async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
@@ -73,6 +91,7 @@ async fn send<T: DeserializeOwned>(
     request: Result<Request, gloo_net::Error>,
 ) -> Result<T, ApiError> {
     let request = request.map_err(|e| ApiError::Network(e.to_string()))?;
+
     let response = request
         .send()
         .await
@@ -81,7 +100,7 @@ async fn send<T: DeserializeOwned>(
 }
 
 async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    send(Request::get(&url(path)).build()).await
+    send(with_cookie(Request::get(&url(path))).build()).await
 }
 
 async fn write<T: DeserializeOwned>(
@@ -111,12 +130,16 @@ pub async fn sync_progress() -> Result<SyncProgress, ApiError> {
 }
 
 pub async fn choose_app(choice: &AppChoice) -> Result<AppInfo, ApiError> {
-    write(Request::post(&url("onboarding/app")), Some(choice)).await
+    write(
+        with_cookie(Request::post(&url("onboarding/app"))),
+        Some(choice),
+    )
+    .await
 }
 
 pub async fn add_key(years: u32) -> Result<NewKey, ApiError> {
     write(
-        Request::post(&url("onboarding/keys")),
+        with_cookie(Request::post(&url("onboarding/keys"))),
         Some(&KeyRequest { years }),
     )
     .await
@@ -124,26 +147,37 @@ pub async fn add_key(years: u32) -> Result<NewKey, ApiError> {
 
 pub async fn revoke_key(key_id: &str) -> Result<(), ApiError> {
     write(
-        Request::delete(&url(&format!("onboarding/keys/{key_id}"))),
+        with_cookie(Request::delete(&url(&format!("onboarding/keys/{key_id}")))),
         None::<&()>,
     )
     .await
 }
 
 pub async fn continue_to_trial() -> Result<(), ApiError> {
-    write(Request::post(&url("onboarding/continue")), None::<&()>).await
+    write(
+        with_cookie(Request::post(&url("onboarding/continue"))),
+        None::<&()>,
+    )
+    .await
 }
 
 pub async fn start_trial(request: &TrialRequest) -> Result<SessionInfo, ApiError> {
-    write(Request::post(&url("onboarding/trial")), Some(request)).await
+    write(
+        with_cookie(Request::post(&url("onboarding/trial"))),
+        Some(request),
+    )
+    .await
 }
 
 pub async fn sign_out() -> Result<(), ApiError> {
-    write(Request::post(&url("auth/logout")), None::<&()>).await
+    write(with_cookie(Request::post(&url("auth/logout"))), None::<&()>).await
 }
 
-/// Where the sign-in starts; it comes back to `return_to`.
-pub fn sign_in_url(return_to: &str) -> String {
+/// Where the sign-in starts; it comes back to the app's `route` (a path of
+/// the app, like `/onboarding`), as an absolute address since the proxy may
+/// be on another origin.
+pub fn sign_in_url(route: &str) -> String {
+    let return_to = crate::host::app_url(route);
     let encoded: String = return_to
         .bytes()
         .map(|b| match b {
@@ -153,7 +187,7 @@ pub fn sign_in_url(return_to: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect();
-    format!("api/auth/login?returnTo={encoded}")
+    format!("{}api/auth/login?returnTo={encoded}", base())
 }
 
 pub async fn overview() -> Result<Overview, ApiError> {
@@ -188,7 +222,7 @@ pub async fn margin(
 
 pub async fn set_budget(id: &str, update: &BudgetUpdate) -> Result<SpendingBudget, ApiError> {
     write(
-        Request::put(&url(&format!("customers/{id}/budget"))),
+        with_cookie(Request::put(&url(&format!("customers/{id}/budget")))),
         Some(update),
     )
     .await
@@ -196,14 +230,14 @@ pub async fn set_budget(id: &str, update: &BudgetUpdate) -> Result<SpendingBudge
 
 pub async fn set_markup(id: &str, update: &MarkupUpdate) -> Result<Markup, ApiError> {
     write(
-        Request::put(&url(&format!("customers/{id}/markup"))),
+        with_cookie(Request::put(&url(&format!("customers/{id}/markup")))),
         Some(update),
     )
     .await
 }
 
 pub async fn set_default_markup(update: &MarkupUpdate) -> Result<Markup, ApiError> {
-    write(Request::put(&url("markup")), Some(update)).await
+    write(with_cookie(Request::put(&url("markup"))), Some(update)).await
 }
 
 pub async fn reporting() -> Result<ReportingSettings, ApiError> {
@@ -211,12 +245,16 @@ pub async fn reporting() -> Result<ReportingSettings, ApiError> {
 }
 
 pub async fn set_reporting(settings: &ReportingSettings) -> Result<ReportingSettings, ApiError> {
-    write(Request::put(&url("settings/reporting")), Some(settings)).await
+    write(
+        with_cookie(Request::put(&url("settings/reporting"))),
+        Some(settings),
+    )
+    .await
 }
 
 /// A server-made file (CSV, FOCUS) for a scope: a link the browser follows.
 pub fn export_url(kind: &str, customer: &str, from: &str, to: &str) -> String {
-    let mut u = format!("api/exports/{kind}.csv?from={from}&to={to}");
+    let mut u = format!("{}api/exports/{kind}.csv?from={from}&to={to}", base());
     if !customer.is_empty() {
         u.push_str(&format!("&customer={customer}"));
     }

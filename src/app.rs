@@ -3,11 +3,12 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
-use leptos_router::hooks::use_location;
+use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
 use model::api::SessionInfo;
 
 use crate::api::{self, ApiError};
+use crate::host::{self, Host};
 use crate::pages::{
     Budgets, Customer, Customers, Explorer, Margin, NotFound, Onboarding, Overview, Settings,
 };
@@ -19,11 +20,23 @@ pub const PRODUCT_NAME: &str = "CSP Cost Tracker";
 pub type SessionResource = LocalResource<Result<SessionInfo, ApiError>>;
 
 #[component]
-pub fn App() -> impl IntoView {
+pub fn App(
+    /// The page around the app; the default is the proxy serving it at `/`.
+    #[prop(optional)]
+    host: Option<Host>,
+) -> impl IntoView {
+    let host = host.unwrap_or_else(|| Host {
+        theme: RwSignal::new(Default::default()),
+        accent: RwSignal::new(None),
+        ..Host::default()
+    });
+    provide_context(host.clone());
     let session: SessionResource = LocalResource::new(api::session);
     provide_context(session);
+    let base = host.base.clone();
     view! {
-        <Router>
+        <Router base>
+            <HostLink host=host.clone() />
             <Shell>
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Overview />
@@ -40,21 +53,42 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// The theme on the page, and the link with a portal that frames the app.
+#[component]
+fn HostLink(host: Host) -> impl IntoView {
+    let (theme, accent) = (host.theme, host.accent);
+    let root = host.theme_root();
+    Effect::new(move |_| {
+        if let Some(root) = &root {
+            host::apply_theme(root, theme.get(), accent.get().as_deref());
+        }
+    });
+    let navigate = use_navigate();
+    host::connect(&host, move |path| navigate(path, Default::default()));
+    let location = use_location();
+    let route = Memo::new(move |_| host::route_of(&location.pathname.get()));
+    host::report_navigation(&host, route);
+}
+
 /// Header with the product name, navigation and the account; the page; the footer.
 #[component]
 fn Shell(children: Children) -> impl IntoView {
+    let logo = expect_context::<Host>().config.logo.clone();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="shell-header">
-            <span class="brand">{PRODUCT_NAME}</span>
+            <span class="brand">
+                {logo.map(|src| view! { <img class="logo" src=src alt="" /> })}
+                {PRODUCT_NAME}
+            </span>
             <nav aria-label="Main">
-                <A href="/" exact=true>"Overview"</A>
-                <A href="/customers">"Customers"</A>
-                <A href="/explorer">"Explorer"</A>
-                <A href="/budgets">"Budgets"</A>
-                <A href="/margin">"Price and margin"</A>
-                <A href="/onboarding">"Onboarding"</A>
-                <A href="/settings">"Settings"</A>
+                <A href=crate::host::path("/") exact=true>"Overview"</A>
+                <A href=crate::host::path("/customers")>"Customers"</A>
+                <A href=crate::host::path("/explorer")>"Explorer"</A>
+                <A href=crate::host::path("/budgets")>"Budgets"</A>
+                <A href=crate::host::path("/margin")>"Price and margin"</A>
+                <A href=crate::host::path("/onboarding")>"Onboarding"</A>
+                <A href=crate::host::path("/settings")>"Settings"</A>
             </nav>
             <Account />
         </header>
@@ -84,9 +118,9 @@ fn Account() -> impl IntoView {
                         Ok(s) => {
                             let trial = s.trial.clone().filter(|t| !t.activated && !t.ended).map(|t| {
                                 view! {
-                                    <a class="trial-chip" href="/onboarding" title="After the trial, the data views pause until the subscription is activated; your data is kept.">
+                                    <A attr:class="trial-chip" href=crate::host::path("/onboarding") attr:title="After the trial, the data views pause until the subscription is activated; your data is kept.">
                                         {format!("Trial: {} days left", t.days_left)}
-                                    </a>
+                                    </A>
                                 }
                             });
                             view! {
@@ -99,7 +133,7 @@ fn Account() -> impl IntoView {
                             }.into_any()
                         }
                         Err(_) => {
-                            let here = location.pathname.get_untracked();
+                            let here = host::route_of(&location.pathname.get_untracked());
                             view! { <a class="button" rel="external" href=api::sign_in_url(&here)>"Sign in"</a> }.into_any()
                         }
                     }

@@ -18,7 +18,7 @@ fn container() -> web_sys::HtmlElement {
 #[wasm_bindgen_test]
 async fn the_shell_has_the_product_name_navigation_and_version() {
     let root = container();
-    let _app = leptos::mount::mount_to(root.clone(), csp_costs::App);
+    let _app = leptos::mount::mount_to(root.clone(), || view! { <csp_costs::App /> });
     leptos::task::tick().await;
 
     let brand = root.query_selector(".brand").unwrap().unwrap();

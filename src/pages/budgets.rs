@@ -48,7 +48,7 @@ pub fn Budgets() -> impl IntoView {
                                             .unwrap_or_default();
                                         view! {
                                             <tr class:over=matches!(c.budget_state, BudgetState::Over | BudgetState::TrendingOver)>
-                                                <td><A href=format!("/customers/{}", c.id)>{c.name.clone()}</A></td>
+                                                <td><A href=crate::host::path(format!("/customers/{}", c.id))>{c.name.clone()}</A></td>
                                                 <td class="num">{c.budget.map(|b| format::money(b, &cur)).unwrap_or_else(|| "–".into())}</td>
                                                 <td class="num">{format::money(c.month_to_date.partner_cost, &cur)}</td>
                                                 <td class="num">{c.budget_used.map(format::percent).unwrap_or_else(|| "–".into())}</td>

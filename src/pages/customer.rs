@@ -76,7 +76,7 @@ fn CustomerBody(
         move |v: i64| format::money(v, &currency)
     };
     view! {
-        <p><A href="/customers">"← Customers"</A></p>
+        <p><A href=crate::host::path("/customers")>"← Customers"</A></p>
         <h1>{c.name.clone()}</h1>
         <p class="summary">{format!("{} · {} · {} Azure subscription(s) · figures up to {} (UTC)", c.domain, currency, c.azure_subscriptions, format::day(as_of))}</p>
         <div class="cards">
@@ -178,9 +178,11 @@ fn Breakdown(cube: Cube) -> impl IntoView {
     });
     let tag_keys = cube.with_value(|c| c.tag_keys());
     let set_query = StoredValue::new(move |by: &Dim, filters: &[(Dim, Vec<String>)]| {
-        let loc = web_sys::window()
-            .and_then(|w| w.location().pathname().ok())
-            .unwrap_or_default();
+        let loc = crate::host::route_of(
+            &web_sys::window()
+                .and_then(|w| w.location().pathname().ok())
+                .unwrap_or_default(),
+        );
         let mut url = format!("{loc}?by={}", by.name());
         for (d, v) in filters {
             url.push_str(&format!(

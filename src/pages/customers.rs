@@ -150,7 +150,7 @@ fn CustomerRowView(c: CustomerSummary) -> impl IntoView {
     };
     view! {
         <tr data-customer-id=c.id.clone() class:over=matches!(c.budget_state, BudgetState::Over | BudgetState::TrendingOver)>
-            <td><A href=format!("/customers/{}", c.id)>{c.name.clone()}</A><br /><span class="muted">{c.domain.clone()}</span></td>
+            <td><A href=crate::host::path(format!("/customers/{}", c.id))>{c.name.clone()}</A><br /><span class="muted">{c.domain.clone()}</span></td>
             <td>{c.currency.clone().unwrap_or_default()}</td>
             <td class="num mtd">{money(c.month_to_date.partner_cost)}</td>
             <td class="num">{money(c.month_to_date.customer_price)}</td>

@@ -94,7 +94,7 @@ fn MarginTables(report: MarginReport) -> impl IntoView {
                                 String::new()
                             };
                             view! {
-                                <li><A href=format!("/customers/{}", c.customer_id)>{c.customer_name.clone()}</A>
+                                <li><A href=crate::host::path(format!("/customers/{}", c.customer_id))>{c.customer_name.clone()}</A>
                                     {format!(": margin {} against {} before.{why}", percent(c.margin_basis_points), percent(c.previous_margin_basis_points))}</li>
                             }
                         }).collect_view()}
@@ -118,7 +118,7 @@ fn MarginTables(report: MarginReport) -> impl IntoView {
                         let name = c.customer_name.clone();
                         view! {
                             <tr class:fell=c.margin_fell data-customer=c.customer_id.clone() data-currency=cur.clone()>
-                                <td><A href=format!("/customers/{}", c.customer_id)>{c.customer_name.clone()}</A></td>
+                                <td><A href=crate::host::path(format!("/customers/{}", c.customer_id))>{c.customer_name.clone()}</A></td>
                                 <td class="num">{format::money(c.figures.partner_cost, &cur)}</td>
                                 <td class="num">{format::money(c.figures.list_cost, &cur)}</td>
                                 <td class="num">{format::money(c.figures.customer_price, &cur)}</td>

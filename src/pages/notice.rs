@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 use crate::api::{self, ApiError};
 
@@ -6,7 +7,7 @@ use crate::api::{self, ApiError};
 pub fn NotFound() -> impl IntoView {
     view! {
         <h1>"Page not found"</h1>
-        <p>"There is no page at this address. "<a href="/">"Go to the overview"</a>"."</p>
+        <p>"There is no page at this address. "<A href=crate::host::path("/")>"Go to the overview"</A>"."</p>
     }
 }
 
@@ -24,7 +25,7 @@ pub fn Problem(error: ApiError, return_to: &'static str) -> impl IntoView {
         Some("not_connected") => view! {
             <div class="notice-box">
                 <p>"Your partner organization is not connected yet."</p>
-                <a class="button" href="/onboarding">"Set up the connection"</a>
+                <A href=crate::host::path("/onboarding") attr:class="button">"Set up the connection"</A>
             </div>
         }
         .into_any(),

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use model::api::{AppChoice, KeyInfo, NewKey, OnboardingState, TrialRequest};
 use model::onboarding::{self, Step};
@@ -107,7 +108,7 @@ fn BeforeYouBegin(message: Option<String>, signed_in: bool) -> impl IntoView {
                 <li>"a few minutes: you will register a web app, create its secret key and keep both safe."</li>
             </ul>
             {message.map(|m| view! { <p class="error" role="alert">{m}</p> })}
-            {(!signed_in).then(|| view! { <a class="button" href="/onboarding?step=sign-in">"Begin"</a> })}
+            {(!signed_in).then(|| view! { <A href=crate::host::path("/onboarding?step=sign-in") attr:class="button">"Begin"</A> })}
         </section>
     }
 }
@@ -421,7 +422,7 @@ fn Done() -> impl IntoView {
                 })}
             </Transition>
             <SyncBar on_customers=move || navigate("/", Default::default()) />
-            <a class="button" href="/">"Go to the overview"</a>
+            <A href=crate::host::path("/") attr:class="button">"Go to the overview"</A>
         </section>
     }
 }
@@ -436,11 +437,18 @@ pub fn SyncBar(#[prop(optional, into)] on_customers: Option<Callback<()>>) -> im
     // on schedule or by a colleague, still shows up).
     let (tick, set_tick) = signal(0u32);
     let running = RwSignal::new(true);
+    let (moved, set_moved) = signal(false);
+    // The wizard's last step waits for the first customers: it asks every
+    // second until they are there, whatever the state it first reads.
+    let waiting = on_customers.is_some();
     let seconds = std::cell::Cell::new(0u32);
     let handle = set_interval_with_handle(
         move || {
             seconds.set(seconds.get() + 1);
-            if running.get_untracked() || seconds.get().is_multiple_of(IDLE_POLL_SECONDS) {
+            if running.get_untracked()
+                || (waiting && !moved.get_untracked())
+                || seconds.get().is_multiple_of(IDLE_POLL_SECONDS)
+            {
                 set_tick.update(|t| *t += 1);
             }
         },
@@ -456,7 +464,6 @@ pub fn SyncBar(#[prop(optional, into)] on_customers: Option<Callback<()>>) -> im
         tick.track();
         api::sync_progress()
     });
-    let (moved, set_moved) = signal(false);
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

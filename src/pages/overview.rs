@@ -79,7 +79,7 @@ fn RankedTable(
                 <tbody>
                     {items.into_iter().map(|r| view! {
                         <tr>
-                            <td>{if link { view! { <A href=format!("/customers/{}", r.id)>{r.name.clone()}</A> }.into_any() } else { r.name.clone().into_any() }}</td>
+                            <td>{if link { view! { <A href=crate::host::path(format!("/customers/{}", r.id))>{r.name.clone()}</A> }.into_any() } else { r.name.clone().into_any() }}</td>
                             <td class="num">{format::money(r.month_to_date.partner_cost, &r.currency)}</td>
                             <td class="num">{format::money(r.month_to_date.customer_price, &r.currency)}</td>
                         </tr>
@@ -97,7 +97,7 @@ fn RankedTable(
 fn OverviewBody(o: OverviewData) -> impl IntoView {
     if o.customers == 0 || o.as_of.is_none() {
         return view! {
-            <p class="summary">{format!("{} customers synced from Partner Center. ", o.customers)}<A href="/customers">"See them all"</A></p>
+            <p class="summary">{format!("{} customers synced from Partner Center. ", o.customers)}<A href=crate::host::path("/customers")>"See them all"</A></p>
             <p class="notice">"No usage yet: the numbers appear as the sync imports line items."</p>
         }
         .into_any();
@@ -140,7 +140,7 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
     view! {
         <p class="summary">
             {format!("{} customers synced from Partner Center. ", o.customers)}
-            <A href="/customers">"See them all"</A>
+            <A href=crate::host::path("/customers")>"See them all"</A>
             {format!(" Figures up to {as_of} (UTC days, as Partner Center reports them).")}
         </p>
         <div class="cards">
@@ -156,7 +156,7 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
             <p class="notice">{format!(
                 "Totals across currencies need your exchange rates for {}: set them in ",
                 o.missing_rates.join(", ")
-            )}<A href="/settings">"Settings"</A>". Currencies are never added together without them."</p>
+            )}<A href=crate::host::path("/settings")>"Settings"</A>". Currencies are never added together without them."</p>
         })}
         {
             // For the benchmark of time to an interactive Overview: the frame
@@ -200,7 +200,7 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
                         <tbody>
                             {o.budget_alerts.clone().into_iter().map(|b| view! {
                                 <tr>
-                                    <td><A href=format!("/customers/{}", b.customer_id)>{b.name.clone()}</A></td>
+                                    <td><A href=crate::host::path(format!("/customers/{}", b.customer_id))>{b.name.clone()}</A></td>
                                     <td>{match b.state { BudgetState::Over => "Over budget", _ => "Trending over" }}</td>
                                     <td class="num">{format::money(b.budget, &b.currency)}</td>
                                     <td class="num">{format::money(b.month_to_date, &b.currency)}</td>
@@ -215,7 +215,7 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
         <section class="card">
             <h2>"Margin fell"</h2>
             <p class="notice">"This month to date against last month to the same day, by a point or more of price. "
-                <A href="/margin">"Price and margin"</A>" shows why, per meter and line."</p>
+                <A href=crate::host::path("/margin")>"Price and margin"</A>" shows why, per meter and line."</p>
             {if o.margin_falls.is_empty() {
                 view! { <p>"None."</p> }.into_any()
             } else {
@@ -223,7 +223,7 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
                     <ul class="margin-falls">
                         {o.margin_falls.clone().into_iter().map(|m| view! {
                             <li>
-                                <A href=format!("/margin?customer={}", m.customer_id)>{m.name.clone()}</A>
+                                <A href=crate::host::path(format!("/margin?customer={}", m.customer_id))>{m.name.clone()}</A>
                                 {format!(": {} from {}", format::percent(m.now), format::percent(m.before))}
                             </li>
                         }).collect_view()}
@@ -241,7 +241,7 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
                     <ul class="anomalies">
                         {o.anomalies.clone().into_iter().map(|a| view! {
                             <li>
-                                <A href=format!("/customers/{}", a.customer_id)>{a.name.clone()}</A>
+                                <A href=crate::host::path(format!("/customers/{}", a.customer_id))>{a.name.clone()}</A>
                                 {format!(
                                     ": {} on {}, where about {} was usual",
                                     format::money(a.anomaly.cost, &a.currency),

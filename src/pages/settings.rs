@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use model::api::{ExchangeRate, ReportingSettings};
+use model::host::Theme;
 use model::pricing::MarkupBasis;
 
 use crate::api;
@@ -14,6 +15,7 @@ pub fn Settings() -> impl IntoView {
     let overview = LocalResource::new(api::overview);
     view! {
         <h1>"Settings"</h1>
+        <Appearance />
         <Transition fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match (reporting.await, overview.await) {
@@ -30,6 +32,30 @@ pub fn Settings() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// Light, dark or the browser's choice, remembered in this browser.
+#[component]
+fn Appearance() -> impl IntoView {
+    let theme = expect_context::<crate::host::Host>().theme;
+    view! {
+        <section class="card">
+            <h2>"Appearance"</h2>
+            <label for="theme">"Theme"</label>
+            " "
+            <select id="theme" on:change=move |ev| {
+                if let Some(t) = Theme::parse(&event_target_value(&ev)) {
+                    theme.set(t);
+                    crate::host::remember_theme(t);
+                }
+            }>
+                {[(Theme::Auto, "As the system"), (Theme::Light, "Light"), (Theme::Dark, "Dark")]
+                    .into_iter()
+                    .map(|(t, label)| view! { <option value=t.as_str() selected=move || theme.get() == t>{label}</option> })
+                    .collect_view()}
+            </select>
+        </section>
     }
 }
 

@@ -7,7 +7,7 @@
 // `cargo xtask bench` runs it and reads the BENCH line.
 import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, mkdirSync, writeFileSync, copyFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -136,4 +136,5 @@ try {
 } finally {
   if (baseline && baseline.exitCode === null) baseline.kill('SIGTERM');
   await servers.stop();
+  rmSync(work, { recursive: true, force: true });
 }

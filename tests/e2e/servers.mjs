@@ -2,7 +2,7 @@
 // test file, and Chromium through playwright-core. xtask passes the paths.
 import { spawn, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdtempSync, createWriteStream, readFileSync } from 'node:fs';
+import { mkdtempSync, createWriteStream, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -53,7 +53,7 @@ function start(bin, args, env, logFile) {
  * The emulator and a proxy connected with the emulator's pre-registered app.
  * Returns URLs, the emulator's demo data, and `stop()`.
  */
-export async function startServers({ customers = 40, connect = true, logLevel = 'trace' } = {}) {
+export async function startServers({ customers = 40, connect = true, logLevel = 'trace', proxyArgs = [] } = {}) {
   const work = mkdtempSync(join(tmpdir(), 'csp-costs-e2e-'));
   const emulatorPort = await freePort();
   const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
@@ -78,6 +78,7 @@ export async function startServers({ customers = 40, connect = true, logLevel = 
       '--dist', required('DIST_DIR'),
       '--upstream-url', emulatorUrl,
       '--login-url', emulatorUrl,
+      ...proxyArgs,
     ],
     {
       ...(connect
@@ -114,6 +115,8 @@ export async function startServers({ customers = 40, connect = true, logLevel = 
           await new Promise((r) => child.once('exit', r));
         }
       }
+      // The store and the trace-level logs run to hundreds of megabytes.
+      rmSync(work, { recursive: true, force: true });
     },
   };
 }
@@ -165,4 +168,58 @@ export async function signIn(page, servers, userName, returnTo = '/') {
   await page.fill('#passwd', user.password);
   await page.click('button[type=submit]');
   await page.waitForURL((url) => url.origin === servers.proxyUrl && url.pathname === returnTo);
+}
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+};
+
+/**
+ * A plain static file server over `root`, as GitHub Pages or S3 behave: a
+ * file if there is one (a folder's index.html for a folder), otherwise the
+ * nearest 404.html above the path, with status 404. No rewrite rules.
+ * Returns its URL, every path asked for, and `stop()`.
+ */
+export async function staticServer(root) {
+  const http = await import('node:http');
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const asked = [];
+  const send = (res, status, file) => {
+    res.writeHead(status, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    fs.createReadStream(file).pipe(res);
+  };
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    asked.push(url.pathname);
+    const file = path.join(root, decodeURIComponent(url.pathname));
+    if (!file.startsWith(root)) {
+      res.writeHead(400).end();
+      return;
+    }
+    const stat = fs.statSync(file, { throwIfNoEntry: false });
+    if (stat?.isFile()) return send(res, 200, file);
+    if (stat?.isDirectory() && fs.existsSync(path.join(file, 'index.html'))) {
+      return send(res, 200, path.join(file, 'index.html'));
+    }
+    for (let dir = path.dirname(file); dir.startsWith(root); dir = path.dirname(dir)) {
+      const fallback = path.join(dir, '404.html');
+      if (fs.existsSync(fallback)) return send(res, 404, fallback);
+      if (dir === root) break;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+  });
+  const port = await freePort();
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    asked,
+    stop: () => new Promise((resolve) => server.close(resolve)),
+  };
 }

@@ -5,6 +5,7 @@
 //! - `test`: install what is missing and run every test (native, browser,
 //!   end to end), printing each runner's summary.
 //! - `build`: the release SPA in `dist/`, with its transfer size.
+//! - `dist`: the same `dist/`, with how to host it as static files.
 //! - `bench`: the benchmarks, written to BENCHMARKS.md.
 //! - `fuzz`: the fuzz targets with many cases.
 //! - `setup`: only the installs.
@@ -38,6 +39,8 @@ enum Command {
     Setup,
     /// Builds the SPA in release into dist/ and prints its transfer size.
     Build,
+    /// Builds dist/ for any static host under any sub-path, and says how to host it.
+    Dist,
     /// Builds everything and runs the emulator and the proxy until Ctrl-C.
     Serve(serve::ServeArgs),
     /// Runs every test: native, browser (wasm-bindgen-test) and end to end (Playwright).
@@ -65,6 +68,11 @@ fn main() -> ExitCode {
         Command::Build => {
             tools::ensure(tools::Needs::Build).and_then(|()| spa::build().map(|_| ()))
         }
+        Command::Dist => tools::ensure(tools::Needs::Build).and_then(|()| {
+            let dist = spa::build()?;
+            println!("{}", spa::hosting_notes(&dist));
+            Ok(())
+        }),
         Command::Serve(args) => serve::run(args),
         Command::Test(args) => test::run(args),
         Command::Fuzz(args) => fuzz::run(args),

@@ -21,6 +21,7 @@ pub fn build() -> Result<PathBuf> {
             .current_dir(&root),
     )?;
     let dist = root.join("dist");
+    write_embed_js(&dist)?;
     let size = precompress(&dist)?;
     println!(
         "xtask: SPA built in dist/: {:.1} KB, {:.1} KB gzip, {:.1} KB brotli (html, js, wasm, css)",
@@ -29,6 +30,44 @@ pub fn build() -> Result<PathBuf> {
         size.brotli as f64 / 1024.0,
     );
     Ok(dist)
+}
+
+/// `embed.js`: the stable entry a host page imports to mount the app into
+/// one of its elements (trunk's file names carry content hashes).
+fn write_embed_js(dist: &Path) -> Result {
+    let html = std::fs::read_to_string(dist.join("index.html")).map_err(|e| e.to_string())?;
+    let find = |prefix: &str, suffix: &str| -> Result<String> {
+        html.split(['"', '\''])
+            .find(|s| s.starts_with(prefix) && s.ends_with(suffix))
+            .map(|s| s.trim_start_matches("./").to_string())
+            .ok_or_else(|| format!("dist/index.html names no {prefix}*{suffix}"))
+    };
+    let js = find("./csp-costs-", ".js")?;
+    let wasm = find("./csp-costs-", "_bg.wasm")?;
+    let css = find("./main-", ".css")?;
+    let template = std::fs::read_to_string(root().join("public/embed.js"))
+        .map_err(|e| format!("public/embed.js: {e}"))?;
+    let script = template
+        .replace("./APP.js", &format!("./{js}"))
+        .replace("APP_bg.wasm", &wasm)
+        .replace("APP.css", &css);
+    std::fs::write(dist.join("embed.js"), script).map_err(|e| e.to_string())
+}
+
+/// What to do with `dist/` to host it as static files.
+pub fn hosting_notes(dist: &Path) -> String {
+    format!(
+        "xtask: {dist} is ready for any static host, under any path (e.g. /tools/costs/):\n\
+         \x20 1. Copy its files to the folder the host serves.\n\
+         \x20 2. In config.json beside index.html, set the proxy's address:\n\
+         \x20    {{\"apiBase\": \"https://costs-api.example.com/\"}}\n\
+         \x20 3. Start the proxy with --cors-origins set to the static site's origin\n\
+         \x20    (same site, e.g. a sibling subdomain, so the session cookie goes along).\n\
+         \x20 Deep links: the host must answer unknown paths with 404.html (GitHub Pages,\n\
+         \x20 Netlify, Cloudflare Pages and S3 websites do); it finds the app's folder and\n\
+         \x20 reopens the link there.",
+        dist = dist.display()
+    )
 }
 
 /// Bytes of the files a browser fetches on first load: as built, and as
@@ -46,9 +85,14 @@ fn first_load_files(dist: &Path) -> Result<Vec<PathBuf>> {
         let path = entry.map_err(|e| e.to_string())?.path();
         let first_load = matches!(
             path.extension().and_then(|e| e.to_str()),
-            Some("html" | "js" | "wasm" | "css")
+            Some("html" | "js" | "wasm" | "css" | "json")
         );
-        if first_load && path.file_name().is_none_or(|n| n != "404.html") {
+        // 404.html (deep links on static hosts) and embed.js (host pages'
+        // entry) are not part of the app's own first load.
+        let other = path
+            .file_name()
+            .is_some_and(|n| n == "404.html" || n == "embed.js");
+        if first_load && !other {
             files.push(path);
         }
     }

@@ -7,6 +7,7 @@ pub mod cube;
 pub mod export;
 pub mod forecast;
 pub mod guid;
+pub mod host;
 pub mod margin;
 pub mod money;
 pub mod onboarding;

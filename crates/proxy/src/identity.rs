@@ -177,10 +177,11 @@ pub async fn login(
         format!("http://{host}")
     });
     let redirect_uri = format!("{}/api/auth/callback", base.trim_end_matches('/'));
-    // Only paths of this app: no open redirect to elsewhere.
+    // Only this app's pages: here (as a path or an address), or on an origin
+    // allowed by CORS (the same files on a static host). No open redirect.
     let return_to = q
         .get("returnTo")
-        .filter(|r| r.starts_with('/') && !r.starts_with("//") && !r.contains('\\'))
+        .filter(|r| state.web.may_return_to(r, &base))
         .cloned()
         .unwrap_or_else(|| "/".into());
     let state_token = crypto::random_token();

@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock};
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue};
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -371,7 +371,7 @@ pub fn app(state: AppState, dist: PathBuf) -> Router {
     let spa = ServeDir::new(&dist)
         .precompressed_br()
         .precompressed_gzip()
-        .fallback(ServeFile::new(dist.join("index.html")));
+        .fallback(axum::routing::get(web::deep_link).with_state(Arc::new(dist.clone())));
     let csp = state.web.content_security_policy(&dist);
     let cors = state.web.cors();
     let header = |name: &'static str, value: &str| {
@@ -387,6 +387,7 @@ pub fn app(state: AppState, dist: PathBuf) -> Router {
     };
     Router::new()
         .nest("/api", api::routes(state.clone()))
+        .route("/config.json", axum::routing::get(web::app_config))
         .fallback_service(spa)
         .with_state(state)
         // Layers wrap what is above them: headers apply to every response.

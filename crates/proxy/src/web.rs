@@ -59,6 +59,27 @@ impl Policy {
 
     /// CORS for the allowed origins, with credentials (the session cookie);
     /// no origin is allowed when none is configured.
+    /// Where the sign-in may send the browser back to: a path of the app
+    /// served here or an address on `own_origin`, or an address on an origin
+    /// allowed by CORS (the app's files on a static host). Nothing else, so
+    /// no open redirect.
+    pub fn may_return_to(&self, target: &str, own_origin: &str) -> bool {
+        if target.contains('\\') || target.chars().any(|c| c.is_control() || c == ' ') {
+            return false;
+        }
+        if target.starts_with('/') {
+            return !target.starts_with("//");
+        }
+        let own = own_origin.trim_end_matches('/');
+        std::iter::once(own)
+            .chain(self.cors_origins.iter().map(String::as_str))
+            .any(|origin| {
+                target
+                    .strip_prefix(origin)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+    }
+
     pub fn cors(&self) -> CorsLayer {
         let origins: Vec<HeaderValue> = self
             .cors_origins
@@ -272,8 +293,78 @@ pub fn without_nagle(
     })
 }
 
+/// The app's `config.json` when the proxy serves it: the portals allowed to
+/// frame it (`--frame-ancestors`) are the ones it talks to by `postMessage`.
+/// A static host has its own file instead.
+pub async fn app_config(State(state): State<AppState>) -> axum::Json<model::host::AppConfig> {
+    axum::Json(model::host::AppConfig {
+        host_origins: state
+            .web
+            .frame_ancestors
+            .iter()
+            .filter(|o| model::host::is_origin(o))
+            .cloned()
+            .collect(),
+        ..Default::default()
+    })
+}
+
+/// A deep link (`/customers/42`) is one of the SPA's routes: index.html,
+/// with its relative `<base href="./">` (there so that the same files work
+/// under any sub-path of a static host) made absolute, since the proxy
+/// serves the app at `/`.
+pub async fn deep_link(
+    axum::extract::State(dist): axum::extract::State<std::sync::Arc<std::path::PathBuf>>,
+) -> Response {
+    match tokio::fs::read_to_string(dist.join("index.html")).await {
+        Ok(html) => axum::response::Html(rooted(&html)).into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// index.html with the app's base at the site's root.
+pub fn rooted(html: &str) -> String {
+    html.replacen(r#"<base href="./""#, r#"<base href="/""#, 1)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_sign_in_returns_only_to_this_app() {
+        let policy = super::Policy::new(&["http://127.0.0.1:9000".to_string()], &[], 30);
+        for ok in [
+            "/",
+            "/customers/42?from=2026-11-01",
+            "http://127.0.0.1:9000/tools/costs/",
+            "http://127.0.0.1:9000",
+            "http://127.0.0.1:8080/onboarding",
+        ] {
+            assert!(policy.may_return_to(ok, "http://127.0.0.1:8080"), "{ok}");
+        }
+        for bad in [
+            "//evil.example.com/",
+            "/\\evil.example.com",
+            "https://evil.example.com/",
+            "http://127.0.0.1:9000.evil.example.com/",
+            "http://127.0.0.1:90001/",
+            "http://127.0.0.1:80801/",
+            "javascript:alert(1)",
+            "/ok\nSet-Cookie: x",
+        ] {
+            assert!(!policy.may_return_to(bad, "http://127.0.0.1:8080"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn deep_links_get_the_page_with_its_base_at_the_root() {
+        let html =
+            r#"<head><base href="./" /><script type="module">import init from './a.js';</script>"#;
+        assert_eq!(
+            super::rooted(html),
+            r#"<head><base href="/" /><script type="module">import init from './a.js';</script>"#
+        );
+    }
+
     use super::*;
 
     #[test]
