@@ -25,11 +25,7 @@ pub fn App(
     #[prop(optional)]
     host: Option<Host>,
 ) -> impl IntoView {
-    let host = host.unwrap_or_else(|| Host {
-        theme: RwSignal::new(Default::default()),
-        accent: RwSignal::new(None),
-        ..Host::default()
-    });
+    let host = host.unwrap_or_default();
     provide_context(host.clone());
     let session: SessionResource = LocalResource::new(api::session);
     provide_context(session);

@@ -29,6 +29,10 @@ pub fn Problem(error: ApiError, return_to: &'static str) -> impl IntoView {
             </div>
         }
         .into_any(),
-        _ => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+        _ => {
+            // A portal that frames the app hears about it too.
+            crate::host::report_error(&error.to_string());
+            view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any()
+        }
     }
 }

@@ -72,6 +72,18 @@ test('a portal frames the app and they talk by postMessage', async () => {
   await frame.waitForURL(`${servers.proxyUrl}/explorer`);
   await app.locator('h1', { hasText: 'Cost explorer' }).waitFor();
 
+  // A failure the app shows is reported too.
+  await page.evaluate(() =>
+    document.getElementById('costs').contentWindow.postMessage(
+      { type: 'navigate', path: '/customers/00000000-0000-0000-0000-000000000000' },
+      new URL(document.getElementById('costs').src).origin,
+    ),
+  );
+  await app.locator('.error[role=alert]').waitFor();
+  await page.locator('#log li[data-type=error]').waitFor();
+  const [failure] = await messages(page, 'error');
+  assert.equal(failure.message, await app.locator('.error[role=alert]').innerText());
+
   // The portal's styles stay on the portal.
   const heading = await app.locator('h1').evaluate((h) => getComputedStyle(h).color);
   assert.notEqual(heading, 'rgb(102, 51, 153)');

@@ -250,31 +250,37 @@ fn scale() -> Row {
                     .unwrap_or(f64::MAX)
                     .max(c[k].as_f64().unwrap_or(f64::MAX))
             };
-            // Requests between writes are served from the memo; the first
-            // after a write (a sync, a budget) computes: both must hold.
-            let (p99, cold) = (worst("p99Ms"), worst("coldMs"));
+            // Requests between writes are served from the memo; after a
+            // person's write (rates, a budget) each request must hold too.
+            // After the lines change the sync computes the figures itself.
+            let (p99, after_write) = (worst("p99Ms"), worst("afterWriteMaxMs"));
             Row {
                 name,
                 command,
                 figure: format!(
                     "/api/overview median {} ms, p99 {} ms; /api/customers median {} ms, p99 {} ms; \
-                     the first request after a write (figures computed, then kept): {} ms and {} ms ({} line items)",
+                     the first request after a settings write, 20 times: median {} and {} ms, worst {} and {} ms; \
+                     after the line items change (a sync, which computes them before anyone asks): {} ms and {} ms ({} line items)",
                     o["medianMs"],
                     o["p99Ms"],
                     c["medianMs"],
                     c["p99Ms"],
+                    o["afterWriteMedianMs"],
+                    c["afterWriteMedianMs"],
+                    o["afterWriteMaxMs"],
+                    c["afterWriteMaxMs"],
                     o["coldMs"],
                     c["coldMs"],
                     v["lineItems"]
                 ),
                 baseline: "the 200 ms target".into(),
                 ratio: format!(
-                    "{:.2}× the target between writes, {:.1}× after a write",
+                    "{:.2}× the target between writes, {:.2}× after a write",
                     p99 / 200.0,
-                    cold / 200.0
+                    after_write / 200.0
                 ),
                 target,
-                met: Some(p99 <= 200.0 && cold <= 200.0),
+                met: Some(p99 <= 200.0 && after_write <= 200.0),
             }
         }
         Err(e) => Row::failed(name, command, target, e),

@@ -32,19 +32,27 @@ fn cost_price(partner_cost: i64, customer_price: i64) -> CostPrice {
 
 /// Every customer with this month's figures.
 pub async fn customers(store: &Store, partner: PartnerId) -> Result<Figures, ApiError> {
-    let as_of = store.last_usage_day(partner).await?;
-    let figures = match as_of {
-        None => Vec::new(),
-        Some(as_of) => {
-            let periods = Periods::new(as_of);
-            let scope = Scope {
-                customer: None,
-                from: periods.needs_from(),
-                to: as_of,
+    // The costly part comes from the line items alone: kept across budget,
+    // rate and wizard writes, computed again only when the lines change.
+    let kept = store
+        .memo_lines(partner, "customer figures", || async {
+            let as_of = store.last_usage_day(partner).await?;
+            let figures = match as_of {
+                None => Vec::new(),
+                Some(as_of) => {
+                    let periods = Periods::new(as_of);
+                    let scope = Scope {
+                        customer: None,
+                        from: periods.needs_from(),
+                        to: as_of,
+                    };
+                    report::customer_figures(&store.daily_totals(partner, &scope).await?, &periods)
+                }
             };
-            report::customer_figures(&store.daily_totals(partner, &scope).await?, &periods)
-        }
-    };
+            Ok::<_, sqlx::Error>((as_of, figures))
+        })
+        .await?;
+    let (as_of, figures) = (kept.0, kept.1.clone());
     let budgets = store.budgets(partner).await?;
     let counts = store.subscription_counts(partner).await?;
     let thresholds = store.thresholds(partner).await?;
@@ -196,8 +204,22 @@ pub async fn overview(store: &Store, partner: PartnerId) -> Result<Overview, Api
             from: as_of - Days::new(TREND_DAYS - 1),
             to: as_of,
         };
+        let month = Scope {
+            customer: None,
+            from: Periods::new(as_of).month_start,
+            to: as_of,
+        };
+        let lines = store
+            .memo_lines(partner, "overview lines", || async {
+                Ok::<_, sqlx::Error>((
+                    store.daily_totals(partner, &scope).await?,
+                    store.category_totals(partner, &month).await?,
+                ))
+            })
+            .await?;
+        let (trend, categories) = &*lines;
         let mut points: HashMap<(NaiveDate, String), (i64, i64)> = HashMap::new();
-        for d in store.daily_totals(partner, &scope).await? {
+        for d in trend.iter().cloned() {
             let p = points.entry((d.day, d.currency)).or_default();
             p.0 += d.partner_cost;
             p.1 += d.customer_price;
@@ -215,15 +237,9 @@ pub async fn overview(store: &Store, partner: PartnerId) -> Result<Overview, Api
             .collect();
         daily.sort_by(|a, b| a.day.cmp(&b.day).then_with(|| a.currency.cmp(&b.currency)));
 
-        let month = Scope {
-            customer: None,
-            from: Periods::new(as_of).month_start,
-            to: as_of,
-        };
-        top_services = store
-            .category_totals(partner, &month)
-            .await?
-            .into_iter()
+        top_services = categories
+            .iter()
+            .cloned()
             .map(|(category, currency, cost, price)| Ranked {
                 id: category.clone(),
                 name: category,

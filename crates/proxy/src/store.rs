@@ -34,6 +34,10 @@ pub struct Store {
     /// Counts committed writes: figures derived from the store are kept
     /// while it has not moved (see [`Store::memo`]).
     version: Arc<std::sync::atomic::AtomicU64>,
+    /// Counts committed writes to the line items alone (a sync's pages, a
+    /// markup's repricing): what is computed from the lines is kept across
+    /// other writes (budgets, rates, the wizard).
+    lines_version: Arc<std::sync::atomic::AtomicU64>,
     memos: Arc<Mutex<HashMap<(PartnerId, &'static str), Memo>>>,
     /// Sessions already read, by token hash: every request names one, and
     /// only this process creates or revokes them (revoking drops the entry).
@@ -79,14 +83,16 @@ impl std::ops::DerefMut for WriteTx {
 pub(crate) struct WriteConn {
     conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
     _turn: tokio::sync::OwnedMutexGuard<()>,
-    version: Arc<std::sync::atomic::AtomicU64>,
+    /// None for writes no kept figure depends on (sessions).
+    version: Option<Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// The statement has run by the time its connection is let go.
 impl Drop for WriteConn {
     fn drop(&mut self) {
-        self.version
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if let Some(version) = &self.version {
+            version.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
     }
 }
 
@@ -200,6 +206,7 @@ impl Store {
             resources: Arc::default(),
             turn: Arc::default(),
             version: Arc::default(),
+            lines_version: Arc::default(),
             memos: Arc::default(),
             sessions: Arc::default(),
             onboarding: Arc::default(),
@@ -225,8 +232,26 @@ impl Store {
         Ok(WriteConn {
             conn: self.pool.acquire().await?,
             _turn: turn,
-            version: self.version.clone(),
+            version: Some(self.version.clone()),
         })
+    }
+
+    /// A write no kept figure depends on (a session signed in or out): the
+    /// summaries of 5,000 customers are not computed again for it.
+    async fn quiet_writer(&self) -> Result<WriteConn, sqlx::Error> {
+        let turn = self.turn.clone().lock_owned().await;
+        Ok(WriteConn {
+            conn: self.pool.acquire().await?,
+            _turn: turn,
+            version: None,
+        })
+    }
+
+    /// Called after a write to the line items commits (after, so that no
+    /// figure is kept under the new version from the old lines).
+    fn lines_changed(&self) {
+        self.lines_version
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// `compute`'s answer for a partner, kept until the next write to the
@@ -244,10 +269,42 @@ impl Store {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = Result<T, E>>,
     {
+        self.memo_at(&self.version, partner, name, compute).await
+    }
+
+    /// Like [`Store::memo`] for what depends on the line items alone: kept
+    /// until the next write to them, whatever else is written meanwhile.
+    pub async fn memo_lines<T, E, F, Fut>(
+        &self,
+        partner: PartnerId,
+        name: &'static str,
+        compute: F,
+    ) -> Result<Arc<T>, E>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
+        self.memo_at(&self.lines_version, partner, name, compute)
+            .await
+    }
+
+    async fn memo_at<T, E, F, Fut>(
+        &self,
+        counter: &std::sync::atomic::AtomicU64,
+        partner: PartnerId,
+        name: &'static str,
+        compute: F,
+    ) -> Result<Arc<T>, E>
+    where
+        T: Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
         use std::sync::atomic::Ordering;
         // Read before computing: a write that lands meanwhile leaves the
         // entry older than the store, so the next caller computes again.
-        let version = self.version.load(Ordering::SeqCst);
+        let version = counter.load(Ordering::SeqCst);
         let kept = self
             .memos
             .lock()
@@ -341,7 +398,9 @@ impl Store {
             .bind(&stamp)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.lines_changed();
+        Ok(())
     }
 
     pub async fn customers(&self, partner: PartnerId) -> Result<Vec<CustomerRow>, sqlx::Error> {
@@ -502,7 +561,9 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        self.lines_changed();
+        Ok(())
     }
 
     pub async fn set_budget(
@@ -701,7 +762,9 @@ impl Store {
             }
             q.execute(&mut *tx).await?;
         }
-        tx.commit().await
+        tx.commit().await?;
+        self.lines_changed();
+        Ok(())
     }
 
     /// A feed was read to its end in `run`. Lines of the billing months it
@@ -753,7 +816,9 @@ impl Store {
         .bind(now())
         .execute(&mut *tx)
         .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.lines_changed();
+        Ok(())
     }
 
     /// Feeds read to the end before, by source.
@@ -969,7 +1034,9 @@ impl Store {
             .bind(customer)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await
+        tx.commit().await?;
+        self.lines_changed();
+        Ok(())
     }
 
     pub async fn reporting(&self, partner: PartnerId) -> Result<Reporting, sqlx::Error> {

@@ -212,3 +212,79 @@ async fn operator_commands_run_beside_a_syncing_proxy() {
     );
     assert_eq!(as_map(&stored(&state).await), upstream_totals(&up).await);
 }
+
+#[tokio::test]
+async fn figures_from_the_lines_are_kept_across_other_writes_and_redone_when_the_lines_change() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let up = upstream("2026-11-20").await;
+    let data = tempfile::tempdir().unwrap();
+    let state = state(&up, data.path()).await;
+    let connection = state.connection.as_ref().unwrap();
+    sync::run(&state, connection, SyncKind::Full).await.unwrap();
+    let store = &state.store;
+    let partner = connection.partner;
+    let (from_lines, from_all) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let ask = || async {
+        store
+            .memo_lines(partner, "test lines", || async {
+                from_lines.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, sqlx::Error>(())
+            })
+            .await
+            .unwrap();
+        store
+            .memo(partner, "test all", || async {
+                from_all.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, sqlx::Error>(())
+            })
+            .await
+            .unwrap();
+        (
+            from_lines.load(Ordering::SeqCst),
+            from_all.load(Ordering::SeqCst),
+        )
+    };
+    assert_eq!(ask().await, (1, 1));
+    assert_eq!(ask().await, (1, 1), "kept while nothing is written");
+
+    // A session signs in: nothing computed is touched.
+    let expires = chrono::Utc::now() + chrono::Duration::hours(1);
+    store
+        .create_session("hash", partner, "a@b.c", "A", "globalAdmin", expires)
+        .await
+        .unwrap();
+    assert_eq!(ask().await, (1, 1));
+
+    // The reporting settings change: what depends on the lines alone is kept.
+    let reporting = proxy::store::Reporting {
+        currency: "EUR".into(),
+        rates: vec![("USD".into(), 920_000)],
+    };
+    store.set_reporting(partner, &reporting).await.unwrap();
+    assert_eq!(ask().await, (1, 2));
+
+    // A markup reprices the customer's lines: both are computed again.
+    let customer = store.customers(partner).await.unwrap()[0].id.clone();
+    let markup = model::pricing::Markup {
+        basis: model::pricing::MarkupBasis::PartnerCost,
+        basis_points: 1_500,
+    };
+    store
+        .set_markup(partner, &customer, Some(markup))
+        .await
+        .unwrap();
+    assert_eq!(ask().await, (2, 3));
+
+    // And the customer list shows the new price (nothing stale is kept).
+    let list = proxy::reports::kept_customer_list(store, partner)
+        .await
+        .unwrap();
+    let row = list.customers.iter().find(|c| c.id == customer).unwrap();
+    // (Each line is rounded to the micro-unit on its own.)
+    let expected = row.month_to_date.partner_cost * 115 / 100;
+    assert!(
+        (row.month_to_date.customer_price - expected).abs() < 1_000,
+        "{} against {expected}",
+        row.month_to_date.customer_price
+    );
+}

@@ -102,7 +102,7 @@ impl Store {
         .bind(roles)
         .bind(now())
         .bind(stamp(expires_at))
-        .execute(&mut *self.writer().await?)
+        .execute(&mut *self.quiet_writer().await?)
         .await
         .map(|_| ())
     }
@@ -158,7 +158,7 @@ impl Store {
         )
         .bind(now())
         .bind(token_hash)
-        .execute(&mut *self.writer().await?)
+        .execute(&mut *self.quiet_writer().await?)
         .await
         .map(|_| ())
     }
