@@ -9,9 +9,11 @@ use model::api::SessionInfo;
 
 use crate::api::{self, ApiError};
 use crate::host::{self, Host};
+use crate::i18n;
 use crate::pages::{
     Budgets, Customer, Customers, Explorer, Margin, NotFound, Onboarding, Overview, Settings,
 };
+use model::i18n::Locale;
 
 /// The product's name, as the header and the title show it.
 pub const PRODUCT_NAME: &str = "CSP Cost Tracker";
@@ -30,22 +32,59 @@ pub fn App(
     let session: SessionResource = LocalResource::new(api::session);
     provide_context(session);
     let base = host.base.clone();
+    // A new language renders everything again, in it.
+    let locale = RwSignal::new(i18n::current());
+    provide_context(locale);
     view! {
         <Router base>
             <HostLink host=host.clone() />
-            <Shell>
-                <Routes fallback=NotFound>
-                    <Route path=path!("/") view=Overview />
-                    <Route path=path!("/customers") view=Customers />
-                    <Route path=path!("/customers/:id") view=Customer />
-                    <Route path=path!("/explorer") view=Explorer />
-                    <Route path=path!("/budgets") view=Budgets />
-                    <Route path=path!("/margin") view=Margin />
-                    <Route path=path!("/onboarding") view=Onboarding />
-                    <Route path=path!("/settings") view=Settings />
-                </Routes>
-            </Shell>
+            {move || {
+                i18n::set(locale.get());
+                view! {
+                    <Shell>
+                        <Routes fallback=NotFound>
+                            <Route path=path!("/") view=Overview />
+                            <Route path=path!("/customers") view=Customers />
+                            <Route path=path!("/customers/:id") view=Customer />
+                            <Route path=path!("/explorer") view=Explorer />
+                            <Route path=path!("/budgets") view=Budgets />
+                            <Route path=path!("/margin") view=Margin />
+                            <Route path=path!("/onboarding") view=Onboarding />
+                            <Route path=path!("/settings") view=Settings />
+                        </Routes>
+                    </Shell>
+                }
+            }}
         </Router>
+    }
+}
+
+/// The language switcher: the languages by their own names, the choice
+/// remembered in this browser.
+#[component]
+fn LanguagePicker() -> impl IntoView {
+    let locale = expect_context::<RwSignal<Locale>>();
+    view! {
+        <label class="language">
+            <span class="visually-hidden">{i18n::t().language}</span>
+            <select on:change=move |ev| {
+                if let Some(l) = Locale::parse(&event_target_value(&ev)) {
+                    i18n::remember(l);
+                    locale.set(l);
+                }
+            }>
+                {Locale::ALL
+                    .into_iter()
+                    .map(|l| {
+                        view! {
+                            <option value=l.tag() lang=l.tag() selected=l == locale.get_untracked()>
+                                {l.name()}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </label>
     }
 }
 
@@ -60,7 +99,12 @@ fn HostLink(host: Host) -> impl IntoView {
         }
     });
     let navigate = use_navigate();
-    host::connect(&host, move |path| navigate(path, Default::default()));
+    let locale = expect_context::<RwSignal<Locale>>();
+    host::connect(
+        &host,
+        move |path| navigate(path, Default::default()),
+        move |l| locale.set(l),
+    );
     let location = use_location();
     let route = Memo::new(move |_| host::route_of(&location.pathname.get()));
     host::report_navigation(&host, route);
@@ -70,29 +114,31 @@ fn HostLink(host: Host) -> impl IntoView {
 #[component]
 fn Shell(children: Children) -> impl IntoView {
     let logo = expect_context::<Host>().config.logo.clone();
+    let t = i18n::t();
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href="#main">{t.skip_to_content}</a>
         <header class="shell-header">
-            <span class="brand">
+            <span class="brand" translate="no">
                 {logo.map(|src| view! { <img class="logo" src=src alt="" /> })}
                 {PRODUCT_NAME}
             </span>
-            <nav aria-label="Main">
-                <A href=crate::host::path("/") exact=true>"Overview"</A>
-                <A href=crate::host::path("/customers")>"Customers"</A>
-                <A href=crate::host::path("/explorer")>"Explorer"</A>
-                <A href=crate::host::path("/budgets")>"Budgets"</A>
-                <A href=crate::host::path("/margin")>"Price and margin"</A>
-                <A href=crate::host::path("/onboarding")>"Onboarding"</A>
-                <A href=crate::host::path("/settings")>"Settings"</A>
+            <nav aria-label=t.nav_label>
+                <A href=crate::host::path("/") exact=true>{t.nav_overview}</A>
+                <A href=crate::host::path("/customers")>{t.nav_customers}</A>
+                <A href=crate::host::path("/explorer")>{t.nav_explorer}</A>
+                <A href=crate::host::path("/budgets")>{t.nav_budgets}</A>
+                <A href=crate::host::path("/margin")>{t.nav_margin}</A>
+                <A href=crate::host::path("/onboarding")>{t.nav_onboarding}</A>
+                <A href=crate::host::path("/settings")>{t.nav_settings}</A>
             </nav>
+            <LanguagePicker />
             <Account />
         </header>
         <TrialBanner />
         <main id="main" tabindex="-1">{children()}</main>
         <footer class="shell-footer">
-            <span>{PRODUCT_NAME}" "<span class="version">{concat!("v", env!("CARGO_PKG_VERSION"))}</span></span>
-            <span>"Days are UTC days, as Partner Center reports them."</span>
+            <span translate="no">{PRODUCT_NAME}" "<span class="version">{concat!("v", env!("CARGO_PKG_VERSION"))}</span></span>
+            <span>{t.footer_days}</span>
         </footer>
     }
 }
@@ -114,8 +160,8 @@ fn Account() -> impl IntoView {
                         Ok(s) => {
                             let trial = s.trial.clone().filter(|t| !t.activated && !t.ended).map(|t| {
                                 view! {
-                                    <A attr:class="trial-chip" href=crate::host::path("/onboarding") attr:title="After the trial, the data views pause until the subscription is activated; your data is kept.">
-                                        {format!("Trial: {} days left", t.days_left)}
+                                    <A attr:class="trial-chip" href=crate::host::path("/onboarding") attr:title=i18n::t().trial_hint>
+                                        {(i18n::t().trial_days_left)(t.days_left)}
                                     </A>
                                 }
                             });
@@ -125,12 +171,12 @@ fn Account() -> impl IntoView {
                                     {s.display_name.clone()}
                                     {s.partner_name.clone().map(|p| format!(" · {p}"))}
                                 </span>
-                                <button type="button" class="link" on:click=move |_| { sign_out.dispatch(()); }>"Sign out"</button>
+                                <button type="button" class="link" on:click=move |_| { sign_out.dispatch(()); }>{i18n::t().sign_out}</button>
                             }.into_any()
                         }
                         Err(_) => {
                             let here = host::route_of(&location.pathname.get_untracked());
-                            view! { <a class="button" rel="external" href=api::sign_in_url(&here)>"Sign in"</a> }.into_any()
+                            view! { <a class="button" rel="external" href=api::sign_in_url(&here)>{i18n::t().sign_in}</a> }.into_any()
                         }
                     }
                 })}
@@ -148,11 +194,7 @@ fn TrialBanner() -> impl IntoView {
             {move || Suspend::new(async move {
                 session.await.ok().and_then(|s| s.trial).filter(|t| t.ended && !t.activated).map(|t| view! {
                     <div class="banner" role="alert">
-                        {format!(
-                            "Your 30-day trial ended on {}. The cost views are paused until the subscription is activated; \
-                             your data and settings are kept. Contact the product's operator to activate it.",
-                            t.ends_at.get(..10).unwrap_or_default()
-                        )}
+                        {(i18n::t().trial_ended)(t.ends_at.get(..10).unwrap_or_default())}
                     </div>
                 })
             })}

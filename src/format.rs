@@ -1,5 +1,5 @@
-//! Numbers, money and dates for the browser's locale, through the
-//! browser's own Intl (no locale data in the wasm). Amounts stay integer
+//! Numbers, money and dates for the app's language (`crate::i18n`), through
+//! the browser's own Intl (no locale data in the wasm). Amounts stay integer
 //! millionths everywhere else; they become doubles only here, for display.
 
 use std::cell::RefCell;
@@ -12,17 +12,23 @@ thread_local! {
     static FORMATS: RefCell<HashMap<String, Function>> = RefCell::new(HashMap::new());
 }
 
+/// The app's language as Intl takes it.
+fn locales() -> Array {
+    Array::of1(&JsValue::from_str(crate::i18n::current().tag()))
+}
+
 fn formatter(key: &str, options: &[(&str, JsValue)]) -> Function {
+    let key = format!("{}:{key}", crate::i18n::current().tag());
     FORMATS.with(|cache| {
         cache
             .borrow_mut()
-            .entry(key.to_string())
+            .entry(key)
             .or_insert_with(|| {
                 let opts = Object::new();
                 for (k, v) in options {
                     let _ = Reflect::set(&opts, &JsValue::from_str(k), v);
                 }
-                Intl::NumberFormat::new(&Array::new(), &opts).format()
+                Intl::NumberFormat::new(&locales(), &opts).format()
             })
             .clone()
     })
@@ -66,25 +72,32 @@ pub fn percent(basis_points: i64) -> String {
     apply(&f, basis_points as f64 / 10_000.0)
 }
 
-/// A UTC day in the browser's locale (the day Partner Center reports).
+/// A UTC day in the app's language (the day Partner Center reports).
 pub fn day(d: chrono::NaiveDate) -> String {
-    thread_local! {
-        static DAY: Function = {
-            let opts = Object::new();
-            for (k, v) in [("timeZone", "UTC"), ("year", "numeric"), ("month", "short"), ("day", "numeric")] {
-                let _ = Reflect::set(&opts, &JsValue::from_str(k), &JsValue::from_str(v));
-            }
-            Intl::DateTimeFormat::new(&Array::new(), &opts).format()
-        };
-    }
+    let f = FORMATS.with(|cache| {
+        cache
+            .borrow_mut()
+            .entry(format!("{}:day", crate::i18n::current().tag()))
+            .or_insert_with(|| {
+                let opts = Object::new();
+                for (k, v) in [
+                    ("timeZone", "UTC"),
+                    ("year", "numeric"),
+                    ("month", "short"),
+                    ("day", "numeric"),
+                ] {
+                    let _ = Reflect::set(&opts, &JsValue::from_str(k), &JsValue::from_str(v));
+                }
+                Intl::DateTimeFormat::new(&locales(), &opts).format()
+            })
+            .clone()
+    });
     let date = js_sys::Date::new(&JsValue::from_str(&format!(
         "{}T00:00:00Z",
         d.format("%Y-%m-%d")
     )));
-    DAY.with(|f| {
-        f.call1(&JsValue::NULL, &date)
-            .ok()
-            .and_then(|v| v.as_string())
-    })
-    .unwrap_or_else(|| d.to_string())
+    f.call1(&JsValue::NULL, &date)
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_else(|| d.to_string())
 }

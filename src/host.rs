@@ -153,9 +153,13 @@ fn serde_wasm_value(value: &serde_json::Value) -> Result<wasm_bindgen::JsValue, 
 }
 
 /// In a frame with trusted host origins: says it is ready, reports its
-/// height as it changes, and obeys theme and navigate messages from those
-/// origins only. Route changes are reported by [`report_navigation`].
-pub fn connect(host: &Host, navigate: impl Fn(&str) + 'static) {
+/// height as it changes, and obeys theme, language and navigate messages
+/// from those origins only. Route changes are reported by [`report_navigation`].
+pub fn connect(
+    host: &Host,
+    navigate: impl Fn(&str) + 'static,
+    speak: impl Fn(model::i18n::Locale) + 'static,
+) {
     let config = host.config.clone();
     let Some(window) = web_sys::window() else {
         return;
@@ -199,6 +203,11 @@ pub fn connect(host: &Host, navigate: impl Fn(&str) + 'static) {
                     accent.set(a);
                 }
                 Ok(FromHost::Navigate { path }) => navigate(&path),
+                Ok(FromHost::Language { language }) => {
+                    if let Some(locale) = model::i18n::Locale::parse(&language) {
+                        speak(locale);
+                    }
+                }
                 Err(e) => leptos::logging::warn!("{e}"),
             }
         });

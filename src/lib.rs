@@ -6,6 +6,7 @@ mod app;
 pub mod download;
 pub mod format;
 pub mod host;
+pub mod i18n;
 pub mod pages;
 
 pub use app::App;
@@ -21,6 +22,7 @@ pub fn start(config: AppConfig, root: Option<web_sys::HtmlElement>) {
     }
     api::set_base(config.api_base.clone());
     host::set_base(&base);
+    i18n::set(i18n::initial());
     let mount_root = root.clone();
     let mount = move || {
         let host = host::Host {
@@ -57,10 +59,11 @@ pub fn mount_app(root: web_sys::HtmlElement, config: &str) -> Result<(), wasm_bi
 
 /// When the app cannot start (a wrong `config.json`), says why on the page.
 pub fn show_problem(problem: String) {
+    i18n::set(i18n::initial());
     leptos::mount::mount_to_body(move || {
         view! {
             <main id="main">
-                <h1>"The app could not start"</h1>
+                <h1>{i18n::t().could_not_start}</h1>
                 <p class="error" role="alert">{problem}</p>
             </main>
         }

@@ -22,6 +22,11 @@ const DRILL: [Dim; 4] = [
     Dim::Meter,
 ];
 
+/// What the last budget save said: kept above the page's body, which a
+/// save refetches and draws again (the confirmation stays in view).
+#[derive(Clone, Copy)]
+struct BudgetStatus(RwSignal<Option<(bool, String)>>);
+
 #[component]
 pub fn Customer() -> impl IntoView {
     let params = use_params_map();
@@ -30,6 +35,8 @@ pub fn Customer() -> impl IntoView {
         let id = id.get();
         async move { api::customer(&id).await }
     });
+    // Outlives the page body, which is drawn again with the saved figures.
+    provide_context(BudgetStatus(RwSignal::new(None)));
     view! {
         <Transition fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -299,7 +306,8 @@ fn BudgetForm(
             .collect::<Vec<_>>()
             .join(", "),
     );
-    let (status, set_status) = signal(None::<(bool, String)>);
+    let status = expect_context::<BudgetStatus>().0;
+    let set_status = status.write_only();
     let save = Action::new_local(move |update: &BudgetUpdate| {
         let (id, update) = (id.clone(), update.clone());
         async move {

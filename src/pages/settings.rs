@@ -39,10 +39,11 @@ pub fn Settings() -> impl IntoView {
 #[component]
 fn Appearance() -> impl IntoView {
     let theme = expect_context::<crate::host::Host>().theme;
+    let t = crate::i18n::t();
     view! {
         <section class="card">
-            <h2>"Appearance"</h2>
-            <label for="theme">"Theme"</label>
+            <h2>{t.appearance}</h2>
+            <label for="theme">{t.theme}</label>
             " "
             <select id="theme" on:change=move |ev| {
                 if let Some(t) = Theme::parse(&event_target_value(&ev)) {
@@ -50,7 +51,7 @@ fn Appearance() -> impl IntoView {
                     crate::host::remember_theme(t);
                 }
             }>
-                {[(Theme::Auto, "As the system"), (Theme::Light, "Light"), (Theme::Dark, "Dark")]
+                {[(Theme::Auto, t.theme_auto), (Theme::Light, t.theme_light), (Theme::Dark, t.theme_dark)]
                     .into_iter()
                     .map(|(t, label)| view! { <option value=t.as_str() selected=move || theme.get() == t>{label}</option> })
                     .collect_view()}

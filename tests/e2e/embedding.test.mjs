@@ -72,6 +72,15 @@ test('a portal frames the app and they talk by postMessage', async () => {
   await frame.waitForURL(`${servers.proxyUrl}/explorer`);
   await app.locator('h1', { hasText: 'Cost explorer' }).waitFor();
 
+  // The portal sets the language.
+  await page.evaluate(() =>
+    document.getElementById('costs').contentWindow.postMessage(
+      { type: 'language', language: 'zh-TW' },
+      new URL(document.getElementById('costs').src).origin,
+    ),
+  );
+  await app.locator('nav a', { hasText: '總覽' }).waitFor();
+
   // A failure the app shows is reported too.
   await page.evaluate(() =>
     document.getElementById('costs').contentWindow.postMessage(

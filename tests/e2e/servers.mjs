@@ -133,6 +133,8 @@ export async function launchBrowser() {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
+      // Tests read English text unless they ask for another language.
+      '--lang=en-US',
     ],
   });
 }

@@ -85,3 +85,32 @@ test('every view fits a 360-pixel-wide screen', async () => {
   }
   await context.close();
 });
+
+test("the browser's language is spoken by default, and a language picked is remembered", async () => {
+  const nav = (page) => page.locator('nav[aria-label] a').allInnerTexts();
+  // A browser set to Traditional Chinese gets it without asking.
+  const taiwan = await browser.newContext({ locale: 'zh-TW' });
+  await taiwan.addCookies(cookies);
+  const page = await taiwan.newPage();
+  await page.goto(`${servers.proxyUrl}/settings`);
+  await page.locator('nav a', { hasText: '總覽' }).waitFor();
+  assert.deepEqual(await nav(page), ['總覽', '客戶', '成本分析', '預算', '售價與毛利', '連線設定', '設定']);
+  assert.equal(await page.getAttribute('html', 'lang'), 'zh-TW');
+  assert.match(await page.locator('footer').innerText(), /日期以 UTC 計/);
+  await taiwan.close();
+
+  // An English browser, switched by hand: at once, and after a reload.
+  const english = await browser.newContext({ locale: 'en-US' });
+  await english.addCookies(cookies);
+  const other = await english.newPage();
+  await other.goto(`${servers.proxyUrl}/settings`);
+  await other.locator('nav a', { hasText: 'Overview' }).waitFor();
+  await other.selectOption('label.language select', 'zh-TW');
+  await other.locator('nav a', { hasText: '總覽' }).waitFor();
+  await other.reload();
+  await other.locator('nav a', { hasText: '總覽' }).waitFor();
+  assert.equal(await other.inputValue('label.language select'), 'zh-TW');
+  await other.selectOption('label.language select', 'en');
+  await other.locator('nav a', { hasText: 'Overview' }).waitFor();
+  await english.close();
+});

@@ -243,6 +243,8 @@ pub enum FromHost {
     },
     /// Open one of the app's paths (`/customers`).
     Navigate { path: String },
+    /// Speak this language (`zh-TW`, `en`).
+    Language { language: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -274,6 +276,9 @@ impl FromHost {
                 if !path.starts_with('/') || path.starts_with("//") || path.contains('\\') =>
             {
                 Err(MessageError::Unknown(format!("path {path:?}")))
+            }
+            FromHost::Language { language } if crate::i18n::Locale::parse(language).is_none() => {
+                Err(MessageError::Unknown(format!("language {language:?}")))
             }
             _ => Ok(message),
         }
@@ -399,6 +404,16 @@ mod tests {
                 path: "/explorer".into()
             })
         );
+        assert_eq!(
+            FromHost::read(
+                &config,
+                ok,
+                &json!({"type": "language", "language": "zh-TW"})
+            ),
+            Ok(FromHost::Language {
+                language: "zh-TW".into()
+            })
+        );
         assert!(matches!(
             FromHost::read(
                 &config,
@@ -412,6 +427,7 @@ mod tests {
             json!({"type": "navigate", "path": "https://evil.example.com"}),
             json!({"type": "navigate", "path": "//evil.example.com"}),
             json!({"type": "eval", "code": "alert(1)"}),
+            json!({"type": "language", "language": "klingon"}),
             json!("a string"),
         ] {
             assert!(

@@ -8,6 +8,7 @@ pub mod export;
 pub mod forecast;
 pub mod guid;
 pub mod host;
+pub mod i18n;
 pub mod margin;
 pub mod money;
 pub mod onboarding;

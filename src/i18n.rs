@@ -1,0 +1,62 @@
+//! The language the app speaks now, picked once per browser. Components read
+//! their words once when they render; a change of language renders the app
+//! again (see `App`), so no string needs to be a signal.
+
+use std::cell::Cell;
+
+use model::i18n::{Locale, Text};
+
+thread_local! {
+    static CURRENT: Cell<Locale> = const { Cell::new(Locale::En) };
+}
+
+const KEY: &str = "csp-costs.locale";
+
+/// The words of the current language.
+pub fn t() -> &'static Text {
+    current().text()
+}
+
+pub fn current() -> Locale {
+    CURRENT.with(Cell::get)
+}
+
+/// Speaks `locale` from now on, and says so to the page (`lang`).
+pub fn set(locale: Locale) {
+    CURRENT.with(|c| c.set(locale));
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("lang", locale.tag());
+    }
+}
+
+/// At start: the language picked in this browser before, else the first of
+/// the browser's languages the app speaks, else English.
+pub fn initial() -> Locale {
+    remembered().unwrap_or_else(|| {
+        let languages: Vec<String> = web_sys::window()
+            .map(|w| w.navigator().languages())
+            .map(|list| list.iter().filter_map(|v| v.as_string()).collect())
+            .unwrap_or_default();
+        Locale::negotiate(languages.iter().map(String::as_str))
+    })
+}
+
+fn remembered() -> Option<Locale> {
+    web_sys::window()?
+        .local_storage()
+        .ok()??
+        .get_item(KEY)
+        .ok()?
+        .as_deref()
+        .and_then(Locale::parse)
+}
+
+/// Kept in this browser (not a secret), for the next visit.
+pub fn remember(locale: Locale) {
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item(KEY, locale.tag());
+    }
+}
