@@ -41,7 +41,7 @@ pub struct Store {
     memos: Arc<Mutex<HashMap<(PartnerId, &'static str), Memo>>>,
     /// Sessions already read, by token hash: every request names one, and
     /// only this process creates or revokes them (revoking drops the entry).
-    sessions: Arc<Mutex<HashMap<String, SessionRow>>>,
+    sessions: Arc<Mutex<HashMap<String, KeptSession>>>,
     /// Onboarding rows read for the trial check on every request, with when
     /// and at which version: kept a second at most, since an operator
     /// command in another process may end or extend a trial.
@@ -169,6 +169,14 @@ fn upsert_sql(rows: usize) -> String {
             invoice_number = excluded.invoice_number, source = excluded.source, run_id = excluded.run_id",
         vec![one; rows].join(", ")
     )
+}
+
+/// A session as kept in memory: live, or revoked by this process (a marker,
+/// so that a read racing the revocation cannot put the live row back).
+#[derive(Debug, Clone)]
+enum KeptSession {
+    Live(SessionRow),
+    Revoked(std::time::Instant),
 }
 
 /// An onboarding row as read, when, and at which store version.

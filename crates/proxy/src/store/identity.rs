@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 
-use super::{PartnerId, Store, now};
+use super::{KeptSession, PartnerId, Store, now};
 
 /// A session as stored: who, for which partner, until when.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +50,9 @@ fn stamp(t: DateTime<Utc>) -> String {
 
 /// Past this many kept sessions, expired ones are dropped before adding one.
 const KEPT_SESSIONS: usize = 10_000;
+
+/// A revocation's marker outlives any read that started before it.
+const REVOKED_KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// How long the trial check may trust an onboarding row another process
 /// could have changed (`proxy partner end-trial` beside a running proxy).
@@ -109,15 +112,17 @@ impl Store {
 
     /// A live session: known, not revoked, not expired.
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+        match self
+            .sessions
+            .lock()
+            .expect("sessions poisoned")
+            .get(token_hash)
         {
-            let mut kept = self.sessions.lock().expect("sessions poisoned");
-            if let Some(session) = kept.get(token_hash) {
-                if session.expires_at > Utc::now() {
-                    return Ok(Some(session.clone()));
-                }
-                kept.remove(token_hash);
-                return Ok(None);
+            Some(KeptSession::Live(session)) if session.expires_at > Utc::now() => {
+                return Ok(Some(session.clone()));
             }
+            Some(_) => return Ok(None),
+            None => {}
         }
         let row = sqlx::query(
             "SELECT s.partner_id, p.tenant_id, s.user_name, s.display_name, s.roles, s.expires_at
@@ -141,18 +146,28 @@ impl Store {
             let mut kept = self.sessions.lock().expect("sessions poisoned");
             if kept.len() >= KEPT_SESSIONS {
                 let now = Utc::now();
-                kept.retain(|_, s| s.expires_at > now);
+                kept.retain(|_, k| match k {
+                    KeptSession::Live(s) => s.expires_at > now,
+                    KeptSession::Revoked(at) => at.elapsed() < REVOKED_KEPT_FOR,
+                });
             }
-            kept.insert(token_hash.to_string(), session.clone());
+            // Never over a revocation made while this read was on its way.
+            kept.entry(token_hash.to_string())
+                .or_insert_with(|| KeptSession::Live(session.clone()));
+            if !matches!(kept.get(token_hash), Some(KeptSession::Live(_))) {
+                return Ok(None);
+            }
         }
         Ok(session)
     }
 
     pub async fn revoke_session(&self, token_hash: &str) -> Result<(), sqlx::Error> {
-        self.sessions
-            .lock()
-            .expect("sessions poisoned")
-            .remove(token_hash);
+        // Marked before the store is written: a read on its way meanwhile
+        // cannot keep the live row.
+        self.sessions.lock().expect("sessions poisoned").insert(
+            token_hash.to_string(),
+            KeptSession::Revoked(std::time::Instant::now()),
+        );
         sqlx::query(
             "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
         )
