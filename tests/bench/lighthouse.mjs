@@ -1,7 +1,9 @@
 // Lighthouse 12.2.3 (pinned in tests/bench/package.json) on the Overview and
 // the Explorer, signed in, in Debian's Chromium, with the desktop preset:
 // partners use the app at a desk, in the browser or inside their portal.
-// Each page three times; the median score per category.
+// Each page three times (LIGHTHOUSE_RUNS), the median score per category;
+// LIGHTHOUSE_DETAILS=1 prints the audits that explain a score (what was used
+// to find the uncompressed wasm and the layout shift).
 // `cargo xtask bench` runs it and reads the BENCH line.
 import lighthouse from 'lighthouse';
 import desktop from 'lighthouse/core/config/desktop-config.js';
