@@ -5,27 +5,29 @@ use crate::api::{self, ApiError};
 
 #[component]
 pub fn NotFound() -> impl IntoView {
+    let t = crate::i18n::t();
     view! {
-        <h1>"Page not found"</h1>
-        <p>"There is no page at this address. "<A href=crate::host::path("/")>"Go to the overview"</A>"."</p>
+        <h1>{t.page_not_found}</h1>
+        <p>{t.no_page_here}" "<A href=crate::host::path("/")>{t.go_to_overview}</A></p>
     }
 }
 
 /// What a data page shows when it cannot show data, with the way forward.
 #[component]
 pub fn Problem(error: ApiError, return_to: &'static str) -> impl IntoView {
+    let t = crate::i18n::t();
     match error.code() {
         Some("not_signed_in") => view! {
             <div class="notice-box">
-                <p>"Sign in with your Partner Center account to see your customers' costs."</p>
-                <a class="button" rel="external" href=api::sign_in_url(return_to)>"Sign in"</a>
+                <p>{t.sign_in_to_see}</p>
+                <a class="button" rel="external" href=api::sign_in_url(return_to)>{t.sign_in}</a>
             </div>
         }
         .into_any(),
         Some("not_connected") => view! {
             <div class="notice-box">
-                <p>"Your partner organization is not connected yet."</p>
-                <A href=crate::host::path("/onboarding") attr:class="button">"Set up the connection"</A>
+                <p>{t.not_connected}</p>
+                <A href=crate::host::path("/onboarding") attr:class="button">{t.set_up_connection}</A>
             </div>
         }
         .into_any(),

@@ -83,6 +83,12 @@ pub struct Text {
     pub theme_light: &'static str,
     pub theme_dark: &'static str,
     pub could_not_start: &'static str,
+    pub page_not_found: &'static str,
+    pub no_page_here: &'static str,
+    pub go_to_overview: &'static str,
+    pub sign_in_to_see: &'static str,
+    pub not_connected: &'static str,
+    pub set_up_connection: &'static str,
 }
 
 pub static EN: Text = Text {
@@ -113,6 +119,12 @@ pub static EN: Text = Text {
     theme_light: "Light",
     theme_dark: "Dark",
     could_not_start: "The app could not start",
+    page_not_found: "Page not found",
+    no_page_here: "There is no page at this address.",
+    go_to_overview: "Go to the overview",
+    sign_in_to_see: "Sign in with your Partner Center account to see your customers' costs.",
+    not_connected: "Your partner organization is not connected yet.",
+    set_up_connection: "Set up the connection",
 };
 
 pub static ZH_TW: Text = Text {
@@ -143,6 +155,12 @@ pub static ZH_TW: Text = Text {
     theme_light: "淺色",
     theme_dark: "深色",
     could_not_start: "應用程式無法啟動",
+    page_not_found: "找不到頁面",
+    no_page_here: "這個網址沒有頁面。",
+    go_to_overview: "前往總覽",
+    sign_in_to_see: "請以您的 Partner Center 帳戶登入，以查看客戶的成本。",
+    not_connected: "您的合作夥伴組織尚未連線。",
+    set_up_connection: "設定連線",
 };
 
 #[cfg(test)]
@@ -188,6 +206,12 @@ mod tests {
             t.theme_light,
             t.theme_dark,
             t.could_not_start,
+            t.page_not_found,
+            t.no_page_here,
+            t.go_to_overview,
+            t.sign_in_to_see,
+            t.not_connected,
+            t.set_up_connection,
         ];
         let made = [(t.trial_days_left)(12), (t.trial_ended)("2026-11-30")];
         for text in words.iter().copied().chain(made.iter().map(String::as_str)) {
