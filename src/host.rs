@@ -272,19 +272,27 @@ pub fn path(route: impl AsRef<str>) -> String {
 
 const THEME_KEY: &str = "csp-costs.theme";
 
-/// The theme this browser's person picked in Settings (not a secret).
-pub fn remembered_theme() -> Option<Theme> {
+/// What this browser keeps for the app under `key` (choices, never secrets).
+pub fn stored(key: &str) -> Option<String> {
     web_sys::window()?
         .local_storage()
         .ok()??
-        .get_item(THEME_KEY)
+        .get_item(key)
         .ok()?
-        .as_deref()
-        .and_then(Theme::parse)
+}
+
+/// Keeps `value` under `key` in this browser, for the next visit.
+pub fn store(key: &str, value: &str) {
+    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+        let _ = storage.set_item(key, value);
+    }
+}
+
+/// The theme this browser's person picked in Settings.
+pub fn remembered_theme() -> Option<Theme> {
+    stored(THEME_KEY).as_deref().and_then(Theme::parse)
 }
 
 pub fn remember_theme(theme: Theme) {
-    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-        let _ = storage.set_item(THEME_KEY, theme.as_str());
-    }
+    store(THEME_KEY, theme.as_str());
 }

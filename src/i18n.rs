@@ -45,18 +45,10 @@ pub fn initial() -> Locale {
 }
 
 fn remembered() -> Option<Locale> {
-    web_sys::window()?
-        .local_storage()
-        .ok()??
-        .get_item(KEY)
-        .ok()?
-        .as_deref()
-        .and_then(Locale::parse)
+    crate::host::stored(KEY).as_deref().and_then(Locale::parse)
 }
 
-/// Kept in this browser (not a secret), for the next visit.
+/// Kept in this browser, for the next visit.
 pub fn remember(locale: Locale) {
-    if let Some(storage) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
-        let _ = storage.set_item(KEY, locale.tag());
-    }
+    crate::host::store(KEY, locale.tag());
 }

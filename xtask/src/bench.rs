@@ -40,15 +40,25 @@ impl Row {
 pub fn run() -> Result {
     tools::ensure(Needs::Everything)?;
     tools::ensure_bench_tools()?;
+    // The SPA and the servers are built once, for every row that runs them.
+    let built = spa::build_measured().and_then(|(dist, size)| {
+        let (proxy, emulator) = crate::serve::build_servers("server")?;
+        Ok(Built {
+            dist,
+            size,
+            proxy,
+            emulator,
+        })
+    });
     let mut rows = Vec::new();
-    rows.push(first_load());
+    rows.push(first_load(&built));
     rows.extend(pivot_native());
     rows.push(pivot_wasm());
     rows.push(sync());
     rows.push(scale());
-    rows.push(interactive());
-    rows.push(under_load());
-    rows.push(lighthouse());
+    rows.push(interactive(&built));
+    rows.push(under_load(&built));
+    rows.push(lighthouse(&built));
     let report = markdown(&rows);
     std::fs::write(root().join("BENCHMARKS.md"), &report)
         .map_err(|e| format!("BENCHMARKS.md: {e}"))?;
@@ -61,10 +71,18 @@ fn kb(bytes: u64) -> String {
     format!("{:.1} KB", bytes as f64 / 1024.0)
 }
 
-fn first_load() -> Row {
+/// The release SPA and the server build of the proxy and emulator.
+struct Built {
+    dist: std::path::PathBuf,
+    size: spa::Transfer,
+    proxy: std::path::PathBuf,
+    emulator: std::path::PathBuf,
+}
+
+fn first_load(built: &Result<Built>) -> Row {
     let command = "cargo xtask build (trunk build --release, wasm-opt -Oz)".to_string();
     let target = "≤ 300 KB gzip";
-    match spa::build().and_then(|dist| spa::transfer_size(&dist)) {
+    match built.as_ref().map(|b| &b.size) {
         Ok(size) => Row {
             name: "First-load transfer (html, js, wasm, css)",
             command,
@@ -79,7 +97,7 @@ fn first_load() -> Row {
             target,
             met: Some(size.gzip <= 300 * 1024),
         },
-        Err(e) => Row::failed("First-load transfer", command, target, e),
+        Err(e) => Row::failed("First-load transfer", command, target, e.clone()),
     }
 }
 
@@ -287,11 +305,11 @@ fn scale() -> Row {
     }
 }
 
-fn interactive() -> Row {
+fn interactive(built: &Result<Built>) -> Row {
     let name = "Time to an interactive Overview (200 customers)";
     let command = "node tests/bench/tti.mjs (headless Chromium, server build)".to_string();
     let target = "median < 1 s";
-    let result = node_bench("tests/bench/tti.mjs");
+    let result = node_bench(built, "tests/bench/tti.mjs");
     match result {
         Ok(v) => {
             let ms = v["medianMs"].as_f64().unwrap_or(f64::NAN);
@@ -315,26 +333,25 @@ fn interactive() -> Row {
 
 /// A Node benchmark of the running app (tests/bench/*.mjs) against the
 /// server build of the proxy and emulator and the SPA's release build.
-fn node_bench(script: &str) -> Result<Value> {
-    let dist = spa::build()?;
-    let (proxy, emulator) = crate::serve::build_servers("server")?;
+fn node_bench(built: &Result<Built>, script: &str) -> Result<Value> {
+    let built = built.as_ref().map_err(Clone::clone)?;
     bench_line(
         crate::tools::command("node")
             .arg(script)
-            .env("PROXY_BIN", proxy)
-            .env("EMULATOR_BIN", emulator)
-            .env("DIST_DIR", dist)
+            .env("PROXY_BIN", &built.proxy)
+            .env("EMULATOR_BIN", &built.emulator)
+            .env("DIST_DIR", &built.dist)
             .env("CHROMIUM", crate::tools::CHROMIUM)
             .current_dir(root()),
     )
 }
 
-fn under_load() -> Row {
+fn under_load(built: &Result<Built>) -> Row {
     let name = "Proxy under load: 500 connections on the Overview's routes";
     let command =
         "node tests/bench/load.mjs (wrk -t2 -c500 -d10s, 3 runs, server build)".to_string();
     let target = "p99 ≤ 20 ms, no errors";
-    match node_bench("tests/bench/load.mjs") {
+    match node_bench(built, "tests/bench/load.mjs") {
         Ok(v) => {
             let p = &v["proxy"];
             let b = &v["static"];
@@ -370,12 +387,12 @@ fn under_load() -> Row {
     }
 }
 
-fn lighthouse() -> Row {
+fn lighthouse(built: &Result<Built>) -> Row {
     let name = "Lighthouse 12.2.3 (Overview, Explorer)";
     let command = "node tests/bench/lighthouse.mjs (desktop preset, Debian Chromium, 3 runs each)"
         .to_string();
     let target = "≥ 0.95 in each category";
-    match node_bench("tests/bench/lighthouse.mjs") {
+    match node_bench(built, "tests/bench/lighthouse.mjs") {
         Ok(v) => {
             let mut lowest = f64::INFINITY;
             let mut figure = Vec::new();

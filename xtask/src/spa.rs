@@ -14,6 +14,11 @@ use crate::{Result, root};
 /// that accept them; most static hosts do too), and prints what a first visit
 /// transfers.
 pub fn build() -> Result<PathBuf> {
+    build_measured().map(|(dist, _)| dist)
+}
+
+/// [`build`], with what a first visit transfers (measured while compressing).
+pub fn build_measured() -> Result<(PathBuf, Transfer)> {
     let root = root();
     crate::process::run(
         command("trunk")
@@ -29,7 +34,7 @@ pub fn build() -> Result<PathBuf> {
         size.gzip as f64 / 1024.0,
         size.brotli as f64 / 1024.0,
     );
-    Ok(dist)
+    Ok((dist, size))
 }
 
 /// `embed.js`: the stable entry a host page imports to mount the app into
@@ -116,18 +121,6 @@ fn precompress(dist: &Path) -> Result<Transfer> {
             std::fs::write(format!("{name}.gz"), &gz).map_err(|e| e.to_string())?;
             std::fs::write(format!("{name}.br"), &br).map_err(|e| e.to_string())?;
         }
-    }
-    Ok(size)
-}
-
-/// What a first visit transfers from an existing `dist/`.
-pub fn transfer_size(dist: &Path) -> Result<Transfer> {
-    let mut size = Transfer::default();
-    for path in first_load_files(dist)? {
-        let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
-        size.raw += bytes.len() as u64;
-        size.gzip += gzip(&bytes)?.len() as u64;
-        size.brotli += brotli(&bytes)?.len() as u64;
     }
     Ok(size)
 }

@@ -406,9 +406,7 @@ impl Store {
             .bind(&stamp)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
-        self.lines_changed();
-        Ok(())
+        tx.commit().await
     }
 
     pub async fn customers(&self, partner: PartnerId) -> Result<Vec<CustomerRow>, sqlx::Error> {
@@ -569,9 +567,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
-        self.lines_changed();
-        Ok(())
+        tx.commit().await
     }
 
     pub async fn set_budget(

@@ -152,9 +152,10 @@ impl Store {
                 });
             }
             // Never over a revocation made while this read was on its way.
-            kept.entry(token_hash.to_string())
+            let entry = kept
+                .entry(token_hash.to_string())
                 .or_insert_with(|| KeptSession::Live(session.clone()));
-            if !matches!(kept.get(token_hash), Some(KeptSession::Live(_))) {
+            if let KeptSession::Revoked(_) = entry {
                 return Ok(None);
             }
         }
