@@ -105,6 +105,12 @@ async fn submit(
             })
             .map(|ui| (pi, ui))
     });
+    // Not one of a partner's people: perhaps a user of a customer's tenant.
+    let customer = found
+        .is_none()
+        .then(|| world.customer_user(&f.login, &f.passwd))
+        .flatten();
+    let found = found.or(customer.map(|(partner, _)| (partner, 0)));
     let Some((partner, user)) = found else {
         return form(
             &AuthorizeQuery {
@@ -121,6 +127,7 @@ async fn submit(
         PendingCode {
             partner,
             user,
+            customer: customer.map(|(_, c)| c),
             client_id: f.query.client_id.clone(),
             redirect_uri: f.query.redirect_uri.clone(),
             code_challenge: (!f.query.code_challenge.is_empty())
@@ -199,6 +206,9 @@ async fn token(State(emulator): State<Emulator>, Form(r): Form<CodeRedemption>) 
             return refuse("The code verifier does not match the code challenge.");
         }
     }
+    if let Some(customer) = pending.customer {
+        return customer_tokens(&emulator, &pending, customer, &r.client_id);
+    }
     let p = &world.partners[pending.partner];
     let u = &p.users[pending.user];
     let (access_token, issued) =
@@ -222,12 +232,7 @@ async fn token(State(emulator): State<Emulator>, Form(r): Form<CodeRedemption>) 
         "tid": p.tenant_id.to_string(),
         "ver": "2.0"
     });
-    // Unsigned: the client receives it straight from the token endpoint.
-    let id_token = format!(
-        "{}.{}.",
-        URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
+    let id_token = unsigned(&claims);
     Json(serde_json::json!({
         "token_type": "Bearer",
         "scope": "openid profile User.Read Application.ReadWrite.All",
@@ -235,6 +240,47 @@ async fn token(State(emulator): State<Emulator>, Form(r): Form<CodeRedemption>) 
         "access_token": access_token,
         "refresh_token": refresh_token,
         "id_token": id_token
+    }))
+    .into_response()
+}
+
+/// Unsigned: the client receives it straight from the token endpoint.
+fn unsigned(claims: &serde_json::Value) -> String {
+    format!(
+        "{}.{}.",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims.to_string())
+    )
+}
+
+/// A customer's user: an ID token from the customer's own tenant, and no
+/// token that opens anything of the partner's.
+fn customer_tokens(
+    emulator: &Emulator,
+    pending: &PendingCode,
+    customer: usize,
+    client_id: &str,
+) -> Response {
+    let world = &emulator.world;
+    let c = &world.partners[pending.partner].customers[customer];
+    let now = unix_seconds(SystemTime::now());
+    let claims = serde_json::json!({
+        "aud": client_id,
+        "iss": format!("https://login.microsoftonline.com/{}/v2.0", c.id),
+        "iat": now,
+        "nbf": now,
+        "exp": now + TOKEN_LIFETIME.as_secs(),
+        "name": format!("{} IT", c.company_name),
+        "oid": model::Guid::from_seed(c.key, 71_000).to_string(),
+        "preferred_username": format!("it@{}", c.domain),
+        "tid": c.id.to_string(),
+        "ver": "2.0"
+    });
+    Json(serde_json::json!({
+        "token_type": "Bearer",
+        "scope": "openid profile",
+        "expires_in": TOKEN_LIFETIME.as_secs(),
+        "id_token": unsigned(&claims)
     }))
     .into_response()
 }

@@ -108,6 +108,8 @@ pub enum Audience {
 pub struct PendingCode {
     pub partner: usize,
     pub user: usize,
+    /// A customer's user signed in (from the customer's tenant): `user` is unused.
+    pub customer: Option<usize>,
     pub client_id: String,
     pub redirect_uri: String,
     pub code_challenge: Option<String>,
@@ -130,6 +132,9 @@ pub struct World {
     /// Refresh tokens from sign-ins: (partner, user).
     pub refresh_tokens: Mutex<HashMap<String, (usize, usize)>>,
 }
+
+/// Every emulated customer user's password (a test fixture).
+pub const CUSTOMER_USER_PASSWORD: &str = "it-demo-2026";
 
 /// How long tokens live, as Entra's default.
 pub const TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
@@ -198,7 +203,9 @@ fn slug(name: &str) -> String {
         .collect()
 }
 
-fn customers(seed: u64, count: usize, window: (i64, i64)) -> Vec<Customer> {
+/// `tag` keeps each partner's customer domains apart: a domain names one
+/// tenant, and a customer's user signs in by it.
+fn customers(seed: u64, count: usize, window: (i64, i64), tag: &str) -> Vec<Customer> {
     (0..count)
         .map(|i| {
             let key = guid_mix(seed ^ (i as u64).wrapping_mul(0x2545_f491_4f6c_dd1d));
@@ -222,7 +229,7 @@ fn customers(seed: u64, count: usize, window: (i64, i64)) -> Vec<Customer> {
             Customer {
                 id: Guid::from_seed(seed, 1_000 + i as u64),
                 commerce_id: Guid::from_seed(seed, 900_000 + i as u64),
-                domain: format!("{}.onmicrosoft.com", slug(&company_name)),
+                domain: format!("{}{tag}.onmicrosoft.com", slug(&company_name)),
                 company_name,
                 country,
                 currency,
@@ -289,7 +296,7 @@ impl World {
                     vec![Role::SalesAgent],
                 ),
             ],
-            customers: customers(seed, config.customers, window),
+            customers: customers(seed, config.customers, window, ""),
             // The demo partner starts without a web app: onboarding registers one.
             apps: RwLock::new(Vec::new()),
         };
@@ -306,7 +313,7 @@ impl World {
                 "Frankie Admin",
                 vec![Role::GlobalAdmin],
             )],
-            customers: customers(fabrikam_seed, config.customers, window),
+            customers: customers(fabrikam_seed, config.customers, window, "fm"),
             // Registered before: scripts and the "reuse" path start from here.
             apps: RwLock::new(vec![App {
                 object_id: Guid::from_seed(seed, 8),
@@ -338,7 +345,7 @@ impl World {
                 "Noor Admin",
                 vec![Role::GlobalAdmin],
             )],
-            customers: customers(seed.wrapping_add(104_729), config.customers.min(8), window),
+            customers: customers(seed.wrapping_add(104_729), config.customers.min(8), window, "nw"),
             apps: RwLock::new(Vec::new()),
         };
         let world = World {
@@ -412,6 +419,21 @@ impl World {
             .then_some(t.partner)
     }
 
+    /// The customer whose user this is, as (partner, customer): each
+    /// customer tenant has one user, `it@` its domain, a test fixture.
+    pub fn customer_user(&self, login: &str, password: &str) -> Option<(usize, usize)> {
+        let domain = login.trim().strip_prefix("it@")?;
+        if password != CUSTOMER_USER_PASSWORD {
+            return None;
+        }
+        self.partners.iter().enumerate().find_map(|(pi, p)| {
+            p.customers
+                .iter()
+                .position(|c| c.domain.eq_ignore_ascii_case(domain))
+                .map(|ci| (pi, ci))
+        })
+    }
+
     pub fn demo(&self) -> DemoWorld {
         DemoWorld {
             partners: self
@@ -424,6 +446,18 @@ impl World {
                     commerce_id: p.commerce_id.to_string(),
                     mpn_id: p.mpn_id.clone(),
                     customers: p.customers.len(),
+                    customer_users: p
+                        .customers
+                        .iter()
+                        .take(3)
+                        .map(|c| DemoCustomerUser {
+                            user_name: format!("it@{}", c.domain),
+                            password: CUSTOMER_USER_PASSWORD.into(),
+                            display_name: format!("{} IT", c.company_name),
+                            customer_id: c.id.to_string(),
+                            company_name: c.company_name.clone(),
+                        })
+                        .collect(),
                     users: p
                         .users
                         .iter()
@@ -488,8 +522,20 @@ pub struct DemoPartner {
     pub commerce_id: String,
     pub mpn_id: String,
     pub customers: usize,
+    /// Users of the first customers' own tenants, for the customer's view.
+    pub customer_users: Vec<DemoCustomerUser>,
     pub users: Vec<DemoUser>,
     pub apps: Vec<DemoApp>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoCustomerUser {
+    pub user_name: String,
+    pub password: String,
+    pub display_name: String,
+    pub customer_id: String,
+    pub company_name: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -298,6 +298,53 @@ pub struct SessionInfo {
     pub commerce_id: Option<String>,
     pub connected: bool,
     pub trial: Option<TrialInfo>,
+    /// Set for a customer's user: the one customer this session shows.
+    #[serde(default)]
+    pub customer: Option<SessionCustomer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionCustomer {
+    pub id: String,
+    pub name: String,
+}
+
+/// `GET /api/my`: a customer's own figures, at the customer's price (the
+/// partner's markup applied). Partner cost and margin are never in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnCosts {
+    pub id: String,
+    pub name: String,
+    pub domain: String,
+    /// The Microsoft partner that bills this customer.
+    pub partner_name: Option<String>,
+    /// None until the customer has usage.
+    pub currency: Option<String>,
+    /// Millionths of the currency, at the customer's price.
+    pub month_to_date: i64,
+    pub last_month: i64,
+    pub forecast: i64,
+    pub as_of: Option<NaiveDate>,
+    pub azure_subscriptions: Vec<AzureSubscription>,
+}
+
+/// A customer's user let in to that customer's own costs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerUser {
+    pub user_name: String,
+    pub invited_by: String,
+    /// RFC 3339, UTC.
+    pub invited_at: String,
+}
+
+/// `POST /api/customers/{id}/users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CustomerUserInvite {
+    pub user_name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -445,6 +445,16 @@ struct Resolved<'a> {
 }
 
 impl Cube {
+    /// The cube as a customer's own view may carry it: the customer's price
+    /// and quantities only. Partner cost, list cost and the partner-earned
+    /// credit are dropped (the pivot reads missing columns as zero).
+    pub fn without_partner_figures(mut self) -> Cube {
+        self.partner_cost = Vec::new();
+        self.list_cost = Vec::new();
+        self.pec_basis_points = Vec::new();
+        self
+    }
+
     pub fn len(&self) -> usize {
         self.day.len()
     }
@@ -598,8 +608,21 @@ impl Cube {
         let days = &self.day[..n];
         let group_codes: Vec<&[u32]> = groups.iter().map(|g| &g.codes[..n]).collect();
         let currency_codes = &currency.codes[..n];
-        let (partner_cost, customer_price) = (&self.partner_cost[..n], &self.customer_price[..n]);
-        let (list_cost, quantity) = (&self.list_cost[..n], &self.quantity[..n]);
+        // A customer's own cube carries no partner figures: they count as zero.
+        let zeros: Vec<i64> = if self.partner_cost.len() < n || self.list_cost.len() < n {
+            vec![0; n]
+        } else {
+            Vec::new()
+        };
+        let partner_cost = match self.partner_cost.get(..n) {
+            Some(column) => column,
+            None => &zeros[..],
+        };
+        let list_cost = match self.list_cost.get(..n) {
+            Some(column) => column,
+            None => &zeros[..],
+        };
+        let (customer_price, quantity) = (&self.customer_price[..n], &self.quantity[..n]);
         let currency_radix = *radices.last().expect("the currency's radix");
 
         'rows: for row in 0..n {
@@ -685,10 +708,12 @@ impl Cube {
                 }
             })
             .collect();
+        // Costliest first; by price where there is no cost (a customer's own cube).
         rows.sort_by(|a, b| {
             b.total
                 .partner_cost
                 .cmp(&a.total.partner_cost)
+                .then_with(|| b.total.customer_price.cmp(&a.total.customer_price))
                 .then_with(|| a.keys.cmp(&b.keys))
                 .then_with(|| a.currency.cmp(&b.currency))
         });

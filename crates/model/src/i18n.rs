@@ -59,36 +59,59 @@ impl Locale {
     }
 }
 
-/// Every string of the app's frame: navigation, account, footer, settings.
-pub struct Text {
-    pub skip_to_content: &'static str,
-    pub nav_label: &'static str,
-    pub nav_overview: &'static str,
-    pub nav_customers: &'static str,
-    pub nav_explorer: &'static str,
-    pub nav_budgets: &'static str,
-    pub nav_margin: &'static str,
-    pub nav_onboarding: &'static str,
-    pub nav_settings: &'static str,
-    pub sign_in: &'static str,
-    pub sign_out: &'static str,
-    pub trial_days_left: fn(i64) -> String,
-    pub trial_hint: &'static str,
-    pub trial_ended: fn(&str) -> String,
-    pub footer_days: &'static str,
-    pub language: &'static str,
-    pub appearance: &'static str,
-    pub theme: &'static str,
-    pub theme_auto: &'static str,
-    pub theme_light: &'static str,
-    pub theme_dark: &'static str,
-    pub could_not_start: &'static str,
-    pub page_not_found: &'static str,
-    pub no_page_here: &'static str,
-    pub go_to_overview: &'static str,
-    pub sign_in_to_see: &'static str,
-    pub not_connected: &'static str,
-    pub set_up_connection: &'static str,
+/// Declares `Text` from its fixed words and its made-up sentences, and
+/// `Text::words` over the fixed ones (for the check that none is left in
+/// English).
+macro_rules! text {
+    (words { $($word:ident),* $(,)? } made { $($made:ident: $ty:ty),* $(,)? }) => {
+        /// Every string of the app, in one language.
+        pub struct Text {
+            $(pub $word: &'static str,)*
+            $(pub $made: $ty,)*
+        }
+
+        impl Text {
+            /// Every fixed string.
+            pub fn words(&self) -> Vec<&'static str> {
+                vec![$(self.$word),*]
+            }
+        }
+    };
+}
+
+text! {
+    words {
+        skip_to_content,
+        nav_label,
+        nav_overview,
+        nav_customers,
+        nav_explorer,
+        nav_budgets,
+        nav_margin,
+        nav_onboarding,
+        nav_settings,
+        sign_in,
+        sign_out,
+        trial_hint,
+        footer_days,
+        language,
+        appearance,
+        theme,
+        theme_auto,
+        theme_light,
+        theme_dark,
+        could_not_start,
+        page_not_found,
+        no_page_here,
+        go_to_overview,
+        sign_in_to_see,
+        not_connected,
+        set_up_connection,
+    }
+    made {
+        trial_days_left: fn(i64) -> String,
+        trial_ended: fn(&str) -> String,
+    }
 }
 
 pub static EN: Text = Text {
@@ -185,34 +208,7 @@ mod tests {
     #[test]
     fn traditional_chinese_has_no_english_left() {
         let t = Locale::ZhTw.text();
-        let words = [
-            t.skip_to_content,
-            t.nav_label,
-            t.nav_overview,
-            t.nav_customers,
-            t.nav_explorer,
-            t.nav_budgets,
-            t.nav_margin,
-            t.nav_onboarding,
-            t.nav_settings,
-            t.sign_in,
-            t.sign_out,
-            t.trial_hint,
-            t.footer_days,
-            t.language,
-            t.appearance,
-            t.theme,
-            t.theme_auto,
-            t.theme_light,
-            t.theme_dark,
-            t.could_not_start,
-            t.page_not_found,
-            t.no_page_here,
-            t.go_to_overview,
-            t.sign_in_to_see,
-            t.not_connected,
-            t.set_up_connection,
-        ];
+        let words = t.words();
         let made = [(t.trial_days_left)(12), (t.trial_ended)("2026-11-30")];
         for text in words.iter().copied().chain(made.iter().map(String::as_str)) {
             let latin: String = text

@@ -124,6 +124,31 @@ pub fn check_guid(field: &str, text: &str) -> Result<Guid, String> {
     })
 }
 
+/// Checks a customer user's sign-in name (an email-like UPN); returns it in
+/// lower case, as sign-ins compare it.
+pub fn check_user_name(text: &str) -> Result<String, String> {
+    let t = text.trim();
+    let valid = t.len() <= 254
+        && !t.chars().any(|c| c.is_whitespace() || c.is_control())
+        && t.split_once('@').is_some_and(|(user, domain)| {
+            !user.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        });
+    if t.is_empty() {
+        Err("Enter the customer user's sign-in address.".into())
+    } else if valid {
+        Ok(t.to_lowercase())
+    } else {
+        Err(
+            "The sign-in address must look like name@company.com, with no spaces (at most 254 characters)."
+                .into(),
+        )
+    }
+}
+
 /// Checks a key value typed into a field (it is never shown back).
 pub fn check_key(text: &str) -> Result<(), String> {
     let t = text.trim();
@@ -173,6 +198,14 @@ mod tests {
         assert!(check_key("short").is_err());
         assert!(check_key("abc~0123456789abcdefghij").is_ok());
         assert!(check_key("has space 0123456789").is_err());
+        assert_eq!(
+            check_user_name(" Ana@Contoso.COM "),
+            Ok("ana@contoso.com".into())
+        );
+        for bad in ["", "ana", "@contoso.com", "ana@", "ana@contoso", "a b@c.d", "a@b@c.d", "a@.com"] {
+            assert!(check_user_name(bad).is_err(), "{bad} accepted");
+        }
+        assert!(check_user_name(&format!("{}@c.com", "a".repeat(250))).is_err());
     }
 
     #[test]

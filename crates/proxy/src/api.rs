@@ -56,6 +56,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/auth/logout", post(crate::identity::logout))
         .merge(sign_in)
         .merge(crate::onboarding::routes())
+        .merge(crate::customer_view::routes())
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             crate::web::REQUEST_TIMEOUT,
@@ -206,12 +207,16 @@ async fn customers(
 }
 
 /// A customer ID from the path: a GUID of one of this partner's customers.
-async fn own_customer(state: &AppState, partner: &Partner, id: &str) -> Result<String, ApiError> {
+pub(crate) async fn own_customer(
+    state: &AppState,
+    partner: PartnerId,
+    id: &str,
+) -> Result<String, ApiError> {
     let guid: Guid = id
         .parse()
         .map_err(|e: model::guid::GuidError| ApiError::BadRequest(e.to_string()))?;
     let id = guid.to_string();
-    if state.store.has_customer(partner.id(), &id).await? {
+    if state.store.has_customer(partner, &id).await? {
         Ok(id)
     } else {
         Err(ApiError::NotFound(format!("There is no customer {id}.")))
@@ -223,7 +228,7 @@ async fn customer(
     partner: Partner,
     Path(id): Path<String>,
 ) -> Result<Json<CustomerDetail>, ApiError> {
-    let id = own_customer(&state, &partner, &id).await?;
+    let id = own_customer(&state, partner.id(), &id).await?;
     let figures = reports::customers(&state.store, partner.id()).await?;
     let summary = figures
         .customers
@@ -259,8 +264,8 @@ async fn overview(
 
 /// `customer`, `from` and `to` (YYYY-MM-DD, inclusive UTC days) of a request.
 #[derive(serde::Deserialize)]
-struct ScopeQuery {
-    customer: Option<String>,
+pub(crate) struct ScopeQuery {
+    pub(crate) customer: Option<String>,
     from: Option<String>,
     to: Option<String>,
     offset: Option<String>,
@@ -284,14 +289,18 @@ fn clip(text: &str) -> String {
 }
 
 /// The days and customer a request covers: this month of the data by default.
-async fn scope(state: &AppState, partner: &Partner, q: &ScopeQuery) -> Result<Scope, ApiError> {
+pub(crate) async fn scope(
+    state: &AppState,
+    partner: PartnerId,
+    q: &ScopeQuery,
+) -> Result<Scope, ApiError> {
     let customer = match q.customer.as_deref().filter(|c| !c.is_empty()) {
         Some(c) => Some(own_customer(state, partner, c).await?),
         None => None,
     };
     let latest = state
         .store
-        .last_usage_day(partner.id())
+        .last_usage_day(partner)
         .await?
         .unwrap_or_else(|| chrono::Utc::now().date_naive());
     let to = match &q.to {
@@ -343,7 +352,7 @@ async fn usage(
     partner: Partner,
     ApiQuery(q): ApiQuery<ScopeQuery>,
 ) -> Result<Json<Cube>, ApiError> {
-    let scope = scope(&state, &partner, &q).await?;
+    let scope = scope(&state, partner.id(), &q).await?;
     Ok(Json(state.store.cube(partner.id(), &scope).await?))
 }
 
@@ -352,7 +361,7 @@ async fn line_items(
     partner: Partner,
     ApiQuery(q): ApiQuery<ScopeQuery>,
 ) -> Result<Json<LineItemPage>, ApiError> {
-    let scope = scope(&state, &partner, &q).await?;
+    let scope = scope(&state, partner.id(), &q).await?;
     let offset = parse_count("offset", q.offset.as_deref(), 0, usize::MAX / 2)?;
     let limit = parse_count("limit", q.limit.as_deref(), 500, 5_000)?.max(1);
     // One more than asked tells whether another page follows.
@@ -384,15 +393,15 @@ async fn margin(
     partner: Partner,
     ApiQuery(q): ApiQuery<ScopeQuery>,
 ) -> Result<Json<model::margin::MarginReport>, ApiError> {
-    let scope = scope(&state, &partner, &q).await?;
+    let scope = scope(&state, partner.id(), &q).await?;
     let (from, to) = model::margin::previous_period(scope.from, scope.to);
     let previous = Scope {
         customer: scope.customer.clone(),
         from,
         to,
     };
-    let current = scope_lines(&state, &partner, &scope).await?;
-    let previous = scope_lines(&state, &partner, &previous).await?;
+    let current = scope_lines(&state, partner.id(), &scope).await?;
+    let previous = scope_lines(&state, partner.id(), &previous).await?;
     Ok(Json(model::margin::margin_report(
         (scope.from, scope.to),
         &current,
@@ -409,7 +418,7 @@ async fn set_budget(
     ApiJson(update): ApiJson<BudgetUpdate>,
 ) -> Result<Json<SpendingBudget>, ApiError> {
     let partner = partner.manager()?;
-    let id = own_customer(&state, &partner, &id).await?;
+    let id = own_customer(&state, partner.id(), &id).await?;
     let amount = match update.amount.as_deref() {
         None => None,
         Some(text) => Some(
@@ -479,7 +488,7 @@ async fn set_markup(
     ApiJson(update): ApiJson<MarkupUpdate>,
 ) -> Result<Json<Markup>, ApiError> {
     let partner = partner.manager()?;
-    let id = own_customer(&state, &partner, &id).await?;
+    let id = own_customer(&state, partner.id(), &id).await?;
     let markup = markup_of(&update)?;
     state
         .store
@@ -494,7 +503,7 @@ async fn remove_markup(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let partner = partner.manager()?;
-    let id = own_customer(&state, &partner, &id).await?;
+    let id = own_customer(&state, partner.id(), &id).await?;
     state.store.set_markup(partner.id(), &id, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -556,16 +565,16 @@ async fn set_reporting(
 }
 
 /// Every line item of the scope, page by page from the store.
-async fn scope_lines(
+pub(crate) async fn scope_lines(
     state: &AppState,
-    partner: &Partner,
+    partner: PartnerId,
     scope: &Scope,
 ) -> Result<Vec<(model::usage::LineItem, i64)>, ApiError> {
     let mut all = Vec::new();
     loop {
         let page = state
             .store
-            .line_items(partner.id(), scope, 20_000, all.len() as i64)
+            .line_items(partner, scope, 20_000, all.len() as i64)
             .await?;
         let done = page.len() < 20_000;
         all.extend(page);
@@ -575,7 +584,7 @@ async fn scope_lines(
     }
 }
 
-fn csv_file(name: String, body: String) -> Response {
+pub(crate) fn csv_file(name: String, body: String) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -588,7 +597,7 @@ fn csv_file(name: String, body: String) -> Response {
     response
 }
 
-fn file_name(kind: &str, scope: &Scope) -> String {
+pub(crate) fn file_name(kind: &str, scope: &Scope) -> String {
     let who = scope
         .customer
         .as_deref()
@@ -603,7 +612,7 @@ async fn export_csv(
     partner: Partner,
     ApiQuery(q): ApiQuery<ScopeQuery>,
 ) -> Result<Response, ApiError> {
-    let scope = scope(&state, &partner, &q).await?;
+    let scope = scope(&state, partner.id(), &q).await?;
     let mut out = String::new();
     write_record(
         &mut out,
@@ -630,7 +639,7 @@ async fn export_csv(
             "Invoice",
         ],
     );
-    for (l, price) in scope_lines(&state, &partner, &scope).await? {
+    for (l, price) in scope_lines(&state, partner.id(), &scope).await? {
         let cost = l.billing_total.micros();
         write_record(
             &mut out,
@@ -668,7 +677,7 @@ async fn export_focus(
     partner: Partner,
     ApiQuery(q): ApiQuery<ScopeQuery>,
 ) -> Result<Response, ApiError> {
-    let scope = scope(&state, &partner, &q).await?;
+    let scope = scope(&state, partner.id(), &q).await?;
     let partner_name = state
         .store
         .partner_name(partner.id())
@@ -679,7 +688,7 @@ async fn export_focus(
     };
     let mut out = String::new();
     write_record(&mut out, FOCUS_COLUMNS);
-    for (l, price) in scope_lines(&state, &partner, &scope).await? {
+    for (l, price) in scope_lines(&state, partner.id(), &scope).await? {
         write_record(&mut out, &focus_row(&l, price, &party));
     }
     Ok(csv_file(file_name("focus", &scope), out))

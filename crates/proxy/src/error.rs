@@ -20,6 +20,9 @@ pub enum ApiError {
     NotSignedIn,
     #[error("{0}")]
     Forbidden(String),
+    /// A customer user's session asked for the partner's data.
+    #[error("this sign-in shows one customer's own costs; the partner's pages are not open to it")]
+    PartnerOnly,
     #[error(
         "the 30-day trial ended on {0}; ask the product's operator to activate the subscription"
     )]
@@ -49,6 +52,7 @@ impl ApiError {
             ApiError::NotConnected => (StatusCode::CONFLICT, "not_connected"),
             ApiError::NotSignedIn => (StatusCode::UNAUTHORIZED, "not_signed_in"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::PartnerOnly => (StatusCode::FORBIDDEN, "partner_only"),
             ApiError::TrialEnded(_) => (StatusCode::PAYMENT_REQUIRED, "trial_ended"),
             ApiError::Refused { status, code, .. } => (*status, code),
             ApiError::Upstream(e) => match e {

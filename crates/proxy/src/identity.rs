@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::ApiError;
-use crate::store::SessionRow;
+use crate::store::{NewSession, SessionRow};
 use crate::{AppState, Config, crypto};
 
 pub const SESSION_COOKIE: &str = "csp_session";
@@ -28,6 +28,8 @@ struct Pending {
     verifier: String,
     redirect_uri: String,
     return_to: String,
+    /// A customer's user signing in to see that customer's own costs.
+    customer: bool,
     started: Instant,
 }
 
@@ -163,6 +165,8 @@ impl Identity {
 }
 
 /// `GET /api/auth/login?returnTo=/onboarding`: off to Entra's sign-in page.
+/// `as=customer` signs in a customer's user: fewer permissions asked, and
+/// only an invitation lets them in.
 pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -184,6 +188,7 @@ pub async fn login(
         .filter(|r| state.web.may_return_to(r, &base))
         .cloned()
         .unwrap_or_else(|| "/".into());
+    let customer = q.get("as").is_some_and(|a| a == "customer");
     let state_token = crypto::random_token();
     let verifier = crypto::random_token();
     let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(
@@ -199,11 +204,17 @@ pub async fn login(
                 verifier,
                 redirect_uri: redirect_uri.clone(),
                 return_to,
+                customer,
                 started: Instant::now(),
             },
         );
     }
-    let scope = "openid profile offline_access https://graph.microsoft.com/User.Read https://graph.microsoft.com/Application.ReadWrite.All";
+    // A customer's user needs no more than who they are.
+    let scope = if customer {
+        "openid profile"
+    } else {
+        "openid profile offline_access https://graph.microsoft.com/User.Read https://graph.microsoft.com/Application.ReadWrite.All"
+    };
     let url = reqwest::Url::parse_with_params(
         &format!("{}/organizations/oauth2/v2.0/authorize", id.login_url),
         &[
@@ -256,7 +267,12 @@ pub async fn callback(State(state): State<AppState>, Query(cb): Query<Callback>)
             .unwrap_or_else(|| "Sign-in was cancelled.".into());
         return back_to_app(&pending.return_to, &why);
     };
-    match finish_sign_in(&state, &code, &pending).await {
+    let finished = if pending.customer {
+        finish_customer_sign_in(&state, &code, &pending).await
+    } else {
+        finish_sign_in(&state, &code, &pending).await
+    };
+    match finished {
         Ok(cookie) => {
             let mut response = Redirect::to(&pending.return_to).into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -271,11 +287,12 @@ pub async fn callback(State(state): State<AppState>, Query(cb): Query<Callback>)
     }
 }
 
-async fn finish_sign_in(
+/// The code redeemed at the token endpoint: who signed in, and the tokens.
+async fn redeem(
     state: &AppState,
     code: &str,
     pending: &Pending,
-) -> Result<String, ApiError> {
+) -> Result<(Claims, Value), ApiError> {
     let id = &state.identity;
     let mut form = vec![
         ("grant_type", "authorization_code"),
@@ -324,6 +341,16 @@ async fn finish_sign_in(
         .and_then(|p| URL_SAFE_NO_PAD.decode(p).ok())
         .and_then(|b| serde_json::from_slice(&b).ok())
         .ok_or_else(|| ApiError::Internal("the ID token could not be read".into()))?;
+    Ok((claims, body))
+}
+
+async fn finish_sign_in(
+    state: &AppState,
+    code: &str,
+    pending: &Pending,
+) -> Result<String, ApiError> {
+    let id = &state.identity;
+    let (claims, body) = redeem(state, code, pending).await?;
     let graph_token = body["access_token"]
         .as_str()
         .unwrap_or_default()
@@ -370,6 +397,7 @@ async fn finish_sign_in(
         &claims.preferred_username,
         &claims.name,
         &roles,
+        None,
     )
     .await?;
     id.graph_tokens.lock().expect("tokens poisoned").insert(
@@ -377,6 +405,57 @@ async fn finish_sign_in(
         (graph_token, Instant::now() + Duration::from_secs(3000)),
     );
     tracing::info!(user = %claims.preferred_username, tenant = %claims.tid, "signed in");
+    Ok(session_cookie(
+        &token,
+        id.session_hours * 3600,
+        id.secure_cookies(),
+    ))
+}
+
+/// A customer's user: in only if a partner let this user of this tenant
+/// in (the customer's ID is its tenant's ID), and then to that customer alone.
+async fn finish_customer_sign_in(
+    state: &AppState,
+    code: &str,
+    pending: &Pending,
+) -> Result<String, ApiError> {
+    let id = &state.identity;
+    let (claims, _) = redeem(state, code, pending).await?;
+    let customer = claims
+        .tid
+        .parse::<model::Guid>()
+        .map(|g| g.to_string())
+        .unwrap_or_default();
+    let not_invited = || ApiError::Refused {
+        status: StatusCode::FORBIDDEN,
+        code: "not_invited",
+        message: format!(
+            "{} has not been given access to these costs. Ask your Microsoft partner to invite this address.",
+            claims.preferred_username
+        ),
+    };
+    let mut partners = state
+        .store
+        .customer_access(&customer, &claims.preferred_username)
+        .await?
+        .into_iter();
+    // The latest invitation of a partner that still has this customer.
+    let partner = loop {
+        let partner = partners.next().ok_or_else(not_invited)?;
+        if state.store.has_customer(partner, &customer).await? {
+            break partner;
+        }
+    };
+    let (token, _) = new_session(
+        state,
+        partner,
+        &claims.preferred_username,
+        &claims.name,
+        &[],
+        Some(&customer),
+    )
+    .await?;
+    tracing::info!(user = %claims.preferred_username, customer = %customer, "customer user signed in");
     Ok(session_cookie(
         &token,
         id.session_hours * 3600,
@@ -398,6 +477,7 @@ async fn new_session(
     user_name: &str,
     display_name: &str,
     roles: &[Role],
+    customer: Option<&str>,
 ) -> Result<(String, String), ApiError> {
     let token = crypto::random_token();
     let hash = crypto::digest(&token);
@@ -414,7 +494,17 @@ async fn new_session(
     let expires = Utc::now() + chrono::Duration::hours(state.identity.session_hours);
     state
         .store
-        .create_session(&hash, partner, user_name, display_name, &names, expires)
+        .create_session(
+            &hash,
+            &NewSession {
+                partner,
+                user_name,
+                display_name,
+                roles: &names,
+                customer,
+                expires_at: expires,
+            },
+        )
         .await?;
     Ok((token, hash))
 }
@@ -428,7 +518,20 @@ pub async fn open_session(
     roles: &[Role],
 ) -> Result<String, ApiError> {
     let partner = state.store.partner(tenant).await?;
-    Ok(new_session(state, partner, user, user, roles).await?.0)
+    Ok(new_session(state, partner, user, user, roles, None).await?.0)
+}
+
+/// Opens a customer user's session directly (tools and tests).
+pub async fn open_customer_session(
+    state: &AppState,
+    tenant: &str,
+    customer: &str,
+    user: &str,
+) -> Result<String, ApiError> {
+    let partner = state.store.partner(tenant).await?;
+    Ok(new_session(state, partner, user, user, &[], Some(customer))
+        .await?
+        .0)
 }
 
 /// `POST /api/auth/logout`: the session ends here and now.
@@ -490,7 +593,27 @@ impl SignedIn {
     }
 }
 
+/// One of the partner's people: a customer user's session is refused here,
+/// so every route that takes this never shows them the partner's data.
 impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let who = AnySession::from_request_parts(parts, state).await?.0;
+        if who.session.customer.is_some() {
+            return Err(ApiError::PartnerOnly);
+        }
+        Ok(who)
+    }
+}
+
+/// Anyone signed in: the partner's people or a customer's user.
+pub struct AnySession(pub SignedIn);
+
+impl FromRequestParts<AppState> for AnySession {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -509,10 +632,10 @@ impl FromRequestParts<AppState> for SignedIn {
             .split(',')
             .filter_map(|r| serde_json::from_value(Value::String(r.to_string())).ok())
             .collect();
-        Ok(SignedIn {
+        Ok(AnySession(SignedIn {
             session,
             session_hash: hash,
             roles,
-        })
+        }))
     }
 }

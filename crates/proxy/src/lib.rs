@@ -13,6 +13,7 @@ use tower_http::trace::TraceLayer;
 
 pub mod api;
 pub mod crypto;
+pub mod customer_view;
 pub mod error;
 pub mod identity;
 pub mod onboarding;

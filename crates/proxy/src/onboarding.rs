@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::api::ApiJson;
 use crate::error::ApiError;
-use crate::identity::SignedIn;
+use crate::identity::{AnySession, SignedIn};
 use crate::pc::{Credentials, PcError};
 use crate::secret::Secret;
 use crate::store::{OnboardingRow, PartnerId, Store};
@@ -108,13 +108,19 @@ pub async fn session_info(state: &AppState, who: &SignedIn) -> Result<SessionInf
         commerce_id,
         connected: state.connection_of(partner).is_some(),
         trial: row.as_ref().and_then(trial_info),
+        customer: None,
     })
 }
 
 async fn session(
     State(state): State<AppState>,
-    who: SignedIn,
+    AnySession(who): AnySession,
 ) -> Result<Json<SessionInfo>, ApiError> {
+    if who.session.customer.is_some() {
+        return Ok(Json(
+            crate::customer_view::session_info(&state, &who).await?,
+        ));
+    }
     Ok(Json(session_info(&state, &who).await?))
 }
 

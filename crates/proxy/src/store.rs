@@ -18,7 +18,7 @@ use sqlx::{Row, SqlitePool};
 
 mod identity;
 
-pub use identity::{KeyRow, OnboardingRow, SessionRow};
+pub use identity::{CustomerUserRow, KeyRow, NewSession, OnboardingRow, SessionRow};
 
 #[derive(Clone)]
 pub struct Store {

@@ -6,94 +6,11 @@ mod common;
 
 use std::path::Path;
 
-use common::{serve, upstream};
+use common::{serve, sign_in, upstream};
 use model::api::{AppInfo, ErrorBody, NewKey, OnboardingState, SessionInfo};
 use model::onboarding::Step;
 use proxy::{AppState, Config};
 use serde_json::{Value, json};
-
-struct Person {
-    http: reqwest::Client,
-    base: String,
-    cookie: String,
-}
-
-/// Signs in through `/api/auth/login`, the emulator's page and the callback.
-async fn sign_in(base: &str, login: &str, password: &str) -> Person {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let res = http
-        .get(format!("{base}/api/auth/login?returnTo=/onboarding"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    let authorize = res.headers()["location"].to_str().unwrap().to_string();
-    let url = reqwest::Url::parse(&authorize).unwrap();
-    let mut form: Vec<(String, String)> = url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    form.push(("login".into(), login.into()));
-    form.push(("passwd".into(), password.into()));
-    let post_to = format!(
-        "{}://{}{}",
-        url.scheme(),
-        url.host_str().unwrap(),
-        url.port().map(|p| format!(":{p}")).unwrap_or_default()
-    ) + url.path();
-    let res = http.post(post_to).form(&form).send().await.unwrap();
-    assert_eq!(res.status(), 302, "the sign-in page accepted the user");
-    let callback = res.headers()["location"].to_str().unwrap().to_string();
-    let res = http.get(&callback).send().await.unwrap();
-    assert_eq!(res.status(), 303);
-    assert_eq!(res.headers()["location"], "/onboarding");
-    let set_cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"));
-    let cookie = set_cookie.split(';').next().unwrap().to_string();
-    Person {
-        http,
-        base: base.to_string(),
-        cookie,
-    }
-}
-
-impl Person {
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> reqwest::Response {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .header("cookie", &self.cookie);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        req.send().await.unwrap()
-    }
-
-    async fn json<T: serde::de::DeserializeOwned>(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> T {
-        let res = self.call(method, path, body).await;
-        assert!(res.status().is_success(), "{path}: {}", res.status());
-        res.json().await.unwrap()
-    }
-
-    async fn refused(&self, path: &str, body: Value) -> (u16, ErrorBody) {
-        let res = self.call(reqwest::Method::POST, path, Some(body)).await;
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap())
-    }
-}
 
 fn no_connection(up: &common::Upstream, data: &Path) -> Config {
     let mut c = common::config(up, data);

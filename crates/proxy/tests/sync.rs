@@ -250,7 +250,17 @@ async fn figures_from_the_lines_are_kept_across_other_writes_and_redone_when_the
     // A session signs in: nothing computed is touched.
     let expires = chrono::Utc::now() + chrono::Duration::hours(1);
     store
-        .create_session("hash", partner, "a@b.c", "A", "globalAdmin", expires)
+        .create_session(
+            "hash",
+            &proxy::store::NewSession {
+                partner,
+                user_name: "a@b.c",
+                display_name: "A",
+                roles: "globalAdmin",
+                customer: None,
+                expires_at: expires,
+            },
+        )
         .await
         .unwrap();
     assert_eq!(ask().await, (1, 1));

@@ -14,7 +14,27 @@ pub struct SessionRow {
     pub display_name: String,
     /// Comma-separated role names (`globalAdmin,adminAgent`).
     pub roles: String,
+    /// A customer user's session sees this one customer and nothing else.
+    pub customer: Option<String>,
     pub expires_at: DateTime<Utc>,
+}
+
+/// A session to store.
+pub struct NewSession<'a> {
+    pub partner: PartnerId,
+    pub user_name: &'a str,
+    pub display_name: &'a str,
+    pub roles: &'a str,
+    pub customer: Option<&'a str>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A customer user the partner let in: who, and who let them in when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerUserRow {
+    pub user_name: String,
+    pub invited_by: String,
+    pub invited_at: DateTime<Utc>,
 }
 
 /// Where a partner is in the onboarding.
@@ -88,23 +108,20 @@ impl Store {
     pub async fn create_session(
         &self,
         token_hash: &str,
-        partner: PartnerId,
-        user_name: &str,
-        display_name: &str,
-        roles: &str,
-        expires_at: DateTime<Utc>,
+        s: &NewSession<'_>,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO sessions (token_hash, partner_id, user_name, display_name, roles, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO sessions (token_hash, partner_id, user_name, display_name, roles, customer_id, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(token_hash)
-        .bind(partner.0)
-        .bind(user_name)
-        .bind(display_name)
-        .bind(roles)
+        .bind(s.partner.0)
+        .bind(s.user_name)
+        .bind(s.display_name)
+        .bind(s.roles)
+        .bind(s.customer)
         .bind(now())
-        .bind(stamp(expires_at))
+        .bind(stamp(s.expires_at))
         .execute(&mut *self.quiet_writer().await?)
         .await
         .map(|_| ())
@@ -125,7 +142,7 @@ impl Store {
             None => {}
         }
         let row = sqlx::query(
-            "SELECT s.partner_id, p.tenant_id, s.user_name, s.display_name, s.roles, s.expires_at
+            "SELECT s.partner_id, p.tenant_id, s.user_name, s.display_name, s.roles, s.expires_at, s.customer_id
              FROM sessions s JOIN partners p ON p.id = s.partner_id
              WHERE s.token_hash = ? AND s.revoked_at IS NULL",
         )
@@ -139,6 +156,7 @@ impl Store {
                 user_name: r.get(2),
                 display_name: r.get(3),
                 roles: r.get(4),
+                customer: r.get(6),
                 expires_at: time(r.get(5)).unwrap_or_default(),
             })
             .filter(|s| s.expires_at > Utc::now());
@@ -177,6 +195,105 @@ impl Store {
         .execute(&mut *self.quiet_writer().await?)
         .await
         .map(|_| ())
+    }
+
+    /// Lets a customer's user see that customer's own costs (again: the
+    /// invitation is renewed).
+    pub async fn invite_customer_user(
+        &self,
+        partner: PartnerId,
+        customer: &str,
+        user_name: &str,
+        invited_by: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO customer_users (partner_id, customer_id, user_name, invited_by, invited_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (partner_id, customer_id, user_name) DO UPDATE SET invited_by = excluded.invited_by,
+             invited_at = excluded.invited_at",
+        )
+        .bind(partner.0)
+        .bind(customer)
+        .bind(user_name.to_lowercase())
+        .bind(invited_by)
+        .bind(now())
+        .execute(&mut *self.quiet_writer().await?)
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn customer_users(
+        &self,
+        partner: PartnerId,
+        customer: &str,
+    ) -> Result<Vec<CustomerUserRow>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT user_name, invited_by, invited_at FROM customer_users
+             WHERE partner_id = ? AND customer_id = ? ORDER BY user_name",
+        )
+        .bind(partner.0)
+        .bind(customer)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| CustomerUserRow {
+                user_name: r.get(0),
+                invited_by: r.get(1),
+                invited_at: time(r.get(2)).unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// Takes the access away, and ends the user's open sessions with it.
+    /// False when there was no such access.
+    pub async fn remove_customer_user(
+        &self,
+        partner: PartnerId,
+        customer: &str,
+        user_name: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let user_name = user_name.to_lowercase();
+        let removed = sqlx::query(
+            "DELETE FROM customer_users WHERE partner_id = ? AND customer_id = ? AND user_name = ?",
+        )
+        .bind(partner.0)
+        .bind(customer)
+        .bind(&user_name)
+        .execute(&mut *self.quiet_writer().await?)
+        .await?
+        .rows_affected()
+            > 0;
+        let open = sqlx::query(
+            "SELECT token_hash FROM sessions WHERE partner_id = ? AND customer_id = ?
+             AND lower(user_name) = ? AND revoked_at IS NULL",
+        )
+        .bind(partner.0)
+        .bind(customer)
+        .bind(&user_name)
+        .fetch_all(&self.pool)
+        .await?;
+        for row in open {
+            self.revoke_session(row.get::<&str, _>(0)).await?;
+        }
+        Ok(removed)
+    }
+
+    /// The partners that let this user of this customer tenant in, the
+    /// latest invitation first.
+    pub async fn customer_access(
+        &self,
+        customer: &str,
+        user_name: &str,
+    ) -> Result<Vec<PartnerId>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT partner_id FROM customer_users WHERE customer_id = ? AND user_name = ?
+             ORDER BY invited_at DESC",
+        )
+        .bind(customer)
+        .bind(user_name.to_lowercase())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| PartnerId(r.get(0))).collect())
     }
 
     pub async fn tenant_of(&self, partner: PartnerId) -> Result<Option<String>, sqlx::Error> {

@@ -11,6 +11,7 @@ use proxy::pc::{Credentials, Endpoints, PartnerCenter, RetryPolicy};
 use proxy::secret::Secret;
 use proxy::store::CustomerTotal;
 use proxy::{AppState, Config};
+use serde_json::Value;
 
 pub fn emulator_config(today: &str) -> emulator::Config {
     emulator::Config {
@@ -217,4 +218,102 @@ pub async fn two_partners(
 /// GETs `url` and reads its JSON body.
 pub async fn get_json<T: serde::de::DeserializeOwned>(client: &reqwest::Client, url: &str) -> T {
     client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+pub struct Person {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub cookie: String,
+}
+
+/// Signs in through `/api/auth/login`, the emulator's page and the callback.
+pub async fn sign_in(base: &str, login: &str, password: &str) -> Person {
+    sign_in_at(base, "/api/auth/login?returnTo=/onboarding", login, password)
+        .await
+        .expect("signed in")
+}
+
+/// Signs in from `login_path`; the page the callback sent the browser
+/// back to (with its sign-in error) when no session came of it.
+pub async fn sign_in_at(
+    base: &str,
+    login_path: &str,
+    login: &str,
+    password: &str,
+) -> Result<Person, String> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = http
+        .get(format!("{base}{login_path}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let authorize = res.headers()["location"].to_str().unwrap().to_string();
+    let url = reqwest::Url::parse(&authorize).unwrap();
+    let mut form: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    form.push(("login".into(), login.into()));
+    form.push(("passwd".into(), password.into()));
+    let post_to = format!(
+        "{}://{}{}",
+        url.scheme(),
+        url.host_str().unwrap(),
+        url.port().map(|p| format!(":{p}")).unwrap_or_default()
+    ) + url.path();
+    let res = http.post(post_to).form(&form).send().await.unwrap();
+    assert_eq!(res.status(), 302, "the sign-in page accepted the user");
+    let callback = res.headers()["location"].to_str().unwrap().to_string();
+    let res = http.get(&callback).send().await.unwrap();
+    assert_eq!(res.status(), 303);
+    let Some(set_cookie) = res.headers().get("set-cookie") else {
+        return Err(res.headers()["location"].to_str().unwrap().to_string());
+    };
+    let set_cookie = set_cookie.to_str().unwrap().to_string();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"));
+    let cookie = set_cookie.split(';').next().unwrap().to_string();
+    Ok(Person {
+        http,
+        base: base.to_string(),
+        cookie,
+    })
+}
+
+impl Person {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("cookie", &self.cookie);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> T {
+        let res = self.call(method, path, body).await;
+        assert!(res.status().is_success(), "{path}: {}", res.status());
+        res.json().await.unwrap()
+    }
+
+    pub async fn refused(&self, path: &str, body: Value) -> (u16, model::api::ErrorBody) {
+        let res = self.call(reqwest::Method::POST, path, Some(body)).await;
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap())
+    }
 }
