@@ -2,9 +2,9 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use model::api::{
-    AppChoice, AppInfo, BudgetUpdate, CustomerDetail, CustomerList, ErrorBody, KeyRequest,
-    MarkupUpdate, NewKey, OnboardingState, Overview, ReportingSettings, SessionInfo, SyncProgress,
-    TrialRequest,
+    AppChoice, AppInfo, BudgetUpdate, CustomerDetail, CustomerList, CustomerUser,
+    CustomerUserInvite, ErrorBody, KeyRequest, MarkupUpdate, NewKey, OnboardingState, Overview,
+    OwnCosts, ReportingSettings, SessionInfo, SyncProgress, TrialRequest,
 };
 use model::cube::Cube;
 use model::pc::SpendingBudget;
@@ -177,17 +177,28 @@ pub async fn sign_out() -> Result<(), ApiError> {
 /// the app, like `/onboarding`), as an absolute address since the proxy may
 /// be on another origin.
 pub fn sign_in_url(route: &str) -> String {
-    let return_to = crate::host::app_url(route);
-    let encoded: String = return_to
-        .bytes()
+    format!(
+        "{}api/auth/login?returnTo={}",
+        base(),
+        encode(&crate::host::app_url(route))
+    )
+}
+
+/// The sign-in of a customer's user, from the customer's own tenant.
+pub fn customer_sign_in_url(route: &str) -> String {
+    format!("{}&as=customer", sign_in_url(route))
+}
+
+/// Percent-encodes a query value or a path segment.
+fn encode(text: &str) -> String {
+    text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
                 (b as char).to_string()
             }
             _ => format!("%{b:02X}"),
         })
-        .collect();
-    format!("{}api/auth/login?returnTo={encoded}", base())
+        .collect()
 }
 
 pub async fn overview() -> Result<Overview, ApiError> {
@@ -259,4 +270,46 @@ pub fn export_url(kind: &str, customer: &str, from: &str, to: &str) -> String {
         u.push_str(&format!("&customer={customer}"));
     }
     u
+}
+
+/// Who of a customer may see its own costs.
+pub async fn customer_users(id: &str) -> Result<Vec<CustomerUser>, ApiError> {
+    get(&format!("customers/{id}/users")).await
+}
+
+pub async fn invite_customer_user(
+    id: &str,
+    user_name: &str,
+) -> Result<Vec<CustomerUser>, ApiError> {
+    write(
+        with_cookie(Request::post(&url(&format!("customers/{id}/users")))),
+        Some(&CustomerUserInvite {
+            user_name: user_name.to_string(),
+        }),
+    )
+    .await
+}
+
+pub async fn remove_customer_user(id: &str, user_name: &str) -> Result<(), ApiError> {
+    let user = encode(user_name).replace('/', "%2F");
+    write(
+        with_cookie(Request::delete(&url(&format!(
+            "customers/{id}/users/{user}"
+        )))),
+        None::<&()>,
+    )
+    .await
+}
+
+/// A customer's user: its own figures, at its price.
+pub async fn own_costs() -> Result<OwnCosts, ApiError> {
+    get("my").await
+}
+
+pub async fn own_usage(from: &str, to: &str) -> Result<Cube, ApiError> {
+    get(&format!("my/usage?from={from}&to={to}")).await
+}
+
+pub fn own_export_url(from: &str, to: &str) -> String {
+    format!("{}api/my/line-items.csv?from={from}&to={to}", base())
 }

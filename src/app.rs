@@ -11,7 +11,7 @@ use crate::api::{self, ApiError};
 use crate::host::{self, Host};
 use crate::i18n;
 use crate::pages::{
-    Budgets, Customer, Customers, Explorer, Margin, NotFound, Onboarding, Overview, Settings,
+    Budgets, Customer, Customers, Explorer, Margin, NotFound, Onboarding, Overview, Own, Settings,
 };
 use model::i18n::Locale;
 
@@ -51,6 +51,7 @@ pub fn App(
                             <Route path=path!("/margin") view=Margin />
                             <Route path=path!("/onboarding") view=Onboarding />
                             <Route path=path!("/settings") view=Settings />
+                            <Route path=path!("/my") view=Own />
                         </Routes>
                     </Shell>
                 }
@@ -115,6 +116,9 @@ fn HostLink(host: Host) -> impl IntoView {
 fn Shell(children: Children) -> impl IntoView {
     let logo = expect_context::<Host>().config.logo.clone();
     let t = i18n::t();
+    // A customer's user sees its own costs and none of the partner's pages.
+    let session = expect_context::<SessionResource>();
+    let customer_view = move || matches!(session.get(), Some(Ok(s)) if s.customer.is_some());
     view! {
         <a class="skip-link" href="#main">{t.skip_to_content}</a>
         <header class="shell-header">
@@ -123,13 +127,19 @@ fn Shell(children: Children) -> impl IntoView {
                 {PRODUCT_NAME}
             </span>
             <nav aria-label=t.nav_label>
-                <A href=crate::host::path("/") exact=true>{t.nav_overview}</A>
-                <A href=crate::host::path("/customers")>{t.nav_customers}</A>
-                <A href=crate::host::path("/explorer")>{t.nav_explorer}</A>
-                <A href=crate::host::path("/budgets")>{t.nav_budgets}</A>
-                <A href=crate::host::path("/margin")>{t.nav_margin}</A>
-                <A href=crate::host::path("/onboarding")>{t.nav_onboarding}</A>
-                <A href=crate::host::path("/settings")>{t.nav_settings}</A>
+                {move || if customer_view() {
+                    view! { <A href=crate::host::path("/my")>{t.nav_own}</A> }.into_any()
+                } else {
+                    view! {
+                        <A href=crate::host::path("/") exact=true>{t.nav_overview}</A>
+                        <A href=crate::host::path("/customers")>{t.nav_customers}</A>
+                        <A href=crate::host::path("/explorer")>{t.nav_explorer}</A>
+                        <A href=crate::host::path("/budgets")>{t.nav_budgets}</A>
+                        <A href=crate::host::path("/margin")>{t.nav_margin}</A>
+                        <A href=crate::host::path("/onboarding")>{t.nav_onboarding}</A>
+                        <A href=crate::host::path("/settings")>{t.nav_settings}</A>
+                    }.into_any()
+                }}
             </nav>
             <LanguagePicker />
             <Account />
@@ -167,16 +177,22 @@ fn Account() -> impl IntoView {
                             });
                             view! {
                                 {trial}
-                                <span class="who">
+                                <span class="who" translate="no">
                                     {s.display_name.clone()}
-                                    {s.partner_name.clone().map(|p| format!(" · {p}"))}
+                                    {s.customer.clone().map(|c| c.name).or(s.partner_name.clone()).map(|p| format!(" · {p}"))}
                                 </span>
                                 <button type="button" class="link" on:click=move |_| { sign_out.dispatch(()); }>{i18n::t().sign_out}</button>
                             }.into_any()
                         }
                         Err(_) => {
                             let here = host::route_of(&location.pathname.get_untracked());
-                            view! { <a class="button" rel="external" href=api::sign_in_url(&here)>{i18n::t().sign_in}</a> }.into_any()
+                            // A customer's people sign in from the customer's own view.
+                            let url = if here.starts_with("/my") {
+                                api::customer_sign_in_url(&here)
+                            } else {
+                                api::sign_in_url(&here)
+                            };
+                            view! { <a class="button" rel="external" href=url>{i18n::t().sign_in}</a> }.into_any()
                         }
                     }
                 })}

@@ -52,3 +52,24 @@ fn remembered() -> Option<Locale> {
 pub fn remember(locale: Locale) {
     crate::host::store(KEY, locale.tag());
 }
+
+/// A dimension's name in the current language.
+pub fn dim_label(d: &model::cube::Dim) -> String {
+    use model::cube::Dim;
+    let t = t();
+    match d {
+        Dim::Customer => t.dim_customer.into(),
+        Dim::Subscription => t.dim_subscription.into(),
+        Dim::MeterCategory => t.dim_service.into(),
+        Dim::MeterSubcategory => t.dim_meter_subcategory.into(),
+        Dim::Meter => t.dim_meter.into(),
+        Dim::Region => t.dim_region.into(),
+        Dim::ResourceGroup => t.dim_resource_group.into(),
+        Dim::Resource => t.dim_resource.into(),
+        Dim::Tag(key) => (t.dim_tag)(key),
+        Dim::Publisher => t.dim_publisher.into(),
+        Dim::ChargeType => t.dim_charge_type.into(),
+        Dim::Currency => t.dim_currency.into(),
+        Dim::Unit => t.dim_unit.into(),
+    }
+}

@@ -10,6 +10,7 @@ mod markup;
 mod notice;
 mod onboarding;
 mod overview;
+mod own;
 mod period;
 mod settings;
 
@@ -23,4 +24,5 @@ pub use markup::MarkupForm;
 pub use notice::{NotFound, Problem};
 pub use onboarding::{Onboarding, SyncBar};
 pub use overview::Overview;
+pub use own::Own;
 pub use settings::Settings;

@@ -106,6 +106,7 @@ fn CustomerBody(
             </section>
             <BudgetForm id=c.id.clone() budget=c.budget thresholds=c.budget_thresholds.clone() on_change=on_change />
             <MarkupForm customer=Some(c.id.clone()) basis=c.markup.basis basis_points=c.markup.basis_points on_change=on_change />
+            <CustomerAccess id=c.id.clone() />
         </div>
         <Transition fallback=|| view! { <p aria-busy="true">"Loading usage…"</p> }>
             {move || Suspend::new(async move {
@@ -356,6 +357,96 @@ fn BudgetForm(
                 <input id="budget-alerts" prop:value=move || alerts.get() on:input=move |ev| set_alerts.set(event_target_value(&ev)) />
             </div>
             <button type="submit" disabled=move || save.pending().get()>"Save budget"</button>
+            {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
+        </form>
+    }
+}
+
+/// Who of the customer may see its own costs (at its price, at `/my`):
+/// invite by sign-in address, or take the access away.
+#[component]
+fn CustomerAccess(id: String) -> impl IntoView {
+    let t = crate::i18n::t();
+    let users = {
+        let id = id.clone();
+        LocalResource::new(move || {
+            let id = id.clone();
+            async move { api::customer_users(&id).await }
+        })
+    };
+    let (address, set_address) = signal(String::new());
+    let (status, set_status) = signal(None::<(bool, String)>);
+    let invite = {
+        let id = id.clone();
+        Action::new_local(move |user: &String| {
+            let (id, user) = (id.clone(), user.clone());
+            async move {
+                match api::invite_customer_user(&id, &user).await {
+                    Ok(_) => {
+                        set_status.set(Some((true, (crate::i18n::t().invited)(&user))));
+                        set_address.set(String::new());
+                        users.refetch();
+                    }
+                    Err(e) => set_status.set(Some((false, e.to_string()))),
+                }
+            }
+        })
+    };
+    let remove = Action::new_local(move |user: &String| {
+        let (id, user) = (id.clone(), user.clone());
+        async move {
+            match api::remove_customer_user(&id, &user).await {
+                Ok(()) => {
+                    set_status.set(Some((true, (crate::i18n::t().access_removed)(&user))));
+                    users.refetch();
+                }
+                Err(e) => set_status.set(Some((false, e.to_string()))),
+            }
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match model::onboarding::check_user_name(&address.get()) {
+            Ok(user) => {
+                invite.dispatch(user);
+            }
+            Err(_) => set_status.set(Some((false, crate::i18n::t().address_invalid.into()))),
+        }
+    };
+    view! {
+        <form class="card access" novalidate=true on:submit=submit>
+            <h2>{t.customer_access}</h2>
+            <p class="notice">{t.customer_access_hint}</p>
+            <p>{t.send_them_this_address}" "<code translate="no">{crate::host::app_url("/my")}</code></p>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match users.await {
+                        Ok(list) if list.is_empty() => view! { <p class="muted">{crate::i18n::t().nobody_invited}</p> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="plain invited">
+                                {list.into_iter().map(|u| {
+                                    let name = u.user_name.clone();
+                                    view! {
+                                        <li>
+                                            <span translate="no">{u.user_name.clone()}</span>" "
+                                            <button type="button" class="link" on:click=move |_| { remove.dispatch(name.clone()); }>
+                                                {crate::i18n::t().remove}
+                                            </button>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Transition>
+            <div class="field">
+                <label for="invite-user">{t.sign_in_address}</label>
+                <input id="invite-user" type="email" autocomplete="off" placeholder="name@customer.com"
+                    prop:value=move || address.get() on:input=move |ev| set_address.set(event_target_value(&ev)) />
+            </div>
+            <button type="submit" disabled=move || invite.pending().get()>{t.invite}</button>
             {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
         </form>
     }

@@ -31,6 +31,13 @@ pub fn Problem(error: ApiError, return_to: &'static str) -> impl IntoView {
             </div>
         }
         .into_any(),
+        Some("partner_only") => view! {
+            <div class="notice-box">
+                <p>{t.partner_only}</p>
+                <A href=crate::host::path("/my") attr:class="button">{t.go_to_own}</A>
+            </div>
+        }
+        .into_any(),
         _ => {
             // A portal that frames the app hears about it too.
             crate::host::report_error(&error.to_string());

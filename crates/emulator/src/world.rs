@@ -345,7 +345,12 @@ impl World {
                 "Noor Admin",
                 vec![Role::GlobalAdmin],
             )],
-            customers: customers(seed.wrapping_add(104_729), config.customers.min(8), window, "nw"),
+            customers: customers(
+                seed.wrapping_add(104_729),
+                config.customers.min(8),
+                window,
+                "nw",
+            ),
             apps: RwLock::new(Vec::new()),
         };
         let world = World {

@@ -84,13 +84,20 @@ fn a_customers_cube_keeps_its_price_and_nothing_of_the_partner() {
         let (a, b) = (full.pivot(&query), own.pivot(&query));
         assert_eq!(a.rows.len(), b.rows.len());
         // Priciest first where there is no cost to sort by.
-        assert!(b.rows.windows(2).all(|w| w[0].total.customer_price >= w[1].total.customer_price));
+        assert!(
+            b.rows
+                .windows(2)
+                .all(|w| w[0].total.customer_price >= w[1].total.customer_price)
+        );
         let key = |r: &&model::cube::PivotRow| (r.keys.clone(), r.currency.clone());
         let (mut a, mut b): (Vec<_>, Vec<_>) = (a.rows.iter().collect(), b.rows.iter().collect());
         a.sort_by_key(key);
         b.sort_by_key(key);
         for (a, b) in a.iter().zip(&b) {
-            assert_eq!((&a.keys, a.total.customer_price), (&b.keys, b.total.customer_price));
+            assert_eq!(
+                (&a.keys, a.total.customer_price),
+                (&b.keys, b.total.customer_price)
+            );
             assert_eq!(a.total.quantity, b.total.quantity);
             assert_eq!((b.total.partner_cost, b.total.list_cost), (0, 0));
         }

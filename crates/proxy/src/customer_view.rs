@@ -29,10 +29,7 @@ pub fn routes() -> Router<AppState> {
             "/customers/{id}/users",
             get(customer_users).post(invite_customer_user),
         )
-        .route(
-            "/customers/{id}/users/{user}",
-            delete(remove_customer_user),
-        )
+        .route("/customers/{id}/users/{user}", delete(remove_customer_user))
 }
 
 /// A customer's user, for the partner whose customer they are.

@@ -518,7 +518,9 @@ pub async fn open_session(
     roles: &[Role],
 ) -> Result<String, ApiError> {
     let partner = state.store.partner(tenant).await?;
-    Ok(new_session(state, partner, user, user, roles, None).await?.0)
+    Ok(new_session(state, partner, user, user, roles, None)
+        .await?
+        .0)
 }
 
 /// Opens a customer user's session directly (tools and tests).

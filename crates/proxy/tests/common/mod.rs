@@ -228,9 +228,14 @@ pub struct Person {
 
 /// Signs in through `/api/auth/login`, the emulator's page and the callback.
 pub async fn sign_in(base: &str, login: &str, password: &str) -> Person {
-    sign_in_at(base, "/api/auth/login?returnTo=/onboarding", login, password)
-        .await
-        .expect("signed in")
+    sign_in_at(
+        base,
+        "/api/auth/login?returnTo=/onboarding",
+        login,
+        password,
+    )
+    .await
+    .expect("signed in")
 }
 
 /// Signs in from `login_path`; the page the callback sent the browser
