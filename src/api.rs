@@ -13,20 +13,42 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// What can go wrong talking to the proxy, in words a person can act on.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
-    #[error("The proxy could not be reached: {0}")]
+    /// The proxy could not be reached (the browser's reason).
     Network(String),
     /// The proxy's JSON error, with its stable code.
-    #[error("{message}")]
     Api {
         status: u16,
         code: String,
         message: String,
     },
-    #[error("The proxy's answer could not be read: {0}")]
+    /// The answer was not the JSON expected.
     Decode(String),
 }
+
+/// In English the proxy's own sentence, the most precise; in another
+/// language the sentence for its code (the proxy speaks English only).
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let t = crate::i18n::t();
+        let english = crate::i18n::current() == model::i18n::Locale::En;
+        match self {
+            ApiError::Network(why) if english => {
+                write!(f, "The proxy could not be reached: {why}")
+            }
+            ApiError::Network(_) => f.write_str(t.err_network),
+            ApiError::Decode(why) if english => {
+                write!(f, "The proxy's answer could not be read: {why}")
+            }
+            ApiError::Decode(_) => f.write_str(t.err_decode),
+            ApiError::Api { message, .. } if english => f.write_str(message),
+            ApiError::Api { code, .. } => f.write_str(crate::i18n::error_text(code)),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
 
 impl ApiError {
     /// The proxy's stable error code, when it sent one.

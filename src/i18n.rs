@@ -73,3 +73,118 @@ pub fn dim_label(d: &model::cube::Dim) -> String {
         Dim::Unit => t.dim_unit.into(),
     }
 }
+
+/// A customer-list column's heading in the current language.
+pub fn column_label(c: model::views::CustomerColumn) -> &'static str {
+    use model::views::CustomerColumn;
+    let t = t();
+    match c {
+        CustomerColumn::Name => t.dim_customer,
+        CustomerColumn::Currency => t.currency,
+        CustomerColumn::MonthToDate => t.partner_cost_mtd,
+        CustomerColumn::Price => t.customer_price,
+        CustomerColumn::Margin => t.margin,
+        CustomerColumn::Forecast => t.forecast,
+        CustomerColumn::LastMonth => t.last_month,
+        CustomerColumn::BudgetUsed => t.budget_used,
+    }
+}
+
+/// A group's key as shown: the pivot's own names for "the rest" and "no
+/// tag" in the current language, anything else (data) as it is.
+pub fn key_label(key: &str) -> String {
+    match key {
+        model::cube::OTHER => t().other.into(),
+        model::cube::UNTAGGED => t().untagged.into(),
+        _ => key.into(),
+    }
+}
+
+/// A Partner Center role's name in the current language.
+pub fn role_label(role: model::onboarding::Role) -> &'static str {
+    use model::onboarding::Role;
+    let t = t();
+    match role {
+        Role::GlobalAdmin => t.role_global_admin,
+        Role::AdminAgent => t.role_admin_agent,
+        Role::BillingAdmin => t.role_billing_admin,
+        Role::SalesAgent => t.role_sales_agent,
+    }
+}
+
+/// Why someone with `roles` may not set up the connection.
+pub fn roles_needed(roles: &[model::onboarding::Role]) -> String {
+    let held = if roles.is_empty() {
+        t().no_pc_role.to_string()
+    } else {
+        roles
+            .iter()
+            .map(|r| role_label(*r))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    (t().roles_needed)(&held)
+}
+
+/// The model's check of a GUID field, said in the current language.
+pub fn guid_error(field: &str, text: &str) -> Option<String> {
+    model::onboarding::check_guid(field, text).err().map(|_| {
+        if text.trim().is_empty() {
+            (t().enter_field)(field)
+        } else {
+            (t().must_be_guid)(field)
+        }
+    })
+}
+
+/// The model's check of a key value, said in the current language.
+pub fn key_error(text: &str) -> Option<String> {
+    model::onboarding::check_key(text).err().map(|_| {
+        if text.trim().is_empty() {
+            t().key_empty.to_string()
+        } else {
+            t().key_invalid.to_string()
+        }
+    })
+}
+
+/// The sentence for one of the proxy's error codes, in the current language.
+pub fn error_text(code: &str) -> &'static str {
+    let t = t();
+    match code {
+        "not_found" => t.err_not_found,
+        "bad_request" | "method_not_allowed" | "unsupported_media_type" => t.err_bad_request,
+        "not_connected" => t.err_not_connected,
+        "not_signed_in" => t.err_not_signed_in,
+        "forbidden" => t.err_forbidden,
+        "partner_only" => t.partner_only,
+        "trial_ended" => t.err_trial_ended,
+        "upstream_throttled" => t.err_upstream_throttled,
+        "upstream_auth_failed" => t.err_upstream_auth,
+        "upstream_unavailable" => t.err_upstream_unavailable,
+        "store_error" | "internal_error" => t.err_internal,
+        "body_too_large" => t.err_body_too_large,
+        "graph_unavailable" | "graph_refused" => t.err_graph,
+        "sign_in_again" => t.err_sign_in_again,
+        "signin_refused" | "signin_unavailable" => t.err_sign_in_failed,
+        "no_app" => t.err_no_app,
+        "not_invited" => t.err_not_invited,
+        "view_closed" => t.err_view_closed,
+        "timeout" => t.err_timeout,
+        _ => t.err_other,
+    }
+}
+
+/// A subscription's status as Partner Center names it, in the current
+/// language; a status this app does not know stays as it is (`None`).
+pub fn status_label(status: &str) -> Option<&'static str> {
+    let t = t();
+    match status.to_ascii_lowercase().as_str() {
+        "active" => Some(t.status_active),
+        "suspended" => Some(t.status_suspended),
+        "disabled" => Some(t.status_disabled),
+        "deleted" => Some(t.status_deleted),
+        "pending" => Some(t.status_pending),
+        _ => None,
+    }
+}

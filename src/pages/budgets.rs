@@ -6,6 +6,7 @@ use leptos_router::components::A;
 use model::report::BudgetState;
 use model::views::{CustomerColumn, customer_rows, table_csv};
 
+use crate::i18n::t;
 use crate::pages::Problem;
 use crate::{api, download, format};
 
@@ -13,9 +14,9 @@ use crate::{api, download, format};
 pub fn Budgets() -> impl IntoView {
     let customers = LocalResource::new(api::customers);
     view! {
-        <h1>"Budgets"</h1>
-        <p class="notice">"Budgets are Partner Center's customer usage budgets, compared with the partner cost of the month; set one on the customer's page."</p>
-        <Transition fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+        <h1>{t().nav_budgets}</h1>
+        <p class="notice">{t().budgets_notice}</p>
+        <Transition fallback=|| view! { <p aria-busy="true">{t().loading}</p> }>
             {move || Suspend::new(async move {
                 match customers.await {
                     Err(e) => view! { <Problem error=e return_to="/budgets" /> }.into_any(),
@@ -36,9 +37,9 @@ pub fn Budgets() -> impl IntoView {
                         view! {
                             <table class="data budgets">
                                 <thead><tr>
-                                    <th scope="col">"Customer"</th><th scope="col" class="num">"Budget"</th>
-                                    <th scope="col" class="num">"Month to date"</th><th scope="col" class="num">"Used"</th>
-                                    <th scope="col" class="num">"Forecast"</th><th scope="col">"State"</th><th scope="col">"Alerts at"</th>
+                                    <th scope="col">{t().dim_customer}</th><th scope="col" class="num">{t().budget}</th>
+                                    <th scope="col" class="num">{t().month_to_date}</th><th scope="col" class="num">{t().used}</th>
+                                    <th scope="col" class="num">{t().forecast}</th><th scope="col">{t().state}</th><th scope="col">{t().alerts_at}</th>
                                 </tr></thead>
                                 <tbody>
                                     {rows.into_iter().map(|c| {
@@ -48,26 +49,26 @@ pub fn Budgets() -> impl IntoView {
                                             .unwrap_or_default();
                                         view! {
                                             <tr class:over=matches!(c.budget_state, BudgetState::Over | BudgetState::TrendingOver)>
-                                                <td><A href=crate::host::path(format!("/customers/{}", c.id))>{c.name.clone()}</A></td>
+                                                <td translate="no"><A href=crate::host::path(format!("/customers/{}", c.id))>{c.name.clone()}</A></td>
                                                 <td class="num">{c.budget.map(|b| format::money(b, &cur)).unwrap_or_else(|| "–".into())}</td>
                                                 <td class="num">{format::money(c.month_to_date.partner_cost, &cur)}</td>
                                                 <td class="num">{c.budget_used.map(format::percent).unwrap_or_else(|| "–".into())}</td>
                                                 <td class="num">{format::money(c.forecast.partner_cost, &cur)}</td>
                                                 <td>{match c.budget_state {
-                                                    BudgetState::Over => "Over budget",
-                                                    BudgetState::TrendingOver => "Trending over",
-                                                    BudgetState::Within => "Within budget",
-                                                    BudgetState::NoBudget => "No budget",
+                                                    BudgetState::Over => t().over_budget,
+                                                    BudgetState::TrendingOver => t().trending_over,
+                                                    BudgetState::Within => t().within_budget,
+                                                    BudgetState::NoBudget => t().no_budget,
                                                 }}</td>
                                                 <td>{c.budget_thresholds.iter().map(|t| format!("{t} %")).collect::<Vec<_>>().join(", ")}
-                                                    {(!crossed.is_empty()).then(|| view! { <span class="flag">{format!(" (crossed {})", crossed.join(", "))}</span> })}</td>
+                                                    {(!crossed.is_empty()).then(|| view! { <span class="flag">{(t().crossed)(&crossed.join(", "))}</span> })}</td>
                                             </tr>
                                         }
                                     }).collect_view()}
                                 </tbody>
                             </table>
                             <button type="button" class="link" on:click=move |_| download::csv("budgets.csv", &table_csv(
-                                &["Customer", "Currency", "Budget", "Month to date", "Forecast", "State", "Alerts at %"], &csv))>"Export CSV"</button>
+                                &["Customer", "Currency", "Budget", "Month to date", "Forecast", "State", "Alerts at %"], &csv))>{t().export_csv}</button>
                         }.into_any()
                     }
                 }

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use model::cube::{OTHER, Stack};
 
 use crate::format;
+use crate::i18n::{key_label, t};
 
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 220.0;
@@ -16,7 +17,7 @@ const PAD: f64 = 32.0;
 #[component]
 pub fn TrendChart(points: Vec<(NaiveDate, i64)>, currency: String, label: String) -> impl IntoView {
     if points.is_empty() {
-        return view! { <p class="notice">"No usage in this period yet."</p> }.into_any();
+        return view! { <p class="notice">{t().no_usage_yet}</p> }.into_any();
     }
     let max = points.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1) as f64;
     let n = points.len().max(2) as f64 - 1.0;
@@ -74,7 +75,7 @@ const PALETTE: usize = 8;
 #[component]
 pub fn StackedBars(stack: Stack, currency: String, label: String) -> impl IntoView {
     if stack.buckets.is_empty() || stack.series.is_empty() {
-        return view! { <p class="notice">"No usage in this period yet."</p> }.into_any();
+        return view! { <p class="notice">{t().no_usage_yet}</p> }.into_any();
     }
     let n = stack.buckets.len();
     // The tallest positive and deepest negative stacks set the scale.
@@ -115,7 +116,7 @@ pub fn StackedBars(stack: Stack, currency: String, label: String) -> impl IntoVi
             rects.push(view! {
                 <rect x=format!("{:.1}", PAD + slot * i as f64 + (slot - bar) / 2.0) y=format!("{y1:.1}")
                     width=format!("{bar:.1}") height=format!("{:.1}", (y2 - y1).max(0.5)) class=class(k, &s.label)>
-                    <title>{format!("{} · {}: {}", format::day(*day), s.label, format::money(v, &currency))}</title>
+                    <title>{format!("{} · {}: {}", format::day(*day), key_label(&s.label), format::money(v, &currency))}</title>
                 </rect>
             });
         }
@@ -156,14 +157,14 @@ pub fn StackedBars(stack: Stack, currency: String, label: String) -> impl IntoVi
             <figcaption>{label}</figcaption>
             <ul class="legend">
                 {stack.series.iter().enumerate().map(|(k, s)| view! {
-                    <li><span class=format!("swatch {}", class(k, &s.label)) aria-hidden="true"></span>{s.label.clone()}</li>
+                    <li><span class=format!("swatch {}", class(k, &s.label)) aria-hidden="true"></span><span translate=if s.label == OTHER { "yes" } else { "no" }>{key_label(&s.label)}</span></li>
                 }).collect_view()}
             </ul>
             <details>
-                <summary>"The same numbers as a table"</summary>
+                <summary>{t().same_numbers_table}</summary>
                 <table class="data stacked-table">
-                    <thead><tr><th scope="col">"Day"</th>
-                        {stack.series.iter().map(|s| view! { <th scope="col" class="num">{s.label.clone()}</th> }).collect_view()}
+                    <thead><tr><th scope="col">{t().day}</th>
+                        {stack.series.iter().map(|s| view! { <th scope="col" class="num" translate=if s.label == OTHER { "yes" } else { "no" }>{key_label(&s.label)}</th> }).collect_view()}
                     </tr></thead>
                     <tbody>{rows}</tbody>
                 </table>

@@ -11,6 +11,7 @@ use model::cube::{Bucket, Cube, Dim, Measure, PivotQuery};
 use model::report::BudgetState;
 use model::views::table_csv;
 
+use crate::i18n::{dim_label, t};
 use crate::pages::{MarkupForm, Problem, StackedBars};
 use crate::{api, download, format};
 
@@ -38,11 +39,11 @@ pub fn Customer() -> impl IntoView {
     // Outlives the page body, which is drawn again with the saved figures.
     provide_context(BudgetStatus(RwSignal::new(None)));
     view! {
-        <Transition fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p aria-busy="true">{t().loading}</p> }>
             {move || Suspend::new(async move {
                 match detail.await {
                     Ok(d) => view! { <CustomerBody d=d on_change=move || detail.refetch() /> }.into_any(),
-                    Err(e) => view! { <h1>"Customer"</h1><Problem error=e return_to="/customers" /> }.into_any(),
+                    Err(e) => view! { <h1>{t().dim_customer}</h1><Problem error=e return_to="/customers" /> }.into_any(),
                 }
             })}
         </Transition>
@@ -72,10 +73,10 @@ fn CustomerBody(
         async move { api::usage(&id, &from, &to).await }
     });
     let budget_state = match c.budget_state {
-        BudgetState::Over => "over budget",
-        BudgetState::TrendingOver => "trending over budget",
-        BudgetState::Within => "within budget",
-        BudgetState::NoBudget => "no budget set",
+        BudgetState::Over => t().over_budget_lower,
+        BudgetState::TrendingOver => t().trending_over_budget_lower,
+        BudgetState::Within => t().within_budget_lower,
+        BudgetState::NoBudget => t().no_budget_set,
     };
     let m = c.month_to_date;
     let money = {
@@ -83,32 +84,32 @@ fn CustomerBody(
         move |v: i64| format::money(v, &currency)
     };
     view! {
-        <p><A href=crate::host::path("/customers")>"← Customers"</A></p>
-        <h1>{c.name.clone()}</h1>
-        <p class="summary">{format!("{} · {} · {} Azure subscription(s) · figures up to {} (UTC)", c.domain, currency, c.azure_subscriptions, format::day(as_of))}</p>
+        <p><A href=crate::host::path("/customers")>{t().back_to_customers}</A></p>
+        <h1 translate="no">{c.name.clone()}</h1>
+        <p class="summary"><span translate="no">{format!("{} · {}", c.domain, currency)}</span>" · "{(t().customer_summary)(c.azure_subscriptions as usize, &format::day(as_of))}</p>
         <div class="cards">
             <section class="card totals">
-                <h2>"This month"</h2>
+                <h2>{t().this_month}</h2>
                 <dl>
-                    <dt>"Partner cost"</dt><dd class="mtd">{money(m.partner_cost)}</dd>
-                    <dt>"Customer price"</dt><dd>{money(m.customer_price)}</dd>
-                    <dt>"Margin"</dt><dd>{money(m.margin())}{c.margin_fell.then_some(" (fell against last month)")}</dd>
-                    <dt>"Forecast to month end"</dt><dd>{money(c.forecast.partner_cost)}</dd>
-                    <dt>"Last month"</dt><dd>{money(c.last_month.partner_cost)}</dd>
-                    <dt>"Budget"</dt><dd>{c.budget.map(&money).unwrap_or_else(|| "none".into())}{format!(" ({budget_state})")}</dd>
+                    <dt>{t().partner_cost}</dt><dd class="mtd">{money(m.partner_cost)}</dd>
+                    <dt>{t().customer_price}</dt><dd>{money(m.customer_price)}</dd>
+                    <dt>{t().margin}</dt><dd>{money(m.margin())}{c.margin_fell.then_some(t().fell_against_last_month)}</dd>
+                    <dt>{t().forecast_to_month_end}</dt><dd>{money(c.forecast.partner_cost)}</dd>
+                    <dt>{t().last_month}</dt><dd>{money(c.last_month.partner_cost)}</dd>
+                    <dt>{t().budget}</dt><dd>{c.budget.map(&money).unwrap_or_else(|| t().none_set.into())}{format!(" ({budget_state})")}</dd>
                 </dl>
                 {d.partner_center_estimate.clone().map(|(v, cur)| view! {
-                    <p class="notice">{format!("Partner Center's own estimate of this period: {}.", format::money(v, &cur))}</p>
+                    <p class="notice">{(t().partner_center_estimate)(&format::money(v, &cur))}</p>
                 })}
                 {(!c.anomalies.is_empty()).then(|| view! {
-                    <p class="warning">{format!("Unusual cost on {}.", c.anomalies.iter().map(|a| format::day(a.day)).collect::<Vec<_>>().join(", "))}</p>
+                    <p class="warning">{(t().unusual_cost_on)(&c.anomalies.iter().map(|a| format::day(a.day)).collect::<Vec<_>>().join(", "))}</p>
                 })}
             </section>
             <BudgetForm id=c.id.clone() budget=c.budget thresholds=c.budget_thresholds.clone() on_change=on_change />
             <MarkupForm customer=Some(c.id.clone()) basis=c.markup.basis basis_points=c.markup.basis_points on_change=on_change />
             <CustomerAccess id=c.id.clone() />
         </div>
-        <Transition fallback=|| view! { <p aria-busy="true">"Loading usage…"</p> }>
+        <Transition fallback=|| view! { <p aria-busy="true">{t().loading_usage}</p> }>
             {move || Suspend::new(async move {
                 match cube.await {
                     Ok(cube) => view! { <Breakdown cube=cube /> }.into_any(),
@@ -117,23 +118,10 @@ fn CustomerBody(
             })}
         </Transition>
         <p>
-            <a href=move || api::export_url("line-items", &c.id, &from.get(), &to.get()) download="">"Line items (CSV)"</a>
+            <a href=move || api::export_url("line-items", &c.id, &from.get(), &to.get()) download="">{t().line_items_csv}</a>
             " · "
-            <a href=move || api::export_url("focus", &d.summary.id, &from.get(), &to.get()) download="">"FOCUS export (CSV)"</a>
+            <a href=move || api::export_url("focus", &d.summary.id, &from.get(), &to.get()) download="">{t().focus_csv}</a>
         </p>
-    }
-}
-
-fn dim_label(d: &Dim) -> String {
-    match d {
-        Dim::Subscription => "Azure subscription".into(),
-        Dim::ResourceGroup => "Resource group".into(),
-        Dim::Resource => "Resource".into(),
-        Dim::Meter => "Meter".into(),
-        Dim::MeterCategory => "Service".into(),
-        Dim::Region => "Region".into(),
-        Dim::Tag(k) => format!("Tag {k}"),
-        other => other.name(),
     }
 }
 
@@ -216,9 +204,9 @@ fn Breakdown(cube: Cube) -> impl IntoView {
         .collect();
     view! {
         <section class="card">
-            <h2>"Where the cost comes from"</h2>
+            <h2>{t().where_the_cost_comes_from}</h2>
             <div class="toolbar">
-                <label for="breakdown-by">"Break down by"</label>
+                <label for="breakdown-by">{t().break_down_by}</label>
                 <select id="breakdown-by" on:change=move |ev| {
                     if let Some(d) = Dim::parse(&event_target_value(&ev)) {
                         set_query.with_value(|f| f(&d, &filters.get()));
@@ -231,10 +219,10 @@ fn Breakdown(cube: Cube) -> impl IntoView {
                     }).collect_view()}
                 </select>
                 {move || (!filters.get().is_empty()).then(|| view! {
-                    <span class="crumbs">
+                    <span class="crumbs" translate="no">
                         {filters.get().into_iter().map(|(d, v)| format!("{}: {}", dim_label(&d), v[0])).collect::<Vec<_>>().join(" › ")}
                         " "
-                        <button type="button" class="link" on:click=move |_| set_query.with_value(|f| f(&DRILL[0], &[]))>"Clear"</button>
+                        <button type="button" class="link" on:click=move |_| set_query.with_value(|f| f(&DRILL[0], &[]))>{t().clear}</button>
                     </span>
                 })}
             </div>
@@ -242,16 +230,16 @@ fn Breakdown(cube: Cube) -> impl IntoView {
                 let d = daily.get();
                 let currency = d.totals.first().map(|(c, _)| c.clone()).unwrap_or_else(|| "USD".into());
                 let stack = d.stack(Measure::PartnerCost, &currency, 7);
-                let label = format!("Daily partner cost by {}", dim_label(&by.get()).to_lowercase());
+                let label = (t().daily_partner_cost_by)(&dim_label(&by.get()));
                 view! { <StackedBars stack currency label /> }
             }}
             <table class="data breakdown">
                 <thead><tr>
                     <th scope="col">{move || dim_label(&by.get())}</th>
-                    <th scope="col" class="num">"Partner cost"</th>
-                    <th scope="col" class="num">"Customer price"</th>
-                    <th scope="col" class="num">"Margin"</th>
-                    <th scope="col" class="num">"Quantity"</th>
+                    <th scope="col" class="num">{t().partner_cost}</th>
+                    <th scope="col" class="num">{t().customer_price}</th>
+                    <th scope="col" class="num">{t().margin}</th>
+                    <th scope="col" class="num">{t().quantity}</th>
                 </tr></thead>
                 <tbody>
                     {move || {
@@ -268,7 +256,7 @@ fn Breakdown(cube: Cube) -> impl IntoView {
                             }).unwrap_or_else(|| key.clone().into_any());
                             view! {
                                 <tr>
-                                    <td>{drill}</td>
+                                    <td translate="no">{drill}</td>
                                     <td class="num">{format::money(r.total.partner_cost, &r.currency)}</td>
                                     <td class="num">{format::money(r.total.customer_price, &r.currency)}</td>
                                     <td class="num">{format::money(r.total.margin(), &r.currency)}</td>
@@ -287,7 +275,7 @@ fn Breakdown(cube: Cube) -> impl IntoView {
                     model::export::decimal(r.total.margin()),
                 ]).collect();
                 download::csv("breakdown.csv", &table_csv(&[&dim_label(&by.get()), "Currency", "Partner cost", "Customer price", "Margin"], &rows));
-            }>"Export CSV"</button>
+            }>{t().export_csv}</button>
         </section>
     }
 }
@@ -314,7 +302,7 @@ fn BudgetForm(
         async move {
             match api::set_budget(&id, &update).await {
                 Ok(_) => {
-                    set_status.set(Some((true, "Saved in Partner Center.".into())));
+                    set_status.set(Some((true, t().saved_in_partner_center.into())));
                     on_change();
                 }
                 Err(e) => set_status.set(Some((false, e.to_string()))),
@@ -332,10 +320,7 @@ fn BudgetForm(
             .map(|t| t.trim_end_matches('%').trim().parse::<u32>())
             .collect();
         match thresholds {
-            Err(_) => set_status.set(Some((
-                false,
-                "Alert thresholds are percents separated by commas, like 50, 80, 100.".into(),
-            ))),
+            Err(_) => set_status.set(Some((false, t().thresholds_invalid.into()))),
             Ok(t) => {
                 save.dispatch(BudgetUpdate {
                     amount: (!a.trim().is_empty()).then(|| a.trim().to_string()),
@@ -346,17 +331,17 @@ fn BudgetForm(
     };
     view! {
         <form class="card" on:submit=submit>
-            <h2>"Monthly budget"</h2>
-            <p class="notice">"Kept in Partner Center as the customer's usage budget, compared with the partner cost."</p>
+            <h2>{t().monthly_budget}</h2>
+            <p class="notice">{t().budget_notice}</p>
             <div class="field">
-                <label for="budget-amount">"Amount (empty for none)"</label>
+                <label for="budget-amount">{t().budget_amount}</label>
                 <input id="budget-amount" inputmode="decimal" prop:value=move || amount.get() on:input=move |ev| set_amount.set(event_target_value(&ev)) />
             </div>
             <div class="field">
-                <label for="budget-alerts">"Alert at (% of budget)"</label>
+                <label for="budget-alerts">{t().budget_alerts}</label>
                 <input id="budget-alerts" prop:value=move || alerts.get() on:input=move |ev| set_alerts.set(event_target_value(&ev)) />
             </div>
-            <button type="submit" disabled=move || save.pending().get()>"Save budget"</button>
+            <button type="submit" disabled=move || save.pending().get()>{t().save_budget}</button>
             {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
         </form>
     }

@@ -5,6 +5,7 @@ use model::api::CustomerSummary;
 use model::report::BudgetState;
 use model::views::{CustomerColumn, customer_rows, customers_csv};
 
+use crate::i18n::t;
 use crate::pages::Problem;
 use crate::{api, download, format};
 
@@ -17,12 +18,12 @@ const PAGE: usize = 100;
 pub fn Customers() -> impl IntoView {
     let customers = LocalResource::new(api::customers);
     view! {
-        <h1>"Customers"</h1>
-        <Transition fallback=|| view! { <p aria-busy="true">"Loading customers…"</p> }>
+        <h1>{t().nav_customers}</h1>
+        <Transition fallback=|| view! { <p aria-busy="true">{t().loading_customers}</p> }>
             {move || Suspend::new(async move {
                 match customers.await {
                     Ok(list) => view! {
-                        <p class="summary">{format!("{} customers", list.customers.len())}</p>
+                        <p class="summary">{(t().customers_count)(list.customers.len())}</p>
                         <CustomerList rows=list.customers />
                     }.into_any(),
                     Err(e) => view! { <Problem error=e return_to="/customers" /> }.into_any(),
@@ -91,11 +92,11 @@ fn CustomerList(rows: Vec<CustomerSummary>) -> impl IntoView {
     };
     view! {
         <div class="toolbar">
-            <label for="customer-search">"Search"</label>
-            <input id="customer-search" type="search" placeholder="Name or domain"
+            <label for="customer-search">{t().search}</label>
+            <input id="customer-search" type="search" placeholder=t().name_or_domain
                 prop:value=move || search.get()
                 on:input=move |ev| go.with_value(|go| go(&event_target_value(&ev), column.get(), descending.get(), 1)) />
-            <button type="button" on:click=export>"Export CSV"</button>
+            <button type="button" on:click=export>{t().export_csv}</button>
         </div>
         <table class="data customers">
             <thead>
@@ -107,7 +108,7 @@ fn CustomerList(rows: Vec<CustomerSummary>) -> impl IntoView {
                                 <button type="button" class="sort" on:click=move |_| {
                                     let desc = if column.get() == c { !descending.get() } else { c != CustomerColumn::Name && c != CustomerColumn::Currency };
                                     go.with_value(|go| go(&search.get(), c, desc, 1));
-                                }>{c.label()}</button>
+                                }>{crate::i18n::column_label(c)}</button>
                             </th>
                         }
                     }).collect_view()}
@@ -123,12 +124,12 @@ fn CustomerList(rows: Vec<CustomerSummary>) -> impl IntoView {
                 }}
             </tbody>
         </table>
-        <nav class="pager" aria-label="Pages">
-            <button type="button" disabled=move || page.get() <= 1
-                on:click=move |_| go.with_value(|go| go(&search.get(), column.get(), descending.get(), page.get() - 1))>"Previous"</button>
-            <span>{move || format!("Page {} of {}", page.get().min(pages()), pages())}</span>
-            <button type="button" disabled=move || page.get() >= pages()
-                on:click=move |_| go.with_value(|go| go(&search.get(), column.get(), descending.get(), page.get() + 1))>"Next"</button>
+        <nav class="pager" aria-label=t().pages>
+            <button type="button" disabled=move || { page.get() <= 1 }
+                on:click=move |_| go.with_value(|go| go(&search.get(), column.get(), descending.get(), page.get() - 1))>{t().previous}</button>
+            <span>{move || (t().page_of)(page.get().min(pages()), pages())}</span>
+            <button type="button" disabled=move || { page.get() >= pages() }
+                on:click=move |_| go.with_value(|go| go(&search.get(), column.get(), descending.get(), page.get() + 1))>{t().next}</button>
         </nav>
     }
 }
@@ -140,8 +141,8 @@ fn CustomerRowView(c: CustomerSummary) -> impl IntoView {
     let budget = match (c.budget_used, c.budget_state) {
         (Some(used), state) => {
             let flag = match state {
-                BudgetState::Over => " (over)",
-                BudgetState::TrendingOver => " (trending over)",
+                BudgetState::Over => t().over_flag,
+                BudgetState::TrendingOver => t().trending_over_flag,
                 _ => "",
             };
             format!("{}{flag}", format::percent(used))
@@ -150,8 +151,8 @@ fn CustomerRowView(c: CustomerSummary) -> impl IntoView {
     };
     view! {
         <tr data-customer-id=c.id.clone() class:over=matches!(c.budget_state, BudgetState::Over | BudgetState::TrendingOver)>
-            <td><A href=crate::host::path(format!("/customers/{}", c.id))>{c.name.clone()}</A><br /><span class="muted">{c.domain.clone()}</span></td>
-            <td>{c.currency.clone().unwrap_or_default()}</td>
+            <td translate="no"><A href=crate::host::path(format!("/customers/{}", c.id))>{c.name.clone()}</A><br /><span class="muted">{c.domain.clone()}</span></td>
+            <td translate="no">{c.currency.clone().unwrap_or_default()}</td>
             <td class="num mtd">{money(c.month_to_date.partner_cost)}</td>
             <td class="num">{money(c.month_to_date.customer_price)}</td>
             <td class="num">{money(c.month_to_date.margin())}{c.margin_fell.then_some(" ↓")}</td>
@@ -169,9 +170,9 @@ pub fn CustomerTable(rows: Vec<CustomerSummary>) -> impl IntoView {
         <table class="data customers">
             <thead>
                 <tr>
-                    <th scope="col">"Customer"</th>
-                    <th scope="col">"Domain"</th>
-                    <th scope="col">"Currency"</th>
+                    <th scope="col">{t().dim_customer}</th>
+                    <th scope="col">{t().domain}</th>
+                    <th scope="col">{t().currency}</th>
                 </tr>
             </thead>
             <tbody>

@@ -8,27 +8,10 @@ use leptos_router::hooks::use_query_map;
 use model::cube::{Bucket, Cube, Dim, Measure, PivotQuery};
 use model::views::table_csv;
 
+use crate::i18n::{dim_label as label, t};
 use crate::pages::period::{PeriodPicker, use_period, use_query_setter};
 use crate::pages::{Problem, StackedBars, TrendChart};
 use crate::{api, download, format};
-
-fn label(d: &Dim) -> String {
-    match d {
-        Dim::Customer => "Customer".into(),
-        Dim::Subscription => "Azure subscription".into(),
-        Dim::MeterCategory => "Service (meter category)".into(),
-        Dim::MeterSubcategory => "Meter subcategory".into(),
-        Dim::Meter => "Meter".into(),
-        Dim::Region => "Region".into(),
-        Dim::ResourceGroup => "Resource group".into(),
-        Dim::Resource => "Resource".into(),
-        Dim::Tag(k) => format!("Tag: {k}"),
-        Dim::Publisher => "Publisher".into(),
-        Dim::ChargeType => "Charge type".into(),
-        Dim::Currency => "Currency".into(),
-        Dim::Unit => "Unit".into(),
-    }
-}
 
 fn measure_of(key: &str) -> Measure {
     match key {
@@ -40,12 +23,13 @@ fn measure_of(key: &str) -> Measure {
 }
 
 fn measure_label(m: Measure) -> &'static str {
+    let t = t();
     match m {
-        Measure::PartnerCost => "Partner cost",
-        Measure::CustomerPrice => "Customer price",
-        Measure::Margin => "Margin",
-        Measure::ListCost => "List cost",
-        Measure::Quantity => "Quantity",
+        Measure::PartnerCost => t.partner_cost,
+        Measure::CustomerPrice => t.customer_price,
+        Measure::Margin => t.margin,
+        Measure::ListCost => t.list_cost,
+        Measure::Quantity => t.quantity,
     }
 }
 
@@ -66,8 +50,8 @@ pub fn Explorer() -> impl IntoView {
         async move { api::usage("", &from.to_string(), &to.to_string()).await }
     });
     view! {
-        <h1>"Cost explorer"</h1>
-        <Transition fallback=|| view! { <p aria-busy="true">"Loading line items…"</p> }>
+        <h1>{t().cost_explorer}</h1>
+        <Transition fallback=|| view! { <p aria-busy="true">{t().loading_line_items}</p> }>
             {move || Suspend::new(async move {
                 match cube.await {
                     Ok(c) => view! { <Pivot cube=c range=range /> }.into_any(),
@@ -140,7 +124,7 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
         let p = pivot.get();
         let m = measure.get();
         let mut header: Vec<String> = p.group_by.iter().map(label).collect();
-        header.push("Currency".into());
+        header.push(t().currency.into());
         header.push(measure_label(m).into());
         let rows: Vec<Vec<String>> = p
             .rows
@@ -162,7 +146,7 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
         let options = all_dims.clone();
         view! {
             <select id=id on:change=move |ev| set.with_value(|s| s(key, &event_target_value(&ev)))>
-                {none.then(|| view! { <option value="" selected=move || current.get().is_none()>"(none)"</option> })}
+                {none.then(|| view! { <option value="" selected=move || current.get().is_none()>{t().none_option}</option> })}
                 {options.into_iter().map(|d| {
                     let name = d.name();
                     let n2 = name.clone();
@@ -175,38 +159,38 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
     view! {
         <p class="summary">{move || {
             let (from, to) = range.get();
-            format!("{lines} line items from {} to {} (UTC days).", format::day(from), format::day(to))
+            (t().line_items_between)(lines, &format::day(from), &format::day(to))
         }}</p>
         <div class="toolbar">
             <PeriodPicker path="/explorer" range />
         </div>
         <div class="toolbar">
-            <label for="g1">"Group by"</label>
+            <label for="g1">{t().group_by}</label>
             {dim_select("g1", "g1", g1_opt, false)}
-            <label for="g2">"then by"</label>
+            <label for="g2">{t().then_by}</label>
             {dim_select("g2", "g2", g2, true)}
-            <label for="measure">"Measure"</label>
+            <label for="measure">{t().measure}</label>
             <select id="measure" on:change=move |ev| set.with_value(|s| s("measure", &event_target_value(&ev)))>
-                {[("partnerCost", "Partner cost"), ("customerPrice", "Customer price"), ("margin", "Margin"), ("quantity", "Quantity")]
+                {[("partnerCost", t().partner_cost), ("customerPrice", t().customer_price), ("margin", t().margin), ("quantity", t().quantity)]
                     .into_iter().map(|(v, l)| view! { <option value=v selected=move || param("measure").unwrap_or_else(|| "partnerCost".into()) == v>{l}</option> }).collect_view()}
             </select>
-            <label for="chart">"Chart"</label>
+            <label for="chart">{t().chart}</label>
             <select id="chart" on:change=move |ev| set.with_value(|s| s("chart", &event_target_value(&ev)))>
-                {[("stacked", "Stacked bars"), ("line", "Line of the total")]
+                {[("stacked", t().stacked_bars), ("line", t().line_of_total)]
                     .into_iter().map(|(v, l)| view! { <option value=v selected=move || stacked.get() == (v == "stacked")>{l}</option> }).collect_view()}
             </select>
-            <label for="bucket">"Days as"</label>
+            <label for="bucket">{t().days_as}</label>
             <select id="bucket" on:change=move |ev| set.with_value(|s| s("bucket", &event_target_value(&ev)))>
-                {[("day", "Days"), ("week", "Weeks"), ("month", "Months"), ("none", "Totals only")]
+                {[("day", t().days), ("week", t().weeks), ("month", t().months), ("none", t().totals_only)]
                     .into_iter().map(|(v, l)| view! { <option value=v selected=move || param("bucket").unwrap_or_else(|| "day".into()) == v>{l}</option> }).collect_view()}
             </select>
         </div>
         {move || (!filters.get().is_empty()).then(|| view! {
-            <p class="crumbs">"Filtered to "
+            <p class="crumbs">{t().filtered_to}
                 {filters.get().into_iter().map(|(d, v)| {
                     let key = format!("f.{}", d.name());
-                    view! { <span class="chip">{format!("{}: {} ", label(&d), v[0])}
-                        <button type="button" class="link" aria-label=format!("Remove filter {}", label(&d)) on:click=move |_| set.with_value(|s| s(&key, ""))>"×"</button></span> }
+                    view! { <span class="chip">{format!("{}: ", label(&d))}<span translate="no">{v[0].clone()}</span>" "
+                        <button type="button" class="link" aria-label=(t().remove_filter)(&label(&d)) on:click=move |_| set.with_value(|s| s(&key, ""))>"×"</button></span> }
                 }).collect_view()}
             </p>
         })}
@@ -218,7 +202,7 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
                 let m = measure.get();
                 if stacked.get() {
                     let stack = p.stack(m, &currency, 7);
-                    let label = format!("{} in {currency} by {}", measure_label(m), label(&p.group_by[0]).to_lowercase());
+                    let label = (t().measure_in_by)(measure_label(m), &currency, &label(&p.group_by[0]));
                     return view! { <StackedBars stack currency label /> }.into_any();
                 }
                 let mut sums = vec![0i64; p.buckets.len()];
@@ -228,13 +212,13 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
                     }
                 }
                 let points: Vec<(NaiveDate, i64)> = p.buckets.iter().cloned().zip(sums).collect();
-                view! { <TrendChart points=points currency=currency.clone() label=format!("{} in {currency}", measure_label(m)) /> }.into_any()
+                view! { <TrendChart points=points currency=currency.clone() label=(t().measure_in)(measure_label(m), &currency) /> }.into_any()
             })
         }}
         <table class="data pivot">
             <thead><tr>
                 {move || pivot.get().group_by.iter().map(|d| view! { <th scope="col">{label(d)}</th> }).collect_view()}
-                <th scope="col">"Currency"</th>
+                <th scope="col">{t().currency}</th>
                 <th scope="col" class="num">{move || measure_label(measure.get())}</th>
             </tr></thead>
             <tbody>
@@ -245,24 +229,24 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
                         let cells = r.keys.iter().zip(dims.iter()).map(|(k, d)| {
                             let key = format!("f.{}", d.name());
                             let value = k.clone();
-                            view! { <td><button type="button" class="link" title="Filter to this" on:click=move |_| set.with_value(|s| s(&key, &value))>{k.clone()}</button></td> }
+                            view! { <td translate="no"><button type="button" class="link" title=t().filter_to_this on:click=move |_| set.with_value(|s| s(&key, &value))>{k.clone()}</button></td> }
                         }).collect_view();
                         view! {
-                            <tr>{cells}<td>{r.currency.clone()}</td><td class="num">{value_text(r.total.get(measure.get()), &r.currency)}</td></tr>
+                            <tr>{cells}<td translate="no">{r.currency.clone()}</td><td class="num">{value_text(r.total.get(measure.get()), &r.currency)}</td></tr>
                         }
                     }).collect_view()
                 }}
             </tbody>
             <tfoot>
                 {move || pivot.get().totals.into_iter().map(|(c, m)| view! {
-                    <tr><th scope="row" colspan=pivot.get().group_by.len()>"Total"</th><td>{c.clone()}</td><td class="num">{value_text(m.get(measure.get()), &c)}</td></tr>
+                    <tr><th scope="row" colspan=pivot.get().group_by.len()>{t().total}</th><td translate="no">{c.clone()}</td><td class="num">{value_text(m.get(measure.get()), &c)}</td></tr>
                 }).collect_view()}
             </tfoot>
         </table>
         <p>
-            <button type="button" class="link" on:click=export>"Export CSV"</button>
+            <button type="button" class="link" on:click=export>{t().export_csv}</button>
             " · "
-            <a href=move || { let (f, t) = range.get(); api::export_url("focus", "", &f.to_string(), &t.to_string()) } download="">"FOCUS export of the period"</a>
+            <a href=move || { let (f, t) = range.get(); api::export_url("focus", "", &f.to_string(), &t.to_string()) } download="">{t().focus_of_period}</a>
         </p>
     }
 }

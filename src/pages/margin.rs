@@ -7,6 +7,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_query_map;
 use model::margin::{CustomerMargin, MarginReport, customers_csv, lost_lines_csv, meters_csv};
 
+use crate::i18n::t;
 use crate::pages::Problem;
 use crate::pages::period::{PeriodPicker, use_period, use_query_setter};
 use crate::{api, download, format};
@@ -28,14 +29,10 @@ pub fn Margin() -> impl IntoView {
         async move { api::margin(&customer, &from.to_string(), &to.to_string()).await }
     });
     view! {
-        <h1>"Price and margin"</h1>
-        <p class="notice">
-            "Customer price follows each customer's markup (set on the customer's page or in Settings). "
-            "Partner-earned credit (PEC) is lost on a line without credit when the same resource and meter earned it on other days; "
-            "the credit lost is its list cost at that usual rate. Days are UTC days."
-        </p>
+        <h1>{t().nav_margin}</h1>
+        <p class="notice">{t().margin_notice}</p>
         <div class="toolbar"><PeriodPicker path="/margin" range /></div>
-        <Transition fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p aria-busy="true">{t().loading}</p> }>
             {move || Suspend::new(async move {
                 match report.await {
                     Ok(r) => view! { <MarginTables report=r /> }.into_any(),
@@ -71,31 +68,35 @@ fn MarginTables(report: MarginReport) -> impl IntoView {
         )
     });
     view! {
-        <p class="summary">{format!("{from} to {to}, compared with {pfrom} to {pto}.")}</p>
+        <p class="summary">{
+            // The report's days (YYYY-MM-DD) as the current language writes them.
+            let day = |d: &str| d.parse().map(format::day).unwrap_or_else(|_| d.to_string());
+            (t().period_compared)(&day(&from), &day(&to), &day(&pfrom), &day(&pto))
+        }</p>
         {filtered.map(|id| {
             let name = report.with_value(|r| r.customers.first().map(|c| c.customer_name.clone())).unwrap_or(id);
             view! {
-                <p class="crumbs">"Customer: " <span class="chip">{name}" "
-                    <button type="button" class="link" aria-label="Show all customers" on:click=move |_| set.with_value(|s| s("customer", ""))>"×"</button></span>
+                <p class="crumbs">{t().customer_colon}<span class="chip"><span translate="no">{name}</span>" "
+                    <button type="button" class="link" aria-label=t().show_all_customers on:click=move |_| set.with_value(|s| s("customer", ""))>"×"</button></span>
                 </p>
             }
         })}
         <section aria-labelledby="fell-h">
-            <h2 id="fell-h">"Margin fell"</h2>
+            <h2 id="fell-h">{t().margin_fell}</h2>
             {if fell.is_empty() {
-                view! { <p>"No customer's margin fell by a point or more against the previous period."</p> }.into_any()
+                view! { <p>{t().no_margin_fell}</p> }.into_any()
             } else {
                 view! {
                     <ul class="fell">
                         {fell.into_iter().map(|c| {
                             let why = if c.figures.pec_lost > 0 {
-                                format!(" Lost PEC on {} lines ({}).", c.figures.lost_lines, format::money(c.figures.pec_lost, &c.currency))
+                                (t().lost_pec_on)(c.figures.lost_lines as usize, &format::money(c.figures.pec_lost, &c.currency))
                             } else {
                                 String::new()
                             };
                             view! {
-                                <li><A href=crate::host::path(format!("/customers/{}", c.customer_id))>{c.customer_name.clone()}</A>
-                                    {format!(": margin {} against {} before.{why}", percent(c.margin_basis_points), percent(c.previous_margin_basis_points))}</li>
+                                <li><span translate="no"><A href=crate::host::path(format!("/customers/{}", c.customer_id))>{c.customer_name.clone()}</A></span>
+                                    {(t().margin_against)(&percent(c.margin_basis_points), &percent(c.previous_margin_basis_points))}{why}</li>
                             }
                         }).collect_view()}
                     </ul>
@@ -103,13 +104,13 @@ fn MarginTables(report: MarginReport) -> impl IntoView {
             }}
         </section>
         <section aria-labelledby="customers-h">
-            <h2 id="customers-h">"By customer"</h2>
+            <h2 id="customers-h">{t().by_customer}</h2>
             <table class="data margin-customers">
                 <thead><tr>
-                    <th scope="col">"Customer"</th><th scope="col" class="num">"Partner cost"</th><th scope="col" class="num">"List cost"</th>
-                    <th scope="col" class="num">"Customer price"</th><th scope="col" class="num">"Margin"</th><th scope="col" class="num">"Margin %"</th>
-                    <th scope="col" class="num">"Before"</th><th scope="col" class="num">"PEC earned"</th><th scope="col" class="num">"PEC lost"</th>
-                    <th scope="col"><span class="visually-hidden">"Meters"</span></th>
+                    <th scope="col">{t().dim_customer}</th><th scope="col" class="num">{t().partner_cost}</th><th scope="col" class="num">{t().list_cost}</th>
+                    <th scope="col" class="num">{t().customer_price}</th><th scope="col" class="num">{t().margin}</th><th scope="col" class="num">{t().margin_percent}</th>
+                    <th scope="col" class="num">{t().before}</th><th scope="col" class="num">{t().pec_earned}</th><th scope="col" class="num">{t().pec_lost}</th>
+                    <th scope="col"><span class="visually-hidden">{t().meters}</span></th>
                 </tr></thead>
                 <tbody>
                     {report.with_value(|r| r.customers.clone()).into_iter().map(|c| {
@@ -118,7 +119,7 @@ fn MarginTables(report: MarginReport) -> impl IntoView {
                         let name = c.customer_name.clone();
                         view! {
                             <tr class:fell=c.margin_fell data-customer=c.customer_id.clone() data-currency=cur.clone()>
-                                <td><A href=crate::host::path(format!("/customers/{}", c.customer_id))>{c.customer_name.clone()}</A></td>
+                                <td translate="no"><A href=crate::host::path(format!("/customers/{}", c.customer_id))>{c.customer_name.clone()}</A></td>
                                 <td class="num">{format::money(c.figures.partner_cost, &cur)}</td>
                                 <td class="num">{format::money(c.figures.list_cost, &cur)}</td>
                                 <td class="num">{format::money(c.figures.customer_price, &cur)}</td>
@@ -127,30 +128,30 @@ fn MarginTables(report: MarginReport) -> impl IntoView {
                                 <td class="num">{percent(c.previous_margin_basis_points)}</td>
                                 <td class="num">{format::money(c.figures.pec_earned, &cur)}</td>
                                 <td class="num" class:flag=c.figures.pec_lost != 0>{format::money(c.figures.pec_lost, &cur)}</td>
-                                <td><button type="button" class="link" aria-label=format!("Meters of {name}") on:click=move |_| set.with_value(|s| s("customer", &id))>"Meters"</button></td>
+                                <td><button type="button" class="link" aria-label=(t().meters_of)(&name) on:click=move |_| set.with_value(|s| s("customer", &id))>{t().meters}</button></td>
                             </tr>
                         }
                     }).collect_view()}
                 </tbody>
             </table>
-            <button type="button" class="link" on:click=move |_| report.with_value(|r| download::csv("margin-customers.csv", &customers_csv(r)))>"Export CSV"</button>
+            <button type="button" class="link" on:click=move |_| report.with_value(|r| download::csv("margin-customers.csv", &customers_csv(r)))>{t().export_csv}</button>
         </section>
         <section aria-labelledby="meters-h">
-            <h2 id="meters-h">"By meter"</h2>
+            <h2 id="meters-h">{t().by_meter}</h2>
             <table class="data margin-meters">
                 <thead><tr>
-                    <th scope="col">"Meter"</th><th scope="col">"Service"</th><th scope="col" class="num">"Quantity"</th>
-                    <th scope="col" class="num">"Partner cost"</th><th scope="col" class="num">"Customer price"</th><th scope="col" class="num">"Margin"</th>
-                    <th scope="col" class="num">"Margin %"</th><th scope="col" class="num">"PEC earned"</th><th scope="col" class="num">"PEC lost"</th>
+                    <th scope="col">{t().dim_meter}</th><th scope="col">{t().dim_service}</th><th scope="col" class="num">{t().quantity}</th>
+                    <th scope="col" class="num">{t().partner_cost}</th><th scope="col" class="num">{t().customer_price}</th><th scope="col" class="num">{t().margin}</th>
+                    <th scope="col" class="num">{t().margin_percent}</th><th scope="col" class="num">{t().pec_earned}</th><th scope="col" class="num">{t().pec_lost}</th>
                 </tr></thead>
                 <tbody>
                     {report.with_value(|r| r.meters.clone()).into_iter().map(|m| {
                         let cur = m.currency.clone();
                         view! {
                             <tr data-meter=m.meter_id.clone()>
-                                <td>{m.meter_name.clone()}</td>
-                                <td>{m.meter_category.clone()}</td>
-                                <td class="num">{format!("{} {}", format::number(m.quantity_micros as f64 / 1e6, 2), m.unit)}</td>
+                                <td translate="no">{m.meter_name.clone()}</td>
+                                <td translate="no">{m.meter_category.clone()}</td>
+                                <td class="num" translate="no">{format!("{} {}", format::number(m.quantity_micros as f64 / 1e6, 2), m.unit)}</td>
                                 <td class="num">{format::money(m.figures.partner_cost, &cur)}</td>
                                 <td class="num">{format::money(m.figures.customer_price, &cur)}</td>
                                 <td class="num">{format::money(m.figures.margin(), &cur)}</td>
@@ -162,32 +163,32 @@ fn MarginTables(report: MarginReport) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
-            <button type="button" class="link" on:click=move |_| report.with_value(|r| download::csv("margin-meters.csv", &meters_csv(r)))>"Export CSV"</button>
+            <button type="button" class="link" on:click=move |_| report.with_value(|r| download::csv("margin-meters.csv", &meters_csv(r)))>{t().export_csv}</button>
         </section>
         <section aria-labelledby="lost-h">
-            <h2 id="lost-h">"Lines that lost partner-earned credit"</h2>
+            <h2 id="lost-h">{t().lost_pec_lines}</h2>
             {report.with_value(|r| {
                 let shown = r.lost_lines.len();
                 let total = r.lost_lines_total;
                 if total == 0 {
-                    return view! { <p>"No line lost its credit in this period."</p> }.into_any();
+                    return view! { <p>{t().no_line_lost}</p> }.into_any();
                 }
                 view! {
-                    <p>{if shown < total { format!("The {shown} largest of {total} lines.") } else { format!("{total} lines.") }}</p>
+                    <p>{if shown < total { (t().largest_of_lines)(shown, total) } else { (t().lines_count)(total) }}</p>
                     <table class="data lost-lines">
                         <thead><tr>
-                            <th scope="col">"Day (UTC)"</th><th scope="col">"Customer"</th><th scope="col">"Subscription"</th>
-                            <th scope="col">"Resource"</th><th scope="col">"Meter"</th><th scope="col" class="num">"List cost"</th>
-                            <th scope="col" class="num">"Partner cost"</th><th scope="col" class="num">"PEC lost"</th>
+                            <th scope="col">{t().day_utc}</th><th scope="col">{t().dim_customer}</th><th scope="col">{t().subscription}</th>
+                            <th scope="col">{t().dim_resource}</th><th scope="col">{t().dim_meter}</th><th scope="col" class="num">{t().list_cost}</th>
+                            <th scope="col" class="num">{t().partner_cost}</th><th scope="col" class="num">{t().pec_lost}</th>
                         </tr></thead>
                         <tbody>
                             {r.lost_lines.iter().map(|l| view! {
                                 <tr>
                                     <td>{l.usage_date.clone()}</td>
-                                    <td>{l.customer_name.clone()}</td>
-                                    <td>{l.subscription.clone()}</td>
-                                    <td>{l.resource.clone()}</td>
-                                    <td>{l.meter_name.clone()}</td>
+                                    <td translate="no">{l.customer_name.clone()}</td>
+                                    <td translate="no">{l.subscription.clone()}</td>
+                                    <td translate="no">{l.resource.clone()}</td>
+                                    <td translate="no">{l.meter_name.clone()}</td>
                                     <td class="num">{format::money(l.list_cost, &l.currency)}</td>
                                     <td class="num">{format::money(l.partner_cost, &l.currency)}</td>
                                     <td class="num flag">{format::money(l.lost, &l.currency)}</td>
@@ -195,7 +196,7 @@ fn MarginTables(report: MarginReport) -> impl IntoView {
                             }).collect_view()}
                         </tbody>
                     </table>
-                    <button type="button" class="link" on:click=move |_| report.with_value(|r| download::csv("pec-lost.csv", &lost_lines_csv(r)))>"Export CSV"</button>
+                    <button type="button" class="link" on:click=move |_| report.with_value(|r| download::csv("pec-lost.csv", &lost_lines_csv(r)))>{t().export_csv}</button>
                 }.into_any()
             })}
         </section>

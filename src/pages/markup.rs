@@ -5,6 +5,7 @@ use model::api::MarkupUpdate;
 use model::pricing::MarkupBasis;
 
 use crate::api;
+use crate::i18n::t;
 
 /// `customer: None` edits the default markup (for customers without their own).
 #[component]
@@ -27,7 +28,7 @@ pub fn MarkupForm(
             };
             match saved {
                 Ok(_) => {
-                    set_status.set(Some((true, "Saved; prices are recomputed.".into())));
+                    set_status.set(Some((true, t().saved_prices_recomputed.into())));
                     on_change();
                 }
                 Err(e) => set_status.set(Some((false, e.to_string()))),
@@ -47,18 +48,18 @@ pub fn MarkupForm(
     };
     view! {
         <form class="card" on:submit=submit>
-            <h2>{if is_default { "Default markup" } else { "Price and markup" }}</h2>
-            {is_default.then(|| view! { <p class="notice">"For customers without their own. Without any, customers pay list price."</p> })}
+            <h2>{if is_default { t().default_markup } else { t().price_and_markup }}</h2>
+            {is_default.then(|| view! { <p class="notice">{t().default_markup_notice}</p> })}
             <fieldset>
-                <legend>"Markup over"</legend>
-                <label><input type="radio" name="basis" prop:checked=move || !over_cost.get() on:change=move |_| set_over_cost.set(false) />" list price"</label>
-                <label><input type="radio" name="basis" prop:checked=move || over_cost.get() on:change=move |_| set_over_cost.set(true) />" partner cost"</label>
+                <legend>{t().markup_over}</legend>
+                <label><input type="radio" name="basis" prop:checked=move || !over_cost.get() on:change=move |_| set_over_cost.set(false) />" "{t().list_price}</label>
+                <label><input type="radio" name="basis" prop:checked=move || over_cost.get() on:change=move |_| set_over_cost.set(true) />" "{t().partner_cost_lower}</label>
             </fieldset>
             <div class="field">
-                <label for="markup-percent">"Percent (negative for a discount)"</label>
+                <label for="markup-percent">{t().markup_percent}</label>
                 <input id="markup-percent" inputmode="decimal" prop:value=move || percent.get() on:input=move |ev| set_percent.set(event_target_value(&ev)) />
             </div>
-            <button type="submit" disabled=move || save.pending().get()>"Save markup"</button>
+            <button type="submit" disabled=move || save.pending().get()>{t().save_markup}</button>
             {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
         </form>
     }

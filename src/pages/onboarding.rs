@@ -8,26 +8,30 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use model::api::{AppChoice, KeyInfo, NewKey, OnboardingState, TrialRequest};
-use model::onboarding::{self, Step};
+use model::onboarding::Step;
 
 use crate::api::{self, ApiError};
 use crate::app::SessionResource;
+use crate::i18n::t;
 
-const STEP_NAMES: [&str; 5] = [
-    "Before you begin",
-    "Sign in",
-    "Register the web app",
-    "Add a secret key",
-    "Start the trial",
-];
+fn step_names() -> [&'static str; 5] {
+    let t = t();
+    [
+        t.step_before,
+        t.step_sign_in,
+        t.step_register,
+        t.step_add_key,
+        t.step_trial,
+    ]
+}
 
 #[component]
 pub fn Onboarding() -> impl IntoView {
     let state = LocalResource::new(api::onboarding);
     let query = use_query_map();
     view! {
-        <h1>"Connect Partner Center"</h1>
-        <Transition fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+        <h1>{t().connect_partner_center}</h1>
+        <Transition fallback=|| view! { <p aria-busy="true">{t().loading}</p> }>
             {move || {
                 let wants_sign_in = query.read().get("step").as_deref() == Some("sign-in");
                 Suspend::new(async move {
@@ -45,7 +49,7 @@ pub fn Onboarding() -> impl IntoView {
                         view! {
                             <Progress current=step />
                             {match step {
-                                Step::BeforeYouBegin | Step::SignIn => view! { <BeforeYouBegin message=s.session.roles_message.clone() signed_in=true /> }.into_any(),
+                                Step::BeforeYouBegin | Step::SignIn => view! { <BeforeYouBegin message=(!s.session.can_manage).then(|| crate::i18n::roles_needed(&s.session.roles)) signed_in=true /> }.into_any(),
                                 Step::RegisterApp => view! { <RegisterApp state=s on_done=move || state.refetch() /> }.into_any(),
                                 Step::AddKey => view! { <AddKey state=s on_done=move || state.refetch() /> }.into_any(),
                                 Step::StartTrial => view! { <StartTrial state=s on_done=move || state.refetch() /> }.into_any(),
@@ -63,13 +67,13 @@ pub fn Onboarding() -> impl IntoView {
 #[component]
 fn Progress(current: Step) -> impl IntoView {
     view! {
-        <ol class="wizard-progress" aria-label="Onboarding progress">
-            {Step::ALL.iter().zip(STEP_NAMES).map(|(step, name)| {
+        <ol class="wizard-progress" aria-label=t().onboarding_progress>
+            {Step::ALL.iter().zip(step_names()).map(|(step, name)| {
                 let state = if *step < current { "done" } else if *step == current { "current" } else { "todo" };
                 view! {
                     <li class=state aria-current=(*step == current).then_some("step")>
                         <span class="number">{step.number()}</span>" "{name}
-                        {(*step < current).then(|| view! { <span class="visually-hidden">" (done)"</span> })}
+                        {(*step < current).then(|| view! { <span class="visually-hidden">{t().done_mark}</span> })}
                     </li>
                 }
             }).collect_view()}
@@ -92,7 +96,7 @@ fn StepHeading(step: Step, children: Children) -> impl IntoView {
     });
     view! {
         <h2 tabindex="-1" node_ref=heading id=step.slug()>
-            {format!("Step {} of 5: ", step.number())}{children()}
+            {(t().step_of)(step.number())}{children()}
         </h2>
     }
 }
@@ -101,14 +105,14 @@ fn StepHeading(step: Step, children: Children) -> impl IntoView {
 fn BeforeYouBegin(message: Option<String>, signed_in: bool) -> impl IntoView {
     view! {
         <section class="step">
-            <StepHeading step=Step::BeforeYouBegin>"Before you begin"</StepHeading>
-            <p>"You need:"</p>
+            <StepHeading step=Step::BeforeYouBegin>{t().step_before}</StepHeading>
+            <p>{t().you_need}</p>
             <ul>
-                <li>"a user of your CSP partner organization with the Partner Center role "<strong>"Global admin"</strong>" or "<strong>"Admin agent"</strong>" (creating the web app and its key needs a Global admin);"</li>
-                <li>"a few minutes: you will register a web app, create its secret key and keep both safe."</li>
+                <li>{t().need_user_before}<strong>{t().role_global_admin}</strong>{t().or}<strong>{t().role_admin_agent}</strong>{t().need_user_after}</li>
+                <li>{t().need_minutes}</li>
             </ul>
             {message.map(|m| view! { <p class="error" role="alert">{m}</p> })}
-            {(!signed_in).then(|| view! { <A href=crate::host::path("/onboarding?step=sign-in") attr:class="button">"Begin"</A> })}
+            {(!signed_in).then(|| view! { <A href=crate::host::path("/onboarding?step=sign-in") attr:class="button">{t().begin}</A> })}
         </section>
     }
 }
@@ -117,9 +121,9 @@ fn BeforeYouBegin(message: Option<String>, signed_in: bool) -> impl IntoView {
 fn SignIn() -> impl IntoView {
     view! {
         <section class="step">
-            <StepHeading step=Step::SignIn>"Sign in"</StepHeading>
-            <p>"Sign in with your Partner Center account. You come back here afterwards."</p>
-            <a class="button" rel="external" href=api::sign_in_url("/onboarding")>"Sign in with Partner Center"</a>
+            <StepHeading step=Step::SignIn>{t().step_sign_in}</StepHeading>
+            <p>{t().sign_in_come_back}</p>
+            <a class="button" rel="external" href=api::sign_in_url("/onboarding")>{t().sign_in_with_pc}</a>
         </section>
     }
 }
@@ -146,12 +150,12 @@ fn CopyField(
                 None => false,
             };
             if copied {
-                set_status.set("Copied to the clipboard.".into());
+                set_status.set(t().copied.into());
             } else {
                 if let Some(i) = input.get() {
                     i.select();
                 }
-                set_status.set("Copying was refused by the browser: the value is selected, press Ctrl+C (⌘C on a Mac) to copy it.".into());
+                set_status.set(t().copy_refused.into());
             }
         });
     };
@@ -160,8 +164,8 @@ fn CopyField(
         <div class="copy-field">
             <label for=field_id>{label}</label>
             <div class="copy-row">
-                <input id=field_id type="text" readonly value=value node_ref=input class="mono" />
-                <button type="button" on:click=copy>{format!("Copy {label}")}</button>
+                <input id=field_id type="text" readonly value=value node_ref=input class="mono" translate="no" />
+                <button type="button" on:click=copy>{(t().copy_label)(label)}</button>
             </div>
             <p class="copy-status" aria-live="polite">{move || status.get()}</p>
         </div>
@@ -190,19 +194,19 @@ fn RegisterApp(
     let commerce = state.session.commerce_id.clone().unwrap_or_default();
     view! {
         <section class="step">
-            <StepHeading step=Step::RegisterApp>"Register the web app"</StepHeading>
-            <p>"Your partner organization's Commerce ID; save it with the App ID you get next, you need both to start the trial."</p>
-            <CopyField label="Commerce ID" value=commerce id="commerce-id" />
+            <StepHeading step=Step::RegisterApp>{t().step_register}</StepHeading>
+            <p>{t().commerce_id_notice}</p>
+            <CopyField label=t().commerce_id value=commerce id="commerce-id" />
             {(!state.existing_apps.is_empty()).then(|| view! {
-                <h3>"You registered a web app before"</h3>
-                <p>"If you created a web app before, skip this step: reuse it."</p>
+                <h3>{t().registered_before}</h3>
+                <p>{t().reuse_hint}</p>
                 <ul class="choices">
                     {state.existing_apps.iter().map(|a| {
                         let choice = AppChoice { mode: "reuse".into(), app_id: Some(a.app_id.clone()) };
                         view! {
                             <li>
-                                <span>{a.name.clone()}" "<code>{a.app_id.clone()}</code></span>
-                                <button type="button" on:click=move |_| { choose.dispatch(choice.clone()); }>{format!("Reuse {}", a.name)}</button>
+                                <span translate="no">{a.name.clone()}" "<code>{a.app_id.clone()}</code></span>
+                                <button type="button" on:click=move |_| { choose.dispatch(choice.clone()); }>{(t().reuse_app)(&a.name)}</button>
                             </li>
                         }
                     }).collect_view()}
@@ -210,7 +214,7 @@ fn RegisterApp(
             })}
             <button type="button" class="primary" disabled=move || choose.pending().get()
                 on:click=move |_| { choose.dispatch(AppChoice { mode: "new".into(), app_id: None }); }>
-                "Register a new web app"
+                {t().register_new}
             </button>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </section>
@@ -237,18 +241,18 @@ fn KeyList(keys: RwSignal<Vec<KeyInfo>>) -> impl IntoView {
     });
     view! {
         <table class="data keys">
-            <caption>"Keys of this web app (values are never shown again)"</caption>
-            <thead><tr><th scope="col">"Key"</th><th scope="col">"Created"</th><th scope="col">"Expires"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+            <caption>{t().keys_caption}</caption>
+            <thead><tr><th scope="col">{t().key}</th><th scope="col">{t().created}</th><th scope="col">{t().expires}</th><th scope="col"><span class="visually-hidden">{t().actions}</span></th></tr></thead>
             <tbody>
                 {move || keys.get().into_iter().map(|k| {
-                    let flag = if k.expired { Some("expired") } else if k.expiring_soon { Some("expires within 30 days") } else { None };
+                    let flag = if k.expired { Some(t().expired) } else if k.expiring_soon { Some(t().expires_soon) } else { None };
                     let id = k.key_id.clone();
                     view! {
                         <tr class:expiring=flag.is_some()>
-                            <td>{k.name.clone()}</td>
+                            <td translate="no">{k.name.clone()}</td>
                             <td>{date_part(&k.created_at)}</td>
                             <td>{date_part(&k.expires_at)}{flag.map(|f| view! { <span class="flag">{format!(" ({f})")}</span> })}</td>
-                            <td><button type="button" class="link" on:click=move |_| { revoke.dispatch(id.clone()); }>{format!("Revoke {}", k.name)}</button></td>
+                            <td><button type="button" class="link" on:click=move |_| { revoke.dispatch(id.clone()); }>{t().revoke}" "<span translate="no">{k.name.clone()}</span></button></td>
                         </tr>
                     }
                 }).collect_view()}
@@ -289,27 +293,27 @@ fn AddKey(
     let commerce = state.session.commerce_id.clone().unwrap_or_default();
     view! {
         <section class="step">
-            <StepHeading step=Step::AddKey>"Add a secret key"</StepHeading>
-            {app.map(|a| view! { <CopyField label="App ID" value=a.app_id id="app-id" /> })}
-            <CopyField label="Commerce ID" value=commerce id="commerce-id" />
+            <StepHeading step=Step::AddKey>{t().step_add_key}</StepHeading>
+            {app.map(|a| view! { <CopyField label=t().app_id value=a.app_id id="app-id" /> })}
+            <CopyField label=t().commerce_id value=commerce id="commerce-id" />
             <fieldset>
-                <legend>"How long the key lasts"</legend>
-                <label><input type="radio" name="years" value="1" prop:checked=move || years.get() == 1 on:change=move |_| set_years.set(1) />" 1 year"</label>
-                <label><input type="radio" name="years" value="2" prop:checked=move || years.get() == 2 on:change=move |_| set_years.set(2) />" 2 years"</label>
+                <legend>{t().key_lasts}</legend>
+                <label><input type="radio" name="years" value="1" prop:checked=move || years.get() == 1 on:change=move |_| set_years.set(1) />" "{t().one_year}</label>
+                <label><input type="radio" name="years" value="2" prop:checked=move || years.get() == 2 on:change=move |_| set_years.set(2) />" "{t().two_years}</label>
             </fieldset>
-            <button type="button" class="primary" disabled=move || create.pending().get() on:click=move |_| { create.dispatch(years.get()); }>"Create the key"</button>
+            <button type="button" class="primary" disabled=move || create.pending().get() on:click=move |_| { create.dispatch(years.get()); }>{t().create_key}</button>
             {move || created.get().map(|k| view! {
-                <div class="key-once" role="region" aria-label="The new key">
-                    <p class="warning"><strong>"Copy the key value now: it is shown only this once."</strong>
-                        " It works like a password with a long expiry: keep it somewhere safe, such as your password manager, and never send it by email."</p>
-                    <CopyField label="Key value" value=k.value.clone() id="key-value" />
-                    <p>{format!("Expires on {}.", date_part(&k.key.expires_at))}</p>
+                <div class="key-once" role="region" aria-label=t().new_key>
+                    <p class="warning"><strong>{t().copy_key_now}</strong>
+                        {t().key_like_password}</p>
+                    <CopyField label=t().key_value value=k.value.clone() id="key-value" />
+                    <p>{(t().expires_on)(&date_part(&k.key.expires_at))}</p>
                 </div>
             })}
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             {move || (!keys.with(Vec::is_empty)).then(|| view! { <KeyList keys /> })}
-            <p>"Saved the App ID, the Commerce ID and a key value? Continue to start the trial."</p>
-            <button type="button" on:click=move |_| { go_on.dispatch(()); }>"Continue"</button>
+            <p>{t().saved_continue}</p>
+            <button type="button" on:click=move |_| { go_on.dispatch(()); }>{t().continue_on}</button>
         </section>
     }
 }
@@ -348,9 +352,9 @@ fn StartTrial(
         ev.prevent_default();
         set_error.set(None);
         let checks = (
-            onboarding::check_guid("Commerce ID", &commerce.get()).err(),
-            onboarding::check_guid("App ID", &app_id.get()).err(),
-            onboarding::check_key(&key.get()).err(),
+            crate::i18n::guid_error(t().commerce_id, &commerce.get()),
+            crate::i18n::guid_error(t().app_id, &app_id.get()),
+            crate::i18n::key_error(&key.get()),
         );
         let ok = checks.0.is_none() && checks.1.is_none() && checks.2.is_none();
         set_field_errors.set(checks);
@@ -365,16 +369,16 @@ fn StartTrial(
     let portal = state.app_management_url.clone();
     view! {
         <section class="step">
-            <StepHeading step=Step::StartTrial>"Start the 30-day free trial"</StepHeading>
-            <p>"One step is left in Partner Center itself: in "<a href=portal target="_blank" rel="noopener">"Account settings → App management"</a>
-               ", choose "<em>"Register existing app"</em>" and pick the web app from step 3. Then enter what you saved; we check it with Partner Center before the trial starts."</p>
-            <p>"The trial lasts 30 days. When it ends the cost views pause until the subscription is activated; your data and settings are kept."</p>
+            <StepHeading step=Step::StartTrial>{t().start_free_trial}</StepHeading>
+            <p>{t().one_step_left}<a href=portal target="_blank" rel="noopener">{t().app_management}</a>
+               {t().choose}<em>{t().register_existing_app}</em>{t().pick_app_then}</p>
+            <p>{t().trial_lasts}</p>
             <form on:submit=submit novalidate>
-                <Field id="trial-commerce" label="Commerce ID" value=commerce set=set_commerce error=Signal::derive(move || field_errors.get().0) kind="text" />
-                <Field id="trial-app" label="App ID" value=app_id set=set_app_id error=Signal::derive(move || field_errors.get().1) kind="text" />
-                <Field id="trial-key" label="Key value" value=key set=set_key error=Signal::derive(move || field_errors.get().2) kind="password" />
+                <Field id="trial-commerce" label=t().commerce_id value=commerce set=set_commerce error=Signal::derive(move || field_errors.get().0) kind="text" />
+                <Field id="trial-app" label=t().app_id value=app_id set=set_app_id error=Signal::derive(move || field_errors.get().1) kind="text" />
+                <Field id="trial-key" label=t().key_value value=key set=set_key error=Signal::derive(move || field_errors.get().2) kind="password" />
                 <button type="submit" class="primary" disabled=move || start.pending().get()>
-                    {move || if start.pending().get() { "Checking with Partner Center…" } else { "Start the trial" }}
+                    {move || if start.pending().get() { t().checking_with_pc } else { t().step_trial }}
                 </button>
             </form>
             {move || error.get().map(|e| view! { <p class="error" role="alert" id="trial-error">{e}</p> })}
@@ -413,16 +417,16 @@ fn Done() -> impl IntoView {
     let session = expect_context::<SessionResource>();
     view! {
         <section class="step">
-            <h2 tabindex="-1">"You are connected"</h2>
+            <h2 tabindex="-1">{t().you_are_connected}</h2>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     session.await.ok().and_then(|s| s.trial).map(|t| view! {
-                        <p>{if t.activated { "Your subscription is active.".to_string() } else { format!("Your trial runs until {} ({} days left).", date_part(&t.ends_at), t.days_left) }}</p>
+                        <p>{if t.activated { crate::i18n::t().subscription_active.to_string() } else { (crate::i18n::t().trial_runs_until)(&date_part(&t.ends_at), t.days_left) }}</p>
                     })
                 })}
             </Transition>
             <SyncBar on_customers=move || navigate("/", Default::default()) />
-            <A href=crate::host::path("/") attr:class="button">"Go to the overview"</A>
+            <A href=crate::host::path("/") attr:class="button">{t().go_to_overview}</A>
         </section>
     }
 }
@@ -480,9 +484,9 @@ pub fn SyncBar(#[prop(optional, into)] on_customers: Option<Callback<()>>) -> im
                     return p.error.clone().map(|e| {
                         let e = e.trim_end_matches('.');
                         let text = if p.status == "failed" {
-                            format!("The last sync from Partner Center failed: {e}. The data read before is kept; the next sync tries again.")
+                            (t().sync_failed)(e)
                         } else {
-                            format!("The last sync finished with problems: {e}.")
+                            (t().sync_problems)(e)
                         };
                         view! { <div class="sync failed" role="alert"><p>{text}</p></div> }.into_any()
                     });
@@ -491,15 +495,13 @@ pub fn SyncBar(#[prop(optional, into)] on_customers: Option<Callback<()>>) -> im
                     let total = p.counts.customers_total.unwrap_or(0).max(1);
                     view! {
                         <div class="sync" role="status">
-                            <label for="sync-bar">"Reading your data from Partner Center"</label>
+                            <label for="sync-bar">{t().reading_from_pc}</label>
                             <progress id="sync-bar" max=total value=p.counts.customers_done></progress>
-                            <p>{format!(
-                                "Customers {} of {}, {} line items imported{}",
+                            <p>{(t().sync_counts)(
                                 p.counts.customers_done,
-                                p.counts.customers_total.map(|t| t.to_string()).unwrap_or_else(|| "…".into()),
+                                &p.counts.customers_total.map(|t| t.to_string()).unwrap_or_else(|| "…".into()),
                                 p.counts.line_items,
-                                p.seconds_left.map(|s| format!(", about {} left", human_seconds(s))).unwrap_or_default()
-                            )}</p>
+                            )}{p.seconds_left.map(|s| (t().about_left)(&human_seconds(s))).unwrap_or_default()}</p>
                         </div>
                     }
                     .into_any()
@@ -511,8 +513,8 @@ pub fn SyncBar(#[prop(optional, into)] on_customers: Option<Callback<()>>) -> im
 
 fn human_seconds(s: u64) -> String {
     if s < 90 {
-        format!("{s} s")
+        (t().seconds_short)(s)
     } else {
-        format!("{} min", s.div_ceil(60))
+        (t().minutes_short)(s.div_ceil(60))
     }
 }

@@ -5,6 +5,7 @@ use model::api::{CurrencyTotals, Overview as OverviewData, Ranked};
 use model::report::BudgetState;
 use model::views::{change_basis_points, table_csv};
 
+use crate::i18n::t;
 use crate::pages::{Problem, SyncBar, TrendChart};
 use crate::{api, download, format};
 
@@ -14,9 +15,9 @@ use crate::{api, download, format};
 pub fn Overview() -> impl IntoView {
     let overview = LocalResource::new(api::overview);
     view! {
-        <h1>"Overview"</h1>
+        <h1>{t().nav_overview}</h1>
         <SyncBar />
-        <Transition fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p aria-busy="true">{t().loading}</p> }>
             {move || Suspend::new(async move {
                 match overview.await {
                     Ok(o) => view! { <OverviewBody o=o /> }.into_any(),
@@ -28,22 +29,22 @@ pub fn Overview() -> impl IntoView {
 }
 
 #[component]
-fn Totals(t: CurrencyTotals, caption: String) -> impl IntoView {
-    let c = t.currency.clone();
+fn Totals(totals: CurrencyTotals, caption: String) -> impl IntoView {
+    let c = totals.currency.clone();
     let change = change_basis_points(
-        t.month_to_date.partner_cost,
-        t.last_month_to_same_day.partner_cost,
+        totals.month_to_date.partner_cost,
+        totals.last_month_to_same_day.partner_cost,
     );
     view! {
         <section class="card totals" data-currency=c.clone()>
             <h2>{caption}</h2>
             <dl>
-                <dt>"Partner cost, month to date"</dt><dd class="mtd">{format::money(t.month_to_date.partner_cost, &c)}</dd>
-                <dt>"Customer price"</dt><dd>{format::money(t.month_to_date.customer_price, &c)}</dd>
-                <dt>"Margin"</dt><dd>{format::money(t.month_to_date.margin(), &c)}</dd>
-                <dt>"Forecast to month end"</dt><dd class="forecast">{format::money(t.forecast.partner_cost, &c)}</dd>
-                <dt>"Last month"</dt><dd>{format::money(t.last_month.partner_cost, &c)}</dd>
-                <dt>"Change against last month, same days"</dt><dd>{change.map(format::percent).unwrap_or_else(|| "–".into())}</dd>
+                <dt>{t().partner_cost_month_to_date}</dt><dd class="mtd">{format::money(totals.month_to_date.partner_cost, &c)}</dd>
+                <dt>{t().customer_price}</dt><dd>{format::money(totals.month_to_date.customer_price, &c)}</dd>
+                <dt>{t().margin}</dt><dd>{format::money(totals.month_to_date.margin(), &c)}</dd>
+                <dt>{t().forecast_to_month_end}</dt><dd class="forecast">{format::money(totals.forecast.partner_cost, &c)}</dd>
+                <dt>{t().last_month}</dt><dd>{format::money(totals.last_month.partner_cost, &c)}</dd>
+                <dt>{t().change_same_days}</dt><dd>{change.map(format::percent).unwrap_or_else(|| "–".into())}</dd>
             </dl>
         </section>
     }
@@ -75,11 +76,11 @@ fn RankedTable(
         <section class="card">
             <h2>{title}</h2>
             <table class="data ranked">
-                <thead><tr><th scope="col">"Name"</th><th scope="col" class="num">"Partner cost"</th><th scope="col" class="num">"Customer price"</th></tr></thead>
+                <thead><tr><th scope="col">{t().name}</th><th scope="col" class="num">{t().partner_cost}</th><th scope="col" class="num">{t().customer_price}</th></tr></thead>
                 <tbody>
                     {items.into_iter().map(|r| view! {
                         <tr>
-                            <td>{if link { view! { <A href=crate::host::path(format!("/customers/{}", r.id))>{r.name.clone()}</A> }.into_any() } else { r.name.clone().into_any() }}</td>
+                            <td translate="no">{if link { view! { <A href=crate::host::path(format!("/customers/{}", r.id))>{r.name.clone()}</A> }.into_any() } else { r.name.clone().into_any() }}</td>
                             <td class="num">{format::money(r.month_to_date.partner_cost, &r.currency)}</td>
                             <td class="num">{format::money(r.month_to_date.customer_price, &r.currency)}</td>
                         </tr>
@@ -87,7 +88,7 @@ fn RankedTable(
                 </tbody>
             </table>
             <button type="button" class="link" on:click=move |_| download::csv(file, &table_csv(&["Name", "Currency", "Partner cost", "Customer price"], &csv_rows))>
-                "Export CSV"
+                {t().export_csv}
             </button>
         </section>
     }
@@ -97,8 +98,8 @@ fn RankedTable(
 fn OverviewBody(o: OverviewData) -> impl IntoView {
     if o.customers == 0 || o.as_of.is_none() {
         return view! {
-            <p class="summary">{format!("{} customers synced from Partner Center. ", o.customers)}<A href=crate::host::path("/customers")>"See them all"</A></p>
-            <p class="notice">"No usage yet: the numbers appear as the sync imports line items."</p>
+            <p class="summary">{(t().synced_customers)(o.customers)}<A href=crate::host::path("/customers")>{t().see_them_all}</A></p>
+            <p class="notice">{t().no_usage_sync}</p>
         }
         .into_any();
     }
@@ -139,24 +140,21 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
     let currency_for_table = main_currency.clone();
     view! {
         <p class="summary">
-            {format!("{} customers synced from Partner Center. ", o.customers)}
-            <A href=crate::host::path("/customers")>"See them all"</A>
-            {format!(" Figures up to {as_of} (UTC days, as Partner Center reports them).")}
+            {(t().synced_customers)(o.customers)}
+            <A href=crate::host::path("/customers")>{t().see_them_all}</A>
+            {(t().figures_up_to_utc)(&as_of)}
         </p>
         <div class="cards">
-            {o.converted.clone().map(|t| view! {
-                <Totals t=t caption=format!("All customers in {} (at your rates: {})", o.reporting.currency, rates) />
+            {o.converted.clone().map(|totals| view! {
+                <Totals totals=totals caption=(t().all_customers_in)(&o.reporting.currency, &rates) />
             })}
             {o.by_currency.iter().cloned().map(|t| {
-                let caption = format!("Customers billed in {}", t.currency);
-                view! { <Totals t=t caption=caption /> }
+                let caption = (crate::i18n::t().customers_billed_in)(&t.currency);
+                view! { <Totals totals=t caption=caption /> }
             }).collect_view()}
         </div>
         {(!o.missing_rates.is_empty()).then(|| view! {
-            <p class="notice">{format!(
-                "Totals across currencies need your exchange rates for {}: set them in ",
-                o.missing_rates.join(", ")
-            )}<A href=crate::host::path("/settings")>"Settings"</A>". Currencies are never added together without them."</p>
+            <p class="notice">{(t().missing_rates)(&o.missing_rates.join(", "))}<A href=crate::host::path("/settings")>{t().nav_settings}</A>{t().missing_rates_after}</p>
         })}
         {
             // For the benchmark of time to an interactive Overview: the frame
@@ -168,12 +166,12 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
             });
         }
         <section class="card trend">
-            <h2>{format!("Daily partner cost, {main_currency}")}</h2>
-            <TrendChart points=trend currency=main_currency.clone() label=format!("Daily partner cost in {main_currency} over the last 60 days") />
+            <h2>{(t().daily_partner_cost)(&main_currency)}</h2>
+            <TrendChart points=trend currency=main_currency.clone() label=(t().daily_partner_cost_60)(&main_currency) />
             <details>
-                <summary>"The same numbers as a table"</summary>
+                <summary>{t().same_numbers_table}</summary>
                 <table class="data daily">
-                    <thead><tr><th scope="col">"Day (UTC)"</th><th scope="col" class="num">"Partner cost"</th></tr></thead>
+                    <thead><tr><th scope="col">{t().day_utc}</th><th scope="col" class="num">{t().partner_cost}</th></tr></thead>
                     <tbody>
                         {trend_for_table.into_iter().map(|(d, v)| view! {
                             <tr data-day=d.to_string()><td>{format::day(d)}</td><td class="num">{format::money(v, &currency_for_table)}</td></tr>
@@ -182,26 +180,26 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
                 </table>
             </details>
             <button type="button" class="link" on:click=move |_| download::csv("daily-cost.csv", &table_csv(&["Day (UTC)", "Currency", "Partner cost"], &trend_rows))>
-                "Export CSV"
+                {t().export_csv}
             </button>
         </section>
         <div class="cards">
-            <RankedTable title="Top customers this month" items=o.top_customers.clone() link=true file="top-customers.csv" />
-            <RankedTable title="Top services this month" items=o.top_services.clone() link=false file="top-services.csv" />
+            <RankedTable title=t().top_customers items=o.top_customers.clone() link=true file="top-customers.csv" />
+            <RankedTable title=t().top_services items=o.top_services.clone() link=false file="top-services.csv" />
         </div>
         <section class="card">
-            <h2>"Over or trending over budget"</h2>
+            <h2>{t().over_or_trending}</h2>
             {if o.budget_alerts.is_empty() {
-                view! { <p class="notice">"No customer is over or trending over its budget."</p> }.into_any()
+                view! { <p class="notice">{t().none_over_budget}</p> }.into_any()
             } else {
                 view! {
                     <table class="data budget-alerts">
-                        <thead><tr><th scope="col">"Customer"</th><th scope="col">"State"</th><th scope="col" class="num">"Budget"</th><th scope="col" class="num">"Month to date"</th><th scope="col" class="num">"Forecast"</th></tr></thead>
+                        <thead><tr><th scope="col">{t().dim_customer}</th><th scope="col">{t().state}</th><th scope="col" class="num">{t().budget}</th><th scope="col" class="num">{t().month_to_date}</th><th scope="col" class="num">{t().forecast}</th></tr></thead>
                         <tbody>
                             {o.budget_alerts.clone().into_iter().map(|b| view! {
                                 <tr>
-                                    <td><A href=crate::host::path(format!("/customers/{}", b.customer_id))>{b.name.clone()}</A></td>
-                                    <td>{match b.state { BudgetState::Over => "Over budget", _ => "Trending over" }}</td>
+                                    <td translate="no"><A href=crate::host::path(format!("/customers/{}", b.customer_id))>{b.name.clone()}</A></td>
+                                    <td>{match b.state { BudgetState::Over => t().over_budget, _ => t().trending_over }}</td>
                                     <td class="num">{format::money(b.budget, &b.currency)}</td>
                                     <td class="num">{format::money(b.month_to_date, &b.currency)}</td>
                                     <td class="num">{format::money(b.forecast, &b.currency)}</td>
@@ -213,18 +211,18 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
             }}
         </section>
         <section class="card">
-            <h2>"Margin fell"</h2>
-            <p class="notice">"This month to date against last month to the same day, by a point or more of price. "
-                <A href=crate::host::path("/margin")>"Price and margin"</A>" shows why, per meter and line."</p>
+            <h2>{t().margin_fell}</h2>
+            <p class="notice">{t().margin_fell_notice}
+                <A href=crate::host::path("/margin")>{t().nav_margin}</A>{t().margin_fell_why}</p>
             {if o.margin_falls.is_empty() {
-                view! { <p>"None."</p> }.into_any()
+                view! { <p>{t().none}</p> }.into_any()
             } else {
                 view! {
                     <ul class="margin-falls">
                         {o.margin_falls.clone().into_iter().map(|m| view! {
                             <li>
-                                <A href=crate::host::path(format!("/margin?customer={}", m.customer_id))>{m.name.clone()}</A>
-                                {format!(": {} from {}", format::percent(m.now), format::percent(m.before))}
+                                <span translate="no"><A href=crate::host::path(format!("/margin?customer={}", m.customer_id))>{m.name.clone()}</A></span>
+                                {(t().margin_from)(&format::percent(m.now), &format::percent(m.before))}
                             </li>
                         }).collect_view()}
                     </ul>
@@ -232,21 +230,20 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
             }}
         </section>
         <section class="card">
-            <h2>"Cost anomalies this month"</h2>
-            <p class="notice">"Days whose cost stands out from the 28 days before them, weekly rhythm removed (robust z-score above 3.5)."</p>
+            <h2>{t().anomalies_this_month}</h2>
+            <p class="notice">{t().anomalies_notice}</p>
             {if o.anomalies.is_empty() {
-                view! { <p>"None."</p> }.into_any()
+                view! { <p>{t().none}</p> }.into_any()
             } else {
                 view! {
                     <ul class="anomalies">
                         {o.anomalies.clone().into_iter().map(|a| view! {
                             <li>
-                                <A href=crate::host::path(format!("/customers/{}", a.customer_id))>{a.name.clone()}</A>
-                                {format!(
-                                    ": {} on {}, where about {} was usual",
-                                    format::money(a.anomaly.cost, &a.currency),
-                                    format::day(a.anomaly.day),
-                                    format::money(a.anomaly.expected, &a.currency)
+                                <span translate="no"><A href=crate::host::path(format!("/customers/{}", a.customer_id))>{a.name.clone()}</A></span>
+                                {(t().anomaly_line)(
+                                    &format::money(a.anomaly.cost, &a.currency),
+                                    &format::day(a.anomaly.day),
+                                    &format::money(a.anomaly.expected, &a.currency),
                                 )}
                             </li>
                         }).collect_view()}

@@ -64,7 +64,14 @@ fn OwnBody(c: OwnCosts) -> impl IntoView {
     let subscriptions = c
         .azure_subscriptions
         .iter()
-        .map(|s| view! { <li><span translate="no">{s.name.clone()}</span>" · "<span class="status">{s.status.clone()}</span></li> })
+        .map(|s| {
+            let status = match crate::i18n::status_label(&s.status) {
+                Some(known) => view! { <span class="status">{known}</span> }.into_any(),
+                None => view! { <span class="status" translate="no">{s.status.clone()}</span> }
+                    .into_any(),
+            };
+            view! { <li><span translate="no">{s.name.clone()}</span>" · "{status}</li> }
+        })
         .collect_view();
     view! {
         <h1 translate="no">{c.name.clone()}</h1>

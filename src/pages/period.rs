@@ -74,15 +74,16 @@ pub fn use_query_setter(path: &'static str) -> StoredValue<impl Fn(&str, &str) +
 pub fn PeriodPicker(path: &'static str, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
     let query = use_query_map();
     let set = use_query_setter(path);
+    let t = crate::i18n::t();
     view! {
-        <label for="period">"Period"</label>
+        <label for="period">{t.period}</label>
         <select id="period" on:change=move |ev| set.with_value(|s| s("period", &event_target_value(&ev)))>
-            {[("", "This month"), ("last-month", "Last month"), ("7d", "Last 7 days"), ("30d", "Last 30 days"), ("90d", "Last 90 days")]
+            {[("", t.this_month), ("last-month", t.last_month), ("7d", t.last_7_days), ("30d", t.last_30_days), ("90d", t.last_90_days)]
                 .into_iter().map(|(v, l)| view! { <option value=v selected=move || query.read().get("period").unwrap_or_default() == v>{l}</option> }).collect_view()}
         </select>
-        <label for="from">"From"</label>
+        <label for="from">{t.from}</label>
         <input id="from" type="date" prop:value=move || range.get().0.to_string() on:change=move |ev| set.with_value(|s| s("from", &event_target_value(&ev))) />
-        <label for="to">"To"</label>
+        <label for="to">{t.to}</label>
         <input id="to" type="date" prop:value=move || range.get().1.to_string() on:change=move |ev| set.with_value(|s| s("to", &event_target_value(&ev))) />
     }
 }

@@ -7,6 +7,7 @@ use model::host::Theme;
 use model::pricing::MarkupBasis;
 
 use crate::api;
+use crate::i18n::t;
 use crate::pages::{MarkupForm, Problem};
 
 #[component]
@@ -14,9 +15,9 @@ pub fn Settings() -> impl IntoView {
     let reporting = LocalResource::new(api::reporting);
     let overview = LocalResource::new(api::overview);
     view! {
-        <h1>"Settings"</h1>
+        <h1>{t().nav_settings}</h1>
         <Appearance />
-        <Transition fallback=|| view! { <p aria-busy="true">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p aria-busy="true">{t().loading}</p> }>
             {move || Suspend::new(async move {
                 match (reporting.await, overview.await) {
                     (Ok(r), Ok(o)) => {
@@ -81,10 +82,7 @@ fn Rates(settings: ReportingSettings, currencies: Vec<String>) -> impl IntoView 
         let s = s.clone();
         async move {
             match api::set_reporting(&s).await {
-                Ok(_) => set_status.set(Some((
-                    true,
-                    "Saved. The overview converts at these rates.".into(),
-                ))),
+                Ok(_) => set_status.set(Some((true, t().rates_saved.into()))),
                 Err(e) => set_status.set(Some((false, e.to_string()))),
             }
         }
@@ -107,10 +105,10 @@ fn Rates(settings: ReportingSettings, currencies: Vec<String>) -> impl IntoView 
     };
     view! {
         <form class="card" on:submit=submit>
-            <h2>"Currency and exchange rates"</h2>
-            <p class="notice">"Each customer keeps its billing currency. Totals across currencies use your rates, and the overview shows which."</p>
+            <h2>{t().currency_and_rates}</h2>
+            <p class="notice">{t().rates_notice}</p>
             <div class="field">
-                <label for="reporting-currency">"Show totals in"</label>
+                <label for="reporting-currency">{t().show_totals_in}</label>
                 <input id="reporting-currency" maxlength="3" prop:value=move || target.get() on:input=move |ev| set_target.set(event_target_value(&ev)) />
             </div>
             {rates.with_value(|r| r.iter().map(|(c, v)| {
@@ -120,12 +118,12 @@ fn Rates(settings: ReportingSettings, currencies: Vec<String>) -> impl IntoView 
                 let c3 = c.clone();
                 view! {
                     <div class="field" class:hidden=move || target.get().eq_ignore_ascii_case(&c3)>
-                        <label for=id.clone()>{move || format!("1 {c2} in {}", target.get())}</label>
+                        <label for=id.clone()>{move || (t().rate_label)(&c2, &target.get())}</label>
                         <input id=id inputmode="decimal" prop:value=move || v.get() on:input=move |ev| v.set(event_target_value(&ev)) />
                     </div>
                 }
             }).collect_view())}
-            <button type="submit" disabled=move || save.pending().get()>"Save rates"</button>
+            <button type="submit" disabled=move || save.pending().get()>{t().save_rates}</button>
             {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
         </form>
     }
