@@ -68,7 +68,7 @@ fn MarginTables(report: MarginReport) -> impl IntoView {
         )
     });
     view! {
-        <p class="summary">{
+        <p class="summary" data-from=from.clone() data-to=to.clone() data-previous-from=pfrom.clone() data-previous-to=pto.clone()>{
             // The report's days (YYYY-MM-DD) as the current language writes them.
             let day = |d: &str| d.parse().map(format::day).unwrap_or_else(|_| d.to_string());
             (t().period_compared)(&day(&from), &day(&to), &day(&pfrom), &day(&pto))

@@ -4,7 +4,7 @@
 // with no partner cost, margin or other customer anywhere on the page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServers, launchBrowser, emulatorCustomers, signIn } from './servers.mjs';
+import { startServers, launchBrowser, emulatorCustomers, signIn, syncDone } from './servers.mjs';
 
 let servers;
 let browser;
@@ -42,6 +42,8 @@ test('an invited customer user sees its own costs at its price and nothing of th
   await signIn(partnerPage, servers, servers.partner.users[0].userName, '/customers');
   // The customer list waits for the first sync to read the customers.
   await partnerPage.locator('table.customers tbody tr').first().waitFor();
+  // The figures compared below are final once the first sync has ended.
+  await syncDone(partnerPage, servers);
   await partnerPage.goto(`${servers.proxyUrl}/customers/${it.customerId}`);
   await partnerPage.locator('h1', { hasText: it.companyName }).waitFor();
   const markup = await api(partnerPage, 'PUT', `/api/customers/${it.customerId}/markup`, { basis: 'partnerCost', percent: '20' });

@@ -4,7 +4,7 @@
 // dates not written the zh-TW way.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServers, launchBrowser, signIn } from './servers.mjs';
+import { startServers, launchBrowser, signIn, syncDone } from './servers.mjs';
 
 let servers;
 let browser;
@@ -85,6 +85,9 @@ test('every view in zh-TW has no English outside data, and its figures are writt
   const page = await context.newPage();
   const admin = servers.partner.users[0].userName;
   await signIn(page, servers, admin, '/customers');
+  await page.locator('table.customers tbody tr').first().waitFor();
+  await syncDone(page, servers);
+  await page.reload();
   await page.locator('table.customers tbody tr').first().waitFor();
   assert.equal(await page.getAttribute('html', 'lang'), 'zh-TW');
   // Longest first, so that a name containing another is removed whole.

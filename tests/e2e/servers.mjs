@@ -162,6 +162,16 @@ export async function emulatorCustomers(servers) {
   }
 }
 
+/** Waits until the latest sync has succeeded (through `page`'s session). */
+export async function syncDone(page, servers) {
+  for (;;) {
+    const p = await (await page.request.get(`${servers.proxyUrl}/api/sync`)).json();
+    if (p.status === 'succeeded') return;
+    if (p.status === 'failed') throw new Error(`the sync failed: ${p.error}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 /** Signs in on the emulator's sign-in page, as a person would, and comes back to `returnTo`. */
 export async function signIn(page, servers, userName, returnTo = '/') {
   const user = servers.demo.partners.flatMap((p) => p.users).find((u) => u.userName === userName);

@@ -191,8 +191,11 @@ test('the explorer regroups and filters in the browser, and a deep link restores
 
 test('price and margin equal the line items, flag lost credit and margin falls, and keep the view in the URL', async () => {
   await page.goto(`${servers.proxyUrl}/margin?period=30d`);
-  const summary = await page.locator('p.summary', { hasText: 'compared with' }).textContent();
-  const [from, to, pfrom, pto] = summary.match(/\d{4}-\d{2}-\d{2}/g);
+  const summary = page.locator('p.summary', { hasText: 'compared with' });
+  await summary.waitFor();
+  // The days as the report has them (the text writes them for people).
+  const [from, to, pfrom, pto] = await summary.evaluate((p) =>
+    [p.dataset.from, p.dataset.to, p.dataset.previousFrom, p.dataset.previousTo]);
   const current = await lines(`from=${from}&to=${to}`);
   const previous = await lines(`from=${pfrom}&to=${pto}`);
 

@@ -162,6 +162,14 @@ pub fn run(args: ServeArgs) -> Result {
             );
         }
     }
+    if let Some(u) = connected["customerUsers"].get(0) {
+        println!(
+            "  A customer's own view:       http://{proxy_addr}/my  as {} / {}  (invite it first on {}'s page)",
+            u["userName"].as_str().unwrap_or_default(),
+            u["password"].as_str().unwrap_or_default(),
+            u["companyName"].as_str().unwrap_or_default()
+        );
+    }
     println!("  Other users and roles:       http://{emulator_addr}/emulator/demo");
     println!("  Stop with Ctrl-C.");
     println!();

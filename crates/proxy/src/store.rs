@@ -1350,6 +1350,19 @@ impl Store {
             .collect())
     }
 
+    pub async fn customer_name(
+        &self,
+        partner: PartnerId,
+        customer: &str,
+    ) -> Result<Option<String>, sqlx::Error> {
+        let row = sqlx::query("SELECT name FROM customers WHERE partner_id = ? AND id = ?")
+            .bind(partner.0)
+            .bind(customer)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
     pub async fn has_customer(
         &self,
         partner: PartnerId,
