@@ -405,6 +405,13 @@ text! {
     }
 }
 
+/// A heading's words inside an English sentence: lower case, but a name
+/// stays a name ("Azure subscription", not "azure subscription").
+fn in_sentence(heading: &str) -> String {
+    let lower = heading.to_lowercase();
+    lower.replacen("azure", "Azure", 1)
+}
+
 pub static EN: Text = Text {
     skip_to_content: "Skip to content",
     nav_label: "Main",
@@ -481,7 +488,7 @@ pub static EN: Text = Text {
     dim_unit: "Unit",
     invited: |user| format!("{user} is invited."),
     access_removed: |user| format!("{user} no longer has access."),
-    daily_price_by: |by| format!("Daily price by {}", by.to_lowercase()),
+    daily_price_by: |by| format!("Daily price by {}", in_sentence(by)),
     dim_tag: |key| format!("Tag {key}"),
     budgets_notice: "Budgets are Partner Center's customer usage budgets, compared with the partner cost of the month; set one on the customer's page.",
     budget: "Budget",
@@ -598,7 +605,7 @@ pub static EN: Text = Text {
         format!("Partner Center's own estimate of this period: {amount}.")
     },
     unusual_cost_on: |days| format!("Unusual cost on {days}."),
-    daily_partner_cost_by: |by| format!("Daily partner cost by {}", by.to_lowercase()),
+    daily_partner_cost_by: |by| format!("Daily partner cost by {}", in_sentence(by)),
     list_cost: "List cost",
     cost_explorer: "Cost explorer",
     loading_line_items: "Loading line items…",
@@ -623,7 +630,7 @@ pub static EN: Text = Text {
     },
     remove_filter: |which| format!("Remove filter {which}"),
     measure_in_by: |measure, currency, by| {
-        format!("{measure} in {currency} by {}", by.to_lowercase())
+        format!("{measure} in {currency} by {}", in_sentence(by))
     },
     measure_in: |measure, currency| format!("{measure} in {currency}"),
     margin_notice: "Customer price follows each customer's markup (set on the customer's page or in Settings). Partner-earned credit (PEC) is lost on a line without credit when the same resource and meter earned it on other days; the credit lost is its list cost at that usual rate. Days are UTC days.",
@@ -1210,6 +1217,19 @@ mod tests {
         for text in t.words().into_iter().chain(made.iter().map(String::as_str)) {
             assert!(english_in(text).is_empty(), "English left in {text:?}");
         }
+    }
+
+    #[test]
+    fn names_keep_their_capitals_inside_sentences() {
+        let en = Locale::En.text();
+        assert_eq!(
+            (en.daily_price_by)("Azure subscription"),
+            "Daily price by Azure subscription"
+        );
+        assert_eq!(
+            (en.daily_partner_cost_by)("Resource group"),
+            "Daily partner cost by resource group"
+        );
     }
 
     #[test]
