@@ -100,54 +100,6 @@ pub fn key_label(key: &str) -> String {
     }
 }
 
-/// A Partner Center role's name in the current language.
-pub fn role_label(role: model::onboarding::Role) -> &'static str {
-    use model::onboarding::Role;
-    let t = t();
-    match role {
-        Role::GlobalAdmin => t.role_global_admin,
-        Role::AdminAgent => t.role_admin_agent,
-        Role::BillingAdmin => t.role_billing_admin,
-        Role::SalesAgent => t.role_sales_agent,
-    }
-}
-
-/// Why someone with `roles` may not set up the connection.
-pub fn roles_needed(roles: &[model::onboarding::Role]) -> String {
-    let held = if roles.is_empty() {
-        t().no_pc_role.to_string()
-    } else {
-        roles
-            .iter()
-            .map(|r| role_label(*r))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    (t().roles_needed)(&held)
-}
-
-/// The model's check of a GUID field, said in the current language.
-pub fn guid_error(field: &str, text: &str) -> Option<String> {
-    model::onboarding::check_guid(field, text).err().map(|_| {
-        if text.trim().is_empty() {
-            (t().enter_field)(field)
-        } else {
-            (t().must_be_guid)(field)
-        }
-    })
-}
-
-/// The model's check of a key value, said in the current language.
-pub fn key_error(text: &str) -> Option<String> {
-    model::onboarding::check_key(text).err().map(|_| {
-        if text.trim().is_empty() {
-            t().key_empty.to_string()
-        } else {
-            t().key_invalid.to_string()
-        }
-    })
-}
-
 /// The sentence for one of the proxy's error codes, in the current language.
 pub fn error_text(code: &str) -> &'static str {
     let t = t();

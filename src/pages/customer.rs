@@ -391,11 +391,11 @@ fn CustomerAccess(id: String) -> impl IntoView {
     });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match model::onboarding::check_user_name(&address.get()) {
+        match model::onboarding::check_user_name(crate::i18n::t(), &address.get()) {
             Ok(user) => {
                 invite.dispatch(user);
             }
-            Err(_) => set_status.set(Some((false, crate::i18n::t().address_invalid.into()))),
+            Err(why) => set_status.set(Some((false, why))),
         }
     };
     view! {

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use model::api::{AppChoice, KeyInfo, NewKey, OnboardingState, TrialRequest};
-use model::onboarding::Step;
+use model::onboarding::{Step, check_guid, check_key};
 
 use crate::api::{self, ApiError};
 use crate::app::SessionResource;
@@ -49,7 +49,7 @@ pub fn Onboarding() -> impl IntoView {
                         view! {
                             <Progress current=step />
                             {match step {
-                                Step::BeforeYouBegin | Step::SignIn => view! { <BeforeYouBegin message=(!s.session.can_manage).then(|| crate::i18n::roles_needed(&s.session.roles)) signed_in=true /> }.into_any(),
+                                Step::BeforeYouBegin | Step::SignIn => view! { <BeforeYouBegin message=(!s.session.can_manage).then(|| t().roles_needed_for(&s.session.roles)) signed_in=true /> }.into_any(),
                                 Step::RegisterApp => view! { <RegisterApp state=s on_done=move || state.refetch() /> }.into_any(),
                                 Step::AddKey => view! { <AddKey state=s on_done=move || state.refetch() /> }.into_any(),
                                 Step::StartTrial => view! { <StartTrial state=s on_done=move || state.refetch() /> }.into_any(),
@@ -352,9 +352,9 @@ fn StartTrial(
         ev.prevent_default();
         set_error.set(None);
         let checks = (
-            crate::i18n::guid_error(t().commerce_id, &commerce.get()),
-            crate::i18n::guid_error(t().app_id, &app_id.get()),
-            crate::i18n::key_error(&key.get()),
+            check_guid(t(), t().commerce_id, &commerce.get()).err(),
+            check_guid(t(), t().app_id, &app_id.get()).err(),
+            check_key(t(), &key.get()).err(),
         );
         let ok = checks.0.is_none() && checks.1.is_none() && checks.2.is_none();
         set_field_errors.set(checks);

@@ -32,6 +32,22 @@ pub fn write_record<S: AsRef<str>>(out: &mut String, fields: &[S]) {
     out.push_str("\r\n");
 }
 
+/// A line's usage cells, from its Azure subscription to its quantity, as
+/// both line-item CSVs (the partner's and a customer's own) write them.
+pub fn usage_cells(l: &LineItem) -> [String; 9] {
+    [
+        l.entitlement_name.clone(),
+        l.resource_group.clone(),
+        l.resource_name().to_string(),
+        l.meter_category.clone(),
+        l.meter_subcategory.clone(),
+        l.meter_name.clone(),
+        l.region.clone(),
+        l.unit.clone(),
+        decimal(l.quantity_micros),
+    ]
+}
+
 /// Exact decimal text of an amount in millionths.
 pub fn decimal(micros: i64) -> String {
     let text = Amount::from_micros(micros).to_decimal_string(6);

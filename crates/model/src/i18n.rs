@@ -3,6 +3,8 @@
 //! parsed or looked up by key at run time. Product and Microsoft names
 //! (Partner Center, Azure, CSP) stay as they are in every language.
 
+use crate::onboarding::Role;
+
 /// A language the app speaks.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Locale {
@@ -133,6 +135,7 @@ text! {
         sign_in_address,
         invite,
         address_invalid,
+        address_empty,
         partner_only,
         go_to_own,
         dim_customer,
@@ -405,6 +408,32 @@ text! {
     }
 }
 
+impl Text {
+    /// A Partner Center role's name.
+    pub fn role(&self, role: Role) -> &'static str {
+        match role {
+            Role::GlobalAdmin => self.role_global_admin,
+            Role::AdminAgent => self.role_admin_agent,
+            Role::BillingAdmin => self.role_billing_admin,
+            Role::SalesAgent => self.role_sales_agent,
+        }
+    }
+
+    /// Why someone with `roles` may not set up the connection.
+    pub fn roles_needed_for(&self, roles: &[Role]) -> String {
+        let held = if roles.is_empty() {
+            self.no_pc_role.to_string()
+        } else {
+            roles
+                .iter()
+                .map(|r| self.role(*r))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        (self.roles_needed)(&held)
+    }
+}
+
 /// A heading's words inside an English sentence: lower case, but a name
 /// stays a name ("Azure subscription", not "azure subscription").
 fn in_sentence(heading: &str) -> String {
@@ -471,7 +500,8 @@ pub static EN: Text = Text {
     remove: "Remove",
     sign_in_address: "Sign-in address",
     invite: "Invite",
-    address_invalid: "The sign-in address must look like name@company.com, with no spaces.",
+    address_invalid: "The sign-in address must look like name@company.com, with no spaces (at most 254 characters).",
+    address_empty: "Enter the customer user's sign-in address.",
     partner_only: "You are signed in as a customer: this page is the partner's. Your own costs are on your page.",
     go_to_own: "Go to your costs",
     dim_customer: "Customer",
@@ -830,7 +860,8 @@ pub static ZH_TW: Text = Text {
     remove: "移除",
     sign_in_address: "登入帳戶",
     invite: "邀請",
-    address_invalid: "登入帳戶的格式須如 name@company.com，且不可有空格。",
+    address_invalid: "登入帳戶的格式須如 name@company.com，且不可有空格（最多 254 個字元）。",
+    address_empty: "請輸入客戶使用者的登入帳戶。",
     partner_only: "您以客戶身分登入：此頁面屬於合作夥伴。您自己的成本在您的頁面上。",
     go_to_own: "前往您的成本",
     dim_customer: "客戶",

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::guid::Guid;
+use crate::i18n::{Locale, Text};
 
 /// The steps, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -58,15 +59,6 @@ pub enum Role {
 }
 
 impl Role {
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::GlobalAdmin => "Global admin",
-            Role::AdminAgent => "Admin agent",
-            Role::BillingAdmin => "Billing admin",
-            Role::SalesAgent => "Sales agent",
-        }
-    }
-
     /// From Entra's directory roles and Partner Center's agent groups.
     pub fn from_directory(name: &str) -> Option<Role> {
         match name {
@@ -86,21 +78,10 @@ pub fn can_manage(roles: &[Role]) -> bool {
         .any(|r| matches!(r, Role::GlobalAdmin | Role::AdminAgent))
 }
 
-/// The sentence shown to someone who may not manage the connection.
+/// The sentence shown to someone who may not manage the connection, in
+/// the proxy's language (English); the browser says it with `Text::roles_needed_for`.
 pub fn roles_needed_message(roles: &[Role]) -> String {
-    let held = if roles.is_empty() {
-        "no Partner Center role".to_string()
-    } else {
-        roles
-            .iter()
-            .map(|r| r.label())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    format!(
-        "Setting up the connection needs the Partner Center role Global admin or Admin agent; you have {held}. \
-         Ask a Global admin of your partner organization to do it, or to give you one of those roles."
-    )
+    Locale::En.text().roles_needed_for(roles)
 }
 
 /// Key lifetimes the wizard offers.
@@ -112,53 +93,47 @@ pub const EXPIRY_WARNING_DAYS: i64 = 30;
 /// Length of the free trial.
 pub const TRIAL_DAYS: i64 = 30;
 
-/// Checks a GUID typed into a field, with a message naming the field.
-pub fn check_guid(field: &str, text: &str) -> Result<Guid, String> {
+/// Checks a GUID typed into a field, with a message naming the field in
+/// `t`'s language.
+pub fn check_guid(t: &Text, field: &str, text: &str) -> Result<Guid, String> {
     if text.trim().is_empty() {
-        return Err(format!("Enter the {field}."));
+        return Err((t.enter_field)(field));
     }
-    text.parse::<Guid>().map_err(|_| {
-        format!(
-            "The {field} must be a GUID: 32 hexadecimal digits in groups of 8-4-4-4-12, like 0f8fad5b-d9cb-469f-a165-70867728950e."
-        )
-    })
+    text.parse::<Guid>().map_err(|_| (t.must_be_guid)(field))
 }
 
 /// Checks a customer user's sign-in name (an email-like UPN); returns it in
 /// lower case, as sign-ins compare it.
-pub fn check_user_name(text: &str) -> Result<String, String> {
-    let t = text.trim();
-    let valid = t.len() <= 254
-        && !t.chars().any(|c| c.is_whitespace() || c.is_control())
-        && t.split_once('@').is_some_and(|(user, domain)| {
+pub fn check_user_name(t: &Text, text: &str) -> Result<String, String> {
+    let trimmed = text.trim();
+    let valid = trimmed.len() <= 254
+        && !trimmed.chars().any(|c| c.is_whitespace() || c.is_control())
+        && trimmed.split_once('@').is_some_and(|(user, domain)| {
             !user.is_empty()
                 && !domain.contains('@')
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
         });
-    if t.is_empty() {
-        Err("Enter the customer user's sign-in address.".into())
+    if trimmed.is_empty() {
+        Err(t.address_empty.into())
     } else if valid {
-        Ok(t.to_lowercase())
+        Ok(trimmed.to_lowercase())
     } else {
-        Err(
-            "The sign-in address must look like name@company.com, with no spaces (at most 254 characters)."
-                .into(),
-        )
+        Err(t.address_invalid.into())
     }
 }
 
 /// Checks a key value typed into a field (it is never shown back).
-pub fn check_key(text: &str) -> Result<(), String> {
-    let t = text.trim();
-    if t.is_empty() {
-        Err("Enter the key value you saved when you created the key.".into())
-    } else if t.len() < 16
-        || t.len() > 256
-        || t.chars().any(|c| c.is_whitespace() || c.is_control())
+pub fn check_key(t: &Text, text: &str) -> Result<(), String> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        Err(t.key_empty.into())
+    } else if trimmed.len() < 16
+        || trimmed.len() > 256
+        || trimmed.chars().any(|c| c.is_whitespace() || c.is_control())
     {
-        Err("That does not look like a key value: paste the whole value, as it was shown when the key was created.".into())
+        Err(t.key_invalid.into())
     } else {
         Ok(())
     }
@@ -167,6 +142,11 @@ pub fn check_key(text: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The proxy's words.
+    fn en() -> &'static Text {
+        Locale::En.text()
+    }
 
     #[test]
     fn steps_are_in_order() {
@@ -188,18 +168,21 @@ mod tests {
 
     #[test]
     fn fields_are_checked_with_their_names() {
-        assert!(check_guid("App ID", "0f8fad5b-d9cb-469f-a165-70867728950e").is_ok());
-        assert_eq!(check_guid("App ID", " "), Err("Enter the App ID.".into()));
+        assert!(check_guid(en(), "App ID", "0f8fad5b-d9cb-469f-a165-70867728950e").is_ok());
+        assert_eq!(
+            check_guid(en(), "App ID", " "),
+            Err("Enter the App ID.".into())
+        );
         assert!(
-            check_guid("Commerce ID", "0f8fad5b")
+            check_guid(en(), "Commerce ID", "0f8fad5b")
                 .unwrap_err()
                 .starts_with("The Commerce ID must be a GUID")
         );
-        assert!(check_key("short").is_err());
-        assert!(check_key("abc~0123456789abcdefghij").is_ok());
-        assert!(check_key("has space 0123456789").is_err());
+        assert!(check_key(en(), "short").is_err());
+        assert!(check_key(en(), "abc~0123456789abcdefghij").is_ok());
+        assert!(check_key(en(), "has space 0123456789").is_err());
         assert_eq!(
-            check_user_name(" Ana@Contoso.COM "),
+            check_user_name(en(), " Ana@Contoso.COM "),
             Ok("ana@contoso.com".into())
         );
         for bad in [
@@ -212,9 +195,9 @@ mod tests {
             "a@b@c.d",
             "a@.com",
         ] {
-            assert!(check_user_name(bad).is_err(), "{bad} accepted");
+            assert!(check_user_name(en(), bad).is_err(), "{bad} accepted");
         }
-        assert!(check_user_name(&format!("{}@c.com", "a".repeat(250))).is_err());
+        assert!(check_user_name(en(), &format!("{}@c.com", "a".repeat(250))).is_err());
     }
 
     #[test]

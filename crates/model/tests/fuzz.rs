@@ -109,7 +109,7 @@ proptest! {
 
     #[test]
     fn input_parsers_never_panic(text in "\\PC{0,80}") {
-        let _ = check_guid("App ID", &text);
+        let _ = check_guid(&model::i18n::EN, "App ID", &text);
         let _ = Amount::parse_decimal(&text);
         let _ = Dim::parse(&text);
         let _ = parse_tags(&text);

@@ -15,7 +15,7 @@ use model::api::{
     LineItemRow, MarkupUpdate, ReportingSettings, SyncProgress,
 };
 use model::cube::Cube;
-use model::export::{FOCUS_COLUMNS, FocusParty, decimal, focus_row, write_record};
+use model::export::{FOCUS_COLUMNS, FocusParty, decimal, focus_row, usage_cells, write_record};
 use model::pc::{Link, SpendingBudget};
 use model::pricing::Markup;
 use model::{Amount, Currency, Guid};
@@ -641,31 +641,23 @@ async fn export_csv(
     );
     for (l, price) in scope_lines(&state, partner.id(), &scope).await? {
         let cost = l.billing_total.micros();
-        write_record(
-            &mut out,
-            &[
-                l.usage_date.to_string(),
-                l.customer_name.clone(),
-                l.customer_id.clone(),
-                l.entitlement_name.clone(),
-                l.resource_group.clone(),
-                l.resource_name().to_string(),
-                l.meter_category.clone(),
-                l.meter_subcategory.clone(),
-                l.meter_name.clone(),
-                l.region.clone(),
-                l.unit.clone(),
-                decimal(l.quantity_micros),
-                l.billing_currency.code().to_string(),
-                decimal(cost),
-                decimal(price),
-                decimal(price - cost),
-                decimal(l.list_total().micros()),
-                decimal(l.pec_basis_points as i64 * 100),
-                l.credit_type.clone(),
-                l.invoice_number.clone(),
-            ],
-        );
+        let mut row = vec![
+            l.usage_date.to_string(),
+            l.customer_name.clone(),
+            l.customer_id.clone(),
+        ];
+        row.extend(usage_cells(&l));
+        row.extend([
+            l.billing_currency.code().to_string(),
+            decimal(cost),
+            decimal(price),
+            decimal(price - cost),
+            decimal(l.list_total().micros()),
+            decimal(l.pec_basis_points as i64 * 100),
+            l.credit_type.clone(),
+            l.invoice_number.clone(),
+        ]);
+        write_record(&mut out, &row);
     }
     Ok(csv_file(file_name("line-items", &scope), out))
 }

@@ -12,7 +12,7 @@ use model::api::{
     AzureSubscription, CustomerUser, CustomerUserInvite, OwnCosts, SessionCustomer, SessionInfo,
 };
 use model::cube::Cube;
-use model::export::{decimal, write_record};
+use model::export::{decimal, usage_cells, write_record};
 
 use crate::api::{ApiJson, ApiQuery, Partner, ScopeQuery};
 use crate::error::ApiError;
@@ -87,7 +87,7 @@ pub async fn session_info(state: &AppState, who: &SignedIn) -> Result<SessionInf
         can_manage: false,
         roles_message: None,
         tenant_id: customer.clone(),
-        partner_name: state.store.partner_name(partner).await?,
+        partner_name: crate::onboarding::partner_names(state, partner).await?.0,
         commerce_id: None,
         connected: state.connection_of(partner).is_some(),
         trial: None,
@@ -117,7 +117,9 @@ async fn own_costs(
         id: summary.id,
         name: summary.name,
         domain: summary.domain,
-        partner_name: state.store.partner_name(viewer.partner).await?,
+        partner_name: crate::onboarding::partner_names(&state, viewer.partner)
+            .await?
+            .0,
         currency: summary.currency,
         month_to_date: summary.month_to_date.customer_price,
         last_month: summary.last_month.customer_price,
@@ -174,23 +176,10 @@ async fn own_line_items(
         ],
     );
     for (l, price) in api::scope_lines(&state, viewer.partner, &scope).await? {
-        write_record(
-            &mut out,
-            &[
-                l.usage_date.to_string(),
-                l.entitlement_name.clone(),
-                l.resource_group.clone(),
-                l.resource_name().to_string(),
-                l.meter_category.clone(),
-                l.meter_subcategory.clone(),
-                l.meter_name.clone(),
-                l.region.clone(),
-                l.unit.clone(),
-                decimal(l.quantity_micros),
-                l.billing_currency.code().to_string(),
-                decimal(price),
-            ],
-        );
+        let mut row = vec![l.usage_date.to_string()];
+        row.extend(usage_cells(&l));
+        row.extend([l.billing_currency.code().to_string(), decimal(price)]);
+        write_record(&mut out, &row);
     }
     Ok(api::csv_file(api::file_name("costs", &scope), out))
 }
@@ -226,8 +215,8 @@ async fn invite_customer_user(
     partner.1.require_manager()?;
     let who = partner.0.partner;
     let id = api::own_customer(&state, who, &id).await?;
-    let user_name =
-        model::onboarding::check_user_name(&invite.user_name).map_err(ApiError::BadRequest)?;
+    let user_name = model::onboarding::check_user_name(&model::i18n::EN, &invite.user_name)
+        .map_err(ApiError::BadRequest)?;
     state
         .store
         .invite_customer_user(who, &id, &user_name, &partner.1.session.user_name)

@@ -11,6 +11,7 @@ use model::api::{
     AppChoice, AppInfo, KeyInfo, KeyRequest, NewKey, OnboardingState, SessionInfo, TrialInfo,
     TrialRequest,
 };
+use model::i18n::EN;
 use model::onboarding::{self, EXPIRY_WARNING_DAYS, KEY_YEARS, Step, TRIAL_DAYS};
 use model::pc::{Collection, Customer, Link};
 use serde_json::{Value, json};
@@ -82,10 +83,12 @@ pub async fn check_trial(store: &Store, partner: PartnerId) -> Result<(), ApiErr
     Ok(())
 }
 
-pub async fn session_info(state: &AppState, who: &SignedIn) -> Result<SessionInfo, ApiError> {
-    let partner = who.session.partner;
-    // Every page load asks: the names change only with this process's
-    // writes; the trial as the trial check sees it (at most a second old).
+/// The partner's name and Commerce ID, asked on every page load: kept until
+/// this process writes (they change only with its writes).
+pub async fn partner_names(
+    state: &AppState,
+    partner: PartnerId,
+) -> Result<(Option<String>, Option<String>), ApiError> {
     let names = state
         .store
         .memo(partner, "partner names", || async {
@@ -95,7 +98,13 @@ pub async fn session_info(state: &AppState, who: &SignedIn) -> Result<SessionInf
             ))
         })
         .await?;
-    let (partner_name, commerce_id) = (*names).clone();
+    Ok((*names).clone())
+}
+
+pub async fn session_info(state: &AppState, who: &SignedIn) -> Result<SessionInfo, ApiError> {
+    let partner = who.session.partner;
+    // The trial as the trial check sees it (at most a second old).
+    let (partner_name, commerce_id) = partner_names(state, partner).await?;
     let row = state.store.onboarding_for_check(partner).await?;
     Ok(SessionInfo {
         user_name: who.session.user_name.clone(),
@@ -285,7 +294,7 @@ async fn choose_app(
         }
         "reuse" => {
             let wanted =
-                onboarding::check_guid("App ID", choice.app_id.as_deref().unwrap_or_default())
+                onboarding::check_guid(&EN, "App ID", choice.app_id.as_deref().unwrap_or_default())
                     .map_err(ApiError::BadRequest)?
                     .to_string();
             apps(&state, &token)
@@ -388,7 +397,7 @@ async fn revoke_key(
     Path(key): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     who.require_manager()?;
-    let key = onboarding::check_guid("key ID", &key)
+    let key = onboarding::check_guid(&EN, "key ID", &key)
         .map_err(ApiError::BadRequest)?
         .to_string();
     let partner = who.session.partner;
@@ -441,12 +450,12 @@ async fn start_trial(
 ) -> Result<Json<SessionInfo>, ApiError> {
     who.require_manager()?;
     let partner = who.session.partner;
-    let commerce =
-        onboarding::check_guid("Commerce ID", &req.commerce_id).map_err(ApiError::BadRequest)?;
-    let app_id = onboarding::check_guid("App ID", &req.app_id)
+    let commerce = onboarding::check_guid(&EN, "Commerce ID", &req.commerce_id)
+        .map_err(ApiError::BadRequest)?;
+    let app_id = onboarding::check_guid(&EN, "App ID", &req.app_id)
         .map_err(ApiError::BadRequest)?
         .to_string();
-    onboarding::check_key(&req.key).map_err(ApiError::BadRequest)?;
+    onboarding::check_key(&EN, &req.key).map_err(ApiError::BadRequest)?;
     if let Some(own) = state.store.commerce_id(partner).await?
         && !own.eq_ignore_ascii_case(&commerce.to_string())
     {
