@@ -1,14 +1,16 @@
 //! The one typed client of the proxy's `/api`.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
+use leptos::prelude::on_cleanup;
 use model::api::{
     AppChoice, AppInfo, BudgetUpdate, CustomerDetail, CustomerList, CustomerUser,
-    CustomerUserInvite, ErrorBody, KeyRequest, MarkupUpdate, NewKey, OnboardingState, Overview,
-    OwnCosts, ReportingSettings, SessionInfo, SyncProgress, TrialRequest,
+    CustomerUserInvite, ErrorBody, ErrorCode, KeyRequest, MarkupUpdate, NewKey, OnboardingState,
+    Overview, OwnCosts, ReportingSettings, SessionInfo, TrialRequest,
 };
 use model::cube::Cube;
 use model::pc::SpendingBudget;
 use model::pricing::Markup;
+use send_wrapper::SendWrapper;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -20,7 +22,7 @@ pub enum ApiError {
     /// The proxy's JSON error, with its stable code.
     Api {
         status: u16,
-        code: String,
+        code: ErrorCode,
         message: String,
     },
     /// The answer was not the JSON expected.
@@ -43,7 +45,7 @@ impl std::fmt::Display for ApiError {
             }
             ApiError::Decode(_) => f.write_str(t.err_decode),
             ApiError::Api { message, .. } if english => f.write_str(message),
-            ApiError::Api { code, .. } => f.write_str(crate::i18n::error_text(code)),
+            ApiError::Api { code, .. } => f.write_str(crate::i18n::error_text(*code)),
         }
     }
 }
@@ -52,9 +54,9 @@ impl std::error::Error for ApiError {}
 
 impl ApiError {
     /// The proxy's stable error code, when it sent one.
-    pub fn code(&self) -> Option<&str> {
+    pub fn code(&self) -> Option<ErrorCode> {
         match self {
-            ApiError::Api { code, .. } => Some(code),
+            ApiError::Api { code, .. } => Some(*code),
             _ => None,
         }
     }
@@ -79,7 +81,8 @@ fn with_cookie(builder: RequestBuilder) -> RequestBuilder {
     builder.credentials(web_sys::RequestCredentials::Include)
 }
 
-fn url(path: &str) -> String {
+/// The address of an `/api` route.
+pub fn url(path: &str) -> String {
     format!("{}api/{path}", base())
 }
 
@@ -103,7 +106,7 @@ async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
         }),
         Err(_) => Err(ApiError::Api {
             status,
-            code: "http_error".into(),
+            code: ErrorCode::HttpError,
             message: format!("The proxy answered HTTP {status}."),
         }),
     }
@@ -121,8 +124,24 @@ async fn send<T: DeserializeOwned>(
     read(response).await
 }
 
+/// A GET that is cancelled when the view that asked for it goes away (a
+/// page left, a filter changed before the answer came), as leptos'
+/// hackernews example does.
 async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    send(with_cookie(Request::get(&url(path))).build()).await
+    let controller = web_sys::AbortController::new().ok();
+    let signal = controller.as_ref().map(|c| c.signal());
+    let controller = SendWrapper::new(controller);
+    on_cleanup(move || {
+        if let Some(c) = controller.take() {
+            c.abort();
+        }
+    });
+    send(
+        with_cookie(Request::get(&url(path)))
+            .abort_signal(signal.as_ref())
+            .build(),
+    )
+    .await
 }
 
 async fn write<T: DeserializeOwned>(
@@ -145,10 +164,6 @@ pub async fn session() -> Result<SessionInfo, ApiError> {
 
 pub async fn onboarding() -> Result<OnboardingState, ApiError> {
     get("onboarding").await
-}
-
-pub async fn sync_progress() -> Result<SyncProgress, ApiError> {
-    get("sync").await
 }
 
 pub async fn choose_app(choice: &AppChoice) -> Result<AppInfo, ApiError> {
@@ -267,6 +282,11 @@ pub async fn set_markup(id: &str, update: &MarkupUpdate) -> Result<Markup, ApiEr
         Some(update),
     )
     .await
+}
+
+/// The markup of customers without their own.
+pub async fn default_markup() -> Result<Markup, ApiError> {
+    get("markup").await
 }
 
 pub async fn set_default_markup(update: &MarkupUpdate) -> Result<Markup, ApiError> {

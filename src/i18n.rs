@@ -4,6 +4,7 @@
 
 use std::cell::Cell;
 
+use model::api::ErrorCode;
 use model::i18n::{Locale, Text};
 
 thread_local! {
@@ -101,28 +102,29 @@ pub fn key_label(key: &str) -> String {
 }
 
 /// The sentence for one of the proxy's error codes, in the current language.
-pub fn error_text(code: &str) -> &'static str {
+pub fn error_text(code: ErrorCode) -> &'static str {
     let t = t();
+    use ErrorCode::*;
     match code {
-        "not_found" => t.err_not_found,
-        "bad_request" | "method_not_allowed" | "unsupported_media_type" => t.err_bad_request,
-        "not_connected" => t.err_not_connected,
-        "not_signed_in" => t.err_not_signed_in,
-        "forbidden" => t.err_forbidden,
-        "partner_only" => t.partner_only,
-        "trial_ended" => t.err_trial_ended,
-        "upstream_throttled" => t.err_upstream_throttled,
-        "upstream_auth_failed" => t.err_upstream_auth,
-        "upstream_unavailable" => t.err_upstream_unavailable,
-        "store_error" | "internal_error" => t.err_internal,
-        "body_too_large" => t.err_body_too_large,
-        "graph_unavailable" | "graph_refused" => t.err_graph,
-        "sign_in_again" => t.err_sign_in_again,
-        "signin_refused" | "signin_unavailable" => t.err_sign_in_failed,
-        "no_app" => t.err_no_app,
-        "not_invited" => t.err_not_invited,
-        "view_closed" => t.err_view_closed,
-        "timeout" => t.err_timeout,
+        NotFound => t.err_not_found,
+        BadRequest | MethodNotAllowed | UnsupportedMediaType => t.err_bad_request,
+        NotConnected => t.err_not_connected,
+        NotSignedIn => t.err_not_signed_in,
+        Forbidden => t.err_forbidden,
+        PartnerOnly => t.partner_only,
+        TrialEnded => t.err_trial_ended,
+        UpstreamThrottled => t.err_upstream_throttled,
+        UpstreamAuthFailed => t.err_upstream_auth,
+        UpstreamUnavailable => t.err_upstream_unavailable,
+        StoreError | InternalError => t.err_internal,
+        BodyTooLarge => t.err_body_too_large,
+        GraphUnavailable | GraphRefused => t.err_graph,
+        SignInAgain => t.err_sign_in_again,
+        SigninRefused | SigninUnavailable | AppRefused => t.err_sign_in_failed,
+        NoApp => t.err_no_app,
+        NotInvited => t.err_not_invited,
+        ViewClosed => t.err_view_closed,
+        Timeout => t.err_timeout,
         _ => t.err_other,
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 mod app;
+mod components;
 pub mod download;
 pub mod format;
 pub mod host;

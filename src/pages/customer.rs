@@ -5,14 +5,14 @@
 use chrono::Datelike;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::use_params_map;
 use model::api::{BudgetUpdate, CustomerDetail};
 use model::cube::{Bucket, Cube, Dim, Measure, PivotQuery};
 use model::report::BudgetState;
 use model::views::table_csv;
 
+use crate::components::{Loader, MarkupForm, StackedBars, use_url_query};
 use crate::i18n::{dim_label, t};
-use crate::pages::{MarkupForm, Problem, StackedBars};
 use crate::{api, download, format};
 
 /// The drill-down path: each level narrows to the row chosen in the one before.
@@ -39,14 +39,9 @@ pub fn Customer() -> impl IntoView {
     // Outlives the page body, which is drawn again with the saved figures.
     provide_context(BudgetStatus(RwSignal::new(None)));
     view! {
-        <Transition fallback=|| view! { <p aria-busy="true">{t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match detail.await {
-                    Ok(d) => view! { <CustomerBody d=d on_change=move || detail.refetch() /> }.into_any(),
-                    Err(e) => view! { <h1>{t().dim_customer}</h1><Problem error=e return_to="/customers" /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loader resource=detail return_to="/customers" error_heading=t().dim_customer let:d>
+            <CustomerBody d on_change=move || detail.refetch() />
+        </Loader>
     }
 }
 
@@ -59,14 +54,9 @@ fn CustomerBody(
     let currency = c.currency.clone().unwrap_or_else(|| "USD".into());
     let as_of = d.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
     let month_start = as_of.with_day(1).unwrap_or(as_of);
-    let query = use_query_map();
-    let from = Memo::new(move |_| {
-        query
-            .read()
-            .get("from")
-            .unwrap_or_else(|| month_start.to_string())
-    });
-    let to = Memo::new(move |_| query.read().get("to").unwrap_or_else(|| as_of.to_string()));
+    let query = use_url_query();
+    let from = Memo::new(move |_| query.get("from").unwrap_or_else(|| month_start.to_string()));
+    let to = Memo::new(move |_| query.get("to").unwrap_or_else(|| as_of.to_string()));
     let id = c.id.clone();
     let cube = LocalResource::new(move || {
         let (id, from, to) = (id.clone(), from.get(), to.get());
@@ -109,14 +99,9 @@ fn CustomerBody(
             <MarkupForm customer=Some(c.id.clone()) basis=c.markup.basis basis_points=c.markup.basis_points on_change=on_change />
             <CustomerAccess id=c.id.clone() />
         </div>
-        <Transition fallback=|| view! { <p aria-busy="true">{t().loading_usage}</p> }>
-            {move || Suspend::new(async move {
-                match cube.await {
-                    Ok(cube) => view! { <Breakdown cube=cube /> }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loader resource=cube return_to="/customers" loading=t().loading_usage let:cube>
+            <Breakdown cube />
+        </Loader>
         <p>
             <a href=move || api::export_url("line-items", &c.id, &from.get(), &to.get()) download="">{t().line_items_csv}</a>
             " · "
@@ -129,12 +114,10 @@ fn CustomerBody(
 /// by the rows chosen so far, all in the URL.
 #[component]
 fn Breakdown(cube: Cube) -> impl IntoView {
-    let query = use_query_map();
-    let navigate = use_navigate();
+    let query = use_url_query();
     let cube = StoredValue::new(cube);
     let by = Memo::new(move |_| {
         query
-            .read()
             .get("by")
             .and_then(|b| Dim::parse(&b))
             .unwrap_or(Dim::Subscription)
@@ -146,7 +129,6 @@ fn Breakdown(cube: Cube) -> impl IntoView {
             .chain([Dim::MeterCategory, Dim::Region].iter())
             .filter_map(|d| {
                 query
-                    .read()
                     .get(&format!("f.{}", d.name()))
                     .map(|v| (d.clone(), vec![v]))
             })
@@ -173,28 +155,16 @@ fn Breakdown(cube: Cube) -> impl IntoView {
         })
     });
     let tag_keys = cube.with_value(|c| c.tag_keys());
+    // A level chosen: its grouping, and the rows chosen on the way to it.
     let set_query = StoredValue::new(move |by: &Dim, filters: &[(Dim, Vec<String>)]| {
-        let loc = crate::host::route_of(
-            &web_sys::window()
-                .and_then(|w| w.location().pathname().ok())
-                .unwrap_or_default(),
-        );
-        let mut url = format!("{loc}?by={}", by.name());
-        for (d, v) in filters {
-            url.push_str(&format!(
-                "&f.{}={}",
-                d.name(),
-                js_sys::encode_uri_component(&v[0])
-                    .as_string()
-                    .unwrap_or_default()
-            ));
-        }
-        for key in ["from", "to"] {
-            if let Some(v) = query.read_untracked().get(key) {
-                url.push_str(&format!("&{key}={v}"));
-            }
-        }
-        navigate(&url, Default::default());
+        let keys: Vec<(String, String)> = filters
+            .iter()
+            .map(|(d, v)| (format!("f.{}", d.name()), v[0].clone()))
+            .collect();
+        let by = by.name();
+        let mut changes: Vec<(&str, &str)> = vec![("by", &by)];
+        changes.extend(keys.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        query.change(&changes, Some("f."));
     });
     let options: Vec<Dim> = DRILL
         .iter()

@@ -1,12 +1,11 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_query_map};
 use model::api::CustomerSummary;
 use model::report::BudgetState;
 use model::views::{CustomerColumn, customer_rows, customers_csv};
 
+use crate::components::{Loader, use_url_query};
 use crate::i18n::t;
-use crate::pages::Problem;
 use crate::{api, download, format};
 
 /// Rows shown per page: thousands of customers stay quick to draw.
@@ -19,37 +18,27 @@ pub fn Customers() -> impl IntoView {
     let customers = LocalResource::new(api::customers);
     view! {
         <h1>{t().nav_customers}</h1>
-        <Transition fallback=|| view! { <p aria-busy="true">{t().loading_customers}</p> }>
-            {move || Suspend::new(async move {
-                match customers.await {
-                    Ok(list) => view! {
-                        <p class="summary">{(t().customers_count)(list.customers.len())}</p>
-                        <CustomerList rows=list.customers />
-                    }.into_any(),
-                    Err(e) => view! { <Problem error=e return_to="/customers" /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loader resource=customers return_to="/customers" loading=t().loading_customers let:list>
+            <p class="summary">{(t().customers_count)(list.customers.len())}</p>
+            <CustomerList rows=list.customers />
+        </Loader>
     }
 }
 
 #[component]
 fn CustomerList(rows: Vec<CustomerSummary>) -> impl IntoView {
-    let query = use_query_map();
-    let navigate = use_navigate();
+    let query = use_url_query();
     let rows = StoredValue::new(rows);
-    let search = Memo::new(move |_| query.read().get("q").unwrap_or_default());
+    let search = Memo::new(move |_| query.get("q").unwrap_or_default());
     let column = Memo::new(move |_| {
         query
-            .read()
             .get("sort")
             .and_then(|k| CustomerColumn::from_key(&k))
             .unwrap_or(CustomerColumn::MonthToDate)
     });
-    let descending = Memo::new(move |_| query.read().get("dir").as_deref() != Some("asc"));
+    let descending = Memo::new(move |_| query.get("dir").as_deref() != Some("asc"));
     let page = Memo::new(move |_| {
         query
-            .read()
             .get("page")
             .and_then(|p| p.parse::<usize>().ok())
             .unwrap_or(1)
@@ -58,23 +47,20 @@ fn CustomerList(rows: Vec<CustomerSummary>) -> impl IntoView {
     // Every change is a new URL: back and forward walk through them.
     let go = StoredValue::new(
         move |q: &str, sort: CustomerColumn, desc: bool, page: usize| {
-            let mut url = format!(
-                "/customers?sort={}&dir={}",
-                sort.key(),
-                if desc { "desc" } else { "asc" }
+            let page = if page > 1 {
+                page.to_string()
+            } else {
+                String::new()
+            };
+            query.change(
+                &[
+                    ("sort", sort.key()),
+                    ("dir", if desc { "desc" } else { "asc" }),
+                    ("q", q),
+                    ("page", &page),
+                ],
+                None,
             );
-            if !q.is_empty() {
-                url.push_str("&q=");
-                url.push_str(
-                    &js_sys::encode_uri_component(q)
-                        .as_string()
-                        .unwrap_or_default(),
-                );
-            }
-            if page > 1 {
-                url.push_str(&format!("&page={page}"));
-            }
-            navigate(&url, Default::default());
         },
     );
     let shown = Memo::new(move |_| {

@@ -4,13 +4,13 @@
 
 use chrono::NaiveDate;
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
 use model::cube::{Bucket, Cube, Dim, Measure, PivotQuery};
 use model::views::table_csv;
 
+use crate::components::{
+    Loader, PeriodPicker, StackedBars, TrendChart, WithAsOf, use_period, use_url_query,
+};
 use crate::i18n::{dim_label as label, t};
-use crate::pages::period::{PeriodPicker, use_period, use_query_setter};
-use crate::pages::{Problem, StackedBars, TrendChart};
 use crate::{api, download, format};
 
 fn measure_of(key: &str) -> Measure {
@@ -44,27 +44,32 @@ fn bucket_of(key: &str) -> Bucket {
 
 #[component]
 pub fn Explorer() -> impl IntoView {
-    let range = use_period();
+    view! {
+        <h1>{t().cost_explorer}</h1>
+        <WithAsOf let:as_of>
+            <ExplorerOf as_of />
+        </WithAsOf>
+    }
+}
+
+/// The explorer once the last day with data is known.
+#[component]
+fn ExplorerOf(as_of: NaiveDate) -> impl IntoView {
+    let range = use_period(as_of);
     let cube = LocalResource::new(move || {
         let (from, to) = range.get();
         async move { api::usage("", &from.to_string(), &to.to_string()).await }
     });
     view! {
-        <h1>{t().cost_explorer}</h1>
-        <Transition fallback=|| view! { <p aria-busy="true">{t().loading_line_items}</p> }>
-            {move || Suspend::new(async move {
-                match cube.await {
-                    Ok(c) => view! { <Pivot cube=c range=range /> }.into_any(),
-                    Err(e) => view! { <Problem error=e return_to="/explorer" /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loader resource=cube return_to="/explorer" loading=t().loading_line_items let:cube>
+            <Pivot cube range />
+        </Loader>
     }
 }
 
 #[component]
 fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
-    let query = use_query_map();
+    let query = use_url_query();
     let lines = cube.len();
     let tag_dims: Vec<Dim> = cube.tag_keys().into_iter().map(Dim::Tag).collect();
     let all_dims: Vec<Dim> = model::cube::STORED
@@ -73,7 +78,7 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
         .chain(tag_dims)
         .collect();
     let cube = StoredValue::new(cube);
-    let param = move |k: &str| query.read().get(k);
+    let param = move |k: &str| query.get(k);
     let g1 = Memo::new(move |_| {
         param("g1")
             .and_then(|d| Dim::parse(&d))
@@ -84,17 +89,12 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
     let bucket = Memo::new(move |_| bucket_of(&param("bucket").unwrap_or_else(|| "day".into())));
     let filters = Memo::new(move |_| {
         query
-            .get()
+            .with_prefix("f.")
             .into_iter()
-            .filter_map(|(k, v)| {
-                k.strip_prefix("f.")
-                    .and_then(Dim::parse)
-                    .map(|d| (d, vec![v.clone()]))
-            })
+            .filter_map(|(k, v)| Dim::parse(&k).map(|d| (d, vec![v])))
             .collect::<Vec<_>>()
     });
     let stacked = Memo::new(move |_| param("chart").as_deref() != Some("line"));
-    let set = use_query_setter("/explorer");
     let pivot = Memo::new(move |_| {
         let mut group_by = vec![g1.get()];
         if let Some(g) = g2.get() {
@@ -145,7 +145,7 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
                            none: bool| {
         let options = all_dims.clone();
         view! {
-            <select id=id on:change=move |ev| set.with_value(|s| s(key, &event_target_value(&ev)))>
+            <select id=id on:change=move |ev| query.set(key, &event_target_value(&ev))>
                 {none.then(|| view! { <option value="" selected=move || current.get().is_none()>{t().none_option}</option> })}
                 {options.into_iter().map(|d| {
                     let name = d.name();
@@ -162,7 +162,7 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
             (t().line_items_between)(lines, &format::day(from), &format::day(to))
         }}</p>
         <div class="toolbar">
-            <PeriodPicker path="/explorer" range />
+            <PeriodPicker range />
         </div>
         <div class="toolbar">
             <label for="g1">{t().group_by}</label>
@@ -170,17 +170,17 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
             <label for="g2">{t().then_by}</label>
             {dim_select("g2", "g2", g2, true)}
             <label for="measure">{t().measure}</label>
-            <select id="measure" on:change=move |ev| set.with_value(|s| s("measure", &event_target_value(&ev)))>
+            <select id="measure" on:change=move |ev| query.set("measure", &event_target_value(&ev))>
                 {[("partnerCost", t().partner_cost), ("customerPrice", t().customer_price), ("margin", t().margin), ("quantity", t().quantity)]
                     .into_iter().map(|(v, l)| view! { <option value=v selected=move || param("measure").unwrap_or_else(|| "partnerCost".into()) == v>{l}</option> }).collect_view()}
             </select>
             <label for="chart">{t().chart}</label>
-            <select id="chart" on:change=move |ev| set.with_value(|s| s("chart", &event_target_value(&ev)))>
+            <select id="chart" on:change=move |ev| query.set("chart", &event_target_value(&ev))>
                 {[("stacked", t().stacked_bars), ("line", t().line_of_total)]
                     .into_iter().map(|(v, l)| view! { <option value=v selected=move || stacked.get() == (v == "stacked")>{l}</option> }).collect_view()}
             </select>
             <label for="bucket">{t().days_as}</label>
-            <select id="bucket" on:change=move |ev| set.with_value(|s| s("bucket", &event_target_value(&ev)))>
+            <select id="bucket" on:change=move |ev| query.set("bucket", &event_target_value(&ev))>
                 {[("day", t().days), ("week", t().weeks), ("month", t().months), ("none", t().totals_only)]
                     .into_iter().map(|(v, l)| view! { <option value=v selected=move || param("bucket").unwrap_or_else(|| "day".into()) == v>{l}</option> }).collect_view()}
             </select>
@@ -190,7 +190,7 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
                 {filters.get().into_iter().map(|(d, v)| {
                     let key = format!("f.{}", d.name());
                     view! { <span class="chip">{format!("{}: ", label(&d))}<span translate="no">{v[0].clone()}</span>" "
-                        <button type="button" class="link" aria-label=(t().remove_filter)(&label(&d)) on:click=move |_| set.with_value(|s| s(&key, ""))>"×"</button></span> }
+                        <button type="button" class="link" aria-label=(t().remove_filter)(&label(&d)) on:click=move |_| query.set(&key, "")>"×"</button></span> }
                 }).collect_view()}
             </p>
         })}
@@ -229,7 +229,7 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
                         let cells = r.keys.iter().zip(dims.iter()).map(|(k, d)| {
                             let key = format!("f.{}", d.name());
                             let value = k.clone();
-                            view! { <td translate="no"><button type="button" class="link" title=t().filter_to_this on:click=move |_| set.with_value(|s| s(&key, &value))>{k.clone()}</button></td> }
+                            view! { <td translate="no"><button type="button" class="link" title=t().filter_to_this on:click=move |_| query.set(&key, &value)>{k.clone()}</button></td> }
                         }).collect_view();
                         view! {
                             <tr>{cells}<td translate="no">{r.currency.clone()}</td><td class="num">{value_text(r.total.get(measure.get()), &r.currency)}</td></tr>

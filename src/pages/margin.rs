@@ -4,12 +4,10 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_query_map;
 use model::margin::{CustomerMargin, MarginReport, customers_csv, lost_lines_csv, meters_csv};
 
+use crate::components::{Loader, PeriodPicker, WithAsOf, use_period, use_url_query};
 use crate::i18n::t;
-use crate::pages::Problem;
-use crate::pages::period::{PeriodPicker, use_period, use_query_setter};
 use crate::{api, download, format};
 
 fn percent(basis_points: Option<i64>) -> String {
@@ -20,37 +18,37 @@ fn percent(basis_points: Option<i64>) -> String {
 
 #[component]
 pub fn Margin() -> impl IntoView {
-    let query = use_query_map();
-    let range = use_period();
-    let customer = Memo::new(move |_| query.read().get("customer").unwrap_or_default());
-    let report = LocalResource::new(move || {
-        let (from, to) = range.get();
-        let customer = customer.get();
-        async move { api::margin(&customer, &from.to_string(), &to.to_string()).await }
-    });
     view! {
         <h1>{t().nav_margin}</h1>
         <p class="notice">{t().margin_notice}</p>
-        <div class="toolbar"><PeriodPicker path="/margin" range /></div>
-        <Transition fallback=|| view! { <p aria-busy="true">{t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match report.await {
-                    Ok(r) => view! { <MarginTables report=r /> }.into_any(),
-                    Err(e) => view! { <Problem error=e return_to="/margin" /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <WithAsOf let:as_of>
+            <MarginOf as_of />
+        </WithAsOf>
+    }
+}
+
+/// Price and margin once the last day with data is known.
+#[component]
+fn MarginOf(as_of: chrono::NaiveDate) -> impl IntoView {
+    let query = use_url_query();
+    let range = use_period(as_of);
+    let customer = Memo::new(move |_| query.get("customer").unwrap_or_default());
+    let report = LocalResource::new(move || {
+        let ((from, to), customer) = (range.get(), customer.get());
+        async move { api::margin(&customer, &from.to_string(), &to.to_string()).await }
+    });
+    view! {
+        <div class="toolbar"><PeriodPicker range /></div>
+        <Loader resource=report return_to="/margin" let:report>
+            <MarginTables report />
+        </Loader>
     }
 }
 
 #[component]
 fn MarginTables(report: MarginReport) -> impl IntoView {
-    let set = use_query_setter("/margin");
-    let query = use_query_map();
-    let filtered = query
-        .read_untracked()
-        .get("customer")
-        .filter(|c| !c.is_empty());
+    let query = use_url_query();
+    let filtered = query.get_untracked("customer").filter(|c| !c.is_empty());
     let report = StoredValue::new(report);
     let fell: Vec<CustomerMargin> = report.with_value(|r| {
         r.customers
@@ -77,7 +75,7 @@ fn MarginTables(report: MarginReport) -> impl IntoView {
             let name = report.with_value(|r| r.customers.first().map(|c| c.customer_name.clone())).unwrap_or(id);
             view! {
                 <p class="crumbs">{t().customer_colon}<span class="chip"><span translate="no">{name}</span>" "
-                    <button type="button" class="link" aria-label=t().show_all_customers on:click=move |_| set.with_value(|s| s("customer", ""))>"×"</button></span>
+                    <button type="button" class="link" aria-label=t().show_all_customers on:click=move |_| query.set("customer", "")>"×"</button></span>
                 </p>
             }
         })}
@@ -128,7 +126,7 @@ fn MarginTables(report: MarginReport) -> impl IntoView {
                                 <td class="num">{percent(c.previous_margin_basis_points)}</td>
                                 <td class="num">{format::money(c.figures.pec_earned, &cur)}</td>
                                 <td class="num" class:flag=c.figures.pec_lost != 0>{format::money(c.figures.pec_lost, &cur)}</td>
-                                <td><button type="button" class="link" aria-label=(t().meters_of)(&name) on:click=move |_| set.with_value(|s| s("customer", &id))>{t().meters}</button></td>
+                                <td><button type="button" class="link" aria-label=(t().meters_of)(&name) on:click=move |_| query.set("customer", &id)>{t().meters}</button></td>
                             </tr>
                         }
                     }).collect_view()}

@@ -2,16 +2,15 @@
 //! kept by the proxy, so a reload resumes the step; the key value lives only
 //! in this page's memory, shown once.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use model::api::{AppChoice, KeyInfo, NewKey, OnboardingState, TrialRequest};
+use model::api::{AppChoice, ErrorCode, KeyInfo, NewKey, OnboardingState, TrialRequest};
 use model::onboarding::{Step, check_guid, check_key};
 
 use crate::api::{self, ApiError};
 use crate::app::SessionResource;
+use crate::components::{CopyField, SyncBar};
 use crate::i18n::t;
 
 fn step_names() -> [&'static str; 5] {
@@ -36,7 +35,7 @@ pub fn Onboarding() -> impl IntoView {
                 let wants_sign_in = query.read().get("step").as_deref() == Some("sign-in");
                 Suspend::new(async move {
                 match state.await {
-                    Err(e) if e.code() == Some("not_signed_in") => {
+                    Err(e) if e.code() == Some(ErrorCode::NotSignedIn) => {
                         let step = if wants_sign_in { Step::SignIn } else { Step::BeforeYouBegin };
                         view! {
                             <Progress current=step />
@@ -125,50 +124,6 @@ fn SignIn() -> impl IntoView {
             <p>{t().sign_in_come_back}</p>
             <a class="button" rel="external" href=api::sign_in_url("/onboarding")>{t().sign_in_with_pc}</a>
         </section>
-    }
-}
-
-/// A value with a copy button: the Clipboard API, with a visible
-/// confirmation, and a selected field to copy by hand when it is refused.
-#[component]
-fn CopyField(
-    label: &'static str,
-    value: String,
-    #[prop(optional)] id: &'static str,
-) -> impl IntoView {
-    let input = NodeRef::<leptos::html::Input>::new();
-    let (status, set_status) = signal(String::new());
-    let text = value.clone();
-    let copy = move |_| {
-        let text = text.clone();
-        leptos::task::spawn_local(async move {
-            let navigator = web_sys::window().map(|w| w.navigator());
-            let copied = match navigator {
-                Some(n) => wasm_bindgen_futures::JsFuture::from(n.clipboard().write_text(&text))
-                    .await
-                    .is_ok(),
-                None => false,
-            };
-            if copied {
-                set_status.set(t().copied.into());
-            } else {
-                if let Some(i) = input.get() {
-                    i.select();
-                }
-                set_status.set(t().copy_refused.into());
-            }
-        });
-    };
-    let field_id = if id.is_empty() { label } else { id };
-    view! {
-        <div class="copy-field">
-            <label for=field_id>{label}</label>
-            <div class="copy-row">
-                <input id=field_id type="text" readonly value=value node_ref=input class="mono" translate="no" />
-                <button type="button" on:click=copy>{(t().copy_label)(label)}</button>
-            </div>
-            <p class="copy-status" aria-live="polite">{move || status.get()}</p>
-        </div>
     }
 }
 
@@ -428,93 +383,5 @@ fn Done() -> impl IntoView {
             <SyncBar on_customers=move || navigate("/", Default::default()) />
             <A href=crate::host::path("/") attr:class="button">{t().go_to_overview}</A>
         </section>
-    }
-}
-
-const IDLE_POLL_SECONDS: u32 = 30;
-
-/// The first sync's progress, which survives reloads (the proxy keeps it).
-#[component]
-pub fn SyncBar(#[prop(optional, into)] on_customers: Option<Callback<()>>) -> impl IntoView {
-    // Every second while a sync runs; otherwise every half minute, so an
-    // idle page does not keep the network busy (a sync started elsewhere,
-    // on schedule or by a colleague, still shows up).
-    let (tick, set_tick) = signal(0u32);
-    let running = RwSignal::new(true);
-    let (moved, set_moved) = signal(false);
-    // The wizard's last step waits for the first customers: it asks every
-    // second until they are there, whatever the state it first reads.
-    let waiting = on_customers.is_some();
-    let seconds = std::cell::Cell::new(0u32);
-    let handle = set_interval_with_handle(
-        move || {
-            seconds.set(seconds.get() + 1);
-            if running.get_untracked()
-                || (waiting && !moved.get_untracked())
-                || seconds.get().is_multiple_of(IDLE_POLL_SECONDS)
-            {
-                set_tick.update(|t| *t += 1);
-            }
-        },
-        Duration::from_millis(1000),
-    )
-    .ok();
-    on_cleanup(move || {
-        if let Some(h) = handle {
-            h.clear();
-        }
-    });
-    let progress = LocalResource::new(move || {
-        tick.track();
-        api::sync_progress()
-    });
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                let p = progress.await.ok()?;
-                running.set(p.status == "running");
-                if let (Some(cb), false) = (on_customers, moved.get_untracked())
-                    && p.counts.customers_total.is_some() && p.counts.line_items > 0
-                {
-                    set_moved.set(true);
-                    cb.run(());
-                }
-                // A failed or partly failed sync says so; what was stored stays.
-                if p.status != "running" {
-                    return p.error.clone().map(|e| {
-                        let e = e.trim_end_matches('.');
-                        let text = if p.status == "failed" {
-                            (t().sync_failed)(e)
-                        } else {
-                            (t().sync_problems)(e)
-                        };
-                        view! { <div class="sync failed" role="alert"><p>{text}</p></div> }.into_any()
-                    });
-                }
-                (p.status == "running").then(|| {
-                    let total = p.counts.customers_total.unwrap_or(0).max(1);
-                    view! {
-                        <div class="sync" role="status">
-                            <label for="sync-bar">{t().reading_from_pc}</label>
-                            <progress id="sync-bar" max=total value=p.counts.customers_done></progress>
-                            <p>{(t().sync_counts)(
-                                p.counts.customers_done,
-                                &p.counts.customers_total.map(|t| t.to_string()).unwrap_or_else(|| "…".into()),
-                                p.counts.line_items,
-                            )}{p.seconds_left.map(|s| (t().about_left)(&human_seconds(s))).unwrap_or_default()}</p>
-                        </div>
-                    }
-                    .into_any()
-                })
-            })}
-        </Transition>
-    }
-}
-
-fn human_seconds(s: u64) -> String {
-    if s < 90 {
-        (t().seconds_short)(s)
-    } else {
-        (t().minutes_short)(s.div_ceil(60))
     }
 }

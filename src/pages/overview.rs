@@ -5,8 +5,8 @@ use model::api::{CurrencyTotals, Overview as OverviewData, Ranked};
 use model::report::BudgetState;
 use model::views::{change_basis_points, table_csv};
 
+use crate::components::{Loader, SyncBar, TrendChart};
 use crate::i18n::t;
-use crate::pages::{Problem, SyncBar, TrendChart};
 use crate::{api, download, format};
 
 /// All customers at once: this month, the forecast, the trend, who costs
@@ -16,15 +16,10 @@ pub fn Overview() -> impl IntoView {
     let overview = LocalResource::new(api::overview);
     view! {
         <h1>{t().nav_overview}</h1>
-        <SyncBar />
-        <Transition fallback=|| view! { <p aria-busy="true">{t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match overview.await {
-                    Ok(o) => view! { <OverviewBody o=o /> }.into_any(),
-                    Err(e) => view! { <Problem error=e return_to="/" /> }.into_any(),
-                }
-            })}
-        </Transition>
+        <Loader resource=overview return_to="/" let:o>
+            <SyncBar />
+            <OverviewBody o />
+        </Loader>
     }
 }
 

@@ -3,12 +3,11 @@
 //! no margin), so nothing here could show it.
 
 use leptos::prelude::*;
-use model::api::OwnCosts;
+use model::api::{ErrorCode, OwnCosts};
 use model::cube::{Bucket, Cube, Dim, Measure, PivotQuery};
 
+use crate::components::{Loader, PeriodPicker, Problem, StackedBars, use_period, use_url_query};
 use crate::i18n::{dim_label, t};
-use crate::pages::period::{PeriodPicker, use_period, use_query_setter};
-use crate::pages::{Problem, StackedBars};
 use crate::{api, format};
 
 /// The ways a customer can split its cost.
@@ -29,14 +28,14 @@ pub fn Own() -> impl IntoView {
                 match costs.await {
                     Ok(c) => view! { <OwnBody c=c /> }.into_any(),
                     Err(e) => match e.code() {
-                        Some("not_signed_in") => view! {
+                        Some(ErrorCode::NotSignedIn) => view! {
                             <h1>{t().own_heading}</h1>
                             <div class="notice-box">
                                 <p>{t().own_sign_in}</p>
                                 <a class="button" rel="external" href=api::customer_sign_in_url("/my")>{t().sign_in}</a>
                             </div>
                         }.into_any(),
-                        Some("forbidden") => view! {
+                        Some(ErrorCode::Forbidden) => view! {
                             <h1>{t().own_heading}</h1>
                             <p class="notice">{t().own_for_customers}</p>
                         }.into_any(),
@@ -56,7 +55,8 @@ fn OwnBody(c: OwnCosts) -> impl IntoView {
         let currency = currency.clone();
         move |v: i64| format::money(v, &currency)
     };
-    let range = use_period();
+    // The customer's own last day with data, from its figures.
+    let range = use_period(c.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive()));
     let cube = LocalResource::new(move || {
         let (from, to) = range.get();
         async move { api::own_usage(&from.to_string(), &to.to_string()).await }
@@ -95,15 +95,10 @@ fn OwnBody(c: OwnCosts) -> impl IntoView {
                 <ul class="plain">{subscriptions}</ul>
             </section>
         </div>
-        <div class="toolbar"><PeriodPicker path="/my" range=range /></div>
-        <Transition fallback=|| view! { <p aria-busy="true">{t.loading}</p> }>
-            {move || Suspend::new(async move {
-                match cube.await {
-                    Ok(cube) => view! { <OwnBreakdown cube=cube /> }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+        <div class="toolbar"><PeriodPicker range=range /></div>
+        <Loader resource=cube return_to="/my" let:cube>
+            <OwnBreakdown cube />
+        </Loader>
         <p>
             <a href=move || { let (f, to) = range.get(); api::own_export_url(&f.to_string(), &to.to_string()) } download="">{t.own_line_items_csv}</a>
         </p>
@@ -113,11 +108,9 @@ fn OwnBody(c: OwnCosts) -> impl IntoView {
 /// The period's price by the chosen split: daily bars and a table.
 #[component]
 fn OwnBreakdown(cube: Cube) -> impl IntoView {
-    let query = leptos_router::hooks::use_query_map();
-    let set = use_query_setter("/my");
+    let query = use_url_query();
     let by = Memo::new(move |_| {
         query
-            .read()
             .get("by")
             .and_then(|b| Dim::parse(&b))
             .filter(|d| BY.contains(d))
@@ -147,7 +140,7 @@ fn OwnBreakdown(cube: Cube) -> impl IntoView {
             <h2>{t.where_the_cost_comes_from}</h2>
             <div class="toolbar">
                 <label for="own-by">{t.break_down_by}</label>
-                <select id="own-by" on:change=move |ev| set.with_value(|s| s("by", &event_target_value(&ev)))>
+                <select id="own-by" on:change=move |ev| query.set("by", &event_target_value(&ev))>
                     {BY.iter().map(|d| {
                         let name = d.name();
                         let selected = move || by.get().name() == name;

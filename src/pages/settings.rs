@@ -4,35 +4,38 @@
 use leptos::prelude::*;
 use model::api::{ExchangeRate, ReportingSettings};
 use model::host::Theme;
-use model::pricing::MarkupBasis;
 
 use crate::api;
+use crate::components::{Loader, MarkupForm};
 use crate::i18n::t;
-use crate::pages::{MarkupForm, Problem};
 
 #[component]
 pub fn Settings() -> impl IntoView {
-    let reporting = LocalResource::new(api::reporting);
-    let overview = LocalResource::new(api::overview);
+    // The rates, the currencies in use (from the overview) and the stored
+    // default markup, read together.
+    let settings = LocalResource::new(|| async {
+        let (reporting, overview, markup) =
+            futures::join!(api::reporting(), api::overview(), api::default_markup());
+        Ok::<_, api::ApiError>((reporting?, overview?, markup?))
+    });
     view! {
         <h1>{t().nav_settings}</h1>
         <Appearance />
-        <Transition fallback=|| view! { <p aria-busy="true">{t().loading}</p> }>
-            {move || Suspend::new(async move {
-                match (reporting.await, overview.await) {
-                    (Ok(r), Ok(o)) => {
-                        let mut currencies: Vec<String> = o.by_currency.iter().map(|t| t.currency.clone()).collect();
-                        for rate in &r.rates {
-                            if !currencies.contains(&rate.currency) {
-                                currencies.push(rate.currency.clone());
-                            }
-                        }
-                        view! { <Rates settings=r currencies=currencies /> <MarkupForm customer=None basis=MarkupBasis::ListPrice basis_points=0 on_change=|| () /> }.into_any()
+        <Loader resource=settings return_to="/settings" let:loaded>
+            {
+                let (r, o, markup) = loaded;
+                let mut currencies: Vec<String> = o.by_currency.iter().map(|t| t.currency.clone()).collect();
+                for rate in &r.rates {
+                    if !currencies.contains(&rate.currency) {
+                        currencies.push(rate.currency.clone());
                     }
-                    (Err(e), _) | (_, Err(e)) => view! { <Problem error=e return_to="/settings" /> }.into_any(),
                 }
-            })}
-        </Transition>
+                view! {
+                    <Rates settings=r currencies=currencies />
+                    <MarkupForm customer=None basis=markup.basis basis_points=markup.basis_points on_change=|| () />
+                }
+            }
+        </Loader>
     }
 }
 

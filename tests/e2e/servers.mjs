@@ -53,13 +53,13 @@ function start(bin, args, env, logFile) {
  * The emulator and a proxy connected with the emulator's pre-registered app.
  * Returns URLs, the emulator's demo data, and `stop()`.
  */
-export async function startServers({ customers = 40, connect = true, logLevel = 'trace', proxyArgs = [] } = {}) {
+export async function startServers({ customers = 40, connect = true, logLevel = 'trace', proxyArgs = [], emulatorArgs = [] } = {}) {
   const work = mkdtempSync(join(tmpdir(), 'csp-costs-e2e-'));
   const emulatorPort = await freePort();
   const emulatorUrl = `http://127.0.0.1:${emulatorPort}`;
   const emulator = start(
     required('EMULATOR_BIN'),
-    ['--port', String(emulatorPort), '--customers', String(customers)],
+    ['--port', String(emulatorPort), '--customers', String(customers), ...emulatorArgs],
     {},
     join(work, 'emulator.log'),
   );

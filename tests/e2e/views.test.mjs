@@ -14,8 +14,12 @@ let page;
 // What the browser reports against the proxy's Content-Security-Policy.
 const violations = [];
 
+// A day the emulator reports no usage for (an outage): 5 days ago, inside
+// the overview's 60-day trend.
+const gapDay = new Date(Date.now() - 5 * 86_400_000).toISOString().slice(0, 10);
+
 before(async () => {
-  servers = await startServers({ customers: 14 });
+  servers = await startServers({ customers: 14, emulatorArgs: ['--gap-day', gapDay] });
   browser = await launchBrowser();
   context = await browser.newContext({ locale: 'en-US', acceptDownloads: true });
   page = await context.newPage();
@@ -66,7 +70,7 @@ test('the overview shows the sums of the line items, per currency and per day', 
   const monthStart = `${asOf.slice(0, 8)}01`;
   const items = await lines(`from=${monthStart}&to=${asOf}`);
   const byCurrency = {};
-  for (const l of items) byCurrency[l.billingCurrency] = (byCurrency[l.billingCurrency] ?? 0) + l.billingTotal * 1e6;
+  for (const l of items) byCurrency[l.billingCurrency] = (byCurrency[l.billingCurrency] ?? 0) + l.billingTotal;
   const currencies = Object.keys(byCurrency);
   assert.ok(currencies.length >= 1);
   for (const c of currencies) {
@@ -81,9 +85,37 @@ test('the overview shows the sums of the line items, per currency and per day', 
   assert.ok(days.length >= 28);
   const perDay = {};
   const lastWeek = await lines(`from=${days.at(-7)[0]}&to=${asOf}`);
-  for (const l of lastWeek) if (l.billingCurrency === main) perDay[l.usageDate] = (perDay[l.usageDate] ?? 0) + l.billingTotal * 1e6;
+  for (const l of lastWeek) if (l.billingCurrency === main) perDay[l.usageDate] = (perDay[l.usageDate] ?? 0) + l.billingTotal;
   for (const [day, text] of days.slice(-7)) assert.equal(text, money(Math.round(perDay[day] ?? 0), main), day);
   assert.equal(await page.locator('figure.chart').first().getAttribute('data-points'), String(days.length));
+});
+
+test('a day without usage is on the trend, at zero, in its place', async () => {
+  await page.goto(`${servers.proxyUrl}/`);
+  await page.locator('figure.chart circle').first().waitFor();
+  const overview = await (await page.request.get(`${servers.proxyUrl}/api/overview`)).json();
+  // The chart's currency: the reporting one when customers are billed in it.
+  const billed = overview.byCurrency.map((t) => t.currency);
+  const main = billed.includes(overview.reporting.currency) ? overview.reporting.currency : billed[0];
+  const points = overview.daily.filter((p) => p.currency === main);
+  assert.equal(points.length, 60, 'every day of the trend, gaps included');
+  const gap = points.find((p) => p.day === gapDay);
+  assert.ok(gap, `${gapDay} is in the trend`);
+  assert.equal(gap.partnerCost, 0);
+  await page.click('summary:has-text("The same numbers as a table")');
+  assert.equal(
+    await page.locator(`table.daily tbody tr[data-day="${gapDay}"] td.num`).textContent(),
+    money(0, main),
+  );
+  // On the chart the gap day sits on the axis, evenly spaced between its neighbours.
+  const at = async (day) => {
+    const c = page.locator(`figure.chart circle[data-day="${day}"]`).first();
+    return [Number(await c.getAttribute('cx')), Number(await c.getAttribute('cy'))];
+  };
+  const shift = (day, n) => new Date(Date.parse(day) + n * 86_400_000).toISOString().slice(0, 10);
+  const [before, [x, y], after] = [await at(shift(gapDay, -1)), await at(gapDay), await at(shift(gapDay, 1))];
+  assert.equal(y, 188, 'at zero');
+  assert.ok(Math.abs((x - before[0]) - (after[0] - x)) < 0.2, `${before[0]} ${x} ${after[0]}`);
 });
 
 test('the customer list keeps sort and search in the URL, and its CSV equals the table', async () => {
@@ -152,7 +184,7 @@ test('the explorer regroups and filters in the browser, and a deep link restores
   const region = usd[0].region;
   const expected = {};
   for (const l of usd.filter((l) => l.region === region)) {
-    expected[l.meterCategory] = (expected[l.meterCategory] ?? 0) + Math.round(l.billingTotal * 1e6);
+    expected[l.meterCategory] = (expected[l.meterCategory] ?? 0) + l.billingTotal;
   }
   const link = `${servers.proxyUrl}/explorer?g1=meterCategory&f.region=${region}&f.currency=USD&bucket=week`;
   await page.goto(link);
@@ -204,7 +236,7 @@ test('price and margin equal the line items, flag lost credit and margin falls, 
   for (const l of current) {
     const k = `${l.customerId}|${l.billingCurrency}`;
     const s = (sums[k] ??= { cost: 0, price: 0 });
-    s.cost += Math.round(l.billingTotal * 1e6);
+    s.cost += l.billingTotal;
     s.price += l.customerPrice;
   }
   const rows = await page.locator('table.margin-customers tbody tr').evaluateAll((trs) =>
@@ -233,7 +265,7 @@ test('price and margin equal the line items, flag lost credit and margin falls, 
   const before = {};
   for (const l of previous) {
     const s = (before[l.customerId] ??= { cost: 0, price: 0 });
-    s.cost += Math.round(l.billingTotal * 1e6);
+    s.cost += l.billingTotal;
     s.price += l.customerPrice;
   }
   const fell = Object.entries(sums)
@@ -263,7 +295,7 @@ test('price and margin equal the line items, flag lost credit and margin falls, 
   assert.equal(await page.locator('table.margin-customers tbody tr').count(), 1);
   const meterCost = {};
   for (const l of current.filter((l) => l.customerId === first)) {
-    meterCost[l.meterId] = (meterCost[l.meterId] ?? 0) + Math.round(l.billingTotal * 1e6);
+    meterCost[l.meterId] = (meterCost[l.meterId] ?? 0) + l.billingTotal;
   }
   const meterRows = await page.locator('table.margin-meters tbody tr').evaluateAll((trs) =>
     trs.map((r) => [r.dataset.meter, r.querySelectorAll('td.num')[1].textContent]));

@@ -138,7 +138,11 @@ impl World {
         day: i64,
     ) -> impl Iterator<Item = LineRef> + '_ {
         let c = &self.partners[partner].customers[customer];
+        let gap = self.gap_days.contains(&day);
         c.series.iter().enumerate().filter_map(move |(si, s)| {
+            if gap {
+                return None;
+            }
             let meter = &self.catalog[s.meter];
             usage::quantity(
                 self.seed,

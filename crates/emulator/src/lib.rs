@@ -67,6 +67,9 @@ pub struct Args {
     /// Share of answers whose body is cut short (0 to 1).
     #[arg(long, env = "EMULATOR_TRUNCATE_RATE", default_value_t = 0.0)]
     pub truncate_rate: f64,
+    /// Days (YYYY-MM-DD) on which no usage is reported, as in an outage.
+    #[arg(long, value_delimiter = ',')]
+    pub gap_day: Vec<chrono::NaiveDate>,
 }
 
 impl Args {
@@ -76,6 +79,7 @@ impl Args {
             customers: self.customers,
             months: self.months,
             today: self.today,
+            gap_days: self.gap_day,
             faults: Faults {
                 throttle_requests: self.throttle_requests,
                 throttle_interval_ms: self.throttle_interval_ms,
@@ -96,6 +100,8 @@ pub struct Config {
     pub customers: usize,
     pub months: u32,
     pub today: Option<chrono::NaiveDate>,
+    /// Days on which no usage is reported at all.
+    pub gap_days: Vec<chrono::NaiveDate>,
     pub faults: Faults,
 }
 
@@ -106,6 +112,7 @@ impl Default for Config {
             customers: 40,
             months: 13,
             today: None,
+            gap_days: Vec::new(),
             faults: Faults::default(),
         }
     }

@@ -124,6 +124,8 @@ pub struct World {
     pub today: NaiveDate,
     /// First and last day (days since the epoch) with usage.
     pub window: (i64, i64),
+    /// Days on which no usage is reported at all (an outage upstream).
+    pub gap_days: Vec<i64>,
     pub catalog: Vec<usage::Meter>,
     /// Line-item feeds already indexed, by partner, currency and first day.
     pub feeds: crate::billing::FeedCache,
@@ -359,6 +361,11 @@ impl World {
             seed,
             today,
             window,
+            gap_days: config
+                .gap_days
+                .iter()
+                .map(|d| usage::day_number(*d))
+                .collect(),
             catalog: usage::catalog(seed),
             feeds: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),

@@ -18,8 +18,163 @@ pub struct ErrorBody {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
+}
+
+/// Declares [`ErrorCode`] with each code's wire name once: serde, `as_str`
+/// and the list of every code all come from the same table, so renaming a
+/// code breaks the build (and the tests), not a page.
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $name:ident = $wire:literal,)*) => {
+        /// The stable codes of `/api` errors (`docs/api.md`). A code this
+        /// build does not know (a newer proxy) decodes as `Unknown`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum ErrorCode {
+            $($(#[$doc])* #[serde(rename = $wire)] $name,)*
+            /// A code this build does not know.
+            #[serde(other, rename = "unknown")]
+            Unknown,
+        }
+
+        impl ErrorCode {
+            /// Every code but `Unknown`.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$name,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$name => $wire,)*
+                    ErrorCode::Unknown => "unknown",
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    NotFound = "not_found",
+    BadRequest = "bad_request",
+    MethodNotAllowed = "method_not_allowed",
+    UnsupportedMediaType = "unsupported_media_type",
+    BodyTooLarge = "body_too_large",
+    Timeout = "timeout",
+    /// The proxy answered without its JSON error body (seen by the browser only).
+    HttpError = "http_error",
+    NotConnected = "not_connected",
+    NotSignedIn = "not_signed_in",
+    TooManySignIns = "too_many_sign_ins",
+    Forbidden = "forbidden",
+    PartnerOnly = "partner_only",
+    TrialEnded = "trial_ended",
+    ViewClosed = "view_closed",
+    NotInvited = "not_invited",
+    UpstreamThrottled = "upstream_throttled",
+    UpstreamAuthFailed = "upstream_auth_failed",
+    UpstreamUnavailable = "upstream_unavailable",
+    StoreError = "store_error",
+    InternalError = "internal_error",
+    GraphUnavailable = "graph_unavailable",
+    GraphRefused = "graph_refused",
+    SignInAgain = "sign_in_again",
+    SigninRefused = "signin_refused",
+    SigninUnavailable = "signin_unavailable",
+    NoApp = "no_app",
+    AppNotFound = "app_not_found",
+    AppNotRegistered = "app_not_registered",
+    /// Entra ID refused the app's credentials for another reason it gave.
+    AppRefused = "app_refused",
+    KeyExpired = "key_expired",
+    KeyRevoked = "key_revoked",
+    KeyWrong = "key_wrong",
+    CommerceIdMismatch = "commerce_id_mismatch",
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Tests and scripts compare a code with its wire name.
+impl PartialEq<&str> for ErrorCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// Where a sync stands.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SyncStatus {
+    /// No sync has run for this partner yet.
+    #[default]
+    Idle,
+    Running,
+    Succeeded,
+    Failed,
+    /// The proxy stopped while it ran; the next sync picks up.
+    Interrupted,
+}
+
+impl SyncStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncStatus::Idle => "idle",
+            SyncStatus::Running => "running",
+            SyncStatus::Succeeded => "succeeded",
+            SyncStatus::Failed => "failed",
+            SyncStatus::Interrupted => "interrupted",
+        }
+    }
+
+    /// The stored name back; an unknown one reads as interrupted.
+    pub fn parse(text: &str) -> SyncStatus {
+        match text {
+            "idle" => SyncStatus::Idle,
+            "running" => SyncStatus::Running,
+            "succeeded" => SyncStatus::Succeeded,
+            "failed" => SyncStatus::Failed,
+            _ => SyncStatus::Interrupted,
+        }
+    }
+}
+
+/// What a running sync is reading.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SyncPhase {
+    #[default]
+    Customers,
+    Usage,
+    Done,
+}
+
+/// How much a sync reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SyncKind {
+    /// Everything again, billed invoices included.
+    #[default]
+    Full,
+    /// Skips billed invoices already read to their end (they never change).
+    Incremental,
+}
+
+impl SyncKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncKind::Full => "full",
+            SyncKind::Incremental => "incremental",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<SyncKind> {
+        match text {
+            "full" => Some(SyncKind::Full),
+            "incremental" => Some(SyncKind::Incremental),
+            _ => None,
+        }
+    }
 }
 
 /// `GET /api/health`.
@@ -248,12 +403,9 @@ pub struct SyncCounts {
 #[serde(rename_all = "camelCase")]
 pub struct SyncProgress {
     pub run_id: Option<i64>,
-    /// `full` reads everything again; `incremental` skips invoices already read.
-    pub kind: String,
-    /// `idle`, `running`, `succeeded`, `failed` or `interrupted`.
-    pub status: String,
-    /// `customers`, then `usage`, then `done`.
-    pub phase: String,
+    pub kind: SyncKind,
+    pub status: SyncStatus,
+    pub phase: SyncPhase,
     #[serde(flatten)]
     pub counts: SyncCounts,
     pub started_at: Option<String>,
@@ -301,6 +453,10 @@ pub struct SessionInfo {
     /// Set for a customer's user: the one customer this session shows.
     #[serde(default)]
     pub customer: Option<SessionCustomer>,
+    /// The last UTC day with usage: every view's "this month" and presets
+    /// count from it. None before the first usage arrives.
+    #[serde(default)]
+    pub as_of: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

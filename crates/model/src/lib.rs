@@ -12,6 +12,7 @@ pub mod i18n;
 pub mod margin;
 pub mod money;
 pub mod onboarding;
+pub mod overview;
 pub mod pc;
 pub mod pricing;
 pub mod report;

@@ -163,6 +163,21 @@ impl<'de> Deserialize<'de> for Amount {
     }
 }
 
+/// An [`Amount`] as integer millionths, the way `/api` writes money
+/// (`#[serde(with = "model::money::as_micros")]`): no float on the wire.
+pub mod as_micros {
+    use super::Amount;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(a: &Amount, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(a.0)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Amount, D::Error> {
+        i64::deserialize(d).map(Amount)
+    }
+}
+
 /// An ISO 4217 currency code, upper case.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Currency([u8; 3]);

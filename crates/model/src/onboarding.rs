@@ -36,6 +36,25 @@ impl Step {
             .map_or(6, |i| i + 1)
     }
 
+    /// The step's name on the wire and in the store (`addKey`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::BeforeYouBegin => "beforeYouBegin",
+            Step::SignIn => "signIn",
+            Step::RegisterApp => "registerApp",
+            Step::AddKey => "addKey",
+            Step::StartTrial => "startTrial",
+            Step::Done => "done",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Step> {
+        Step::ALL
+            .into_iter()
+            .chain([Step::Done])
+            .find(|s| s.as_str() == text)
+    }
+
     pub fn slug(self) -> &'static str {
         match self {
             Step::BeforeYouBegin => "before-you-begin",
@@ -142,6 +161,16 @@ pub fn check_key(t: &Text, text: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn step_names_are_the_wire_names() {
+        for step in Step::ALL.into_iter().chain([Step::Done]) {
+            let wire = serde_json::to_value(step).unwrap();
+            assert_eq!(wire, step.as_str());
+            assert_eq!(Step::parse(step.as_str()), Some(step));
+        }
+        assert_eq!(Step::parse("AddKey"), None);
+    }
 
     /// The proxy's words.
     fn en() -> &'static Text {

@@ -36,12 +36,16 @@ pub struct LineItem {
     /// In millionths of the unit of measure.
     pub quantity_micros: i64,
     /// List price per unit, in the pricing currency.
+    #[serde(with = "crate::money::as_micros")]
     pub unit_price: Amount,
     /// Price per unit after credits (PEC), in the pricing currency.
+    #[serde(with = "crate::money::as_micros")]
     pub effective_unit_price: Amount,
+    #[serde(with = "crate::money::as_micros")]
     pub pricing_total: Amount,
     pub pricing_currency: Currency,
     /// What the partner pays, in the customer's billing currency.
+    #[serde(with = "crate::money::as_micros")]
     pub billing_total: Amount,
     pub billing_currency: Currency,
     /// Pricing-to-billing exchange rate, in millionths.

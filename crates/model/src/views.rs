@@ -146,6 +146,27 @@ pub fn customers_csv(rows: &[&CustomerSummary]) -> String {
 }
 
 /// A table of text cells as CSV (for views that build their own rows).
+/// The days a named period covers, counted from the last day with data
+/// (`as_of`): this month (the default), last month, or the last 7, 30 or 90
+/// days.
+pub fn preset_range(
+    name: &str,
+    as_of: chrono::NaiveDate,
+) -> (chrono::NaiveDate, chrono::NaiveDate) {
+    use chrono::{Datelike, Days};
+    let month_start = as_of.with_day(1).unwrap_or(as_of);
+    match name {
+        "last-month" => {
+            let end = month_start - Days::new(1);
+            (end.with_day(1).unwrap_or(end), end)
+        }
+        "7d" => (as_of - Days::new(6), as_of),
+        "30d" => (as_of - Days::new(29), as_of),
+        "90d" => (as_of - Days::new(89), as_of),
+        _ => (month_start, as_of),
+    }
+}
+
 pub fn table_csv(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut out = String::new();
     write_record(&mut out, header);
@@ -163,6 +184,23 @@ pub fn change_basis_points(now: i64, before: i64) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn presets_count_from_the_last_day_with_data() {
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        let as_of = d("2026-03-31");
+        assert_eq!(preset_range("", as_of), (d("2026-03-01"), as_of));
+        assert_eq!(
+            preset_range("last-month", as_of),
+            (d("2026-02-01"), d("2026-02-28"))
+        );
+        assert_eq!(preset_range("7d", as_of), (d("2026-03-25"), as_of));
+        assert_eq!(preset_range("90d", as_of), (d("2026-01-01"), as_of));
+        assert_eq!(
+            preset_range("unknown", d("2026-01-01")),
+            (d("2026-01-01"), d("2026-01-01"))
+        );
+    }
     use crate::report::CostPrice;
 
     fn row(name: &str, cost: i64, currency: &str) -> CustomerSummary {

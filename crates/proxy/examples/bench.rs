@@ -16,7 +16,7 @@ use model::Amount;
 use model::money::Currency;
 use model::usage::LineItem;
 use proxy::AppState;
-use proxy::sync::{self, SyncKind};
+use proxy::sync::SyncKind;
 
 // The tests' helpers: an emulator on loopback, configuration, a signed-in client.
 #[path = "../tests/common/mod.rs"]
@@ -63,7 +63,9 @@ async fn sync_bench() {
     let state = AppState::new(&c).await.unwrap();
     let before = emu.stats();
     let started = Instant::now();
-    let counts = sync::run(&state, state.connection.as_ref().unwrap(), SyncKind::Full)
+    let counts = state
+        .sync
+        .run(state.connection.as_ref().unwrap(), SyncKind::Full)
         .await
         .unwrap();
     let wall = started.elapsed().as_secs_f64();
@@ -127,7 +129,11 @@ async fn scale_bench() {
         .replace_customers(partner, &customers)
         .await
         .unwrap();
-    let run = state.store.start_sync(partner, "full").await.unwrap();
+    let run = state
+        .store
+        .start_sync(partner, SyncKind::Full)
+        .await
+        .unwrap();
     let filling = Instant::now();
     let mut lines = 0usize;
     let mut day = first;
@@ -155,7 +161,11 @@ async fn scale_bench() {
         line_items: lines,
         ..Default::default()
     };
-    state.store.finish_sync(run, &counts, None).await.unwrap();
+    state
+        .store
+        .finish_sync(run, &counts, model::api::SyncStatus::Succeeded, None)
+        .await
+        .unwrap();
 
     let client = common::client_of(
         &state,

@@ -1,12 +1,16 @@
-//! The proxy's one error type: every failure becomes a JSON body with a
-//! stable code and a sentence for people; details stay in the logs.
+//! The proxy's one error type at the HTTP edge: every failure becomes a
+//! JSON body with a stable code (`model::api::ErrorCode`) and a sentence for
+//! people; details stay in the logs. The engines (sync, reports) have their
+//! own errors, converted here.
 
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use model::api::{ErrorBody, ErrorDetail};
+use model::api::{ErrorBody, ErrorCode, ErrorDetail};
 
 use crate::pc::PcError;
+use crate::reports::ReportError;
+use crate::sync::SyncError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -27,13 +31,10 @@ pub enum ApiError {
         "the 30-day trial ended on {0}; ask the product's operator to activate the subscription"
     )]
     TrialEnded(String),
-    /// A step the user asked for was refused for a reason they can act on.
+    /// A step the user asked for was refused for a reason they can act on;
+    /// the code says which (and so the HTTP status).
     #[error("{message}")]
-    Refused {
-        status: StatusCode,
-        code: &'static str,
-        message: String,
-    },
+    Refused { code: ErrorCode, message: String },
     #[error(transparent)]
     Upstream(#[from] PcError),
     #[error("store: {0}")]
@@ -44,35 +45,96 @@ pub enum ApiError {
 }
 
 impl ApiError {
-    /// The status and the stable code the SPA and scripts can match on.
-    fn status_and_code(&self) -> (StatusCode, &'static str) {
+    pub fn refused(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError::Refused {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The stable code the SPA and scripts match on.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            ApiError::NotConnected => (StatusCode::CONFLICT, "not_connected"),
-            ApiError::NotSignedIn => (StatusCode::UNAUTHORIZED, "not_signed_in"),
-            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            ApiError::PartnerOnly => (StatusCode::FORBIDDEN, "partner_only"),
-            ApiError::TrialEnded(_) => (StatusCode::PAYMENT_REQUIRED, "trial_ended"),
-            ApiError::Refused { status, code, .. } => (*status, code),
+            ApiError::NotFound(_) => ErrorCode::NotFound,
+            ApiError::BadRequest(_) => ErrorCode::BadRequest,
+            ApiError::NotConnected => ErrorCode::NotConnected,
+            ApiError::NotSignedIn => ErrorCode::NotSignedIn,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::PartnerOnly => ErrorCode::PartnerOnly,
+            ApiError::TrialEnded(_) => ErrorCode::TrialEnded,
+            ApiError::Refused { code, .. } => *code,
             ApiError::Upstream(e) => match e {
-                PcError::Throttled { .. } => {
-                    (StatusCode::SERVICE_UNAVAILABLE, "upstream_throttled")
-                }
-                PcError::Auth { .. } | PcError::Unauthorized => {
-                    (StatusCode::BAD_GATEWAY, "upstream_auth_failed")
-                }
-                _ => (StatusCode::BAD_GATEWAY, "upstream_unavailable"),
+                PcError::Throttled { .. } => ErrorCode::UpstreamThrottled,
+                PcError::Auth { .. } | PcError::Unauthorized => ErrorCode::UpstreamAuthFailed,
+                _ => ErrorCode::UpstreamUnavailable,
             },
-            ApiError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "store_error"),
-            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+            ApiError::Store(_) => ErrorCode::StoreError,
+            ApiError::Internal(_) => ErrorCode::InternalError,
         }
     }
 }
 
+impl From<SyncError> for ApiError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::Upstream(e) => ApiError::Upstream(e),
+            SyncError::Store(e) => ApiError::Store(e),
+            SyncError::Internal(e) => ApiError::Internal(e),
+        }
+    }
+}
+
+impl From<ReportError> for ApiError {
+    fn from(e: ReportError) -> Self {
+        match e {
+            ReportError::Store(e) => ApiError::Store(e),
+            ReportError::Encode(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// Each code's HTTP status: one table, so a code always comes with the
+/// same status.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    use ErrorCode::*;
+    match code {
+        NotFound => StatusCode::NOT_FOUND,
+        BadRequest => StatusCode::BAD_REQUEST,
+        MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Timeout => StatusCode::REQUEST_TIMEOUT,
+        NotConnected | NoApp => StatusCode::CONFLICT,
+        NotSignedIn | SignInAgain | SigninRefused => StatusCode::UNAUTHORIZED,
+        TooManySignIns => StatusCode::TOO_MANY_REQUESTS,
+        Forbidden | PartnerOnly | NotInvited => StatusCode::FORBIDDEN,
+        TrialEnded | ViewClosed => StatusCode::PAYMENT_REQUIRED,
+        UpstreamThrottled => StatusCode::SERVICE_UNAVAILABLE,
+        UpstreamAuthFailed | UpstreamUnavailable | GraphUnavailable | GraphRefused
+        | SigninUnavailable => StatusCode::BAD_GATEWAY,
+        AppNotFound | AppNotRegistered | AppRefused | KeyExpired | KeyRevoked | KeyWrong
+        | CommerceIdMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+        StoreError | InternalError | HttpError | Unknown => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The JSON error body with its status.
+pub fn error_response(code: ErrorCode, message: impl Into<String>) -> Response {
+    (
+        status_of(code),
+        Json(ErrorBody {
+            error: ErrorDetail {
+                code,
+                message: message.into(),
+            },
+        }),
+    )
+        .into_response()
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let (status, code) = self.status_and_code();
+        let code = self.code();
         let message = match &self {
             // Internal details go to the log, not to the browser.
             ApiError::Store(e) => {
@@ -89,20 +151,26 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        (
-            status,
-            Json(ErrorBody {
-                error: ErrorDetail {
-                    code: code.to_string(),
-                    message,
-                },
-            }),
-        )
-            .into_response()
+        error_response(code, message)
     }
 }
 
-/// JSON 404 for unknown `/api` routes, so API clients never get the SPA.
-pub async fn api_not_found(uri: axum::http::Uri) -> ApiError {
-    ApiError::NotFound(format!("There is no API route {}.", uri.path()))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_status_that_is_an_error() {
+        for code in ErrorCode::ALL {
+            let status = status_of(*code);
+            assert!(
+                status.is_client_error() || status.is_server_error(),
+                "{code}: {status}"
+            );
+        }
+        assert_eq!(
+            status_of(ErrorCode::KeyWrong),
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+    }
 }

@@ -1,35 +1,32 @@
 //! Signing people in and knowing who they are: Entra ID's authorization-code
-//! flow with PKCE, the user's Partner Center roles from Graph, and sessions
-//! kept in an HttpOnly cookie (the browser never holds a token it can read).
+//! flow with PKCE, the user's Partner Center roles from Graph, and the
+//! sessions that follow (the browser holds only an HttpOnly cookie; the
+//! routes are in `api/auth.rs`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{FromRequestParts, Query, State};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
-use model::onboarding::{Role, can_manage, roles_needed_message};
+use model::api::ErrorCode;
+use model::onboarding::Role;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::config::Config;
+use crate::crypto;
 use crate::error::ApiError;
-use crate::store::{NewSession, SessionRow};
-use crate::{AppState, Config, crypto};
-
-pub const SESSION_COOKIE: &str = "csp_session";
+use crate::store::{NewSession, PartnerId, Store};
 
 /// A sign-in on its way through Entra: what to check when it comes back.
-struct Pending {
+pub struct Pending {
     verifier: String,
     redirect_uri: String,
-    return_to: String,
+    pub return_to: String,
     /// A customer's user signing in to see that customer's own costs.
-    customer: bool,
+    pub customer: bool,
     started: Instant,
 }
 
@@ -41,7 +38,7 @@ pub struct Identity {
     client_secret: Option<String>,
     public_url: Option<String>,
     pub app_management_url: String,
-    session_hours: i64,
+    pub session_hours: i64,
     pending: Mutex<HashMap<String, Pending>>,
     /// Signed-in users' Graph tokens, by session hash: memory only.
     graph_tokens: Mutex<HashMap<String, (String, Instant)>>,
@@ -79,7 +76,7 @@ impl Identity {
         }
     }
 
-    fn secure_cookies(&self) -> bool {
+    pub fn secure_cookies(&self) -> bool {
         self.public_url
             .as_deref()
             .is_some_and(|u| u.starts_with("https://"))
@@ -107,10 +104,11 @@ impl Identity {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let res = req.send().await.map_err(|e| ApiError::Refused {
-            status: StatusCode::BAD_GATEWAY,
-            code: "graph_unavailable",
-            message: format!("Microsoft Graph could not be reached: {}", e.without_url()),
+        let res = req.send().await.map_err(|e| {
+            ApiError::refused(
+                ErrorCode::GraphUnavailable,
+                format!("Microsoft Graph could not be reached: {}", e.without_url()),
+            )
         })?;
         let status = res.status().as_u16();
         let body = res.json::<Value>().await.unwrap_or(Value::Null);
@@ -164,136 +162,80 @@ impl Identity {
     }
 }
 
-/// `GET /api/auth/login?returnTo=/onboarding`: off to Entra's sign-in page.
-/// `as=customer` signs in a customer's user: fewer permissions asked, and
-/// only an invitation lets them in.
-pub async fn login(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    let id = &state.identity;
-    let base = id.public_url.clone().unwrap_or_else(|| {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("127.0.0.1:8080");
-        format!("http://{host}")
-    });
-    let redirect_uri = format!("{}/api/auth/callback", base.trim_end_matches('/'));
-    // Only this app's pages: here (as a path or an address), or on an origin
-    // allowed by CORS (the same files on a static host). No open redirect.
-    let return_to = q
-        .get("returnTo")
-        .filter(|r| state.web.may_return_to(r, &base))
-        .cloned()
-        .unwrap_or_else(|| "/".into());
-    let customer = q.get("as").is_some_and(|a| a == "customer");
-    let state_token = crypto::random_token();
-    let verifier = crypto::random_token();
-    let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(
-        &ring::digest::SHA256,
-        verifier.as_bytes(),
-    ));
-    {
-        let mut pending = id.pending.lock().expect("pending poisoned");
-        pending.retain(|_, p| p.started.elapsed() < Duration::from_secs(600));
-        pending.insert(
-            state_token.clone(),
-            Pending {
-                verifier,
-                redirect_uri: redirect_uri.clone(),
-                return_to,
-                customer,
-                started: Instant::now(),
-            },
-        );
+impl Identity {
+    /// Where the sign-in redirect comes back: the public address, else the
+    /// address the request came to.
+    pub fn base_url(&self, host: Option<&str>) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", host.unwrap_or("127.0.0.1:8080")))
     }
-    // A customer's user needs no more than who they are.
-    let scope = if customer {
-        "openid profile"
-    } else {
-        "openid profile offline_access https://graph.microsoft.com/User.Read https://graph.microsoft.com/Application.ReadWrite.All"
-    };
-    let url = reqwest::Url::parse_with_params(
-        &format!("{}/organizations/oauth2/v2.0/authorize", id.login_url),
-        &[
-            ("client_id", id.client_id.as_str()),
-            ("response_type", "code"),
-            ("redirect_uri", redirect_uri.as_str()),
-            ("response_mode", "query"),
-            ("scope", scope),
-            ("state", state_token.as_str()),
-            ("code_challenge", challenge.as_str()),
-            ("code_challenge_method", "S256"),
-        ],
-    );
-    match url {
-        Ok(url) => Redirect::to(url.as_str()).into_response(),
-        Err(e) => ApiError::Internal(format!("sign-in URL: {e}")).into_response(),
+
+    /// Starts a sign-in: Entra's authorization address to send the browser
+    /// to, with a fresh state and PKCE challenge kept until it comes back.
+    /// `customer` signs in a customer's user: fewer permissions asked, and
+    /// only an invitation lets them in.
+    pub fn begin(&self, base: &str, return_to: String, customer: bool) -> Result<String, ApiError> {
+        let redirect_uri = format!("{}/api/auth/callback", base.trim_end_matches('/'));
+        let state_token = crypto::random_token();
+        let verifier = crypto::random_token();
+        let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(
+            &ring::digest::SHA256,
+            verifier.as_bytes(),
+        ));
+        {
+            let mut pending = self.pending.lock().expect("pending poisoned");
+            pending.retain(|_, p| p.started.elapsed() < Duration::from_secs(600));
+            pending.insert(
+                state_token.clone(),
+                Pending {
+                    verifier,
+                    redirect_uri: redirect_uri.clone(),
+                    return_to,
+                    customer,
+                    started: Instant::now(),
+                },
+            );
+        }
+        // A customer's user needs no more than who they are.
+        let scope = if customer {
+            "openid profile"
+        } else {
+            "openid profile offline_access https://graph.microsoft.com/User.Read https://graph.microsoft.com/Application.ReadWrite.All"
+        };
+        reqwest::Url::parse_with_params(
+            &format!("{}/organizations/oauth2/v2.0/authorize", self.login_url),
+            &[
+                ("client_id", self.client_id.as_str()),
+                ("response_type", "code"),
+                ("redirect_uri", redirect_uri.as_str()),
+                ("response_mode", "query"),
+                ("scope", scope),
+                ("state", state_token.as_str()),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+            ],
+        )
+        .map(String::from)
+        .map_err(|e| ApiError::Internal(format!("sign-in URL: {e}")))
     }
-}
 
-#[derive(Deserialize)]
-pub struct Callback {
-    code: Option<String>,
-    state: Option<String>,
-    error_description: Option<String>,
-}
+    /// The sign-in this `state` started, once: a second use finds nothing.
+    pub fn take_pending(&self, state: &str) -> Option<Pending> {
+        self.pending.lock().expect("pending poisoned").remove(state)
+    }
 
-fn back_to_app(path: &str, problem: &str) -> Response {
-    let mut url = format!("{path}?signInError=");
-    url.push_str(&URL_SAFE_NO_PAD.encode(problem.as_bytes()));
-    Redirect::to(&url).into_response()
-}
-
-/// `GET /api/auth/callback`: the code is redeemed, the user's roles read,
-/// a session opened, and the browser sent back where it came from.
-pub async fn callback(State(state): State<AppState>, Query(cb): Query<Callback>) -> Response {
-    let id = &state.identity;
-    let Some(pending) = cb
-        .state
-        .as_deref()
-        .and_then(|s| id.pending.lock().expect("pending poisoned").remove(s))
-    else {
-        return back_to_app(
-            "/onboarding",
-            "The sign-in expired or was started elsewhere. Please sign in again.",
-        );
-    };
-    let Some(code) = cb.code else {
-        let why = cb
-            .error_description
-            .unwrap_or_else(|| "Sign-in was cancelled.".into());
-        return back_to_app(&pending.return_to, &why);
-    };
-    let finished = if pending.customer {
-        finish_customer_sign_in(&state, &code, &pending).await
-    } else {
-        finish_sign_in(&state, &code, &pending).await
-    };
-    match finished {
-        Ok(cookie) => {
-            let mut response = Redirect::to(&pending.return_to).into_response();
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                response.headers_mut().insert(header::SET_COOKIE, v);
-            }
-            response
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "sign-in failed");
-            back_to_app(&pending.return_to, &e.to_string())
-        }
+    /// Forgets what this process holds for a session that ended.
+    pub fn forget(&self, session_hash: &str) {
+        self.graph_tokens
+            .lock()
+            .expect("tokens poisoned")
+            .remove(session_hash);
     }
 }
 
 /// The code redeemed at the token endpoint: who signed in, and the tokens.
-async fn redeem(
-    state: &AppState,
-    code: &str,
-    pending: &Pending,
-) -> Result<(Claims, Value), ApiError> {
-    let id = &state.identity;
+async fn redeem(id: &Identity, code: &str, pending: &Pending) -> Result<(Claims, Value), ApiError> {
     let mut form = vec![
         ("grant_type", "authorization_code"),
         ("code", code),
@@ -304,13 +246,14 @@ async fn redeem(
     if let Some(secret) = &id.client_secret {
         form.push(("client_secret", secret.as_str()));
     }
-    let unavailable = |e: reqwest::Error| ApiError::Refused {
-        status: StatusCode::BAD_GATEWAY,
-        code: "signin_unavailable",
-        message: format!(
-            "Entra ID could not be reached to finish the sign-in: {}",
-            e.without_url()
-        ),
+    let unavailable = |e: reqwest::Error| {
+        ApiError::refused(
+            ErrorCode::SigninUnavailable,
+            format!(
+                "Entra ID could not be reached to finish the sign-in: {}",
+                e.without_url()
+            ),
+        )
     };
     let res = id
         .http
@@ -322,16 +265,15 @@ async fn redeem(
     let ok = res.status().is_success();
     let body: Value = res.json().await.map_err(unavailable)?;
     if !ok {
-        return Err(ApiError::Refused {
-            status: StatusCode::UNAUTHORIZED,
-            code: "signin_refused",
-            message: format!(
+        return Err(ApiError::refused(
+            ErrorCode::SigninRefused,
+            format!(
                 "The sign-in was refused: {}",
                 body["error_description"]
                     .as_str()
                     .unwrap_or("no reason given")
             ),
-        });
+        ));
     }
     // The ID token comes straight from the token endpoint over the back
     // channel, so its claims are read without checking a signature (OIDC 3.1.3.7).
@@ -344,13 +286,22 @@ async fn redeem(
     Ok((claims, body))
 }
 
-async fn finish_sign_in(
-    state: &AppState,
+/// A session token: its value for the cookie, and the hash it is kept by.
+pub struct NewToken {
+    pub token: String,
+    pub hash: String,
+}
+
+/// Finishes a partner person's sign-in: the code redeemed, the roles read,
+/// the partner's names kept, a session opened.
+pub async fn finish_sign_in(
+    id: &Identity,
+    store: &Store,
+    partner_center_url: &str,
     code: &str,
     pending: &Pending,
-) -> Result<String, ApiError> {
-    let id = &state.identity;
-    let (claims, body) = redeem(state, code, pending).await?;
+) -> Result<NewToken, ApiError> {
+    let (claims, body) = redeem(id, code, pending).await?;
     let graph_token = body["access_token"]
         .as_str()
         .unwrap_or_default()
@@ -359,11 +310,10 @@ async fn finish_sign_in(
         .graph(&graph_token, reqwest::Method::GET, "/me/memberOf", None)
         .await?;
     if status != 200 {
-        return Err(ApiError::Refused {
-            status: StatusCode::BAD_GATEWAY,
-            code: "graph_refused",
-            message: "Your roles could not be read from Microsoft Graph.".into(),
-        });
+        return Err(ApiError::refused(
+            ErrorCode::GraphRefused,
+            "Your roles could not be read from Microsoft Graph.",
+        ));
     }
     let roles: Vec<Role> = member_of["value"]
         .as_array()
@@ -371,7 +321,7 @@ async fn finish_sign_in(
         .flatten()
         .filter_map(|m| m["displayName"].as_str().and_then(Role::from_directory))
         .collect();
-    let partner = state.store.partner(&claims.tid).await?;
+    let partner = store.partner(&claims.tid).await?;
     // Partner Center's profile routes take a Partner Center token, not the
     // Graph one: the sign-in's refresh token is redeemed for it, used once and
     // dropped.
@@ -380,19 +330,20 @@ async fn finish_sign_in(
         None => None,
     };
     let profile = match &pc_token {
-        Some(t) => id.organization_profile(&state.pc.endpoints().api, t).await,
+        Some(t) => id.organization_profile(partner_center_url, t).await,
         None => None,
     };
     if let Some(profile) = profile {
         if let Some(commerce) = profile["id"].as_str() {
-            state.store.set_commerce_id(partner, commerce).await?;
+            store.set_commerce_id(partner, commerce).await?;
         }
         if let Some(name) = profile["companyName"].as_str() {
-            state.store.set_partner_name(partner, name).await?;
+            store.set_partner_name(partner, name).await?;
         }
     }
-    let (token, hash) = new_session(
-        state,
+    let session = new_session(
+        id,
+        store,
         partner,
         &claims.preferred_username,
         &claims.name,
@@ -401,53 +352,50 @@ async fn finish_sign_in(
     )
     .await?;
     id.graph_tokens.lock().expect("tokens poisoned").insert(
-        hash,
+        session.hash.clone(),
         (graph_token, Instant::now() + Duration::from_secs(3000)),
     );
     tracing::info!(user = %claims.preferred_username, tenant = %claims.tid, "signed in");
-    Ok(session_cookie(
-        &token,
-        id.session_hours * 3600,
-        id.secure_cookies(),
-    ))
+    Ok(session)
 }
 
 /// A customer's user: in only if a partner let this user of this tenant
 /// in (the customer's ID is its tenant's ID), and then to that customer alone.
-async fn finish_customer_sign_in(
-    state: &AppState,
+pub async fn finish_customer_sign_in(
+    id: &Identity,
+    store: &Store,
     code: &str,
     pending: &Pending,
-) -> Result<String, ApiError> {
-    let id = &state.identity;
-    let (claims, _) = redeem(state, code, pending).await?;
+) -> Result<NewToken, ApiError> {
+    let (claims, _) = redeem(id, code, pending).await?;
     let customer = claims
         .tid
         .parse::<model::Guid>()
         .map(|g| g.to_string())
         .unwrap_or_default();
-    let not_invited = || ApiError::Refused {
-        status: StatusCode::FORBIDDEN,
-        code: "not_invited",
-        message: format!(
-            "{} has not been given access to these costs. Ask your Microsoft partner to invite this address.",
-            claims.preferred_username
-        ),
+    let not_invited = || {
+        ApiError::refused(
+            ErrorCode::NotInvited,
+            format!(
+                "{} has not been given access to these costs. Ask your Microsoft partner to invite this address.",
+                claims.preferred_username
+            ),
+        )
     };
-    let mut partners = state
-        .store
+    let mut partners = store
         .customer_access(&customer, &claims.preferred_username)
         .await?
         .into_iter();
     // The latest invitation of a partner that still has this customer.
     let partner = loop {
         let partner = partners.next().ok_or_else(not_invited)?;
-        if state.store.has_customer(partner, &customer).await? {
+        if store.has_customer(partner, &customer).await? {
             break partner;
         }
     };
-    let (token, _) = new_session(
-        state,
+    let session = new_session(
+        id,
+        store,
         partner,
         &claims.preferred_username,
         &claims.name,
@@ -456,29 +404,19 @@ async fn finish_customer_sign_in(
     )
     .await?;
     tracing::info!(user = %claims.preferred_username, customer = %customer, "customer user signed in");
-    Ok(session_cookie(
-        &token,
-        id.session_hours * 3600,
-        id.secure_cookies(),
-    ))
-}
-
-/// HttpOnly keeps it from scripts; SameSite=Lax keeps it off other sites'
-/// requests; Secure whenever the proxy is reached over HTTPS.
-fn session_cookie(token: &str, max_age: i64, secure: bool) -> String {
-    let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+    Ok(session)
 }
 
 /// Stores a new session; returns its token (for the cookie) and the hash it is kept by.
 async fn new_session(
-    state: &AppState,
-    partner: crate::store::PartnerId,
+    id: &Identity,
+    store: &Store,
+    partner: PartnerId,
     user_name: &str,
     display_name: &str,
     roles: &[Role],
     customer: Option<&str>,
-) -> Result<(String, String), ApiError> {
+) -> Result<NewToken, ApiError> {
     let token = crypto::random_token();
     let hash = crypto::digest(&token);
     // Stored as the roles' JSON names, `globalAdmin,adminAgent`.
@@ -491,9 +429,8 @@ async fn new_session(
         })
         .collect::<Vec<_>>()
         .join(",");
-    let expires = Utc::now() + chrono::Duration::hours(state.identity.session_hours);
-    state
-        .store
+    let expires = Utc::now() + chrono::Duration::hours(id.session_hours);
+    store
         .create_session(
             &hash,
             &NewSession {
@@ -506,138 +443,36 @@ async fn new_session(
             },
         )
         .await?;
-    Ok((token, hash))
+    Ok(NewToken { token, hash })
 }
 
 /// Opens a session directly, for tools and tests that do not go through
 /// Entra; returns the cookie value's token.
 pub async fn open_session(
-    state: &AppState,
+    id: &Identity,
+    store: &Store,
     tenant: &str,
     user: &str,
     roles: &[Role],
 ) -> Result<String, ApiError> {
-    let partner = state.store.partner(tenant).await?;
-    Ok(new_session(state, partner, user, user, roles, None)
+    let partner = store.partner(tenant).await?;
+    Ok(new_session(id, store, partner, user, user, roles, None)
         .await?
-        .0)
+        .token)
 }
 
 /// Opens a customer user's session directly (tools and tests).
 pub async fn open_customer_session(
-    state: &AppState,
+    id: &Identity,
+    store: &Store,
     tenant: &str,
     customer: &str,
     user: &str,
 ) -> Result<String, ApiError> {
-    let partner = state.store.partner(tenant).await?;
-    Ok(new_session(state, partner, user, user, &[], Some(customer))
-        .await?
-        .0)
-}
-
-/// `POST /api/auth/logout`: the session ends here and now.
-pub async fn logout(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    if let Some(token) = cookie(&headers) {
-        let hash = crypto::digest(&token);
-        state.store.revoke_session(&hash).await?;
-        state
-            .identity
-            .graph_tokens
-            .lock()
-            .expect("tokens poisoned")
-            .remove(&hash);
-    }
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&session_cookie("", 0, state.identity.secure_cookies()))
-            .expect("valid cookie"),
-    );
-    Ok(response)
-}
-
-fn cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_string())
-        .filter(|v| !v.is_empty())
-}
-
-/// The person behind a request.
-#[derive(Debug, Clone)]
-pub struct SignedIn {
-    pub session: SessionRow,
-    pub session_hash: String,
-    pub roles: Vec<Role>,
-}
-
-impl SignedIn {
-    pub fn can_manage(&self) -> bool {
-        can_manage(&self.roles)
-    }
-
-    /// For routes that change the connection, budgets or markups.
-    pub fn require_manager(&self) -> Result<(), ApiError> {
-        if self.can_manage() {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(roles_needed_message(&self.roles)))
-        }
-    }
-}
-
-/// One of the partner's people: a customer user's session is refused here,
-/// so every route that takes this never shows them the partner's data.
-impl FromRequestParts<AppState> for SignedIn {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let who = AnySession::from_request_parts(parts, state).await?.0;
-        if who.session.customer.is_some() {
-            return Err(ApiError::PartnerOnly);
-        }
-        Ok(who)
-    }
-}
-
-/// Anyone signed in: the partner's people or a customer's user.
-pub struct AnySession(pub SignedIn);
-
-impl FromRequestParts<AppState> for AnySession {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let token = cookie(&parts.headers).ok_or(ApiError::NotSignedIn)?;
-        let hash = crypto::digest(&token);
-        let session = state
-            .store
-            .session(&hash)
+    let partner = store.partner(tenant).await?;
+    Ok(
+        new_session(id, store, partner, user, user, &[], Some(customer))
             .await?
-            .ok_or(ApiError::NotSignedIn)?;
-        let roles = session
-            .roles
-            .split(',')
-            .filter_map(|r| serde_json::from_value(Value::String(r.to_string())).ok())
-            .collect();
-        Ok(AnySession(SignedIn {
-            session,
-            session_hash: hash,
-            roles,
-        }))
-    }
+            .token,
+    )
 }

@@ -1,6 +1,7 @@
 //! The proxy program. Run with `cargo run -p proxy -- --port 8080`; see
 //! `--help` for the data directory, upstream URLs and connection settings.
 
+use proxy::cli::{Command, KeyAction};
 use proxy::{AppState, Config, app, init_tls};
 
 #[tokio::main]
@@ -15,19 +16,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env_and_args();
     // Operator tasks touch only the store: a running proxy keeps its syncs.
     match &config.command {
-        Some(proxy::Command::Partner { action }) => {
+        Some(Command::Partner { action }) => {
             let store = proxy::store::Store::open(&config.data_dir).await?;
-            println!("{}", proxy::onboarding::operator(&store, action).await?);
+            println!("{}", proxy::cli::operator(&store, action).await?);
             return Ok(());
         }
-        Some(proxy::Command::Key {
-            action: proxy::KeyAction::Rotate,
+        Some(Command::Key {
+            action: KeyAction::Rotate,
         }) => {
             if std::env::var("PROXY_SECRET_KEY").is_ok_and(|k| !k.is_empty()) {
                 return Err("the sealing key comes from PROXY_SECRET_KEY: rotate it with a key file (--secret-key-file) instead".into());
             }
             let store = proxy::store::Store::open(&config.data_dir).await?;
-            let report = proxy::onboarding::rotate_sealing_key(&store, &config.key_file()).await?;
+            let report = proxy::cli::rotate_sealing_key(&store, &config.key_file()).await?;
             println!("{report}");
             return Ok(());
         }
@@ -40,10 +41,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     if config.sync_minutes > 0 {
-        proxy::sync::schedule(
-            state.clone(),
-            std::time::Duration::from_secs(config.sync_minutes * 60),
-        );
+        state.schedule_syncs(std::time::Duration::from_secs(config.sync_minutes * 60));
     }
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
     tracing::info!(

@@ -1,25 +1,20 @@
-//! What the proxy does for every response and request regardless of route:
-//! security headers (a Content-Security-Policy without inline script), CORS
-//! for SPAs hosted on other origins, framing rules for embedding, body size
-//! and time limits, JSON bodies for every `/api` error, and a limit on
-//! sign-in attempts per client address.
+//! The web policy the configuration sets, for every response and request
+//! regardless of route: security headers (a Content-Security-Policy without
+//! inline script), CORS for SPAs hosted on other origins, framing rules for
+//! embedding, body size and time limits, and a limit on sign-in attempts
+//! per client address. The middleware that applies them to `/api` is in
+//! `api/middleware.rs`.
 
 use std::collections::{HashMap, VecDeque};
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderValue, Method, header};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use model::api::{ErrorBody, ErrorDetail};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-
-use crate::AppState;
 
 /// Largest request body `/api` accepts: its bodies are small JSON objects.
 pub const BODY_LIMIT: usize = 64 * 1024;
@@ -189,96 +184,6 @@ impl SignInLimiter {
     }
 }
 
-/// Middleware for the sign-in routes: too many attempts from one address
-/// get a 429 with Retry-After.
-pub async fn limit_sign_in(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let from = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    match state.web.sign_in.attempt(from) {
-        Ok(()) => next.run(req).await,
-        Err(wait) => {
-            tracing::warn!(client = ?from, "sign-in attempts over the limit");
-            let mut res = error_response(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_sign_ins",
-                "Too many sign-in attempts from this address; wait a minute and try again.",
-            );
-            res.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(wait.as_secs().max(1)),
-            );
-            res
-        }
-    }
-}
-
-fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        axum::Json(ErrorBody {
-            error: ErrorDetail {
-                code: code.into(),
-                message: message.into(),
-            },
-        }),
-    )
-        .into_response()
-}
-
-/// Middleware for `/api`: an error without a JSON body (axum's own
-/// rejections of a bad path, query or body, a timeout, a wrong method)
-/// gets one, with a stable code, so clients handle every error one way.
-pub async fn json_errors(req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
-    let status = res.status();
-    let is_json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
-        return res;
-    }
-    let (parts, body) = res.into_parts();
-    let text = axum::body::to_bytes(body, 4096)
-        .await
-        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
-        .unwrap_or_default();
-    let (code, fallback) = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => ("body_too_large", "The request body is too large."),
-        StatusCode::METHOD_NOT_ALLOWED => (
-            "method_not_allowed",
-            "This route does not take that method.",
-        ),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
-            "unsupported_media_type",
-            "Send the body as application/json.",
-        ),
-        StatusCode::REQUEST_TIMEOUT => ("timeout", "The request took too long."),
-        StatusCode::NOT_FOUND => ("not_found", "Nothing here."),
-        s if s.is_client_error() => ("bad_request", "The request is not valid."),
-        _ => (
-            "internal_error",
-            "Something went wrong in the proxy; the details are in its log.",
-        ),
-    };
-    let message = if status.is_client_error() && !text.is_empty() {
-        format!("{fallback} {text}")
-    } else {
-        fallback.to_string()
-    };
-    let mut out = error_response(status, code, &message);
-    // Keep what the layers added (CORS, Retry-After, Allow).
-    for (name, value) in parts.headers.iter() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            out.headers_mut().insert(name.clone(), value.clone());
-        }
-    }
-    out
-}
-
 /// The listener with TCP_NODELAY on every connection: with Nagle's algorithm
 /// a response written in two parts (head, then body) waits for the client's
 /// delayed ACK, about 40 ms on every keep-alive request (seen with wrk).
@@ -291,35 +196,6 @@ pub fn without_nagle(
             tracing::debug!(error = %e, "TCP_NODELAY not set");
         }
     })
-}
-
-/// The app's `config.json` when the proxy serves it: the portals allowed to
-/// frame it (`--frame-ancestors`) are the ones it talks to by `postMessage`.
-/// A static host has its own file instead.
-pub async fn app_config(State(state): State<AppState>) -> axum::Json<model::host::AppConfig> {
-    axum::Json(model::host::AppConfig {
-        host_origins: state
-            .web
-            .frame_ancestors
-            .iter()
-            .filter(|o| model::host::is_origin(o))
-            .cloned()
-            .collect(),
-        ..Default::default()
-    })
-}
-
-/// A deep link (`/customers/42`) is one of the SPA's routes: index.html,
-/// with its relative `<base href="./">` (there so that the same files work
-/// under any sub-path of a static host) made absolute, since the proxy
-/// serves the app at `/`.
-pub async fn deep_link(
-    axum::extract::State(dist): axum::extract::State<std::sync::Arc<std::path::PathBuf>>,
-) -> Response {
-    match tokio::fs::read_to_string(dist.join("index.html")).await {
-        Ok(html) => axum::response::Html(rooted(&html)).into_response(),
-        Err(_) => StatusCode::NOT_FOUND.into_response(),
-    }
 }
 
 /// index.html with the app's base at the site's root.

@@ -13,7 +13,7 @@ use model::api::{
 use model::cube::{Cube, PivotQuery};
 use model::pc::{Link, SpendingBudget};
 use model::pricing::{Markup, MarkupBasis};
-use proxy::sync::{self, SyncKind};
+use proxy::sync::SyncKind;
 use serde_json::json;
 
 struct Api {
@@ -27,7 +27,9 @@ async fn api() -> Api {
     let up = upstream("2026-11-20").await;
     let data = tempfile::tempdir().unwrap();
     let state = state(&up, data.path()).await;
-    sync::run(&state, state.connection.as_ref().unwrap(), SyncKind::Full)
+    state
+        .sync
+        .run(state.connection.as_ref().unwrap(), SyncKind::Full)
         .await
         .unwrap();
     let http = admin_client(&state).await;

@@ -109,12 +109,13 @@ async fn sigkill_during_syncs_then_a_restart_ends_as_a_clean_sync() {
     // And the same as a clean sync in a fresh store.
     let clean_dir = tempfile::tempdir().unwrap();
     let clean = state(&up, clean_dir.path()).await;
-    proxy::sync::run(
-        &clean,
-        clean.connection.as_ref().unwrap(),
-        proxy::sync::SyncKind::Full,
-    )
-    .await
-    .unwrap();
+    clean
+        .sync
+        .run(
+            clean.connection.as_ref().unwrap(),
+            proxy::sync::SyncKind::Full,
+        )
+        .await
+        .unwrap();
     assert_eq!(got, as_map(&stored(&clean).await));
 }

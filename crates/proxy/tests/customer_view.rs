@@ -9,7 +9,7 @@ use common::{admin_client, client_as, get_json, serve, sign_in_at, upstream};
 use model::api::{CustomerDetail, CustomerList, CustomerUser, ErrorBody, OwnCosts, SessionInfo};
 use model::cube::Cube;
 use model::onboarding::Role;
-use proxy::sync::{self, SyncKind};
+use proxy::sync::SyncKind;
 use serde_json::json;
 
 const CUSTOMER_LOGIN: &str = "/api/auth/login?as=customer&returnTo=/";
@@ -21,7 +21,9 @@ async fn a_customer_user_sees_its_own_costs_at_its_price_and_nothing_else() {
     let state = common::state(&up, data.path()).await;
     let partner = state.connection.clone().unwrap();
     assert_eq!(
-        sync::run(&state, &partner, SyncKind::Full)
+        state
+            .sync
+            .run(&partner, SyncKind::Full)
             .await
             .unwrap()
             .errors,

@@ -10,7 +10,7 @@ use common::{as_map, config, emulator_config, stored, upstream_totals, upstream_
 use emulator::Faults;
 use model::pc::{Collection, Customer, Link};
 use proxy::pc::{PartnerCenter, PcError};
-use proxy::sync::{self, SyncKind};
+use proxy::sync::SyncKind;
 use proxy::{AppState, Config};
 
 fn quick(mut c: Config) -> Config {
@@ -33,7 +33,9 @@ async fn flaky_answers_are_retried_and_nothing_is_lost() {
         .await
         .unwrap();
     // Retry-After of 1 s on "not ready" answers makes this take a few seconds.
-    let counts = sync::run(&state, state.connection.as_ref().unwrap(), SyncKind::Full)
+    let counts = state
+        .sync
+        .run(state.connection.as_ref().unwrap(), SyncKind::Full)
         .await
         .unwrap();
     assert_eq!(counts.errors, 0);
@@ -81,7 +83,9 @@ async fn a_client_rate_limit_keeps_under_the_upstream_throttle() {
     let mut c = config(&up, data.path());
     c.upstream_requests_per_minute = Some(600);
     let state = AppState::new(&c).await.unwrap();
-    let counts = sync::run(&state, state.connection.as_ref().unwrap(), SyncKind::Full)
+    let counts = state
+        .sync
+        .run(state.connection.as_ref().unwrap(), SyncKind::Full)
         .await
         .unwrap();
     assert_eq!(counts.errors, 0);
@@ -107,7 +111,9 @@ async fn throttling_without_a_configured_rate_is_survived_by_honouring_retry_aft
     };
     let data = tempfile::tempdir().unwrap();
     let state = AppState::new(&config(&up, data.path())).await.unwrap();
-    let counts = sync::run(&state, state.connection.as_ref().unwrap(), SyncKind::Full)
+    let counts = state
+        .sync
+        .run(state.connection.as_ref().unwrap(), SyncKind::Full)
         .await
         .unwrap();
     assert_eq!(counts.errors, 0);
@@ -169,16 +175,16 @@ async fn an_upstream_outage_fails_the_sync_and_keeps_what_was_stored() {
         .await
         .unwrap();
     let connection = state.connection.clone().unwrap();
-    sync::run(&state, &connection, SyncKind::Full)
-        .await
-        .unwrap();
+    state.sync.run(&connection, SyncKind::Full).await.unwrap();
     let before = stored(&state).await;
 
     up.emulator.set_faults(Faults {
         error_rate: 1.0,
         ..Faults::default()
     });
-    let err = sync::run(&state, &connection, SyncKind::Full)
+    let err = state
+        .sync
+        .run(&connection, SyncKind::Full)
         .await
         .unwrap_err();
     assert!(err.to_string().contains("HTTP 5"), "{err}");
@@ -187,7 +193,7 @@ async fn an_upstream_outage_fails_the_sync_and_keeps_what_was_stored() {
             .syncer(state.connection.as_ref().unwrap().partner)
             .current()
             .status,
-        "failed"
+        model::api::SyncStatus::Failed
     );
     assert_eq!(stored(&state).await, before);
 }

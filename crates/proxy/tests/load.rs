@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use common::{client_of, serve, two_partners, upstream};
 use model::api::CustomerList;
 use model::onboarding::Role;
-use proxy::sync::{self, SyncKind};
+use proxy::sync::SyncKind;
 
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -33,7 +33,7 @@ async fn concurrent_sessions_of_two_partners_while_one_syncs() {
     let data = tempfile::tempdir().unwrap();
     let (state, a, b) = two_partners(&up, data.path()).await;
     for c in [&a, &b] {
-        sync::run(&state, c, SyncKind::Full).await.unwrap();
+        state.sync.run(c, SyncKind::Full).await.unwrap();
     }
     let clients = [
         client_of(&state, &a.credentials.tenant, &[Role::GlobalAdmin]).await,
@@ -50,7 +50,7 @@ async fn concurrent_sessions_of_two_partners_while_one_syncs() {
     // Partner A syncs (a full one) while everybody reads.
     let syncing = {
         let state = state.clone();
-        tokio::spawn(async move { sync::run(&state, &a, SyncKind::Full).await })
+        tokio::spawn(async move { state.sync.run(&a, SyncKind::Full).await })
     };
     let before = rss_kib();
     let requests = Arc::new(AtomicUsize::new(0));

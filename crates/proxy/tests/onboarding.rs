@@ -213,18 +213,18 @@ async fn the_whole_onboarding_with_each_failure_on_the_way() {
     assert_eq!(connection.credentials.secret.expose(), key.value);
 
     // The operator ends, extends and activates trials.
-    proxy::onboarding::operator(
+    proxy::cli::operator(
         &restarted.store,
-        &proxy::PartnerAction::Extend {
+        &proxy::cli::PartnerAction::Extend {
             tenant: contoso.tenant_id.clone(),
             days: 5,
         },
     )
     .await
     .unwrap();
-    let report = proxy::onboarding::operator(
+    let report = proxy::cli::operator(
         &restarted.store,
-        &proxy::PartnerAction::Show {
+        &proxy::cli::PartnerAction::Show {
             tenant: contoso.tenant_id.clone(),
         },
     )
@@ -326,9 +326,9 @@ async fn an_ended_trial_closes_the_data_routes_until_activated() {
     let session: SessionInfo = me.json(reqwest::Method::GET, "/api/session", None).await;
     assert!(session.trial.unwrap().ended);
 
-    proxy::onboarding::operator(
+    proxy::cli::operator(
         &state.store,
-        &proxy::PartnerAction::Activate {
+        &proxy::cli::PartnerAction::Activate {
             tenant: fabrikam.tenant_id.clone(),
         },
     )

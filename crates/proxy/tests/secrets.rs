@@ -6,8 +6,9 @@ mod common;
 
 use common::{config, upstream};
 use proxy::AppState;
+use proxy::cli::rotate_sealing_key;
 use proxy::crypto::Sealer;
-use proxy::onboarding::{rotate_sealing_key, seal_context};
+use proxy::onboarding::seal_context;
 use proxy::secret::Secret;
 
 #[tokio::test]
@@ -64,14 +65,15 @@ async fn a_rotated_sealing_key_reseals_every_stored_app_key() {
         .expect("the stored connection opened");
     assert_eq!(connection.credentials.secret.expose(), value);
     // ...and the old key no longer opens what is stored.
-    let (_, _, _, sealed) = state
+    let sealed = state
         .store
         .connections()
         .await
         .unwrap()
         .into_iter()
-        .find(|(p, ..)| *p == partner)
-        .unwrap();
+        .find(|c| c.partner_id == partner)
+        .unwrap()
+        .sealed_secret;
     assert_ne!(sealed, before);
     let old = Sealer::from_base64(&old_text).unwrap();
     assert!(
@@ -100,7 +102,13 @@ async fn sessions_expire_and_their_tokens_are_long_and_random() {
     c.session_hours = 0; // a sign-in that has already run out
     let state = AppState::new(&c).await.unwrap();
     let tokens: Vec<String> = futures_util::future::join_all((0..3).map(|_| {
-        proxy::identity::open_session(&state, &up.credentials.tenant, "a@b.example", &[])
+        proxy::identity::open_session(
+            &state.identity,
+            &state.store,
+            &up.credentials.tenant,
+            "a@b.example",
+            &[],
+        )
     }))
     .await
     .into_iter()

@@ -5,7 +5,7 @@
 mod common;
 
 use common::{as_map, state, stored, upstream, upstream_totals};
-use proxy::sync::{self, SyncKind};
+use proxy::sync::SyncKind;
 
 #[tokio::test]
 async fn stored_totals_equal_the_upstream_line_items_exactly() {
@@ -13,7 +13,9 @@ async fn stored_totals_equal_the_upstream_line_items_exactly() {
     let up = upstream("2026-11-20").await;
     let data = tempfile::tempdir().unwrap();
     let state = state(&up, data.path()).await;
-    let counts = sync::run(&state, state.connection.as_ref().unwrap(), SyncKind::Full)
+    let counts = state
+        .sync
+        .run(state.connection.as_ref().unwrap(), SyncKind::Full)
         .await
         .unwrap();
     assert_eq!(counts.errors, 0);
@@ -38,7 +40,9 @@ async fn before_the_invoice_day_last_month_comes_from_the_unbilled_previous_peri
     let up = upstream("2026-11-05").await;
     let data = tempfile::tempdir().unwrap();
     let state = state(&up, data.path()).await;
-    sync::run(&state, state.connection.as_ref().unwrap(), SyncKind::Full)
+    state
+        .sync
+        .run(state.connection.as_ref().unwrap(), SyncKind::Full)
         .await
         .unwrap();
     let partner = state.connection.as_ref().unwrap().partner;
@@ -57,14 +61,10 @@ async fn a_second_sync_changes_nothing_and_incremental_skips_billed_invoices() {
     let data = tempfile::tempdir().unwrap();
     let state = state(&up, data.path()).await;
     let connection = state.connection.clone().unwrap();
-    sync::run(&state, &connection, SyncKind::Full)
-        .await
-        .unwrap();
+    state.sync.run(&connection, SyncKind::Full).await.unwrap();
     let first = stored(&state).await;
 
-    sync::run(&state, &connection, SyncKind::Full)
-        .await
-        .unwrap();
+    state.sync.run(&connection, SyncKind::Full).await.unwrap();
     assert_eq!(
         stored(&state).await,
         first,
@@ -77,7 +77,9 @@ async fn a_second_sync_changes_nothing_and_incremental_skips_billed_invoices() {
         .counts
         .feeds_total
         .unwrap();
-    sync::run(&state, &connection, SyncKind::Incremental)
+    state
+        .sync
+        .run(&connection, SyncKind::Incremental)
         .await
         .unwrap();
     let incremental = state
@@ -100,7 +102,9 @@ async fn a_sync_killed_midway_and_run_again_ends_as_a_clean_one() {
 
     let clean_dir = tempfile::tempdir().unwrap();
     let clean = state(&up, clean_dir.path()).await;
-    sync::run(&clean, clean.connection.as_ref().unwrap(), SyncKind::Full)
+    clean
+        .sync
+        .run(clean.connection.as_ref().unwrap(), SyncKind::Full)
         .await
         .unwrap();
     let expected = stored(&clean).await;
@@ -115,13 +119,15 @@ async fn a_sync_killed_midway_and_run_again_ends_as_a_clean_one() {
             let killed = killed.clone();
             tokio::spawn(async move {
                 let connection = killed.connection.clone().unwrap();
-                let _ = sync::run(&killed, &connection, SyncKind::Full).await;
+                let _ = killed.sync.run(&connection, SyncKind::Full).await;
             })
         };
         // Kill it once it has stored some line items (or customers, for 1).
         while progress.changed().await.is_ok() {
             let p = progress.borrow().clone();
-            if p.counts.line_items >= cut_after || p.status != "running" && p.run_id.is_some() {
+            if p.counts.line_items >= cut_after
+                || p.status != model::api::SyncStatus::Running && p.run_id.is_some()
+            {
                 break;
             }
         }
@@ -136,14 +142,12 @@ async fn a_sync_killed_midway_and_run_again_ends_as_a_clean_one() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(interrupted.status, "interrupted");
-    sync::run(
-        &restarted,
-        restarted.connection.as_ref().unwrap(),
-        SyncKind::Full,
-    )
-    .await
-    .unwrap();
+    assert_eq!(interrupted.status, model::api::SyncStatus::Interrupted);
+    restarted
+        .sync
+        .run(restarted.connection.as_ref().unwrap(), SyncKind::Full)
+        .await
+        .unwrap();
     assert_eq!(stored(&restarted).await, expected);
 }
 
@@ -158,7 +162,7 @@ async fn operator_commands_run_beside_a_syncing_proxy() {
     let tenant = up.credentials.tenant.clone();
     let syncing = {
         let state = state.clone();
-        tokio::spawn(async move { sync::run(&state, &connection, SyncKind::Full).await })
+        tokio::spawn(async move { state.sync.run(&connection, SyncKind::Full).await })
     };
     let reading = {
         let state = state.clone();
@@ -181,10 +185,10 @@ async fn operator_commands_run_beside_a_syncing_proxy() {
     let mut commands = 0;
     while !syncing.is_finished() {
         for action in [
-            proxy::PartnerAction::EndTrial {
+            proxy::cli::PartnerAction::EndTrial {
                 tenant: tenant.clone(),
             },
-            proxy::PartnerAction::Extend {
+            proxy::cli::PartnerAction::Extend {
                 tenant: tenant.clone(),
                 days: 30,
             },
@@ -192,9 +196,7 @@ async fn operator_commands_run_beside_a_syncing_proxy() {
             let started = std::time::Instant::now();
             // Opened for each command, as each operator process does.
             let operator = proxy::store::Store::open(data.path()).await.unwrap();
-            proxy::onboarding::operator(&operator, &action)
-                .await
-                .unwrap();
+            proxy::cli::operator(&operator, &action).await.unwrap();
             assert!(
                 started.elapsed().as_secs() < 3,
                 "an operator command waited {:?}",
@@ -220,7 +222,7 @@ async fn figures_from_the_lines_are_kept_across_other_writes_and_redone_when_the
     let data = tempfile::tempdir().unwrap();
     let state = state(&up, data.path()).await;
     let connection = state.connection.as_ref().unwrap();
-    sync::run(&state, connection, SyncKind::Full).await.unwrap();
+    state.sync.run(connection, SyncKind::Full).await.unwrap();
     let store = &state.store;
     let partner = connection.partner;
     let (from_lines, from_all) = (AtomicUsize::new(0), AtomicUsize::new(0));
@@ -266,7 +268,7 @@ async fn figures_from_the_lines_are_kept_across_other_writes_and_redone_when_the
     assert_eq!(ask().await, (1, 1));
 
     // The reporting settings change: what depends on the lines alone is kept.
-    let reporting = proxy::store::Reporting {
+    let reporting = model::overview::Rates {
         currency: "EUR".into(),
         rates: vec![("USD".into(), 920_000)],
     };
@@ -280,16 +282,20 @@ async fn figures_from_the_lines_are_kept_across_other_writes_and_redone_when_the
         basis_points: 1_500,
     };
     store
-        .set_markup(partner, &customer, Some(markup))
+        .set_markup(partner, Some(&customer), Some(markup))
         .await
         .unwrap();
     assert_eq!(ask().await, (2, 3));
 
     // And the customer list shows the new price (nothing stale is kept).
-    let list = proxy::reports::kept_customer_list(store, partner)
-        .await
+    let kept = proxy::reports::kept(store, partner).await.unwrap();
+    let row = kept
+        .summaries
+        .customers
+        .customers
+        .iter()
+        .find(|c| c.id == customer)
         .unwrap();
-    let row = list.customers.iter().find(|c| c.id == customer).unwrap();
     // (Each line is rounded to the micro-unit on its own.)
     let expected = row.month_to_date.partner_cost * 115 / 100;
     assert!(

@@ -60,7 +60,8 @@ async fn start(emulator_up: bool) -> Running {
         .tenant
         .clone();
     let token = proxy::identity::open_session(
-        &state,
+        &state.identity,
+        &state.store,
         &tenant,
         "admin@fabrikam.example",
         &[model::onboarding::Role::GlobalAdmin],

@@ -19,6 +19,7 @@ pub fn emulator_config(today: &str) -> emulator::Config {
         customers: 6,
         months: 2,
         today: Some(today.parse::<NaiveDate>().unwrap()),
+        gap_days: Vec::new(),
         faults: Default::default(),
     }
 }
@@ -168,13 +169,19 @@ pub async fn client_of(
     tenant: &str,
     roles: &[model::onboarding::Role],
 ) -> reqwest::Client {
-    let token = proxy::identity::open_session(state, tenant, "someone@partner.example", roles)
-        .await
-        .unwrap();
+    let token = proxy::identity::open_session(
+        &state.identity,
+        &state.store,
+        tenant,
+        "someone@partner.example",
+        roles,
+    )
+    .await
+    .unwrap();
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
         reqwest::header::COOKIE,
-        format!("{}={token}", proxy::identity::SESSION_COOKIE)
+        format!("{}={token}", proxy::api::SESSION_COOKIE)
             .parse()
             .unwrap(),
     );

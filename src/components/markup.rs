@@ -16,7 +16,8 @@ pub fn MarkupForm(
     on_change: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let (over_cost, set_over_cost) = signal(basis == MarkupBasis::PartnerCost);
-    let (percent, set_percent) = signal(model::export::decimal(basis_points as i64 * 100));
+    // Basis points to percent text: 1250 is "12.5".
+    let (percent, set_percent) = signal(model::export::decimal(basis_points as i64 * 10_000));
     let (status, set_status) = signal(None::<(bool, String)>);
     let is_default = customer.is_none();
     let save = Action::new_local(move |update: &MarkupUpdate| {

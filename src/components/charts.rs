@@ -13,27 +13,31 @@ const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 220.0;
 const PAD: f64 = 32.0;
 
-/// Daily amounts (millionths of `currency`) as a line.
+/// Daily amounts (millionths of `currency`) as a line, each point placed
+/// by its date: a day missing from `points` leaves its place on the axis.
 #[component]
 pub fn TrendChart(points: Vec<(NaiveDate, i64)>, currency: String, label: String) -> impl IntoView {
-    if points.is_empty() {
+    let (Some(first_day), Some(last_day)) = (
+        points.iter().map(|(d, _)| *d).min(),
+        points.iter().map(|(d, _)| *d).max(),
+    ) else {
         return view! { <p class="notice">{t().no_usage_yet}</p> }.into_any();
-    }
+    };
     let max = points.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1) as f64;
-    let n = points.len().max(2) as f64 - 1.0;
-    let x = move |i: usize| PAD + (WIDTH - 2.0 * PAD) * i as f64 / n;
+    let span = ((last_day - first_day).num_days() as f64).max(1.0);
+    let x =
+        move |d: NaiveDate| PAD + (WIDTH - 2.0 * PAD) * (d - first_day).num_days() as f64 / span;
     let y = move |v: i64| HEIGHT - PAD - (HEIGHT - 2.0 * PAD) * (v as f64 / max);
     let line: String = points
         .iter()
-        .enumerate()
-        .map(|(i, (_, v))| format!("{:.1},{:.1}", x(i), y(*v)))
+        .map(|(d, v)| format!("{:.1},{:.1}", x(*d), y(*v)))
         .collect::<Vec<_>>()
         .join(" ");
     let area = format!(
         "{:.1},{:.1} {line} {:.1},{:.1}",
-        x(0),
+        x(first_day),
         HEIGHT - PAD,
-        x(points.len() - 1),
+        x(last_day),
         HEIGHT - PAD
     );
     let first = points
@@ -52,8 +56,8 @@ pub fn TrendChart(points: Vec<(NaiveDate, i64)>, currency: String, label: String
                 <line x1=PAD y1=HEIGHT - PAD x2=WIDTH - PAD y2=HEIGHT - PAD class="axis" />
                 <polygon points=area class="area" />
                 <polyline points=line class="line" />
-                {points.iter().enumerate().map(|(i, (d, v))| view! {
-                    <circle cx=format!("{:.1}", x(i)) cy=format!("{:.1}", y(*v)) r="3" class="point">
+                {points.iter().map(|(d, v)| view! {
+                    <circle cx=format!("{:.1}", x(*d)) cy=format!("{:.1}", y(*v)) r="3" class="point" data-day=d.to_string()>
                         <title>{format!("{}: {}", format::day(*d), format::money(*v, &currency))}</title>
                     </circle>
                 }).collect_view()}

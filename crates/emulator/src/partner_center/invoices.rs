@@ -1,0 +1,156 @@
+//! Invoices and their daily rated usage line items, billed and unbilled.
+
+use super::*;
+
+pub(super) fn currency_symbol(c: Currency) -> &'static str {
+    match c.code() {
+        "USD" | "AUD" => "$",
+        "EUR" => "€",
+        "GBP" => "£",
+        "JPY" => "¥",
+        "TWD" => "NT$",
+        _ => "",
+    }
+}
+
+pub(super) async fn list_invoices(
+    State(emulator): State<Emulator>,
+    PartnerAuth(partner): PartnerAuth,
+) -> Json<Collection<Invoice>> {
+    let world = &emulator.world;
+    let mut items = Vec::new();
+    // Newest first, as Partner Center lists them.
+    for month in world.invoiced_months().into_iter().rev() {
+        let next = month
+            .checked_add_months(chrono::Months::new(1))
+            .expect("in range");
+        for currency in world.currencies(partner) {
+            let id = world.invoice_id(partner, month, currency);
+            let feed = world.feed(partner, currency, day_number(month), day_number(next) - 1);
+            items.push(Invoice {
+                id: id.clone(),
+                invoice_date: format!("{}-{:02}-08T06:12:40Z", next.format("%Y"), next.format("%m")),
+                billing_period_start_date: format!("{}T00:00:00Z", month.format("%Y-%m-%d")),
+                billing_period_end_date: format!("{}T00:00:00Z", (next - chrono::Days::new(1)).format("%Y-%m-%d")),
+                total_charges: world.total(partner, &feed),
+                paid_amount: Amount::ZERO,
+                currency_code: currency.code().into(),
+                currency_symbol: currency_symbol(currency).into(),
+                invoice_details: vec![InvoiceDetail {
+                    invoice_line_item_type: "usage_line_items".into(),
+                    billing_provider: "one_time".into(),
+                    links: Some(Links::to_self(format!(
+                            "/invoices/{id}/lineitems?provider=onetime&invoicelineitemtype=usagelineitems&currencycode={}",
+                            currency.code().to_ascii_lowercase()
+                        ))),
+                    attributes: Attributes::of("InvoiceDetail"),
+                }],
+                document_type: "invoice".into(),
+                invoice_type: "OneTime".into(),
+                links: Some(Links::to_self(format!("/invoices/{id}"))),
+                attributes: Attributes::of("Invoice"),
+            });
+        }
+    }
+    Json(Collection::page(items, Link::get("/invoices"), None))
+}
+
+/// The parameters every daily-rated-usage request must carry.
+pub(super) fn usage_query(query: &Query) -> Result<(Currency, usize), Fault> {
+    match query.get("provider") {
+        Some(p) if p.eq_ignore_ascii_case("onetime") => {}
+        other => {
+            return Err(Fault::invalid_input(format!(
+                "provider must be onetime for daily rated usage, not '{}'.",
+                other.unwrap_or_default()
+            )));
+        }
+    }
+    match query.get("invoicelineitemtype") {
+        Some(t) if t.eq_ignore_ascii_case("usagelineitems") => {}
+        other => {
+            return Err(Fault::invalid_input(format!(
+                "invoicelineitemtype must be usagelineitems, not '{}'.",
+                other.unwrap_or_default()
+            )));
+        }
+    }
+    let currency = query
+        .get("currencycode")
+        .ok_or_else(|| Fault::invalid_input("currencycode is required."))
+        .and_then(|c| Currency::parse(c).map_err(|e| Fault::invalid_input(e.to_string())))?;
+    Ok((currency, query.size(LINE_ITEM_PAGE, LINE_ITEM_PAGE)?))
+}
+
+pub(super) async fn unbilled_line_items(
+    State(emulator): State<Emulator>,
+    PartnerAuth(partner): PartnerAuth,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Json<Collection<DailyRatedUsageLineItem>>, Fault> {
+    let world = &emulator.world;
+    let query = Query::parse(raw);
+    let (currency, size) = usage_query(&query)?;
+    let period = query.get("period").unwrap_or_default().to_ascii_lowercase();
+    let range = match period.as_str() {
+        "current" => Some(world.current_period()),
+        "previous" => world.previous_period(),
+        _ => {
+            return Err(Fault::invalid_input(format!(
+                "period must be current or previous, not '{period}'."
+            )));
+        }
+    };
+    let base = format!(
+        "/invoices/unbilled/lineitems?provider=onetime&invoicelineitemtype=usagelineitems&currencycode={}&period={period}&size={size}",
+        currency.code().to_ascii_lowercase()
+    );
+    // Once last month is invoiced, its usage is billed and "previous" is empty.
+    let feed = match range {
+        Some((from, to)) => world.feed(partner, currency, from, to),
+        None => Default::default(),
+    };
+    page(partner, &query, &headers, &base, feed.len(), size, |r| {
+        feed[r]
+            .iter()
+            .map(|l| world.line_item(partner, l, None))
+            .collect()
+    })
+    .map(Json)
+}
+
+pub(super) async fn billed_line_items(
+    State(emulator): State<Emulator>,
+    PartnerAuth(partner): PartnerAuth,
+    Path(invoice): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Json<Collection<DailyRatedUsageLineItem>>, Fault> {
+    let world = &emulator.world;
+    let query = Query::parse(raw);
+    let (currency, size) = usage_query(&query)?;
+    let (month, invoice_currency) = world
+        .invoice(partner, &invoice)
+        .ok_or_else(|| Fault::not_found(format!("Invoice {invoice} was not found.")))?;
+    if invoice_currency != currency {
+        return Err(Fault::invalid_input(format!(
+            "Invoice {invoice} is in {invoice_currency}, not {currency}."
+        )));
+    }
+    let next = month
+        .checked_add_months(chrono::Months::new(1))
+        .expect("in range");
+    let feed = world.feed(partner, currency, day_number(month), day_number(next) - 1);
+    let id = world.invoice_id(partner, month, currency);
+    let base = format!(
+        "/invoices/{id}/lineitems?provider=onetime&invoicelineitemtype=usagelineitems&currencycode={}&size={size}",
+        currency.code().to_ascii_lowercase()
+    );
+    page(partner, &query, &headers, &base, feed.len(), size, |r| {
+        feed[r]
+            .iter()
+            .map(|l| world.line_item(partner, l, Some(&id)))
+            .collect()
+    })
+    .map(Json)
+}

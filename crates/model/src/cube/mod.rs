@@ -1,0 +1,290 @@
+//! The usage cube: daily line items as columns, each text dimension
+//! dictionary-encoded, and the pivot over it. The browser regroups a cube on
+//! every filter change with no round trip; the proxy uses the same code for
+//! cross-customer summaries.
+//!
+//! Amounts are integer millionths and sums are exact. Amounts in different
+//! currencies are never added: the currency is always part of a group's key.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Days, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// The dimensions a cube can be grouped and filtered by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Dim {
+    Customer,
+    Subscription,
+    MeterCategory,
+    MeterSubcategory,
+    Meter,
+    Region,
+    ResourceGroup,
+    Resource,
+    /// The value of one tag key (`tag:env`); `(untagged)` when absent.
+    Tag(String),
+    Publisher,
+    ChargeType,
+    Currency,
+    Unit,
+}
+
+/// The dictionary-encoded text columns, in this order (tags come after).
+pub const STORED: [Dim; 12] = [
+    Dim::Customer,
+    Dim::Subscription,
+    Dim::MeterCategory,
+    Dim::MeterSubcategory,
+    Dim::Meter,
+    Dim::Region,
+    Dim::ResourceGroup,
+    Dim::Resource,
+    Dim::Publisher,
+    Dim::ChargeType,
+    Dim::Currency,
+    Dim::Unit,
+];
+
+/// Where tags sit, as their JSON text, after the stored dimensions.
+const TAGS: usize = STORED.len();
+
+pub const UNTAGGED: &str = "(untagged)";
+
+impl Dim {
+    pub fn name(&self) -> String {
+        match self {
+            Dim::Customer => "customer".into(),
+            Dim::Subscription => "subscription".into(),
+            Dim::MeterCategory => "meterCategory".into(),
+            Dim::MeterSubcategory => "meterSubcategory".into(),
+            Dim::Meter => "meter".into(),
+            Dim::Region => "region".into(),
+            Dim::ResourceGroup => "resourceGroup".into(),
+            Dim::Resource => "resource".into(),
+            Dim::Tag(key) => format!("tag:{key}"),
+            Dim::Publisher => "publisher".into(),
+            Dim::ChargeType => "chargeType".into(),
+            Dim::Currency => "currency".into(),
+            Dim::Unit => "unit".into(),
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Dim> {
+        if let Some(key) = name.strip_prefix("tag:") {
+            return (!key.is_empty()).then(|| Dim::Tag(key.to_string()));
+        }
+        STORED.iter().find(|d| d.name() == name).cloned()
+    }
+
+    fn column(&self) -> Option<usize> {
+        STORED.iter().position(|d| d == self)
+    }
+}
+
+impl Serialize for Dim {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Dim {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Dim::parse(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown dimension “{s}”")))
+    }
+}
+
+/// One text column: the distinct values, and each row's index into them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Column {
+    pub values: Vec<String>,
+    pub codes: Vec<u32>,
+}
+
+/// Sums over line items. Margin is derived: price minus cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Measures {
+    /// What the partner pays (after credits), in millionths.
+    pub partner_cost: i64,
+    /// What the customer is charged (markup applied), in millionths.
+    pub customer_price: i64,
+    /// The cost at list price, in millionths.
+    pub list_cost: i64,
+    /// In millionths of the unit; only meaningful within one unit.
+    pub quantity: i64,
+    pub lines: u64,
+}
+
+impl Measures {
+    pub fn margin(&self) -> i64 {
+        self.customer_price - self.partner_cost
+    }
+
+    pub fn add(&mut self, other: &Measures) {
+        self.partner_cost += other.partner_cost;
+        self.customer_price += other.customer_price;
+        self.list_cost += other.list_cost;
+        self.quantity += other.quantity;
+        self.lines += other.lines;
+    }
+
+    pub fn get(&self, measure: Measure) -> i64 {
+        match measure {
+            Measure::PartnerCost => self.partner_cost,
+            Measure::CustomerPrice => self.customer_price,
+            Measure::Margin => self.margin(),
+            Measure::ListCost => self.list_cost,
+            Measure::Quantity => self.quantity,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Measure {
+    PartnerCost,
+    CustomerPrice,
+    Margin,
+    ListCost,
+    Quantity,
+}
+
+/// Line items as columns. Build one with [`CubeBuilder`].
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Cube {
+    /// The stored dimensions in [`STORED`] order, then the tags' JSON text.
+    pub columns: Vec<Column>,
+    /// Days since 1970-01-01 (UTC days, as Partner Center reports them).
+    pub day: Vec<i32>,
+    pub partner_cost: Vec<i64>,
+    pub customer_price: Vec<i64>,
+    pub list_cost: Vec<i64>,
+    pub quantity: Vec<i64>,
+    /// Partner-earned credit applied (basis points; 0 where none).
+    pub pec_basis_points: Vec<u16>,
+}
+
+/// One row to add to a cube.
+#[derive(Debug, Clone, Default)]
+pub struct CubeRow<'a> {
+    pub customer: &'a str,
+    pub subscription: &'a str,
+    pub meter_category: &'a str,
+    pub meter_subcategory: &'a str,
+    pub meter: &'a str,
+    pub region: &'a str,
+    pub resource_group: &'a str,
+    pub resource: &'a str,
+    pub tags: &'a str,
+    pub publisher: &'a str,
+    pub charge_type: &'a str,
+    pub currency: &'a str,
+    pub unit: &'a str,
+    pub day: NaiveDate,
+    pub partner_cost: i64,
+    pub customer_price: i64,
+    pub list_cost: i64,
+    pub quantity: i64,
+    pub pec_basis_points: u16,
+}
+
+pub fn day_number(d: NaiveDate) -> i32 {
+    d.signed_duration_since(epoch()).num_days() as i32
+}
+
+pub fn date_of(day: i32) -> NaiveDate {
+    if day >= 0 {
+        epoch() + Days::new(day as u64)
+    } else {
+        epoch() - Days::new(day.unsigned_abs() as u64)
+    }
+}
+
+fn epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid date")
+}
+
+#[derive(Default)]
+pub struct CubeBuilder {
+    cube: Cube,
+    dictionaries: Vec<HashMap<String, u32>>,
+}
+
+impl CubeBuilder {
+    pub fn new() -> Self {
+        CubeBuilder {
+            cube: Cube {
+                columns: vec![Column::default(); TAGS + 1],
+                ..Cube::default()
+            },
+            dictionaries: vec![HashMap::new(); TAGS + 1],
+        }
+    }
+
+    fn code(&mut self, column: usize, value: &str) -> u32 {
+        if let Some(code) = self.dictionaries[column].get(value) {
+            return *code;
+        }
+        let code = self.cube.columns[column].values.len() as u32;
+        self.cube.columns[column].values.push(value.to_string());
+        self.dictionaries[column].insert(value.to_string(), code);
+        code
+    }
+
+    pub fn push(&mut self, row: &CubeRow<'_>) {
+        let texts = [
+            row.customer,
+            row.subscription,
+            row.meter_category,
+            row.meter_subcategory,
+            row.meter,
+            row.region,
+            row.resource_group,
+            row.resource,
+            row.publisher,
+            row.charge_type,
+            row.currency,
+            row.unit,
+            row.tags,
+        ];
+        for (column, text) in texts.iter().enumerate() {
+            let code = self.code(column, text);
+            self.cube.columns[column].codes.push(code);
+        }
+        self.cube.day.push(day_number(row.day));
+        self.cube.partner_cost.push(row.partner_cost);
+        self.cube.customer_price.push(row.customer_price);
+        self.cube.list_cost.push(row.list_cost);
+        self.cube.quantity.push(row.quantity);
+        self.cube.pec_basis_points.push(row.pec_basis_points);
+    }
+
+    pub fn finish(self) -> Cube {
+        self.cube
+    }
+}
+
+mod pivot;
+
+pub use pivot::{Bucket, OTHER, Pivot, PivotQuery, PivotRow, Stack, StackSeries, synthetic};
+
+/// Tags as Partner Center sends them: JSON object text, `{"env":"prod"}`.
+/// Anything else reads as no tags.
+pub fn parse_tags(text: &str) -> Vec<(String, String)> {
+    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) {
+        Ok(map) => map
+            .into_iter()
+            .map(|(k, v)| {
+                let v = match v {
+                    serde_json::Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                (k, v)
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}

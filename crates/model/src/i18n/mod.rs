@@ -1,0 +1,580 @@
+//! The app's words in each language it speaks: one struct of strings per
+//! language, so that a missing translation does not compile, and nothing is
+//! parsed or looked up by key at run time. Product and Microsoft names
+//! (Partner Center, Azure, CSP) stay as they are in every language.
+
+use crate::onboarding::Role;
+
+/// A language the app speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Locale {
+    #[default]
+    En,
+    /// Traditional Chinese as written in Taiwan.
+    ZhTw,
+}
+
+impl Locale {
+    pub const ALL: [Locale; 2] = [Locale::En, Locale::ZhTw];
+
+    /// The BCP 47 tag, for `lang` and the browser's `Intl`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::ZhTw => "zh-TW",
+        }
+    }
+
+    /// The language's name in itself, for the switcher.
+    pub fn name(self) -> &'static str {
+        match self {
+            Locale::En => "English",
+            Locale::ZhTw => "繁體中文",
+        }
+    }
+
+    /// A tag as browsers and hosts write it; Traditional Chinese in any of
+    /// its spellings (`zh-TW`, `zh-Hant`, `zh-HK`), English in any region.
+    pub fn parse(tag: &str) -> Option<Locale> {
+        let tag = tag.trim().to_ascii_lowercase().replace('_', "-");
+        let mut parts = tag.split('-');
+        match (parts.next(), parts.next()) {
+            (Some("en"), _) => Some(Locale::En),
+            (Some("zh"), Some("tw" | "hant" | "hk" | "mo")) => Some(Locale::ZhTw),
+            _ => None,
+        }
+    }
+
+    /// The first of the browser's languages the app speaks; English if none.
+    pub fn negotiate<'a>(preferred: impl IntoIterator<Item = &'a str>) -> Locale {
+        preferred
+            .into_iter()
+            .find_map(Locale::parse)
+            .unwrap_or_default()
+    }
+
+    pub fn text(self) -> &'static Text {
+        match self {
+            Locale::En => &EN,
+            Locale::ZhTw => &ZH_TW,
+        }
+    }
+}
+
+/// Declares `Text` from its fixed words and its made-up sentences, and
+/// `Text::words` over the fixed ones (for the check that none is left in
+/// English).
+macro_rules! text {
+    (words { $($word:ident),* $(,)? } made { $($made:ident: $ty:ty),* $(,)? }) => {
+        /// Every string of the app, in one language.
+        pub struct Text {
+            $(pub $word: &'static str,)*
+            $(pub $made: $ty,)*
+        }
+
+        impl Text {
+            /// Every fixed string.
+            pub fn words(&self) -> Vec<&'static str> {
+                vec![$(self.$word),*]
+            }
+        }
+    };
+}
+
+text! {
+    words {
+        skip_to_content,
+        nav_label,
+        nav_overview,
+        nav_customers,
+        nav_explorer,
+        nav_budgets,
+        nav_margin,
+        nav_onboarding,
+        nav_settings,
+        sign_in,
+        sign_out,
+        trial_hint,
+        footer_days,
+        language,
+        appearance,
+        theme,
+        theme_auto,
+        theme_light,
+        theme_dark,
+        could_not_start,
+        page_not_found,
+        no_page_here,
+        go_to_overview,
+        sign_in_to_see,
+        not_connected,
+        set_up_connection,
+        nav_own,
+        loading,
+        try_again,
+        own_heading,
+        own_sign_in,
+        own_for_customers,
+        own_intro,
+        billed_by,
+        currency,
+        figures_up_to,
+        your_price,
+        this_month,
+        forecast_to_month_end,
+        last_month,
+        azure_subscriptions,
+        own_line_items_csv,
+        where_the_cost_comes_from,
+        break_down_by,
+        price,
+        customer_access,
+        customer_access_hint,
+        send_them_this_address,
+        nobody_invited,
+        remove,
+        sign_in_address,
+        invite,
+        address_invalid,
+        address_empty,
+        partner_only,
+        go_to_own,
+        dim_customer,
+        dim_subscription,
+        dim_service,
+        dim_meter_subcategory,
+        dim_meter,
+        dim_region,
+        dim_resource_group,
+        dim_resource,
+        dim_publisher,
+        dim_charge_type,
+        dim_currency,
+        dim_unit,
+        budgets_notice,
+        budget,
+        month_to_date,
+        used,
+        forecast,
+        state,
+        alerts_at,
+        over_budget,
+        trending_over,
+        within_budget,
+        no_budget,
+        export_csv,
+        saved_prices_recomputed,
+        default_markup,
+        price_and_markup,
+        default_markup_notice,
+        markup_over,
+        list_price,
+        partner_cost_lower,
+        markup_percent,
+        save_markup,
+        rates_saved,
+        currency_and_rates,
+        rates_notice,
+        show_totals_in,
+        save_rates,
+        customer_price,
+        partner_cost,
+        margin,
+        partner_cost_mtd,
+        budget_used,
+        search,
+        name_or_domain,
+        loading_customers,
+        pages,
+        previous,
+        next,
+        over_flag,
+        trending_over_flag,
+        domain,
+        no_usage_yet,
+        same_numbers_table,
+        day,
+        other,
+        untagged,
+        period,
+        last_7_days,
+        last_30_days,
+        last_90_days,
+        from,
+        to,
+        name,
+        see_them_all,
+        no_usage_sync,
+        missing_rates_after,
+        day_utc,
+        top_customers,
+        top_services,
+        over_or_trending,
+        none_over_budget,
+        margin_fell,
+        margin_fell_notice,
+        margin_fell_why,
+        none,
+        anomalies_this_month,
+        anomalies_notice,
+        partner_cost_month_to_date,
+        change_same_days,
+        back_to_customers,
+        fell_against_last_month,
+        none_set,
+        over_budget_lower,
+        trending_over_budget_lower,
+        within_budget_lower,
+        no_budget_set,
+        loading_usage,
+        line_items_csv,
+        focus_csv,
+        clear,
+        quantity,
+        saved_in_partner_center,
+        thresholds_invalid,
+        monthly_budget,
+        budget_notice,
+        budget_amount,
+        budget_alerts,
+        save_budget,
+        list_cost,
+        cost_explorer,
+        loading_line_items,
+        none_option,
+        group_by,
+        then_by,
+        measure,
+        chart,
+        stacked_bars,
+        line_of_total,
+        days_as,
+        days,
+        weeks,
+        months,
+        totals_only,
+        filtered_to,
+        filter_to_this,
+        total,
+        focus_of_period,
+        margin_notice,
+        customer_colon,
+        show_all_customers,
+        no_margin_fell,
+        by_customer,
+        margin_percent,
+        before,
+        pec_earned,
+        pec_lost,
+        meters,
+        by_meter,
+        lost_pec_lines,
+        no_line_lost,
+        subscription,
+        step_before,
+        step_sign_in,
+        step_register,
+        step_add_key,
+        step_trial,
+        connect_partner_center,
+        onboarding_progress,
+        done_mark,
+        you_need,
+        need_user_before,
+        or,
+        need_user_after,
+        need_minutes,
+        begin,
+        sign_in_come_back,
+        sign_in_with_pc,
+        copied,
+        copy_refused,
+        commerce_id,
+        app_id,
+        key_value,
+        commerce_id_notice,
+        registered_before,
+        reuse_hint,
+        register_new,
+        keys_caption,
+        key,
+        created,
+        expires,
+        actions,
+        expired,
+        expires_soon,
+        key_lasts,
+        one_year,
+        two_years,
+        create_key,
+        new_key,
+        copy_key_now,
+        key_like_password,
+        saved_continue,
+        continue_on,
+        start_free_trial,
+        one_step_left,
+        app_management,
+        choose,
+        register_existing_app,
+        pick_app_then,
+        trial_lasts,
+        checking_with_pc,
+        you_are_connected,
+        subscription_active,
+        reading_from_pc,
+        role_global_admin,
+        role_admin_agent,
+        role_billing_admin,
+        role_sales_agent,
+        no_pc_role,
+        key_empty,
+        key_invalid,
+        err_not_found,
+        err_bad_request,
+        err_not_connected,
+        err_not_signed_in,
+        err_forbidden,
+        err_trial_ended,
+        err_upstream_throttled,
+        err_upstream_auth,
+        err_upstream_unavailable,
+        err_internal,
+        err_body_too_large,
+        err_graph,
+        err_sign_in_again,
+        err_sign_in_failed,
+        err_no_app,
+        err_not_invited,
+        err_view_closed,
+        err_timeout,
+        err_network,
+        err_decode,
+        err_other,
+        status_active,
+        status_suspended,
+        status_disabled,
+        status_deleted,
+        status_pending,
+        revoke,
+    }
+    made {
+        trial_days_left: fn(i64) -> String,
+        trial_ended: fn(&str) -> String,
+        invited: fn(&str) -> String,
+        access_removed: fn(&str) -> String,
+        daily_price_by: fn(&str) -> String,
+        dim_tag: fn(&str) -> String,
+        crossed: fn(&str) -> String,
+        rate_label: fn(&str, &str) -> String,
+        customers_count: fn(usize) -> String,
+        page_of: fn(usize, usize) -> String,
+        synced_customers: fn(usize) -> String,
+        figures_up_to_utc: fn(&str) -> String,
+        all_customers_in: fn(&str, &str) -> String,
+        customers_billed_in: fn(&str) -> String,
+        missing_rates: fn(&str) -> String,
+        daily_partner_cost: fn(&str) -> String,
+        daily_partner_cost_60: fn(&str) -> String,
+        margin_from: fn(&str, &str) -> String,
+        anomaly_line: fn(&str, &str, &str) -> String,
+        customer_summary: fn(usize, &str) -> String,
+        partner_center_estimate: fn(&str) -> String,
+        unusual_cost_on: fn(&str) -> String,
+        daily_partner_cost_by: fn(&str) -> String,
+        line_items_between: fn(usize, &str, &str) -> String,
+        remove_filter: fn(&str) -> String,
+        measure_in_by: fn(&str, &str, &str) -> String,
+        measure_in: fn(&str, &str) -> String,
+        lost_pec_on: fn(usize, &str) -> String,
+        margin_against: fn(&str, &str) -> String,
+        meters_of: fn(&str) -> String,
+        largest_of_lines: fn(usize, usize) -> String,
+        lines_count: fn(usize) -> String,
+        step_of: fn(usize) -> String,
+        copy_label: fn(&str) -> String,
+        reuse_app: fn(&str) -> String,
+        expires_on: fn(&str) -> String,
+        trial_runs_until: fn(&str, i64) -> String,
+        sync_failed: fn(&str) -> String,
+        sync_problems: fn(&str) -> String,
+        sync_counts: fn(usize, &str, usize) -> String,
+        about_left: fn(&str) -> String,
+        seconds_short: fn(u64) -> String,
+        minutes_short: fn(u64) -> String,
+        roles_needed: fn(&str) -> String,
+        enter_field: fn(&str) -> String,
+        must_be_guid: fn(&str) -> String,
+        period_compared: fn(&str, &str, &str, &str) -> String,
+    }
+}
+
+impl Text {
+    /// A Partner Center role's name.
+    pub fn role(&self, role: Role) -> &'static str {
+        match role {
+            Role::GlobalAdmin => self.role_global_admin,
+            Role::AdminAgent => self.role_admin_agent,
+            Role::BillingAdmin => self.role_billing_admin,
+            Role::SalesAgent => self.role_sales_agent,
+        }
+    }
+
+    /// Why someone with `roles` may not set up the connection.
+    pub fn roles_needed_for(&self, roles: &[Role]) -> String {
+        let held = if roles.is_empty() {
+            self.no_pc_role.to_string()
+        } else {
+            roles
+                .iter()
+                .map(|r| self.role(*r))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        (self.roles_needed)(&held)
+    }
+}
+
+/// A heading's words inside an English sentence: lower case, but a name
+/// stays a name ("Azure subscription", not "azure subscription").
+pub(super) fn in_sentence(heading: &str) -> String {
+    let lower = heading.to_lowercase();
+    lower.replacen("azure", "Azure", 1)
+}
+
+mod en;
+mod zh_tw;
+
+pub use en::EN;
+pub use zh_tw::ZH_TW;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_browsers_first_language_the_app_speaks_wins() {
+        assert_eq!(Locale::negotiate(["zh-TW", "en-US"]), Locale::ZhTw);
+        assert_eq!(Locale::negotiate(["zh-Hant-TW"]), Locale::ZhTw);
+        assert_eq!(Locale::negotiate(["zh_HK"]), Locale::ZhTw);
+        assert_eq!(Locale::negotiate(["fr-FR", "en-GB", "zh-TW"]), Locale::En);
+        // Simplified Chinese is not Traditional: English rather than the wrong script.
+        assert_eq!(Locale::negotiate(["zh-CN"]), Locale::En);
+        assert_eq!(Locale::negotiate(["de"]), Locale::En);
+        assert_eq!(Locale::negotiate([]), Locale::En);
+        for l in Locale::ALL {
+            assert_eq!(Locale::parse(l.tag()), Some(l));
+        }
+    }
+
+    /// Names that stay as they are in every language: Microsoft's products
+    /// and terms, formats and the examples of what to type.
+    const KEPT: [&str; 12] = [
+        "Microsoft Graph",
+        "Microsoft",
+        "Partner Center",
+        "Azure",
+        "CSP",
+        "PEC",
+        "FOCUS",
+        "CSV",
+        "UTC",
+        "GUID",
+        "Web",
+        "0f8fad5b-d9cb-469f-a165-70867728950e",
+    ];
+
+    fn english_in(text: &str) -> String {
+        let mut rest = text.to_string();
+        for kept in KEPT
+            .iter()
+            .chain(&["name@company.com", "Ctrl+C", "⌘C", "Mac", "z 分數"])
+        {
+            rest = rest.replace(kept, "");
+        }
+        rest.chars().filter(|c| c.is_ascii_alphabetic()).collect()
+    }
+
+    #[test]
+    fn traditional_chinese_has_no_english_left() {
+        let t = Locale::ZhTw.text();
+        let made = [
+            (t.trial_days_left)(1),
+            (t.trial_ended)("1"),
+            (t.invited)("1"),
+            (t.access_removed)("1"),
+            (t.daily_price_by)("1"),
+            (t.dim_tag)("1"),
+            (t.crossed)("1"),
+            (t.rate_label)("1", "1"),
+            (t.customers_count)(1),
+            (t.page_of)(1, 1),
+            (t.synced_customers)(1),
+            (t.figures_up_to_utc)("1"),
+            (t.all_customers_in)("1", "1"),
+            (t.customers_billed_in)("1"),
+            (t.missing_rates)("1"),
+            (t.daily_partner_cost)("1"),
+            (t.daily_partner_cost_60)("1"),
+            (t.margin_from)("1", "1"),
+            (t.anomaly_line)("1", "1", "1"),
+            (t.customer_summary)(1, "1"),
+            (t.partner_center_estimate)("1"),
+            (t.unusual_cost_on)("1"),
+            (t.daily_partner_cost_by)("1"),
+            (t.line_items_between)(1, "1", "1"),
+            (t.remove_filter)("1"),
+            (t.measure_in_by)("1", "1", "1"),
+            (t.measure_in)("1", "1"),
+            (t.lost_pec_on)(1, "1"),
+            (t.margin_against)("1", "1"),
+            (t.meters_of)("1"),
+            (t.largest_of_lines)(1, 1),
+            (t.lines_count)(1),
+            (t.step_of)(1),
+            (t.copy_label)("1"),
+            (t.reuse_app)("1"),
+            (t.expires_on)("1"),
+            (t.trial_runs_until)("1", 1),
+            (t.sync_failed)("1"),
+            (t.sync_problems)("1"),
+            (t.sync_counts)(1, "1", 1),
+            (t.about_left)("1"),
+            (t.seconds_short)(1),
+            (t.minutes_short)(1),
+            (t.roles_needed)("1"),
+            (t.enter_field)("1"),
+            (t.must_be_guid)("1"),
+        ];
+        for text in t.words().into_iter().chain(made.iter().map(String::as_str)) {
+            assert!(english_in(text).is_empty(), "English left in {text:?}");
+        }
+    }
+
+    #[test]
+    fn names_keep_their_capitals_inside_sentences() {
+        let en = Locale::En.text();
+        assert_eq!(
+            (en.daily_price_by)("Azure subscription"),
+            "Daily price by Azure subscription"
+        );
+        assert_eq!(
+            (en.daily_partner_cost_by)("Resource group"),
+            "Daily partner cost by resource group"
+        );
+    }
+
+    #[test]
+    fn every_english_word_is_translated() {
+        // A copy-pasted English string in the Chinese table is caught above;
+        // an identical one (a symbol, a name) is allowed only if it has no words.
+        let (en, zh) = (Locale::En.text().words(), Locale::ZhTw.text().words());
+        assert_eq!(en.len(), zh.len());
+        for (e, z) in en.iter().zip(&zh) {
+            assert!(
+                e != z || english_in(e).is_empty(),
+                "{e:?} is not translated"
+            );
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! Signing in and out, and who is signed in: `/api/auth/login`, the
+//! callback from Entra ID, `/api/auth/logout` and `/api/session`.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use model::api::{SessionCustomer, SessionInfo};
+use model::onboarding;
+use serde::Deserialize;
+
+use super::extract::{AnySession, SESSION_COOKIE, SignedIn, session_token};
+use crate::crypto;
+use crate::error::ApiError;
+use crate::identity::{self, NewToken};
+use crate::onboarding::{partner_names, trial_info};
+use crate::state::AppState;
+
+/// HttpOnly keeps it from scripts; SameSite=Lax keeps it off other sites'
+/// requests; Secure whenever the proxy is reached over HTTPS.
+fn session_cookie(token: &str, max_age: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+/// `GET /api/auth/login?returnTo=/onboarding`: off to Entra's sign-in page.
+/// `as=customer` signs in a customer's user.
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let id = &state.identity;
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let base = id.base_url(host);
+    // Only this app's pages: here (as a path or an address), or on an origin
+    // allowed by CORS (the same files on a static host). No open redirect.
+    let return_to = q
+        .get("returnTo")
+        .filter(|r| state.web.may_return_to(r, &base))
+        .cloned()
+        .unwrap_or_else(|| "/".into());
+    let customer = q.get("as").is_some_and(|a| a == "customer");
+    match id.begin(&base, return_to, customer) {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error_description: Option<String>,
+}
+
+fn back_to_app(path: &str, problem: &str) -> Response {
+    let mut url = format!("{path}?signInError=");
+    url.push_str(&URL_SAFE_NO_PAD.encode(problem.as_bytes()));
+    Redirect::to(&url).into_response()
+}
+
+/// `GET /api/auth/callback`: the code is redeemed, the user's roles read,
+/// a session opened, and the browser sent back where it came from.
+pub async fn callback(State(state): State<AppState>, Query(cb): Query<Callback>) -> Response {
+    let id = &state.identity;
+    let Some(pending) = cb.state.as_deref().and_then(|s| id.take_pending(s)) else {
+        return back_to_app(
+            "/onboarding",
+            "The sign-in expired or was started elsewhere. Please sign in again.",
+        );
+    };
+    let Some(code) = cb.code else {
+        let why = cb
+            .error_description
+            .unwrap_or_else(|| "Sign-in was cancelled.".into());
+        return back_to_app(&pending.return_to, &why);
+    };
+    let finished = if pending.customer {
+        identity::finish_customer_sign_in(id, &state.store, &code, &pending).await
+    } else {
+        identity::finish_sign_in(id, &state.store, &state.pc.endpoints().api, &code, &pending).await
+    };
+    match finished {
+        Ok(NewToken { token, .. }) => {
+            let cookie = session_cookie(&token, id.session_hours * 3600, id.secure_cookies());
+            let mut response = Redirect::to(&pending.return_to).into_response();
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            response
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "sign-in failed");
+            back_to_app(&pending.return_to, &e.to_string())
+        }
+    }
+}
+
+/// `POST /api/auth/logout`: the session ends here and now.
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(token) = session_token(&headers) {
+        let hash = crypto::digest(&token);
+        state.store.revoke_session(&hash).await?;
+        state.identity.forget(&hash);
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&session_cookie("", 0, state.identity.secure_cookies()))
+            .expect("valid cookie"),
+    );
+    Ok(response)
+}
+
+/// Who a partner's person is, for which partner, and where its trial stands.
+pub(super) async fn session_info(
+    state: &AppState,
+    who: &SignedIn,
+) -> Result<SessionInfo, ApiError> {
+    let partner = who.session.partner;
+    // The trial as the trial check sees it (at most a second old).
+    let (partner_name, commerce_id) = partner_names(&state.store, partner).await?;
+    let row = state.store.onboarding_for_check(partner).await?;
+    Ok(SessionInfo {
+        user_name: who.session.user_name.clone(),
+        display_name: who.session.display_name.clone(),
+        roles: who.roles.clone(),
+        can_manage: who.can_manage(),
+        roles_message: (!who.can_manage()).then(|| onboarding::roles_needed_message(&who.roles)),
+        tenant_id: who.session.tenant_id.clone(),
+        partner_name,
+        commerce_id,
+        connected: state.connection_of(partner).is_some(),
+        trial: row.as_ref().and_then(trial_info),
+        customer: None,
+        as_of: super::as_of(state, partner).await?,
+    })
+}
+
+/// A customer's user: no roles, no trial, no IDs of the partner beyond its name.
+async fn customer_session_info(state: &AppState, who: &SignedIn) -> Result<SessionInfo, ApiError> {
+    let partner = who.session.partner;
+    let customer = who.session.customer.clone().unwrap_or_default();
+    let name = state
+        .store
+        .customer_name(partner, &customer)
+        .await?
+        .unwrap_or_else(|| customer.clone());
+    Ok(SessionInfo {
+        user_name: who.session.user_name.clone(),
+        display_name: who.session.display_name.clone(),
+        roles: Vec::new(),
+        can_manage: false,
+        roles_message: None,
+        tenant_id: customer.clone(),
+        partner_name: partner_names(&state.store, partner).await?.0,
+        commerce_id: None,
+        connected: state.connection_of(partner).is_some(),
+        trial: None,
+        customer: Some(SessionCustomer { id: customer, name }),
+        as_of: super::as_of(state, partner).await?,
+    })
+}
+
+/// `GET /api/session`.
+pub async fn session(
+    State(state): State<AppState>,
+    AnySession(who): AnySession,
+) -> Result<Json<SessionInfo>, ApiError> {
+    Ok(Json(if who.session.customer.is_some() {
+        customer_session_info(&state, &who).await?
+    } else {
+        session_info(&state, &who).await?
+    }))
+}

@@ -1,0 +1,90 @@
+//! The views' figures: the overview, a scope's cube for the pivot, its
+//! line items page by page, and price and margin.
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::Response;
+use model::api::{LineItemPage, LineItemRow};
+use model::cube::Cube;
+use model::margin::MarginReport;
+
+use super::customers::json_body;
+use super::exports::scope_lines;
+use super::extract::{ApiQuery, Partner, ScopeQuery, parse_count, scope};
+use crate::error::ApiError;
+use crate::reports;
+use crate::state::AppState;
+use crate::store::Scope;
+
+/// `GET /api/overview`: every customer at once.
+pub async fn overview(
+    State(state): State<AppState>,
+    partner: Partner,
+) -> Result<Response, ApiError> {
+    let kept = reports::kept(&state.store, partner.id()).await?;
+    Ok(json_body(kept.overview_json.clone()))
+}
+
+/// `GET /api/usage`: the scope's line items as a cube, for pivoting in the browser.
+pub async fn usage(
+    State(state): State<AppState>,
+    partner: Partner,
+    ApiQuery(q): ApiQuery<ScopeQuery>,
+) -> Result<Json<Cube>, ApiError> {
+    let scope = scope(&state, partner.id(), &q).await?;
+    Ok(Json(state.store.cube(partner.id(), &scope).await?))
+}
+
+/// `GET /api/line-items`: a page of the scope's line items.
+pub async fn line_items(
+    State(state): State<AppState>,
+    partner: Partner,
+    ApiQuery(q): ApiQuery<ScopeQuery>,
+) -> Result<Json<LineItemPage>, ApiError> {
+    let scope = scope(&state, partner.id(), &q).await?;
+    let offset = parse_count("offset", q.offset.as_deref(), 0, usize::MAX / 2)?;
+    let limit = parse_count("limit", q.limit.as_deref(), 500, 5_000)?.max(1);
+    // One more than asked tells whether another page follows.
+    let mut rows = state
+        .store
+        .line_items(partner.id(), &scope, limit as i64 + 1, offset as i64)
+        .await?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    Ok(Json(LineItemPage {
+        items: rows
+            .into_iter()
+            .map(|(line, customer_price)| LineItemRow {
+                list_cost: line.list_total().micros(),
+                line,
+                customer_price,
+            })
+            .collect(),
+        offset,
+        limit,
+        next_offset: more.then_some(offset + limit),
+    }))
+}
+
+/// `GET /api/margin`: price and margin over a range (this month to date by
+/// default), compared with the previous period; PEC applied and lost per line.
+pub async fn margin(
+    State(state): State<AppState>,
+    partner: Partner,
+    ApiQuery(q): ApiQuery<ScopeQuery>,
+) -> Result<Json<MarginReport>, ApiError> {
+    let scope = scope(&state, partner.id(), &q).await?;
+    let (from, to) = model::margin::previous_period(scope.from, scope.to);
+    let previous = Scope {
+        customer: scope.customer.clone(),
+        from,
+        to,
+    };
+    let current = scope_lines(&state, partner.id(), &scope).await?;
+    let previous = scope_lines(&state, partner.id(), &previous).await?;
+    Ok(Json(model::margin::margin_report(
+        (scope.from, scope.to),
+        &current,
+        &previous,
+    )))
+}

@@ -1,0 +1,98 @@
+//! `/api/sync`: start a sync, read its progress, follow it as events.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use model::api::{SyncKind, SyncProgress};
+
+use super::extract::{Partner, SignedIn, clip};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SyncRequest {
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+/// `POST /api/sync`: starts a sync in the background (`{"kind": "full"}`
+/// re-reads billed invoices).
+pub async fn start(
+    State(state): State<AppState>,
+    partner: Partner,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<SyncProgress>), ApiError> {
+    let partner = partner.manager()?;
+    // An empty body is an incremental sync.
+    let request: SyncRequest = if body.iter().all(|b| b.is_ascii_whitespace()) {
+        SyncRequest { kind: None }
+    } else {
+        let invalid =
+            |e: serde_json::Error| ApiError::BadRequest(format!("The body is not valid: {e}"));
+        // serde would also read a struct from an array: only an object is asked for.
+        match serde_json::from_slice::<serde_json::Value>(&body).map_err(invalid)? {
+            v @ serde_json::Value::Object(_) => serde_json::from_value(v).map_err(invalid)?,
+            _ => {
+                return Err(ApiError::BadRequest(
+                    "The body must be a JSON object, like {\"kind\": \"full\"}.".into(),
+                ));
+            }
+        }
+    };
+    let kind = match request.kind.as_deref() {
+        None => SyncKind::Incremental,
+        Some(k) => SyncKind::parse(k).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "kind must be full or incremental, not “{}”.",
+                clip(k)
+            ))
+        })?,
+    };
+    let syncer = state.syncer(partner.id());
+    let mut progress = syncer.subscribe();
+    state.sync.spawn(partner.0.clone(), kind);
+    // Answer once the run has started, so the caller sees its ID.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), progress.changed()).await;
+    Ok((StatusCode::ACCEPTED, Json(syncer.current())))
+}
+
+/// `GET /api/sync`: the latest sync. Shown during onboarding too, before
+/// the data routes open.
+pub async fn status(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Json<SyncProgress>, ApiError> {
+    Ok(Json(state.sync.progress(who.session.partner).await?))
+}
+
+fn progress_event(progress: &SyncProgress) -> Event {
+    Event::default()
+        .event("progress")
+        .json_data(progress)
+        .unwrap_or_default()
+}
+
+/// `GET /api/sync/events`: server-sent events: the latest sync (as
+/// `GET /api/sync` tells it), then its progress each time it changes.
+pub async fn events(
+    State(state): State<AppState>,
+    who: SignedIn,
+) -> Result<Sse<impl futures_core::Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError>
+{
+    let partner = who.session.partner;
+    let mut receiver = state.syncer(partner).subscribe();
+    receiver.mark_unchanged();
+    let first = state.sync.progress(partner).await?;
+    let stream =
+        futures_util::stream::unfold((receiver, Some(first)), |(mut rx, first)| async move {
+            if let Some(first) = first {
+                return Some((Ok(progress_event(&first)), (rx, None)));
+            }
+            rx.changed().await.ok()?;
+            let progress = rx.borrow_and_update().clone();
+            Some((Ok(progress_event(&progress)), (rx, None)))
+        });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}

@@ -1,0 +1,139 @@
+//! The proxy's settings: flags, or the environment.
+
+use std::path::PathBuf;
+
+use crate::cli::Command;
+
+/// The proxy's settings; every flag can also come from the environment.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "proxy",
+    about = "Partner Center proxy: serves the SPA and /api"
+)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "PROXY_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on.
+    #[arg(long, env = "PROXY_PORT", default_value_t = 8080)]
+    pub port: u16,
+    /// Directory of the SQLite store (and, later, the encryption key file).
+    #[arg(long, env = "PROXY_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// The built SPA (trunk's `dist/`), served with an index.html fallback.
+    #[arg(long, env = "PROXY_DIST", default_value = "dist")]
+    pub dist: PathBuf,
+    /// Partner Center's base URL: the emulator, or https://api.partnercenter.microsoft.com.
+    #[arg(
+        long,
+        env = "PROXY_UPSTREAM_URL",
+        default_value = "http://127.0.0.1:8081"
+    )]
+    pub upstream_url: String,
+    /// Entra ID's base URL: the emulator, or https://login.microsoftonline.com.
+    #[arg(long, env = "PROXY_LOGIN_URL", default_value = "http://127.0.0.1:8081")]
+    pub login_url: String,
+    /// The partner's tenant ID or domain, for the configured connection.
+    #[arg(long, env = "PROXY_PARTNER_TENANT")]
+    pub partner_tenant: Option<String>,
+    /// The registered web app's App ID, for the configured connection.
+    #[arg(long, env = "PROXY_APP_ID")]
+    pub app_id: Option<String>,
+    /// The app's secret key. Environment only, so it is not visible in `ps`.
+    #[arg(skip)]
+    pub app_secret: Option<String>,
+    /// Billing currencies to read usage in, besides those of the partner's invoices.
+    #[arg(
+        long,
+        env = "PROXY_CURRENCIES",
+        value_delimiter = ',',
+        default_value = "USD"
+    )]
+    pub currencies: Vec<String>,
+    /// Months of billed usage to keep reading back.
+    #[arg(long, env = "PROXY_HISTORY_MONTHS", default_value_t = 13)]
+    pub history_months: u32,
+    /// Most upstream requests per minute per partner (none: as fast as allowed by 429s).
+    #[arg(long, env = "PROXY_UPSTREAM_RPM")]
+    pub upstream_requests_per_minute: Option<u32>,
+    /// Upstream requests in flight at once per partner.
+    #[arg(long, env = "PROXY_UPSTREAM_CONCURRENCY", default_value_t = 8)]
+    pub upstream_concurrency: usize,
+    /// First wait before retrying a failed upstream request, in milliseconds (it doubles).
+    #[arg(long, env = "PROXY_UPSTREAM_RETRY_MS", default_value_t = 200)]
+    pub upstream_retry_ms: u64,
+    /// How long one upstream request may take, in seconds.
+    #[arg(long, env = "PROXY_UPSTREAM_TIMEOUT_SECS", default_value_t = 60)]
+    pub upstream_timeout_secs: u64,
+    /// Entra ID app that signs users in (the product's own registration).
+    #[arg(
+        long,
+        env = "PROXY_SIGNIN_CLIENT_ID",
+        default_value = "csp-cost-tracker"
+    )]
+    pub signin_client_id: String,
+    /// Microsoft Graph's base URL: the emulator, or https://graph.microsoft.com.
+    #[arg(long, env = "PROXY_GRAPH_URL", default_value = "http://127.0.0.1:8081")]
+    pub graph_url: String,
+    /// Partner Center's App management page, where the one portal step is done.
+    #[arg(
+        long,
+        env = "PROXY_APP_MANAGEMENT_URL",
+        default_value = "http://127.0.0.1:8081/emulator/portal/app-management"
+    )]
+    pub app_management_url: String,
+    /// The address people reach the proxy at, for the sign-in redirect; by
+    /// default the Host of the request.
+    #[arg(long, env = "PROXY_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// How long a sign-in lasts, in hours.
+    #[arg(long, env = "PROXY_SESSION_HOURS", default_value_t = 8)]
+    pub session_hours: i64,
+    /// The AES-256 key sealing app keys at rest; by default `secret.key` in the
+    /// data directory, created on first start and readable only by its user.
+    #[arg(long, env = "PROXY_SECRET_KEY_FILE")]
+    pub secret_key_file: Option<PathBuf>,
+    /// An operator task instead of serving (see `proxy partner --help`).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Origins of SPAs hosted elsewhere that may call `/api` (CORS), comma-separated,
+    /// e.g. `https://portal.contoso.example`.
+    #[arg(long, env = "PROXY_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Origins that may embed the app in a frame (CSP `frame-ancestors`),
+    /// comma-separated; by default none.
+    #[arg(long, env = "PROXY_FRAME_ANCESTORS", value_delimiter = ',')]
+    pub frame_ancestors: Vec<String>,
+    /// Sign-in requests allowed per client address and minute.
+    #[arg(long, env = "PROXY_SIGN_INS_PER_MINUTE", default_value_t = 30)]
+    pub sign_ins_per_minute: u32,
+    /// Start a sync when the proxy starts and then every this many minutes (0: never).
+    #[arg(long, env = "PROXY_SYNC_MINUTES", default_value_t = 60)]
+    pub sync_minutes: u64,
+}
+
+impl Config {
+    /// The file of the key sealing app keys at rest.
+    pub fn key_file(&self) -> PathBuf {
+        self.secret_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("secret.key"))
+    }
+
+    /// Reads the flags, then the secret from `PROXY_APP_SECRET`.
+    pub fn from_env_and_args() -> Config {
+        let mut config = <Config as clap::Parser>::parse();
+        config.app_secret = std::env::var("PROXY_APP_SECRET")
+            .ok()
+            .filter(|s| !s.is_empty());
+        config
+    }
+
+    /// Defaults with this data directory, for tests and tools.
+    pub fn with_data_dir(data_dir: PathBuf) -> Config {
+        let mut config = <Config as clap::Parser>::parse_from(["proxy"]);
+        config.dist = data_dir.join("dist");
+        config.data_dir = data_dir;
+        config
+    }
+}

@@ -1,0 +1,147 @@
+//! What every request and background task shares: the store, the upstream
+//! client, the sign-in, the sealing key, the partners' connections and the
+//! sync engine, set up once from the configuration.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::connections::{Connection, Connections};
+use crate::crypto::{self, Sealer};
+use crate::identity::Identity;
+use crate::onboarding;
+use crate::pc::{Credentials, Endpoints, Limits, PartnerCenter, RetryPolicy};
+use crate::secret::Secret;
+use crate::store::{PartnerId, Store};
+use crate::sync::{self, Engine, SyncSettings, Syncer};
+use crate::web::Policy;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub pc: Arc<PartnerCenter>,
+    pub identity: Arc<Identity>,
+    pub sealer: Arc<Sealer>,
+    /// The connection configured from the environment, if any (scripts and
+    /// the embedded default); onboarding adds the others.
+    pub connection: Option<Connection>,
+    pub connections: Arc<Connections>,
+    pub sync: Arc<Engine>,
+    pub web: Arc<Policy>,
+}
+
+/// Why the proxy could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("store: {0}")]
+    Store(#[from] sqlx::Error),
+    #[error("secrets: {0}")]
+    Crypto(#[from] crypto::CryptoError),
+}
+
+impl AppState {
+    /// Opens the store and sets up the upstream clients from `config`.
+    pub async fn new(config: &Config) -> Result<AppState, StartError> {
+        let sealer = match std::env::var("PROXY_SECRET_KEY")
+            .ok()
+            .filter(|k| !k.is_empty())
+        {
+            Some(key) => Sealer::from_base64(&key)?,
+            None => Sealer::from_file(&config.key_file())?,
+        };
+        let store = Store::open(&config.data_dir).await?;
+        store.abandon_running_syncs().await?;
+        let pc = Arc::new(PartnerCenter::with_limits(
+            Endpoints {
+                api: config.upstream_url.clone(),
+                login: config.login_url.clone(),
+            },
+            RetryPolicy {
+                base_delay: Duration::from_millis(config.upstream_retry_ms),
+                request_timeout: Duration::from_secs(config.upstream_timeout_secs),
+                ..RetryPolicy::default()
+            },
+            Limits {
+                rate: config
+                    .upstream_requests_per_minute
+                    .map(|n| (n, Duration::from_secs(60))),
+                concurrency: config.upstream_concurrency,
+            },
+        ));
+        let connection = match (&config.partner_tenant, &config.app_id, &config.app_secret) {
+            (Some(tenant), Some(app_id), Some(secret)) => Some(Connection {
+                partner: store.partner(tenant).await?,
+                credentials: Credentials {
+                    tenant: tenant.clone(),
+                    app_id: app_id.clone(),
+                    secret: Secret::new(secret.clone()),
+                },
+            }),
+            _ => None,
+        };
+        let mut opened = Vec::new();
+        for c in store.connections().await? {
+            let context = onboarding::seal_context(&c.tenant_id, &c.app_id);
+            let secret = sealer.open(&c.sealed_secret, &context)?;
+            opened.push(Connection {
+                partner: c.partner_id,
+                credentials: Credentials {
+                    tenant: c.tenant_id,
+                    app_id: c.app_id,
+                    secret,
+                },
+            });
+        }
+        let connections = Arc::new(Connections::new(opened));
+        if let Some(c) = &connection {
+            // Configured partners are connected and not on a trial.
+            connections.add(c.clone());
+            onboarding::mark_configured(&store, c.partner).await?;
+        }
+        let sync = Arc::new(Engine::new(
+            store.clone(),
+            pc.clone(),
+            SyncSettings {
+                currencies: config
+                    .currencies
+                    .iter()
+                    .map(|c| c.trim().to_ascii_uppercase())
+                    .collect(),
+                history_months: config.history_months,
+            },
+        ));
+        Ok(AppState {
+            identity: Arc::new(Identity::new(config)),
+            sealer: Arc::new(sealer),
+            connection,
+            connections,
+            sync,
+            web: Arc::new(Policy::new(
+                &config.cors_origins,
+                &config.frame_ancestors,
+                config.sign_ins_per_minute.max(1),
+            )),
+            store,
+            pc,
+        })
+    }
+
+    /// The partner's connection, if onboarding (or configuration) made one.
+    pub fn connection_of(&self, partner: PartnerId) -> Option<Connection> {
+        self.connections.of(partner)
+    }
+
+    pub fn add_connection(&self, connection: Connection) {
+        self.connections.add(connection);
+    }
+
+    /// The partner's sync (one at a time per partner).
+    pub fn syncer(&self, partner: PartnerId) -> Arc<Syncer> {
+        self.sync.syncer(partner)
+    }
+
+    /// Syncs every connected partner now and then every `every`.
+    pub fn schedule_syncs(&self, every: Duration) {
+        sync::Engine::schedule(self.sync.clone(), self.connections.clone(), every);
+    }
+}

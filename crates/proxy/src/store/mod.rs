@@ -1,0 +1,240 @@
+//! The store: every query the proxy makes lives here, one file per group
+//! of tables, behind the methods of [`Store`]. Callers never see SQL or
+//! rows, so another database (PostgreSQL for scale-out) can sit behind the
+//! same methods.
+//!
+//! - `memo`: figures kept between writes
+//! - `partners`: partners, their names and Commerce IDs
+//! - `customers`: customers, subscriptions, Azure subscriptions, budgets,
+//!   Partner Center's usage estimates
+//! - `sync_runs`: one row per sync, with its progress
+//! - `line_items`: writing daily rated usage and its dictionaries
+//! - `reads`: reading usage back (totals, pages of lines, the cube)
+//! - `pricing`: markups, the reporting currency and rates
+//! - `sessions`: sign-ins and customers' users
+//! - `onboarding`: the wizard's state, the partner's connection, app keys
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+mod customers;
+mod line_items;
+mod memo;
+mod onboarding;
+mod partners;
+mod pricing;
+mod reads;
+mod sessions;
+mod sync_runs;
+#[cfg(test)]
+mod tests;
+
+pub use customers::{AzureSubscriptionRow, Budget, SubscriptionRow, UsageEstimate};
+pub use line_items::CustomerTotal;
+pub use onboarding::{ConnectionRow, KeyRow, OnboardingRow};
+pub use pricing::Markups;
+pub use sessions::{CustomerUserRow, NewSession, SessionRow};
+pub use sync_runs::SyncRun;
+
+use line_items::Dictionaries;
+use memo::Memos;
+use sessions::KeptSessions;
+
+/// A partner's row ID in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct PartnerId(pub i64);
+
+/// Which line items: one customer or all, between two days (inclusive).
+#[derive(Debug, Clone)]
+pub struct Scope {
+    pub customer: Option<String>,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+    /// Dictionary IDs already known, so a page of line items rarely queries them.
+    dictionaries: Arc<Dictionaries>,
+    /// Writers take turns here: SQLite allows one writer, and connections
+    /// that meet its lock poll with sleeps, which under a busy sync cost
+    /// more time than the writes themselves. Queued here, the next writer
+    /// starts the moment the last one commits.
+    turn: Arc<tokio::sync::Mutex<()>>,
+    /// Counts committed writes: figures derived from the store are kept
+    /// while it has not moved (see [`Store::memo`]).
+    version: Arc<AtomicU64>,
+    /// Counts committed writes to the line items alone (a sync's pages, a
+    /// markup's repricing): what is computed from the lines is kept across
+    /// other writes (budgets, rates, the wizard).
+    lines_version: Arc<AtomicU64>,
+    memos: Arc<Memos>,
+    /// Sessions already read, by token hash: every request names one, and
+    /// only this process creates or revokes them (revoking drops the entry).
+    sessions: Arc<KeptSessions>,
+    /// Onboarding rows read for the trial check on every request, with when
+    /// and at which version: kept a second at most, since an operator
+    /// command in another process may end or extend a trial.
+    onboarding: Arc<Mutex<HashMap<PartnerId, onboarding::KeptOnboarding>>>,
+}
+
+/// A write transaction with the process's writing turn.
+pub(crate) struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+    version: Arc<AtomicU64>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await?;
+        self.version.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
+}
+
+/// A connection for one write statement, with the process's writing turn.
+pub(crate) struct WriteConn {
+    conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+    /// None for writes no kept figure depends on (sessions).
+    version: Option<Arc<AtomicU64>>,
+}
+
+/// The statement has run by the time its connection is let go.
+impl Drop for WriteConn {
+    fn drop(&mut self) {
+        if let Some(version) = &self.version {
+            version.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+impl std::ops::Deref for WriteConn {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for WriteConn {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.conn
+    }
+}
+
+/// Now, as the store writes times: RFC 3339 in UTC with milliseconds, so
+/// that text order is time order.
+pub(crate) fn now() -> String {
+    stamp(Utc::now())
+}
+
+pub(crate) fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// A stored time back; `None` for NULL or text that is not one.
+pub(crate) fn time(text: Option<&str>) -> Option<DateTime<Utc>> {
+    text.and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Days are stored as `YYYY-MM-DD` text, which sorts as the days do.
+pub(crate) fn day_text(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite file in `data_dir` and migrates it.
+    pub async fn open(data_dir: &Path) -> Result<Store, sqlx::Error> {
+        std::fs::create_dir_all(data_dir).map_err(sqlx::Error::Io)?;
+        let url = format!("sqlite://{}", data_dir.join("proxy.sqlite3").display());
+        let options = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            // WAL lets readers proceed while the sync writes.
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            // Another process (an operator command) may hold the write lock briefly.
+            .busy_timeout(std::time::Duration::from_secs(10))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store {
+            pool,
+            dictionaries: Arc::default(),
+            turn: Arc::default(),
+            version: Arc::default(),
+            lines_version: Arc::default(),
+            memos: Arc::default(),
+            sessions: Arc::default(),
+            onboarding: Arc::default(),
+        })
+    }
+
+    /// A write transaction that takes the write lock at its start: a deferred
+    /// one that reads first cannot upgrade while another process (an operator
+    /// command) has written, and SQLite answers "database is locked" at once
+    /// instead of waiting out the busy timeout.
+    async fn write(&self) -> Result<WriteTx, sqlx::Error> {
+        let turn = self.turn.clone().lock_owned().await;
+        Ok(WriteTx {
+            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            _turn: turn,
+            version: self.version.clone(),
+        })
+    }
+
+    /// A connection for a single write statement, in turn with the others.
+    async fn writer(&self) -> Result<WriteConn, sqlx::Error> {
+        let turn = self.turn.clone().lock_owned().await;
+        Ok(WriteConn {
+            conn: self.pool.acquire().await?,
+            _turn: turn,
+            version: Some(self.version.clone()),
+        })
+    }
+
+    /// A write no kept figure depends on (a session signed in or out): the
+    /// summaries of 5,000 customers are not computed again for it.
+    async fn quiet_writer(&self) -> Result<WriteConn, sqlx::Error> {
+        let turn = self.turn.clone().lock_owned().await;
+        Ok(WriteConn {
+            conn: self.pool.acquire().await?,
+            _turn: turn,
+            version: None,
+        })
+    }
+
+    /// Whether the store answers, for health checks.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+}
