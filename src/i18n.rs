@@ -116,6 +116,7 @@ pub fn error_text(code: ErrorCode) -> &'static str {
         UpstreamThrottled => t.err_upstream_throttled,
         UpstreamAuthFailed => t.err_upstream_auth,
         UpstreamUnavailable => t.err_upstream_unavailable,
+        UpstreamRefused => t.err_upstream_refused,
         StoreError | InternalError => t.err_internal,
         BodyTooLarge => t.err_body_too_large,
         GraphUnavailable | GraphRefused => t.err_graph,

@@ -1,7 +1,7 @@
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use model::api::{CurrencyTotals, Overview as OverviewData, Ranked};
+use model::api::{CurrencyTotals, Overview as OverviewData, Ranked, SyncProblem, SyncProblemKind};
 use model::report::BudgetState;
 use model::views::{change_basis_points, table_csv};
 
@@ -89,12 +89,50 @@ fn RankedTable(
     }
 }
 
+/// What the last sync could not read, so that nobody takes an incomplete
+/// figure for a whole one.
+#[component]
+fn Incomplete(problems: Vec<SyncProblem>) -> impl IntoView {
+    let t = t();
+    (!problems.is_empty()).then(|| {
+        let items = problems
+            .into_iter()
+            .map(|p| {
+                let subject = p.subject.clone().unwrap_or_default();
+                let what = match p.kind {
+                    SyncProblemKind::Customers => view! { {t.problem_customers} }.into_any(),
+                    SyncProblemKind::Customer => {
+                        let name = p.name.clone().unwrap_or(subject);
+                        view! { <span translate="no">{(t.problem_customer)(&name)}</span> }.into_any()
+                    }
+                    SyncProblemKind::Invoices => view! { {t.problem_invoices} }.into_any(),
+                    SyncProblemKind::Feed => {
+                        view! { {t.problem_feed}" "<span translate="no">{subject}</span> }.into_any()
+                    }
+                    SyncProblemKind::LineItem => {
+                        view! { {t.problem_line_items}" "<span translate="no">{subject}</span> }.into_any()
+                    }
+                };
+                view! { <li data-kind=format!("{:?}", p.kind)>{what}": "<span class="muted" translate="no">{p.reason}</span></li> }
+            })
+            .collect_view();
+        view! {
+            <section class="card incomplete" role="status">
+                <h2>{t.figures_incomplete}</h2>
+                <p class="notice">{t.figures_incomplete_notice}</p>
+                <ul class="plain">{items}</ul>
+            </section>
+        }
+    })
+}
+
 #[component]
 fn OverviewBody(o: OverviewData) -> impl IntoView {
     if o.customers == 0 || o.as_of.is_none() {
         return view! {
             <p class="summary">{(t().synced_customers)(o.customers)}<A href=crate::host::path("/customers")>{t().see_them_all}</A></p>
             <p class="notice">{t().no_usage_sync}</p>
+            <Incomplete problems=o.incomplete.clone() />
         }
         .into_any();
     }
@@ -148,6 +186,7 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
                 view! { <Totals totals=t caption=caption /> }
             }).collect_view()}
         </div>
+        <Incomplete problems=o.incomplete.clone() />
         {(!o.missing_rates.is_empty()).then(|| view! {
             <p class="notice">{(t().missing_rates)(&o.missing_rates.join(", "))}<A href=crate::host::path("/settings")>{t().nav_settings}</A>{t().missing_rates_after}</p>
         })}

@@ -332,6 +332,36 @@ test('a sync that fails upstream is reported on the overview, and the data read 
   }
 });
 
+test('a customer whose details cannot be read is named on the overview, and the rest is synced', async () => {
+  const faults = (body) =>
+    fetch(`${servers.emulatorUrl}/emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const list = await (await page.request.get(`${servers.proxyUrl}/api/customers`)).json();
+  const victim = list.customers[1];
+  assert.equal((await faults({ refusePaths: [`/v1/customers/${victim.id}/subscriptions`] })).status, 200);
+  try {
+    const started = await page.request.post(`${servers.proxyUrl}/api/sync`, { data: { kind: 'incremental' } });
+    assert.equal(started.status(), 202);
+    let p;
+    for (let i = 0; i < 1200; i++) {
+      p = await (await page.request.get(`${servers.proxyUrl}/api/sync`)).json();
+      if (p.status !== 'running') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(p.status, 'succeeded', JSON.stringify(p));
+    assert.deepEqual(p.problems.map((x) => [x.kind, x.subject]), [['customer', victim.id]]);
+    await page.goto(`${servers.proxyUrl}/`);
+    const item = page.locator('.incomplete li');
+    await item.first().waitFor();
+    assert.equal(await item.count(), 1);
+    const text = await item.textContent();
+    assert.ok(text.includes(victim.name), text);
+    assert.ok(text.includes(`/v1/customers/${victim.id}/subscriptions`) || text.includes('800002'), text);
+    assert.match(await page.locator('.sync.failed[role=alert]').textContent(), /finished with problems: Could not read details of 1 of \d+ customers/);
+  } finally {
+    await faults({});
+  }
+});
+
 // Last: every view above ran under the proxy's CSP (no inline script allowed
 // but the page's own, hashed) without the browser refusing anything.
 test('no view broke the Content-Security-Policy', async () => {

@@ -55,6 +55,7 @@ pub fn run() -> Result {
     rows.extend(pivot_native());
     rows.push(pivot_wasm());
     rows.push(sync());
+    rows.push(export());
     rows.push(scale());
     rows.push(interactive(&built));
     rows.push(under_load(&built));
@@ -249,6 +250,39 @@ fn sync() -> Row {
                 ratio: format!("{:.2}× the bound", wall / bound),
                 target,
                 met: Some(wall <= bound * 1.1 && throttled == 0 && same),
+            }
+        }
+        Err(e) => Row::failed(name, command, target, e),
+    }
+}
+
+fn export() -> Row {
+    let name = "Ingest of Graph billing exports (millions of rows)";
+    let command = "cargo run --release -p proxy --example bench -- export".to_string();
+    let target = "≥ 150,000 rows/s; a sync's peak memory < 300 MB with a 1-million-row export";
+    match bench_line(&mut example("export")) {
+        Ok(v) => {
+            let rate = v["rowsPerSecond"].as_f64().unwrap_or(0.0);
+            let floor = v["floorRowsPerSecond"].as_f64().unwrap_or(f64::NAN);
+            let peak = v["syncPeakMb"].as_f64().unwrap_or(f64::MAX);
+            let largest = v["largestExportRows"].as_u64().unwrap_or(0);
+            let same = v["rows"] == v["storedRows"] && v["errors"] == 0;
+            Row {
+                name,
+                command,
+                figure: format!(
+                    "{rate:.0} rows/s: {} rows of {} exports ({} files, {} MB gzip; the largest {largest} rows) \
+                     downloaded, gunzipped, parsed and stored in {} s; the sync's peak memory {peak:.0} MB \
+                     (growth of the process's peak RSS during the sync; the emulator's files were already in memory)",
+                    v["rows"], v["exports"], v["files"], v["compressedMb"], v["seconds"]
+                ),
+                baseline: format!(
+                    "floor: gzip -dc of the same files to /dev/null, {floor:.0} rows/s ({} s)",
+                    v["floorSeconds"]
+                ),
+                ratio: format!("{:.2}× the floor", rate / floor),
+                target,
+                met: Some(rate >= 150_000.0 && peak < 300.0 && largest >= 1_000_000 && same),
             }
         }
         Err(e) => Row::failed(name, command, target, e),

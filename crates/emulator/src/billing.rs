@@ -18,9 +18,28 @@ pub struct LineRef {
     pub quantity: f64,
 }
 
-/// Indexed feeds by partner, currency and first day.
-pub type FeedCache =
-    std::sync::Mutex<std::collections::HashMap<(usize, Currency, i64), Arc<Vec<LineRef>>>>;
+/// Indexed feeds by partner, currency, first day and commerce.
+pub type FeedCache = std::sync::Mutex<
+    std::collections::HashMap<(usize, Currency, i64, Commerce), Arc<Vec<LineRef>>>,
+>;
+
+/// Which customers' usage: billed the old way, the new way, or all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Commerce {
+    New,
+    Legacy,
+    All,
+}
+
+/// A partner's invoice: the usage of one month in one currency, of new
+/// commerce (`G…`) or of legacy commerce (`D…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceRef {
+    pub id: String,
+    pub month: NaiveDate,
+    pub currency: Currency,
+    pub commerce: Commerce,
+}
 
 /// Partner Center closes a month's usage into an invoice around the 8th.
 const INVOICE_DAY: u32 = 8;
@@ -80,24 +99,80 @@ impl World {
         out
     }
 
-    /// Invoice IDs name the month and the currency: `G2025100002`.
-    pub fn invoice_id(&self, partner: usize, month: NaiveDate, currency: Currency) -> String {
+    /// Invoice IDs name the kind, the month and the currency: `G2025100002`
+    /// for new commerce, `D2025100002` for legacy commerce.
+    pub fn invoice_id(
+        &self,
+        partner: usize,
+        month: NaiveDate,
+        currency: Currency,
+        commerce: Commerce,
+    ) -> String {
         let index = self
             .currencies(partner)
             .iter()
             .position(|c| *c == currency)
             .unwrap_or(0);
-        format!("G{}{:02}{:04}", month.year(), month.month(), index + 1)
+        let kind = if commerce == Commerce::Legacy {
+            'D'
+        } else {
+            'G'
+        };
+        format!("{kind}{}{:02}{:04}", month.year(), month.month(), index + 1)
     }
 
-    /// The month and currency of one of this partner's invoices.
-    pub fn invoice(&self, partner: usize, id: &str) -> Option<(NaiveDate, Currency)> {
-        self.invoiced_months().into_iter().find_map(|month| {
-            self.currencies(partner)
-                .into_iter()
-                .find(|c| self.invoice_id(partner, month, *c).eq_ignore_ascii_case(id))
-                .map(|c| (month, c))
-        })
+    /// Every invoice of a partner, oldest month first: per month and
+    /// currency one of new commerce, and one of legacy commerce where a
+    /// customer billed in that currency is a legacy one.
+    pub fn invoices(&self, partner: usize) -> Vec<InvoiceRef> {
+        let mut out = Vec::new();
+        for month in self.invoiced_months() {
+            for currency in self.currencies(partner) {
+                for commerce in [Commerce::New, Commerce::Legacy] {
+                    let any = self.partners[partner].customers.iter().any(|c| {
+                        c.currency == currency
+                            && (c.legacy_commerce == (commerce == Commerce::Legacy))
+                    });
+                    if any {
+                        out.push(InvoiceRef {
+                            id: self.invoice_id(partner, month, currency, commerce),
+                            month,
+                            currency,
+                            commerce,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// One of this partner's invoices.
+    pub fn invoice(&self, partner: usize, id: &str) -> Option<InvoiceRef> {
+        self.invoices(partner)
+            .into_iter()
+            .find(|i| i.id.eq_ignore_ascii_case(id))
+    }
+
+    /// Whether new-commerce usage of this billing month is served only by
+    /// Graph's billing export.
+    pub fn after_cutover(&self, month: NaiveDate) -> bool {
+        first_of_month(month) >= self.v2_from
+    }
+
+    /// The lines of an invoice.
+    pub fn invoice_lines(&self, partner: usize, invoice: &InvoiceRef) -> Arc<Vec<LineRef>> {
+        let next = invoice
+            .month
+            .checked_add_months(Months::new(1))
+            .expect("in range");
+        self.feed_of(
+            partner,
+            invoice.currency,
+            day_number(invoice.month),
+            day_number(next) - 1,
+            invoice.commerce,
+        )
     }
 
     /// Every line item of a partner in a currency between two days,
@@ -109,7 +184,19 @@ impl World {
         from: i64,
         to: i64,
     ) -> Arc<Vec<LineRef>> {
-        let key = (partner, currency, from);
+        self.feed_of(partner, currency, from, to, Commerce::All)
+    }
+
+    /// Like [`World::feed`], of new- or legacy-commerce customers only.
+    pub fn feed_of(
+        &self,
+        partner: usize,
+        currency: Currency,
+        from: i64,
+        to: i64,
+        commerce: Commerce,
+    ) -> Arc<Vec<LineRef>> {
+        let key = (partner, currency, from, commerce);
         if let Some(feed) = self.feeds.lock().expect("feeds poisoned").get(&key) {
             return feed.clone();
         }
@@ -117,7 +204,12 @@ impl World {
         let customers = &self.partners[partner].customers;
         for day in from..=to.min(self.window.1) {
             for (ci, c) in customers.iter().enumerate() {
-                if c.currency == currency {
+                let wanted = match commerce {
+                    Commerce::All => true,
+                    Commerce::Legacy => c.legacy_commerce,
+                    Commerce::New => !c.legacy_commerce,
+                };
+                if c.currency == currency && wanted {
                     lines.extend(self.customer_day(partner, ci, day));
                 }
             }
@@ -162,7 +254,7 @@ impl World {
         })
     }
 
-    fn pec_applied(&self, partner: usize, line: &LineRef) -> bool {
+    pub(crate) fn pec_applied(&self, partner: usize, line: &LineRef) -> bool {
         let c = &self.partners[partner].customers[line.customer as usize];
         !c.trend
             .pec_lost
@@ -277,6 +369,9 @@ impl World {
                 "marketplace".into()
             },
             has_partner_earned_credit: Some(priced.pec_rate > 0.0),
+            benefit_order_id: String::new(),
+            benefit_id: String::new(),
+            benefit_type: String::new(),
             attributes: Attributes::of("DailyRatedUsageLineItem"),
         }
     }

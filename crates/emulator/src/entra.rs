@@ -25,7 +25,7 @@ struct TokenRequest {
     resource: Option<String>,
 }
 
-fn entra_error(status: StatusCode, error: &str, code: i64, description: &str) -> Response {
+pub fn entra_error(status: StatusCode, error: &str, code: i64, description: &str) -> Response {
     (
         status,
         Json(TokenError {
@@ -42,7 +42,6 @@ async fn token(
     Path(tenant): Path<String>,
     Form(req): Form<TokenRequest>,
 ) -> Response {
-    let world = &emulator.world;
     if req.grant_type.as_deref() != Some("client_credentials") {
         return entra_error(
             StatusCode::BAD_REQUEST,
@@ -60,67 +59,88 @@ async fn token(
             "The resource principal was not found in the tenant.",
         );
     }
-    let Some(partner) = world.partner_by_tenant(&tenant) else {
-        return entra_error(
+    let audience = if resource == PARTNER_CENTER_RESOURCE {
+        Audience::PartnerCenter
+    } else {
+        Audience::Graph
+    };
+    let (access_token, issued) = match app_token(
+        &emulator,
+        &tenant,
+        &req.client_id.unwrap_or_default(),
+        &req.client_secret.unwrap_or_default(),
+        audience,
+    ) {
+        Ok(issued) => issued,
+        Err(refused) => return *refused,
+    };
+    let lifetime = TOKEN_LIFETIME.as_secs().to_string();
+    let expires_on = unix_seconds(issued.expires_at);
+    Json(TokenResponse {
+        token_type: "Bearer".into(),
+        expires_in: lifetime.clone(),
+        ext_expires_in: lifetime,
+        expires_on: expires_on.to_string(),
+        not_before: expires_on
+            .saturating_sub(TOKEN_LIFETIME.as_secs())
+            .to_string(),
+        resource,
+        access_token,
+    })
+    .into_response()
+}
+
+/// A client-credentials token for an app of the tenant, or Entra's refusal
+/// (unknown tenant or app, wrong or expired key). Both token endpoints
+/// (v1 with `resource`, v2 with `scope`) issue through here.
+pub fn app_token(
+    emulator: &Emulator,
+    tenant: &str,
+    client_id: &str,
+    secret: &str,
+    audience: Audience,
+) -> Result<(String, crate::world::IssuedToken), Box<Response>> {
+    let world = &emulator.world;
+    let Some(partner) = world.partner_by_tenant(tenant) else {
+        return Err(Box::new(entra_error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             90002,
             &format!("Tenant '{tenant}' not found."),
-        );
+        )));
     };
-    let client_id = req.client_id.unwrap_or_default();
     let apps = world.partners[partner].apps.read().expect("apps poisoned");
     let Some(app) = apps
         .iter()
-        .find(|a| a.app_id.to_string().eq_ignore_ascii_case(&client_id))
+        .find(|a| a.app_id.to_string().eq_ignore_ascii_case(client_id))
     else {
-        return entra_error(
+        return Err(Box::new(entra_error(
             StatusCode::BAD_REQUEST,
             "unauthorized_client",
             700016,
             &format!(
                 "Application with identifier '{client_id}' was not found in the directory '{tenant}'."
             ),
-        );
+        )));
     };
-    let secret = req.client_secret.unwrap_or_default();
     let now = Utc::now();
     match app.keys.iter().find(|k| k.secret == secret) {
-        None => entra_error(
+        None => Err(Box::new(entra_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             7000215,
             "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
-        ),
-        Some(k) if k.end <= now => entra_error(
+        ))),
+        Some(k) if k.end <= now => Err(Box::new(entra_error(
             StatusCode::UNAUTHORIZED,
             "invalid_client",
             7000222,
             "The provided client secret keys for app are expired.",
-        ),
+        ))),
         Some(_) => {
             let app_id = app.app_id;
             drop(apps);
-            let audience = if resource == PARTNER_CENTER_RESOURCE {
-                Audience::PartnerCenter
-            } else {
-                Audience::Graph
-            };
-            let (access_token, issued) = world.issue_token(partner, Some(app_id), None, audience);
-            let lifetime = TOKEN_LIFETIME.as_secs().to_string();
-            let expires_on = unix_seconds(issued.expires_at);
-            Json(TokenResponse {
-                token_type: "Bearer".into(),
-                expires_in: lifetime.clone(),
-                ext_expires_in: lifetime,
-                expires_on: expires_on.to_string(),
-                not_before: expires_on
-                    .saturating_sub(TOKEN_LIFETIME.as_secs())
-                    .to_string(),
-                resource,
-                access_token,
-            })
-            .into_response()
+            Ok(world.issue_token(partner, Some(app_id), None, audience))
         }
     }
 }

@@ -40,6 +40,30 @@ pub struct Faults {
     pub token_error_rate: f64,
     /// Every `links.next` points back at the page it is on.
     pub loop_next_links: bool,
+    /// Answers in the documentation's sparse shapes (see `sparse.rs`).
+    pub sparse: bool,
+    /// Paths (`/v1/invoices`) refused outright with a 400 and Partner
+    /// Center's error body, whatever the method.
+    pub refuse_paths: Vec<String>,
+    /// After the cutover, v1's unbilled feeds refuse (instead of leaving
+    /// new commerce out): what v1 does there is not documented.
+    pub v1_refuses_after_cutover: bool,
+    /// Polls a billing export answers `running` before it is done.
+    pub export_polls: u32,
+    /// The `Retry-After` of a running export, in seconds.
+    pub export_retry_after_secs: u32,
+    /// The manifest inline in the operation (`resourceLocation`), as 2024
+    /// clients read it, rather than linked as the documents show.
+    pub inline_manifest: bool,
+    /// How long a manifest's SAS lasts, in seconds.
+    pub sas_seconds: u64,
+    /// Rows per export file.
+    pub export_rows_per_blob: usize,
+    /// The next this many blob downloads are refused as an expired SAS.
+    pub expire_sas: u32,
+    /// Every this many rows of an export file, one whose `UsageDate` is no
+    /// date (0: none).
+    pub unreadable_export_rows: usize,
 }
 
 impl Default for Faults {
@@ -55,6 +79,16 @@ impl Default for Faults {
             not_ready_rate: 0.0,
             token_error_rate: 0.0,
             loop_next_links: false,
+            sparse: false,
+            refuse_paths: Vec::new(),
+            v1_refuses_after_cutover: false,
+            export_polls: 1,
+            export_retry_after_secs: 1,
+            inline_manifest: false,
+            sas_seconds: 3_600,
+            export_rows_per_blob: 20_000,
+            expire_sas: 0,
+            unreadable_export_rows: 0,
         }
     }
 }
@@ -65,6 +99,9 @@ pub struct Stats {
     pub requests: AtomicU64,
     pub throttled: AtomicU64,
     pub faults: AtomicU64,
+    /// Polls of billing export operations, and export files served.
+    pub export_polls: AtomicU64,
+    pub blobs: AtomicU64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -73,6 +110,8 @@ pub struct StatsView {
     pub requests: u64,
     pub throttled: u64,
     pub faults: u64,
+    pub export_polls: u64,
+    pub blobs: u64,
 }
 
 impl Stats {
@@ -81,6 +120,8 @@ impl Stats {
             requests: self.requests.load(Ordering::Relaxed),
             throttled: self.throttled.load(Ordering::Relaxed),
             faults: self.faults.load(Ordering::Relaxed),
+            export_polls: self.export_polls.load(Ordering::Relaxed),
+            blobs: self.blobs.load(Ordering::Relaxed),
         }
     }
 }
@@ -125,6 +166,8 @@ fn family(path: &str) -> &'static str {
         "customers"
     } else if path.starts_with("/v1/invoices") {
         "usage"
+    } else if path.starts_with("/v1.0/reports/") {
+        "billing"
     } else {
         "other"
     }
@@ -137,8 +180,9 @@ pub async fn middleware(
     next: Next,
 ) -> Response {
     let path = request.uri().path().to_string();
-    let is_token = path.ends_with("/oauth2/token");
-    if !path.starts_with("/v1/") && !is_token {
+    let is_token = path.ends_with("/oauth2/token") || path.ends_with("/oauth2/v2.0/token");
+    let billing = path.starts_with("/v1.0/reports/") || path.starts_with("/emulator/blobs/");
+    if !path.starts_with("/v1/") && !is_token && !billing {
         return next.run(request).await;
     }
     let faults = emulator.faults.read().expect("faults poisoned").clone();
@@ -166,7 +210,8 @@ pub async fn middleware(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|t| emulator.world.authenticate(t.trim()));
+        .and_then(|t| emulator.world.token(t.trim()))
+        .map(|t| t.partner);
     if let (Some(partner), Some(limit)) = (partner, faults.throttle_requests) {
         let interval = Duration::from_millis(faults.throttle_interval_ms.max(1));
         if let Err(wait) = emulator
@@ -188,6 +233,20 @@ pub async fn middleware(
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             return response;
         }
+    }
+    if faults.refuse_paths.iter().any(|p| p == &path) {
+        emulator.stats.faults.fetch_add(1, Ordering::Relaxed);
+        // Partner Center escapes its descriptions as for a web page.
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(serde_json::json!({
+                "code": 800002,
+                "description": "The request isn&#39;t valid: this partner can&#39;t use this route now.",
+                "data": [],
+                "source": "PartnerFD"
+            })),
+        )
+            .into_response();
     }
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
@@ -233,7 +292,8 @@ pub async fn middleware(
         .map(str::to_string);
     let response = next.run(request).await;
     let truncate = draw(5) < faults.truncate_rate;
-    if response.status() != StatusCode::OK || !(truncate || faults.loop_next_links) {
+    if response.status() != StatusCode::OK || !(truncate || faults.loop_next_links || faults.sparse)
+    {
         return response;
     }
     let (parts, body) = response.into_parts();
@@ -241,6 +301,12 @@ pub async fn middleware(
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let mut bytes = bytes.to_vec();
+    if faults.sparse
+        && let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&bytes)
+    {
+        crate::sparse::sparsify(&emulator.world, partner, &path, &mut json);
+        bytes = serde_json::to_vec(&json).unwrap_or(bytes);
+    }
     if faults.loop_next_links
         && let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(&bytes)
         && json["links"]["next"].is_object()

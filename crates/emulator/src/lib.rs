@@ -1,3 +1,6 @@
+// The billing export writes a usage row as one large `json!` literal.
+#![recursion_limit = "256"]
+
 //! A stand-in for Partner Center, Entra ID's token endpoint and the Microsoft
 //! Graph routes the onboarding uses. It speaks the routes and JSON of
 //! `shared/reference/partner-center-api.md`, with data generated from a seed,
@@ -15,9 +18,11 @@ mod billing;
 mod entra;
 mod faults;
 mod graph;
+pub mod graph_billing;
 mod partner_center;
 mod portal;
 mod signin;
+mod sparse;
 mod usage;
 mod world;
 
@@ -70,6 +75,13 @@ pub struct Args {
     /// Days (YYYY-MM-DD) on which no usage is reported, as in an outage.
     #[arg(long, value_delimiter = ',')]
     pub gap_day: Vec<chrono::NaiveDate>,
+    /// Answers in the sparse shapes of Partner Center's documented examples.
+    #[arg(long, env = "EMULATOR_SPARSE")]
+    pub sparse: bool,
+    /// The first billing month (YYYY-MM-DD, a first of the month) whose
+    /// new-commerce usage only Graph's billing export serves; 2025-04-01 by default.
+    #[arg(long)]
+    pub v2_from: Option<chrono::NaiveDate>,
 }
 
 impl Args {
@@ -80,6 +92,9 @@ impl Args {
             months: self.months,
             today: self.today,
             gap_days: self.gap_day,
+            v2_from: self.v2_from.unwrap_or_else(v2_cutover),
+            legacy_commerce: true,
+            cache_blobs: false,
             faults: Faults {
                 throttle_requests: self.throttle_requests,
                 throttle_interval_ms: self.throttle_interval_ms,
@@ -87,6 +102,7 @@ impl Args {
                 error_rate: self.error_rate,
                 timeout_rate: self.timeout_rate,
                 truncate_rate: self.truncate_rate,
+                sparse: self.sparse,
                 ..Faults::default()
             },
         }
@@ -102,7 +118,20 @@ pub struct Config {
     pub today: Option<chrono::NaiveDate>,
     /// Days on which no usage is reported at all.
     pub gap_days: Vec<chrono::NaiveDate>,
+    /// The first billing month served only by Graph's billing export for
+    /// new commerce (Microsoft's cutover: April 2025).
+    pub v2_from: chrono::NaiveDate,
+    /// One customer in five billed by legacy commerce (its usage on v1).
+    pub legacy_commerce: bool,
+    /// Export files rendered once and kept in memory (for benchmarks that
+    /// measure the reader, not this emulator's writer).
+    pub cache_blobs: bool,
     pub faults: Faults,
+}
+
+/// Microsoft's cutover: billing periods from April 2025.
+pub fn v2_cutover() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2025, 4, 1).expect("a date")
 }
 
 impl Default for Config {
@@ -113,6 +142,9 @@ impl Default for Config {
             months: 13,
             today: None,
             gap_days: Vec::new(),
+            v2_from: v2_cutover(),
+            legacy_commerce: true,
+            cache_blobs: false,
             faults: Faults::default(),
         }
     }
@@ -122,6 +154,8 @@ impl Default for Config {
 #[derive(Clone)]
 pub struct Emulator {
     world: Arc<world::World>,
+    /// Blob downloads still to refuse as an expired SAS (`expireSas`).
+    sas_refusals: Arc<std::sync::atomic::AtomicU32>,
     faults: Arc<RwLock<Faults>>,
     stats: Arc<faults::Stats>,
     throttle: Arc<faults::Throttle>,
@@ -130,6 +164,7 @@ pub struct Emulator {
 impl Emulator {
     pub fn new(config: Config) -> Self {
         Emulator {
+            sas_refusals: Arc::new(config.faults.expire_sas.into()),
             world: Arc::new(world::World::generate(&config)),
             faults: Arc::new(RwLock::new(config.faults)),
             stats: Arc::default(),
@@ -137,8 +172,15 @@ impl Emulator {
         }
     }
 
+    /// The faults in force.
+    pub fn faults(&self) -> Faults {
+        self.faults.read().expect("faults poisoned").clone()
+    }
+
     /// Replaces the faults in force.
     pub fn set_faults(&self, faults: Faults) {
+        self.sas_refusals
+            .store(faults.expire_sas, std::sync::atomic::Ordering::SeqCst);
         *self.faults.write().expect("faults poisoned") = faults;
     }
 
@@ -188,6 +230,7 @@ pub fn app(emulator: Emulator) -> Router {
         .merge(partner_center::routes())
         .merge(signin::routes())
         .merge(graph::routes())
+        .merge(graph_billing::routes())
         .merge(portal::routes())
         .route("/emulator/demo", get(demo))
         .route("/emulator/stats", get(stats))

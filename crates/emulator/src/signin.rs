@@ -163,6 +163,7 @@ fn url_encode(s: &str) -> String {
 #[serde(default)]
 struct CodeRedemption {
     grant_type: String,
+    client_secret: String,
     code: String,
     refresh_token: String,
     scope: String,
@@ -183,8 +184,15 @@ fn refuse(description: &str) -> Response {
         .into_response()
 }
 
-async fn token(State(emulator): State<Emulator>, Form(r): Form<CodeRedemption>) -> Response {
+async fn token(
+    State(emulator): State<Emulator>,
+    Path(tenant): Path<String>,
+    Form(r): Form<CodeRedemption>,
+) -> Response {
     let world = &emulator.world;
+    if r.grant_type == "client_credentials" {
+        return app_token_v2(&emulator, &tenant, &r);
+    }
     if r.grant_type == "refresh_token" {
         return refresh(&emulator, &r);
     }
@@ -242,6 +250,36 @@ async fn token(State(emulator): State<Emulator>, Form(r): Form<CodeRedemption>) 
         "id_token": id_token
     }))
     .into_response()
+}
+
+/// The v2 endpoint's client-credentials grant: `scope` names the resource
+/// (`https://graph.microsoft.com/.default`); the answer's numbers are numbers.
+fn app_token_v2(emulator: &Emulator, tenant: &str, r: &CodeRedemption) -> Response {
+    let audience = if r.scope.trim() == "https://graph.microsoft.com/.default" {
+        Audience::Graph
+    } else if r.scope.trim() == "https://api.partnercenter.microsoft.com/.default" {
+        Audience::PartnerCenter
+    } else {
+        return crate::entra::entra_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            70011,
+            &format!(
+                "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope {} is not valid.",
+                r.scope
+            ),
+        );
+    };
+    match crate::entra::app_token(emulator, tenant, &r.client_id, &r.client_secret, audience) {
+        Err(refused) => *refused,
+        Ok((access_token, _)) => Json(serde_json::json!({
+            "token_type": "Bearer",
+            "expires_in": TOKEN_LIFETIME.as_secs() - 1,
+            "ext_expires_in": TOKEN_LIFETIME.as_secs() - 1,
+            "access_token": access_token
+        }))
+        .into_response(),
+    }
 }
 
 /// Unsigned: the client receives it straight from the token endpoint.

@@ -66,6 +66,10 @@ pub struct Customer {
     pub trend: usage::Trend,
     /// The customer usage budget, which PATCH changes.
     pub budget: Mutex<Option<Amount>>,
+    /// Billed the old way (legacy commerce): its usage stays on Partner
+    /// Center's v1 routes for every period; the others' (new commerce)
+    /// moved to Graph's billing export for periods from April 2025.
+    pub legacy_commerce: bool,
     /// A key of this customer for the generator's hashes.
     pub key: u64,
 }
@@ -126,6 +130,13 @@ pub struct World {
     pub window: (i64, i64),
     /// Days on which no usage is reported at all (an outage upstream).
     pub gap_days: Vec<i64>,
+    /// The first billing month whose new-commerce usage is served only by
+    /// Graph's billing export (April 2025, as Microsoft's pages say).
+    pub v2_from: NaiveDate,
+    /// Exports started on Graph, by operation ID.
+    pub exports: Mutex<HashMap<String, crate::graph_billing::Export>>,
+    /// Export files already written, by what they hold (when kept).
+    pub blob_cache: Option<Mutex<HashMap<String, axum::body::Bytes>>>,
     pub catalog: Vec<usage::Meter>,
     /// Line-item feeds already indexed, by partner, currency and first day.
     pub feeds: crate::billing::FeedCache,
@@ -207,7 +218,13 @@ fn slug(name: &str) -> String {
 
 /// `tag` keeps each partner's customer domains apart: a domain names one
 /// tenant, and a customer's user signs in by it.
-fn customers(seed: u64, count: usize, window: (i64, i64), tag: &str) -> Vec<Customer> {
+fn customers(
+    seed: u64,
+    count: usize,
+    window: (i64, i64),
+    tag: &str,
+    legacy: bool,
+) -> Vec<Customer> {
     (0..count)
         .map(|i| {
             let key = guid_mix(seed ^ (i as u64).wrapping_mul(0x2545_f491_4f6c_dd1d));
@@ -240,6 +257,8 @@ fn customers(seed: u64, count: usize, window: (i64, i64), tag: &str) -> Vec<Cust
                 series,
                 trend,
                 budget: Mutex::new(None),
+                // One customer in five, from the fourth on.
+                legacy_commerce: legacy && i % 5 == 3,
                 key,
             }
         })
@@ -298,7 +317,7 @@ impl World {
                     vec![Role::SalesAgent],
                 ),
             ],
-            customers: customers(seed, config.customers, window, ""),
+            customers: customers(seed, config.customers, window, "", config.legacy_commerce),
             // The demo partner starts without a web app: onboarding registers one.
             apps: RwLock::new(Vec::new()),
         };
@@ -315,7 +334,13 @@ impl World {
                 "Frankie Admin",
                 vec![Role::GlobalAdmin],
             )],
-            customers: customers(fabrikam_seed, config.customers, window, "fm"),
+            customers: customers(
+                fabrikam_seed,
+                config.customers,
+                window,
+                "fm",
+                config.legacy_commerce,
+            ),
             // Registered before: scripts and the "reuse" path start from here.
             apps: RwLock::new(vec![App {
                 object_id: Guid::from_seed(seed, 8),
@@ -352,6 +377,7 @@ impl World {
                 config.customers.min(8),
                 window,
                 "nw",
+                config.legacy_commerce,
             ),
             apps: RwLock::new(Vec::new()),
         };
@@ -366,6 +392,9 @@ impl World {
                 .iter()
                 .map(|d| usage::day_number(*d))
                 .collect(),
+            v2_from: config.v2_from,
+            exports: Mutex::new(HashMap::new()),
+            blob_cache: config.cache_blobs.then(|| Mutex::new(HashMap::new())),
             catalog: usage::catalog(seed),
             feeds: Mutex::new(HashMap::new()),
             tokens: Mutex::new(HashMap::new()),

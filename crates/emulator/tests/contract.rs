@@ -463,3 +463,70 @@ async fn legacy_utilization_records_and_the_rate_card() {
     );
     assert_eq!(card["currency"], "EUR");
 }
+
+/// The sparse switch answers in the documents' own shapes: the fields of
+/// their examples and no more, numbers as text where the examples have
+/// text, the legacy usage summary, escaped links, invoices without usage.
+#[tokio::test]
+async fn sparse_answers_take_the_shapes_of_the_documented_examples() {
+    let c = client().await;
+    let mut faults = c.emulator.faults();
+    faults.sparse = true;
+    c.emulator.set_faults(faults);
+
+    let (_, list) = c.get("/customers?size=2").await;
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let item = &list["items"][1];
+    assert_eq!(
+        keys(item),
+        keys(&customer_ref()),
+        "the list example's fields, no more"
+    );
+    assert_eq!(
+        keys(&item["companyProfile"]),
+        keys(&customer_ref()["companyProfile"])
+    );
+    let next = list["links"]["next"]["uri"].as_str().unwrap();
+    assert!(next.contains("&amp;"), "{next}");
+
+    let (_, invoices) = c.get("/invoices").await;
+    let items = invoices["items"].as_array().unwrap();
+    assert!(
+        items
+            .iter()
+            .all(|i| i.get("billingPeriodStartDate").is_none())
+    );
+    assert!(items.iter().any(|i| i["invoiceType"] == "Recurring"));
+    assert!(items.iter().all(|i| i["totalCharges"].is_string()));
+
+    let (_, lines) = c
+        .get("/invoices/unbilled/lineitems?provider=onetime&invoicelineitemtype=usagelineitems&currencycode=usd&period=current&size=3")
+        .await;
+    let lines = lines["items"].as_array().unwrap();
+    assert!(lines[0]["unitPrice"].is_string() && lines[0]["quantity"].is_string());
+    assert!(!lines[1]["usageDate"].as_str().unwrap().ends_with('Z'));
+    assert!(lines[1]["chargeStartDate"].as_str().unwrap().contains('/'));
+    assert!(lines[2]["tags"].is_null());
+
+    // A customer with a legacy subscription gets the legacy summary.
+    let (_, all) = c.get("/customers?size=100").await;
+    let mut legacy = None;
+    for customer in all["items"].as_array().unwrap() {
+        let id = customer["id"].as_str().unwrap();
+        let (_, summary) = c.get(&format!("/customers/{id}/usagesummary")).await;
+        if summary.get("currencyLocale").is_some() {
+            legacy = Some(summary);
+            break;
+        }
+    }
+    let legacy = legacy.expect("one customer in five has a legacy subscription");
+    assert!(legacy.get("resourceId").is_none() && legacy.get("id").is_some());
+    assert!(
+        legacy["budget"].get("ammount").is_some(),
+        "the example's spelling"
+    );
+}

@@ -71,6 +71,8 @@ error_codes! {
     UpstreamThrottled = "upstream_throttled",
     UpstreamAuthFailed = "upstream_auth_failed",
     UpstreamUnavailable = "upstream_unavailable",
+    /// Partner Center (or Graph) refused the request: its code and reason are in the message.
+    UpstreamRefused = "upstream_refused",
     StoreError = "store_error",
     InternalError = "internal_error",
     GraphUnavailable = "graph_unavailable",
@@ -158,6 +160,9 @@ pub enum SyncKind {
     Full,
     /// Skips billed invoices already read to their end (they never change).
     Incremental,
+    /// Usage only, as incremental: customers, subscriptions and budgets are
+    /// read once a day, usage every few hours (it lands within about a day).
+    Usage,
 }
 
 impl SyncKind {
@@ -165,6 +170,7 @@ impl SyncKind {
         match self {
             SyncKind::Full => "full",
             SyncKind::Incremental => "incremental",
+            SyncKind::Usage => "usage",
         }
     }
 
@@ -172,6 +178,7 @@ impl SyncKind {
         match text {
             "full" => Some(SyncKind::Full),
             "incremental" => Some(SyncKind::Incremental),
+            "usage" => Some(SyncKind::Usage),
             _ => None,
         }
     }
@@ -316,6 +323,10 @@ pub struct Overview {
     /// Customers whose margin fell against last month, like for like.
     pub margin_falls: Vec<MarginFall>,
     pub customers: usize,
+    /// What the last sync could not read: the figures of these customers
+    /// (or of every customer billed through a feed) are incomplete.
+    #[serde(default)]
+    pub incomplete: Vec<SyncProblem>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -398,6 +409,44 @@ pub struct SyncCounts {
     pub errors: usize,
 }
 
+/// What a sync could not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum SyncProblemKind {
+    /// The list of customers.
+    Customers,
+    /// One customer, or one of its details (subscriptions, budget).
+    Customer,
+    /// The list of invoices (billed usage comes per invoice).
+    Invoices,
+    /// A usage feed: a period's unbilled usage or an invoice's billed usage.
+    Feed,
+    /// One line of a feed.
+    LineItem,
+}
+
+/// Something a sync could not read, and what that costs: only this item,
+/// the rest was read and kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncProblem {
+    pub kind: SyncProblemKind,
+    /// The customer (its ID) or the feed (`unbilled:current:USD`,
+    /// `invoice:G000123`) it concerns.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// The customer's name, where the customer is known.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The upstream call: `GET /v1/customers/{id}/subscriptions`.
+    pub call: String,
+    pub reason: String,
+    /// Tried more than once before giving up (throttled, unavailable).
+    pub retried: bool,
+    /// The next sync reads it again.
+    pub next_sync: bool,
+}
+
 /// `GET /api/sync` and each event of `GET /api/sync/events`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -412,7 +461,11 @@ pub struct SyncProgress {
     pub finished_at: Option<String>,
     /// An estimate while running.
     pub seconds_left: Option<u64>,
+    /// Why the sync failed, or what it could not read (`problems`), in a sentence.
     pub error: Option<String>,
+    /// What could not be read, item by item (the first 200).
+    #[serde(default)]
+    pub problems: Vec<SyncProblem>,
 }
 
 /// `GET /api/customers/{id}`.

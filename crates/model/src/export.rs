@@ -280,6 +280,9 @@ mod tests {
             pec_basis_points: 1500,
             credit_type: "Partner Earned Credit Applied".into(),
             invoice_number: String::new(),
+            benefit_id: String::new(),
+            benefit_order_id: String::new(),
+            benefit_type: String::new(),
         }
     }
 

@@ -509,6 +509,9 @@ mod tests {
             pec_basis_points: pec,
             credit_type: String::new(),
             invoice_number: String::new(),
+            benefit_id: String::new(),
+            benefit_order_id: String::new(),
+            benefit_type: String::new(),
         }
     }
 

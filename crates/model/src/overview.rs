@@ -356,6 +356,7 @@ pub fn overview(
         anomalies,
         margin_falls,
         customers: customers.len(),
+        incomplete: Vec::new(),
     }
 }
 

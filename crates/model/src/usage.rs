@@ -55,6 +55,14 @@ pub struct LineItem {
     pub credit_type: String,
     /// Empty while unbilled.
     pub invoice_number: String,
+    /// A savings plan or reservation that covered the line, where one did:
+    /// two rows of one resource, meter and day may differ only in these.
+    #[serde(default)]
+    pub benefit_id: String,
+    #[serde(default)]
+    pub benefit_order_id: String,
+    #[serde(default)]
+    pub benefit_type: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -77,20 +85,71 @@ pub fn stable_hash(parts: &[&str]) -> i64 {
     h as i64
 }
 
+/// [`stable_hash`] of the parts in ASCII lower case, without copying them.
+pub fn stable_hash_lower(parts: &[&str]) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain(std::iter::once(0x1f)) {
+            h ^= b.to_ascii_lowercase() as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h as i64
+}
+
+/// A line's identity from its fields (see [`LineItem::identity`]).
+pub fn line_identity(
+    customer: &str,
+    subscription: &str,
+    entitlement: &str,
+    resource: &str,
+    meter: &str,
+    day: NaiveDate,
+    charge_type: &str,
+) -> i64 {
+    use chrono::Datelike;
+    let (y, m, d) = (day.year().clamp(0, 9999) as u32, day.month(), day.day());
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    let text = [
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        digit(m / 10),
+        digit(m),
+        b'-',
+        digit(d / 10),
+        digit(d),
+    ];
+    let day = std::str::from_utf8(&text).unwrap_or_default();
+    stable_hash_lower(&[
+        customer,
+        subscription,
+        entitlement,
+        resource,
+        meter,
+        day,
+        charge_type,
+    ])
+}
+
 impl LineItem {
     /// What makes a line the same line: who, which resource, which meter,
     /// which day and which kind of charge. Prices and the invoice number are
-    /// left out, since a rerate or the invoice changes them in place.
-    pub fn identity(raw: &DailyRatedUsageLineItem) -> i64 {
-        stable_hash(&[
-            &raw.customer_id.to_ascii_lowercase(),
-            &raw.subscription_id.to_ascii_lowercase(),
-            &raw.entitlement_id.to_ascii_lowercase(),
-            &raw.resource_uri.to_ascii_lowercase(),
-            &raw.meter_id.to_ascii_lowercase(),
-            &raw.usage_date,
-            &raw.charge_type.to_ascii_lowercase(),
-        ])
+    /// left out, since a rerate or the invoice changes them in place. The day
+    /// is the parsed UTC day, so that two feeds writing it in different forms
+    /// (`…T00:00:00Z`, `…T00:00:00`) name the same line.
+    pub fn identity(raw: &DailyRatedUsageLineItem, day: NaiveDate) -> i64 {
+        line_identity(
+            &raw.customer_id,
+            &raw.subscription_id,
+            &raw.entitlement_id,
+            &raw.resource_uri,
+            &raw.meter_id,
+            day,
+            &raw.charge_type,
+        )
     }
 
     /// What the usage costs at list price, in the billing currency.
@@ -105,10 +164,6 @@ impl LineItem {
     }
 }
 
-fn date_part(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()
-}
-
 impl TryFrom<&DailyRatedUsageLineItem> for LineItem {
     type Error = LineItemError;
 
@@ -118,8 +173,11 @@ impl TryFrom<&DailyRatedUsageLineItem> for LineItem {
             date: raw.usage_date.clone(),
             problem,
         };
-        let usage_date = date_part(&raw.usage_date)
+        let usage_date = crate::lenient::day(&raw.usage_date)
             .ok_or_else(|| err(format!("usageDate “{}” is not a date", raw.usage_date)))?;
+        if raw.customer_id.trim().is_empty() {
+            return Err(err("the line names no customer".into()));
+        }
         let billing_currency =
             Currency::parse(&raw.billing_currency).map_err(|e| err(e.to_string()))?;
         let pricing_currency = if raw.pricing_currency.is_empty() {
@@ -136,7 +194,7 @@ impl TryFrom<&DailyRatedUsageLineItem> for LineItem {
             1.0
         };
         Ok(LineItem {
-            key: LineItem::identity(raw),
+            key: LineItem::identity(raw, usage_date),
             customer_id: raw.customer_id.to_ascii_lowercase(),
             customer_name: raw.customer_name.clone(),
             subscription_id: raw.subscription_id.to_ascii_lowercase(),
@@ -165,6 +223,9 @@ impl TryFrom<&DailyRatedUsageLineItem> for LineItem {
             pec_basis_points: (raw.rate_of_partner_earned_credit * 10_000.0).round() as i32,
             credit_type: raw.credit_type.clone(),
             invoice_number: raw.invoice_number.clone(),
+            benefit_id: raw.benefit_id.clone(),
+            benefit_order_id: raw.benefit_order_id.clone(),
+            benefit_type: raw.benefit_type.clone(),
         })
     }
 }

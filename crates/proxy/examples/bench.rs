@@ -8,6 +8,9 @@
 //!   totals against the upstream's.
 //! - `scale`: 5,000 customers and 13 months of daily line items in the store;
 //!   latency of the Overview's and the Customers' routes (median, p99).
+//! - `export`: a usage sync of Graph billing exports of millions of rows
+//!   (download, gunzip, parse, store) in rows a second, beside the floor of
+//!   `gzip -dc` of the same files to `/dev/null`, and the sync's peak memory.
 
 use std::time::Instant;
 
@@ -35,7 +38,8 @@ async fn main() {
     match std::env::args().nth(1).as_deref() {
         Some("sync") => sync_bench().await,
         Some("scale") => scale_bench().await,
-        _ => eprintln!("usage: bench <sync|scale>"),
+        Some("export") => export_bench().await,
+        _ => eprintln!("usage: bench <sync|scale|export>"),
     }
 }
 
@@ -148,7 +152,7 @@ async fn scale_bench() {
         lines += batch.len();
         state
             .store
-            .upsert_line_items(partner, "USD:bench", run, &batch)
+            .add_line_items(partner, "v1:unbilled:USD:bench", run, &batch)
             .await
             .unwrap();
         day = day + Days::new(1);
@@ -163,7 +167,7 @@ async fn scale_bench() {
     };
     state
         .store
-        .finish_sync(run, &counts, model::api::SyncStatus::Succeeded, None)
+        .finish_sync(run, &counts, model::api::SyncStatus::Succeeded, None, &[])
         .await
         .unwrap();
 
@@ -271,5 +275,153 @@ fn line(customer: &str, name: &str, day: NaiveDate, meter: usize, cost: i64) -> 
         pec_basis_points: 0,
         credit_type: String::new(),
         invoice_number: String::new(),
+        benefit_id: String::new(),
+        benefit_order_id: String::new(),
+        benefit_type: String::new(),
     }
+}
+
+/// This process's resident memory now and at its peak, in MB.
+fn memory_mb() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+async fn export_bench() {
+    use proxy::graph_billing::{BillingPeriod, ExportRequest, ExportTiming};
+    // About 280 rows per customer in a 30-day month, nearly half of them in
+    // USD: 8,800 customers make 2.5 million rows, a million in the largest
+    // export. BENCH_EXPORT_CUSTOMERS makes it smaller to try it quickly.
+    let customers = std::env::var("BENCH_EXPORT_CUSTOMERS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(8_800);
+    let up = common::upstream_with(emulator::Config {
+        customers,
+        months: 0,
+        today: Some(NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()),
+        legacy_commerce: false,
+        // The files are written once (for the floor) and then served from
+        // memory: the figure is the reader's, not the emulator's writer's.
+        cache_blobs: true,
+        faults: emulator::Faults {
+            export_polls: 0,
+            export_retry_after_secs: 0,
+            export_rows_per_blob: 250_000,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
+    let pc = proxy::pc::PartnerCenter::new(
+        proxy::pc::Endpoints {
+            api: up.url.clone(),
+            login: up.url.clone(),
+            graph: up.url.clone(),
+        },
+        Default::default(),
+    );
+    // The floor: the same files, fetched once, gunzipped by gzip.
+    let files = tempfile::tempdir().unwrap();
+    let http = reqwest::Client::new();
+    let mut paths = Vec::new();
+    // This month only: no invoice yet, so the billing currencies are named.
+    let currencies: std::collections::BTreeSet<String> =
+        ["USD", "EUR", "GBP", "AUD", "JPY", "CAD", "NZD", "TWD"]
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
+    let mut exports = 0;
+    for currency in &currencies {
+        let request = ExportRequest::Unbilled {
+            currency: currency.clone(),
+            period: BillingPeriod::Current,
+        };
+        let operation = pc.start_export(&up.credentials, &request).await.unwrap();
+        let Some(manifest) = pc
+            .finish_export(&up.credentials, &operation, &ExportTiming::default())
+            .await
+            .unwrap()
+        else {
+            continue;
+        };
+        exports += 1;
+        for blob in &manifest.blobs {
+            let bytes = http
+                .get(manifest.blob_url(blob))
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            let path = files.path().join(format!("{currency}-{}", blob.name));
+            std::fs::write(&path, &bytes).unwrap();
+            paths.push(path);
+        }
+    }
+    let gzip_started = Instant::now();
+    let status = std::process::Command::new("gzip")
+        .arg("-dc")
+        .args(&paths)
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let floor_seconds = gzip_started.elapsed().as_secs_f64();
+    let compressed: u64 = paths
+        .iter()
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .sum();
+
+    let data = tempfile::tempdir().unwrap();
+    let mut c = common::config(&up, data.path());
+    c.currencies = currencies.iter().cloned().collect();
+    let state = AppState::new(&c).await.unwrap();
+    if std::env::var("BENCH_EXPORT_PAUSE").is_ok() {
+        // Time to attach a profiler to the sync alone.
+        eprintln!("sync starts in 3 s (pid {})", std::process::id());
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    }
+    // Peak memory from here on: the emulator's files are already in memory.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let (before, _) = memory_mb();
+    let started = Instant::now();
+    let counts = state
+        .sync
+        .run(state.connection.as_ref().unwrap(), SyncKind::Usage)
+        .await
+        .unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    let (_, peak) = memory_mb();
+    let partner = state.connection.as_ref().unwrap().partner;
+    let totals = state
+        .store
+        .totals_by_customer(partner, "0000-00-00", "9999-99-99")
+        .await
+        .unwrap();
+    let stored: usize = totals.iter().map(|t| t.line_items).sum();
+    // One export per currency (this month's): the largest one's rows.
+    let mut per_currency: std::collections::BTreeMap<&str, usize> = Default::default();
+    for t in &totals {
+        *per_currency.entry(t.currency.as_str()).or_default() += t.line_items;
+    }
+    let largest = per_currency.values().max().copied().unwrap_or(0);
+    let rows = counts.line_items;
+    println!(
+        "BENCH {{\"customers\":{customers},\"exports\":{exports},\"largestExportRows\":{largest},\"files\":{},\"compressedMb\":{:.1},\"rows\":{rows},\"storedRows\":{stored},\"seconds\":{seconds:.2},\"rowsPerSecond\":{:.0},\"floorSeconds\":{floor_seconds:.2},\"floorRowsPerSecond\":{:.0},\"baselineMb\":{before:.0},\"peakMb\":{peak:.0},\"syncPeakMb\":{:.0},\"errors\":{}}}",
+        paths.len(),
+        compressed as f64 / 1e6,
+        rows as f64 / seconds,
+        rows as f64 / floor_seconds,
+        (peak - before).max(0.0),
+        counts.errors
+    );
 }

@@ -53,6 +53,14 @@ pub struct Config {
     /// Months of billed usage to keep reading back.
     #[arg(long, env = "PROXY_HISTORY_MONTHS", default_value_t = 13)]
     pub history_months: u32,
+    /// The first billing month whose new-commerce usage is read from Graph's
+    /// billing export (Microsoft's cutover); earlier months and legacy
+    /// commerce come from Partner Center's v1 routes.
+    #[arg(long, env = "PROXY_V2_FROM", default_value = "2025-04-01")]
+    pub v2_from: chrono::NaiveDate,
+    /// How long one Graph billing export may take to be prepared, in minutes.
+    #[arg(long, env = "PROXY_EXPORT_DEADLINE_MINUTES", default_value_t = 30)]
+    pub export_deadline_minutes: u64,
     /// Most upstream requests per minute per partner (none: as fast as allowed by 429s).
     #[arg(long, env = "PROXY_UPSTREAM_RPM")]
     pub upstream_requests_per_minute: Option<u32>,
@@ -107,9 +115,15 @@ pub struct Config {
     /// Sign-in requests allowed per client address and minute.
     #[arg(long, env = "PROXY_SIGN_INS_PER_MINUTE", default_value_t = 30)]
     pub sign_ins_per_minute: u32,
-    /// Start a sync when the proxy starts and then every this many minutes (0: never).
-    #[arg(long, env = "PROXY_SYNC_MINUTES", default_value_t = 60)]
+    /// Sync when the proxy starts and then read usage every this many minutes
+    /// (0: never). Microsoft's usage lands within about a day: hourly full
+    /// rescans would only cost its quota.
+    #[arg(long, env = "PROXY_SYNC_MINUTES", default_value_t = 240)]
     pub sync_minutes: u64,
+    /// Read customers, subscriptions, Azure subscriptions and budgets again
+    /// when the last such read is this many hours old.
+    #[arg(long, env = "PROXY_DETAILS_HOURS", default_value_t = 24)]
+    pub details_hours: u64,
 }
 
 impl Config {

@@ -66,6 +66,8 @@ impl ApiError {
             ApiError::Upstream(e) => match e {
                 PcError::Throttled { .. } => ErrorCode::UpstreamThrottled,
                 PcError::Auth { .. } | PcError::Unauthorized => ErrorCode::UpstreamAuthFailed,
+                // A refusal with the service's own code: not "could not be reached".
+                PcError::Fault { status, .. } if *status < 500 => ErrorCode::UpstreamRefused,
                 _ => ErrorCode::UpstreamUnavailable,
             },
             ApiError::Store(_) => ErrorCode::StoreError,
@@ -80,6 +82,10 @@ impl From<SyncError> for ApiError {
             SyncError::Upstream(e) => ApiError::Upstream(e),
             SyncError::Store(e) => ApiError::Store(e),
             SyncError::Internal(e) => ApiError::Internal(e),
+            SyncError::NothingRead(why) => ApiError::refused(
+                ErrorCode::UpstreamUnavailable,
+                format!("Nothing could be read from Partner Center: {why}"),
+            ),
         }
     }
 }
@@ -110,8 +116,8 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         Forbidden | PartnerOnly | NotInvited => StatusCode::FORBIDDEN,
         TrialEnded | ViewClosed => StatusCode::PAYMENT_REQUIRED,
         UpstreamThrottled => StatusCode::SERVICE_UNAVAILABLE,
-        UpstreamAuthFailed | UpstreamUnavailable | GraphUnavailable | GraphRefused
-        | SigninUnavailable => StatusCode::BAD_GATEWAY,
+        UpstreamAuthFailed | UpstreamUnavailable | UpstreamRefused | GraphUnavailable
+        | GraphRefused | SigninUnavailable => StatusCode::BAD_GATEWAY,
         AppNotFound | AppNotRegistered | AppRefused | KeyExpired | KeyRevoked | KeyWrong
         | CommerceIdMismatch => StatusCode::UNPROCESSABLE_ENTITY,
         StoreError | InternalError | HttpError | Unknown => StatusCode::INTERNAL_SERVER_ERROR,
@@ -147,7 +153,20 @@ impl IntoResponse for ApiError {
             }
             ApiError::Upstream(e) => {
                 tracing::warn!(error = %e, "upstream error");
-                format!("Partner Center could not be reached: {e}")
+                match e {
+                    PcError::Fault {
+                        service,
+                        status,
+                        code,
+                        description,
+                    } if *status < 500 => format!(
+                        "{service} refused the request (HTTP {status}, code {code}): {description}"
+                    ),
+                    PcError::BadResponse(why) => {
+                        format!("The upstream's answer could not be read: {why}")
+                    }
+                    other => format!("The upstream could not be reached: {other}"),
+                }
             }
             other => other.to_string(),
         };

@@ -1,9 +1,11 @@
 //! The Partner Center proxy. It is the only component that holds secrets and
-//! talks to Partner Center and Entra ID; the SPA talks only to its `/api`.
+//! talks to Partner Center, Entra ID and Microsoft Graph; the SPA talks only
+//! to its `/api`.
 //!
 //! Modules by responsibility: `api/` (the HTTP layer, one file per
 //! resource), `identity` (sign-in and sessions), `onboarding` (the
-//! connection and its trial), `pc` (the Partner Center client), `sync` (the
+//! connection and its trial), `pc` (the Partner Center client),
+//! `graph_billing` (Graph's billing export on the same client), `sync` (the
 //! sync engine), `reports` (the summaries), `store/` (every query), `crypto`
 //! and `secret` (keys at rest and in memory), `web` (the web policy), `spa`
 //! (serving the app), `config` and `cli` (flags and operator tasks).
@@ -23,6 +25,7 @@ pub mod config;
 pub mod connections;
 pub mod crypto;
 pub mod error;
+pub mod graph_billing;
 pub mod identity;
 pub mod onboarding;
 pub mod pc;

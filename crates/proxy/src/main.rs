@@ -41,7 +41,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     if config.sync_minutes > 0 {
-        state.schedule_syncs(std::time::Duration::from_secs(config.sync_minutes * 60));
+        state.schedule_syncs(
+            std::time::Duration::from_secs(config.sync_minutes * 60),
+            std::time::Duration::from_secs(config.details_hours * 3600),
+        );
     }
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
     tracing::info!(

@@ -24,6 +24,37 @@ pub struct Endpoints {
     pub api: String,
     /// Entra ID, e.g. `https://login.microsoftonline.com`.
     pub login: String,
+    /// Microsoft Graph, e.g. `https://graph.microsoft.com` (the billing export).
+    pub graph: String,
+}
+
+/// Whom a token is for: the cache keeps one per app and audience.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Audience {
+    /// Partner Center, through Entra's v1 endpoint (`resource=`).
+    PartnerCenter,
+    /// Microsoft Graph, through the v2 endpoint (`scope=…/.default`).
+    Graph,
+}
+
+/// Which service answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    PartnerCenter,
+    Entra,
+    Graph,
+    Storage,
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Service::PartnerCenter => "Partner Center",
+            Service::Entra => "Entra ID",
+            Service::Graph => "Microsoft Graph",
+            Service::Storage => "Azure Storage",
+        })
+    }
 }
 
 /// An app registered for a partner: what a token is requested with.
@@ -91,29 +122,31 @@ pub enum PcError {
     /// Entra refused the credentials (wrong key, expired key, unknown app).
     #[error("sign-in refused ({code}): {description}")]
     Auth { code: String, description: String },
-    /// Partner Center answered with its documented error body.
-    #[error("Partner Center error {code} (HTTP {status}): {description}")]
+    /// Partner Center (or Graph, or storage) answered with its documented
+    /// error body.
+    #[error("{service} error {code} (HTTP {status}): {description}")]
     Fault {
+        service: Service,
         status: u16,
         code: String,
         description: String,
     },
     /// Still throttled when the retry budget ran out.
-    #[error("Partner Center is throttling requests; retry after {} s", retry_after.as_secs())]
+    #[error("the upstream is throttling requests; retry after {} s", retry_after.as_secs())]
     Throttled { retry_after: Duration },
     /// Network failures, timeouts or 5xx answers after every retry.
     #[error("{0}")]
     Unavailable(String),
     /// An answer that is not the JSON the reference documents.
-    #[error("unexpected answer from Partner Center: {0}")]
+    #[error("unexpected answer: {0}")]
     BadResponse(String),
     /// The access token was refused (renewed once before this is reported).
-    #[error("Partner Center refused the access token")]
+    #[error("the upstream refused the access token")]
     Unauthorized,
 }
 
 /// What to do with an answer.
-enum Verdict<T> {
+pub(crate) enum Verdict<T> {
     Done(T),
     /// Transient: try again (a body cut short, for example).
     Retry(PcError),
@@ -129,6 +162,88 @@ fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Verdict<T> {
         }
         Err(e) => Verdict::Fail(PcError::BadResponse(format!("{what}: {e}"))),
     }
+}
+
+/// An item of a page that could not be read: where, and why (the field
+/// and what was wrong with it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    pub index: usize,
+    pub reason: String,
+}
+
+/// One page of a collection: the items read, those that could not be, and
+/// the next page's link (its URI decoded).
+#[derive(Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub unreadable: Vec<Unreadable>,
+    pub next: Option<Link>,
+}
+
+/// Every item of a collection, across its pages.
+#[derive(Debug)]
+pub struct Listing<T> {
+    pub items: Vec<T>,
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// A page read leniently: one item that cannot be read costs only itself.
+/// The whole page is tried first (the common case, and the fast one); only
+/// when that fails is each item read on its own, with its field path.
+fn read_page<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Verdict<Page<T>> {
+    let links = |links: model::pc::Links| -> Result<Option<Link>, PcError> {
+        links.next.map(clean_link).transpose()
+    };
+    match serde_json::from_slice::<Collection<T>>(bytes) {
+        Ok(page) => match links(page.links) {
+            Ok(next) => Verdict::Done(Page {
+                items: page.items,
+                unreadable: Vec::new(),
+                next,
+            }),
+            Err(e) => Verdict::Fail(e),
+        },
+        Err(e) if e.is_eof() => {
+            Verdict::Retry(PcError::BadResponse(format!("{what}: the body ends early")))
+        }
+        Err(whole) => match serde_json::from_slice::<Collection<serde_json::Value>>(bytes) {
+            Err(_) => Verdict::Fail(PcError::BadResponse(format!(
+                "{what}: not a collection ({whole})"
+            ))),
+            Ok(page) => {
+                let mut items = Vec::with_capacity(page.items.len());
+                let mut unreadable = Vec::new();
+                for (index, item) in page.items.into_iter().enumerate() {
+                    match serde_path_to_error::deserialize::<_, T>(item) {
+                        Ok(item) => items.push(item),
+                        Err(e) => unreadable.push(Unreadable {
+                            index,
+                            reason: format!("{}: {}", e.path(), e.inner()),
+                        }),
+                    }
+                }
+                match links(page.links) {
+                    Ok(next) => Verdict::Done(Page {
+                        items,
+                        unreadable,
+                        next,
+                    }),
+                    Err(e) => Verdict::Fail(e),
+                }
+            }
+        },
+    }
+}
+
+/// A link as the service writes it, made followable: its URI's HTML
+/// entities decoded (`&amp;` between parameters).
+fn clean_link(mut link: Link) -> Result<Link, PcError> {
+    if link.uri.trim().is_empty() {
+        return Err(PcError::BadResponse("a next link has no uri".into()));
+    }
+    link.uri = model::lenient::decode_entities(link.uri.trim());
+    Ok(link)
 }
 
 /// A next link's URI and continuation token: seeing one twice is a loop.
@@ -154,7 +269,7 @@ pub struct PartnerCenter {
     endpoints: Endpoints,
     retry: RetryPolicy,
     limits: Limits,
-    tokens: Mutex<HashMap<(String, String), CachedToken>>,
+    tokens: Mutex<HashMap<(String, String, Audience), CachedToken>>,
     gates: std::sync::Mutex<HashMap<String, Arc<Gate>>>,
 }
 
@@ -188,43 +303,68 @@ impl PartnerCenter {
         &self.endpoints
     }
 
-    /// An access token for Partner Center, from the cache while it is fresh.
-    pub async fn token(&self, creds: &Credentials) -> Result<String, PcError> {
-        self.token_with(creds, &self.retry).await
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
     }
 
-    async fn token_with(
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// An access token for Partner Center, from the cache while it is fresh.
+    pub async fn token(&self, creds: &Credentials) -> Result<String, PcError> {
+        self.token_with(creds, &self.retry, Audience::PartnerCenter)
+            .await
+    }
+
+    fn token_key(creds: &Credentials, audience: Audience) -> (String, String, Audience) {
+        (
+            creds.tenant.to_ascii_lowercase(),
+            creds.app_id.to_ascii_lowercase(),
+            audience,
+        )
+    }
+
+    /// An app-only token for `audience`: Partner Center's through Entra's v1
+    /// endpoint, Graph's through v2 (the export takes only that). One token
+    /// type reads both answers (`expires_in` as text or as a number).
+    pub(crate) async fn token_with(
         &self,
         creds: &Credentials,
         policy: &RetryPolicy,
+        audience: Audience,
     ) -> Result<String, PcError> {
-        let key = (
-            creds.tenant.to_ascii_lowercase(),
-            creds.app_id.to_ascii_lowercase(),
-        );
+        let key = Self::token_key(creds, audience);
         let mut tokens = self.tokens.lock().await;
         if let Some(t) = tokens.get(&key)
             && t.renew_at > Instant::now()
         {
             return Ok(t.access_token.clone());
         }
-        let url = format!(
-            "{}/{}/oauth2/token",
-            self.endpoints.login.trim_end_matches('/'),
-            creds.tenant
-        );
+        let login = self.endpoints.login.trim_end_matches('/');
+        let (url, target) = match audience {
+            Audience::PartnerCenter => (
+                format!("{login}/{}/oauth2/token", creds.tenant),
+                ("resource", PARTNER_CENTER_RESOURCE),
+            ),
+            Audience::Graph => (
+                format!("{login}/{}/oauth2/v2.0/token", creds.tenant),
+                ("scope", model::graph::GRAPH_DEFAULT_SCOPE),
+            ),
+        };
         let form = [
             ("grant_type", "client_credentials"),
             ("client_id", creds.app_id.as_str()),
             ("client_secret", creds.secret.expose()),
-            ("resource", PARTNER_CENTER_RESOURCE),
+            target,
         ];
         let token: TokenResponse = self
             .execute(
                 policy,
                 &creds.tenant,
+                Service::Entra,
                 || self.http.post(&url).form(&form),
-                |status, body| {
+                |status, _, body| {
                     if status.is_success() {
                         decode(body, "token response")
                     } else {
@@ -246,7 +386,7 @@ impl PartnerCenter {
                 },
             )
             .await?;
-        let lifetime = token.expires_in.parse::<u64>().unwrap_or(3600);
+        let lifetime = token.expires_in.trim().parse::<u64>().unwrap_or(3600);
         let renew_at = Instant::now() + Duration::from_secs(lifetime).saturating_sub(TOKEN_MARGIN);
         tokens.insert(
             key,
@@ -259,12 +399,11 @@ impl PartnerCenter {
     }
 
     /// Forgets a token the upstream no longer accepts.
-    async fn drop_token(&self, creds: &Credentials) {
-        let key = (
-            creds.tenant.to_ascii_lowercase(),
-            creds.app_id.to_ascii_lowercase(),
-        );
-        self.tokens.lock().await.remove(&key);
+    pub(crate) async fn drop_token(&self, creds: &Credentials, audience: Audience) {
+        self.tokens
+            .lock()
+            .await
+            .remove(&Self::token_key(creds, audience));
     }
 
     /// GET a Partner Center link (relative to `/v1`) and decode its JSON.
@@ -305,7 +444,7 @@ impl PartnerCenter {
         creds: &Credentials,
         link: &Link,
     ) -> Result<T, PcError> {
-        self.drop_token(creds).await;
+        self.drop_token(creds, Audience::PartnerCenter).await;
         let quick = RetryPolicy {
             max_attempts: 2,
             base_delay: Duration::from_millis(300),
@@ -325,16 +464,51 @@ impl PartnerCenter {
         link: &Link,
         body: Option<&serde_json::Value>,
     ) -> Result<T, PcError> {
-        let url = self.url_of(&link.uri);
+        self.call_reading(policy, creds, method, link, body, |bytes| {
+            decode(bytes, &link.uri)
+        })
+        .await
+    }
+
+    /// One page of a collection, read leniently (see [`read_page`]).
+    pub async fn get_page<T: DeserializeOwned>(
+        &self,
+        creds: &Credentials,
+        link: &Link,
+    ) -> Result<Page<T>, PcError> {
+        self.call_reading(
+            &self.retry,
+            creds,
+            reqwest::Method::GET,
+            link,
+            None,
+            |bytes| read_page(bytes, &link.uri),
+        )
+        .await
+    }
+
+    async fn call_reading<T>(
+        &self,
+        policy: &RetryPolicy,
+        creds: &Credentials,
+        method: reqwest::Method,
+        link: &Link,
+        body: Option<&serde_json::Value>,
+        read: impl Fn(&[u8]) -> Verdict<T>,
+    ) -> Result<T, PcError> {
+        let url = self.url_of(&link.uri)?;
         // One correlation ID for the call and its retries; a request ID per attempt.
         let correlation = uuid::Uuid::new_v4().to_string();
         let mut renewed = false;
         loop {
-            let token = self.token_with(creds, policy).await?;
+            let token = self
+                .token_with(creds, policy, Audience::PartnerCenter)
+                .await?;
             let outcome = self
                 .execute(
                     policy,
                     &creds.tenant,
+                    Service::PartnerCenter,
                     || {
                         let mut req = self
                             .http
@@ -351,17 +525,18 @@ impl PartnerCenter {
                         }
                         req
                     },
-                    |status, bytes| {
+                    |status, _, bytes| {
                         if status.is_success() {
-                            decode(bytes, &link.uri)
+                            read(bytes)
                         } else if status == StatusCode::UNAUTHORIZED {
                             Verdict::Fail(PcError::Unauthorized)
                         } else {
                             Verdict::Fail(match serde_json::from_slice::<ApiFault>(bytes) {
                                 Ok(f) => PcError::Fault {
+                                    service: Service::PartnerCenter,
                                     status: status.as_u16(),
                                     code: f.code,
-                                    description: f.description,
+                                    description: model::lenient::decode_entities(&f.description),
                                 },
                                 Err(_) => PcError::BadResponse(format!(
                                     "HTTP {status} without an error body"
@@ -374,7 +549,7 @@ impl PartnerCenter {
             match outcome {
                 // The token may have been revoked or expired early: get a new one once.
                 Err(PcError::Unauthorized) if !renewed => {
-                    self.drop_token(creds).await;
+                    self.drop_token(creds, Audience::PartnerCenter).await;
                     renewed = true;
                 }
                 other => return other,
@@ -382,20 +557,31 @@ impl PartnerCenter {
         }
     }
 
-    /// Every item of a collection, following `links.next` with its headers.
+    /// Every item of a collection, following `links.next` with its headers;
+    /// items that cannot be read are listed apart, each costing only itself.
     pub async fn get_all<T: DeserializeOwned>(
         &self,
         creds: &Credentials,
         first: Link,
-    ) -> Result<Vec<T>, PcError> {
-        let mut items = Vec::new();
+    ) -> Result<Listing<T>, PcError> {
+        let mut listing = Listing {
+            items: Vec::new(),
+            unreadable: Vec::new(),
+        };
         let mut link = first;
         let mut seen = HashSet::new();
         for _ in 0..MAX_PAGES {
-            let page: Collection<T> = self.get(creds, &link).await?;
-            items.extend(page.items);
-            match page.links.next {
-                None => return Ok(items),
+            let page: Page<T> = self.get_page(creds, &link).await?;
+            let offset = listing.items.len() + listing.unreadable.len();
+            listing.items.extend(page.items);
+            listing
+                .unreadable
+                .extend(page.unreadable.into_iter().map(|u| Unreadable {
+                    index: offset + u.index,
+                    ..u
+                }));
+            match page.next {
+                None => return Ok(listing),
                 Some(next) => {
                     if !seen.insert(page_identity(&next)) {
                         return Err(PcError::BadResponse(format!(
@@ -414,37 +600,62 @@ impl PartnerCenter {
     /// credentials: for health checks before any partner is connected.
     pub async fn ping(&self) -> Result<(), PcError> {
         self.http
-            .get(self.url_of("/customers?size=1"))
+            .get(format!(
+                "{}/v1/customers?size=1",
+                self.endpoints.api.trim_end_matches('/')
+            ))
             .timeout(Duration::from_secs(10))
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| PcError::Unavailable(describe(&e)))
+            .map_err(|e| PcError::Unavailable(describe(Service::PartnerCenter, e)))
     }
 
-    /// Links are relative to `/v1` and come as `/v1/x`, `/x` or `x`.
-    fn url_of(&self, uri: &str) -> String {
+    /// Links are relative to `/v1` and come as `/v1/x`, `/x` or `x`; an
+    /// absolute link is followed only to Partner Center itself (the access
+    /// token goes with it).
+    fn url_of(&self, uri: &str) -> Result<String, PcError> {
         let base = self.endpoints.api.trim_end_matches('/');
+        if uri.starts_with("http://") || uri.starts_with("https://") {
+            let origin = |u: &str| {
+                reqwest::Url::parse(u).ok().map(|u| {
+                    (
+                        u.scheme().to_string(),
+                        u.host_str().map(str::to_string),
+                        u.port_or_known_default(),
+                    )
+                })
+            };
+            return if origin(uri).is_some() && origin(uri) == origin(base) {
+                Ok(uri.to_string())
+            } else {
+                Err(PcError::BadResponse(format!(
+                    "a link leads away from Partner Center: {}",
+                    uri.chars().take(120).collect::<String>()
+                )))
+            };
+        }
         let path = uri.trim_start_matches('/');
-        if path.starts_with("v1/") {
+        Ok(if path.starts_with("v1/") {
             format!("{base}/{path}")
         } else {
             format!("{base}/v1/{path}")
-        }
+        })
     }
 
     /// Sends a request until `judge` accepts or refuses its answer. Throttling
     /// (429), "not ready" (204), 5xx, network failures, timeouts and bodies
     /// that end early are retried with exponential backoff and jitter,
     /// honouring `Retry-After`, within the policy's attempts and time.
-    async fn execute<T>(
+    pub(crate) async fn execute<T>(
         &self,
         policy: &RetryPolicy,
-        tenant: &str,
+        gate: &str,
+        service: Service,
         build: impl Fn() -> reqwest::RequestBuilder,
-        judge: impl Fn(StatusCode, &[u8]) -> Verdict<T>,
+        judge: impl Fn(StatusCode, &reqwest::header::HeaderMap, &[u8]) -> Verdict<T>,
     ) -> Result<T, PcError> {
-        let gate = self.gate(tenant);
+        let gate = self.gate(gate);
         let started = Instant::now();
         let mut attempt = 0;
         loop {
@@ -452,10 +663,11 @@ impl PartnerCenter {
             let permit = self.admit(&gate).await;
             let sent = build().timeout(policy.request_timeout).send().await;
             let (failure, retry_after) = match sent {
-                Err(e) => (PcError::Unavailable(describe(&e)), None),
+                Err(e) => (PcError::Unavailable(describe(service, e)), None),
                 Ok(response) => {
                     let status = response.status();
                     let retry_after = retry_after(response.headers());
+                    let headers = response.headers().clone();
                     let body = response.bytes().await;
                     match (status, body) {
                         (StatusCode::TOO_MANY_REQUESTS, _) => {
@@ -471,20 +683,20 @@ impl PartnerCenter {
                             )
                         }
                         (StatusCode::NO_CONTENT, _) => (
-                            PcError::Unavailable(
-                                "Partner Center has not prepared the data yet".into(),
-                            ),
+                            PcError::Unavailable(format!(
+                                "{service} has not prepared the data yet"
+                            )),
                             retry_after,
                         ),
                         (s, _) if s.is_server_error() => (
-                            PcError::Unavailable(format!("Partner Center answered HTTP {s}")),
+                            PcError::Unavailable(format!("{service} answered HTTP {s}")),
                             retry_after,
                         ),
                         (_, Err(e)) => (
                             PcError::Unavailable(format!("the answer broke off: {e}")),
                             None,
                         ),
-                        (s, Ok(bytes)) => match judge(s, &bytes) {
+                        (s, Ok(bytes)) => match judge(s, &headers, &bytes) {
                             Verdict::Done(value) => return Ok(value),
                             Verdict::Fail(e) => return Err(e),
                             Verdict::Retry(e) => (e, None),
@@ -543,18 +755,30 @@ impl PartnerCenter {
     }
 }
 
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let value = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+/// `Retry-After` in seconds or as an HTTP date (both are allowed).
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = at
+        .signed_duration_since(chrono::Utc::now())
+        .num_milliseconds();
+    Some(Duration::from_millis(wait.max(0) as u64))
 }
 
-fn describe(e: &reqwest::Error) -> String {
+pub(crate) fn describe(service: Service, e: reqwest::Error) -> String {
     if e.is_timeout() {
-        "Partner Center did not answer in time".into()
+        format!("{service} did not answer in time")
     } else if e.is_connect() {
-        "Partner Center could not be reached".into()
+        format!("{service} could not be reached")
     } else {
-        format!("request to Partner Center failed: {e}")
+        format!("request to {service} failed: {}", e.without_url())
     }
 }
 
@@ -567,4 +791,95 @@ fn backoff(policy: &RetryPolicy, attempt: u32) -> Duration {
     let cap = exp.min(policy.max_delay);
     let jitter = (uuid::Uuid::new_v4().as_u128() % 1_000) as u32;
     cap / 2 + cap / 2 * jitter / 1_000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(api: &str) -> PartnerCenter {
+        crate::init_tls();
+        PartnerCenter::new(
+            Endpoints {
+                api: api.into(),
+                login: "http://login.test".into(),
+                graph: "http://graph.test".into(),
+            },
+            RetryPolicy::default(),
+        )
+    }
+
+    #[test]
+    fn links_are_relative_to_v1_and_absolute_ones_stay_on_partner_center() {
+        let pc = client("https://api.partnercenter.microsoft.com/");
+        for (link, url) in [
+            (
+                "/v1/customers?size=40",
+                "https://api.partnercenter.microsoft.com/v1/customers?size=40",
+            ),
+            (
+                "/customers?size=40",
+                "https://api.partnercenter.microsoft.com/v1/customers?size=40",
+            ),
+            (
+                "customers?size=40",
+                "https://api.partnercenter.microsoft.com/v1/customers?size=40",
+            ),
+            (
+                "https://api.partnercenter.microsoft.com/v1/customers?seekOperation=Next",
+                "https://api.partnercenter.microsoft.com/v1/customers?seekOperation=Next",
+            ),
+        ] {
+            assert_eq!(pc.url_of(link).unwrap(), url, "{link}");
+        }
+        for away in [
+            "https://evil.example/v1/customers",
+            "http://api.partnercenter.microsoft.com/v1/customers",
+            "https://api.partnercenter.microsoft.com.evil.example/v1/x",
+        ] {
+            assert!(pc.url_of(away).is_err(), "{away}");
+        }
+    }
+
+    #[test]
+    fn a_page_keeps_what_it_can_read_and_decodes_its_next_link() {
+        let body = br#"{ "totalCount": 3, "items": [
+              { "id": "a", "companyProfile": { "companyName": "A" } },
+              { "id": ["not", "text"] },
+              { "id": "c", "relationshipToPartner": null, "futureField": {"x": 1} } ],
+            "links": { "next": { "uri": "/customers?size=3&amp;seekOperation=Next", "method": "GET",
+                                  "headers": [ { "key": "MS-ContinuationToken", "value": "AQ&amp;A=" } ] } } }"#;
+        let Verdict::Done(page) = read_page::<model::pc::Customer>(body, "customers") else {
+            panic!("the page is read");
+        };
+        assert_eq!(
+            page.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            ["a", "c"]
+        );
+        assert_eq!(page.unreadable.len(), 1);
+        assert_eq!(page.unreadable[0].index, 1);
+        assert!(
+            page.unreadable[0].reason.starts_with("id:"),
+            "{:?}",
+            page.unreadable
+        );
+        let next = page.next.unwrap();
+        assert_eq!(next.uri, "/customers?size=3&seekOperation=Next");
+        assert_eq!(
+            next.headers[0].value, "AQ&amp;A=",
+            "a token is opaque: sent as given"
+        );
+    }
+
+    #[test]
+    fn a_page_that_is_not_a_collection_is_refused_and_a_cut_one_retried() {
+        assert!(matches!(
+            read_page::<serde_json::Value>(br#"{"items": 3}"#, "x"),
+            Verdict::Fail(PcError::BadResponse(_))
+        ));
+        assert!(matches!(
+            read_page::<serde_json::Value>(br#"{"items": [1, 2"#, "x"),
+            Verdict::Retry(_)
+        ));
+    }
 }

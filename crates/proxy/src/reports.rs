@@ -113,7 +113,7 @@ async fn compute(store: &Store, partner: PartnerId) -> Result<Summaries, ReportE
         .collect();
     let customers = overview::customer_summaries(facts, &usage.figures);
     let rates = store.reporting(partner).await?;
-    let overview = overview::overview(
+    let mut overview = overview::overview(
         usage.as_of,
         &customers,
         &usage.figures,
@@ -121,6 +121,26 @@ async fn compute(store: &Store, partner: PartnerId) -> Result<Summaries, ReportE
         &usage.categories,
         &rates,
     );
+    // What the last finished sync could not read: those figures are incomplete.
+    if let Some(run) = store.latest_sync(partner).await?
+        && run.status != model::api::SyncStatus::Running
+    {
+        overview.incomplete = run
+            .problems
+            .into_iter()
+            .map(|mut p| {
+                if p.kind == model::api::SyncProblemKind::Customer && p.name.is_none() {
+                    p.name = p.subject.as_deref().and_then(|id| {
+                        customers
+                            .iter()
+                            .find(|c| c.id == id)
+                            .map(|c| c.name.clone())
+                    });
+                }
+                p
+            })
+            .collect();
+    }
     Ok(Summaries {
         customers: CustomerList {
             customers,

@@ -55,6 +55,7 @@ impl AppState {
             Endpoints {
                 api: config.upstream_url.clone(),
                 login: config.login_url.clone(),
+                graph: config.graph_url.clone(),
             },
             RetryPolicy {
                 base_delay: Duration::from_millis(config.upstream_retry_ms),
@@ -108,6 +109,11 @@ impl AppState {
                     .map(|c| c.trim().to_ascii_uppercase())
                     .collect(),
                 history_months: config.history_months,
+                v2_from: chrono::Datelike::with_day(&config.v2_from, 1).unwrap_or(config.v2_from),
+                export_timing: crate::graph_billing::ExportTiming {
+                    deadline: Duration::from_secs(config.export_deadline_minutes * 60),
+                    ..Default::default()
+                },
             },
         ));
         Ok(AppState {
@@ -140,8 +146,9 @@ impl AppState {
         self.sync.syncer(partner)
     }
 
-    /// Syncs every connected partner now and then every `every`.
-    pub fn schedule_syncs(&self, every: Duration) {
-        sync::Engine::schedule(self.sync.clone(), self.connections.clone(), every);
+    /// Syncs every connected partner now, then its usage every `usage`,
+    /// and its customers' details when they are `details` old.
+    pub fn schedule_syncs(&self, usage: Duration, details: Duration) {
+        sync::Engine::schedule(self.sync.clone(), self.connections.clone(), usage, details);
     }
 }

@@ -217,6 +217,7 @@ async fn a_budget_is_written_to_partner_center_then_stored() {
         proxy::pc::Endpoints {
             api: api.up.url.clone(),
             login: api.up.url.clone(),
+            graph: api.up.url.clone(),
         },
         Default::default(),
     );

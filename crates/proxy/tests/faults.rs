@@ -23,9 +23,11 @@ async fn flaky_answers_are_retried_and_nothing_is_lost() {
     let up = upstream_with(emulator_config("2026-11-20")).await;
     let expected = upstream_totals(&up).await;
     up.emulator.set_faults(Faults {
-        error_rate: 0.15,
-        truncate_rate: 0.15,
-        not_ready_rate: 0.15,
+        // Three in ten answers fail: six attempts all failing (0.3^6, under
+        // one call in a thousand) would be a problem reported, not a bug.
+        error_rate: 0.1,
+        truncate_rate: 0.1,
+        not_ready_rate: 0.1,
         ..Faults::default()
     });
     let data = tempfile::tempdir().unwrap();
@@ -38,7 +40,18 @@ async fn flaky_answers_are_retried_and_nothing_is_lost() {
         .run(state.connection.as_ref().unwrap(), SyncKind::Full)
         .await
         .unwrap();
-    assert_eq!(counts.errors, 0);
+    let connection = state.connection.as_ref().unwrap();
+    assert_eq!(
+        counts.errors,
+        0,
+        "{:?}",
+        state
+            .sync
+            .progress(connection.partner)
+            .await
+            .unwrap()
+            .problems
+    );
     assert!(
         up.emulator.stats().faults > 5,
         "faults were injected: {:?}",
@@ -65,7 +78,8 @@ async fn hanging_requests_time_out_and_are_retried() {
     let customers: Vec<Customer> = pc
         .get_all(creds, Link::get("/customers?size=2"))
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(customers.len(), 6);
     assert!(started.elapsed() < Duration::from_secs(30));
 }
@@ -103,12 +117,7 @@ async fn throttling_without_a_configured_rate_is_survived_by_honouring_retry_aft
         ..Faults::default()
     };
     let up = upstream_with(emu).await;
-    let expected = {
-        let saved = up.emulator.stats();
-        let totals = upstream_totals(&up).await;
-        assert!(up.emulator.stats().requests > saved.requests);
-        totals
-    };
+    let expected = upstream_totals(&up).await;
     let data = tempfile::tempdir().unwrap();
     let state = AppState::new(&config(&up, data.path())).await.unwrap();
     let counts = state
@@ -117,6 +126,11 @@ async fn throttling_without_a_configured_rate_is_survived_by_honouring_retry_aft
         .await
         .unwrap();
     assert_eq!(counts.errors, 0);
+    assert!(
+        up.emulator.stats().throttled > 0,
+        "{:?}",
+        up.emulator.stats()
+    );
     assert_eq!(as_map(&stored(&state).await), expected);
 }
 

@@ -20,39 +20,50 @@ pub(super) async fn list_invoices(
     let world = &emulator.world;
     let mut items = Vec::new();
     // Newest first, as Partner Center lists them.
-    for month in world.invoiced_months().into_iter().rev() {
-        let next = month
+    for invoice in world.invoices(partner).into_iter().rev() {
+        let next = invoice
+            .month
             .checked_add_months(chrono::Months::new(1))
             .expect("in range");
-        for currency in world.currencies(partner) {
-            let id = world.invoice_id(partner, month, currency);
-            let feed = world.feed(partner, currency, day_number(month), day_number(next) - 1);
-            items.push(Invoice {
-                id: id.clone(),
-                invoice_date: format!("{}-{:02}-08T06:12:40Z", next.format("%Y"), next.format("%m")),
-                billing_period_start_date: format!("{}T00:00:00Z", month.format("%Y-%m-%d")),
-                billing_period_end_date: format!("{}T00:00:00Z", (next - chrono::Days::new(1)).format("%Y-%m-%d")),
-                total_charges: world.total(partner, &feed),
-                paid_amount: Amount::ZERO,
-                currency_code: currency.code().into(),
-                currency_symbol: currency_symbol(currency).into(),
-                invoice_details: vec![InvoiceDetail {
-                    invoice_line_item_type: "usage_line_items".into(),
-                    billing_provider: "one_time".into(),
-                    links: Some(Links::to_self(format!(
-                            "/invoices/{id}/lineitems?provider=onetime&invoicelineitemtype=usagelineitems&currencycode={}",
-                            currency.code().to_ascii_lowercase()
-                        ))),
-                    attributes: Attributes::of("InvoiceDetail"),
-                }],
-                document_type: "invoice".into(),
-                invoice_type: "OneTime".into(),
-                links: Some(Links::to_self(format!("/invoices/{id}"))),
-                attributes: Attributes::of("Invoice"),
-            });
-        }
+        let feed = world.invoice_lines(partner, &invoice);
+        let (id, month, currency) = (invoice.id.clone(), invoice.month, invoice.currency);
+        items.push(Invoice {
+            id: id.clone(),
+            invoice_date: format!("{}-{:02}-08T06:12:40Z", next.format("%Y"), next.format("%m")),
+            billing_period_start_date: format!("{}T00:00:00Z", month.format("%Y-%m-%d")),
+            billing_period_end_date: format!(
+                "{}T00:00:00Z",
+                (next - chrono::Days::new(1)).format("%Y-%m-%d")
+            ),
+            total_charges: world.total(partner, &feed),
+            paid_amount: Amount::ZERO,
+            currency_code: currency.code().into(),
+            currency_symbol: currency_symbol(currency).into(),
+            invoice_details: vec![InvoiceDetail {
+                invoice_line_item_type: "usage_line_items".into(),
+                billing_provider: "one_time".into(),
+                links: Some(Links::to_self(format!(
+                    "/invoices/{id}/lineitems?provider=onetime&invoicelineitemtype=usagelineitems&currencycode={}",
+                    currency.code().to_ascii_lowercase()
+                ))),
+                attributes: Attributes::of("InvoiceDetail"),
+            }],
+            document_type: "invoice".into(),
+            invoice_type: "OneTime".into(),
+            links: Some(Links::to_self(format!("/invoices/{id}"))),
+            attributes: Attributes::of("Invoice"),
+        });
     }
     Json(Collection::page(items, Link::get("/invoices"), None))
+}
+
+/// What Microsoft's pages say of v1 after the cutover: new-commerce usage
+/// of billing periods from April 2025 comes only from Graph's export.
+fn moved_to_v2() -> Fault {
+    Fault::invalid_input(
+        "Daily rated usage of new commerce for billing periods after March 2025 is available only \
+         through the billing reconciliation API v2 on Microsoft Graph.",
+    )
 }
 
 /// The parameters every daily-rated-usage request must carry.
@@ -105,8 +116,22 @@ pub(super) async fn unbilled_line_items(
         "/invoices/unbilled/lineitems?provider=onetime&invoicelineitemtype=usagelineitems&currencycode={}&period={period}&size={size}",
         currency.code().to_ascii_lowercase()
     );
-    // Once last month is invoiced, its usage is billed and "previous" is empty.
+    // Once last month is invoiced, its usage is billed and "previous" is
+    // empty. After the cutover, v1 serves legacy commerce only; whether it
+    // leaves new commerce out or refuses is not documented (a setting).
     let feed = match range {
+        Some((from, to)) if world.after_cutover(crate::usage::date_of(from)) => {
+            if emulator.faults().v1_refuses_after_cutover {
+                return Err(moved_to_v2());
+            }
+            world.feed_of(
+                partner,
+                currency,
+                from,
+                to,
+                crate::billing::Commerce::Legacy,
+            )
+        }
         Some((from, to)) => world.feed(partner, currency, from, to),
         None => Default::default(),
     };
@@ -129,19 +154,20 @@ pub(super) async fn billed_line_items(
     let world = &emulator.world;
     let query = Query::parse(raw);
     let (currency, size) = usage_query(&query)?;
-    let (month, invoice_currency) = world
+    let found = world
         .invoice(partner, &invoice)
         .ok_or_else(|| Fault::not_found(format!("Invoice {invoice} was not found.")))?;
-    if invoice_currency != currency {
+    if found.currency != currency {
         return Err(Fault::invalid_input(format!(
-            "Invoice {invoice} is in {invoice_currency}, not {currency}."
+            "Invoice {invoice} is in {}, not {currency}.",
+            found.currency
         )));
     }
-    let next = month
-        .checked_add_months(chrono::Months::new(1))
-        .expect("in range");
-    let feed = world.feed(partner, currency, day_number(month), day_number(next) - 1);
-    let id = world.invoice_id(partner, month, currency);
+    if found.commerce == crate::billing::Commerce::New && world.after_cutover(found.month) {
+        return Err(moved_to_v2());
+    }
+    let feed = world.invoice_lines(partner, &found);
+    let id = found.id.clone();
     let base = format!(
         "/invoices/{id}/lineitems?provider=onetime&invoicelineitemtype=usagelineitems&currencycode={}&size={size}",
         currency.code().to_ascii_lowercase()

@@ -89,9 +89,10 @@ pub(super) async fn usage_summary(
                 .checked_add_months(chrono::Months::new(1))
                 .expect("in range"),
         )),
-        total_cost: total,
-        currency_code: c.currency.code().into(),
-        usd_total_cost: usd(total, c.currency),
+        total_cost: Some(total),
+        currency_code: Some(c.currency.code().into()),
+        currency_locale: None,
+        usd_total_cost: Some(usd(total, c.currency)),
         last_modified_date: rfc3339(to + 1),
         attributes: Attributes::of("CustomerUsageSummary"),
     }))

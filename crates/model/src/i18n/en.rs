@@ -308,6 +308,7 @@ pub static EN: Text = Text {
     reuse_app: |name| format!("Reuse {name}"),
     expires_on: |day| format!("Expires on {day}."),
     trial_runs_until: |day, left| format!("Your trial runs until {day} ({left} days left)."),
+    problem_customer: |name| format!("{name}: subscriptions, Azure subscriptions or budget"),
     sync_failed: |why| {
         format!(
             "The last sync from Partner Center failed: {why}. The data read before is kept; the next sync tries again."
@@ -340,6 +341,7 @@ pub static EN: Text = Text {
     err_upstream_throttled: "Partner Center is limiting requests right now; try again in a minute.",
     err_upstream_auth: "Partner Center refused the connection's key; check the key in the onboarding.",
     err_upstream_unavailable: "Partner Center could not be reached; try again later.",
+    err_upstream_refused: "Partner Center refused the request.",
     err_internal: "Something went wrong in the proxy; the details are in its log.",
     err_body_too_large: "What was sent is too large.",
     err_graph: "Microsoft Graph could not be reached or refused the request; try again.",
@@ -352,6 +354,12 @@ pub static EN: Text = Text {
     err_network: "The proxy could not be reached; check the connection and try again.",
     err_decode: "The proxy's answer could not be read.",
     err_other: "Something went wrong.",
+    figures_incomplete: "Some figures are incomplete",
+    figures_incomplete_notice: "The last sync could not read these. Everything else is up to date, and the next sync reads them again.",
+    problem_customers: "The customer list",
+    problem_invoices: "The invoice list (billed usage of past months)",
+    problem_feed: "Usage feed",
+    problem_line_items: "Line items of",
     period_compared: |from, to, before_from, before_to| {
         format!("{from} to {to}, compared with {before_from} to {before_to}.")
     },

@@ -299,6 +299,7 @@ pub static ZH_TW: Text = Text {
     reuse_app: |name| format!("重複使用 {name}"),
     expires_on: |day| format!("到期日：{day}。"),
     trial_runs_until: |day, left| format!("您的試用期至 {day}（剩 {left} 天）。"),
+    problem_customer: |name| format!("{name}：訂用帳戶、Azure 訂用帳戶或預算"),
     sync_failed: |why| {
         format!("上次從 Partner Center 同步失敗：{why}。先前讀取的資料會保留；下次同步會再試一次。")
     },
@@ -327,6 +328,7 @@ pub static ZH_TW: Text = Text {
     err_upstream_throttled: "Partner Center 目前正在限制請求數量；請稍後再試。",
     err_upstream_auth: "Partner Center 拒絕了此連線的金鑰；請在連線設定中檢查金鑰。",
     err_upstream_unavailable: "無法連上 Partner Center；請稍後再試。",
+    err_upstream_refused: "Partner Center 拒絕了這項要求。",
     err_internal: "代理伺服器發生錯誤；詳細資訊記錄在其日誌中。",
     err_body_too_large: "傳送的內容過大。",
     err_graph: "無法連上 Microsoft Graph 或其拒絕了請求；請再試一次。",
@@ -339,6 +341,12 @@ pub static ZH_TW: Text = Text {
     err_network: "無法連上代理伺服器；請檢查網路連線後再試一次。",
     err_decode: "無法讀取代理伺服器的回應。",
     err_other: "發生錯誤。",
+    figures_incomplete: "部分數字不完整",
+    figures_incomplete_notice: "上次同步無法讀取下列項目。其他資料皆為最新，下次同步會再次讀取。",
+    problem_customers: "客戶清單",
+    problem_invoices: "發票清單（過去月份的已計費使用量）",
+    problem_feed: "使用量資料",
+    problem_line_items: "明細項目，來自",
     period_compared: |from, to, before_from, before_to| {
         format!("{from} 至 {to}，與 {before_from} 至 {before_to} 比較。")
     },

@@ -49,6 +49,25 @@ impl Store {
         partner: PartnerId,
         customers: &[CustomerRow],
     ) -> Result<(), sqlx::Error> {
+        self.write_customers(partner, customers, true).await
+    }
+
+    /// Adds or updates these customers and keeps the others: for a list
+    /// read only in part, which cannot say who is gone.
+    pub async fn upsert_customers(
+        &self,
+        partner: PartnerId,
+        customers: &[CustomerRow],
+    ) -> Result<(), sqlx::Error> {
+        self.write_customers(partner, customers, false).await
+    }
+
+    async fn write_customers(
+        &self,
+        partner: PartnerId,
+        customers: &[CustomerRow],
+        remove_others: bool,
+    ) -> Result<(), sqlx::Error> {
         let mut tx = self.write().await?;
         let stamp = now();
         for c in customers {
@@ -68,12 +87,19 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        // Customers no longer in Partner Center are gone from the list.
-        sqlx::query("DELETE FROM customers WHERE partner_id = ? AND updated_at <> ?")
+        // Customers no longer in Partner Center are gone from the list (by
+        // ID: two lists read within a millisecond share their time stamp).
+        if remove_others {
+            let ids = serde_json::to_string(&customers.iter().map(|c| &c.id).collect::<Vec<_>>())
+                .unwrap_or_else(|_| "[]".into());
+            sqlx::query(
+                "DELETE FROM customers WHERE partner_id = ? AND id NOT IN (SELECT value FROM json_each(?))",
+            )
             .bind(partner)
-            .bind(&stamp)
+            .bind(ids)
             .execute(&mut *tx)
             .await?;
+        }
         tx.commit().await
     }
 

@@ -1,5 +1,6 @@
 //! Writing daily rated usage: the lines, the meter and resource
-//! dictionaries that keep them narrow, and the feeds read to their end.
+//! dictionaries that keep them narrow, and the snapshots of the scopes
+//! read to their end.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, OnceLock};
@@ -9,84 +10,164 @@ use model::usage::LineItem;
 
 use super::{PartnerId, Store, day_text, now};
 
-/// Line items per INSERT statement (23 values each, well under SQLite's
+/// Line items per INSERT statement (26 values each, well under SQLite's
 /// limit on parameters).
-const LINES_PER_INSERT: usize = 200;
+const LINES_PER_INSERT: usize = 500;
 
 /// The columns of a line as written, in the order they are bound.
-const LINE_COLUMNS: usize = 23;
+const LINE_COLUMNS: &str =
+    "partner_id, key, customer_id, subscription_id, usage_date, meter, resource,
+    charge_type, quantity_micros, unit_price_micros, effective_unit_price_micros,
+    pricing_total_micros, pricing_currency, billing_total_micros, billing_currency,
+    list_cost_micros, customer_price_micros, fx_micros, pec_basis_points, credit_type,
+    invoice_number, benefit_order_id, benefit_id, benefit_type, scope, run_id";
+const LINE_VALUES: usize = 26;
 
-type MeterKey = (String, String, String, String, String, String);
-type ResourceKey = (String, String, String, String, String, String);
+/// A dictionary entry's fields, as written.
+type Fields = [String; 6];
 
-/// Dictionary IDs already known, so a page of line items rarely queries them.
+/// Dictionary IDs already known, so a page of line items rarely queries
+/// them. Looked up by a digest of the line's own fields (no copies per
+/// line), each hit checked field by field.
 #[derive(Default)]
 pub(super) struct Dictionaries {
-    meters: Mutex<HashMap<MeterKey, i64>>,
-    resources: Mutex<HashMap<(PartnerId, ResourceKey), i64>>,
+    meters: Mutex<HashMap<u64, Vec<(Fields, i64)>>>,
+    resources: Mutex<HashMap<u64, Vec<(Fields, i64)>>>,
 }
 
-fn meter_key(l: &LineItem) -> MeterKey {
-    (
-        l.meter_id.clone(),
-        l.meter_name.clone(),
-        l.meter_category.clone(),
-        l.meter_subcategory.clone(),
-        l.unit.clone(),
-        l.publisher.clone(),
-    )
+fn meter_fields(l: &LineItem) -> [&str; 6] {
+    [
+        &l.meter_id,
+        &l.meter_name,
+        &l.meter_category,
+        &l.meter_subcategory,
+        &l.unit,
+        &l.publisher,
+    ]
 }
 
-fn resource_key(l: &LineItem) -> ResourceKey {
-    (
-        l.resource_uri.clone(),
-        l.resource_group.clone(),
-        l.region.clone(),
-        l.tags.clone(),
-        l.entitlement_id.clone(),
-        l.entitlement_name.clone(),
-    )
+fn resource_fields(l: &LineItem) -> [&str; 6] {
+    [
+        &l.resource_uri,
+        &l.resource_group,
+        &l.region,
+        &l.tags,
+        &l.entitlement_id,
+        &l.entitlement_name,
+    ]
 }
 
-/// The upsert of `rows` line items: inserted, or updated in place when the
-/// identity (partner, key) is already stored.
-fn upsert_sql(rows: usize) -> String {
-    let one = format!("({})", vec!["?"; LINE_COLUMNS].join(", "));
+fn digest(scope: i64, fields: &[&str; 6]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    scope.hash(&mut h);
+    // A `str` hashes with a terminator: field boundaries count.
+    fields.hash(&mut h);
+    h.finish()
+}
+
+fn known(
+    cache: &Mutex<HashMap<u64, Vec<(Fields, i64)>>>,
+    at: u64,
+    fields: &[&str; 6],
+) -> Option<i64> {
+    cache
+        .lock()
+        .expect("cache poisoned")
+        .get(&at)?
+        .iter()
+        .find(|(f, _)| f.iter().zip(fields).all(|(a, b)| a == b))
+        .map(|(_, id)| *id)
+}
+
+fn remember(cache: &Mutex<HashMap<u64, Vec<(Fields, i64)>>>, at: u64, fields: &[&str; 6], id: i64) {
+    cache
+        .lock()
+        .expect("cache poisoned")
+        .entry(at)
+        .or_default()
+        .push((fields.map(str::to_string), id));
+}
+
+/// Where lines are written: straight into the kept lines (tests, tools),
+/// or into the staging area of a scope being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Table {
+    Kept,
+    Staged,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Kept => "line_items",
+            Table::Staged => "staged_lines",
+        }
+    }
+}
+
+/// The INSERT of `rows` line items into `table`.
+fn insert_sql(table: Table, rows: usize) -> String {
+    let one = format!("({})", vec!["?"; LINE_VALUES].join(", "));
     format!(
-        "INSERT INTO line_items (partner_id, key, customer_id, subscription_id, usage_date, meter, resource,
-            charge_type, quantity_micros, unit_price_micros, effective_unit_price_micros,
-            pricing_total_micros, pricing_currency, billing_total_micros, billing_currency,
-            list_cost_micros, customer_price_micros, fx_micros,
-            pec_basis_points, credit_type, invoice_number, source, run_id)
-         VALUES {}
-         ON CONFLICT (partner_id, key) DO UPDATE SET
-            customer_id = excluded.customer_id, subscription_id = excluded.subscription_id,
-            usage_date = excluded.usage_date, meter = excluded.meter, resource = excluded.resource,
-            charge_type = excluded.charge_type, quantity_micros = excluded.quantity_micros,
-            unit_price_micros = excluded.unit_price_micros,
-            effective_unit_price_micros = excluded.effective_unit_price_micros,
-            pricing_total_micros = excluded.pricing_total_micros,
-            pricing_currency = excluded.pricing_currency,
-            billing_total_micros = excluded.billing_total_micros,
-            billing_currency = excluded.billing_currency, fx_micros = excluded.fx_micros,
-            list_cost_micros = excluded.list_cost_micros,
-            customer_price_micros = excluded.customer_price_micros,
-            pec_basis_points = excluded.pec_basis_points, credit_type = excluded.credit_type,
-            invoice_number = excluded.invoice_number, source = excluded.source, run_id = excluded.run_id",
+        "INSERT INTO {} ({LINE_COLUMNS}) VALUES {}",
+        table.name(),
         vec![one; rows].join(", ")
     )
 }
 
 /// The statement for a full chunk is the same every time: built once.
-fn upsert_statement(rows: usize) -> std::borrow::Cow<'static, str> {
-    static FULL: OnceLock<String> = OnceLock::new();
+fn insert_statement(table: Table, rows: usize) -> std::borrow::Cow<'static, str> {
+    static KEPT: OnceLock<String> = OnceLock::new();
+    static STAGED: OnceLock<String> = OnceLock::new();
+    let full = match table {
+        Table::Kept => &KEPT,
+        Table::Staged => &STAGED,
+    };
     if rows == LINES_PER_INSERT {
-        FULL.get_or_init(|| upsert_sql(LINES_PER_INSERT))
+        full.get_or_init(|| insert_sql(table, LINES_PER_INSERT))
             .as_str()
             .into()
     } else {
-        upsert_sql(rows).into()
+        insert_sql(table, rows).into()
     }
+}
+
+/// A scope read to its end, as it is recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// `v2:unbilled:USD:2026-11`, `v2:invoice:G000123`, `v1:…`.
+    pub scope: String,
+    /// `v1` (Partner Center's routes) or `v2` (Graph's export).
+    pub api: String,
+    pub billed: bool,
+    pub currency: String,
+    /// The billing month, `2026-11`.
+    pub month: String,
+    /// The export's data version (empty for v1 feeds).
+    pub etag: String,
+    /// Lines that could not be read (each one reported).
+    pub unreadable: usize,
+}
+
+/// What replacing a scope did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replaced {
+    /// The scope now holds these lines.
+    Kept {
+        line_items: usize,
+        billing_total: Amount,
+    },
+    /// Unbilled usage of a month whose invoice is already kept: billed
+    /// beats unbilled, so nothing was written.
+    Superseded,
+}
+
+/// A stored snapshot's version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSnapshot {
+    pub etag: String,
+    pub unreadable: usize,
 }
 
 /// Line items and their billing total per customer and currency.
@@ -106,34 +187,25 @@ impl Store {
         tx: &mut sqlx::SqliteConnection,
         l: &LineItem,
     ) -> Result<i64, sqlx::Error> {
-        let key = meter_key(l);
-        if let Some(id) = self
-            .dictionaries
-            .meters
-            .lock()
-            .expect("cache poisoned")
-            .get(&key)
-        {
-            return Ok(*id);
+        let fields = meter_fields(l);
+        let at = digest(0, &fields);
+        if let Some(id) = known(&self.dictionaries.meters, at, &fields) {
+            return Ok(id);
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO meters (meter_id, name, category, subcategory, unit, publisher) VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (meter_id, name, category, subcategory, unit, publisher) DO UPDATE SET name = excluded.name
              RETURNING id",
         )
-        .bind(&key.0)
-        .bind(&key.1)
-        .bind(&key.2)
-        .bind(&key.3)
-        .bind(&key.4)
-        .bind(&key.5)
+        .bind(fields[0])
+        .bind(fields[1])
+        .bind(fields[2])
+        .bind(fields[3])
+        .bind(fields[4])
+        .bind(fields[5])
         .fetch_one(&mut *tx)
         .await?;
-        self.dictionaries
-            .meters
-            .lock()
-            .expect("cache poisoned")
-            .insert(key, id);
+        remember(&self.dictionaries.meters, at, &fields, id);
         Ok(id)
     }
 
@@ -143,47 +215,37 @@ impl Store {
         partner: PartnerId,
         l: &LineItem,
     ) -> Result<i64, sqlx::Error> {
-        let key = (partner, resource_key(l));
-        if let Some(id) = self
-            .dictionaries
-            .resources
-            .lock()
-            .expect("cache poisoned")
-            .get(&key)
-        {
-            return Ok(*id);
+        let fields = resource_fields(l);
+        let at = digest(partner.0, &fields);
+        if let Some(id) = known(&self.dictionaries.resources, at, &fields) {
+            return Ok(id);
         }
-        let r = &key.1;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO resources (partner_id, uri, resource_group, region, tags, entitlement_id, entitlement_name)
              VALUES (?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (partner_id, uri, region, tags, entitlement_name) DO UPDATE SET
-             resource_group = excluded.resource_group, entitlement_id = excluded.entitlement_id
+             ON CONFLICT (partner_id, entitlement_id, uri, resource_group, region, tags, entitlement_name)
+             DO UPDATE SET uri = excluded.uri
              RETURNING id",
         )
         .bind(partner)
-        .bind(&r.0)
-        .bind(&r.1)
-        .bind(&r.2)
-        .bind(&r.3)
-        .bind(&r.4)
-        .bind(&r.5)
+        .bind(fields[0])
+        .bind(fields[1])
+        .bind(fields[2])
+        .bind(fields[3])
+        .bind(fields[4])
+        .bind(fields[5])
         .fetch_one(&mut *tx)
         .await?;
-        self.dictionaries
-            .resources
-            .lock()
-            .expect("cache poisoned")
-            .insert(key, id);
+        remember(&self.dictionaries.resources, at, &fields, id);
         Ok(id)
     }
 
-    /// Writes a page of line items in one transaction: each one inserted,
-    /// or updated in place when its identity is already stored.
-    pub async fn upsert_line_items(
+    /// Writes line items in one transaction into `table`.
+    async fn insert_lines(
         &self,
+        table: Table,
         partner: PartnerId,
-        source: &str,
+        scope: &str,
         run: i64,
         items: &[LineItem],
     ) -> Result<(), sqlx::Error> {
@@ -202,109 +264,272 @@ impl Store {
             .chunks(LINES_PER_INSERT)
             .zip(ids.chunks(LINES_PER_INSERT))
         {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(upsert_statement(chunk.len())));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_statement(table, chunk.len())));
             for (l, (meter, resource)) in chunk.iter().zip(ids) {
                 let list_cost = l.list_total().micros();
                 let price = markups
                     .for_customer(&l.customer_id)
                     .price(l.billing_total.micros(), list_cost);
+                // Borrowed, not copied: the lines outlive the statement.
                 q = q
                     .bind(partner)
                     .bind(l.key)
-                    .bind(l.customer_id.clone())
-                    .bind(l.subscription_id.clone())
+                    .bind(l.customer_id.as_str())
+                    .bind(l.subscription_id.as_str())
                     .bind(day_text(l.usage_date))
                     .bind(*meter)
                     .bind(*resource)
-                    .bind(l.charge_type.clone())
+                    .bind(l.charge_type.as_str())
                     .bind(l.quantity_micros)
                     .bind(l.unit_price.micros())
                     .bind(l.effective_unit_price.micros())
                     .bind(l.pricing_total.micros())
-                    .bind(l.pricing_currency.code().to_string())
+                    .bind(l.pricing_currency.code())
                     .bind(l.billing_total.micros())
-                    .bind(l.billing_currency.code().to_string())
+                    .bind(l.billing_currency.code())
                     .bind(list_cost)
                     .bind(price)
                     .bind(l.fx_micros)
                     .bind(l.pec_basis_points)
-                    .bind(l.credit_type.clone())
-                    .bind(l.invoice_number.clone())
-                    .bind(source.to_string())
+                    .bind(l.credit_type.as_str())
+                    .bind(l.invoice_number.as_str())
+                    .bind(l.benefit_order_id.as_str())
+                    .bind(l.benefit_id.as_str())
+                    .bind(l.benefit_type.as_str())
+                    .bind(scope)
                     .bind(run);
             }
             q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
+        Ok(())
+    }
+
+    /// Adds line items to the kept ones at once, outside any snapshot's
+    /// staging: for tests and tools that set up a store.
+    pub async fn add_line_items(
+        &self,
+        partner: PartnerId,
+        scope: &str,
+        run: i64,
+        items: &[LineItem],
+    ) -> Result<(), sqlx::Error> {
+        self.insert_lines(Table::Kept, partner, scope, run, items)
+            .await?;
         self.lines_changed();
         Ok(())
     }
 
-    /// A feed was read to its end in `run`. Lines of the billing months it
-    /// covers (`sources`) that this run did not see are gone upstream, so
-    /// they go here too; then the feed is recorded as complete.
-    pub async fn complete_feed(
+    /// Stages lines of a scope being read; they are seen only once the
+    /// scope is replaced ([`Store::replace_scope`]).
+    pub async fn stage_lines(
         &self,
         partner: PartnerId,
-        feed: &str,
-        sources: &[String],
+        scope: &str,
         run: i64,
-        currency: &str,
+        items: &[LineItem],
     ) -> Result<(), sqlx::Error> {
+        self.insert_lines(Table::Staged, partner, scope, run, items)
+            .await
+    }
+
+    /// Forgets what was staged for a scope: left by a sync that died, or
+    /// read from a data version that changed while it was read.
+    pub async fn clear_staged(&self, partner: PartnerId, scope: &str) -> Result<(), sqlx::Error> {
         let mut tx = self.write().await?;
-        let mut line_items = 0i64;
-        let mut total = 0i64;
-        for source in sources {
-            sqlx::query(
-                "DELETE FROM line_items WHERE partner_id = ? AND source = ? AND run_id <> ?",
-            )
+        sqlx::query("DELETE FROM staged_lines WHERE partner_id = ? AND scope = ?")
             .bind(partner)
-            .bind(source)
-            .bind(run)
+            .bind(scope)
             .execute(&mut *tx)
             .await?;
-            let (count, sum): (i64, i64) = sqlx::query_as(
-                "SELECT COUNT(*), COALESCE(SUM(billing_total_micros), 0) FROM line_items
-                 WHERE partner_id = ? AND source = ?",
+        tx.commit().await
+    }
+
+    /// A scope was read to its end in `run`: its staged lines replace the
+    /// lines it held, in one transaction. An invoice also replaces the
+    /// unbilled usage of its month and currency from the same API (billed
+    /// beats unbilled), and unbilled usage of a month already invoiced is
+    /// not kept.
+    pub async fn replace_scope(
+        &self,
+        partner: PartnerId,
+        snapshot: &Snapshot,
+        run: i64,
+    ) -> Result<Replaced, sqlx::Error> {
+        let mut tx = self.write().await?;
+        let unbilled_of_month = "SELECT scope FROM snapshots WHERE partner_id = ? AND api = ?
+             AND billed = 0 AND currency = ? AND month = ?";
+        if !snapshot.billed {
+            let invoiced: Option<i64> = sqlx::query_scalar(
+                "SELECT 1 FROM snapshots WHERE partner_id = ? AND api = ? AND billed = 1
+                 AND currency = ? AND month = ? LIMIT 1",
             )
             .bind(partner)
-            .bind(source)
-            .fetch_one(&mut *tx)
+            .bind(&snapshot.api)
+            .bind(&snapshot.currency)
+            .bind(&snapshot.month)
+            .fetch_optional(&mut *tx)
             .await?;
-            line_items += count;
-            total += sum;
+            if invoiced.is_some() {
+                for sql in [
+                    "DELETE FROM staged_lines WHERE partner_id = ? AND scope = ?",
+                    "DELETE FROM line_items WHERE partner_id = ? AND scope = ?",
+                    "DELETE FROM snapshots WHERE partner_id = ? AND scope = ?",
+                ] {
+                    sqlx::query(sql)
+                        .bind(partner)
+                        .bind(&snapshot.scope)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                self.lines_changed();
+                return Ok(Replaced::Superseded);
+            }
+        } else {
+            for sql in [
+                format!(
+                    "DELETE FROM line_items WHERE partner_id = ? AND scope IN ({unbilled_of_month})"
+                ),
+                format!(
+                    "DELETE FROM snapshots WHERE partner_id = ? AND scope IN ({unbilled_of_month})"
+                ),
+            ] {
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .bind(partner)
+                    .bind(partner)
+                    .bind(&snapshot.api)
+                    .bind(&snapshot.currency)
+                    .bind(&snapshot.month)
+                    .execute(&mut *tx)
+                    .await?;
+            }
         }
-        sqlx::query(
-            "INSERT INTO feeds (partner_id, source, run_id, line_items, billing_total_micros, currency, completed_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partner_id, source) DO UPDATE SET
-             run_id = excluded.run_id, line_items = excluded.line_items,
-             billing_total_micros = excluded.billing_total_micros, completed_at = excluded.completed_at",
+        sqlx::query("DELETE FROM line_items WHERE partner_id = ? AND scope = ?")
+            .bind(partner)
+            .bind(&snapshot.scope)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO line_items ({LINE_COLUMNS}) SELECT {LINE_COLUMNS} FROM staged_lines
+             WHERE partner_id = ? AND scope = ? AND run_id = ?"
+        )))
+        .bind(partner)
+        .bind(&snapshot.scope)
+        .bind(run)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM staged_lines WHERE partner_id = ? AND scope = ?")
+            .bind(partner)
+            .bind(&snapshot.scope)
+            .execute(&mut *tx)
+            .await?;
+        let (count, total): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(billing_total_micros), 0) FROM line_items
+             WHERE partner_id = ? AND scope = ?",
         )
         .bind(partner)
-        .bind(feed)
-        .bind(run)
-        .bind(line_items)
+        .bind(&snapshot.scope)
+        .fetch_one(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO snapshots (partner_id, scope, api, billed, currency, month, etag,
+                line_items, billing_total_micros, unreadable, run_id, completed_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (partner_id, scope) DO UPDATE SET api = excluded.api,
+                billed = excluded.billed, currency = excluded.currency, month = excluded.month,
+                etag = excluded.etag, line_items = excluded.line_items,
+                billing_total_micros = excluded.billing_total_micros,
+                unreadable = excluded.unreadable, run_id = excluded.run_id,
+                completed_at = excluded.completed_at",
+        )
+        .bind(partner)
+        .bind(&snapshot.scope)
+        .bind(&snapshot.api)
+        .bind(snapshot.billed)
+        .bind(&snapshot.currency)
+        .bind(&snapshot.month)
+        .bind(&snapshot.etag)
+        .bind(count)
         .bind(total)
-        .bind(currency)
+        .bind(snapshot.unreadable as i64)
+        .bind(run)
         .bind(now())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         self.lines_changed();
-        Ok(())
+        Ok(Replaced::Kept {
+            line_items: count as usize,
+            billing_total: Amount::from_micros(total),
+        })
     }
 
-    /// Feeds read to the end before.
-    pub async fn completed_feeds(
+    /// Lines staged and not yet kept: scopes being read (or left by a sync
+    /// that died before the next one cleared them).
+    pub async fn staged_count(&self, partner: PartnerId) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM staged_lines WHERE partner_id = ?")
+            .bind(partner)
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    /// The scopes kept, with where they came from: `(scope, api, billed)`.
+    pub async fn snapshots(
+        &self,
+        partner: PartnerId,
+    ) -> Result<Vec<(String, String, bool)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT scope, api, billed FROM snapshots WHERE partner_id = ? ORDER BY scope",
+        )
+        .bind(partner)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// The data version a scope holds, if it was read before.
+    pub async fn snapshot(
+        &self,
+        partner: PartnerId,
+        scope: &str,
+    ) -> Result<Option<StoredSnapshot>, sqlx::Error> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT etag, unreadable FROM snapshots WHERE partner_id = ? AND scope = ?",
+        )
+        .bind(partner)
+        .bind(scope)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(etag, unreadable)| StoredSnapshot {
+            etag,
+            unreadable: unreadable as usize,
+        }))
+    }
+
+    /// The billing currencies of the usage read before: the unbilled usage
+    /// is read in them even when the invoice list cannot be.
+    pub async fn feed_currencies(&self, partner: PartnerId) -> Result<Vec<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT currency FROM snapshots WHERE partner_id = ? ORDER BY currency",
+        )
+        .bind(partner)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Invoices read to their end with every line: billed usage never
+    /// changes, so an incremental sync does not read them again.
+    pub async fn complete_invoices(
         &self,
         partner: PartnerId,
     ) -> Result<HashSet<String>, sqlx::Error> {
-        let feeds: Vec<String> =
-            sqlx::query_scalar("SELECT source FROM feeds WHERE partner_id = ?")
-                .bind(partner)
-                .fetch_all(&self.pool)
-                .await?;
-        Ok(feeds.into_iter().collect())
+        let scopes: Vec<String> = sqlx::query_scalar(
+            "SELECT scope FROM snapshots WHERE partner_id = ? AND billed = 1 AND unreadable = 0",
+        )
+        .bind(partner)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(scopes.into_iter().collect())
     }
 
     /// Line items and their billing total per customer and currency, for
@@ -345,74 +570,220 @@ mod tests {
     use super::*;
     use crate::store::tests::{line, temporary};
 
-    #[tokio::test]
-    async fn reading_a_line_again_updates_it_in_place() {
-        let (_dir, store) = temporary().await;
-        let p = store.partner("tenant-a").await.unwrap();
-        let first = line("c1", "2026-11-03", 1_500_000);
-        store
-            .upsert_line_items(p, "USD:2026-11", 1, std::slice::from_ref(&first))
-            .await
-            .unwrap();
-        let mut rerated = first.clone();
-        rerated.billing_total = Amount::from_micros(1_250_000);
-        store
-            .upsert_line_items(p, "USD:2026-11", 1, &[rerated])
-            .await
-            .unwrap();
+    fn snapshot(scope: &str, billed: bool) -> Snapshot {
+        Snapshot {
+            scope: scope.into(),
+            api: "v2".into(),
+            billed,
+            currency: "USD".into(),
+            month: "2026-11".into(),
+            etag: "e1".into(),
+            unreadable: 0,
+        }
+    }
+
+    async fn november(store: &Store, p: PartnerId) -> (usize, i64) {
         let totals = store
             .totals_by_customer(p, "2026-11-01", "2026-11-30")
             .await
             .unwrap();
-        assert_eq!(totals.len(), 1);
-        assert_eq!(
-            (totals[0].line_items, totals[0].billing_total),
-            (1, Amount::from_micros(1_250_000))
-        );
+        (
+            totals.iter().map(|t| t.line_items).sum(),
+            totals.iter().map(|t| t.billing_total.micros()).sum(),
+        )
     }
 
     #[tokio::test]
-    async fn a_completed_feed_retires_what_its_run_did_not_see() {
+    async fn a_scope_is_replaced_whole_once_read_to_its_end() {
         let (_dir, store) = temporary().await;
         let p = store.partner("tenant-a").await.unwrap();
+        let scope = "v2:unbilled:USD:2026-11";
         let (a, b) = (
             line("c1", "2026-11-03", 1_000_000),
             line("c1", "2026-11-04", 2_000_000),
         );
         store
-            .upsert_line_items(p, "USD:2026-11", 1, &[a.clone(), b])
-            .await
-            .unwrap();
-        // Run 2 sees only `a`: `b` is gone upstream.
-        store
-            .upsert_line_items(p, "USD:2026-11", 2, &[a])
-            .await
-            .unwrap();
-        store
-            .complete_feed(p, "unbilled:current:USD", &["USD:2026-11".into()], 2, "USD")
-            .await
-            .unwrap();
-        let totals = store
-            .totals_by_customer(p, "2026-11-01", "2026-11-30")
+            .stage_lines(p, scope, 1, &[a.clone(), b])
             .await
             .unwrap();
         assert_eq!(
-            (totals[0].line_items, totals[0].billing_total),
-            (1, Amount::from_micros(1_000_000))
+            november(&store, p).await,
+            (0, 0),
+            "staged lines are not seen"
         );
-        assert!(
+        store
+            .replace_scope(p, &snapshot(scope, false), 1)
+            .await
+            .unwrap();
+        assert_eq!(november(&store, p).await, (2, 3_000_000));
+        // Run 2 reads only `a`: `b` is gone upstream, and so here.
+        store.stage_lines(p, scope, 2, &[a]).await.unwrap();
+        assert_eq!(november(&store, p).await, (2, 3_000_000), "until replaced");
+        let replaced = store
+            .replace_scope(p, &snapshot(scope, false), 2)
+            .await
+            .unwrap();
+        assert_eq!(
+            replaced,
+            Replaced::Kept {
+                line_items: 1,
+                billing_total: Amount::from_micros(1_000_000)
+            }
+        );
+        assert_eq!(november(&store, p).await, (1, 1_000_000));
+        assert_eq!(
+            store.snapshot(p, scope).await.unwrap().map(|s| s.etag),
+            Some("e1".to_string())
+        );
+    }
+
+    #[tokio::test]
+    async fn two_lines_that_share_every_identity_field_are_both_kept() {
+        let (_dir, store) = temporary().await;
+        let p = store.partner("tenant-a").await.unwrap();
+        let mut first = line("c1", "2026-11-03", 600_000);
+        first.benefit_id = "sp-a".into();
+        let mut second = first.clone();
+        second.billing_total = Amount::from_micros(400_000);
+        second.benefit_id = "sp-b".into();
+        assert_eq!(first.key, second.key);
+        let scope = "v2:invoice:G1";
+        store
+            .stage_lines(p, scope, 1, &[first, second])
+            .await
+            .unwrap();
+        store
+            .replace_scope(p, &snapshot(scope, true), 1)
+            .await
+            .unwrap();
+        assert_eq!(november(&store, p).await, (2, 1_000_000));
+    }
+
+    #[tokio::test]
+    async fn an_invoice_replaces_the_unbilled_usage_of_its_month() {
+        let (_dir, store) = temporary().await;
+        let p = store.partner("tenant-a").await.unwrap();
+        let unbilled = "v2:unbilled:USD:2026-11";
+        store
+            .stage_lines(p, unbilled, 1, &[line("c1", "2026-11-03", 1_000_000)])
+            .await
+            .unwrap();
+        store
+            .replace_scope(p, &snapshot(unbilled, false), 1)
+            .await
+            .unwrap();
+        // Another API's unbilled usage of the month is not this invoice's.
+        let legacy = "v1:unbilled:USD:2026-11";
+        store
+            .stage_lines(p, legacy, 1, &[line("c2", "2026-11-03", 5_000_000)])
+            .await
+            .unwrap();
+        let mut v1 = snapshot(legacy, false);
+        v1.api = "v1".into();
+        store.replace_scope(p, &v1, 1).await.unwrap();
+        let invoice = "v2:invoice:G1";
+        store
+            .stage_lines(p, invoice, 2, &[line("c1", "2026-11-03", 1_100_000)])
+            .await
+            .unwrap();
+        store
+            .replace_scope(p, &snapshot(invoice, true), 2)
+            .await
+            .unwrap();
+        assert_eq!(november(&store, p).await, (2, 6_100_000));
+        // The month's unbilled usage read again later is not kept.
+        store
+            .stage_lines(p, unbilled, 3, &[line("c1", "2026-11-03", 1_000_000)])
+            .await
+            .unwrap();
+        assert_eq!(
             store
-                .completed_feeds(p)
+                .replace_scope(p, &snapshot(unbilled, false), 3)
                 .await
-                .unwrap()
-                .contains("unbilled:current:USD")
+                .unwrap(),
+            Replaced::Superseded
+        );
+        assert_eq!(november(&store, p).await, (2, 6_100_000));
+        assert_eq!(
+            store.complete_invoices(p).await.unwrap(),
+            HashSet::from([invoice.to_string()])
+        );
+    }
+
+    #[tokio::test]
+    async fn what_a_dead_sync_staged_is_cleared_and_never_seen() {
+        let (_dir, store) = temporary().await;
+        let p = store.partner("tenant-a").await.unwrap();
+        let scope = "v2:unbilled:USD:2026-11";
+        store
+            .stage_lines(p, scope, 1, &[line("c1", "2026-11-03", 1_000_000)])
+            .await
+            .unwrap();
+        store.clear_staged(p, scope).await.unwrap();
+        store
+            .stage_lines(p, scope, 2, &[line("c1", "2026-11-04", 2_000_000)])
+            .await
+            .unwrap();
+        store
+            .replace_scope(p, &snapshot(scope, false), 2)
+            .await
+            .unwrap();
+        assert_eq!(november(&store, p).await, (1, 2_000_000));
+    }
+
+    #[tokio::test]
+    async fn a_resource_is_kept_apart_per_azure_subscription_and_resource_group() {
+        let (_dir, store) = temporary().await;
+        let p = store.partner("tenant-a").await.unwrap();
+        // Two Azure subscriptions with the same name and the same resource
+        // path (a path that does not name its subscription), and a later
+        // line of the same path in another resource group.
+        let mut prod = line("c1", "2026-11-03", 1_000_000);
+        prod.resource_uri = "/providers/Microsoft.Support/supportPlans/standard".into();
+        let mut other = prod.clone();
+        other.entitlement_id = "az-2".into();
+        other.key += 1;
+        let mut moved = prod.clone();
+        moved.resource_group = "rg-other".into();
+        moved.key += 2;
+        store
+            .add_line_items(p, "v1:invoice:G1", 1, &[prod, other, moved])
+            .await
+            .unwrap();
+        let scope = crate::store::Scope {
+            customer: None,
+            from: "2026-11-01".parse().unwrap(),
+            to: "2026-11-30".parse().unwrap(),
+        };
+        let mut kept = Vec::new();
+        store
+            .for_each_line(p, &scope, |l, _| {
+                kept.push((l.entitlement_id, l.resource_group))
+            })
+            .await
+            .unwrap();
+        kept.sort();
+        assert_eq!(
+            kept,
+            [
+                ("az-1".to_string(), "rg-other".to_string()),
+                ("az-1".to_string(), "rg-prod".to_string()),
+                ("az-2".to_string(), "rg-prod".to_string()),
+            ],
+            "each line where it belongs"
         );
     }
 
     #[test]
     fn a_full_chunk_binds_as_many_values_as_it_names() {
-        let sql = upsert_statement(LINES_PER_INSERT);
-        assert_eq!(sql.matches('?').count(), LINES_PER_INSERT * LINE_COLUMNS);
-        assert_eq!(upsert_statement(3).matches('?').count(), 3 * LINE_COLUMNS);
+        assert_eq!(LINE_COLUMNS.split(',').count(), LINE_VALUES);
+        for table in [Table::Kept, Table::Staged] {
+            let sql = insert_statement(table, LINES_PER_INSERT);
+            assert_eq!(sql.matches('?').count(), LINES_PER_INSERT * LINE_VALUES);
+            assert_eq!(
+                insert_statement(table, 3).matches('?').count(),
+                3 * LINE_VALUES
+            );
+        }
     }
 }

@@ -214,7 +214,7 @@ mod tests {
         );
         let list = a.list_total().micros();
         store
-            .upsert_line_items(p, "USD:2026-11", 1, &[a, b])
+            .add_line_items(p, "v1:invoice:G1", 1, &[a, b])
             .await
             .unwrap();
         assert_eq!(

@@ -60,6 +60,9 @@ struct LineRow {
     pec_basis_points: i32,
     credit_type: String,
     invoice_number: String,
+    benefit_order_id: String,
+    benefit_id: String,
+    benefit_type: String,
     customer_price_micros: i64,
 }
 
@@ -98,6 +101,9 @@ impl LineRow {
                 pec_basis_points: self.pec_basis_points,
                 credit_type: self.credit_type,
                 invoice_number: self.invoice_number,
+                benefit_id: self.benefit_id,
+                benefit_order_id: self.benefit_order_id,
+                benefit_type: self.benefit_type,
             },
             self.customer_price_micros,
         )
@@ -170,14 +176,15 @@ impl Store {
                     l.charge_type, l.quantity_micros, l.unit_price_micros, l.effective_unit_price_micros,
                     l.pricing_total_micros, l.pricing_currency, l.billing_total_micros,
                     l.billing_currency, l.fx_micros, l.pec_basis_points, l.credit_type,
-                    l.invoice_number, l.customer_price_micros
+                    l.invoice_number, l.benefit_order_id, l.benefit_id, l.benefit_type,
+                    l.customer_price_micros
              FROM line_items l
              JOIN meters m ON m.id = l.meter
              JOIN resources r ON r.id = l.resource
              LEFT JOIN customers c ON c.partner_id = l.partner_id AND c.id = l.customer_id
              WHERE l.partner_id = ? AND l.usage_date >= ? AND l.usage_date <= ?
                AND (? IS NULL OR l.customer_id = ?)
-             ORDER BY l.usage_date, l.customer_id, l.key
+             ORDER BY l.usage_date, l.customer_id, l.key, l.id
              LIMIT ? OFFSET ?",
         )
         .bind(partner)
@@ -296,7 +303,7 @@ mod tests {
             line("c1", "2026-10-31", 9_000_000),
         ];
         store
-            .upsert_line_items(p, "USD:2026-11", 1, &lines)
+            .add_line_items(p, "v1:invoice:G1", 1, &lines)
             .await
             .unwrap();
         assert_eq!(

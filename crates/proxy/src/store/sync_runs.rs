@@ -1,6 +1,6 @@
 //! One row per sync, so progress survives restarts and failures are visible.
 
-use model::api::{SyncCounts, SyncKind, SyncStatus};
+use model::api::{SyncCounts, SyncKind, SyncProblem, SyncStatus};
 
 use super::{PartnerId, Store, now};
 
@@ -14,6 +14,8 @@ pub struct SyncRun {
     pub status: SyncStatus,
     pub counts: SyncCounts,
     pub error: Option<String>,
+    /// What it could not read.
+    pub problems: Vec<SyncProblem>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -30,6 +32,7 @@ struct SyncRunRow {
     feeds_total: Option<i64>,
     errors: i64,
     error: Option<String>,
+    problems: String,
 }
 
 impl From<SyncRunRow> for SyncRun {
@@ -49,6 +52,8 @@ impl From<SyncRunRow> for SyncRun {
                 errors: r.errors as usize,
             },
             error: r.error,
+            // Written by this code from the same type; unreadable only if edited by hand.
+            problems: serde_json::from_str(&r.problems).unwrap_or_default(),
         }
     }
 }
@@ -90,12 +95,17 @@ impl Store {
         p: &SyncCounts,
         status: SyncStatus,
         error: Option<&str>,
+        problems: &[SyncProblem],
     ) -> Result<(), sqlx::Error> {
         self.update_sync(run, p).await?;
-        sqlx::query("UPDATE sync_runs SET finished_at = ?, status = ?, error = ? WHERE id = ?")
+        let problems = serde_json::to_string(problems).unwrap_or_else(|_| "[]".into());
+        sqlx::query(
+            "UPDATE sync_runs SET finished_at = ?, status = ?, error = ?, problems = ? WHERE id = ?",
+        )
             .bind(now())
             .bind(status.as_str())
             .bind(error)
+            .bind(problems)
             .bind(run)
             .execute(&mut *self.writer().await?)
             .await
@@ -117,7 +127,7 @@ impl Store {
     pub async fn latest_sync(&self, partner: PartnerId) -> Result<Option<SyncRun>, sqlx::Error> {
         let row: Option<SyncRunRow> = sqlx::query_as(
             "SELECT id, kind, started_at, finished_at, status, customers_done, customers_total,
-                    line_items, feeds_done, feeds_total, errors, error
+                    line_items, feeds_done, feeds_total, errors, error, problems
              FROM sync_runs WHERE partner_id = ? ORDER BY id DESC LIMIT 1",
         )
         .bind(partner)
@@ -127,6 +137,22 @@ impl Store {
     }
 
     /// When the partner's last successful sync finished.
+    /// When the customers and their details were last read by a sync that
+    /// succeeded (a full or incremental one).
+    pub async fn last_details_read(
+        &self,
+        partner: PartnerId,
+    ) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT MAX(finished_at) FROM sync_runs WHERE partner_id = ? AND status = ? AND kind <> ?",
+        )
+        .bind(partner)
+        .bind(SyncStatus::Succeeded.as_str())
+        .bind(SyncKind::Usage.as_str())
+        .fetch_one(&self.pool)
+        .await
+    }
+
     pub async fn last_synced(&self, partner: PartnerId) -> Result<Option<String>, sqlx::Error> {
         sqlx::query_scalar(
             "SELECT MAX(finished_at) FROM sync_runs WHERE partner_id = ? AND status = ?",
@@ -166,7 +192,7 @@ mod tests {
         assert_eq!(run.counts, counts);
         assert_eq!(store.last_synced(p).await.unwrap(), None);
         store
-            .finish_sync(id, &counts, SyncStatus::Succeeded, None)
+            .finish_sync(id, &counts, SyncStatus::Succeeded, None, &[])
             .await
             .unwrap();
         let run = store.latest_sync(p).await.unwrap().unwrap();

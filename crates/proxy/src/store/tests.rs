@@ -48,5 +48,8 @@ pub fn line(customer: &str, day: &str, partner_cost: i64) -> LineItem {
         pec_basis_points: 1500,
         credit_type: "Partner Earned Credit Applied".into(),
         invoice_number: String::new(),
+        benefit_id: String::new(),
+        benefit_order_id: String::new(),
+        benefit_type: String::new(),
     }
 }

@@ -1,21 +1,32 @@
 //! The sync engine: reads a partner's customers, subscriptions, budgets and
-//! daily rated usage from Partner Center into the store.
+//! daily rated usage from Partner Center and Microsoft Graph into the store.
 //!
-//! Usage arrives in feeds: per billing currency, the unbilled current and
-//! previous periods, and each invoice's billed lines. Every line is upserted
-//! by its stable identity, page by page, so a sync that dies midway and runs
-//! again ends with the same rows: nothing lost, nothing twice. A feed read to
-//! its end removes the lines of its billing months that it no longer lists.
+//! Usage arrives in scopes: per billing currency, the unbilled current and
+//! last periods, and each invoice's billed lines, each from Graph's billing
+//! export (new commerce from the cutover) or Partner Center's v1 routes
+//! (legacy commerce, older periods). A scope's lines are staged while it is
+//! read and replace what it held in one transaction when it ends, so a sync
+//! that dies midway leaves the previous snapshot whole and the next one ends
+//! with the same rows: nothing lost, nothing twice.
+//!
+//! One bad answer costs only its own item: the customer list, each
+//! customer's details (subscriptions, budget), the invoice list, each feed
+//! and each line succeed or fail alone. What could not be read is a
+//! `SyncProblem` of the run; the run fails only when nothing could be read
+//! (or the store failed).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use chrono::{SecondsFormat, Utc};
-use model::api::{SyncCounts, SyncPhase, SyncProgress, SyncStatus};
+use model::api::{SyncCounts, SyncPhase, SyncProblem, SyncProblemKind, SyncProgress, SyncStatus};
 use tokio::sync::watch;
 
 mod customers;
+mod exports;
 mod usage;
 
 use customers::{sync_customer_details, sync_customers};
@@ -37,7 +48,13 @@ pub enum SyncError {
     Store(#[from] sqlx::Error),
     #[error("{0}")]
     Internal(String),
+    /// Every read failed: nothing of the partner's could be kept.
+    #[error("nothing could be read from Partner Center: {0}")]
+    NothingRead(String),
 }
+
+/// Problems kept with a run and shown; the count says how many there were.
+const PROBLEMS_SHOWN: usize = 200;
 
 /// What the sync reads besides the partner's invoices.
 #[derive(Debug, Clone)]
@@ -46,6 +63,10 @@ pub struct SyncSettings {
     pub currencies: Vec<String>,
     /// Months of billed usage kept.
     pub history_months: u32,
+    /// The first billing month whose new-commerce usage comes only from
+    /// Graph's billing export (Microsoft's cutover: April 2025).
+    pub v2_from: chrono::NaiveDate,
+    pub export_timing: crate::graph_billing::ExportTiming,
 }
 
 /// Runs the partners' syncs: one at a time per partner, in the background
@@ -102,9 +123,53 @@ struct Run {
     counts: Mutex<SyncCounts>,
     progress: SyncProgress,
     started: Instant,
+    problems: Mutex<Vec<SyncProblem>>,
+    /// Something was read from the upstream: a run with problems still
+    /// succeeded with what it read.
+    read_something: AtomicBool,
+}
+
+/// Whether a failure was retried before it was reported: throttling,
+/// unavailability and cut bodies are; refusals and unreadable answers are not.
+fn was_retried(e: &PcError) -> bool {
+    matches!(e, PcError::Throttled { .. } | PcError::Unavailable(_))
 }
 
 impl Run {
+    /// An upstream answer was read.
+    fn read(&self) {
+        self.read_something.store(true, Ordering::Relaxed);
+    }
+
+    /// Something could not be read; the run goes on without it.
+    fn problem(&self, problem: SyncProblem) {
+        tracing::warn!(
+            kind = ?problem.kind,
+            subject = problem.subject.as_deref().unwrap_or(""),
+            call = %problem.call,
+            reason = %problem.reason,
+            "not synced"
+        );
+        self.bump(|c| c.errors += 1);
+        let mut problems = self.problems.lock().expect("problems poisoned");
+        if problems.len() < PROBLEMS_SHOWN {
+            problems.push(problem);
+        }
+    }
+
+    /// An upstream call failed: its item is a problem of the run.
+    fn failed(&self, kind: SyncProblemKind, subject: Option<&str>, call: String, error: &PcError) {
+        self.problem(SyncProblem {
+            kind,
+            subject: subject.map(str::to_string),
+            name: None,
+            call,
+            reason: error.to_string(),
+            retried: was_retried(error),
+            next_sync: true,
+        });
+    }
+
     fn bump(&self, f: impl FnOnce(&mut SyncCounts)) -> SyncCounts {
         let mut counts = self.counts.lock().expect("counts poisoned");
         f(&mut counts);
@@ -205,38 +270,51 @@ impl Engine {
             counts: Mutex::new(SyncCounts::default()),
             progress,
             started: Instant::now(),
+            problems: Mutex::default(),
+            read_something: AtomicBool::new(false),
         });
         tracing::info!(run = id, kind = kind.as_str(), "sync started");
+        // Only the store's failures (and crashed tasks) end a run early: an
+        // upstream failure is a problem of its own item.
         let outcome = async {
+            if kind == SyncKind::Usage {
+                run.bump(|c| c.customers_total = Some(0));
+                return sync_usage(&run, kind).await;
+            }
             let customers = sync_customers(&run).await?;
             // Details and usage are independent: read together, the sync takes
-            // about the longer of the two, not their sum.
-            tokio::try_join!(
+            // about the longer of the two, not their sum. Neither cancels the other.
+            let (details, usage) = tokio::join!(
                 sync_customer_details(&run, customers),
                 sync_usage(&run, kind)
-            )
-            .map(|_| ())
+            );
+            details.and(usage)
         }
         .await;
         let counts = run.counts.lock().expect("counts poisoned").clone();
-        let error = match (&outcome, counts.errors) {
-            (Err(e), _) => Some(e.to_string()),
-            (Ok(()), 0) => None,
-            (Ok(()), n) => Some(format!(
-                "{n} requests failed after retries; the rest was synced"
-            )),
-        };
-        let status = if error.is_some() {
-            SyncStatus::Failed
-        } else {
-            SyncStatus::Succeeded
+        let problems = run.problems.lock().expect("problems poisoned").clone();
+        let nothing_read = !run.read_something.load(Ordering::Relaxed);
+        let (status, error) = match &outcome {
+            Err(e) => (SyncStatus::Failed, Some(e.to_string())),
+            Ok(()) if problems.is_empty() => (SyncStatus::Succeeded, None),
+            Ok(()) if nothing_read => (
+                SyncStatus::Failed,
+                Some(format!(
+                    "nothing could be read from Partner Center: {}",
+                    problems[0].reason
+                )),
+            ),
+            Ok(()) => (
+                SyncStatus::Succeeded,
+                Some(problems_summary(&counts, &problems)),
+            ),
         };
         self.store
-            .finish_sync(id, &counts, status, error.as_deref())
+            .finish_sync(id, &counts, status, error.as_deref(), &problems)
             .await?;
         // The summaries people open first are computed now, not on their first
         // request after the sync.
-        if outcome.is_ok() {
+        if status == SyncStatus::Succeeded {
             let store = self.store.clone();
             let partner = connection.partner;
             tokio::spawn(async move {
@@ -250,17 +328,28 @@ impl Engine {
             finished_at: Some(now()),
             seconds_left: Some(0),
             error: error.clone(),
+            problems: problems.clone(),
             ..run.progress.clone()
         });
         tracing::info!(
             run = id,
+            status = status.as_str(),
             customers = counts.customers_done,
             line_items = counts.line_items,
-            errors = counts.errors,
+            problems = counts.errors,
             seconds = run.started.elapsed().as_secs_f64(),
             "sync finished"
         );
-        outcome.map(|()| counts)
+        outcome?;
+        if status == SyncStatus::Failed {
+            return Err(SyncError::NothingRead(
+                problems
+                    .first()
+                    .map(|p| p.reason.clone())
+                    .unwrap_or_default(),
+            ));
+        }
+        Ok(counts)
     }
 
     /// The latest sync, from memory while this process runs one, else from the store.
@@ -281,6 +370,7 @@ impl Engine {
                 finished_at: run.finished_at,
                 seconds_left: None,
                 error: run.error,
+                problems: run.problems,
             },
         })
     }
@@ -312,21 +402,100 @@ impl Engine {
         }
     }
 
-    /// For every connected partner: a sync now (full the first time,
-    /// incremental after), then one every `every`.
-    pub fn schedule(self: Arc<Self>, connections: Arc<Connections>, every: std::time::Duration) {
+    /// For every connected partner: a sync now, then one every `usage`:
+    /// full the first time, incremental (details and usage) when the
+    /// details read last are `details` old, usage only otherwise.
+    pub fn schedule(
+        self: Arc<Self>,
+        connections: Arc<Connections>,
+        usage: std::time::Duration,
+        details: std::time::Duration,
+    ) {
         tokio::spawn(async move {
-            let mut ticks = tokio::time::interval(every);
+            let mut ticks = tokio::time::interval(usage);
             loop {
                 ticks.tick().await;
                 for connection in connections.all() {
-                    let kind = match self.store.last_synced(connection.partner).await {
-                        Ok(Some(_)) => SyncKind::Incremental,
-                        _ => SyncKind::Full,
-                    };
+                    let kind = self
+                        .due(connection.partner, details)
+                        .await
+                        .unwrap_or(SyncKind::Incremental);
                     self.spawn(connection, kind);
                 }
             }
         });
     }
+
+    /// What a scheduled sync of the partner reads now.
+    pub async fn due(
+        &self,
+        partner: PartnerId,
+        details: std::time::Duration,
+    ) -> Result<SyncKind, SyncError> {
+        if self.store.last_synced(partner).await?.is_none() {
+            return Ok(SyncKind::Full);
+        }
+        let fresh = self
+            .store
+            .last_details_read(partner)
+            .await?
+            .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok())
+            .is_some_and(|at| {
+                let age = Utc::now().signed_duration_since(at);
+                age.to_std().is_ok_and(|age| age < details)
+            });
+        Ok(if fresh {
+            SyncKind::Usage
+        } else {
+            SyncKind::Incremental
+        })
+    }
+}
+
+/// What a run could not read, in one sentence: how many customers, feeds
+/// and lines, and that the rest was kept.
+fn problems_summary(counts: &SyncCounts, problems: &[SyncProblem]) -> String {
+    let of = |kind: SyncProblemKind| problems.iter().filter(|p| p.kind == kind).count();
+    let mut parts = Vec::new();
+    if of(SyncProblemKind::Customers) > 0 {
+        parts.push("the customer list".to_string());
+    }
+    let customers: std::collections::BTreeSet<&str> = problems
+        .iter()
+        .filter(|p| p.kind == SyncProblemKind::Customer)
+        .filter_map(|p| p.subject.as_deref())
+        .collect();
+    if !customers.is_empty() {
+        parts.push(match counts.customers_total {
+            Some(total) => format!("details of {} of {total} customers", customers.len()),
+            None => format!("details of {} customers", customers.len()),
+        });
+    }
+    if of(SyncProblemKind::Invoices) > 0 {
+        parts.push("the invoice list".to_string());
+    }
+    let feeds = of(SyncProblemKind::Feed);
+    if feeds > 0 {
+        parts.push(match counts.feeds_total {
+            Some(total) => format!("{feeds} of {total} usage feeds"),
+            None => format!("{feeds} usage feeds"),
+        });
+    }
+    let lines = of(SyncProblemKind::LineItem);
+    if lines > 0 {
+        parts.push(format!("{lines} line items"));
+    }
+    let shown = if counts.errors > problems.len() {
+        format!(
+            " ({} problems, the first {} listed)",
+            counts.errors,
+            problems.len()
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "Could not read {}{shown}; everything else was synced",
+        parts.join(", ")
+    )
 }

@@ -6,8 +6,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use model::Amount;
-use model::pc::{DailyRatedUsageLineItem, Invoice, Link};
-use proxy::pc::{Credentials, Endpoints, PartnerCenter, RetryPolicy};
+use proxy::pc::Credentials;
 use proxy::secret::Secret;
 use proxy::store::CustomerTotal;
 use proxy::{AppState, Config};
@@ -20,6 +19,9 @@ pub fn emulator_config(today: &str) -> emulator::Config {
         months: 2,
         today: Some(today.parse::<NaiveDate>().unwrap()),
         gap_days: Vec::new(),
+        v2_from: emulator::v2_cutover(),
+        legacy_commerce: true,
+        cache_blobs: false,
         faults: Default::default(),
     }
 }
@@ -76,55 +78,41 @@ pub async fn stored(state: &AppState) -> Vec<CustomerTotal> {
         .unwrap()
 }
 
-/// Reads every feed straight from the emulator and sums per customer and
-/// currency: lines and billing totals, independently of the sync.
+/// What the emulator serves of the partner's usage over a full sync, per
+/// customer and currency: rows and billing totals, from its own answer key
+/// (`GET /emulator/truth`, computed by its generator; its contract tests
+/// check it against the files and pages it serves), independently of the
+/// proxy.
 pub async fn upstream_totals(up: &Upstream) -> BTreeMap<(String, String), (usize, Amount)> {
-    let pc = PartnerCenter::new(
-        Endpoints {
-            api: up.url.clone(),
-            login: up.url.clone(),
-        },
-        RetryPolicy::default(),
-    );
-    let creds = &up.credentials;
-    let invoices: Vec<Invoice> = pc.get_all(creds, Link::get("/invoices")).await.unwrap();
-    let mut currencies: Vec<String> = invoices.iter().map(|i| i.currency_code.clone()).collect();
-    currencies.sort();
-    currencies.dedup();
-    let q = |c: &str| {
-        format!("provider=onetime&invoicelineitemtype=usagelineitems&currencycode={c}&size=500")
-    };
-    let mut links = Vec::new();
-    for c in &currencies {
-        for period in ["current", "previous"] {
-            links.push(Link::get(format!(
-                "/invoices/unbilled/lineitems?{}&period={period}",
-                q(c)
-            )));
-        }
-    }
-    for i in &invoices {
-        links.push(Link::get(format!(
-            "/invoices/{}/lineitems?{}",
-            i.id,
-            q(&i.currency_code)
-        )));
-    }
-    let mut totals: BTreeMap<(String, String), (usize, Amount)> = BTreeMap::new();
-    for link in links {
-        let items: Vec<DailyRatedUsageLineItem> = pc.get_all(creds, link).await.unwrap();
-        for item in items {
-            let e = totals
-                .entry((
-                    item.customer_id.to_ascii_lowercase(),
-                    item.billing_currency.clone(),
-                ))
-                .or_default();
-            e.0 += 1;
-            e.1 += item.billing_pre_tax_total;
-        }
-    }
-    totals
+    let truth: Value = reqwest::get(format!("{}/emulator/truth", up.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let partner = truth["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["tenantId"].as_str() == Some(up.credentials.tenant.as_str()))
+        .expect("the partner is in the emulator's truth");
+    partner["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                (
+                    c["customerId"].as_str().unwrap().to_ascii_lowercase(),
+                    c["currency"].as_str().unwrap().to_string(),
+                ),
+                (
+                    c["rows"].as_u64().unwrap() as usize,
+                    Amount::from_micros(c["billingTotalMicros"].as_i64().unwrap()),
+                ),
+            )
+        })
+        .collect()
 }
 
 pub fn as_map(rows: &[CustomerTotal]) -> BTreeMap<(String, String), (usize, Amount)> {

@@ -1,0 +1,609 @@
+//! Microsoft Graph's partner billing reconciliation export (API v2), as
+//! `shared/reference/graph-billing-v2.md` documents it: an export request
+//! answered `202` with a `Location`, an operation polled until it
+//! succeeds (or fails, `5000` meaning no data), a manifest naming gzip JSON
+//! Lines files on blob storage, and the usage lines in those files
+//! (`attributeSet: full`, PascalCase). Everything is read leniently: any
+//! field may be missing or null, numbers come as numbers or text, dates in
+//! several forms, unknown fields are ignored.
+
+use serde::{Deserialize, Serialize};
+
+use crate::lenient;
+use crate::money::{Amount, Currency, MICROS};
+use crate::usage::{LineItem, LineItemError};
+
+/// Graph's well-known app ID (the resource of `PartnerBilling.Read.All`).
+pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+/// The application permission the exports need.
+pub const PARTNER_BILLING_READ_ALL: &str = "7c3e1994-38ff-4412-a99b-9369f6bb7706";
+/// The scope of an app-only Graph token.
+pub const GRAPH_DEFAULT_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+/// `POST /reports/partners/billing/usage/unbilled/export`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnbilledExport {
+    pub currency_code: String,
+    /// `current` or `last` (not v1's `previous`).
+    pub billing_period: String,
+    pub attribute_set: String,
+}
+
+/// `POST /reports/partners/billing/usage/billed/export`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BilledExport {
+    pub invoice_id: String,
+    pub attribute_set: String,
+}
+
+/// Graph's error envelope: branch on `code`, never on `message`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct ErrorEnvelope {
+    pub error: PublicError,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct PublicError {
+    #[serde(deserialize_with = "lenient::string")]
+    pub code: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub message: String,
+}
+
+/// Where an export stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperationState {
+    Running,
+    Succeeded,
+    Failed,
+}
+
+/// `GET /reports/partners/billing/operations/{id}`: always `200`; the body
+/// says the state.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Operation {
+    #[serde(rename = "@odata.type", deserialize_with = "lenient::string")]
+    pub odata_type: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub id: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub status: String,
+    /// The documented shape: a link to the manifest.
+    #[serde(
+        rename = "resourceLocation@odata.navigationLink",
+        deserialize_with = "lenient::opt_string"
+    )]
+    pub manifest_link: Option<String>,
+    /// The shape seen in 2024 clients and Microsoft's sample: the manifest inline.
+    #[serde(rename = "resourceLocation")]
+    pub manifest: Option<Manifest>,
+    pub error: Option<PublicError>,
+}
+
+impl Operation {
+    /// Decided by the type first, then the status in any case (`succeeded`
+    /// in every example, `completed` in one resource page).
+    pub fn state(&self) -> OperationState {
+        let kind = self.odata_type.to_ascii_lowercase();
+        if kind.ends_with("exportsuccessoperation") {
+            return OperationState::Succeeded;
+        }
+        if kind.ends_with("failedoperation") {
+            return OperationState::Failed;
+        }
+        match self.status.to_ascii_lowercase().as_str() {
+            "succeeded" | "completed" => OperationState::Succeeded,
+            "failed" => OperationState::Failed,
+            _ => OperationState::Running,
+        }
+    }
+
+    /// A failure that means "this scope has no rows" (code 5000, "No data
+    /// available"): an empty export, not an error.
+    pub fn no_data(&self) -> bool {
+        self.error.as_ref().is_some_and(|e| e.code.trim() == "5000")
+    }
+}
+
+/// `GET /reports/partners/billing/manifests/{id}`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct Manifest {
+    #[serde(deserialize_with = "lenient::string")]
+    pub id: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub schema_version: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub data_format: String,
+    /// "Any change in eTag indicates a new data version."
+    #[serde(rename = "eTag", deserialize_with = "lenient::string")]
+    pub etag: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub partner_tenant_id: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub root_directory: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub sas_token: String,
+    #[serde(deserialize_with = "lenient::integer")]
+    pub blob_count: i64,
+    #[serde(deserialize_with = "lenient::list")]
+    pub blobs: Vec<ManifestBlob>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct ManifestBlob {
+    #[serde(deserialize_with = "lenient::string")]
+    pub name: String,
+    #[serde(deserialize_with = "lenient::string")]
+    pub partition_value: String,
+}
+
+impl Manifest {
+    /// A blob's address: `{rootDirectory}/{name}?{sasToken}`.
+    pub fn blob_url(&self, blob: &ManifestBlob) -> String {
+        let sas = self.sas_token.trim_start_matches('?');
+        format!(
+            "{}/{}?{}",
+            self.root_directory.trim_end_matches('/'),
+            blob.name.trim_start_matches('/'),
+            sas
+        )
+    }
+}
+
+/// A decimal quantity to millionths of its unit, as text or number.
+fn quantity<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    lenient::amount(d).map(Amount::micros)
+}
+
+/// The export line's struct, and a reader that matches its keys in any
+/// casing (Microsoft's pages write `BenefitID` and `BenefitId`, `MPNID` and
+/// `MpnId`) without allocating for each key.
+macro_rules! usage_line {
+    ($( $(#[$doc:meta])* $field:ident: $ty:ty = $read:path, $lower:literal; )*) => {
+        /// One line of a usage export file: every attribute of
+        /// `attributeSet: full`, any of which may be missing or `null`.
+        /// Unknown attributes are skipped.
+        #[derive(Debug, Clone, Default, PartialEq)]
+        pub struct UsageLine {
+            $( $(#[$doc])* pub $field: $ty, )*
+        }
+
+        impl<'de> Deserialize<'de> for UsageLine {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct Lines;
+                impl<'de> serde::de::Visitor<'de> for Lines {
+                    type Value = UsageLine;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a usage line (a JSON object)")
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<UsageLine, A::Error> {
+                        let mut line = UsageLine::default();
+                        // One buffer for every key's lower case: no copy per key.
+                        let mut lower = String::with_capacity(48);
+                        while let Some(key) = map.next_key::<Key<'de>>()? {
+                            lower.clear();
+                            lower.push_str(key.as_str());
+                            lower.make_ascii_lowercase();
+                            match lower.as_str() {
+                                $( $lower => {
+                                    struct Value($ty);
+                                    impl<'de> Deserialize<'de> for Value {
+                                        fn deserialize<D: serde::Deserializer<'de>>(
+                                            d: D,
+                                        ) -> Result<Self, D::Error> {
+                                            $read(d).map(Value)
+                                        }
+                                    }
+                                    line.$field = map.next_value::<Value>()?.0;
+                                } )*
+                                _ => {
+                                    map.next_value::<serde::de::IgnoredAny>()?;
+                                }
+                            }
+                        }
+                        Ok(line)
+                    }
+                }
+                d.deserialize_map(Lines)
+            }
+        }
+    };
+}
+
+/// A key as the parser has it: borrowed from the input when it can be.
+enum Key<'de> {
+    Borrowed(&'de str),
+    Owned(String),
+}
+
+impl Key<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            Key::Borrowed(s) => s,
+            Key::Owned(s) => s,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Keys;
+        impl<'de> serde::de::Visitor<'de> for Keys {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an attribute name")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key::Borrowed(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key::Owned(v.to_string()))
+            }
+        }
+        d.deserialize_str(Keys)
+    }
+}
+
+usage_line! {
+    /// The partner's tenant ID.
+    partner_id: String = lenient::string, "partnerid";
+    partner_name: String = lenient::string, "partnername";
+    /// The customer's tenant ID.
+    customer_id: String = lenient::string, "customerid";
+    customer_name: String = lenient::string, "customername";
+    customer_domain_name: String = lenient::string, "customerdomainname";
+    customer_country: String = lenient::string, "customercountry";
+    mpn_id: String = lenient::string, "mpnid";
+    /// The reseller of record; optional in unbilled usage.
+    tier2_mpn_id: String = lenient::string, "tier2mpnid";
+    /// Empty while unbilled.
+    invoice_number: String = lenient::string, "invoicenumber";
+    product_id: String = lenient::string, "productid";
+    sku_id: String = lenient::string, "skuid";
+    sku_name: String = lenient::string, "skuname";
+    availability_id: String = lenient::string, "availabilityid";
+    product_name: String = lenient::string, "productname";
+    publisher_name: String = lenient::string, "publishername";
+    publisher_id: String = lenient::string, "publisherid";
+    /// The Azure plan (billing platform) subscription.
+    subscription_id: String = lenient::string, "subscriptionid";
+    subscription_description: String = lenient::string, "subscriptiondescription";
+    /// The billing cycle (charges follow the usage date, not this one).
+    charge_start_date: String = lenient::string, "chargestartdate";
+    charge_end_date: String = lenient::string, "chargeenddate";
+    /// The day of the consumption: the cost's date.
+    usage_date: String = lenient::string, "usagedate";
+    meter_type: String = lenient::string, "metertype";
+    meter_category: String = lenient::string, "metercategory";
+    meter_id: String = lenient::string, "meterid";
+    meter_sub_category: String = lenient::string, "metersubcategory";
+    meter_name: String = lenient::string, "metername";
+    meter_region: String = lenient::string, "meterregion";
+    unit: String = lenient::string, "unit";
+    resource_location: String = lenient::string, "resourcelocation";
+    consumed_service: String = lenient::string, "consumedservice";
+    resource_group: String = lenient::string, "resourcegroup";
+    resource_uri: String = lenient::string, "resourceuri";
+    charge_type: String = lenient::string, "chargetype";
+    /// The price-list price per unit (pricing currency).
+    unit_price: Amount = lenient::amount, "unitprice";
+    /// Units consumed, to the millionth.
+    quantity_micros: i64 = quantity, "quantity";
+    unit_type: String = lenient::string, "unittype";
+    /// Pre-tax, in the billing currency, after partner-earned credit.
+    billing_pre_tax_total: Amount = lenient::amount, "billingpretaxtotal";
+    billing_currency: String = lenient::string, "billingcurrency";
+    pricing_pre_tax_total: Amount = lenient::amount, "pricingpretaxtotal";
+    pricing_currency: String = lenient::string, "pricingcurrency";
+    service_info1: String = lenient::string, "serviceinfo1";
+    service_info2: String = lenient::string, "serviceinfo2";
+    tags: String = lenient::string, "tags";
+    /// JSON as text.
+    additional_info: String = lenient::string, "additionalinfo";
+    /// What was charged per unit after discounts and credits.
+    effective_unit_price: Amount = lenient::amount, "effectiveunitprice";
+    /// Pricing to billing currency.
+    pc_to_bc_exchange_rate: Amount = lenient::amount, "pctobcexchangerate";
+    pc_to_bc_exchange_rate_date: String = lenient::string, "pctobcexchangeratedate";
+    /// The Azure subscription.
+    entitlement_id: String = lenient::string, "entitlementid";
+    entitlement_description: String = lenient::string, "entitlementdescription";
+    /// 0 or 15 (percent).
+    partner_earned_credit_percentage: f64 = lenient::number, "partnerearnedcreditpercentage";
+    credit_percentage: f64 = lenient::number, "creditpercentage";
+    credit_type: String = lenient::string, "credittype";
+    /// The savings-plan order and plan a row's benefit comes from.
+    benefit_order_id: String = lenient::string, "benefitorderid";
+    benefit_id: String = lenient::string, "benefitid";
+    benefit_type: String = lenient::string, "benefittype";
+}
+
+/// The partner-earned credit as a share: the export writes a percent (0 or
+/// 15); a value of one or less is read as a fraction, as v1's rates are.
+fn credit_basis_points(value: f64) -> i32 {
+    let percent = if value > 1.0 { value } else { value * 100.0 };
+    (percent * 100.0).round() as i32
+}
+
+/// `text` in ASCII lower case, moved when it already is (GUIDs mostly are).
+fn lower(text: String) -> String {
+    if text.bytes().any(|b| b.is_ascii_uppercase()) {
+        text.to_ascii_lowercase()
+    } else {
+        text
+    }
+}
+
+impl TryFrom<UsageLine> for LineItem {
+    type Error = LineItemError;
+
+    /// Moves the line's text into the line item: millions of lines a sync.
+    fn try_from(raw: UsageLine) -> Result<Self, Self::Error> {
+        let err = |problem: String| LineItemError {
+            customer: raw.customer_id.clone(),
+            date: raw.usage_date.clone(),
+            problem,
+        };
+        let usage_date = lenient::day(&raw.usage_date)
+            .ok_or_else(|| err(format!("UsageDate “{}” is not a date", raw.usage_date)))?;
+        if raw.customer_id.trim().is_empty() {
+            return Err(err("the line names no customer".into()));
+        }
+        let billing_currency =
+            Currency::parse(&raw.billing_currency).map_err(|e| err(e.to_string()))?;
+        let pricing_currency = if raw.pricing_currency.trim().is_empty() {
+            billing_currency
+        } else {
+            Currency::parse(&raw.pricing_currency).map_err(|e| err(e.to_string()))?
+        };
+        let fx_micros = match raw.pc_to_bc_exchange_rate.micros() {
+            0 => MICROS,
+            fx => fx,
+        };
+        let key = crate::usage::line_identity(
+            &raw.customer_id,
+            &raw.subscription_id,
+            &raw.entitlement_id,
+            &raw.resource_uri,
+            &raw.meter_id,
+            usage_date,
+            &raw.charge_type,
+        );
+        let customer_id = if raw.customer_id.trim().len() == raw.customer_id.len() {
+            lower(raw.customer_id)
+        } else {
+            raw.customer_id.trim().to_ascii_lowercase()
+        };
+        Ok(LineItem {
+            key,
+            customer_id,
+            customer_name: raw.customer_name,
+            subscription_id: lower(raw.subscription_id),
+            entitlement_id: lower(raw.entitlement_id),
+            entitlement_name: raw.entitlement_description,
+            usage_date,
+            meter_id: raw.meter_id,
+            meter_name: raw.meter_name,
+            meter_category: raw.meter_category,
+            meter_subcategory: raw.meter_sub_category,
+            unit: raw.unit,
+            publisher: raw.publisher_name,
+            region: lower(raw.resource_location),
+            resource_group: raw.resource_group,
+            resource_uri: raw.resource_uri,
+            tags: raw.tags,
+            charge_type: raw.charge_type,
+            quantity_micros: raw.quantity_micros,
+            unit_price: raw.unit_price,
+            effective_unit_price: raw.effective_unit_price,
+            pricing_total: raw.pricing_pre_tax_total,
+            pricing_currency,
+            billing_total: raw.billing_pre_tax_total,
+            billing_currency,
+            fx_micros,
+            pec_basis_points: credit_basis_points(raw.partner_earned_credit_percentage),
+            credit_type: raw.credit_type,
+            invoice_number: raw.invoice_number,
+            benefit_id: raw.benefit_id,
+            benefit_order_id: raw.benefit_order_id,
+            benefit_type: raw.benefit_type,
+        })
+    }
+}
+
+/// A line of an export file read to a line item, or why it could not be.
+/// The UTF-8 byte-order mark a file may start with is skipped.
+pub fn read_line(bytes: &[u8]) -> Result<LineItem, String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let raw: UsageLine = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    LineItem::try_from(raw).map_err(|e| e.problem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reference's example line (`attributeSet: full`), verbatim.
+    const EXAMPLE: &str = r#"{"PartnerId":"0e195b37-4574-4539-bc42-0e539b9684c0","PartnerName":"Fabrikam","CustomerId":"196e2273-9651-43a3-ba7e-7cbcd918fc40","CustomerName":"Contoso","CustomerDomainName":"testcustomerdomain.onmicrosoft.com","CustomerCountry":"US","MpnId":"12345","Tier2MpnId":"67890","InvoiceNumber":"G002297372","ProductId":"DZH318Z0BNZ5","SkuId":"006G","AvailabilityId":"DZH318Z08B80","SkuName":"Tables","ProductName":"Tables","PublisherName":"Microsoft","PublisherId":"","SubscriptionDescription":"Azure plan","SubscriptionId":"5d1f3c2a-8b7e-4c55-9a10-2f6e0d9b7a41","ChargeStartDate":"2025-05-01T00:00:00Z","ChargeEndDate":"2025-05-31T00:00:00Z","UsageDate":"2025-05-14T00:00:00Z","MeterType":"1 GB/Month","MeterCategory":"Storage","MeterId":"a4f7e1c2-3b5d-4e6f-8a9b-0c1d2e3f4a5b","MeterSubCategory":"Tables","MeterName":"LRS Data Stored","MeterRegion":"US East","Unit":"1 GB/Month","ResourceLocation":"EASTUS","ConsumedService":"Microsoft.Storage","ResourceGroup":"rg-prod","ResourceURI":"/subscriptions/8c2b6e4d-1f3a-4b7c-9d0e-5a6b7c8d9e0f/resourceGroups/rg-prod/providers/Microsoft.Storage/storageAccounts/contosodata","ChargeType":"New","UnitPrice":0.0036,"Quantity":12.5,"UnitType":"1 GB/Month","BillingPreTaxTotal":0.03519,"BillingCurrency":"EUR","PricingPreTaxTotal":0.03825,"PricingCurrency":"USD","ServiceInfo1":"","ServiceInfo2":"","Tags":"{\"env\":\"prod\"}","AdditionalInfo":"","EffectiveUnitPrice":0.00306,"PCToBCExchangeRate":0.92,"PCToBCExchangeRateDate":"2025-05-01T00:00:00Z","EntitlementId":"8c2b6e4d-1f3a-4b7c-9d0e-5a6b7c8d9e0f","EntitlementDescription":"Contoso Production","PartnerEarnedCreditPercentage":15,"CreditPercentage":0,"CreditType":"Credit Not Applied","BenefitOrderId":"","BenefitId":"","BenefitType":""}"#;
+
+    #[test]
+    fn the_documented_example_line_reads_to_known_values() {
+        let l = read_line(EXAMPLE.as_bytes()).unwrap();
+        assert_eq!(l.customer_id, "196e2273-9651-43a3-ba7e-7cbcd918fc40");
+        assert_eq!(l.usage_date.to_string(), "2025-05-14");
+        assert_eq!(l.entitlement_id, "8c2b6e4d-1f3a-4b7c-9d0e-5a6b7c8d9e0f");
+        assert_eq!(l.entitlement_name, "Contoso Production");
+        assert_eq!(
+            (l.meter_category.as_str(), l.meter_name.as_str()),
+            ("Storage", "LRS Data Stored")
+        );
+        assert_eq!(l.unit, "1 GB/Month");
+        assert_eq!(l.region, "eastus");
+        assert_eq!(l.resource_group, "rg-prod");
+        assert_eq!(l.quantity_micros, 12_500_000);
+        // 0.0036 USD an hour; 0.00306 after the credit; totals as written.
+        assert_eq!(l.unit_price.micros(), 3_600);
+        assert_eq!(l.effective_unit_price.micros(), 3_060);
+        assert_eq!(l.pricing_total.micros(), 38_250);
+        assert_eq!(l.billing_total.micros(), 35_190);
+        assert_eq!(
+            (l.pricing_currency.code(), l.billing_currency.code()),
+            ("USD", "EUR")
+        );
+        assert_eq!(l.fx_micros, 920_000);
+        assert_eq!(l.pec_basis_points, 1500, "15 percent");
+        assert_eq!(l.invoice_number, "G002297372");
+        assert_eq!(l.tags, r#"{"env":"prod"}"#);
+    }
+
+    #[test]
+    fn every_attribute_of_the_full_set_is_read() {
+        let raw: UsageLine = serde_json::from_str(EXAMPLE).unwrap();
+        assert_eq!(raw.partner_id, "0e195b37-4574-4539-bc42-0e539b9684c0");
+        assert_eq!(
+            raw.customer_domain_name,
+            "testcustomerdomain.onmicrosoft.com"
+        );
+        assert_eq!(
+            (
+                raw.customer_country.as_str(),
+                raw.mpn_id.as_str(),
+                raw.tier2_mpn_id.as_str()
+            ),
+            ("US", "12345", "67890")
+        );
+        assert_eq!(
+            (
+                raw.product_id.as_str(),
+                raw.sku_id.as_str(),
+                raw.availability_id.as_str()
+            ),
+            ("DZH318Z0BNZ5", "006G", "DZH318Z08B80")
+        );
+        assert_eq!(raw.subscription_description, "Azure plan");
+        assert_eq!(raw.charge_end_date, "2025-05-31T00:00:00Z");
+        assert_eq!(raw.consumed_service, "Microsoft.Storage");
+        assert_eq!(raw.unit_type, "1 GB/Month");
+        assert_eq!(raw.pc_to_bc_exchange_rate_date, "2025-05-01T00:00:00Z");
+        assert_eq!(raw.credit_percentage, 0.0);
+        // The example names the 55 attributes; each one alone fills a field.
+        let example: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(EXAMPLE).unwrap();
+        assert_eq!(example.len(), 55);
+        for name in example.keys() {
+            let alone: UsageLine =
+                serde_json::from_value(serde_json::json!({ name: "1" })).unwrap();
+            assert_ne!(alone, UsageLine::default(), "{name} is read");
+        }
+    }
+
+    #[test]
+    fn a_lines_identity_is_the_hash_of_its_fields_in_lower_case() {
+        let day = "2025-05-14".parse().unwrap();
+        assert_eq!(
+            crate::usage::line_identity("C1", "Sub", "Ent", "/R/x", "M", day, "New"),
+            crate::usage::stable_hash(&["c1", "sub", "ent", "/r/x", "m", "2025-05-14", "new"])
+        );
+        let l = read_line(EXAMPLE.as_bytes()).unwrap();
+        let again = read_line(
+            EXAMPLE
+                .to_ascii_uppercase()
+                .replace("2025-05-14T00:00:00Z", "2025-05-14")
+                .as_bytes(),
+        );
+        // Upper-case keys and values name the same line.
+        assert_eq!(again.map(|a| a.key).ok(), Some(l.key));
+    }
+
+    #[test]
+    fn attribute_names_match_in_any_casing() {
+        let raw: UsageLine = serde_json::from_str(
+            r#"{"CUSTOMERID":"C","BenefitID":"b1","benefitOrderID":"o1","MPNID":"9","ResourceUri":"/r","PcToBcExchangeRate":"0.5"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                raw.customer_id.as_str(),
+                raw.benefit_id.as_str(),
+                raw.benefit_order_id.as_str(),
+                raw.mpn_id.as_str(),
+                raw.resource_uri.as_str()
+            ),
+            ("C", "b1", "o1", "9", "/r")
+        );
+        assert_eq!(raw.pc_to_bc_exchange_rate.micros(), 500_000);
+    }
+
+    #[test]
+    fn a_line_reads_in_every_documented_form() {
+        let forms = [
+            // numbers as text, the date without its zone, a byte-order mark
+            "\u{feff}{\"CustomerId\":\"C\",\"UsageDate\":\"2025-05-14T00:00:00\",\"BillingCurrency\":\"EUR\",\"BillingPreTaxTotal\":\"0.03519\",\"Quantity\":\"12.5\"}",
+            // the recon files' M/D/YYYY, null fields, a field nobody documents yet
+            "{\"CustomerId\":\"C\",\"UsageDate\":\"5/14/2025 0:00\",\"BillingCurrency\":\"EUR\",\"BillingPreTaxTotal\":0.03519,\"Quantity\":12.5,\"Tags\":null,\"BrandNewAttribute\":{\"x\":1}}",
+        ];
+        for form in forms {
+            let l = read_line(form.as_bytes()).unwrap();
+            assert_eq!(
+                (
+                    l.usage_date.to_string(),
+                    l.billing_total.micros(),
+                    l.quantity_micros
+                ),
+                ("2025-05-14".to_string(), 35_190, 12_500_000),
+                "{form}"
+            );
+        }
+        assert!(
+            read_line(
+                b"{\"CustomerId\":\"C\",\"UsageDate\":\"14/5/2025\",\"BillingCurrency\":\"EUR\"}"
+            )
+            .is_err()
+        );
+        assert!(
+            read_line(b"{\"CustomerId\":\"C\",\"UsageDate\":\"2025-05-14\"}").is_err(),
+            "no currency"
+        );
+        assert!(read_line(b"not json").is_err());
+    }
+
+    #[test]
+    fn operations_are_read_by_type_then_status_in_any_case() {
+        let op = |json: &str| serde_json::from_str::<Operation>(json).unwrap();
+        let running = op(
+            r##"{"@odata.type":"#microsoft.graph.partners.billing.runningOperation","id":"6f","status":"running","createdDateTime":"2023-03-09T08:12:53"}"##,
+        );
+        assert_eq!(running.state(), OperationState::Running);
+        let done = op(
+            r##"{"@odata.type":"#microsoft.graph.partners.billing.exportSuccessOperation","status":"succeeded","resourceLocation@odata.navigationLink":"https://graph.microsoft.com/v1.0/reports/partners/billing/manifests/8f"}"##,
+        );
+        assert_eq!(done.state(), OperationState::Succeeded);
+        assert!(done.manifest_link.unwrap().ends_with("/manifests/8f"));
+        assert_eq!(
+            op(r##"{"status":"Completed"}"##).state(),
+            OperationState::Succeeded
+        );
+        let inline = op(
+            r##"{"status":"SUCCEEDED","resourceLocation":{"rootDirectory":"https://x/y","sasToken":"se=1","blobs":[{"name":"a.json.gz"}]}}"##,
+        );
+        let m = inline.manifest.unwrap();
+        assert_eq!(m.blob_url(&m.blobs[0]), "https://x/y/a.json.gz?se=1");
+        let none = op(
+            r##"{"@odata.type":"#microsoft.graph.partners.billing.failedOperation","status":"failed","error":{"message":"No data available","code":"5000"}}"##,
+        );
+        assert_eq!(none.state(), OperationState::Failed);
+        assert!(none.no_data());
+        let failed = op(r##"{"status":"failed","error":{"code":5001,"message":"x"}}"##);
+        assert!(!failed.no_data());
+    }
+}
