@@ -3,9 +3,9 @@
 use gloo_net::http::{Request, RequestBuilder, Response};
 use leptos::prelude::on_cleanup;
 use model::api::{
-    AppChoice, AppInfo, BudgetUpdate, CustomerDetail, CustomerList, CustomerUser,
+    AppChoice, AppInfo, BillingAccess, BudgetUpdate, CustomerDetail, CustomerList, CustomerUser,
     CustomerUserInvite, ErrorBody, ErrorCode, KeyRequest, MarkupUpdate, NewKey, OnboardingState,
-    Overview, OwnCosts, ReportingSettings, SessionInfo, TrialRequest,
+    Overview, OwnCosts, ReportingSettings, SessionInfo, TrialRequest, VerifyRequest,
 };
 use model::cube::Cube;
 use model::pc::SpendingBudget;
@@ -198,6 +198,24 @@ pub async fn continue_to_trial() -> Result<(), ApiError> {
     .await
 }
 
+/// Step 5: the permission, the service principal and the consent.
+pub async fn grant_billing() -> Result<BillingAccess, ApiError> {
+    write(
+        with_cookie(Request::post(&url("onboarding/billing"))),
+        None::<&()>,
+    )
+    .await
+}
+
+/// Step 5's check with the app's own token; `key` when the proxy asks for it.
+pub async fn verify_billing(key: Option<String>) -> Result<BillingAccess, ApiError> {
+    write(
+        with_cookie(Request::post(&url("onboarding/billing/verify"))),
+        Some(&VerifyRequest { key }),
+    )
+    .await
+}
+
 pub async fn start_trial(request: &TrialRequest) -> Result<SessionInfo, ApiError> {
     write(
         with_cookie(Request::post(&url("onboarding/trial"))),
@@ -219,6 +237,11 @@ pub fn sign_in_url(route: &str) -> String {
         base(),
         encode(&crate::host::app_url(route))
     )
+}
+
+/// An admin's sign-in with the directory access the wizard's app steps need.
+pub fn directory_sign_in_url(route: &str) -> String {
+    format!("{}&as=directory", sign_in_url(route))
 }
 
 /// The sign-in of a customer's user, from the customer's own tenant.

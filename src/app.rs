@@ -145,6 +145,7 @@ fn Shell(children: Children) -> impl IntoView {
             <Account />
         </header>
         <TrialBanner />
+        <SignInProblem />
         <main id="main" tabindex="-1">{children()}</main>
         <footer class="shell-footer">
             <span translate="no">{PRODUCT_NAME}" "<span class="version">{concat!("v", env!("CARGO_PKG_VERSION"))}</span></span>
@@ -198,6 +199,22 @@ fn Account() -> impl IntoView {
                 })}
             </Transition>
         </div>
+    }
+}
+
+/// Why a sign-in or a consent did not finish, as the proxy sent the browser
+/// back with it.
+#[component]
+fn SignInProblem() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    move || {
+        query.read().get("signInError").map(|why| {
+            view! {
+                <div class="banner" role="alert" id="sign-in-error">
+                    {i18n::t().sign_in_problem}<span lang="en">{why}</span>
+                </div>
+            }
+        })
     }
 }
 

@@ -103,31 +103,7 @@ pub fn key_label(key: &str) -> String {
 
 /// The sentence for one of the proxy's error codes, in the current language.
 pub fn error_text(code: ErrorCode) -> &'static str {
-    let t = t();
-    use ErrorCode::*;
-    match code {
-        NotFound => t.err_not_found,
-        BadRequest | MethodNotAllowed | UnsupportedMediaType => t.err_bad_request,
-        NotConnected => t.err_not_connected,
-        NotSignedIn => t.err_not_signed_in,
-        Forbidden => t.err_forbidden,
-        PartnerOnly => t.partner_only,
-        TrialEnded => t.err_trial_ended,
-        UpstreamThrottled => t.err_upstream_throttled,
-        UpstreamAuthFailed => t.err_upstream_auth,
-        UpstreamUnavailable => t.err_upstream_unavailable,
-        UpstreamRefused => t.err_upstream_refused,
-        StoreError | InternalError => t.err_internal,
-        BodyTooLarge => t.err_body_too_large,
-        GraphUnavailable | GraphRefused => t.err_graph,
-        SignInAgain => t.err_sign_in_again,
-        SigninRefused | SigninUnavailable | AppRefused => t.err_sign_in_failed,
-        NoApp => t.err_no_app,
-        NotInvited => t.err_not_invited,
-        ViewClosed => t.err_view_closed,
-        Timeout => t.err_timeout,
-        _ => t.err_other,
-    }
+    t().error(code)
 }
 
 /// A subscription's status as Partner Center names it, in the current

@@ -1,4 +1,4 @@
-//! The onboarding wizard: five steps with visible progress. Its state is
+//! The onboarding wizard: six steps with visible progress. Its state is
 //! kept by the proxy, so a reload resumes the step; the key value lives only
 //! in this page's memory, shown once.
 
@@ -13,13 +13,14 @@ use crate::app::SessionResource;
 use crate::components::{CopyField, SyncBar};
 use crate::i18n::t;
 
-fn step_names() -> [&'static str; 5] {
+fn step_names() -> [&'static str; 6] {
     let t = t();
     [
         t.step_before,
         t.step_sign_in,
         t.step_register,
         t.step_add_key,
+        t.step_billing,
         t.step_trial,
     ]
 }
@@ -39,7 +40,7 @@ pub fn Onboarding() -> impl IntoView {
                         let step = if wants_sign_in { Step::SignIn } else { Step::BeforeYouBegin };
                         view! {
                             <Progress current=step />
-                            {if wants_sign_in { view! { <SignIn /> }.into_any() } else { view! { <BeforeYouBegin message=None signed_in=false /> }.into_any() }}
+                            {if wants_sign_in { view! { <SignIn signed_in=false /> }.into_any() } else { view! { <BeforeYouBegin message=None signed_in=false /> }.into_any() }}
                         }.into_any()
                     }
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -48,9 +49,11 @@ pub fn Onboarding() -> impl IntoView {
                         view! {
                             <Progress current=step />
                             {match step {
-                                Step::BeforeYouBegin | Step::SignIn => view! { <BeforeYouBegin message=(!s.session.can_manage).then(|| t().roles_needed_for(&s.session.roles)) signed_in=true /> }.into_any(),
+                                Step::BeforeYouBegin => view! { <BeforeYouBegin message=(!s.session.can_manage).then(|| t().roles_needed_for(&s.session.roles)) signed_in=true /> }.into_any(),
+                                Step::SignIn => view! { <SignIn signed_in=true /> }.into_any(),
                                 Step::RegisterApp => view! { <RegisterApp state=s on_done=move || state.refetch() /> }.into_any(),
                                 Step::AddKey => view! { <AddKey state=s on_done=move || state.refetch() /> }.into_any(),
+                                Step::ReadBilling => view! { <ReadBilling state=s on_done=move || state.refetch() /> }.into_any(),
                                 Step::StartTrial => view! { <StartTrial state=s on_done=move || state.refetch() /> }.into_any(),
                                 Step::Done => view! { <Done /> }.into_any(),
                             }}
@@ -116,13 +119,17 @@ fn BeforeYouBegin(message: Option<String>, signed_in: bool) -> impl IntoView {
     }
 }
 
+/// Step 2: the admin signs in with the directory access the app steps need
+/// (asked only here, not of everyone who signs in).
 #[component]
-fn SignIn() -> impl IntoView {
+fn SignIn(signed_in: bool) -> impl IntoView {
     view! {
         <section class="step">
             <StepHeading step=Step::SignIn>{t().step_sign_in}</StepHeading>
-            <p>{t().sign_in_come_back}</p>
-            <a class="button" rel="external" href=api::sign_in_url("/onboarding")>{t().sign_in_with_pc}</a>
+            <p>{if signed_in { t().directory_access_why } else { t().sign_in_come_back }}</p>
+            <a class="button" rel="external" href=api::directory_sign_in_url("/onboarding")>
+                {if signed_in { t().allow_directory } else { t().sign_in_with_pc }}
+            </a>
         </section>
     }
 }
@@ -146,12 +153,9 @@ fn RegisterApp(
             }
         }
     });
-    let commerce = state.session.commerce_id.clone().unwrap_or_default();
     view! {
         <section class="step">
             <StepHeading step=Step::RegisterApp>{t().step_register}</StepHeading>
-            <p>{t().commerce_id_notice}</p>
-            <CopyField label=t().commerce_id value=commerce id="commerce-id" />
             {(!state.existing_apps.is_empty()).then(|| view! {
                 <h3>{t().registered_before}</h3>
                 <p>{t().reuse_hint}</p>
@@ -245,12 +249,11 @@ fn AddKey(
         }
     });
     let app = state.app.clone();
-    let commerce = state.session.commerce_id.clone().unwrap_or_default();
     view! {
         <section class="step">
             <StepHeading step=Step::AddKey>{t().step_add_key}</StepHeading>
             {app.map(|a| view! { <CopyField label=t().app_id value=a.app_id id="app-id" /> })}
-            <CopyField label=t().commerce_id value=commerce id="commerce-id" />
+            <p>{t().commerce_id_notice}</p>
             <fieldset>
                 <legend>{t().key_lasts}</legend>
                 <label><input type="radio" name="years" value="1" prop:checked=move || years.get() == 1 on:change=move |_| set_years.set(1) />" "{t().one_year}</label>
@@ -273,13 +276,93 @@ fn AddKey(
     }
 }
 
+/// Step 5: the permission, the service principal and the consent, each
+/// shown as done or not yet, then the check with the app's own key.
+#[component]
+fn ReadBilling(
+    state: OnboardingState,
+    on_done: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let billing = RwSignal::new(state.billing.clone().unwrap_or_default());
+    let (error, set_error) = signal(None::<String>);
+    let (asks_key, set_asks_key) = signal(false);
+    // The key value stays in this signal: never in storage or the URL.
+    let (key, set_key) = signal(String::new());
+    let grant = Action::new_local(move |_: &()| async move {
+        set_error.set(None);
+        match api::grant_billing().await {
+            Ok(b) => billing.set(b),
+            Err(e) => {
+                set_error.set(Some(error_text(&e)));
+                // What could be done was done: show it beside the refusal.
+                if let Ok(Some(b)) = api::onboarding().await.map(|s| s.billing) {
+                    billing.set(b);
+                }
+            }
+        }
+    });
+    let verify = Action::new_local(move |key: &Option<String>| {
+        let key = key.clone();
+        async move {
+            set_error.set(None);
+            match api::verify_billing(key).await {
+                Ok(_) => on_done(),
+                Err(e) => {
+                    if e.code() == Some(ErrorCode::KeyNeeded) {
+                        set_asks_key.set(true);
+                    }
+                    set_error.set(Some(error_text(&e)));
+                }
+            }
+        }
+    });
+    let row = move |label: &'static str, done: Signal<bool>| {
+        view! {
+            <li class=move || if done.get() { "done" } else { "todo" }>
+                <span aria-hidden="true">{move || if done.get() { "✓ " } else { "○ " }}</span>
+                {label}
+                <span class="visually-hidden">{move || format!(" ({})", if done.get() { t().check_done } else { t().check_todo })}</span>
+            </li>
+        }
+    };
+    let consent_url = move || billing.get().consent_url;
+    view! {
+        <section class="step">
+            <StepHeading step=Step::ReadBilling>{t().step_billing}</StepHeading>
+            <p>{t().billing_why}</p>
+            <ul class="checklist" aria-live="polite">
+                {row(t().billing_declared, Signal::derive(move || billing.get().declared))}
+                {row(t().billing_principal, Signal::derive(move || billing.get().service_principal))}
+                {row(t().billing_consented, Signal::derive(move || billing.get().consented))}
+                {row(t().billing_verified, Signal::derive(move || billing.get().verified))}
+            </ul>
+            <button type="button" class="primary" disabled=move || grant.pending().get()
+                on:click=move |_| { grant.dispatch(()); }>{t().grant_billing}</button>
+            <p>{t().consent_link_intro}<a href=consent_url rel="external" id="consent-link">{t().consent_link}</a>{t().consent_link_after}</p>
+            {move || asks_key.get().then(|| view! {
+                <div class="field">
+                    <label for="billing-key">{t().key_value}</label>
+                    <input id="billing-key" type="password" autocomplete="off" spellcheck="false" class="mono"
+                        prop:value=move || key.get() on:input=move |ev| set_key.set(event_target_value(&ev)) />
+                    <p class="hint">{t().billing_key_hint}</p>
+                </div>
+            })}
+            <button type="button" disabled=move || verify.pending().get()
+                on:click=move |_| {
+                    let typed = key.get();
+                    verify.dispatch((!typed.trim().is_empty()).then_some(typed));
+                }>{t().check_billing}</button>
+            {move || error.get().map(|e| view! { <p class="error" role="alert" id="billing-error">{e}</p> })}
+        </section>
+    }
+}
+
 #[component]
 fn StartTrial(
     state: OnboardingState,
     on_done: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let session = expect_context::<SessionResource>();
-    let (commerce, set_commerce) = signal(state.session.commerce_id.clone().unwrap_or_default());
     let (app_id, set_app_id) = signal(
         state
             .app
@@ -289,7 +372,7 @@ fn StartTrial(
     );
     // The key value stays in this signal: never in storage or the URL.
     let (key, set_key) = signal(String::new());
-    let (field_errors, set_field_errors) = signal((None::<String>, None::<String>, None::<String>));
+    let (field_errors, set_field_errors) = signal((None::<String>, None::<String>));
     let (error, set_error) = signal(None::<String>);
     let start = Action::new_local(move |req: &TrialRequest| {
         let req = req.clone();
@@ -307,15 +390,13 @@ fn StartTrial(
         ev.prevent_default();
         set_error.set(None);
         let checks = (
-            check_guid(t(), t().commerce_id, &commerce.get()).err(),
             check_guid(t(), t().app_id, &app_id.get()).err(),
             check_key(t(), &key.get()).err(),
         );
-        let ok = checks.0.is_none() && checks.1.is_none() && checks.2.is_none();
+        let ok = checks.0.is_none() && checks.1.is_none();
         set_field_errors.set(checks);
         if ok {
             start.dispatch(TrialRequest {
-                commerce_id: commerce.get(),
                 app_id: app_id.get(),
                 key: key.get(),
             });
@@ -329,9 +410,8 @@ fn StartTrial(
                {t().choose}<em>{t().register_existing_app}</em>{t().pick_app_then}</p>
             <p>{t().trial_lasts}</p>
             <form on:submit=submit novalidate>
-                <Field id="trial-commerce" label=t().commerce_id value=commerce set=set_commerce error=Signal::derive(move || field_errors.get().0) kind="text" />
-                <Field id="trial-app" label=t().app_id value=app_id set=set_app_id error=Signal::derive(move || field_errors.get().1) kind="text" />
-                <Field id="trial-key" label=t().key_value value=key set=set_key error=Signal::derive(move || field_errors.get().2) kind="password" />
+                <Field id="trial-app" label=t().app_id value=app_id set=set_app_id error=Signal::derive(move || field_errors.get().0) kind="text" />
+                <Field id="trial-key" label=t().key_value value=key set=set_key error=Signal::derive(move || field_errors.get().1) kind="password" />
                 <button type="submit" class="primary" disabled=move || start.pending().get()>
                     {move || if start.pending().get() { t().checking_with_pc } else { t().step_trial }}
                 </button>

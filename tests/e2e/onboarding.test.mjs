@@ -61,14 +61,11 @@ test('a Global admin goes from sign-in to the first synced customers', async () 
   await page.fill('#passwd', admin.password);
   await page.keyboard.press('Enter');
 
-  // Step 3: register the web app; the Commerce ID is shown with a copy button.
+  // Step 3: register the web app.
   const step3 = await heading(page, 'Register the web app');
   // Focus moves to the new step's heading.
   await page.waitForFunction(() => document.activeElement?.tagName === 'H2', null, { timeout: 5_000 });
-  assert.equal(await step3.textContent(), 'Step 3 of 5: Register the web app');
-  assert.equal(await page.inputValue('#commerce-id'), contoso().commerceId);
-  await page.getByRole('button', { name: 'Copy Commerce ID' }).click();
-  await page.locator('.copy-status', { hasText: /Copied|selected/ }).first().waitFor();
+  assert.equal(await step3.textContent(), 'Step 3 of 6: Register the web app');
   await page.getByRole('button', { name: 'Register a new web app' }).click();
 
   // Step 4: a reload resumes here; the key value is shown once.
@@ -83,6 +80,10 @@ test('a Global admin goes from sign-in to the first synced customers', async () 
   const key = await page.inputValue('#key-value');
   assert.ok(key.length > 20);
   assert.ok(await page.locator('.key-once', { hasText: 'shown only this once' }).isVisible());
+  // The App ID has a copy button; the Commerce ID is for the records, not asked.
+  await page.getByRole('button', { name: 'Copy App ID' }).click();
+  await page.locator('.copy-status', { hasText: /Copied|selected/ }).first().waitFor();
+  assert.ok(await page.locator('text=No step here needs it').isVisible());
   // The key list shows the new key at once, beside its value shown once.
   await page.locator('table.keys tbody tr').first().waitFor();
   assert.equal(await page.locator('table.keys tbody tr').count(), 1);
@@ -91,7 +92,17 @@ test('a Global admin goes from sign-in to the first synced customers', async () 
   for (const [where, text] of Object.entries(seen)) assert.ok(!text.includes(key), `key in ${where}`);
   await page.getByRole('button', { name: 'Continue', exact: true }).click();
 
-  // Step 5: failures first, each with its own message.
+  // Step 5: the app made through Graph has no service principal yet, so it
+  // gets no token; then the permission, the principal and the consent.
+  await heading(page, 'Let the app read billing');
+  await page.getByRole('button', { name: "Check with the app's key" }).click();
+  await page.locator('#billing-error', { hasText: 'AADSTS7000229' }).waitFor();
+  assert.equal(await page.locator('.checklist li.done').count(), 0);
+  await page.getByRole('button', { name: 'Let the app read billing' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('.checklist li.done').length === 3);
+  await page.getByRole('button', { name: "Check with the app's key" }).click();
+
+  // Step 6: failures first, each with its own message.
   await heading(page, 'Start the 30-day free trial');
   await page.reload();
   await heading(page, 'Start the 30-day free trial');
@@ -136,12 +147,27 @@ test('a partner that registered a web app before reuses it and skips creating on
   const context = await browser.newContext();
   const page = await context.newPage();
   await signIn(page, servers, fabrikam.users[0].userName, '/onboarding');
+  // Signed in for who they are only: step 2 asks for the directory access.
+  await heading(page, 'Sign in');
+  assert.ok(await page.locator("text=needs access to your organization's directory").isVisible());
+  await page.getByRole('link', { name: 'Sign in with access to your directory' }).click();
+  await page.fill('#login', fabrikam.users[0].userName);
+  await page.fill('#passwd', fabrikam.users[0].password);
+  await page.keyboard.press('Enter');
   await heading(page, 'Register the web app');
   await page.locator('text=You registered a web app before').waitFor();
   await page.getByRole('button', { name: `Reuse ${app.displayName}` }).click();
   await heading(page, 'Add a secret key');
   assert.equal(await page.inputValue('#app-id'), app.appId);
   await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  // Its permission and consent were given before; no key was made here, so
+  // the check asks for the one the partner kept.
+  await heading(page, 'Let the app read billing');
+  await page.waitForFunction(() => document.querySelectorAll('.checklist li.done').length === 3);
+  await page.getByRole('button', { name: "Check with the app's key" }).click();
+  await page.locator('#billing-error', { hasText: "Paste the key's value" }).waitFor();
+  await page.fill('#billing-key', app.keys[0].secret);
+  await page.getByRole('button', { name: "Check with the app's key" }).click();
   await heading(page, 'Start the 30-day free trial');
   await page.fill('#trial-key', app.keys[0].secret);
   await page.click('button[type=submit]');
@@ -244,6 +270,12 @@ test('the whole onboarding can be done with the keyboard alone', async () => {
   const appId = await page.inputValue('#app-id');
   await tabTo(page, /^Continue$/);
   await page.keyboard.press('Enter');
+  await heading(page, 'Let the app read billing');
+  await tabTo(page, /^Let the app read billing$/);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.querySelectorAll('.checklist li.done').length === 3);
+  await tabTo(page, /Check with the app's key/);
+  await page.keyboard.press('Enter');
   await heading(page, 'Start the 30-day free trial');
   // Register the app in the portal (another site, outside this test's keyboard path).
   const portal = await context.newPage();
@@ -259,5 +291,103 @@ test('the whole onboarding can be done with the keyboard alone', async () => {
   await page.locator('.summary', { hasText: 'customers synced' }).waitFor({ timeout: 30_000 });
   assert.match(appId, /^[0-9a-f-]{36}$/);
 
+  await context.close();
+});
+
+test('an Admin agent found only on the second page of memberships onboards, and a Global admin consents', async () => {
+  const tailspin = servers.demo.partners[3];
+  const agent = user(tailspin, 'agent');
+  const admin = user(tailspin, 'admin');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, servers, agent.userName, '/onboarding', 'directory');
+  await heading(page, 'Register the web app');
+  // More than a page of web apps in the directory: every one is offered.
+  await page.locator('ul.choices li').first().waitFor();
+  assert.equal(await page.locator('ul.choices li').count(), tailspin.apps.length);
+  await page.getByRole('button', { name: 'Register a new web app' }).click();
+  await heading(page, 'Add a secret key');
+  await page.getByRole('button', { name: 'Create the key' }).click();
+  await page.locator('.key-once').waitFor();
+  const key = await page.inputValue('#key-value');
+  const appId = await page.inputValue('#app-id');
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+
+  // An Admin agent may declare the permission and make the service
+  // principal, not grant an application permission.
+  await heading(page, 'Let the app read billing');
+  await page.getByRole('button', { name: 'Let the app read billing' }).click();
+  await page.locator('#billing-error', { hasText: 'may not grant an application permission' }).waitFor();
+  // What it could do is shown done beside the refusal.
+  await page.waitForFunction(() => document.querySelectorAll('.checklist li.done').length === 2);
+  await page.getByRole('button', { name: "Check with the app's key" }).click();
+  await page.locator('#billing-error', { hasText: 'nobody has consented' }).waitFor();
+
+  // Entra's consent page refuses the agent, and the wizard says why.
+  const consentUrl = await page.getAttribute('#consent-link', 'href');
+  await page.goto(consentUrl);
+  await page.fill('#login', agent.userName);
+  await page.fill('#passwd', agent.password);
+  await page.keyboard.press('Enter');
+  await page.locator('#sign-in-error', { hasText: 'AADSTS90094' }).waitFor();
+  await heading(page, 'Let the app read billing');
+
+  // A Global admin accepts it on the same page.
+  await page.goto(consentUrl);
+  await page.fill('#login', admin.userName);
+  await page.fill('#passwd', admin.password);
+  await page.keyboard.press('Enter');
+  await heading(page, 'Let the app read billing');
+  await page.waitForFunction(() => document.querySelectorAll('.checklist li.done').length === 3);
+  assert.equal(await page.locator('#sign-in-error').count(), 0);
+  await page.getByRole('button', { name: "Check with the app's key" }).click();
+
+  await heading(page, 'Start the 30-day free trial');
+  const portal = await context.newPage();
+  await portal.goto(await page.getAttribute('a[target=_blank]', 'href'));
+  // Among the directory's 120 other apps, the one made here.
+  await portal.locator('tr', { hasText: appId }).getByRole('button', { name: 'Register existing app' }).click();
+  await portal.locator('text=is registered in Partner Center').waitFor();
+  await portal.close();
+  await page.fill('#trial-key', key);
+  await page.click('button[type=submit]');
+  await Promise.race([
+    page.waitForURL(`${servers.proxyUrl}/`, { timeout: 30_000 }),
+    page.locator('#trial-error').waitFor({ timeout: 30_000 }).then(async () => {
+      throw new Error(`the trial did not start: ${await page.locator('#trial-error').textContent()}`);
+    }),
+  ]);
+  await page.locator('.summary', { hasText: `${tailspin.customers} customers synced` }).waitFor({ timeout: 30_000 });
+  await context.close();
+});
+
+test('a user with no role, in groups named like roles, sees costs and is told which role is needed', async () => {
+  const tailspin = servers.demo.partners[3];
+  const eve = user(tailspin, 'eve');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signIn(page, servers, eve.userName, '/');
+  await page.locator('.summary', { hasText: 'customers synced' }).waitFor({ timeout: 30_000 });
+  // Trying to change a budget: refused by the proxy, with the roles needed.
+  await page.goto(`${servers.proxyUrl}/customers?sort=name&dir=asc`);
+  const first = page.locator('table.customers tbody tr td:first-child a').first();
+  await first.waitFor();
+  await first.click();
+  await page.locator('#budget-amount').waitFor();
+  await page.fill('#budget-amount', '99999');
+  await page.click('button:has-text("Save budget")');
+  const refusal = page.locator('p.error', { hasText: 'Global admin or Admin agent' });
+  await refusal.waitFor();
+  assert.match(await refusal.textContent(), /no Partner Center role/);
+  // Nothing reached Partner Center, and the markup route refuses too.
+  const status = await page.evaluate(async () => {
+    const r = await fetch('api/markup', {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ basis: 'listPrice', percent: '1000' }),
+    });
+    return r.status;
+  });
+  assert.equal(status, 403);
   await context.close();
 });

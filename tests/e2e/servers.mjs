@@ -172,10 +172,15 @@ export async function syncDone(page, servers) {
   }
 }
 
-/** Signs in on the emulator's sign-in page, as a person would, and comes back to `returnTo`. */
-export async function signIn(page, servers, userName, returnTo = '/') {
+/**
+ * Signs in on the emulator's sign-in page, as a person would, and comes back
+ * to `returnTo`; `as: 'directory'` asks the directory access an admin grants
+ * in the wizard's step 2.
+ */
+export async function signIn(page, servers, userName, returnTo = '/', as = '') {
   const user = servers.demo.partners.flatMap((p) => p.users).find((u) => u.userName === userName);
-  await page.goto(`${servers.proxyUrl}/api/auth/login?returnTo=${encodeURIComponent(returnTo)}`);
+  const kind = as ? `&as=${as}` : '';
+  await page.goto(`${servers.proxyUrl}/api/auth/login?returnTo=${encodeURIComponent(returnTo)}${kind}`);
   await page.fill('#login', user.userName);
   await page.fill('#passwd', user.password);
   await page.click('button[type=submit]');

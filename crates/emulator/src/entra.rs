@@ -137,10 +137,25 @@ pub fn app_token(
             7000222,
             "The provided client secret keys for app are expired.",
         ))),
+        // An app registered through Graph has no service principal until
+        // one is made (or an admin consents): Entra issues it nothing.
+        Some(_) if app.service_principal.is_none() => Err(Box::new(entra_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000229,
+            &format!(
+                "The client application {client_id} is missing service principal in the tenant {tenant}. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119"
+            ),
+        ))),
         Some(_) => {
             let app_id = app.app_id;
+            let roles = if app.billing_granted && audience == Audience::Graph {
+                vec![model::onboarding::PARTNER_BILLING_READ_ALL_NAME.to_string()]
+            } else {
+                Vec::new()
+            };
             drop(apps);
-            Ok(world.issue_token(partner, Some(app_id), None, audience))
+            Ok(world.issue_app_token(partner, app_id, audience, roles))
         }
     }
 }

@@ -64,6 +64,9 @@ pub struct Faults {
     /// Every this many rows of an export file, one whose `UsageDate` is no
     /// date (0: none).
     pub unreadable_export_rows: usize,
+    /// App+User calls are refused with 401 and code 900421, as Partner
+    /// Center does (since 1 April 2026) for a sign-in without MFA.
+    pub mfa_missing: bool,
 }
 
 impl Default for Faults {
@@ -89,6 +92,7 @@ impl Default for Faults {
             export_rows_per_blob: 20_000,
             expire_sas: 0,
             unreadable_export_rows: 0,
+            mfa_missing: false,
         }
     }
 }
@@ -102,6 +106,8 @@ pub struct Stats {
     /// Polls of billing export operations, and export files served.
     pub export_polls: AtomicU64,
     pub blobs: AtomicU64,
+    /// App+User-only routes called with an app's token (and refused).
+    pub app_only_refusals: AtomicU64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -112,6 +118,7 @@ pub struct StatsView {
     pub faults: u64,
     pub export_polls: u64,
     pub blobs: u64,
+    pub app_only_refusals: u64,
 }
 
 impl Stats {
@@ -122,6 +129,7 @@ impl Stats {
             faults: self.faults.load(Ordering::Relaxed),
             export_polls: self.export_polls.load(Ordering::Relaxed),
             blobs: self.blobs.load(Ordering::Relaxed),
+            app_only_refusals: self.app_only_refusals.load(Ordering::Relaxed),
         }
     }
 }
@@ -205,13 +213,7 @@ pub async fn middleware(
         return next.run(request).await;
     }
 
-    let partner = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .and_then(|t| emulator.world.token(t.trim()))
-        .map(|t| t.partner);
+    let partner = emulator.world.bearer(request.headers()).map(|t| t.partner);
     if let (Some(partner), Some(limit)) = (partner, faults.throttle_requests) {
         let interval = Duration::from_millis(faults.throttle_interval_ms.max(1));
         if let Err(wait) = emulator

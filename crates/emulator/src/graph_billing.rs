@@ -96,14 +96,21 @@ impl FromRequestParts<Emulator> for GraphApp {
         parts: &mut Parts,
         emulator: &Emulator,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .and_then(|t| emulator.world.token(t.trim()));
-        match token {
-            Some(t) if t.audience == Audience::Graph && t.app.is_some() => Ok(GraphApp(t.partner)),
+        match emulator.world.bearer(&parts.headers) {
+            Some(t)
+                if t.audience == Audience::Graph
+                    && t.app.is_some()
+                    && t.roles
+                        .iter()
+                        .any(|r| r == model::onboarding::PARTNER_BILLING_READ_ALL_NAME) =>
+            {
+                Ok(GraphApp(t.partner))
+            }
+            Some(t) if t.audience == Audience::Graph && t.app.is_some() => Err(GraphError(
+                StatusCode::FORBIDDEN,
+                "Authorization_RequestDenied",
+                "Either the signed-in user does not have sufficient privileges, or you need to use one of the following application permissions: PartnerBilling.Read.All".into(),
+            )),
             Some(t) if t.audience == Audience::Graph => Err(GraphError(
                 StatusCode::FORBIDDEN,
                 "Authorization_RequestDenied",

@@ -205,19 +205,24 @@ impl Emulator {
             .apps
             .write()
             .expect("apps poisoned")
-            .push(world::App {
-                object_id: model::Guid::from_seed(self.world.seed, 950 + partner as u64),
-                app_id,
-                display_name: "Registered for a test".into(),
-                partner_center: true,
-                keys: vec![world::Key {
-                    key_id: model::Guid::from_seed(self.world.seed, 970 + partner as u64),
-                    display_name: "Test key".into(),
-                    secret: secret.clone(),
-                    start: now,
-                    end: now + chrono::Duration::days(365),
-                }],
-            });
+            .push(
+                world::App::new(
+                    model::Guid::from_seed(self.world.seed, 950 + partner as u64),
+                    app_id,
+                    "Registered for a test".into(),
+                    vec![world::Key {
+                        key_id: model::Guid::from_seed(self.world.seed, 970 + partner as u64),
+                        display_name: "Test key".into(),
+                        secret: secret.clone(),
+                        start: now,
+                        end: now + chrono::Duration::days(365),
+                    }],
+                )
+                .connected(model::Guid::from_seed(
+                    self.world.seed,
+                    990 + partner as u64,
+                )),
+            );
         (app_id.to_string(), secret)
     }
 }

@@ -52,7 +52,12 @@ fn render(emulator: &Emulator, tenant: &str, message: Option<&str>) -> Response 
                     a.app_id
                 )
             };
-            format!("<tr><td>{}</td><td>{}</td>{action}</tr>", escape(&a.display_name), a.app_id)
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td>{action}</tr>",
+                escape(&a.display_name),
+                a.app_id,
+                p.commerce_id
+            )
         })
         .collect();
     let message = message
@@ -60,7 +65,7 @@ fn render(emulator: &Emulator, tenant: &str, message: Option<&str>) -> Response 
         .unwrap_or_default();
     Html(format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>App management – Partner Center (emulator)</title></head>
-<body><h1>App management</h1><p>{}</p>{message}<table><thead><tr><th>App</th><th>App ID</th><th></th></tr></thead><tbody>{rows}</tbody></table></body></html>"#,
+<body><h1>App management</h1><p>{}</p>{message}<table><thead><tr><th>App</th><th>App ID</th><th>Commerce ID</th><th></th></tr></thead><tbody>{rows}</tbody></table></body></html>"#,
         escape(&p.name)
     ))
     .into_response()

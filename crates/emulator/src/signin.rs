@@ -21,6 +21,158 @@ pub fn routes() -> Router<Emulator> {
     Router::new()
         .route("/{tenant}/oauth2/v2.0/authorize", get(page).post(submit))
         .route("/{tenant}/oauth2/v2.0/token", post(token))
+        .route(
+            "/{tenant}/adminconsent",
+            get(consent_page).post(consent_submit),
+        )
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+struct ConsentQuery {
+    client_id: String,
+    state: String,
+    redirect_uri: String,
+}
+
+fn consent_form(q: &ConsentQuery, app_name: &str, error: Option<&str>) -> Html<String> {
+    let (hidden, error) = form_parts(
+        &[
+            ("client_id", &q.client_id),
+            ("state", &q.state),
+            ("redirect_uri", &q.redirect_uri),
+        ],
+        error,
+    );
+    Html(format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Permissions requested</title></head>
+<body><h1>Permissions requested</h1><p>{} asks, for your whole organization: read all billing data for your partner tenant (PartnerBilling.Read.All).</p>{error}
+<form method="post">{hidden}
+<label for="login">Admin email</label><input id="login" name="login" type="email" required>
+<label for="passwd">Password</label><input id="passwd" name="passwd" type="password" required>
+<button type="submit">Accept</button></form></body></html>"#,
+        escape(app_name)
+    ))
+}
+
+/// The app a consent request names, in the tenant: its name and redirect URIs.
+fn consent_app(
+    emulator: &Emulator,
+    tenant: &str,
+    client_id: &str,
+) -> Option<(usize, String, Vec<String>)> {
+    let partner = emulator.world.partner_by_tenant(tenant)?;
+    let apps = emulator.world.partners[partner]
+        .apps
+        .read()
+        .expect("apps poisoned");
+    apps.iter()
+        .find(|a| a.app_id.to_string().eq_ignore_ascii_case(client_id))
+        .map(|a| (partner, a.display_name.clone(), a.redirect_uris.clone()))
+}
+
+/// Entra's admin-consent page (`/{tenant}/adminconsent`): an admin signs in
+/// and accepts the application permissions the app declares.
+async fn consent_page(
+    State(emulator): State<Emulator>,
+    Path(tenant): Path<String>,
+    Query(q): Query<ConsentQuery>,
+) -> Response {
+    match consent_app(&emulator, &tenant, &q.client_id) {
+        None => (
+            StatusCode::BAD_REQUEST,
+            Html(format!("<p>AADSTS700016: Application with identifier '{}' was not found in the directory '{}'.</p>", escape(&q.client_id), escape(&tenant))),
+        )
+            .into_response(),
+        Some((_, _, uris)) if !uris.contains(&q.redirect_uri) => (
+            StatusCode::BAD_REQUEST,
+            Html(format!("<p>AADSTS50011: The redirect URI '{}' specified in the request does not match the redirect URIs configured for the application.</p>", escape(&q.redirect_uri))),
+        )
+            .into_response(),
+        Some((_, name, _)) => consent_form(&q, &name, None).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct ConsentSubmitted {
+    login: String,
+    passwd: String,
+    #[serde(flatten)]
+    query: ConsentQuery,
+}
+
+async fn consent_submit(
+    State(emulator): State<Emulator>,
+    Path(tenant): Path<String>,
+    Form(f): Form<ConsentSubmitted>,
+) -> Response {
+    let Some((partner, name, uris)) = consent_app(&emulator, &tenant, &f.query.client_id) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "AADSTS700016: unknown application.",
+        )
+            .into_response();
+    };
+    if !uris.contains(&f.query.redirect_uri) {
+        return (
+            StatusCode::BAD_REQUEST,
+            "AADSTS50011: redirect URI mismatch.",
+        )
+            .into_response();
+    }
+    let p = &emulator.world.partners[partner];
+    let Some(user) = p
+        .users
+        .iter()
+        .find(|u| u.user_name.eq_ignore_ascii_case(f.login.trim()) && u.password == f.passwd)
+    else {
+        return consent_form(
+            &f.query,
+            &name,
+            Some("Your account or password is incorrect."),
+        )
+        .into_response();
+    };
+    let back = |params: String| {
+        let separator = if f.query.redirect_uri.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        let location = format!(
+            "{}{separator}{params}&state={}",
+            f.query.redirect_uri,
+            crate::world::percent_encode(&f.query.state)
+        );
+        (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
+    };
+    if !user.roles.contains(&crate::world::Role::GlobalAdmin) {
+        return back(format!(
+            "error=access_denied&error_description={}",
+            crate::world::percent_encode(
+                "AADSTS90094: Granting application permissions requires an administrator. Ask an admin of your organization to consent."
+            )
+        ));
+    }
+    // Consent makes the service principal when it is missing, and grants
+    // the application permissions the app declares.
+    {
+        let mut apps = p.apps.write().expect("apps poisoned");
+        if let Some(app) = apps.iter_mut().find(|a| {
+            a.app_id
+                .to_string()
+                .eq_ignore_ascii_case(&f.query.client_id)
+        }) {
+            if app.service_principal.is_none() {
+                app.service_principal =
+                    Some(model::Guid::from_bytes(*uuid::Uuid::new_v4().as_bytes()));
+            }
+            if app.declares_billing() {
+                app.billing_granted = true;
+            }
+        }
+    }
+    back(format!("admin_consent=True&tenant={}", p.tenant_id))
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -33,6 +185,48 @@ struct AuthorizeQuery {
     code_challenge: String,
     code_challenge_method: String,
     login_hint: String,
+    scope: String,
+}
+
+/// Delegated Graph scopes only an admin may grant (for the whole tenant).
+const ADMIN_SCOPES: [&str; 6] = [
+    "GroupMember.Read.All",
+    "Group.Read.All",
+    "Directory.Read.All",
+    "RoleManagement.Read.Directory",
+    "Application.ReadWrite.All",
+    "AppRoleAssignment.ReadWrite.All",
+];
+
+/// The Graph scopes a `scope` parameter asks for, short form
+/// (`https://graph.microsoft.com/User.Read` is `User.Read`); `User.Read`
+/// when it names none, as Entra's default.
+pub fn graph_scopes(scope: &str) -> Vec<String> {
+    let mut out: Vec<String> = scope
+        .split_whitespace()
+        .filter_map(|s| {
+            let short = s.strip_prefix("https://graph.microsoft.com/").unwrap_or(s);
+            let openid = ["openid", "profile", "email", "offline_access"];
+            (!openid.contains(&short) && !short.contains("://") && !short.is_empty())
+                .then(|| short.to_string())
+        })
+        .collect();
+    if out.is_empty() {
+        out.push("User.Read".into());
+    }
+    out
+}
+
+/// A page form's hidden fields (what the request carried) and its error line.
+fn form_parts(fields: &[(&str, &String)], error: Option<&str>) -> (String, String) {
+    let hidden = fields
+        .iter()
+        .map(|(k, v)| format!(r#"<input type="hidden" name="{k}" value="{}">"#, escape(v)))
+        .collect();
+    let error = error
+        .map(|e| format!(r#"<p id="error" role="alert">{}</p>"#, escape(e)))
+        .unwrap_or_default();
+    (hidden, error)
 }
 
 fn escape(s: &str) -> String {
@@ -44,20 +238,18 @@ fn escape(s: &str) -> String {
 }
 
 fn form(q: &AuthorizeQuery, error: Option<&str>) -> Html<String> {
-    let hidden = [
-        ("client_id", &q.client_id),
-        ("redirect_uri", &q.redirect_uri),
-        ("response_type", &q.response_type),
-        ("state", &q.state),
-        ("code_challenge", &q.code_challenge),
-        ("code_challenge_method", &q.code_challenge_method),
-    ]
-    .iter()
-    .map(|(k, v)| format!(r#"<input type="hidden" name="{k}" value="{}">"#, escape(v)))
-    .collect::<String>();
-    let error = error
-        .map(|e| format!(r#"<p id="error" role="alert">{}</p>"#, escape(e)))
-        .unwrap_or_default();
+    let (hidden, error) = form_parts(
+        &[
+            ("client_id", &q.client_id),
+            ("redirect_uri", &q.redirect_uri),
+            ("response_type", &q.response_type),
+            ("state", &q.state),
+            ("code_challenge", &q.code_challenge),
+            ("code_challenge_method", &q.code_challenge_method),
+            ("scope", &q.scope),
+        ],
+        error,
+    );
     Html(format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Sign in to your account</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:24rem;margin:4rem auto;padding:0 1rem}}
@@ -121,6 +313,32 @@ async fn submit(
         )
         .into_response();
     };
+    let scopes = graph_scopes(&f.query.scope);
+    if customer.is_none() {
+        let p = &world.partners[partner];
+        let admin_only = scopes
+            .iter()
+            .any(|s| ADMIN_SCOPES.iter().any(|a| a.eq_ignore_ascii_case(s)));
+        let mut consent = p.signin_consent.lock().expect("consent poisoned");
+        if admin_only && !*consent {
+            if p.users[user]
+                .roles
+                .contains(&crate::world::Role::GlobalAdmin)
+            {
+                // A Global admin consents for the whole organization.
+                *consent = true;
+            } else {
+                return form(
+                    &AuthorizeQuery {
+                        login_hint: f.login.clone(),
+                        ..f.query
+                    },
+                    Some("AADSTS90094: Need admin approval. This app needs permission to access resources in your organization that only an admin can grant. Ask an admin to grant permission to this app before you can use it."),
+                )
+                .into_response();
+            }
+        }
+    }
     let code = format!("code.{}", uuid::Uuid::new_v4().simple());
     world.codes.lock().expect("codes poisoned").insert(
         code.clone(),
@@ -130,6 +348,7 @@ async fn submit(
             customer: customer.map(|(_, c)| c),
             client_id: f.query.client_id.clone(),
             redirect_uri: f.query.redirect_uri.clone(),
+            scopes,
             code_challenge: (!f.query.code_challenge.is_empty())
                 .then(|| f.query.code_challenge.clone()),
             expires_at: SystemTime::now() + Duration::from_secs(300),
@@ -143,20 +362,9 @@ async fn submit(
     let location = format!(
         "{}{separator}code={code}&state={}",
         f.query.redirect_uri,
-        url_encode(&f.query.state)
+        crate::world::percent_encode(&f.query.state)
     );
     (StatusCode::FOUND, [(header::LOCATION, location)]).into_response()
-}
-
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[derive(Deserialize, Default)]
@@ -219,14 +427,26 @@ async fn token(
     }
     let p = &world.partners[pending.partner];
     let u = &p.users[pending.user];
-    let (access_token, issued) =
-        world.issue_token(pending.partner, None, Some(pending.user), Audience::Graph);
+    let (access_token, issued) = world.issue_token_with(
+        pending.partner,
+        None,
+        Some(pending.user),
+        Audience::Graph,
+        pending.scopes.clone(),
+    );
     let refresh_token = format!("emu-rt.{}", uuid::Uuid::new_v4().simple());
     world
         .refresh_tokens
         .lock()
         .expect("refresh tokens poisoned")
-        .insert(refresh_token.clone(), (pending.partner, pending.user));
+        .insert(
+            refresh_token.clone(),
+            (pending.partner, pending.user, pending.scopes.clone()),
+        );
+    // Directory role template ids, as `groupMembershipClaims: DirectoryRole` puts them.
+    let wids: Vec<&str> = std::iter::once(crate::world::USER_TEMPLATE)
+        .chain(u.roles.iter().filter_map(|r| r.template_id()))
+        .collect();
     let now = unix_seconds(SystemTime::now());
     let claims = serde_json::json!({
         "aud": r.client_id,
@@ -235,15 +455,16 @@ async fn token(
         "nbf": now,
         "exp": unix_seconds(issued.expires_at),
         "name": u.display_name,
-        "oid": model::Guid::from_seed(world.seed, 70_000 + pending.user as u64 + 100 * pending.partner as u64).to_string(),
+        "oid": u.id.to_string(),
         "preferred_username": u.user_name,
         "tid": p.tenant_id.to_string(),
+        "wids": wids,
         "ver": "2.0"
     });
     let id_token = unsigned(&claims);
     Json(serde_json::json!({
         "token_type": "Bearer",
-        "scope": "openid profile User.Read Application.ReadWrite.All",
+        "scope": format!("{} openid profile", pending.scopes.join(" ")),
         "expires_in": TOKEN_LIFETIME.as_secs(),
         "access_token": access_token,
         "refresh_token": refresh_token,
@@ -327,11 +548,12 @@ fn customer_tokens(
 /// Partner Center's App+User routes need (its scope names the resource).
 fn refresh(emulator: &Emulator, r: &CodeRedemption) -> Response {
     let world = &emulator.world;
-    let Some(&(partner, user)) = world
+    let Some((partner, user, granted)) = world
         .refresh_tokens
         .lock()
         .expect("refresh tokens poisoned")
         .get(&r.refresh_token)
+        .cloned()
     else {
         return refuse("The refresh token is unknown or was revoked.");
     };
@@ -342,7 +564,12 @@ fn refresh(emulator: &Emulator, r: &CodeRedemption) -> Response {
     } else {
         return refuse("The scope names no resource this tenant knows.");
     };
-    let (access_token, _) = world.issue_token(partner, None, Some(user), audience);
+    let scopes = if audience == Audience::Graph {
+        granted
+    } else {
+        vec!["user_impersonation".to_string()]
+    };
+    let (access_token, _) = world.issue_token_with(partner, None, Some(user), audience, scopes);
     Json(serde_json::json!({
         "token_type": "Bearer",
         "scope": r.scope,

@@ -26,11 +26,49 @@ pub enum Role {
 }
 
 pub struct User {
+    /// The user's object ID (`oid`).
+    pub id: Guid,
     pub user_name: String,
     pub password: String,
     pub display_name: String,
     pub roles: Vec<Role>,
 }
+
+/// A group of a partner's directory. Partner Center's agent roles are the
+/// `AdminAgents` and `SalesAgents` groups; any user may make other groups,
+/// named as they like.
+pub struct Group {
+    pub id: Guid,
+    pub display_name: String,
+    /// Users who are direct members, by index.
+    pub members: Vec<usize>,
+    /// Groups this one is a member of (nesting), by index.
+    pub parents: Vec<usize>,
+}
+
+impl Role {
+    /// The directory role's template id (the same in every tenant), for the
+    /// roles that are Entra directory roles.
+    pub fn template_id(self) -> Option<&'static str> {
+        match self {
+            Role::GlobalAdmin => Some(model::onboarding::GLOBAL_ADMIN_TEMPLATE),
+            Role::BillingAdmin => Some(model::onboarding::BILLING_ADMIN_TEMPLATE),
+            _ => None,
+        }
+    }
+
+    /// The Partner Center group that holds an agent role.
+    pub fn group_name(self) -> Option<&'static str> {
+        match self {
+            Role::AdminAgent => Some("AdminAgents"),
+            Role::SalesAgent => Some("SalesAgents"),
+            _ => None,
+        }
+    }
+}
+
+/// Entra's template for every member user: in `wids`, never a role here.
+pub const USER_TEMPLATE: &str = "b79fbf4d-3ef9-4689-8143-76b194e85509";
 
 pub struct Key {
     pub key_id: Guid,
@@ -49,6 +87,52 @@ pub struct App {
     /// Registered in Partner Center's App management: only then do its
     /// tokens open Partner Center's API.
     pub partner_center: bool,
+    /// The user who registered it (its owner), if one of the partner's.
+    pub owner: Option<usize>,
+    /// Its `requiredResourceAccess`, as Graph keeps it (declares, grants nothing).
+    pub required_resource_access: serde_json::Value,
+    /// Its `web.redirectUris`: the only places Entra sends an admin back to.
+    pub redirect_uris: Vec<String>,
+    /// Its service principal in the tenant; `POST /applications` makes none.
+    pub service_principal: Option<Guid>,
+    /// Graph's `PartnerBilling.Read.All` assigned to it (an admin consented).
+    pub billing_granted: bool,
+}
+
+impl App {
+    /// A new registration: no service principal, no permission, no consent.
+    pub fn new(object_id: Guid, app_id: Guid, display_name: String, keys: Vec<Key>) -> App {
+        App {
+            object_id,
+            app_id,
+            display_name,
+            keys,
+            partner_center: false,
+            owner: None,
+            required_resource_access: serde_json::json!([]),
+            redirect_uris: Vec::new(),
+            service_principal: None,
+            billing_granted: false,
+        }
+    }
+
+    /// One set up before, as a connected partner's is: in Partner Center,
+    /// with a service principal and the billing permission consented.
+    pub fn connected(mut self, principal: Guid) -> App {
+        self.partner_center = true;
+        self.service_principal = Some(principal);
+        self.required_resource_access = serde_json::json!([{
+            "resourceAppId": model::onboarding::GRAPH_APP_ID,
+            "resourceAccess": [{ "id": model::onboarding::PARTNER_BILLING_READ_ALL, "type": "Role" }]
+        }]);
+        self.billing_granted = true;
+        self
+    }
+
+    /// Whether it declares Graph's billing permission as an application one.
+    pub fn declares_billing(&self) -> bool {
+        model::onboarding::with_billing_permission(&self.required_resource_access).is_none()
+    }
 }
 
 pub struct Customer {
@@ -81,6 +165,11 @@ pub struct Partner {
     pub domain: String,
     pub mpn_id: String,
     pub users: Vec<User>,
+    /// The directory's groups, in the order Graph lists them.
+    pub groups: Vec<Group>,
+    /// Whether an admin consented, for the whole tenant, to the scopes the
+    /// sign-in app asks that only an admin may grant.
+    pub signin_consent: Mutex<bool>,
     pub customers: Vec<Customer>,
     /// Registered web apps; Graph calls add and change them.
     pub apps: RwLock<Vec<App>>,
@@ -98,7 +187,19 @@ pub struct IssuedToken {
     /// The API the token opens: a Graph token is refused by Partner Center
     /// and the reverse, as the real services do.
     pub audience: Audience,
+    /// The delegated scopes the user granted (`User.Read`, ...), short form.
+    pub scopes: Vec<String>,
+    /// An app-only token's application permissions (its `roles` claim).
+    pub roles: Vec<String>,
     pub expires_at: SystemTime,
+}
+
+impl IssuedToken {
+    pub fn has_scope(&self, any_of: &[&str]) -> bool {
+        self.scopes
+            .iter()
+            .any(|s| any_of.iter().any(|a| s.eq_ignore_ascii_case(a)))
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -116,6 +217,8 @@ pub struct PendingCode {
     pub customer: Option<usize>,
     pub client_id: String,
     pub redirect_uri: String,
+    /// The delegated scopes granted, short form.
+    pub scopes: Vec<String>,
     pub code_challenge: Option<String>,
     pub expires_at: SystemTime,
 }
@@ -142,9 +245,12 @@ pub struct World {
     pub feeds: crate::billing::FeedCache,
     tokens: Mutex<HashMap<String, IssuedToken>>,
     pub codes: Mutex<HashMap<String, PendingCode>>,
-    /// Refresh tokens from sign-ins: (partner, user).
-    pub refresh_tokens: Mutex<HashMap<String, (usize, usize)>>,
+    /// Refresh tokens from sign-ins.
+    pub refresh_tokens: Mutex<HashMap<String, Grant>>,
 }
+
+/// What a refresh token stands for: (partner, user, the scopes granted).
+pub type Grant = (usize, usize, Vec<String>);
 
 /// Every emulated customer user's password (a test fixture).
 pub const CUSTOMER_USER_PASSWORD: &str = "it-demo-2026";
@@ -267,11 +373,117 @@ fn customers(
 
 fn user(domain: &str, name: &str, display: &str, roles: Vec<Role>) -> User {
     User {
+        id: Guid::from_seed(fnv(domain) ^ fnv(name), 70_000),
         user_name: format!("{name}@{domain}"),
         // The emulator's users are test fixtures, listed by /emulator/demo.
         password: format!("{name}-demo-2026"),
         display_name: display.to_string(),
         roles,
+    }
+}
+
+fn fnv(s: &str) -> u64 {
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Partner Center's agent groups, with the users whose roles they hold,
+/// then `more` (groups people made themselves).
+fn directory(seed: u64, users: &[User], more: Vec<Group>) -> Vec<Group> {
+    let mut groups = more;
+    for (n, role) in [Role::AdminAgent, Role::SalesAgent].into_iter().enumerate() {
+        groups.push(Group {
+            id: Guid::from_seed(seed, 60_000 + n as u64),
+            display_name: role.group_name().unwrap_or_default().into(),
+            members: users
+                .iter()
+                .enumerate()
+                .filter(|(_, u)| u.roles.contains(&role))
+                .map(|(i, _)| i)
+                .collect(),
+            parents: Vec::new(),
+        });
+    }
+    groups
+}
+
+/// A tenant past Graph's first pages: 130 groups before Partner Center's
+/// (its Admin agent is in every one, so AdminAgents is on the second page of
+/// the agent's memberships), 120 web apps, and a user in groups they made
+/// themselves, named like roles.
+fn big_tenant(seed: u64, window: (i64, i64), config: &super::Config) -> Partner {
+    let domain = "tailspincsp.onmicrosoft.com";
+    let users = vec![
+        user(domain, "admin", "Taylor Admin", vec![Role::GlobalAdmin]),
+        user(domain, "agent", "Toni Agent", vec![Role::AdminAgent]),
+        user(domain, "eve", "Eve Everyone", Vec::new()),
+    ];
+    let mut made: Vec<Group> = (0..130)
+        .map(|i| Group {
+            id: Guid::from_seed(seed, 61_000 + i),
+            display_name: format!("Project team {:03}", i + 1),
+            members: vec![1],
+            parents: Vec::new(),
+        })
+        .collect();
+    // Any user may make a group and call it anything.
+    for (i, name) in [
+        "Global Administrator",
+        "Company Administrator",
+        "Billing Administrator",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        made.push(Group {
+            id: Guid::from_seed(seed, 62_000 + i as u64),
+            display_name: name.into(),
+            members: vec![2],
+            parents: Vec::new(),
+        });
+    }
+    let now = Utc::now();
+    Partner {
+        tenant_id: Guid::from_seed(seed, 40),
+        commerce_id: Guid::from_seed(seed, 41),
+        name: "Tailspin Cloud Solutions".into(),
+        domain: domain.into(),
+        mpn_id: "4877777".into(),
+        groups: directory(seed.wrapping_add(40), &users, made),
+        users,
+        // Its Global admin consented to the sign-in app for everyone before.
+        signin_consent: Mutex::new(true),
+        customers: customers(
+            seed.wrapping_add(15_485_863),
+            config.customers.min(6),
+            window,
+            "ts",
+            config.legacy_commerce,
+        ),
+        apps: RwLock::new(
+            (0..120)
+                .map(|i| {
+                    App::new(
+                        Guid::from_seed(seed, 63_000 + i),
+                        Guid::from_seed(seed, 64_000 + i),
+                        format!("Line-of-business app {:03}", i + 1),
+                        vec![Key {
+                            key_id: Guid::from_seed(seed, 65_000 + i),
+                            display_name: "Key".into(),
+                            secret: format!(
+                                "tsp~{}",
+                                Guid::from_seed(seed, 66_000 + i)
+                                    .to_string()
+                                    .replace('-', "")
+                            ),
+                            start: now - chrono::Duration::days(90),
+                            end: now + chrono::Duration::days(275),
+                        }],
+                    )
+                })
+                .collect(),
+        ),
     }
 }
 
@@ -317,6 +529,8 @@ impl World {
                     vec![Role::SalesAgent],
                 ),
             ],
+            groups: Vec::new(),
+            signin_consent: Mutex::new(false),
             customers: customers(seed, config.customers, window, "", config.legacy_commerce),
             // The demo partner starts without a web app: onboarding registers one.
             apps: RwLock::new(Vec::new()),
@@ -334,6 +548,8 @@ impl World {
                 "Frankie Admin",
                 vec![Role::GlobalAdmin],
             )],
+            groups: Vec::new(),
+            signin_consent: Mutex::new(true),
             customers: customers(
                 fabrikam_seed,
                 config.customers,
@@ -342,22 +558,24 @@ impl World {
                 config.legacy_commerce,
             ),
             // Registered before: scripts and the "reuse" path start from here.
-            apps: RwLock::new(vec![App {
-                object_id: Guid::from_seed(seed, 8),
-                app_id: Guid::from_seed(seed, 5),
-                display_name: "Fabrikam cost tracker".into(),
-                partner_center: true,
-                keys: vec![Key {
-                    key_id: Guid::from_seed(seed, 6),
-                    display_name: "Cost tracker key".into(),
-                    secret: format!(
-                        "fab~{}",
-                        Guid::from_seed(seed, 7).to_string().replace('-', "")
-                    ),
-                    start: now - chrono::Duration::days(30),
-                    end: now.checked_add_months(Months::new(24)).unwrap_or(now),
-                }],
-            }]),
+            apps: RwLock::new(vec![
+                App::new(
+                    Guid::from_seed(seed, 8),
+                    Guid::from_seed(seed, 5),
+                    "Fabrikam cost tracker".into(),
+                    vec![Key {
+                        key_id: Guid::from_seed(seed, 6),
+                        display_name: "Cost tracker key".into(),
+                        secret: format!(
+                            "fab~{}",
+                            Guid::from_seed(seed, 7).to_string().replace('-', "")
+                        ),
+                        start: now - chrono::Duration::days(30),
+                        end: now.checked_add_months(Months::new(24)).unwrap_or(now),
+                    }],
+                )
+                .connected(Guid::from_seed(seed, 9)),
+            ]),
         };
         // A small third partner with no app: for keyboard and isolation tests.
         let northwind = Partner {
@@ -372,6 +590,8 @@ impl World {
                 "Noor Admin",
                 vec![Role::GlobalAdmin],
             )],
+            groups: Vec::new(),
+            signin_consent: Mutex::new(false),
             customers: customers(
                 seed.wrapping_add(104_729),
                 config.customers.min(8),
@@ -381,8 +601,17 @@ impl World {
             ),
             apps: RwLock::new(Vec::new()),
         };
+        let mut partners = vec![
+            contoso,
+            fabrikam,
+            northwind,
+            big_tenant(seed, window, config),
+        ];
+        for (i, p) in partners.iter_mut().enumerate().take(3) {
+            p.groups = directory(seed.wrapping_add(i as u64 * 101), &p.users, Vec::new());
+        }
         let world = World {
-            partners: vec![contoso, fabrikam, northwind],
+            partners,
             months: config.months,
             seed,
             today,
@@ -413,13 +642,58 @@ impl World {
         })
     }
 
-    pub fn issue_token(
+    /// An app-only token: for Graph, a JWT whose `roles` claim lists the
+    /// application permissions consented to, as Entra's are.
+    pub fn issue_app_token(
+        &self,
+        partner: usize,
+        app: Guid,
+        audience: Audience,
+        roles: Vec<String>,
+    ) -> (String, IssuedToken) {
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let claims = serde_json::json!({
+            "aud": if audience == Audience::Graph { "https://graph.microsoft.com" } else { model::pc::PARTNER_CENTER_RESOURCE },
+            "iss": format!("https://sts.windows.net/{}/", self.partners[partner].tenant_id),
+            "tid": self.partners[partner].tenant_id.to_string(),
+            "appid": app.to_string(),
+            "idtyp": "app",
+            "roles": roles,
+            "uti": uuid::Uuid::new_v4().simple().to_string()
+        });
+        let token = format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(br#"{"typ":"JWT","alg":"RS256"}"#),
+            URL_SAFE_NO_PAD.encode(claims.to_string()),
+            URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
+        );
+        let issued = IssuedToken {
+            partner,
+            app: Some(app),
+            user: None,
+            audience,
+            scopes: Vec::new(),
+            roles,
+            expires_at: SystemTime::now() + TOKEN_LIFETIME,
+        };
+        self.tokens
+            .lock()
+            .expect("token map poisoned")
+            .insert(token.clone(), issued.clone());
+        (token, issued)
+    }
+
+    /// A token with the delegated scopes a user granted.
+    pub fn issue_token_with(
         &self,
         partner: usize,
         app: Option<Guid>,
         user: Option<usize>,
         audience: Audience,
+        scopes: Vec<String>,
     ) -> (String, IssuedToken) {
+        let roles = Vec::new();
         let token = format!(
             "emu.{}{}",
             uuid::Uuid::new_v4().simple(),
@@ -430,6 +704,8 @@ impl World {
             app,
             user,
             audience,
+            scopes,
+            roles,
             expires_at: SystemTime::now() + TOKEN_LIFETIME,
         };
         self.tokens
@@ -437,6 +713,11 @@ impl World {
             .expect("token map poisoned")
             .insert(token.clone(), issued.clone());
         (token, issued)
+    }
+
+    /// The bearer token a request carries, if it is known and not expired.
+    pub fn bearer(&self, headers: &axum::http::HeaderMap) -> Option<IssuedToken> {
+        self.token(bearer_of(headers)?)
     }
 
     /// The token, if it is known and not expired.
@@ -537,6 +818,28 @@ impl World {
             months_of_history: self.months,
         }
     }
+}
+
+/// The token of an `Authorization: Bearer` header.
+pub fn bearer_of(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters kept).
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 pub fn unix_seconds(t: SystemTime) -> u64 {

@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 struct Client {
     base: String,
     token: String,
+    /// A signed-in admin's delegated Partner Center token (App+User routes).
+    user_token: String,
     http: reqwest::Client,
     emulator: emulator::Emulator,
 }
@@ -49,20 +51,104 @@ async fn client() -> Client {
                 "not_before":"1546465902","resource":"https://api.partnercenter.microsoft.com","access_token":"x"}),
         "token",
     );
+    let user_token = delegated_token(
+        &base,
+        &p.tenant_id,
+        &p.users[0].user_name,
+        &p.users[0].password,
+    )
+    .await;
     Client {
         base,
         token: token["access_token"].as_str().unwrap().to_string(),
+        user_token,
         http,
         emulator,
     }
 }
 
+/// Signs a partner's person in (authorization code) and redeems the refresh
+/// token for a delegated Partner Center token, as the Secure Application
+/// Model does.
+async fn delegated_token(base: &str, tenant: &str, login: &str, password: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let redirect = "http://localhost/cb";
+    let res = http
+        .post(format!("{base}/{tenant}/oauth2/v2.0/authorize"))
+        .form(&[
+            ("client_id", "contract"),
+            ("redirect_uri", redirect),
+            ("response_type", "code"),
+            ("state", "s"),
+            (
+                "scope",
+                "openid offline_access https://graph.microsoft.com/User.Read",
+            ),
+            ("login", login),
+            ("passwd", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let location = reqwest::Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
+    let code = location
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1
+        .into_owned();
+    let signed: Value = http
+        .post(format!("{base}/{tenant}/oauth2/v2.0/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", "contract"),
+            ("redirect_uri", redirect),
+            ("code", code.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let pc: Value = http
+        .post(format!("{base}/{tenant}/oauth2/v2.0/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", "contract"),
+            ("refresh_token", signed["refresh_token"].as_str().unwrap()),
+            (
+                "scope",
+                "https://api.partnercenter.microsoft.com/user_impersonation",
+            ),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    pc["access_token"].as_str().unwrap().to_string()
+}
+
 impl Client {
     async fn get(&self, path: &str) -> (u16, Value) {
+        self.get_with(&self.token, path).await
+    }
+
+    /// An App+User route, with the signed-in admin's token.
+    async fn user_get(&self, path: &str) -> (u16, Value) {
+        self.get_with(&self.user_token, path).await
+    }
+
+    async fn get_with(&self, token: &str, path: &str) -> (u16, Value) {
         let res = self
             .http
             .get(format!("{}/v1{path}", self.base))
-            .bearer_auth(&self.token)
+            .bearer_auth(token)
             .send()
             .await
             .unwrap();
@@ -225,7 +311,11 @@ async fn subscriptions_entitlements_budget_and_summaries() {
                  "links": { "self": { "uri": "/v1/customers/x/usagebudget", "method": "GET", "headers": [] } } }),
         "usagebudget",
     );
-    let (_, summary) = c.get(&format!("/customers/{id}/usagesummary")).await;
+    // App+User only: an app's token is refused, and counted.
+    let (status, refusal) = c.get(&format!("/customers/{id}/usagesummary")).await;
+    assert_eq!(status, 401, "{refusal}");
+    assert_eq!(c.emulator.stats().app_only_refusals, 1);
+    let (_, summary) = c.user_get(&format!("/customers/{id}/usagesummary")).await;
     assert_shape(
         &summary,
         &json!({ "budget": { "amount": 97, "attributes": { "objectType": "SpendingBudget" } },
@@ -517,7 +607,7 @@ async fn sparse_answers_take_the_shapes_of_the_documented_examples() {
     let mut legacy = None;
     for customer in all["items"].as_array().unwrap() {
         let id = customer["id"].as_str().unwrap();
-        let (_, summary) = c.get(&format!("/customers/{id}/usagesummary")).await;
+        let (_, summary) = c.user_get(&format!("/customers/{id}/usagesummary")).await;
         if summary.get("currencyLocale").is_some() {
             legacy = Some(summary);
             break;

@@ -50,10 +50,26 @@ impl Env {
         (u.user_name.clone(), u.password.clone())
     }
 
-    /// The whole sign-in; returns the token endpoint's answer.
+    /// The whole sign-in asking only `User.Read`; the token endpoint's answer.
     async fn sign_in(&self, login: &str, password: &str) -> Result<Value, String> {
+        self.sign_in_asking(
+            login,
+            password,
+            "openid profile offline_access https://graph.microsoft.com/User.Read",
+        )
+        .await
+    }
+
+    /// The whole sign-in asking `scope`.
+    async fn sign_in_asking(
+        &self,
+        login: &str,
+        password: &str,
+        scope: &str,
+    ) -> Result<Value, String> {
         let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(VERIFIER.as_bytes()));
         let query = [
+            ("scope", scope),
             ("client_id", "signin-app"),
             ("response_type", "code"),
             ("redirect_uri", REDIRECT),
@@ -176,16 +192,74 @@ async fn sign_in_gives_an_id_token_and_graph_names_the_roles() {
     let c = claims(token["id_token"].as_str().unwrap());
     assert_eq!(c["preferred_username"], login);
     assert_eq!(c["tid"], env.demo.partners[0].tenant_id);
+    // Directory roles come as template ids in `wids` (here only "User").
+    assert_eq!(c["wids"], json!(["b79fbf4d-3ef9-4689-8143-76b194e85509"]));
     let access = token["access_token"].as_str().unwrap();
+    // With User.Read only, Graph gives a group's type and id, not its name.
     let (_, member_of) = env
         .graph(reqwest::Method::GET, "/me/memberOf", access, None)
         .await;
+    let group = &member_of["value"][0];
+    assert_eq!(group["@odata.type"], "#microsoft.graph.group");
+    assert!(
+        group["id"].is_string() && group.get("displayName").is_none(),
+        "{group}"
+    );
+    let (status, _) = env
+        .graph(reqwest::Method::GET, "/groups", access, None)
+        .await;
+    assert_eq!(status, 403, "listing groups needs a scope to read them");
+    let admin_center = env
+        .sign_in_asking(
+            &login,
+            &password,
+            "https://graph.microsoft.com/GroupMember.Read.All",
+        )
+        .await;
+    assert!(
+        admin_center.unwrap_err().contains("AADSTS90094"),
+        "only an admin may consent to reading groups"
+    );
+    let (admin, admin_password) = env.user(0, "Global admin");
+    let admin_token = env
+        .sign_in_asking(
+            &admin,
+            &admin_password,
+            "https://graph.microsoft.com/GroupMember.Read.All",
+        )
+        .await
+        .unwrap();
+    let admin_claims = claims(admin_token["id_token"].as_str().unwrap());
+    assert!(
+        admin_claims["wids"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("62e90394-69f5-4237-9190-012177145e10"))
+    );
+    // Consented for the organization now: the agent's token reads names.
+    let named = env
+        .sign_in_asking(
+            &login,
+            &password,
+            "https://graph.microsoft.com/GroupMember.Read.All",
+        )
+        .await
+        .unwrap();
+    let (_, member_of) = env
+        .graph(
+            reqwest::Method::GET,
+            "/me/transitiveMemberOf/microsoft.graph.group",
+            named["access_token"].as_str().unwrap(),
+            None,
+        )
+        .await;
     assert_eq!(member_of["value"][0]["displayName"], "AdminAgents");
+    assert_eq!(member_of["value"][0]["id"], group["id"]);
     let (_, org) = env
         .graph(reqwest::Method::GET, "/organization", access, None)
         .await;
     assert_eq!(org["value"][0]["displayName"], env.demo.partners[0].name);
-    // An Admin agent may not register apps.
+    // Registering apps needs Application.ReadWrite.All.
     let (status, e) = env
         .graph(
             reqwest::Method::POST,
@@ -255,7 +329,9 @@ async fn the_organization_profile_takes_a_partner_center_token_from_the_refresh_
     let pc = pc["access_token"].as_str().unwrap().to_string();
     let (status, body) = profile(pc.clone()).await;
     assert_eq!(status, 200);
-    assert_eq!(body["id"], env.demo.partners[0].commerce_id);
+    assert_eq!(body["companyName"], env.demo.partners[0].name);
+    // Its id is the profile's, not the Commerce ID App management shows.
+    assert_ne!(body["id"], env.demo.partners[0].commerce_id);
     // ...and the Partner Center token does not open Graph.
     assert_eq!(
         env.graph(reqwest::Method::GET, "/me", &pc, None).await.0,
@@ -276,7 +352,14 @@ async fn a_global_admin_registers_an_app_and_a_key_that_then_opens_partner_cente
     let p = &env.demo.partners[0];
     assert!(p.apps.is_empty(), "the demo partner starts without an app");
     let (login, password) = env.user(0, "Global admin");
-    let access = env.sign_in(&login, &password).await.unwrap()["access_token"]
+    let access = env
+        .sign_in_asking(
+            &login,
+            &password,
+            "https://graph.microsoft.com/Application.ReadWrite.All",
+        )
+        .await
+        .unwrap()["access_token"]
         .as_str()
         .unwrap()
         .to_string();
@@ -310,6 +393,22 @@ async fn a_global_admin_registers_an_app_and_a_key_that_then_opens_partner_cente
     assert!(apps["value"][0]["passwordCredentials"][0]["secretText"].is_null());
     assert!(!apps.to_string().contains(&secret));
 
+    // No service principal yet: Entra issues the app no token.
+    let refused = env
+        .app_token(&p.tenant_id, &app_id, &secret)
+        .await
+        .unwrap_err();
+    assert_eq!(refused["error_codes"][0], 7000229);
+    let (status, principal) = env
+        .graph(
+            reqwest::Method::POST,
+            "/servicePrincipals",
+            &access,
+            Some(json!({ "appId": app_id })),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert!(principal["id"].is_string());
     // A token, but Partner Center refuses the app until App management registers it.
     let token = env.app_token(&p.tenant_id, &app_id, &secret).await.unwrap();
     assert_eq!(env.customers_status(&token).await, 401);

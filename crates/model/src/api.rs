@@ -88,7 +88,18 @@ error_codes! {
     KeyExpired = "key_expired",
     KeyRevoked = "key_revoked",
     KeyWrong = "key_wrong",
-    CommerceIdMismatch = "commerce_id_mismatch",
+    /// The app has no service principal in the partner's tenant (AADSTS7000229).
+    NoServicePrincipal = "no_service_principal",
+    /// The billing permission is not declared, or its token lacks it.
+    PermissionMissing = "permission_missing",
+    /// Nobody has consented to the billing permission yet, or consent was refused.
+    ConsentNeeded = "consent_needed",
+    /// The signed-in admin may not grant an application permission.
+    CannotGrantConsent = "cannot_grant_consent",
+    /// A delegated Partner Center call was refused for want of MFA (900421).
+    MfaRequired = "mfa_required",
+    /// The key's value is needed (the proxy no longer holds the new one).
+    KeyNeeded = "key_needed",
 }
 
 impl std::fmt::Display for ErrorCode {
@@ -500,7 +511,6 @@ pub struct SessionInfo {
     pub roles_message: Option<String>,
     pub tenant_id: String,
     pub partner_name: Option<String>,
-    pub commerce_id: Option<String>,
     pub connected: bool,
     pub trial: Option<TrialInfo>,
     /// Set for a customer's user: the one customer this session shows.
@@ -601,6 +611,35 @@ pub struct OnboardingState {
     pub keys: Vec<KeyInfo>,
     /// Partner Center's App management page, for the one portal step.
     pub app_management_url: String,
+    /// Where the chosen app stands with Graph's billing permission (step 5).
+    pub billing: Option<BillingAccess>,
+}
+
+/// The chosen app and Graph's billing export: each thing step 5 checks, in
+/// the order it does them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BillingAccess {
+    /// `PartnerBilling.Read.All` is in the app's `requiredResourceAccess`.
+    pub declared: bool,
+    /// The app has a service principal in the partner's tenant.
+    pub service_principal: bool,
+    /// An admin consented: the permission is assigned to the service principal.
+    pub consented: bool,
+    /// An app-only token listed the permission and Graph accepted an export.
+    pub verified: bool,
+    /// Entra's admin-consent address, for an admin who can grant it when
+    /// the signed-in one cannot.
+    pub consent_url: String,
+}
+
+/// `POST /api/onboarding/billing/verify`: the key's value, when the proxy
+/// no longer holds the one made in step 4.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerifyRequest {
+    #[serde(default)]
+    pub key: Option<String>,
 }
 
 /// `POST /api/onboarding/app`.
@@ -632,7 +671,6 @@ pub struct NewKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TrialRequest {
-    pub commerce_id: String,
     pub app_id: String,
     pub key: String,
 }

@@ -1,4 +1,4 @@
-//! The onboarding wizard's state: five steps in order, what each needs, and
+//! The onboarding wizard's state: six steps in order, what each needs, and
 //! the checks the browser and the proxy both make on what people type.
 
 use serde::{Deserialize, Serialize};
@@ -14,26 +14,30 @@ pub enum Step {
     SignIn,
     RegisterApp,
     AddKey,
+    /// The app gets Graph's billing permission, a service principal and
+    /// the admin's consent (today's service needs them; the seed predates it).
+    ReadBilling,
     StartTrial,
     /// Onboarding is over: the trial (or subscription) runs.
     Done,
 }
 
 impl Step {
-    pub const ALL: [Step; 5] = [
+    pub const ALL: [Step; 6] = [
         Step::BeforeYouBegin,
         Step::SignIn,
         Step::RegisterApp,
         Step::AddKey,
+        Step::ReadBilling,
         Step::StartTrial,
     ];
 
-    /// 1-based position among the five steps (Done counts as past the last).
+    /// 1-based position among the six steps (Done counts as past the last).
     pub fn number(self) -> usize {
         Step::ALL
             .iter()
             .position(|s| *s == self)
-            .map_or(6, |i| i + 1)
+            .map_or(Step::ALL.len() + 1, |i| i + 1)
     }
 
     /// The step's name on the wire and in the store (`addKey`).
@@ -43,6 +47,7 @@ impl Step {
             Step::SignIn => "signIn",
             Step::RegisterApp => "registerApp",
             Step::AddKey => "addKey",
+            Step::ReadBilling => "readBilling",
             Step::StartTrial => "startTrial",
             Step::Done => "done",
         }
@@ -61,6 +66,7 @@ impl Step {
             Step::SignIn => "sign-in",
             Step::RegisterApp => "register-app",
             Step::AddKey => "add-key",
+            Step::ReadBilling => "read-billing",
             Step::StartTrial => "start-trial",
             Step::Done => "done",
         }
@@ -77,17 +83,69 @@ pub enum Role {
     SalesAgent,
 }
 
+/// Entra's directory role templates the product maps, by template id (the
+/// same in every tenant; a directory role's own `id` is tenant-specific).
+pub const GLOBAL_ADMIN_TEMPLATE: &str = "62e90394-69f5-4237-9190-012177145e10";
+pub const BILLING_ADMIN_TEMPLATE: &str = "b0f54661-2d74-4c50-afa3-1ec803f12efe";
+
+/// Partner Center's agent groups in the partner's tenant, by the names it
+/// gives them. A name only finds the group once, for its id to be stored;
+/// it never grants a role.
+pub const ADMIN_AGENTS_GROUP: &str = "AdminAgents";
+pub const SALES_AGENTS_GROUP: &str = "SalesAgents";
+
 impl Role {
-    /// From Entra's directory roles and Partner Center's agent groups.
-    pub fn from_directory(name: &str) -> Option<Role> {
-        match name {
-            "Global Administrator" | "Company Administrator" => Some(Role::GlobalAdmin),
-            "AdminAgents" => Some(Role::AdminAgent),
-            "Billing Administrator" => Some(Role::BillingAdmin),
-            "SalesAgents" => Some(Role::SalesAgent),
+    /// From a directory role's template id (the sign-in token's `wids`, or a
+    /// `directoryRole`'s `roleTemplateId`); display names are never read.
+    pub fn from_template(id: &str) -> Option<Role> {
+        let id = id.trim();
+        if id.eq_ignore_ascii_case(GLOBAL_ADMIN_TEMPLATE) {
+            Some(Role::GlobalAdmin)
+        } else if id.eq_ignore_ascii_case(BILLING_ADMIN_TEMPLATE) {
+            Some(Role::BillingAdmin)
+        } else {
+            None
+        }
+    }
+
+    /// The agent group whose members hold this role, if it is one.
+    pub fn agent_group(self) -> Option<&'static str> {
+        match self {
+            Role::AdminAgent => Some(ADMIN_AGENTS_GROUP),
+            Role::SalesAgent => Some(SALES_AGENTS_GROUP),
             _ => None,
         }
     }
+}
+
+/// A person's roles: directory roles from their template ids, agent roles
+/// from membership of the agent groups whose ids the partner has stored.
+/// `agent_groups` pairs each agent role with its group's stored object id.
+pub fn roles_of(
+    role_templates: &[String],
+    member_of: &[String],
+    agent_groups: &[(Role, String)],
+) -> Vec<Role> {
+    let mut roles: Vec<Role> = Vec::new();
+    let mut add = |r: Role| {
+        if !roles.contains(&r) {
+            roles.push(r);
+        }
+    };
+    for t in role_templates {
+        if let Some(r) = Role::from_template(t) {
+            add(r);
+        }
+    }
+    for (role, group) in agent_groups {
+        if member_of
+            .iter()
+            .any(|m| m.trim().eq_ignore_ascii_case(group))
+        {
+            add(*role);
+        }
+    }
+    roles
 }
 
 /// Who may onboard, register apps, manage keys, set budgets and markups.
@@ -101,6 +159,51 @@ pub fn can_manage(roles: &[Role]) -> bool {
 /// the proxy's language (English); the browser says it with `Text::roles_needed_for`.
 pub fn roles_needed_message(roles: &[Role]) -> String {
     Locale::En.text().roles_needed_for(roles)
+}
+
+/// Microsoft Graph's application id (the resource of its permissions).
+pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+/// Graph's `PartnerBilling.Read.All` application permission (app role).
+pub const PARTNER_BILLING_READ_ALL: &str = "7c3e1994-38ff-4412-a99b-9369f6bb7706";
+pub const PARTNER_BILLING_READ_ALL_NAME: &str = "PartnerBilling.Read.All";
+
+/// An application's `requiredResourceAccess` with Graph's billing
+/// permission added: Graph's PATCH replaces the whole collection, so what
+/// the app already declares (other resources, other permissions) is kept.
+/// `None` when it is declared already.
+pub fn with_billing_permission(declared: &serde_json::Value) -> Option<serde_json::Value> {
+    use serde_json::{Value, json};
+    let mut all: Vec<Value> = declared.as_array().cloned().unwrap_or_default();
+    let billing = json!({ "id": PARTNER_BILLING_READ_ALL, "type": "Role" });
+    let graph = all.iter_mut().find(|r| {
+        r["resourceAppId"]
+            .as_str()
+            .is_some_and(|id| id.eq_ignore_ascii_case(GRAPH_APP_ID))
+    });
+    match graph {
+        Some(graph) => {
+            let access = graph["resourceAccess"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let has = access.iter().any(|a| {
+                a["id"]
+                    .as_str()
+                    .is_some_and(|id| id.eq_ignore_ascii_case(PARTNER_BILLING_READ_ALL))
+                    && a["type"]
+                        .as_str()
+                        .is_some_and(|t| t.eq_ignore_ascii_case("Role"))
+            });
+            if has {
+                return None;
+            }
+            let mut access = access;
+            access.push(billing);
+            graph["resourceAccess"] = Value::Array(access);
+        }
+        None => all.push(json!({ "resourceAppId": GRAPH_APP_ID, "resourceAccess": [billing] })),
+    }
+    Some(Value::Array(all))
 }
 
 /// Key lifetimes the wizard offers.
@@ -180,9 +283,10 @@ mod tests {
     #[test]
     fn steps_are_in_order() {
         let numbers: Vec<usize> = Step::ALL.iter().map(|s| s.number()).collect();
-        assert_eq!(numbers, [1, 2, 3, 4, 5]);
+        assert_eq!(numbers, [1, 2, 3, 4, 5, 6]);
         assert!(Step::RegisterApp < Step::AddKey);
-        assert_eq!(Step::Done.number(), 6);
+        assert!(Step::AddKey < Step::ReadBilling && Step::ReadBilling < Step::StartTrial);
+        assert_eq!(Step::Done.number(), 7);
     }
 
     #[test]
@@ -230,12 +334,66 @@ mod tests {
     }
 
     #[test]
-    fn roles_come_from_directory_names() {
+    fn the_billing_permission_is_merged_into_what_the_app_declares() {
+        use serde_json::json;
+        let none = with_billing_permission(&json!(null)).unwrap();
         assert_eq!(
-            Role::from_directory("Global Administrator"),
-            Some(Role::GlobalAdmin)
+            none,
+            json!([{ "resourceAppId": GRAPH_APP_ID, "resourceAccess": [{ "id": PARTNER_BILLING_READ_ALL, "type": "Role" }] }])
         );
-        assert_eq!(Role::from_directory("AdminAgents"), Some(Role::AdminAgent));
-        assert_eq!(Role::from_directory("Readers"), None);
+        assert_eq!(with_billing_permission(&none), None, "declared once");
+        let declared = json!([
+            { "resourceAppId": "00000002-0000-0ff1-ce00-000000000000", "resourceAccess": [{ "id": "a", "type": "Scope" }] },
+            { "resourceAppId": GRAPH_APP_ID.to_uppercase(), "resourceAccess": [{ "id": "e1fe6dd8-ba31-4d61-89e7-88639da4683d", "type": "Scope" }] }
+        ]);
+        let merged = with_billing_permission(&declared).unwrap();
+        assert_eq!(merged[0], declared[0], "another resource is kept");
+        assert_eq!(
+            merged[1]["resourceAccess"][0],
+            declared[1]["resourceAccess"][0]
+        );
+        assert_eq!(
+            merged[1]["resourceAccess"][1]["id"],
+            PARTNER_BILLING_READ_ALL
+        );
+        assert_eq!(merged.as_array().unwrap().len(), 2);
+        // The delegated permission of the same name is not the application one.
+        let delegated = json!([{ "resourceAppId": GRAPH_APP_ID, "resourceAccess": [{ "id": PARTNER_BILLING_READ_ALL, "type": "Scope" }] }]);
+        assert!(with_billing_permission(&delegated).is_some());
+    }
+
+    #[test]
+    fn roles_come_from_template_ids_and_stored_group_ids_never_names() {
+        let gid = "5b1c8a0e-0000-4000-8000-00000000a9e7".to_string();
+        let groups = [(Role::AdminAgent, gid.clone())];
+        assert_eq!(
+            roles_of(&[GLOBAL_ADMIN_TEMPLATE.to_uppercase()], &[], &groups),
+            [Role::GlobalAdmin]
+        );
+        assert_eq!(
+            roles_of(&[], &["x".into(), gid.to_uppercase()], &groups),
+            [Role::AdminAgent]
+        );
+        // A group that merely carries a role's name, and a name where an id
+        // belongs, grant nothing.
+        for forged in [
+            "Global Administrator",
+            "AdminAgents",
+            "Company Administrator",
+        ] {
+            assert!(roles_of(&[forged.into()], &[forged.into()], &groups).is_empty());
+        }
+        // The default "User" template and unknown ids are not roles here.
+        assert!(roles_of(&["b79fbf4d-3ef9-4689-8143-76b194e85509".into()], &[], &[]).is_empty());
+        assert_eq!(
+            roles_of(
+                &[BILLING_ADMIN_TEMPLATE.into(), BILLING_ADMIN_TEMPLATE.into()],
+                std::slice::from_ref(&gid),
+                &groups
+            ),
+            [Role::BillingAdmin, Role::AdminAgent]
+        );
+        assert_eq!(Role::SalesAgent.agent_group(), Some("SalesAgents"));
+        assert_eq!(Role::GlobalAdmin.agent_group(), None);
     }
 }

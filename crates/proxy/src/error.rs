@@ -119,7 +119,11 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         UpstreamAuthFailed | UpstreamUnavailable | UpstreamRefused | GraphUnavailable
         | GraphRefused | SigninUnavailable => StatusCode::BAD_GATEWAY,
         AppNotFound | AppNotRegistered | AppRefused | KeyExpired | KeyRevoked | KeyWrong
-        | CommerceIdMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+        | NoServicePrincipal | PermissionMissing | ConsentNeeded | KeyNeeded => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        CannotGrantConsent => StatusCode::FORBIDDEN,
+        MfaRequired => StatusCode::UNAUTHORIZED,
         StoreError | InternalError | HttpError | Unknown => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

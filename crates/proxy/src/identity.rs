@@ -1,7 +1,8 @@
 //! Signing people in and knowing who they are: Entra ID's authorization-code
-//! flow with PKCE, the user's Partner Center roles from Graph, and the
-//! sessions that follow (the browser holds only an HttpOnly cookie; the
-//! routes are in `api/auth.rs`).
+//! flow with PKCE, the user's Partner Center roles (directory roles by
+//! template id from the token's `wids`, agent roles by membership of the
+//! agent groups' stored ids, never by a name), and the sessions that follow
+//! (the browser holds only an HttpOnly cookie; the routes are in `api/auth.rs`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -11,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use model::api::ErrorCode;
-use model::onboarding::Role;
+use model::onboarding::{self, Role};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -20,14 +21,42 @@ use crate::crypto;
 use crate::error::ApiError;
 use crate::store::{NewSession, PartnerId, Store};
 
+/// What every partner person's sign-in asks: who they are and the ids of
+/// their groups and roles (Graph's limited information is enough).
+pub const SIGN_IN_SCOPES: &str =
+    "openid profile offline_access https://graph.microsoft.com/User.Read";
+
+/// What an admin grants when the wizard reaches the directory: the web app
+/// and its keys, its billing permission and the consent to it, and reading
+/// groups to find Partner Center's agent groups. Each needs an admin's consent.
+pub const DIRECTORY_SCOPES: &str = "https://graph.microsoft.com/Application.ReadWrite.All https://graph.microsoft.com/AppRoleAssignment.ReadWrite.All https://graph.microsoft.com/GroupMember.Read.All";
+
+/// Who is signing in, which decides what is asked of Entra.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInKind {
+    /// A partner's person: who they are and their roles.
+    Partner,
+    /// A partner's admin granting the directory access the wizard needs.
+    Directory,
+    /// A customer's user, to see that customer's own costs.
+    Customer,
+}
+
 /// A sign-in on its way through Entra: what to check when it comes back.
 pub struct Pending {
     verifier: String,
     redirect_uri: String,
     pub return_to: String,
-    /// A customer's user signing in to see that customer's own costs.
-    pub customer: bool,
+    pub kind: SignInKind,
     started: Instant,
+}
+
+/// A signed-in user's delegated Graph token, and whether it carries the
+/// directory scopes.
+#[derive(Clone)]
+pub struct GraphToken {
+    pub token: String,
+    pub directory: bool,
 }
 
 pub struct Identity {
@@ -41,7 +70,10 @@ pub struct Identity {
     pub session_hours: i64,
     pending: Mutex<HashMap<String, Pending>>,
     /// Signed-in users' Graph tokens, by session hash: memory only.
-    graph_tokens: Mutex<HashMap<String, (String, Instant)>>,
+    graph_tokens: Mutex<HashMap<String, (GraphToken, Instant)>>,
+    /// The key made last in the wizard, by partner: (app, value, made at),
+    /// memory only, for step 5's check; gone after an hour or a restart.
+    fresh_keys: Mutex<HashMap<i64, (String, crate::secret::Secret, Instant)>>,
 }
 
 /// What the token endpoint says about the person who signed in.
@@ -52,6 +84,10 @@ pub struct Claims {
     pub preferred_username: String,
     #[serde(default)]
     pub name: String,
+    /// Directory role template ids, when the sign-in app asks for them
+    /// (`groupMembershipClaims`); `None` when the token has no such claim.
+    #[serde(default)]
+    pub wids: Option<Vec<String>>,
 }
 
 impl Identity {
@@ -73,7 +109,39 @@ impl Identity {
             session_hours: config.session_hours,
             pending: Mutex::new(HashMap::new()),
             graph_tokens: Mutex::new(HashMap::new()),
+            fresh_keys: Mutex::new(HashMap::new()),
         }
+    }
+
+    pub fn keep_fresh_key(&self, partner: i64, app_id: &str, value: crate::secret::Secret) {
+        self.fresh_keys.lock().expect("keys poisoned").insert(
+            partner,
+            (app_id.to_ascii_lowercase(), value, Instant::now()),
+        );
+    }
+
+    /// The key made last for this app, if still held.
+    pub fn fresh_key(&self, partner: i64, app_id: &str) -> Option<crate::secret::Secret> {
+        let keys = self.fresh_keys.lock().expect("keys poisoned");
+        keys.get(&partner)
+            .filter(|(app, _, made)| {
+                app.eq_ignore_ascii_case(app_id) && made.elapsed() < Duration::from_secs(3600)
+            })
+            .map(|(_, value, _)| value.clone())
+    }
+
+    /// Entra's admin-consent address for an app of the tenant.
+    pub fn admin_consent_url(&self, tenant: &str, app_id: &str, redirect_uri: &str) -> String {
+        reqwest::Url::parse_with_params(
+            &format!("{}/{tenant}/adminconsent", self.login_url),
+            &[
+                ("client_id", app_id),
+                ("state", "onboarding"),
+                ("redirect_uri", redirect_uri),
+            ],
+        )
+        .map(String::from)
+        .unwrap_or_default()
     }
 
     pub fn secure_cookies(&self) -> bool {
@@ -82,12 +150,54 @@ impl Identity {
             .is_some_and(|u| u.starts_with("https://"))
     }
 
-    pub fn graph_token(&self, session_hash: &str) -> Option<String> {
+    pub fn graph_token(&self, session_hash: &str) -> Option<GraphToken> {
         let tokens = self.graph_tokens.lock().expect("tokens poisoned");
         tokens
             .get(session_hash)
             .filter(|(_, until)| *until > Instant::now())
             .map(|(t, _)| t.clone())
+    }
+
+    /// Every item of a Graph collection, following `@odata.nextLink` (only
+    /// to Graph itself: the token goes nowhere else).
+    pub async fn graph_all(&self, token: &str, path: &str) -> Result<Vec<Value>, GraphRefusal> {
+        let mut items = Vec::new();
+        let mut url = format!("{}/v1.0{path}", self.graph_url);
+        for _ in 0..MAX_GRAPH_PAGES {
+            let (status, body) = self.graph_url_get(token, &url).await?;
+            if status != 200 {
+                return Err(GraphRefusal::Status(status, body));
+            }
+            items.extend(body["value"].as_array().cloned().unwrap_or_default());
+            match body["@odata.nextLink"].as_str() {
+                None => return Ok(items),
+                Some(next) if next.starts_with(&format!("{}/", self.graph_url)) => {
+                    url = next.to_string();
+                }
+                Some(next) => {
+                    return Err(GraphRefusal::Unreadable(format!(
+                        "a next page outside Microsoft Graph ({})",
+                        next.split('?').next().unwrap_or_default()
+                    )));
+                }
+            }
+        }
+        Err(GraphRefusal::Unreadable(format!(
+            "more than {MAX_GRAPH_PAGES} pages"
+        )))
+    }
+
+    async fn graph_url_get(&self, token: &str, url: &str) -> Result<(u16, Value), GraphRefusal> {
+        let res = self
+            .http
+            .get(url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .map_err(|e| GraphRefusal::Unreachable(e.without_url().to_string()))?;
+        let status = res.status().as_u16();
+        let body = res.json::<Value>().await.unwrap_or(Value::Null);
+        Ok((status, body))
     }
 
     pub async fn graph(
@@ -144,21 +254,41 @@ impl Identity {
         let body: Value = res.json().await.ok()?;
         body["access_token"].as_str().map(str::to_string)
     }
+}
 
-    /// The signed-in user's organization profile in Partner Center (its Commerce ID).
-    async fn organization_profile(&self, upstream: &str, token: &str) -> Option<Value> {
-        let res = self
-            .http
-            .get(format!(
-                "{}/v1/profiles/organization",
-                upstream.trim_end_matches('/')
-            ))
-            .bearer_auth(token)
-            .send()
-            .await
-            .ok()?;
-        res.status().is_success().then_some(())?;
-        res.json().await.ok()
+/// Pages of one Graph collection read at most (100 items each: 20,000).
+const MAX_GRAPH_PAGES: usize = 200;
+
+/// Why a Graph collection could not be read.
+#[derive(Debug)]
+pub enum GraphRefusal {
+    Unreachable(String),
+    Status(u16, Value),
+    Unreadable(String),
+}
+
+impl GraphRefusal {
+    /// As the API's error, saying what was being read.
+    pub fn into_api(self, reading: &str) -> ApiError {
+        match self {
+            GraphRefusal::Unreachable(e) => ApiError::refused(
+                ErrorCode::GraphUnavailable,
+                format!("Microsoft Graph could not be reached to read {reading}: {e}"),
+            ),
+            GraphRefusal::Status(status, body) => ApiError::refused(
+                ErrorCode::GraphRefused,
+                format!(
+                    "Microsoft Graph refused to list {reading} (HTTP {status}): {}",
+                    body["error"]["message"]
+                        .as_str()
+                        .unwrap_or("no reason given")
+                ),
+            ),
+            GraphRefusal::Unreadable(why) => ApiError::refused(
+                ErrorCode::GraphRefused,
+                format!("Microsoft Graph's list of {reading} could not be read: {why}"),
+            ),
+        }
     }
 }
 
@@ -175,7 +305,12 @@ impl Identity {
     /// to, with a fresh state and PKCE challenge kept until it comes back.
     /// `customer` signs in a customer's user: fewer permissions asked, and
     /// only an invitation lets them in.
-    pub fn begin(&self, base: &str, return_to: String, customer: bool) -> Result<String, ApiError> {
+    pub fn begin(
+        &self,
+        base: &str,
+        return_to: String,
+        kind: SignInKind,
+    ) -> Result<String, ApiError> {
         let redirect_uri = format!("{}/api/auth/callback", base.trim_end_matches('/'));
         let state_token = crypto::random_token();
         let verifier = crypto::random_token();
@@ -192,16 +327,17 @@ impl Identity {
                     verifier,
                     redirect_uri: redirect_uri.clone(),
                     return_to,
-                    customer,
+                    kind,
                     started: Instant::now(),
                 },
             );
         }
-        // A customer's user needs no more than who they are.
-        let scope = if customer {
-            "openid profile"
-        } else {
-            "openid profile offline_access https://graph.microsoft.com/User.Read https://graph.microsoft.com/Application.ReadWrite.All"
+        // Each asks only what it needs: a customer's user no more than who
+        // they are; the directory scopes only when an admin connects it.
+        let scope = match kind {
+            SignInKind::Customer => "openid profile".to_string(),
+            SignInKind::Partner => SIGN_IN_SCOPES.to_string(),
+            SignInKind::Directory => format!("{SIGN_IN_SCOPES} {DIRECTORY_SCOPES}"),
         };
         reqwest::Url::parse_with_params(
             &format!("{}/organizations/oauth2/v2.0/authorize", self.login_url),
@@ -210,7 +346,7 @@ impl Identity {
                 ("response_type", "code"),
                 ("redirect_uri", redirect_uri.as_str()),
                 ("response_mode", "query"),
-                ("scope", scope),
+                ("scope", scope.as_str()),
                 ("state", state_token.as_str()),
                 ("code_challenge", challenge.as_str()),
                 ("code_challenge_method", "S256"),
@@ -297,7 +433,7 @@ pub struct NewToken {
 pub async fn finish_sign_in(
     id: &Identity,
     store: &Store,
-    partner_center_url: &str,
+    partner_center: &crate::pc::PartnerCenter,
     code: &str,
     pending: &Pending,
 ) -> Result<NewToken, ApiError> {
@@ -306,40 +442,39 @@ pub async fn finish_sign_in(
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let (status, member_of) = id
-        .graph(&graph_token, reqwest::Method::GET, "/me/memberOf", None)
-        .await?;
-    if status != 200 {
-        return Err(ApiError::refused(
-            ErrorCode::GraphRefused,
-            "Your roles could not be read from Microsoft Graph.",
-        ));
-    }
-    let roles: Vec<Role> = member_of["value"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|m| m["displayName"].as_str().and_then(Role::from_directory))
-        .collect();
+    // Scopes come back short (`GroupMember.Read.All`) or whole.
+    let directory = body["scope"].as_str().is_some_and(|granted| {
+        granted
+            .split_whitespace()
+            .any(|s| s.ends_with("GroupMember.Read.All"))
+    });
     let partner = store.partner(&claims.tid).await?;
-    // Partner Center's profile routes take a Partner Center token, not the
-    // Graph one: the sign-in's refresh token is redeemed for it, used once and
-    // dropped.
+    let roles = read_roles(id, store, partner, &graph_token, &claims, directory).await?;
+    // Partner Center's App+User routes take a Partner Center token, not the
+    // Graph one: the sign-in's refresh token is redeemed for it.
     let pc_token = match body["refresh_token"].as_str() {
         Some(refresh) => id.partner_center_token(refresh).await,
         None => None,
     };
     let profile = match &pc_token {
-        Some(t) => id.organization_profile(partner_center_url, t).await,
+        Some(t) => partner_center
+            .get_as_user::<Value>(
+                &claims.tid,
+                t,
+                &model::pc::Link::get("/profiles/organization"),
+            )
+            .await
+            .ok(),
         None => None,
     };
-    if let Some(profile) = profile {
-        if let Some(commerce) = profile["id"].as_str() {
-            store.set_commerce_id(partner, commerce).await?;
-        }
-        if let Some(name) = profile["companyName"].as_str() {
-            store.set_partner_name(partner, name).await?;
-        }
+    // Kept for the routes Partner Center serves App+User only (the usage
+    // summary): a person with a Partner Center role may read them.
+    if let Some(t) = pc_token.filter(|_| !roles.is_empty()) {
+        partner_center.keep_user_token(&claims.tid, t, Duration::from_secs(3600));
+    }
+    // Its `id` is not the Commerce ID (no document says so): only the name is kept.
+    if let Some(name) = profile.as_ref().and_then(|p| p["companyName"].as_str()) {
+        store.set_partner_name(partner, name).await?;
     }
     let session = new_session(
         id,
@@ -353,10 +488,117 @@ pub async fn finish_sign_in(
     .await?;
     id.graph_tokens.lock().expect("tokens poisoned").insert(
         session.hash.clone(),
-        (graph_token, Instant::now() + Duration::from_secs(3000)),
+        (
+            GraphToken {
+                token: graph_token,
+                directory,
+            },
+            Instant::now() + Duration::from_secs(3000),
+        ),
     );
     tracing::info!(user = %claims.preferred_username, tenant = %claims.tid, "signed in");
     Ok(session)
+}
+
+/// The person's Partner Center roles. Directory roles by template id: from
+/// the ID token's `wids`, else from their directory roles' `roleTemplateId`
+/// (which Graph shows only to a token allowed to read roles). Agent roles by
+/// membership of the agent groups whose ids the partner has stored; with a
+/// token that may read groups, those ids are first found or re-checked.
+async fn read_roles(
+    id: &Identity,
+    store: &Store,
+    partner: PartnerId,
+    token: &str,
+    claims: &Claims,
+    directory: bool,
+) -> Result<Vec<Role>, ApiError> {
+    let templates = match &claims.wids {
+        Some(wids) => wids.clone(),
+        None => id
+            .graph_all(
+                token,
+                "/me/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,roleTemplateId",
+            )
+            .await
+            .map_err(|e| e.into_api("your directory roles"))?
+            .iter()
+            .filter_map(|r| r["roleTemplateId"].as_str().map(str::to_string))
+            .collect(),
+    };
+    let member_of: Vec<String> = id
+        .graph_all(
+            token,
+            "/me/transitiveMemberOf/microsoft.graph.group?$select=id",
+        )
+        .await
+        .map_err(|e| e.into_api("your groups"))?
+        .iter()
+        .filter_map(|g| g["id"].as_str().map(str::to_string))
+        .collect();
+    if directory {
+        find_agent_groups(id, store, partner, token).await?;
+    }
+    let groups = store.agent_groups(partner).await?;
+    Ok(onboarding::roles_of(&templates, &member_of, &groups))
+}
+
+/// Finds Partner Center's agent groups by the names it gives them, once,
+/// and keeps their ids; a stored id is re-checked and forgotten when the
+/// group is gone. Two groups with the name leave the role unassigned rather
+/// than guessed: anyone may make a group and name it.
+async fn find_agent_groups(
+    id: &Identity,
+    store: &Store,
+    partner: PartnerId,
+    token: &str,
+) -> Result<(), ApiError> {
+    let stored = store.agent_groups(partner).await?;
+    for role in [Role::AdminAgent, Role::SalesAgent] {
+        let Some(name) = role.agent_group() else {
+            continue;
+        };
+        if let Some((_, group)) = stored.iter().find(|(r, _)| *r == role) {
+            let (status, _) = id
+                .graph(
+                    token,
+                    reqwest::Method::GET,
+                    &format!("/groups/{group}?$select=id"),
+                    None,
+                )
+                .await?;
+            match status {
+                200 => {
+                    store.set_agent_group(partner, role, group).await?;
+                    continue;
+                }
+                404 => store.forget_agent_group(partner, role).await?,
+                // Unsure: keep what is stored.
+                _ => continue,
+            }
+        }
+        let found = id
+            .graph_all(
+                token,
+                &format!("/groups?$filter=displayName%20eq%20'{name}'&$select=id,displayName"),
+            )
+            .await
+            .map_err(|e| e.into_api("your groups"))?;
+        match found.as_slice() {
+            [group] => {
+                if let Some(group) = group["id"].as_str() {
+                    store.set_agent_group(partner, role, group).await?;
+                }
+            }
+            [] => {}
+            several => tracing::warn!(
+                group = name,
+                count = several.len(),
+                "several groups carry Partner Center's agent group name: none is taken"
+            ),
+        }
+    }
+    Ok(())
 }
 
 /// A customer's user: in only if a partner let this user of this tenant

@@ -57,19 +57,16 @@ pub async fn check_trial(store: &Store, partner: PartnerId) -> Result<(), ApiErr
     Ok(())
 }
 
-/// The partner's name and Commerce ID, asked on every page load: kept until
-/// this process writes (they change only with its writes).
-pub async fn partner_names(
+/// The partner's name, asked on every page load: kept until this process
+/// writes (it changes only with its writes).
+pub async fn partner_name(
     store: &Store,
     partner: PartnerId,
-) -> Result<(Option<String>, Option<String>), sqlx::Error> {
-    let names = store
-        .memo(partner, "partner names", || async {
-            Ok::<_, sqlx::Error>((
-                store.partner_name(partner).await?,
-                store.commerce_id(partner).await?,
-            ))
+) -> Result<Option<String>, sqlx::Error> {
+    let name = store
+        .memo(partner, "partner name", || async {
+            store.partner_name(partner).await
         })
         .await?;
-    Ok((*names).clone())
+    Ok((*name).clone())
 }

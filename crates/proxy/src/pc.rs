@@ -270,6 +270,9 @@ pub struct PartnerCenter {
     retry: RetryPolicy,
     limits: Limits,
     tokens: Mutex<HashMap<(String, String, Audience), CachedToken>>,
+    /// A signed-in partner person's delegated Partner Center token, by
+    /// tenant, for the routes Partner Center serves App+User only: memory only.
+    user_tokens: std::sync::Mutex<HashMap<String, (String, Instant)>>,
     gates: std::sync::Mutex<HashMap<String, Arc<Gate>>>,
 }
 
@@ -295,6 +298,7 @@ impl PartnerCenter {
             retry,
             limits,
             tokens: Mutex::new(HashMap::new()),
+            user_tokens: std::sync::Mutex::new(HashMap::new()),
             gates: std::sync::Mutex::new(HashMap::new()),
         }
     }
@@ -454,6 +458,100 @@ impl PartnerCenter {
         };
         self.call_with(&quick, creds, reqwest::Method::GET, link, None)
             .await
+    }
+
+    /// A fresh app-only Graph token for these credentials, asked once (no
+    /// cached token stands in for it): to check what the app may do.
+    pub async fn check_graph_token(&self, creds: &Credentials) -> Result<String, PcError> {
+        self.drop_token(creds, Audience::Graph).await;
+        let quick = RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(300),
+            max_delay: Duration::from_secs(3),
+            budget: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(20),
+        };
+        self.token_with(creds, &quick, Audience::Graph).await
+    }
+
+    /// Keeps a signed-in person's delegated Partner Center token for the
+    /// App+User routes of their tenant, until shortly before it expires.
+    pub fn keep_user_token(&self, tenant: &str, token: String, lifetime: Duration) {
+        self.user_tokens
+            .lock()
+            .expect("user tokens poisoned")
+            .insert(
+                tenant.to_ascii_lowercase(),
+                (
+                    token,
+                    Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN),
+                ),
+            );
+    }
+
+    /// The tenant's delegated token, while one is at hand.
+    pub fn user_token(&self, tenant: &str) -> Option<String> {
+        let tokens = self.user_tokens.lock().expect("user tokens poisoned");
+        tokens
+            .get(&tenant.to_ascii_lowercase())
+            .filter(|(_, until)| *until > Instant::now())
+            .map(|(t, _)| t.clone())
+    }
+
+    /// Forgets a delegated token Partner Center refused; the app's own
+    /// tokens are not touched.
+    pub fn drop_user_token(&self, tenant: &str) {
+        self.user_tokens
+            .lock()
+            .expect("user tokens poisoned")
+            .remove(&tenant.to_ascii_lowercase());
+    }
+
+    /// GET an App+User route with a person's delegated token: retried like
+    /// any call, but a refusal is final and never drops the app's token.
+    pub async fn get_as_user<T: DeserializeOwned>(
+        &self,
+        tenant: &str,
+        token: &str,
+        link: &Link,
+    ) -> Result<T, PcError> {
+        let url = self.url_of(&link.uri)?;
+        let correlation = uuid::Uuid::new_v4().to_string();
+        self.execute(
+            &self.retry,
+            tenant,
+            Service::PartnerCenter,
+            || {
+                self.http
+                    .get(&url)
+                    .bearer_auth(token)
+                    .header("Accept", "application/json")
+                    .header("MS-RequestId", uuid::Uuid::new_v4().to_string())
+                    .header("MS-CorrelationId", &correlation)
+            },
+            |status, _, bytes| {
+                if status.is_success() {
+                    decode(bytes, &link.uri)
+                } else {
+                    // The code may come as a number or a string (900421).
+                    let body: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
+                    let code = match &body["code"] {
+                        serde_json::Value::Number(n) => n.to_string(),
+                        serde_json::Value::String(s) => s.clone(),
+                        _ => String::new(),
+                    };
+                    Verdict::Fail(PcError::Fault {
+                        service: Service::PartnerCenter,
+                        status: status.as_u16(),
+                        code,
+                        description: model::lenient::decode_entities(
+                            body["description"].as_str().unwrap_or_default(),
+                        ),
+                    })
+                }
+            },
+        )
+        .await
     }
 
     async fn call_with<T: DeserializeOwned>(

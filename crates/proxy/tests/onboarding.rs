@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{serve, sign_in, upstream};
+use common::{serve, sign_in, sign_in_directory, upstream};
 use model::api::{AppInfo, ErrorBody, NewKey, OnboardingState, SessionInfo};
 use model::onboarding::Step;
 use proxy::{AppState, Config};
@@ -37,13 +37,20 @@ async fn the_whole_onboarding_with_each_failure_on_the_way() {
         .unwrap();
     let base = serve(state.clone(), data.path()).await;
 
-    let me = sign_in(&base, &admin.user_name, &admin.password).await;
-    let session: SessionInfo = me.json(reqwest::Method::GET, "/api/session", None).await;
+    // Signed in for who they are only, the app steps wait for step 2.
+    let plain = sign_in(&base, &admin.user_name, &admin.password).await;
+    let session: SessionInfo = plain.json(reqwest::Method::GET, "/api/session", None).await;
     assert!(session.can_manage && !session.connected);
-    assert_eq!(
-        session.commerce_id.as_deref(),
-        Some(contoso.commerce_id.as_str())
-    );
+    let state_now: OnboardingState = plain
+        .json(reqwest::Method::GET, "/api/onboarding", None)
+        .await;
+    assert_eq!(state_now.step, Step::SignIn);
+    let (status, e) = plain
+        .refused("/api/onboarding/app", json!({ "mode": "new" }))
+        .await;
+    assert_eq!((status, e.error.code.as_str()), (401, "sign_in_again"));
+
+    let me = sign_in_directory(&base, &admin.user_name, &admin.password).await;
     let state_now: OnboardingState = me.json(reqwest::Method::GET, "/api/onboarding", None).await;
     assert_eq!(state_now.step, Step::RegisterApp);
     assert!(state_now.existing_apps.is_empty());
@@ -99,12 +106,55 @@ async fn the_whole_onboarding_with_each_failure_on_the_way() {
         .call(reqwest::Method::POST, "/api/onboarding/continue", None)
         .await;
     assert_eq!(res.status(), 204);
+    let at_billing: OnboardingState = me.json(reqwest::Method::GET, "/api/onboarding", None).await;
+    assert_eq!(at_billing.step, Step::ReadBilling);
+    let billing = at_billing.billing.expect("step 5's checks");
+    assert!(!billing.declared && !billing.service_principal && !billing.consented);
+    assert!(billing.consent_url.contains("/adminconsent?client_id="));
+
+    // Step 5: an app made through Graph has no service principal, so Entra
+    // gives it no token; the check says so (with the key kept from step 4).
+    let (status, e) = me
+        .refused("/api/onboarding/billing/verify", json!({}))
+        .await;
+    assert_eq!(
+        (status, e.error.code.as_str()),
+        (422, "no_service_principal"),
+        "{}",
+        e.error.message
+    );
+    assert!(e.error.message.contains("AADSTS7000229"));
+    // A trial cannot start before it either.
+    let (_, e) = me
+        .refused(
+            "/api/onboarding/trial",
+            json!({ "appId": app.app_id, "key": key.value }),
+        )
+        .await;
+    assert_eq!(e.error.code, "no_service_principal");
+    let granted: model::api::BillingAccess = me
+        .json(reqwest::Method::POST, "/api/onboarding/billing", None)
+        .await;
+    assert!(granted.declared && granted.service_principal && granted.consented);
+    assert!(!granted.verified);
+    // Granting again changes nothing and says the same.
+    let again: model::api::BillingAccess = me
+        .json(reqwest::Method::POST, "/api/onboarding/billing", None)
+        .await;
+    assert_eq!(again, granted);
+    let verified: model::api::BillingAccess = me
+        .json(
+            reqwest::Method::POST,
+            "/api/onboarding/billing/verify",
+            Some(json!({})),
+        )
+        .await;
+    assert!(verified.verified);
     let at_trial: OnboardingState = me.json(reqwest::Method::GET, "/api/onboarding", None).await;
     assert_eq!(at_trial.step, Step::StartTrial);
 
     let good = |over: Value| {
-        let mut b =
-            json!({ "commerceId": contoso.commerce_id, "appId": app.app_id, "key": key.value });
+        let mut b = json!({ "appId": app.app_id, "key": key.value });
         for (k, v) in over.as_object().unwrap() {
             b[k] = v.clone();
         }
@@ -118,16 +168,10 @@ async fn the_whole_onboarding_with_each_failure_on_the_way() {
             "The App ID must be a GUID",
         ),
         (
-            good(json!({ "commerceId": "" })),
+            good(json!({ "commerceId": contoso.commerce_id })),
             400,
             "bad_request",
-            "Enter the Commerce ID",
-        ),
-        (
-            good(json!({ "commerceId": "0f8fad5b-d9cb-469f-a165-70867728950e" })),
-            422,
-            "commerce_id_mismatch",
-            "not your organization's",
+            "commerceId",
         ),
         (
             good(json!({ "key": "not-the-right-key-value-at-all" })),
@@ -274,7 +318,7 @@ async fn an_ended_trial_closes_the_data_routes_until_activated() {
         .unwrap();
     let base = serve(state.clone(), data.path()).await;
     // Fabrikam registered its app before: reuse it, with its existing key.
-    let me = sign_in(&base, &admin.user_name, &admin.password).await;
+    let me = sign_in_directory(&base, &admin.user_name, &admin.password).await;
     let now: OnboardingState = me.json(reqwest::Method::GET, "/api/onboarding", None).await;
     assert_eq!(
         now.existing_apps.len(),
@@ -295,11 +339,24 @@ async fn an_ended_trial_closes_the_data_routes_until_activated() {
             .status(),
         204
     );
+    // No key was made here: the check asks for the one the partner has.
+    let (status, e) = me
+        .refused("/api/onboarding/billing/verify", json!({}))
+        .await;
+    assert_eq!((status, e.error.code.as_str()), (422, "key_needed"));
+    let billing: model::api::BillingAccess = me
+        .json(
+            reqwest::Method::POST,
+            "/api/onboarding/billing/verify",
+            Some(json!({ "key": app.keys[0].secret })),
+        )
+        .await;
+    assert!(billing.declared && billing.service_principal && billing.consented && billing.verified);
     let _: SessionInfo = me
         .json(
             reqwest::Method::POST,
             "/api/onboarding/trial",
-            Some(json!({ "commerceId": fabrikam.commerce_id, "appId": app.app_id, "key": app.keys[0].secret })),
+            Some(json!({ "appId": app.app_id, "key": app.keys[0].secret })),
         )
         .await;
     assert_eq!(
@@ -353,7 +410,7 @@ async fn an_expired_key_and_an_unwell_upstream_have_their_own_messages() {
         .await
         .unwrap();
     let base = serve(state, data.path()).await;
-    let me = sign_in(
+    let me = sign_in_directory(
         &base,
         &fabrikam.users[0].user_name,
         &fabrikam.users[0].password,
@@ -366,7 +423,7 @@ async fn an_expired_key_and_an_unwell_upstream_have_their_own_messages() {
             Some(json!({ "mode": "reuse", "appId": app.app_id })),
         )
         .await;
-    let body = json!({ "commerceId": fabrikam.commerce_id, "appId": app.app_id, "key": app.keys[0].secret });
+    let body = json!({ "appId": app.app_id, "key": app.keys[0].secret });
 
     up.emulator.set_faults(emulator::Faults {
         token_error_rate: 1.0,

@@ -69,7 +69,7 @@ pub(super) async fn list_customers(
     let mut base = format!("/customers?size={size}");
     if let Some(f) = query.get("filter") {
         base.push_str("&filter=");
-        base.push_str(&percent_encode(f));
+        base.push_str(&crate::world::percent_encode(f));
     }
     page(
         partner,

@@ -131,21 +131,16 @@ impl FromRequestParts<Emulator> for PartnerAuth {
         parts: &mut Parts,
         emulator: &Emulator,
     ) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or_else(|| {
-                Fault::new(
-                    StatusCode::UNAUTHORIZED,
-                    800001,
-                    "Partner token is missing.",
-                )
-            })?;
+        let token = world::bearer_of(&parts.headers).ok_or_else(|| {
+            Fault::new(
+                StatusCode::UNAUTHORIZED,
+                800001,
+                "Partner token is missing.",
+            )
+        })?;
         emulator
             .world
-            .authenticate(token.trim())
+            .authenticate(token)
             .map(PartnerAuth)
             .ok_or_else(|| {
                 Fault::new(
@@ -154,6 +149,53 @@ impl FromRequestParts<Emulator> for PartnerAuth {
                     "Access denied: the token is invalid or expired.",
                 )
             })
+    }
+}
+
+/// A signed-in person's delegated Partner Center token, which the routes the
+/// reference marks App+User only require. An app's token is refused (and
+/// counted); without MFA, Partner Center refuses with 900421.
+pub struct AppUser(pub usize);
+
+impl FromRequestParts<Emulator> for AppUser {
+    type Rejection = Fault;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        emulator: &Emulator,
+    ) -> Result<Self, Self::Rejection> {
+        let token = emulator
+            .world
+            .bearer(&parts.headers)
+            .filter(|t| t.audience == world::Audience::PartnerCenter);
+        match token {
+            Some(t) if t.user.is_some() => {
+                if emulator.faults.read().expect("faults poisoned").mfa_missing {
+                    return Err(Fault::new(
+                        StatusCode::UNAUTHORIZED,
+                        900421,
+                        "Multi-factor authentication is required for App+User calls to Partner Center.",
+                    ));
+                }
+                Ok(AppUser(t.partner))
+            }
+            Some(_) => {
+                emulator
+                    .stats
+                    .app_only_refusals
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Err(Fault::new(
+                    StatusCode::UNAUTHORIZED,
+                    400,
+                    "This route takes App+User authentication: an application's token is not accepted.",
+                ))
+            }
+            None => Err(Fault::new(
+                StatusCode::UNAUTHORIZED,
+                800001,
+                "Partner token is missing, invalid or expired.",
+            )),
+        }
     }
 }
 
@@ -216,17 +258,6 @@ fn percent_decode(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
-}
-
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Seek paging: the continuation token carries the next offset, bound to the

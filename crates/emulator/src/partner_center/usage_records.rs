@@ -68,7 +68,7 @@ pub(super) fn usd(amount: Amount, currency: Currency) -> Amount {
 
 pub(super) async fn usage_summary(
     State(emulator): State<Emulator>,
-    PartnerAuth(partner): PartnerAuth,
+    AppUser(partner): AppUser,
     Path(customer): Path<String>,
 ) -> Result<Json<CustomerUsageSummary>, Fault> {
     let world = &emulator.world;

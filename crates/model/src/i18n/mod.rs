@@ -346,6 +346,34 @@ text! {
         err_sign_in_again,
         err_sign_in_failed,
         err_no_app,
+        err_key_wrong,
+        err_key_expired,
+        err_key_revoked,
+        err_app_not_found,
+        err_app_not_registered,
+        sign_in_problem,
+        step_billing,
+        directory_access_why,
+        allow_directory,
+        billing_why,
+        billing_declared,
+        billing_principal,
+        billing_consented,
+        billing_verified,
+        grant_billing,
+        consent_link_intro,
+        consent_link,
+        consent_link_after,
+        check_billing,
+        billing_key_hint,
+        check_done,
+        check_todo,
+        err_no_service_principal,
+        err_permission_missing,
+        err_consent_needed,
+        err_cannot_grant_consent,
+        err_mfa_required,
+        err_key_needed,
         err_not_invited,
         err_view_closed,
         err_timeout,
@@ -428,6 +456,46 @@ impl Text {
         }
     }
 
+    /// The sentence for one of the proxy's error codes.
+    pub fn error(&self, code: crate::api::ErrorCode) -> &'static str {
+        let t = self;
+        use crate::api::ErrorCode::*;
+        match code {
+            NotFound => t.err_not_found,
+            BadRequest | MethodNotAllowed | UnsupportedMediaType => t.err_bad_request,
+            NotConnected => t.err_not_connected,
+            NotSignedIn => t.err_not_signed_in,
+            Forbidden => t.err_forbidden,
+            PartnerOnly => t.partner_only,
+            TrialEnded => t.err_trial_ended,
+            UpstreamThrottled => t.err_upstream_throttled,
+            UpstreamAuthFailed => t.err_upstream_auth,
+            UpstreamUnavailable => t.err_upstream_unavailable,
+            UpstreamRefused => t.err_upstream_refused,
+            StoreError | InternalError => t.err_internal,
+            BodyTooLarge => t.err_body_too_large,
+            GraphUnavailable | GraphRefused => t.err_graph,
+            SignInAgain => t.err_sign_in_again,
+            SigninRefused | SigninUnavailable | AppRefused => t.err_sign_in_failed,
+            NoApp => t.err_no_app,
+            KeyWrong => t.err_key_wrong,
+            KeyExpired => t.err_key_expired,
+            KeyRevoked => t.err_key_revoked,
+            AppNotFound => t.err_app_not_found,
+            AppNotRegistered => t.err_app_not_registered,
+            NoServicePrincipal => t.err_no_service_principal,
+            PermissionMissing => t.err_permission_missing,
+            ConsentNeeded => t.err_consent_needed,
+            CannotGrantConsent => t.err_cannot_grant_consent,
+            MfaRequired => t.err_mfa_required,
+            KeyNeeded => t.err_key_needed,
+            NotInvited => t.err_not_invited,
+            ViewClosed => t.err_view_closed,
+            Timeout => t.err_timeout,
+            _ => t.err_other,
+        }
+    }
+
     /// Why someone with `roles` may not set up the connection.
     pub fn roles_needed_for(&self, roles: &[Role]) -> String {
         let held = if roles.is_empty() {
@@ -477,7 +545,10 @@ mod tests {
 
     /// Names that stay as they are in every language: Microsoft's products
     /// and terms, formats and the examples of what to type.
-    const KEPT: [&str; 12] = [
+    const KEPT: [&str; 15] = [
+        "PartnerBilling.Read.All",
+        "Entra ID",
+        "MFA",
         "Microsoft Graph",
         "Microsoft",
         "Partner Center",
@@ -501,6 +572,57 @@ mod tests {
             rest = rest.replace(kept, "");
         }
         rest.chars().filter(|c| c.is_ascii_alphabetic()).collect()
+    }
+
+    #[test]
+    fn each_onboarding_failure_has_its_own_sentence_in_each_language() {
+        use crate::api::ErrorCode::*;
+        let codes = [
+            NoServicePrincipal,
+            PermissionMissing,
+            ConsentNeeded,
+            CannotGrantConsent,
+            MfaRequired,
+            KeyNeeded,
+            SignInAgain,
+            KeyWrong,
+            KeyExpired,
+            KeyRevoked,
+            AppNotFound,
+            AppNotRegistered,
+        ];
+        for locale in Locale::ALL {
+            let t = locale.text();
+            let mut seen = std::collections::HashSet::new();
+            for code in codes {
+                let sentence = t.error(code);
+                assert_ne!(
+                    sentence, t.err_other,
+                    "{code} has no sentence in {locale:?}"
+                );
+                assert!(
+                    seen.insert(sentence)
+                        || matches!(
+                            code,
+                            KeyWrong | KeyExpired | KeyRevoked | AppNotFound | AppNotRegistered
+                        ),
+                    "{code} shares its sentence in {locale:?}"
+                );
+            }
+        }
+        assert!(
+            Locale::ZhTw
+                .text()
+                .error(NoServicePrincipal)
+                .contains("服務主體")
+        );
+        assert!(Locale::ZhTw.text().error(MfaRequired).contains("MFA"));
+        assert!(
+            Locale::En
+                .text()
+                .error(CannotGrantConsent)
+                .contains("Global admin")
+        );
     }
 
     #[test]

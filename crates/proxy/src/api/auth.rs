@@ -7,8 +7,6 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use model::api::{SessionCustomer, SessionInfo};
 use model::onboarding;
 use serde::Deserialize;
@@ -16,8 +14,8 @@ use serde::Deserialize;
 use super::extract::{AnySession, SESSION_COOKIE, SignedIn, session_token};
 use crate::crypto;
 use crate::error::ApiError;
-use crate::identity::{self, NewToken};
-use crate::onboarding::{partner_names, trial_info};
+use crate::identity::{self, NewToken, SignInKind};
+use crate::onboarding::{partner_name, trial_info};
 use crate::state::AppState;
 
 /// HttpOnly keeps it from scripts; SameSite=Lax keeps it off other sites'
@@ -28,7 +26,8 @@ fn session_cookie(token: &str, max_age: i64, secure: bool) -> String {
 }
 
 /// `GET /api/auth/login?returnTo=/onboarding`: off to Entra's sign-in page.
-/// `as=customer` signs in a customer's user.
+/// `as=customer` signs in a customer's user; `as=directory` asks an admin
+/// for the directory access the wizard needs.
 pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -44,8 +43,12 @@ pub async fn login(
         .filter(|r| state.web.may_return_to(r, &base))
         .cloned()
         .unwrap_or_else(|| "/".into());
-    let customer = q.get("as").is_some_and(|a| a == "customer");
-    match id.begin(&base, return_to, customer) {
+    let kind = match q.get("as").map(String::as_str) {
+        Some("customer") => SignInKind::Customer,
+        Some("directory") => SignInKind::Directory,
+        _ => SignInKind::Partner,
+    };
+    match id.begin(&base, return_to, kind) {
         Ok(url) => Redirect::to(&url).into_response(),
         Err(e) => e.into_response(),
     }
@@ -58,9 +61,12 @@ pub struct Callback {
     error_description: Option<String>,
 }
 
-fn back_to_app(path: &str, problem: &str) -> Response {
-    let mut url = format!("{path}?signInError=");
-    url.push_str(&URL_SAFE_NO_PAD.encode(problem.as_bytes()));
+/// Back to the app's `path` with why the sign-in (or a consent) did not
+/// finish, in the query, for the page to say.
+pub(super) fn back_to_app(path: &str, problem: &str) -> Response {
+    let mut query = reqwest::Url::parse("http://app/").expect("a valid address");
+    query.query_pairs_mut().append_pair("signInError", problem);
+    let url = format!("{path}?{}", query.query().unwrap_or_default());
     Redirect::to(&url).into_response()
 }
 
@@ -80,10 +86,10 @@ pub async fn callback(State(state): State<AppState>, Query(cb): Query<Callback>)
             .unwrap_or_else(|| "Sign-in was cancelled.".into());
         return back_to_app(&pending.return_to, &why);
     };
-    let finished = if pending.customer {
+    let finished = if pending.kind == SignInKind::Customer {
         identity::finish_customer_sign_in(id, &state.store, &code, &pending).await
     } else {
-        identity::finish_sign_in(id, &state.store, &state.pc.endpoints().api, &code, &pending).await
+        identity::finish_sign_in(id, &state.store, &state.pc, &code, &pending).await
     };
     match finished {
         Ok(NewToken { token, .. }) => {
@@ -127,7 +133,7 @@ pub(super) async fn session_info(
 ) -> Result<SessionInfo, ApiError> {
     let partner = who.session.partner;
     // The trial as the trial check sees it (at most a second old).
-    let (partner_name, commerce_id) = partner_names(&state.store, partner).await?;
+    let partner_name = partner_name(&state.store, partner).await?;
     let row = state.store.onboarding_for_check(partner).await?;
     Ok(SessionInfo {
         user_name: who.session.user_name.clone(),
@@ -137,7 +143,6 @@ pub(super) async fn session_info(
         roles_message: (!who.can_manage()).then(|| onboarding::roles_needed_message(&who.roles)),
         tenant_id: who.session.tenant_id.clone(),
         partner_name,
-        commerce_id,
         connected: state.connection_of(partner).is_some(),
         trial: row.as_ref().and_then(trial_info),
         customer: None,
@@ -161,8 +166,7 @@ async fn customer_session_info(state: &AppState, who: &SignedIn) -> Result<Sessi
         can_manage: false,
         roles_message: None,
         tenant_id: customer.clone(),
-        partner_name: partner_names(&state.store, partner).await?.0,
-        commerce_id: None,
+        partner_name: partner_name(&state.store, partner).await?,
         connected: state.connection_of(partner).is_some(),
         trial: None,
         customer: Some(SessionCustomer { id: customer, name }),

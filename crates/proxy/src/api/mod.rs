@@ -70,6 +70,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/onboarding/keys", post(onboarding::add_key))
         .route("/onboarding/keys/{key}", delete(onboarding::revoke_key))
         .route("/onboarding/continue", post(onboarding::continue_to_trial))
+        .route("/onboarding/billing", post(onboarding::grant_billing))
+        .route(
+            "/onboarding/billing/verify",
+            post(onboarding::verify_billing),
+        )
+        .route("/onboarding/consent", get(onboarding::consent_returned))
         .route("/onboarding/trial", post(onboarding::start_trial))
         .route("/my", get(my::own_costs))
         .route("/my/usage", get(my::own_usage))

@@ -14,7 +14,7 @@ use super::customers::one_customer;
 use super::exports::{csv_file, file_name};
 use super::extract::{ApiJson, ApiQuery, CustomerViewer, Partner, ScopeQuery, own_customer, scope};
 use crate::error::ApiError;
-use crate::onboarding::partner_names;
+use crate::onboarding::partner_name;
 use crate::state::AppState;
 use crate::store::{CustomerUserRow, Scope};
 
@@ -29,7 +29,7 @@ pub async fn own_costs(
         id: summary.id,
         name: summary.name,
         domain: summary.domain,
-        partner_name: partner_names(&state.store, viewer.partner).await?.0,
+        partner_name: partner_name(&state.store, viewer.partner).await?,
         currency: summary.currency,
         month_to_date: summary.month_to_date.customer_price,
         last_month: summary.last_month.customer_price,

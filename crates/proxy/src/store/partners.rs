@@ -1,6 +1,22 @@
-//! Partners this proxy serves, keyed by their Entra tenant.
+//! Partners this proxy serves, keyed by their Entra tenant, and the ids of
+//! their Partner Center agent groups.
+
+use model::onboarding::Role;
 
 use super::{PartnerId, Store, now};
+
+/// The agent roles whose groups are stored, by their names in the table.
+const AGENT_ROLES: [(Role, &str); 2] = [
+    (Role::AdminAgent, "adminAgent"),
+    (Role::SalesAgent, "salesAgent"),
+];
+
+fn role_name(role: Role) -> Option<&'static str> {
+    AGENT_ROLES
+        .iter()
+        .find(|(r, _)| *r == role)
+        .map(|(_, n)| *n)
+}
 
 impl Store {
     /// The partner with this tenant, created on first sight.
@@ -58,28 +74,72 @@ impl Store {
             .await
             .map(|_| ())
     }
+}
 
-    /// The partner's Commerce ID where Partner Center gave one.
-    pub async fn commerce_id(&self, partner: PartnerId) -> Result<Option<String>, sqlx::Error> {
-        Ok(
-            sqlx::query_scalar::<_, Option<String>>(
-                "SELECT commerce_id FROM partners WHERE id = ?",
-            )
-            .bind(partner)
-            .fetch_optional(&self.pool)
-            .await?
-            .flatten(),
-        )
-    }
-
-    pub async fn set_commerce_id(
+impl Store {
+    /// The partner's agent groups found so far: each agent role with its
+    /// group's object id.
+    pub async fn agent_groups(
         &self,
         partner: PartnerId,
-        commerce_id: &str,
+    ) -> Result<Vec<(Role, String)>, sqlx::Error> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT role, group_id FROM agent_groups WHERE partner_id = ?")
+                .bind(partner)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(role, id)| {
+                AGENT_ROLES
+                    .iter()
+                    .find(|(_, n)| *n == role)
+                    .map(|(r, _)| (*r, id))
+            })
+            .collect())
+    }
+
+    /// Keeps (or confirms) the group that holds an agent role.
+    pub async fn set_agent_group(
+        &self,
+        partner: PartnerId,
+        role: Role,
+        group_id: &str,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE partners SET commerce_id = ? WHERE id = ?")
-            .bind(commerce_id)
+        let Some(name) = role_name(role) else {
+            return Ok(());
+        };
+        let now = now();
+        sqlx::query(
+            "INSERT INTO agent_groups (partner_id, role, group_id, found_at, checked_at)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (partner_id, role) DO UPDATE SET
+                 found_at = CASE WHEN agent_groups.group_id = excluded.group_id
+                                 THEN agent_groups.found_at ELSE excluded.found_at END,
+                 group_id = excluded.group_id, checked_at = excluded.checked_at",
+        )
+        .bind(partner)
+        .bind(name)
+        .bind(group_id.to_ascii_lowercase())
+        .bind(&now)
+        .bind(&now)
+        .execute(&mut *self.writer().await?)
+        .await
+        .map(|_| ())
+    }
+
+    /// Forgets a group that is gone from the directory.
+    pub async fn forget_agent_group(
+        &self,
+        partner: PartnerId,
+        role: Role,
+    ) -> Result<(), sqlx::Error> {
+        let Some(name) = role_name(role) else {
+            return Ok(());
+        };
+        sqlx::query("DELETE FROM agent_groups WHERE partner_id = ? AND role = ?")
             .bind(partner)
+            .bind(name)
             .execute(&mut *self.writer().await?)
             .await
             .map(|_| ())
@@ -88,7 +148,46 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use model::onboarding::Role;
+
     use crate::store::tests::temporary;
+
+    #[tokio::test]
+    async fn agent_groups_are_kept_by_id_per_partner() {
+        let (_dir, store) = temporary().await;
+        let a = store.partner("tenant-a").await.unwrap();
+        let b = store.partner("tenant-b").await.unwrap();
+        assert!(store.agent_groups(a).await.unwrap().is_empty());
+        store
+            .set_agent_group(a, Role::AdminAgent, "AAAA-1")
+            .await
+            .unwrap();
+        store
+            .set_agent_group(a, Role::SalesAgent, "bbbb-2")
+            .await
+            .unwrap();
+        // Not an agent role: nothing stored.
+        store
+            .set_agent_group(a, Role::GlobalAdmin, "cccc-3")
+            .await
+            .unwrap();
+        store
+            .set_agent_group(a, Role::AdminAgent, "aaaa-9")
+            .await
+            .unwrap();
+        let mut groups = store.agent_groups(a).await.unwrap();
+        groups.sort_by_key(|(_, id)| id.clone());
+        assert_eq!(
+            groups,
+            [
+                (Role::AdminAgent, "aaaa-9".to_string()),
+                (Role::SalesAgent, "bbbb-2".to_string())
+            ]
+        );
+        assert!(store.agent_groups(b).await.unwrap().is_empty());
+        store.forget_agent_group(a, Role::SalesAgent).await.unwrap();
+        assert_eq!(store.agent_groups(a).await.unwrap().len(), 1);
+    }
 
     #[tokio::test]
     async fn a_partner_is_created_once_per_tenant() {
@@ -106,25 +205,16 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn names_and_commerce_id_are_kept_per_partner() {
+    async fn names_are_kept_per_partner() {
         let (_dir, store) = temporary().await;
         let a = store.partner("tenant-a").await.unwrap();
         let b = store.partner("tenant-b").await.unwrap();
         assert_eq!(store.partner_name(a).await.unwrap(), None);
         store.set_partner_name(a, "Fabrikam").await.unwrap();
-        store
-            .set_commerce_id(a, "c0ffee00-0000-4000-8000-000000000001")
-            .await
-            .unwrap();
         assert_eq!(
             store.partner_name(a).await.unwrap().as_deref(),
             Some("Fabrikam")
         );
-        assert_eq!(
-            store.commerce_id(a).await.unwrap().as_deref(),
-            Some("c0ffee00-0000-4000-8000-000000000001")
-        );
         assert_eq!(store.partner_name(b).await.unwrap(), None);
-        assert_eq!(store.commerce_id(b).await.unwrap(), None);
     }
 }

@@ -20,6 +20,9 @@ const CUSTOMER_PAGE: usize = 500;
 /// Customers whose details are read at once; the client bounds requests too.
 const CUSTOMER_CONCURRENCY: usize = 8;
 
+/// Partner Center's code for an App+User call without MFA (since 1 April 2026).
+const MFA_REQUIRED: &str = "900421";
+
 /// The Azure plan's product, the first part of its offer ID
 /// (`DZH318Z0BPS6:0001:DZH318Z0BML6`).
 const AZURE_PLAN_PRODUCT: &str = "DZH318Z0BPS6";
@@ -236,42 +239,70 @@ async fn customer_details(run: &Run, customer: &str) -> Result<(), SyncError> {
         Err(e) => problem(format!("GET /v1{path}"), &e),
     }
 
-    // Partner Center documents the usage summary as App+User only: where it
-    // refuses an app's token, the line items are the only figures, and that
-    // is not a problem of the sync. Either of its shapes is read; the legacy
-    // one names a locale, not a currency, so it gives no estimate.
-    let path = format!("/customers/{customer}/usagesummary");
-    match pc
-        .get::<CustomerUsageSummary>(creds, &Link::get(&path))
-        .await
-    {
-        Ok(summary) => {
-            run.read();
-            if let (Some(total), Some(currency)) = (summary.total_cost, summary.currency_code) {
-                run.store
-                    .set_usage_estimate(
-                        run.connection.partner,
-                        customer,
-                        &UsageEstimate {
-                            total,
-                            currency,
-                            billing_start: model::lenient::day(&summary.billing_start_date)
-                                .map(|d| d.to_string())
-                                .unwrap_or_default(),
-                        },
-                    )
-                    .await?;
+    // Partner Center serves the usage summary App+User only: it is read with
+    // a signed-in person's delegated token when one is at hand, and skipped
+    // otherwise (the line items are the figures then). The app's token never
+    // goes there, so a refusal never costs the app its token.
+    let tenant = &creds.tenant;
+    if let Some(token) = pc.user_token(tenant) {
+        let path = format!("/customers/{customer}/usagesummary");
+        match pc
+            .get_as_user::<CustomerUsageSummary>(tenant, &token, &Link::get(&path))
+            .await
+        {
+            Ok(summary) => {
+                run.read();
+                // Either of its shapes is read; the legacy one names a
+                // locale, not a currency, so it gives no estimate.
+                if let (Some(total), Some(currency)) = (summary.total_cost, summary.currency_code) {
+                    run.store
+                        .set_usage_estimate(
+                            run.connection.partner,
+                            customer,
+                            &UsageEstimate {
+                                total,
+                                currency,
+                                billing_start: model::lenient::day(&summary.billing_start_date)
+                                    .map(|d| d.to_string())
+                                    .unwrap_or_default(),
+                            },
+                        )
+                        .await?;
+                }
             }
+            Err(PcError::Fault {
+                status: 401 | 403,
+                code,
+                ..
+            }) => {
+                // The person's token no longer serves: the other customers'
+                // estimates wait for the next sign-in, and it is said once.
+                pc.drop_user_token(tenant);
+                if run
+                    .user_token_refused
+                    .swap(true, std::sync::atomic::Ordering::Relaxed)
+                {
+                    return Ok(());
+                }
+                let reason = if code == MFA_REQUIRED {
+                    "Partner Center asks for multi-factor authentication on App+User calls (900421): \
+                     sign in again with MFA to get Partner Center's usage estimates."
+                        .to_string()
+                } else {
+                    format!("the signed-in person's Partner Center token was refused ({code})")
+                };
+                run.problem(SyncProblem {
+                    kind: SyncProblemKind::Customers,
+                    subject: None,
+                    name: None,
+                    call: format!("GET /v1{path}"),
+                    reason,
+                    retried: false,
+                    next_sync: true,
+                });
+            }
+            Err(e) => problem(format!("GET /v1{path}"), &e),
         }
-        Err(
-            PcError::Unauthorized
-            | PcError::Fault {
-                status: 401 | 403, ..
-            },
-        ) => {
-            tracing::debug!(customer, "usage summary needs App+User: skipped");
-        }
-        Err(e) => problem(format!("GET /v1{path}"), &e),
     }
     Ok(())
 }

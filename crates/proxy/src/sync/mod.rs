@@ -127,6 +127,8 @@ struct Run {
     /// Something was read from the upstream: a run with problems still
     /// succeeded with what it read.
     read_something: AtomicBool,
+    /// A signed-in person's delegated token was refused: said once per run.
+    user_token_refused: AtomicBool,
 }
 
 /// Whether a failure was retried before it was reported: throttling,
@@ -272,6 +274,7 @@ impl Engine {
             started: Instant::now(),
             problems: Mutex::default(),
             read_something: AtomicBool::new(false),
+            user_token_refused: AtomicBool::new(false),
         });
         tracing::info!(run = id, kind = kind.as_str(), "sync started");
         // Only the store's failures (and crashed tasks) end a run early: an

@@ -233,6 +233,18 @@ pub async fn sign_in(base: &str, login: &str, password: &str) -> Person {
     .expect("signed in")
 }
 
+/// Signs an admin in with the directory access the wizard's app steps need.
+pub async fn sign_in_directory(base: &str, login: &str, password: &str) -> Person {
+    sign_in_at(
+        base,
+        "/api/auth/login?returnTo=/onboarding&as=directory",
+        login,
+        password,
+    )
+    .await
+    .expect("signed in")
+}
+
 /// Signs in from `login_path`; the page the callback sent the browser
 /// back to (with its sign-in error) when no session came of it.
 pub async fn sign_in_at(
