@@ -135,6 +135,9 @@ test('a Global admin goes from sign-in to the first synced customers', async () 
 
   seen = await everywhere(page, context, key);
   for (const [where, text] of Object.entries(seen)) assert.ok(!text.includes(key), `key in ${where}`);
+  // The usage summary is App+User only: no app token was ever sent there.
+  const stats = await (await fetch(`${servers.emulatorUrl}/emulator/stats`)).json();
+  assert.equal(stats.appOnlyRefusals, 0);
   const log = servers.proxyLog();
   assert.ok(log.includes('trial started'), 'the proxy logged the trial at trace level');
   assert.ok(!log.includes(key), 'the key value is not in the proxy log');

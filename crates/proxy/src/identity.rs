@@ -515,8 +515,12 @@ async fn read_roles(
 ) -> Result<Vec<Role>, ApiError> {
     let templates = match &claims.wids {
         Some(wids) => wids.clone(),
-        None => id
-            .graph_all(
+        None => {
+            tracing::warn!(
+                "the sign-in's ID token has no wids claim: set groupMembershipClaims to DirectoryRole \
+                 on the sign-in app, or directory roles are read only where Graph shows their template"
+            );
+            id.graph_all(
                 token,
                 "/me/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,roleTemplateId",
             )
@@ -524,7 +528,8 @@ async fn read_roles(
             .map_err(|e| e.into_api("your directory roles"))?
             .iter()
             .filter_map(|r| r["roleTemplateId"].as_str().map(str::to_string))
-            .collect(),
+            .collect()
+        }
     };
     let member_of: Vec<String> = id
         .graph_all(
