@@ -5,10 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use model::pc::{
-    ApiFault, CONTINUATION_HEADER, Collection, Link, PARTNER_CENTER_RESOURCE, TokenError,
-    TokenResponse,
-};
+use model::pc::{ApiFault, Link};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -16,6 +13,12 @@ use std::sync::Arc;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use crate::secret::Secret;
+
+mod pages;
+mod tokens;
+
+pub use pages::{Listing, Page, Unreadable, page_identity};
+use pages::{decode, read_page};
 
 /// Where the upstream services live.
 #[derive(Debug, Clone)]
@@ -105,6 +108,19 @@ pub struct RetryPolicy {
     pub request_timeout: Duration,
 }
 
+impl RetryPolicy {
+    /// For checks a person waits on: two tries within ten seconds.
+    pub fn quick() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(300),
+            max_delay: Duration::from_secs(3),
+            budget: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(20),
+        }
+    }
+}
+
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
@@ -151,111 +167,6 @@ pub(crate) enum Verdict<T> {
     /// Transient: try again (a body cut short, for example).
     Retry(PcError),
     Fail(PcError),
-}
-
-fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Verdict<T> {
-    match serde_json::from_slice(bytes) {
-        Ok(v) => Verdict::Done(v),
-        // A body that ends early is a broken transfer, worth another try.
-        Err(e) if e.is_eof() => {
-            Verdict::Retry(PcError::BadResponse(format!("{what}: the body ends early")))
-        }
-        Err(e) => Verdict::Fail(PcError::BadResponse(format!("{what}: {e}"))),
-    }
-}
-
-/// An item of a page that could not be read: where, and why (the field
-/// and what was wrong with it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unreadable {
-    pub index: usize,
-    pub reason: String,
-}
-
-/// One page of a collection: the items read, those that could not be, and
-/// the next page's link (its URI decoded).
-#[derive(Debug)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub unreadable: Vec<Unreadable>,
-    pub next: Option<Link>,
-}
-
-/// Every item of a collection, across its pages.
-#[derive(Debug)]
-pub struct Listing<T> {
-    pub items: Vec<T>,
-    pub unreadable: Vec<Unreadable>,
-}
-
-/// A page read leniently: one item that cannot be read costs only itself.
-/// The whole page is tried first (the common case, and the fast one); only
-/// when that fails is each item read on its own, with its field path.
-fn read_page<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Verdict<Page<T>> {
-    let links = |links: model::pc::Links| -> Result<Option<Link>, PcError> {
-        links.next.map(clean_link).transpose()
-    };
-    match serde_json::from_slice::<Collection<T>>(bytes) {
-        Ok(page) => match links(page.links) {
-            Ok(next) => Verdict::Done(Page {
-                items: page.items,
-                unreadable: Vec::new(),
-                next,
-            }),
-            Err(e) => Verdict::Fail(e),
-        },
-        Err(e) if e.is_eof() => {
-            Verdict::Retry(PcError::BadResponse(format!("{what}: the body ends early")))
-        }
-        Err(whole) => match serde_json::from_slice::<Collection<serde_json::Value>>(bytes) {
-            Err(_) => Verdict::Fail(PcError::BadResponse(format!(
-                "{what}: not a collection ({whole})"
-            ))),
-            Ok(page) => {
-                let mut items = Vec::with_capacity(page.items.len());
-                let mut unreadable = Vec::new();
-                for (index, item) in page.items.into_iter().enumerate() {
-                    match serde_path_to_error::deserialize::<_, T>(item) {
-                        Ok(item) => items.push(item),
-                        Err(e) => unreadable.push(Unreadable {
-                            index,
-                            reason: format!("{}: {}", e.path(), e.inner()),
-                        }),
-                    }
-                }
-                match links(page.links) {
-                    Ok(next) => Verdict::Done(Page {
-                        items,
-                        unreadable,
-                        next,
-                    }),
-                    Err(e) => Verdict::Fail(e),
-                }
-            }
-        },
-    }
-}
-
-/// A link as the service writes it, made followable: its URI's HTML
-/// entities decoded (`&amp;` between parameters).
-fn clean_link(mut link: Link) -> Result<Link, PcError> {
-    if link.uri.trim().is_empty() {
-        return Err(PcError::BadResponse("a next link has no uri".into()));
-    }
-    link.uri = model::lenient::decode_entities(link.uri.trim());
-    Ok(link)
-}
-
-/// A next link's URI and continuation token: seeing one twice is a loop.
-pub fn page_identity(next: &Link) -> (String, String) {
-    let token = next
-        .headers
-        .iter()
-        .filter(|h| h.key.eq_ignore_ascii_case(CONTINUATION_HEADER))
-        .map(|h| h.value.clone())
-        .collect::<Vec<_>>()
-        .join(",");
-    (next.uri.clone(), token)
 }
 
 struct CachedToken {
@@ -315,101 +226,6 @@ impl PartnerCenter {
         &self.http
     }
 
-    /// An access token for Partner Center, from the cache while it is fresh.
-    pub async fn token(&self, creds: &Credentials) -> Result<String, PcError> {
-        self.token_with(creds, &self.retry, Audience::PartnerCenter)
-            .await
-    }
-
-    fn token_key(creds: &Credentials, audience: Audience) -> (String, String, Audience) {
-        (
-            creds.tenant.to_ascii_lowercase(),
-            creds.app_id.to_ascii_lowercase(),
-            audience,
-        )
-    }
-
-    /// An app-only token for `audience`: Partner Center's through Entra's v1
-    /// endpoint, Graph's through v2 (the export takes only that). One token
-    /// type reads both answers (`expires_in` as text or as a number).
-    pub(crate) async fn token_with(
-        &self,
-        creds: &Credentials,
-        policy: &RetryPolicy,
-        audience: Audience,
-    ) -> Result<String, PcError> {
-        let key = Self::token_key(creds, audience);
-        let mut tokens = self.tokens.lock().await;
-        if let Some(t) = tokens.get(&key)
-            && t.renew_at > Instant::now()
-        {
-            return Ok(t.access_token.clone());
-        }
-        let login = self.endpoints.login.trim_end_matches('/');
-        let (url, target) = match audience {
-            Audience::PartnerCenter => (
-                format!("{login}/{}/oauth2/token", creds.tenant),
-                ("resource", PARTNER_CENTER_RESOURCE),
-            ),
-            Audience::Graph => (
-                format!("{login}/{}/oauth2/v2.0/token", creds.tenant),
-                ("scope", model::graph::GRAPH_DEFAULT_SCOPE),
-            ),
-        };
-        let form = [
-            ("grant_type", "client_credentials"),
-            ("client_id", creds.app_id.as_str()),
-            ("client_secret", creds.secret.expose()),
-            target,
-        ];
-        let token: TokenResponse = self
-            .execute(
-                policy,
-                &creds.tenant,
-                Service::Entra,
-                || self.http.post(&url).form(&form),
-                |status, _, body| {
-                    if status.is_success() {
-                        decode(body, "token response")
-                    } else {
-                        // Entra's refusals are final: a wrong key stays wrong.
-                        Verdict::Fail(match serde_json::from_slice::<TokenError>(body) {
-                            Ok(e) => PcError::Auth {
-                                code: e
-                                    .error_codes
-                                    .first()
-                                    .map(|c| format!("AADSTS{c}"))
-                                    .unwrap_or(e.error),
-                                description: e.error_description,
-                            },
-                            Err(_) => PcError::BadResponse(format!(
-                                "token endpoint answered HTTP {status}"
-                            )),
-                        })
-                    }
-                },
-            )
-            .await?;
-        let lifetime = token.expires_in.trim().parse::<u64>().unwrap_or(3600);
-        let renew_at = Instant::now() + Duration::from_secs(lifetime).saturating_sub(TOKEN_MARGIN);
-        tokens.insert(
-            key,
-            CachedToken {
-                access_token: token.access_token.clone(),
-                renew_at,
-            },
-        );
-        Ok(token.access_token)
-    }
-
-    /// Forgets a token the upstream no longer accepts.
-    pub(crate) async fn drop_token(&self, creds: &Credentials, audience: Audience) {
-        self.tokens
-            .lock()
-            .await
-            .remove(&Self::token_key(creds, audience));
-    }
-
     /// GET a Partner Center link (relative to `/v1`) and decode its JSON.
     pub async fn get<T: DeserializeOwned>(
         &self,
@@ -449,107 +265,12 @@ impl PartnerCenter {
         link: &Link,
     ) -> Result<T, PcError> {
         self.drop_token(creds, Audience::PartnerCenter).await;
-        let quick = RetryPolicy {
-            max_attempts: 2,
-            base_delay: Duration::from_millis(300),
-            max_delay: Duration::from_secs(3),
-            budget: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(20),
-        };
-        self.call_with(&quick, creds, reqwest::Method::GET, link, None)
-            .await
-    }
-
-    /// A fresh app-only Graph token for these credentials, asked once (no
-    /// cached token stands in for it): to check what the app may do.
-    pub async fn check_graph_token(&self, creds: &Credentials) -> Result<String, PcError> {
-        self.drop_token(creds, Audience::Graph).await;
-        let quick = RetryPolicy {
-            max_attempts: 2,
-            base_delay: Duration::from_millis(300),
-            max_delay: Duration::from_secs(3),
-            budget: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(20),
-        };
-        self.token_with(creds, &quick, Audience::Graph).await
-    }
-
-    /// Keeps a signed-in person's delegated Partner Center token for the
-    /// App+User routes of their tenant, until shortly before it expires.
-    pub fn keep_user_token(&self, tenant: &str, token: String, lifetime: Duration) {
-        self.user_tokens
-            .lock()
-            .expect("user tokens poisoned")
-            .insert(
-                tenant.to_ascii_lowercase(),
-                (
-                    token,
-                    Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN),
-                ),
-            );
-    }
-
-    /// The tenant's delegated token, while one is at hand.
-    pub fn user_token(&self, tenant: &str) -> Option<String> {
-        let tokens = self.user_tokens.lock().expect("user tokens poisoned");
-        tokens
-            .get(&tenant.to_ascii_lowercase())
-            .filter(|(_, until)| *until > Instant::now())
-            .map(|(t, _)| t.clone())
-    }
-
-    /// Forgets a delegated token Partner Center refused; the app's own
-    /// tokens are not touched.
-    pub fn drop_user_token(&self, tenant: &str) {
-        self.user_tokens
-            .lock()
-            .expect("user tokens poisoned")
-            .remove(&tenant.to_ascii_lowercase());
-    }
-
-    /// GET an App+User route with a person's delegated token: retried like
-    /// any call, but a refusal is final and never drops the app's token.
-    pub async fn get_as_user<T: DeserializeOwned>(
-        &self,
-        tenant: &str,
-        token: &str,
-        link: &Link,
-    ) -> Result<T, PcError> {
-        let url = self.url_of(&link.uri)?;
-        let correlation = uuid::Uuid::new_v4().to_string();
-        self.execute(
-            &self.retry,
-            tenant,
-            Service::PartnerCenter,
-            || {
-                self.http
-                    .get(&url)
-                    .bearer_auth(token)
-                    .header("Accept", "application/json")
-                    .header("MS-RequestId", uuid::Uuid::new_v4().to_string())
-                    .header("MS-CorrelationId", &correlation)
-            },
-            |status, _, bytes| {
-                if status.is_success() {
-                    decode(bytes, &link.uri)
-                } else {
-                    // The code may come as a number or a string (900421).
-                    let body: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
-                    let code = match &body["code"] {
-                        serde_json::Value::Number(n) => n.to_string(),
-                        serde_json::Value::String(s) => s.clone(),
-                        _ => String::new(),
-                    };
-                    Verdict::Fail(PcError::Fault {
-                        service: Service::PartnerCenter,
-                        status: status.as_u16(),
-                        code,
-                        description: model::lenient::decode_entities(
-                            body["description"].as_str().unwrap_or_default(),
-                        ),
-                    })
-                }
-            },
+        self.call_with(
+            &RetryPolicy::quick(),
+            creds,
+            reqwest::Method::GET,
+            link,
+            None,
         )
         .await
     }

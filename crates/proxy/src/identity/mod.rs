@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use model::api::ErrorCode;
-use model::onboarding::{self, Role};
+use model::onboarding::Role;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -20,6 +20,10 @@ use crate::config::Config;
 use crate::crypto;
 use crate::error::ApiError;
 use crate::store::{NewSession, PartnerId, Store};
+
+mod roles;
+
+use roles::read_roles;
 
 /// What every partner person's sign-in asks: who they are and the ids of
 /// their groups and roles (Graph's limited information is enough).
@@ -498,112 +502,6 @@ pub async fn finish_sign_in(
     );
     tracing::info!(user = %claims.preferred_username, tenant = %claims.tid, "signed in");
     Ok(session)
-}
-
-/// The person's Partner Center roles. Directory roles by template id: from
-/// the ID token's `wids`, else from their directory roles' `roleTemplateId`
-/// (which Graph shows only to a token allowed to read roles). Agent roles by
-/// membership of the agent groups whose ids the partner has stored; with a
-/// token that may read groups, those ids are first found or re-checked.
-async fn read_roles(
-    id: &Identity,
-    store: &Store,
-    partner: PartnerId,
-    token: &str,
-    claims: &Claims,
-    directory: bool,
-) -> Result<Vec<Role>, ApiError> {
-    let templates = match &claims.wids {
-        Some(wids) => wids.clone(),
-        None => {
-            tracing::warn!(
-                "the sign-in's ID token has no wids claim: set groupMembershipClaims to DirectoryRole \
-                 on the sign-in app, or directory roles are read only where Graph shows their template"
-            );
-            id.graph_all(
-                token,
-                "/me/transitiveMemberOf/microsoft.graph.directoryRole?$select=id,roleTemplateId",
-            )
-            .await
-            .map_err(|e| e.into_api("your directory roles"))?
-            .iter()
-            .filter_map(|r| r["roleTemplateId"].as_str().map(str::to_string))
-            .collect()
-        }
-    };
-    let member_of: Vec<String> = id
-        .graph_all(
-            token,
-            "/me/transitiveMemberOf/microsoft.graph.group?$select=id",
-        )
-        .await
-        .map_err(|e| e.into_api("your groups"))?
-        .iter()
-        .filter_map(|g| g["id"].as_str().map(str::to_string))
-        .collect();
-    if directory {
-        find_agent_groups(id, store, partner, token).await?;
-    }
-    let groups = store.agent_groups(partner).await?;
-    Ok(onboarding::roles_of(&templates, &member_of, &groups))
-}
-
-/// Finds Partner Center's agent groups by the names it gives them, once,
-/// and keeps their ids; a stored id is re-checked and forgotten when the
-/// group is gone. Two groups with the name leave the role unassigned rather
-/// than guessed: anyone may make a group and name it.
-async fn find_agent_groups(
-    id: &Identity,
-    store: &Store,
-    partner: PartnerId,
-    token: &str,
-) -> Result<(), ApiError> {
-    let stored = store.agent_groups(partner).await?;
-    for role in [Role::AdminAgent, Role::SalesAgent] {
-        let Some(name) = role.agent_group() else {
-            continue;
-        };
-        if let Some((_, group)) = stored.iter().find(|(r, _)| *r == role) {
-            let (status, _) = id
-                .graph(
-                    token,
-                    reqwest::Method::GET,
-                    &format!("/groups/{group}?$select=id"),
-                    None,
-                )
-                .await?;
-            match status {
-                200 => {
-                    store.set_agent_group(partner, role, group).await?;
-                    continue;
-                }
-                404 => store.forget_agent_group(partner, role).await?,
-                // Unsure: keep what is stored.
-                _ => continue,
-            }
-        }
-        let found = id
-            .graph_all(
-                token,
-                &format!("/groups?$filter=displayName%20eq%20'{name}'&$select=id,displayName"),
-            )
-            .await
-            .map_err(|e| e.into_api("your groups"))?;
-        match found.as_slice() {
-            [group] => {
-                if let Some(group) = group["id"].as_str() {
-                    store.set_agent_group(partner, role, group).await?;
-                }
-            }
-            [] => {}
-            several => tracing::warn!(
-                group = name,
-                count = several.len(),
-                "several groups carry Partner Center's agent group name: none is taken"
-            ),
-        }
-    }
-    Ok(())
 }
 
 /// A customer's user: in only if a partner let this user of this tenant

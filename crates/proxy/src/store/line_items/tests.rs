@@ -1,0 +1,221 @@
+//! The line items' store: scopes replaced whole, staging, snapshots.
+
+use super::*;
+use crate::store::tests::{line, temporary};
+
+fn snapshot(scope: &str, billed: bool) -> Snapshot {
+    Snapshot {
+        scope: scope.into(),
+        api: "v2".into(),
+        billed,
+        currency: "USD".into(),
+        month: "2026-11".into(),
+        etag: "e1".into(),
+        unreadable: 0,
+    }
+}
+
+async fn november(store: &Store, p: PartnerId) -> (usize, i64) {
+    let totals = store
+        .totals_by_customer(p, "2026-11-01", "2026-11-30")
+        .await
+        .unwrap();
+    (
+        totals.iter().map(|t| t.line_items).sum(),
+        totals.iter().map(|t| t.billing_total.micros()).sum(),
+    )
+}
+
+#[tokio::test]
+async fn a_scope_is_replaced_whole_once_read_to_its_end() {
+    let (_dir, store) = temporary().await;
+    let p = store.partner("tenant-a").await.unwrap();
+    let scope = "v2:unbilled:USD:2026-11";
+    let (a, b) = (
+        line("c1", "2026-11-03", 1_000_000),
+        line("c1", "2026-11-04", 2_000_000),
+    );
+    store
+        .stage_lines(p, scope, 1, &[a.clone(), b])
+        .await
+        .unwrap();
+    assert_eq!(
+        november(&store, p).await,
+        (0, 0),
+        "staged lines are not seen"
+    );
+    store
+        .replace_scope(p, &snapshot(scope, false), 1)
+        .await
+        .unwrap();
+    assert_eq!(november(&store, p).await, (2, 3_000_000));
+    // Run 2 reads only `a`: `b` is gone upstream, and so here.
+    store.stage_lines(p, scope, 2, &[a]).await.unwrap();
+    assert_eq!(november(&store, p).await, (2, 3_000_000), "until replaced");
+    let replaced = store
+        .replace_scope(p, &snapshot(scope, false), 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        replaced,
+        Replaced::Kept {
+            line_items: 1,
+            billing_total: Amount::from_micros(1_000_000)
+        }
+    );
+    assert_eq!(november(&store, p).await, (1, 1_000_000));
+    assert_eq!(
+        store.snapshot(p, scope).await.unwrap().map(|s| s.etag),
+        Some("e1".to_string())
+    );
+}
+
+#[tokio::test]
+async fn two_lines_that_share_every_identity_field_are_both_kept() {
+    let (_dir, store) = temporary().await;
+    let p = store.partner("tenant-a").await.unwrap();
+    let mut first = line("c1", "2026-11-03", 600_000);
+    first.benefit_id = "sp-a".into();
+    let mut second = first.clone();
+    second.billing_total = Amount::from_micros(400_000);
+    second.benefit_id = "sp-b".into();
+    assert_eq!(first.key, second.key);
+    let scope = "v2:invoice:G1";
+    store
+        .stage_lines(p, scope, 1, &[first, second])
+        .await
+        .unwrap();
+    store
+        .replace_scope(p, &snapshot(scope, true), 1)
+        .await
+        .unwrap();
+    assert_eq!(november(&store, p).await, (2, 1_000_000));
+}
+
+#[tokio::test]
+async fn an_invoice_replaces_the_unbilled_usage_of_its_month() {
+    let (_dir, store) = temporary().await;
+    let p = store.partner("tenant-a").await.unwrap();
+    let unbilled = "v2:unbilled:USD:2026-11";
+    store
+        .stage_lines(p, unbilled, 1, &[line("c1", "2026-11-03", 1_000_000)])
+        .await
+        .unwrap();
+    store
+        .replace_scope(p, &snapshot(unbilled, false), 1)
+        .await
+        .unwrap();
+    // Another API's unbilled usage of the month is not this invoice's.
+    let legacy = "v1:unbilled:USD:2026-11";
+    store
+        .stage_lines(p, legacy, 1, &[line("c2", "2026-11-03", 5_000_000)])
+        .await
+        .unwrap();
+    let mut v1 = snapshot(legacy, false);
+    v1.api = "v1".into();
+    store.replace_scope(p, &v1, 1).await.unwrap();
+    let invoice = "v2:invoice:G1";
+    store
+        .stage_lines(p, invoice, 2, &[line("c1", "2026-11-03", 1_100_000)])
+        .await
+        .unwrap();
+    store
+        .replace_scope(p, &snapshot(invoice, true), 2)
+        .await
+        .unwrap();
+    assert_eq!(november(&store, p).await, (2, 6_100_000));
+    // The month's unbilled usage read again later is not kept.
+    store
+        .stage_lines(p, unbilled, 3, &[line("c1", "2026-11-03", 1_000_000)])
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .replace_scope(p, &snapshot(unbilled, false), 3)
+            .await
+            .unwrap(),
+        Replaced::Superseded
+    );
+    assert_eq!(november(&store, p).await, (2, 6_100_000));
+    assert_eq!(
+        store.complete_invoices(p).await.unwrap(),
+        HashSet::from([invoice.to_string()])
+    );
+}
+
+#[tokio::test]
+async fn what_a_dead_sync_staged_is_cleared_and_never_seen() {
+    let (_dir, store) = temporary().await;
+    let p = store.partner("tenant-a").await.unwrap();
+    let scope = "v2:unbilled:USD:2026-11";
+    store
+        .stage_lines(p, scope, 1, &[line("c1", "2026-11-03", 1_000_000)])
+        .await
+        .unwrap();
+    store.clear_staged(p, scope).await.unwrap();
+    store
+        .stage_lines(p, scope, 2, &[line("c1", "2026-11-04", 2_000_000)])
+        .await
+        .unwrap();
+    store
+        .replace_scope(p, &snapshot(scope, false), 2)
+        .await
+        .unwrap();
+    assert_eq!(november(&store, p).await, (1, 2_000_000));
+}
+
+#[tokio::test]
+async fn a_resource_is_kept_apart_per_azure_subscription_and_resource_group() {
+    let (_dir, store) = temporary().await;
+    let p = store.partner("tenant-a").await.unwrap();
+    // Two Azure subscriptions with the same name and the same resource
+    // path (a path that does not name its subscription), and a later
+    // line of the same path in another resource group.
+    let mut prod = line("c1", "2026-11-03", 1_000_000);
+    prod.resource_uri = "/providers/Microsoft.Support/supportPlans/standard".into();
+    let mut other = prod.clone();
+    other.entitlement_id = "az-2".into();
+    other.key += 1;
+    let mut moved = prod.clone();
+    moved.resource_group = "rg-other".into();
+    moved.key += 2;
+    store
+        .add_line_items(p, "v1:invoice:G1", 1, &[prod, other, moved])
+        .await
+        .unwrap();
+    let scope = crate::store::Scope {
+        customer: None,
+        from: "2026-11-01".parse().unwrap(),
+        to: "2026-11-30".parse().unwrap(),
+    };
+    let mut kept = Vec::new();
+    store
+        .for_each_line(p, &scope, |l, _| {
+            kept.push((l.entitlement_id, l.resource_group))
+        })
+        .await
+        .unwrap();
+    kept.sort();
+    assert_eq!(
+        kept,
+        [
+            ("az-1".to_string(), "rg-other".to_string()),
+            ("az-1".to_string(), "rg-prod".to_string()),
+            ("az-2".to_string(), "rg-prod".to_string()),
+        ],
+        "each line where it belongs"
+    );
+}
+
+#[test]
+fn a_full_chunk_binds_as_many_values_as_it_names() {
+    assert_eq!(LINE_COLUMNS.split(',').count(), LINE_VALUES);
+    for table in [Table::Kept, Table::Staged] {
+        let sql = insert_statement(table, LINES_PER_INSERT);
+        assert_eq!(sql.matches('?').count(), LINES_PER_INSERT * LINE_VALUES);
+        assert_eq!(
+            insert_statement(table, 3).matches('?').count(),
+            3 * LINE_VALUES
+        );
+    }
+}
