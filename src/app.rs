@@ -202,16 +202,19 @@ fn Account() -> impl IntoView {
     }
 }
 
-/// Why a sign-in or a consent did not finish, as the proxy sent the browser
-/// back with it.
+/// That a sign-in or a consent did not finish, as the proxy sent the browser
+/// back. Anyone can write a link with any `signInError`, so only a fixed
+/// sentence and Entra's code (`AADSTS90094`) found in it are shown; the
+/// proxy's log has the rest.
 #[component]
 fn SignInProblem() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     move || {
         query.read().get("signInError").map(|why| {
+            let code = model::onboarding::entra_code(&why).map(|c| format!(" ({c})"));
             view! {
                 <div class="banner" role="alert" id="sign-in-error">
-                    {i18n::t().sign_in_problem}<span lang="en">{why}</span>
+                    {i18n::t().sign_in_problem}{code}
                 </div>
             }
         })

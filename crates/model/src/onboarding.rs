@@ -206,6 +206,17 @@ pub fn with_billing_permission(declared: &serde_json::Value) -> Option<serde_jso
     Some(Value::Array(all))
 }
 
+/// Entra's error code in a message (`AADSTS90094`), if it names one.
+pub fn entra_code(message: &str) -> Option<&str> {
+    message
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find(|w| {
+            w.strip_prefix("AADSTS").is_some_and(|n| {
+                (3..=8).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit())
+            })
+        })
+}
+
 /// Key lifetimes the wizard offers.
 pub const KEY_YEARS: [u32; 2] = [1, 2];
 
@@ -331,6 +342,16 @@ mod tests {
             assert!(check_user_name(en(), bad).is_err(), "{bad} accepted");
         }
         assert!(check_user_name(en(), &format!("{}@c.com", "a".repeat(250))).is_err());
+    }
+
+    #[test]
+    fn only_an_entra_code_is_taken_from_a_message() {
+        assert_eq!(
+            entra_code("Consent was not given: AADSTS90094: Granting needs an admin."),
+            Some("AADSTS90094")
+        );
+        assert_eq!(entra_code("Call +1 555 0100 to fix your account"), None);
+        assert_eq!(entra_code("AADSTSX1 AADSTS12 AADSTS123456789"), None);
     }
 
     #[test]

@@ -353,7 +353,7 @@ pub static EN: Text = Text {
     err_key_revoked: "This key was revoked. Add a new key in step 4 and use its value.",
     err_app_not_found: "No web app with this App ID is registered in your organization's directory; it may belong to another partner.",
     err_app_not_registered: "Partner Center does not accept this app yet: register it in App management, then try again.",
-    sign_in_problem: "Signing in did not finish: ",
+    sign_in_problem: "Signing in, or a consent, did not finish; please try again.",
     step_billing: "Let the app read billing",
     directory_access_why: "To register the web app, its key and its permission to read billing, this app needs access to your organization's directory. Sign in again and accept what it asks; only an admin can grant it for your organization.",
     allow_directory: "Sign in with access to your directory",

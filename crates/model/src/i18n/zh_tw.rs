@@ -340,7 +340,7 @@ pub static ZH_TW: Text = Text {
     err_key_revoked: "此金鑰已被撤銷。請在步驟 4 新增金鑰並使用其值。",
     err_app_not_found: "您組織的目錄中沒有此應用程式識別碼的 Web 應用程式；它可能屬於其他合作夥伴。",
     err_app_not_registered: "Partner Center 尚未接受此應用程式：請在應用程式管理中註冊後再試一次。",
-    sign_in_problem: "登入未完成：",
+    sign_in_problem: "登入或同意未完成；請再試一次。",
     step_billing: "讓應用程式讀取帳單",
     directory_access_why: "為了註冊 Web 應用程式、其金鑰及讀取帳單的權限，本應用程式需要存取您組織的目錄。請重新登入並接受所要求的權限；只有系統管理員能為您的組織授與。",
     allow_directory: "以目錄存取權登入",
