@@ -99,6 +99,7 @@ struct Gate {
 /// How hard to try before reporting a failure.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
+    /// Tries in all, a throttled (429) answer not counted: that one is bounded by `budget`.
     pub max_attempts: u32,
     pub base_delay: Duration,
     pub max_delay: Duration,
@@ -465,7 +466,8 @@ impl PartnerCenter {
     /// Sends a request until `judge` accepts or refuses its answer. Throttling
     /// (429), "not ready" (204), 5xx, network failures, timeouts and bodies
     /// that end early are retried with exponential backoff and jitter,
-    /// honouring `Retry-After`, within the policy's attempts and time.
+    /// honouring `Retry-After`, within the policy's attempts and time
+    /// (throttling within its time only).
     pub(crate) async fn execute<T>(
         &self,
         policy: &RetryPolicy,
@@ -524,7 +526,14 @@ impl PartnerCenter {
                 }
             };
             drop(permit);
-            let wait = retry_after.unwrap_or_else(|| backoff(policy, attempt));
+            let throttled = matches!(failure, PcError::Throttled { .. });
+            if throttled {
+                // The service said when to come back: a 429 costs time, not an
+                // attempt, so requests that keep losing the race for the
+                // partner's quota are not given up while time remains.
+                attempt -= 1;
+            }
+            let wait = retry_after.unwrap_or_else(|| backoff(policy, attempt.max(1)));
             if attempt >= policy.max_attempts || started.elapsed() + wait > policy.budget {
                 return Err(failure);
             }

@@ -87,3 +87,64 @@ fn a_page_that_is_not_a_collection_is_refused_and_a_cut_one_retried() {
         Verdict::Retry(_)
     ));
 }
+
+/// A loopback server that answers `status` `times` times, then 200.
+async fn flaky(status: u16, times: usize) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    let app = axum::Router::new().route(
+        "/v1/thing",
+        axum::routing::get(move || {
+            let counter = counter.clone();
+            async move {
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                if n < times {
+                    let status = axum::http::StatusCode::from_u16(status).unwrap();
+                    (status, [("retry-after", "0")], "{}")
+                } else {
+                    (axum::http::StatusCode::OK, [("retry-after", "0")], "{}")
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, seen)
+}
+
+async fn fetch_thing(url: &str) -> Result<(), PcError> {
+    let pc = client(url);
+    let policy = RetryPolicy {
+        max_attempts: 2,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        budget: Duration::from_secs(10),
+        request_timeout: Duration::from_secs(5),
+    };
+    let address = format!("{url}/v1/thing");
+    pc.execute(
+        &policy,
+        "tenant",
+        Service::PartnerCenter,
+        || pc.http().get(&address),
+        |_, _, _| Verdict::Done(()),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn throttling_costs_time_not_attempts_and_other_failures_cost_attempts() {
+    use std::sync::atomic::Ordering;
+    // Throttled eight times with two attempts allowed: still read, within the time.
+    let (url, seen) = flaky(429, 8).await;
+    fetch_thing(&url).await.unwrap();
+    assert_eq!(seen.load(Ordering::SeqCst), 9);
+
+    // Failing eight times with two attempts allowed: given up after two.
+    let (url, seen) = flaky(503, 8).await;
+    let e = fetch_thing(&url).await.unwrap_err();
+    assert!(matches!(e, PcError::Unavailable(_)), "{e:?}");
+    assert_eq!(seen.load(Ordering::SeqCst), 2);
+}
