@@ -62,9 +62,17 @@ pub struct Scope {
 
 #[derive(Clone)]
 pub struct Store {
+    /// Connections for reads.
     pool: SqlitePool,
+    /// The one connection every write goes through. A connection's page
+    /// cache is dropped whenever another connection has written, so writes
+    /// spread over the pool would each start cold and read their index
+    /// pages back from the file; one writer keeps them warm.
+    writes: SqlitePool,
     /// Dictionary IDs already known, so a page of line items rarely queries them.
     dictionaries: Arc<Dictionaries>,
+    /// The scopes being read and the versions they write.
+    readings: Arc<line_items::Readings>,
     /// Writers take turns here: SQLite allows one writer, and connections
     /// that meet its lock poll with sleeps, which under a busy sync cost
     /// more time than the writes themselves. Queued here, the next writer
@@ -183,14 +191,31 @@ impl Store {
             // read and write most pages again for each batch (32 MB a connection).
             .pragma("cache_size", "-32768")
             .foreign_keys(true);
+        let writes = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            // Idle is the usual state between syncs: keep the warm cache.
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(
+                options
+                    .clone()
+                    .pragma("cache_size", "-65536")
+                    // A checkpoint every 64 MB of log, not every 4 MB: each one
+                    // waits for the disk twice (fsync), and a sync writes gigabytes.
+                    .pragma("wal_autocheckpoint", "16384"),
+            )
+            .await?;
+        sqlx::migrate!("./migrations").run(&writes).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Store {
             pool,
+            writes,
             dictionaries: Arc::default(),
+            readings: Arc::default(),
             turn: Arc::default(),
             version: Arc::default(),
             lines_version: Arc::default(),
@@ -207,7 +232,7 @@ impl Store {
     async fn write(&self) -> Result<WriteTx, sqlx::Error> {
         let turn = self.turn.clone().lock_owned().await;
         Ok(WriteTx {
-            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            tx: self.writes.begin_with("BEGIN IMMEDIATE").await?,
             _turn: turn,
             version: self.version.clone(),
         })
@@ -217,7 +242,7 @@ impl Store {
     async fn writer(&self) -> Result<WriteConn, sqlx::Error> {
         let turn = self.turn.clone().lock_owned().await;
         Ok(WriteConn {
-            conn: self.pool.acquire().await?,
+            conn: self.writes.acquire().await?,
             _turn: turn,
             version: Some(self.version.clone()),
         })
@@ -228,7 +253,7 @@ impl Store {
     async fn quiet_writer(&self) -> Result<WriteConn, sqlx::Error> {
         let turn = self.turn.clone().lock_owned().await;
         Ok(WriteConn {
-            conn: self.pool.acquire().await?,
+            conn: self.writes.acquire().await?,
             _turn: turn,
             version: None,
         })

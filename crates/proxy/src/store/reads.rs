@@ -7,6 +7,7 @@ use model::report::DayCost;
 use model::usage::LineItem;
 use model::{Amount, Currency, cube};
 
+use super::line_items::KEPT;
 use super::{PartnerId, Scope, Store, day_text};
 
 /// Lines per page when a read walks a whole scope: enough to keep round
@@ -116,11 +117,13 @@ impl Store {
         &self,
         partner: PartnerId,
     ) -> Result<Option<NaiveDate>, sqlx::Error> {
-        let last: Option<String> =
-            sqlx::query_scalar("SELECT MAX(usage_date) FROM line_items WHERE partner_id = ?")
-                .bind(partner)
-                .fetch_one(&self.pool)
-                .await?;
+        let last: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT MAX(usage_date) FROM line_items l WHERE partner_id = ? AND {KEPT}"
+        )))
+        .bind(partner)
+        .bind(partner)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(last.as_deref().map(day))
     }
 
@@ -130,20 +133,21 @@ impl Store {
         partner: PartnerId,
         scope: &Scope,
     ) -> Result<Vec<DayCost>, sqlx::Error> {
-        let rows: Vec<DayCostRow> = sqlx::query_as(
+        let rows: Vec<DayCostRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT customer_id, billing_currency AS currency, usage_date,
                     SUM(billing_total_micros) AS partner_cost,
                     SUM(customer_price_micros) AS customer_price,
                     SUM(list_cost_micros) AS list_cost
-             FROM line_items WHERE partner_id = ? AND usage_date >= ? AND usage_date <= ?
-               AND (? IS NULL OR customer_id = ?)
+             FROM line_items l WHERE partner_id = ? AND usage_date >= ? AND usage_date <= ?
+               AND (? IS NULL OR customer_id = ?) AND {KEPT}
              GROUP BY customer_id, billing_currency, usage_date",
-        )
+        )))
         .bind(partner)
         .bind(day_text(scope.from))
         .bind(day_text(scope.to))
         .bind(&scope.customer)
         .bind(&scope.customer)
+        .bind(partner)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -168,7 +172,7 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<(LineItem, i64)>, sqlx::Error> {
-        let rows: Vec<LineRow> = sqlx::query_as(
+        let rows: Vec<LineRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT l.key, l.customer_id, COALESCE(c.name, '') AS customer_name, l.subscription_id,
                     r.entitlement_id, r.entitlement_name, l.usage_date, m.meter_id, m.name AS meter_name,
                     m.category AS meter_category, m.subcategory AS meter_subcategory, m.unit,
@@ -183,15 +187,16 @@ impl Store {
              JOIN resources r ON r.id = l.resource
              LEFT JOIN customers c ON c.partner_id = l.partner_id AND c.id = l.customer_id
              WHERE l.partner_id = ? AND l.usage_date >= ? AND l.usage_date <= ?
-               AND (? IS NULL OR l.customer_id = ?)
+               AND (? IS NULL OR l.customer_id = ?) AND {KEPT}
              ORDER BY l.usage_date, l.customer_id, l.key, l.id
              LIMIT ? OFFSET ?",
-        )
+        )))
         .bind(partner)
         .bind(day_text(scope.from))
         .bind(day_text(scope.to))
         .bind(&scope.customer)
         .bind(&scope.customer)
+        .bind(partner)
         .bind(limit)
         .bind(offset)
         .fetch_all(&self.pool)
@@ -228,17 +233,19 @@ impl Store {
         partner: PartnerId,
         scope: &Scope,
     ) -> Result<Vec<(String, String, i64, i64)>, sqlx::Error> {
-        sqlx::query_as(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT m.category, l.billing_currency, SUM(l.billing_total_micros), SUM(l.customer_price_micros)
              FROM line_items l JOIN meters m ON m.id = l.meter
              WHERE l.partner_id = ? AND l.usage_date >= ? AND l.usage_date <= ? AND (? IS NULL OR l.customer_id = ?)
+               AND {KEPT}
              GROUP BY m.category, l.billing_currency ORDER BY 3 DESC",
-        )
+        )))
         .bind(partner)
         .bind(day_text(scope.from))
         .bind(day_text(scope.to))
         .bind(&scope.customer)
         .bind(&scope.customer)
+        .bind(partner)
         .fetch_all(&self.pool)
         .await
     }

@@ -1,6 +1,11 @@
 //! Writing daily rated usage: the lines, the meter and resource
 //! dictionaries that keep them narrow, and the snapshots of the scopes
 //! read to their end.
+//!
+//! A scope being read writes its lines straight into `line_items` under a
+//! version of its own, which no query sees ([`KEPT`]) until the scope is
+//! replaced: then its snapshot names the new version and the lines of any
+//! other version of the scope go, in one transaction.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, OnceLock};
@@ -10,9 +15,15 @@ use model::usage::LineItem;
 
 use super::{PartnerId, Store, day_text, now};
 
-/// Line items per INSERT statement (26 values each, well under SQLite's
+/// Line items per INSERT statement (27 values each, well under SQLite's
 /// limit on parameters).
 const LINES_PER_INSERT: usize = 500;
+
+/// The condition that a line (`l`) is kept, not a scope's read under way:
+/// its version is the one its scope's snapshot names, or 0 (kept outside
+/// any snapshot). Binds the partner once.
+pub(crate) const KEPT: &str =
+    "(l.version = 0 OR l.version IN (SELECT version FROM snapshots WHERE partner_id = ?))";
 
 /// The columns of a line as written, in the order they are bound.
 const LINE_COLUMNS: &str =
@@ -20,8 +31,8 @@ const LINE_COLUMNS: &str =
     charge_type, quantity_micros, unit_price_micros, effective_unit_price_micros,
     pricing_total_micros, pricing_currency, billing_total_micros, billing_currency,
     list_cost_micros, customer_price_micros, fx_micros, pec_basis_points, credit_type,
-    invoice_number, benefit_order_id, benefit_id, benefit_type, scope, run_id";
-const LINE_VALUES: usize = 26;
+    invoice_number, benefit_order_id, benefit_id, benefit_type, scope, run_id, version";
+const LINE_VALUES: usize = 27;
 
 /// A dictionary entry's fields, as written.
 type Fields = [String; 6];
@@ -89,47 +100,66 @@ fn remember(cache: &Mutex<HashMap<u64, Vec<(Fields, i64)>>>, at: u64, fields: &[
         .push((fields.map(str::to_string), id));
 }
 
-/// Where lines are written: straight into the kept lines (tests, tools),
-/// or into the staging area of a scope being read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Table {
-    Kept,
-    Staged,
-}
-
-impl Table {
-    fn name(self) -> &'static str {
-        match self {
-            Table::Kept => "line_items",
-            Table::Staged => "staged_lines",
-        }
-    }
-}
-
-/// The INSERT of `rows` line items into `table`.
-fn insert_sql(table: Table, rows: usize) -> String {
+/// The INSERT of `rows` line items.
+fn insert_sql(rows: usize) -> String {
     let one = format!("({})", vec!["?"; LINE_VALUES].join(", "));
     format!(
-        "INSERT INTO {} ({LINE_COLUMNS}) VALUES {}",
-        table.name(),
+        "INSERT INTO line_items ({LINE_COLUMNS}) VALUES {}",
         vec![one; rows].join(", ")
     )
 }
 
 /// The statement for a full chunk is the same every time: built once.
-fn insert_statement(table: Table, rows: usize) -> std::borrow::Cow<'static, str> {
-    static KEPT: OnceLock<String> = OnceLock::new();
-    static STAGED: OnceLock<String> = OnceLock::new();
-    let full = match table {
-        Table::Kept => &KEPT,
-        Table::Staged => &STAGED,
-    };
+fn insert_statement(rows: usize) -> std::borrow::Cow<'static, str> {
+    static FULL: OnceLock<String> = OnceLock::new();
     if rows == LINES_PER_INSERT {
-        full.get_or_init(|| insert_sql(table, LINES_PER_INSERT))
+        FULL.get_or_init(|| insert_sql(LINES_PER_INSERT))
             .as_str()
             .into()
     } else {
-        insert_sql(table, rows).into()
+        insert_sql(rows).into()
+    }
+}
+
+/// A scope being read: the version its lines are written under, and what
+/// has been written so far (the snapshot's figures, without counting the
+/// lines again when it is kept).
+#[derive(Debug, Clone, Copy)]
+struct Reading {
+    run: i64,
+    version: i64,
+    line_items: usize,
+    billing_total: i64,
+}
+
+/// The scopes being read, by partner and scope. In memory: the versions of
+/// a process that died are simply never kept, and the next read of their
+/// scope clears them.
+#[derive(Default)]
+pub(super) struct Readings(Mutex<HashMap<(PartnerId, String), Reading>>);
+
+impl Readings {
+    fn get(&self, partner: PartnerId, scope: &str, run: i64) -> Option<Reading> {
+        self.0
+            .lock()
+            .expect("readings poisoned")
+            .get(&(partner, scope.to_string()))
+            .filter(|r| r.run == run)
+            .copied()
+    }
+
+    fn set(&self, partner: PartnerId, scope: &str, reading: Reading) {
+        self.0
+            .lock()
+            .expect("readings poisoned")
+            .insert((partner, scope.to_string()), reading);
+    }
+
+    fn take(&self, partner: PartnerId, scope: &str) -> Option<Reading> {
+        self.0
+            .lock()
+            .expect("readings poisoned")
+            .remove(&(partner, scope.to_string()))
     }
 }
 
@@ -240,15 +270,16 @@ impl Store {
         Ok(id)
     }
 
-    /// Writes line items in one transaction into `table`.
+    /// Writes line items of `version` in one transaction; returns their
+    /// billing total.
     async fn insert_lines(
         &self,
-        table: Table,
         partner: PartnerId,
         scope: &str,
         run: i64,
+        version: i64,
         items: &[LineItem],
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<i64, sqlx::Error> {
         let markups = self.markups(partner).await?;
         let mut tx = self.write().await?;
         let mut ids = Vec::with_capacity(items.len());
@@ -258,18 +289,20 @@ impl Store {
                 self.resource_id(&mut tx, partner, l).await?,
             ));
         }
+        let mut billing_total = 0i64;
         // Many rows per statement: each statement is a round trip to the
         // connection's thread, which costs more than the row itself.
         for (chunk, ids) in items
             .chunks(LINES_PER_INSERT)
             .zip(ids.chunks(LINES_PER_INSERT))
         {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_statement(table, chunk.len())));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_statement(chunk.len())));
             for (l, (meter, resource)) in chunk.iter().zip(ids) {
                 let list_cost = l.list_total().micros();
                 let price = markups
                     .for_customer(&l.customer_id)
                     .price(l.billing_total.micros(), list_cost);
+                billing_total += l.billing_total.micros();
                 // Borrowed, not copied: the lines outlive the statement.
                 q = q
                     .bind(partner)
@@ -297,16 +330,17 @@ impl Store {
                     .bind(l.benefit_id.as_str())
                     .bind(l.benefit_type.as_str())
                     .bind(scope)
-                    .bind(run);
+                    .bind(run)
+                    .bind(version);
             }
             q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        Ok(())
+        Ok(billing_total)
     }
 
-    /// Adds line items to the kept ones at once, outside any snapshot's
-    /// staging: for tests and tools that set up a store.
+    /// Adds line items to the kept ones at once, outside any snapshot
+    /// (version 0): for tests and tools that set up a store.
     pub async fn add_line_items(
         &self,
         partner: PartnerId,
@@ -314,14 +348,33 @@ impl Store {
         run: i64,
         items: &[LineItem],
     ) -> Result<(), sqlx::Error> {
-        self.insert_lines(Table::Kept, partner, scope, run, items)
-            .await?;
+        self.insert_lines(partner, scope, run, 0, items).await?;
         self.lines_changed();
         Ok(())
     }
 
-    /// Stages lines of a scope being read; they are seen only once the
-    /// scope is replaced ([`Store::replace_scope`]).
+    /// A new version for a read of `scope`, never used before.
+    async fn new_version(
+        &self,
+        partner: PartnerId,
+        scope: &str,
+        run: i64,
+    ) -> Result<i64, sqlx::Error> {
+        let mut conn = self.quiet_writer().await?;
+        sqlx::query_scalar(
+            "INSERT INTO line_versions (partner_id, scope, run_id, started_at) VALUES (?, ?, ?, ?)
+             RETURNING id",
+        )
+        .bind(partner)
+        .bind(scope)
+        .bind(run)
+        .bind(now())
+        .fetch_one(&mut *conn)
+        .await
+    }
+
+    /// Writes lines of a scope being read in `run`; they are seen only once
+    /// the scope is replaced ([`Store::replace_scope`]).
     pub async fn stage_lines(
         &self,
         partner: PartnerId,
@@ -329,24 +382,45 @@ impl Store {
         run: i64,
         items: &[LineItem],
     ) -> Result<(), sqlx::Error> {
-        self.insert_lines(Table::Staged, partner, scope, run, items)
-            .await
+        let mut reading = match self.readings.get(partner, scope, run) {
+            Some(reading) => reading,
+            None => Reading {
+                run,
+                version: self.new_version(partner, scope, run).await?,
+                line_items: 0,
+                billing_total: 0,
+            },
+        };
+        let total = self
+            .insert_lines(partner, scope, run, reading.version, items)
+            .await?;
+        reading.line_items += items.len();
+        reading.billing_total += total;
+        self.readings.set(partner, scope, reading);
+        Ok(())
     }
 
-    /// Forgets what was staged for a scope: left by a sync that died, or
-    /// read from a data version that changed while it was read.
+    /// Forgets what was written for a scope and not kept: left by a sync
+    /// that died, or read from a data version that changed while it was
+    /// read. The next lines staged start a new version.
     pub async fn clear_staged(&self, partner: PartnerId, scope: &str) -> Result<(), sqlx::Error> {
+        self.readings.take(partner, scope);
         let mut tx = self.write().await?;
-        sqlx::query("DELETE FROM staged_lines WHERE partner_id = ? AND scope = ?")
-            .bind(partner)
-            .bind(scope)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "DELETE FROM line_items WHERE partner_id = ? AND scope = ? AND version <> 0
+               AND version NOT IN (SELECT version FROM snapshots WHERE partner_id = ? AND scope = ?)",
+        )
+        .bind(partner)
+        .bind(scope)
+        .bind(partner)
+        .bind(scope)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await
     }
 
-    /// A scope was read to its end in `run`: its staged lines replace the
-    /// lines it held, in one transaction. An invoice also replaces the
+    /// A scope was read to its end in `run`: the lines it staged replace
+    /// the lines it held, in one transaction. An invoice also replaces the
     /// unbilled usage of its month and currency from the same API (billed
     /// beats unbilled), and unbilled usage of a month already invoiced is
     /// not kept.
@@ -356,6 +430,20 @@ impl Store {
         snapshot: &Snapshot,
         run: i64,
     ) -> Result<Replaced, sqlx::Error> {
+        let reading = match self
+            .readings
+            .take(partner, &snapshot.scope)
+            .filter(|r| r.run == run)
+        {
+            Some(reading) => reading,
+            // Nothing staged: the scope is kept empty.
+            None => Reading {
+                run,
+                version: self.new_version(partner, &snapshot.scope, run).await?,
+                line_items: 0,
+                billing_total: 0,
+            },
+        };
         let mut tx = self.write().await?;
         let unbilled_of_month = "SELECT scope FROM snapshots WHERE partner_id = ? AND api = ?
              AND billed = 0 AND currency = ? AND month = ?";
@@ -372,7 +460,6 @@ impl Store {
             .await?;
             if invoiced.is_some() {
                 for sql in [
-                    "DELETE FROM staged_lines WHERE partner_id = ? AND scope = ?",
                     "DELETE FROM line_items WHERE partner_id = ? AND scope = ?",
                     "DELETE FROM snapshots WHERE partner_id = ? AND scope = ?",
                 ] {
@@ -405,43 +492,24 @@ impl Store {
                     .await?;
             }
         }
-        sqlx::query("DELETE FROM line_items WHERE partner_id = ? AND scope = ?")
+        // Every other version of the scope: the lines it held, and any
+        // left by a read that never finished.
+        sqlx::query("DELETE FROM line_items WHERE partner_id = ? AND scope = ? AND version <> ?")
             .bind(partner)
             .bind(&snapshot.scope)
+            .bind(reading.version)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO line_items ({LINE_COLUMNS}) SELECT {LINE_COLUMNS} FROM staged_lines
-             WHERE partner_id = ? AND scope = ? AND run_id = ?"
-        )))
-        .bind(partner)
-        .bind(&snapshot.scope)
-        .bind(run)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM staged_lines WHERE partner_id = ? AND scope = ?")
-            .bind(partner)
-            .bind(&snapshot.scope)
-            .execute(&mut *tx)
-            .await?;
-        let (count, total): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(billing_total_micros), 0) FROM line_items
-             WHERE partner_id = ? AND scope = ?",
-        )
-        .bind(partner)
-        .bind(&snapshot.scope)
-        .fetch_one(&mut *tx)
-        .await?;
         sqlx::query(
             "INSERT INTO snapshots (partner_id, scope, api, billed, currency, month, etag,
-                line_items, billing_total_micros, unreadable, run_id, completed_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                line_items, billing_total_micros, unreadable, run_id, completed_at, version)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (partner_id, scope) DO UPDATE SET api = excluded.api,
                 billed = excluded.billed, currency = excluded.currency, month = excluded.month,
                 etag = excluded.etag, line_items = excluded.line_items,
                 billing_total_micros = excluded.billing_total_micros,
                 unreadable = excluded.unreadable, run_id = excluded.run_id,
-                completed_at = excluded.completed_at",
+                completed_at = excluded.completed_at, version = excluded.version",
         )
         .bind(partner)
         .bind(&snapshot.scope)
@@ -450,28 +518,32 @@ impl Store {
         .bind(&snapshot.currency)
         .bind(&snapshot.month)
         .bind(&snapshot.etag)
-        .bind(count)
-        .bind(total)
+        .bind(reading.line_items as i64)
+        .bind(reading.billing_total)
         .bind(snapshot.unreadable as i64)
         .bind(run)
         .bind(now())
+        .bind(reading.version)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
         self.lines_changed();
         Ok(Replaced::Kept {
-            line_items: count as usize,
-            billing_total: Amount::from_micros(total),
+            line_items: reading.line_items,
+            billing_total: Amount::from_micros(reading.billing_total),
         })
     }
 
-    /// Lines staged and not yet kept: scopes being read (or left by a sync
+    /// Lines written and not kept: scopes being read (or left by a sync
     /// that died before the next one cleared them).
     pub async fn staged_count(&self, partner: PartnerId) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM staged_lines WHERE partner_id = ?")
-            .bind(partner)
-            .fetch_one(&self.pool)
-            .await
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM line_items l WHERE l.partner_id = ? AND NOT {KEPT}"
+        )))
+        .bind(partner)
+        .bind(partner)
+        .fetch_one(&self.pool)
+        .await
     }
 
     /// The scopes kept, with where they came from: `(scope, api, billed)`.
@@ -540,14 +612,15 @@ impl Store {
         from: &str,
         to: &str,
     ) -> Result<Vec<CustomerTotal>, sqlx::Error> {
-        let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(
+        let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT customer_id, billing_currency, COUNT(*), SUM(billing_total_micros), SUM(key % 1000000007)
-             FROM line_items WHERE partner_id = ? AND usage_date >= ? AND usage_date <= ?
+             FROM line_items l WHERE partner_id = ? AND usage_date >= ? AND usage_date <= ? AND {KEPT}
              GROUP BY customer_id, billing_currency ORDER BY customer_id, billing_currency",
-        )
+        )))
         .bind(partner)
         .bind(from)
         .bind(to)
+        .bind(partner)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
