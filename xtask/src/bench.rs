@@ -210,11 +210,14 @@ fn pivot_wasm() -> Row {
     }
 }
 
+/// The proxy's benches run its `server` build, the one `cargo xtask serve`
+/// ships (opt-level 3), not `release`, which is sized for the wasm.
 fn example(which: &str) -> Command {
     let mut c = cargo();
     c.args([
         "run",
-        "--release",
+        "--profile",
+        "server",
         "-p",
         "proxy",
         "--example",
@@ -228,7 +231,7 @@ fn example(which: &str) -> Command {
 
 fn sync() -> Row {
     let name = "Sync of 500 customers against a throttle";
-    let command = "cargo run --release -p proxy --example bench -- sync".to_string();
+    let command = "cargo run --profile server -p proxy --example bench -- sync".to_string();
     let target = "within 10 % of the bound, no 429, no lost line";
     match bench_line(&mut example("sync")) {
         Ok(v) => {
@@ -258,7 +261,7 @@ fn sync() -> Row {
 
 fn export() -> Row {
     let name = "Ingest of Graph billing exports (millions of rows)";
-    let command = "cargo run --release -p proxy --example bench -- export".to_string();
+    let command = "cargo run --profile server -p proxy --example bench -- export".to_string();
     let target = "≥ 150,000 rows/s; a sync's peak memory < 300 MB with a 1-million-row export";
     match bench_line(&mut example("export")) {
         Ok(v) => {
@@ -291,7 +294,7 @@ fn export() -> Row {
 
 fn scale() -> Row {
     let name = "Scale: 5,000 customers, 13 months in the store";
-    let command = "cargo run --release -p proxy --example bench -- scale".to_string();
+    let command = "cargo run --profile server -p proxy --example bench -- scale".to_string();
     let target = "p99 ≤ 200 ms";
     match bench_line(&mut example("scale")) {
         Ok(v) => {

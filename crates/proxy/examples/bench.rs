@@ -1,5 +1,6 @@
-//! Benchmarks of the proxy that need its insides: `cargo run --release -p
-//! proxy --example bench -- <sync|scale>`. Each prints one `BENCH {json}`
+//! Benchmarks of the proxy that need its insides: `cargo run --profile
+//! server -p proxy --example bench -- <sync|scale|export>` (the build `cargo
+//! xtask serve` ships). Each prints one `BENCH {json}`
 //! line that `cargo xtask bench` reads into BENCHMARKS.md.
 //!
 //! - `sync`: 500 customers behind a throttle of RATE requests a second per
