@@ -8,16 +8,19 @@
 //! other version of the scope go, in one transaction.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
+
+use chrono::{Datelike, NaiveDate};
 
 use model::Amount;
 use model::usage::LineItem;
 
-use super::{PartnerId, Store, day_text, now};
+use super::{PartnerId, Store, now};
+use bulk::{Insert, Value};
 
-/// Line items per INSERT statement (27 values each, well under SQLite's
-/// limit on parameters).
-const LINES_PER_INSERT: usize = 500;
+// The only unsafe code of the proxy: SQLite's C API, for the bulk of a sync.
+#[allow(unsafe_code)]
+mod bulk;
 
 /// The condition that a line (`l`) is kept, not a scope's read under way:
 /// its version is the one its scope's snapshot names, or 0 (kept outside
@@ -100,25 +103,30 @@ fn remember(cache: &Mutex<HashMap<u64, Vec<(Fields, i64)>>>, at: u64, fields: &[
         .push((fields.map(str::to_string), id));
 }
 
-/// The INSERT of `rows` line items.
-fn insert_sql(rows: usize) -> String {
-    let one = format!("({})", vec!["?"; LINE_VALUES].join(", "));
+/// The INSERT of one line item, stepped once per line.
+fn insert_sql() -> String {
     format!(
-        "INSERT INTO line_items ({LINE_COLUMNS}) VALUES {}",
-        vec![one; rows].join(", ")
+        "INSERT INTO line_items ({LINE_COLUMNS}) VALUES ({})",
+        vec!["?"; LINE_VALUES].join(", ")
     )
 }
 
-/// The statement for a full chunk is the same every time: built once.
-fn insert_statement(rows: usize) -> std::borrow::Cow<'static, str> {
-    static FULL: OnceLock<String> = OnceLock::new();
-    if rows == LINES_PER_INSERT {
-        FULL.get_or_init(|| insert_sql(LINES_PER_INSERT))
-            .as_str()
-            .into()
-    } else {
-        insert_sql(rows).into()
+/// A day as stored (`YYYY-MM-DD`), written without an allocation: one per
+/// line adds up over millions of them.
+fn day_digits(d: NaiveDate) -> [u8; 10] {
+    let mut out = *b"0000-00-00";
+    let (y, m, day) = (d.year().clamp(0, 9999) as u32, d.month(), d.day());
+    for (i, digit) in [y / 1000, y / 100 % 10, y / 10 % 10, y % 10]
+        .into_iter()
+        .enumerate()
+    {
+        out[i] = b'0' + digit as u8;
     }
+    out[5] = b'0' + (m / 10) as u8;
+    out[6] = b'0' + (m % 10) as u8;
+    out[8] = b'0' + (day / 10) as u8;
+    out[9] = b'0' + (day % 10) as u8;
+    out
 }
 
 /// A scope being read: the version its lines are written under, and what
@@ -290,50 +298,49 @@ impl Store {
             ));
         }
         let mut billing_total = 0i64;
-        // Many rows per statement: each statement is a round trip to the
-        // connection's thread, which costs more than the row itself.
-        for (chunk, ids) in items
-            .chunks(LINES_PER_INSERT)
-            .zip(ids.chunks(LINES_PER_INSERT))
         {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_statement(chunk.len())));
-            for (l, (meter, resource)) in chunk.iter().zip(ids) {
+            let mut handle = tx.lock_handle().await?;
+            let mut insert = Insert::prepare(&mut handle, &insert_sql())?;
+            for (l, (meter, resource)) in items.iter().zip(ids) {
                 let list_cost = l.list_total().micros();
                 let price = markups
                     .for_customer(&l.customer_id)
                     .price(l.billing_total.micros(), list_cost);
                 billing_total += l.billing_total.micros();
-                // Borrowed, not copied: the lines outlive the statement.
-                q = q
-                    .bind(partner)
-                    .bind(l.key)
-                    .bind(l.customer_id.as_str())
-                    .bind(l.subscription_id.as_str())
-                    .bind(day_text(l.usage_date))
-                    .bind(*meter)
-                    .bind(*resource)
-                    .bind(l.charge_type.as_str())
-                    .bind(l.quantity_micros)
-                    .bind(l.unit_price.micros())
-                    .bind(l.effective_unit_price.micros())
-                    .bind(l.pricing_total.micros())
-                    .bind(l.pricing_currency.code())
-                    .bind(l.billing_total.micros())
-                    .bind(l.billing_currency.code())
-                    .bind(list_cost)
-                    .bind(price)
-                    .bind(l.fx_micros)
-                    .bind(l.pec_basis_points)
-                    .bind(l.credit_type.as_str())
-                    .bind(l.invoice_number.as_str())
-                    .bind(l.benefit_order_id.as_str())
-                    .bind(l.benefit_id.as_str())
-                    .bind(l.benefit_type.as_str())
-                    .bind(scope)
-                    .bind(run)
-                    .bind(version);
+                let day = day_digits(l.usage_date);
+                let day = std::str::from_utf8(&day).expect("digits and dashes");
+                use Value::{Int, Text};
+                // In the order of LINE_COLUMNS.
+                insert.run(&[
+                    Int(partner.0),
+                    Int(l.key),
+                    Text(&l.customer_id),
+                    Text(&l.subscription_id),
+                    Text(day),
+                    Int(meter),
+                    Int(resource),
+                    Text(&l.charge_type),
+                    Int(l.quantity_micros),
+                    Int(l.unit_price.micros()),
+                    Int(l.effective_unit_price.micros()),
+                    Int(l.pricing_total.micros()),
+                    Text(l.pricing_currency.code()),
+                    Int(l.billing_total.micros()),
+                    Text(l.billing_currency.code()),
+                    Int(list_cost),
+                    Int(price),
+                    Int(l.fx_micros),
+                    Int(l.pec_basis_points.into()),
+                    Text(&l.credit_type),
+                    Text(&l.invoice_number),
+                    Text(&l.benefit_order_id),
+                    Text(&l.benefit_id),
+                    Text(&l.benefit_type),
+                    Text(scope),
+                    Int(run),
+                    Int(version),
+                ])?;
             }
-            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(billing_total)

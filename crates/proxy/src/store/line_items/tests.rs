@@ -291,9 +291,16 @@ async fn a_resource_is_kept_apart_per_azure_subscription_and_resource_group() {
 }
 
 #[test]
-fn a_full_chunk_binds_as_many_values_as_it_names() {
+fn the_insert_binds_as_many_values_as_it_names() {
     assert_eq!(LINE_COLUMNS.split(',').count(), LINE_VALUES);
-    let sql = insert_statement(LINES_PER_INSERT);
-    assert_eq!(sql.matches('?').count(), LINES_PER_INSERT * LINE_VALUES);
-    assert_eq!(insert_statement(3).matches('?').count(), 3 * LINE_VALUES);
+    assert_eq!(insert_sql().matches('?').count(), LINE_VALUES);
+}
+
+#[test]
+fn days_are_written_as_the_store_reads_them() {
+    for day in ["2026-11-03", "0999-01-31", "2024-02-29", "9999-12-31"] {
+        let d: NaiveDate = day.parse().unwrap();
+        assert_eq!(&day_digits(d), day.as_bytes());
+        assert_eq!(crate::store::day_text(d), day);
+    }
 }
