@@ -7,6 +7,8 @@
 //! field may be missing or null, numbers come as numbers or text, dates in
 //! several forms, unknown fields are ignored.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::lenient;
@@ -169,24 +171,25 @@ macro_rules! usage_line {
     ($( $(#[$doc:meta])* $field:ident: $ty:ty = $read:path, $lower:literal; )*) => {
         /// One line of a usage export file: every attribute of
         /// `attributeSet: full`, any of which may be missing or `null`.
-        /// Unknown attributes are skipped.
+        /// Unknown attributes are skipped. Text is borrowed from the file
+        /// where it can be: only what a line item keeps is copied.
         #[derive(Debug, Clone, Default, PartialEq)]
-        pub struct UsageLine {
+        pub struct UsageLine<'de> {
             $( $(#[$doc])* pub $field: $ty, )*
         }
 
-        impl<'de> Deserialize<'de> for UsageLine {
+        impl<'de> Deserialize<'de> for UsageLine<'de> {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 struct Lines;
                 impl<'de> serde::de::Visitor<'de> for Lines {
-                    type Value = UsageLine;
+                    type Value = UsageLine<'de>;
                     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                         f.write_str("a usage line (a JSON object)")
                     }
                     fn visit_map<A: serde::de::MapAccess<'de>>(
                         self,
                         mut map: A,
-                    ) -> Result<UsageLine, A::Error> {
+                    ) -> Result<UsageLine<'de>, A::Error> {
                         let mut line = UsageLine::default();
                         // One buffer for every key's lower case: no copy per key.
                         let mut lower = String::with_capacity(48);
@@ -196,15 +199,15 @@ macro_rules! usage_line {
                             lower.make_ascii_lowercase();
                             match lower.as_str() {
                                 $( $lower => {
-                                    struct Value($ty);
-                                    impl<'de> Deserialize<'de> for Value {
+                                    struct Value<'de>($ty, std::marker::PhantomData<&'de ()>);
+                                    impl<'de> Deserialize<'de> for Value<'de> {
                                         fn deserialize<D: serde::Deserializer<'de>>(
                                             d: D,
                                         ) -> Result<Self, D::Error> {
-                                            $read(d).map(Value)
+                                            $read(d).map(|v| Value(v, std::marker::PhantomData))
                                         }
                                     }
-                                    line.$field = map.next_value::<Value>()?.0;
+                                    line.$field = map.next_value::<Value<'de>>()?.0;
                                 } )*
                                 _ => {
                                     map.next_value::<serde::de::IgnoredAny>()?;
@@ -219,6 +222,9 @@ macro_rules! usage_line {
         }
     };
 }
+
+/// An attribute's text, borrowed from the file unless it had to be unescaped.
+pub type Text<'de> = Cow<'de, str>;
 
 /// A key as the parser has it: borrowed from the input when it can be.
 enum Key<'de> {
@@ -256,76 +262,76 @@ impl<'de> Deserialize<'de> for Key<'de> {
 
 usage_line! {
     /// The partner's tenant ID.
-    partner_id: String = lenient::string, "partnerid";
-    partner_name: String = lenient::string, "partnername";
+    partner_id: Text<'de> = lenient::text, "partnerid";
+    partner_name: Text<'de> = lenient::text, "partnername";
     /// The customer's tenant ID.
-    customer_id: String = lenient::string, "customerid";
-    customer_name: String = lenient::string, "customername";
-    customer_domain_name: String = lenient::string, "customerdomainname";
-    customer_country: String = lenient::string, "customercountry";
-    mpn_id: String = lenient::string, "mpnid";
+    customer_id: Text<'de> = lenient::text, "customerid";
+    customer_name: Text<'de> = lenient::text, "customername";
+    customer_domain_name: Text<'de> = lenient::text, "customerdomainname";
+    customer_country: Text<'de> = lenient::text, "customercountry";
+    mpn_id: Text<'de> = lenient::text, "mpnid";
     /// The reseller of record; optional in unbilled usage.
-    tier2_mpn_id: String = lenient::string, "tier2mpnid";
+    tier2_mpn_id: Text<'de> = lenient::text, "tier2mpnid";
     /// Empty while unbilled.
-    invoice_number: String = lenient::string, "invoicenumber";
-    product_id: String = lenient::string, "productid";
-    sku_id: String = lenient::string, "skuid";
-    sku_name: String = lenient::string, "skuname";
-    availability_id: String = lenient::string, "availabilityid";
-    product_name: String = lenient::string, "productname";
-    publisher_name: String = lenient::string, "publishername";
-    publisher_id: String = lenient::string, "publisherid";
+    invoice_number: Text<'de> = lenient::text, "invoicenumber";
+    product_id: Text<'de> = lenient::text, "productid";
+    sku_id: Text<'de> = lenient::text, "skuid";
+    sku_name: Text<'de> = lenient::text, "skuname";
+    availability_id: Text<'de> = lenient::text, "availabilityid";
+    product_name: Text<'de> = lenient::text, "productname";
+    publisher_name: Text<'de> = lenient::text, "publishername";
+    publisher_id: Text<'de> = lenient::text, "publisherid";
     /// The Azure plan (billing platform) subscription.
-    subscription_id: String = lenient::string, "subscriptionid";
-    subscription_description: String = lenient::string, "subscriptiondescription";
+    subscription_id: Text<'de> = lenient::text, "subscriptionid";
+    subscription_description: Text<'de> = lenient::text, "subscriptiondescription";
     /// The billing cycle (charges follow the usage date, not this one).
-    charge_start_date: String = lenient::string, "chargestartdate";
-    charge_end_date: String = lenient::string, "chargeenddate";
+    charge_start_date: Text<'de> = lenient::text, "chargestartdate";
+    charge_end_date: Text<'de> = lenient::text, "chargeenddate";
     /// The day of the consumption: the cost's date.
-    usage_date: String = lenient::string, "usagedate";
-    meter_type: String = lenient::string, "metertype";
-    meter_category: String = lenient::string, "metercategory";
-    meter_id: String = lenient::string, "meterid";
-    meter_sub_category: String = lenient::string, "metersubcategory";
-    meter_name: String = lenient::string, "metername";
-    meter_region: String = lenient::string, "meterregion";
-    unit: String = lenient::string, "unit";
-    resource_location: String = lenient::string, "resourcelocation";
-    consumed_service: String = lenient::string, "consumedservice";
-    resource_group: String = lenient::string, "resourcegroup";
-    resource_uri: String = lenient::string, "resourceuri";
-    charge_type: String = lenient::string, "chargetype";
+    usage_date: Text<'de> = lenient::text, "usagedate";
+    meter_type: Text<'de> = lenient::text, "metertype";
+    meter_category: Text<'de> = lenient::text, "metercategory";
+    meter_id: Text<'de> = lenient::text, "meterid";
+    meter_sub_category: Text<'de> = lenient::text, "metersubcategory";
+    meter_name: Text<'de> = lenient::text, "metername";
+    meter_region: Text<'de> = lenient::text, "meterregion";
+    unit: Text<'de> = lenient::text, "unit";
+    resource_location: Text<'de> = lenient::text, "resourcelocation";
+    consumed_service: Text<'de> = lenient::text, "consumedservice";
+    resource_group: Text<'de> = lenient::text, "resourcegroup";
+    resource_uri: Text<'de> = lenient::text, "resourceuri";
+    charge_type: Text<'de> = lenient::text, "chargetype";
     /// The price-list price per unit (pricing currency).
     unit_price: Amount = lenient::amount, "unitprice";
     /// Units consumed, to the millionth.
     quantity_micros: i64 = quantity, "quantity";
-    unit_type: String = lenient::string, "unittype";
+    unit_type: Text<'de> = lenient::text, "unittype";
     /// Pre-tax, in the billing currency, after partner-earned credit.
     billing_pre_tax_total: Amount = lenient::amount, "billingpretaxtotal";
-    billing_currency: String = lenient::string, "billingcurrency";
+    billing_currency: Text<'de> = lenient::text, "billingcurrency";
     pricing_pre_tax_total: Amount = lenient::amount, "pricingpretaxtotal";
-    pricing_currency: String = lenient::string, "pricingcurrency";
-    service_info1: String = lenient::string, "serviceinfo1";
-    service_info2: String = lenient::string, "serviceinfo2";
-    tags: String = lenient::string, "tags";
+    pricing_currency: Text<'de> = lenient::text, "pricingcurrency";
+    service_info1: Text<'de> = lenient::text, "serviceinfo1";
+    service_info2: Text<'de> = lenient::text, "serviceinfo2";
+    tags: Text<'de> = lenient::text, "tags";
     /// JSON as text.
-    additional_info: String = lenient::string, "additionalinfo";
+    additional_info: Text<'de> = lenient::text, "additionalinfo";
     /// What was charged per unit after discounts and credits.
     effective_unit_price: Amount = lenient::amount, "effectiveunitprice";
     /// Pricing to billing currency.
     pc_to_bc_exchange_rate: Amount = lenient::amount, "pctobcexchangerate";
-    pc_to_bc_exchange_rate_date: String = lenient::string, "pctobcexchangeratedate";
+    pc_to_bc_exchange_rate_date: Text<'de> = lenient::text, "pctobcexchangeratedate";
     /// The Azure subscription.
-    entitlement_id: String = lenient::string, "entitlementid";
-    entitlement_description: String = lenient::string, "entitlementdescription";
+    entitlement_id: Text<'de> = lenient::text, "entitlementid";
+    entitlement_description: Text<'de> = lenient::text, "entitlementdescription";
     /// 0 or 15 (percent).
     partner_earned_credit_percentage: f64 = lenient::number, "partnerearnedcreditpercentage";
     credit_percentage: f64 = lenient::number, "creditpercentage";
-    credit_type: String = lenient::string, "credittype";
+    credit_type: Text<'de> = lenient::text, "credittype";
     /// The savings-plan order and plan a row's benefit comes from.
-    benefit_order_id: String = lenient::string, "benefitorderid";
-    benefit_id: String = lenient::string, "benefitid";
-    benefit_type: String = lenient::string, "benefittype";
+    benefit_order_id: Text<'de> = lenient::text, "benefitorderid";
+    benefit_id: Text<'de> = lenient::text, "benefitid";
+    benefit_type: Text<'de> = lenient::text, "benefittype";
 }
 
 /// The partner-earned credit as a share: the export writes a percent (0 or
@@ -335,23 +341,23 @@ fn credit_basis_points(value: f64) -> i32 {
     (percent * 100.0).round() as i32
 }
 
-/// `text` in ASCII lower case, moved when it already is (GUIDs mostly are).
-fn lower(text: String) -> String {
+/// `text` in ASCII lower case, copied once (GUIDs mostly are already).
+fn lower(text: Text<'_>) -> String {
     if text.bytes().any(|b| b.is_ascii_uppercase()) {
         text.to_ascii_lowercase()
     } else {
-        text
+        text.into_owned()
     }
 }
 
-impl TryFrom<UsageLine> for LineItem {
+impl TryFrom<UsageLine<'_>> for LineItem {
     type Error = LineItemError;
 
-    /// Moves the line's text into the line item: millions of lines a sync.
-    fn try_from(raw: UsageLine) -> Result<Self, Self::Error> {
+    /// Copies into the line item only the text it keeps: millions of lines a sync.
+    fn try_from(raw: UsageLine<'_>) -> Result<Self, Self::Error> {
         let err = |problem: String| LineItemError {
-            customer: raw.customer_id.clone(),
-            date: raw.usage_date.clone(),
+            customer: raw.customer_id.to_string(),
+            date: raw.usage_date.to_string(),
             problem,
         };
         let usage_date = lenient::day(&raw.usage_date)
@@ -387,22 +393,22 @@ impl TryFrom<UsageLine> for LineItem {
         Ok(LineItem {
             key,
             customer_id,
-            customer_name: raw.customer_name,
+            customer_name: raw.customer_name.into_owned(),
             subscription_id: lower(raw.subscription_id),
             entitlement_id: lower(raw.entitlement_id),
-            entitlement_name: raw.entitlement_description,
+            entitlement_name: raw.entitlement_description.into_owned(),
             usage_date,
-            meter_id: raw.meter_id,
-            meter_name: raw.meter_name,
-            meter_category: raw.meter_category,
-            meter_subcategory: raw.meter_sub_category,
-            unit: raw.unit,
-            publisher: raw.publisher_name,
+            meter_id: raw.meter_id.into_owned(),
+            meter_name: raw.meter_name.into_owned(),
+            meter_category: raw.meter_category.into_owned(),
+            meter_subcategory: raw.meter_sub_category.into_owned(),
+            unit: raw.unit.into_owned(),
+            publisher: raw.publisher_name.into_owned(),
             region: lower(raw.resource_location),
-            resource_group: raw.resource_group,
-            resource_uri: raw.resource_uri,
-            tags: raw.tags,
-            charge_type: raw.charge_type,
+            resource_group: raw.resource_group.into_owned(),
+            resource_uri: raw.resource_uri.into_owned(),
+            tags: raw.tags.into_owned(),
+            charge_type: raw.charge_type.into_owned(),
             quantity_micros: raw.quantity_micros,
             unit_price: raw.unit_price,
             effective_unit_price: raw.effective_unit_price,
@@ -412,11 +418,11 @@ impl TryFrom<UsageLine> for LineItem {
             billing_currency,
             fx_micros,
             pec_basis_points: credit_basis_points(raw.partner_earned_credit_percentage),
-            credit_type: raw.credit_type,
-            invoice_number: raw.invoice_number,
-            benefit_id: raw.benefit_id,
-            benefit_order_id: raw.benefit_order_id,
-            benefit_type: raw.benefit_type,
+            credit_type: raw.credit_type.into_owned(),
+            invoice_number: raw.invoice_number.into_owned(),
+            benefit_id: raw.benefit_id.into_owned(),
+            benefit_order_id: raw.benefit_order_id.into_owned(),
+            benefit_type: raw.benefit_type.into_owned(),
         })
     }
 }
@@ -425,7 +431,10 @@ impl TryFrom<UsageLine> for LineItem {
 /// The UTF-8 byte-order mark a file may start with is skipped.
 pub fn read_line(bytes: &[u8]) -> Result<LineItem, String> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let raw: UsageLine = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    // Checked as UTF-8 once, as a whole: read from bytes, the parser would
+    // check every string again on its own.
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
+    let raw: UsageLine<'_> = serde_json::from_str(text).map_err(|e| e.to_string())?;
     LineItem::try_from(raw).map_err(|e| e.problem)
 }
 
@@ -468,7 +477,7 @@ mod tests {
 
     #[test]
     fn every_attribute_of_the_full_set_is_read() {
-        let raw: UsageLine = serde_json::from_str(EXAMPLE).unwrap();
+        let raw: UsageLine<'_> = serde_json::from_str(EXAMPLE).unwrap();
         assert_eq!(raw.partner_id, "0e195b37-4574-4539-bc42-0e539b9684c0");
         assert_eq!(
             raw.customer_domain_name,
@@ -476,17 +485,17 @@ mod tests {
         );
         assert_eq!(
             (
-                raw.customer_country.as_str(),
-                raw.mpn_id.as_str(),
-                raw.tier2_mpn_id.as_str()
+                raw.customer_country.as_ref(),
+                raw.mpn_id.as_ref(),
+                raw.tier2_mpn_id.as_ref()
             ),
             ("US", "12345", "67890")
         );
         assert_eq!(
             (
-                raw.product_id.as_str(),
-                raw.sku_id.as_str(),
-                raw.availability_id.as_str()
+                raw.product_id.as_ref(),
+                raw.sku_id.as_ref(),
+                raw.availability_id.as_ref()
             ),
             ("DZH318Z0BNZ5", "006G", "DZH318Z08B80")
         );
@@ -501,8 +510,8 @@ mod tests {
             serde_json::from_str(EXAMPLE).unwrap();
         assert_eq!(example.len(), 55);
         for name in example.keys() {
-            let alone: UsageLine =
-                serde_json::from_value(serde_json::json!({ name: "1" })).unwrap();
+            let text = serde_json::json!({ name: "1" }).to_string();
+            let alone: UsageLine<'_> = serde_json::from_str(&text).unwrap();
             assert_ne!(alone, UsageLine::default(), "{name} is read");
         }
     }
@@ -527,17 +536,17 @@ mod tests {
 
     #[test]
     fn attribute_names_match_in_any_casing() {
-        let raw: UsageLine = serde_json::from_str(
+        let raw: UsageLine<'_> = serde_json::from_str(
             r#"{"CUSTOMERID":"C","BenefitID":"b1","benefitOrderID":"o1","MPNID":"9","ResourceUri":"/r","PcToBcExchangeRate":"0.5"}"#,
         )
         .unwrap();
         assert_eq!(
             (
-                raw.customer_id.as_str(),
-                raw.benefit_id.as_str(),
-                raw.benefit_order_id.as_str(),
-                raw.mpn_id.as_str(),
-                raw.resource_uri.as_str()
+                raw.customer_id.as_ref(),
+                raw.benefit_id.as_ref(),
+                raw.benefit_order_id.as_ref(),
+                raw.mpn_id.as_ref(),
+                raw.resource_uri.as_ref()
             ),
             ("C", "b1", "o1", "9", "/r")
         );

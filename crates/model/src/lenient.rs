@@ -49,6 +49,46 @@ pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     d.deserialize_any(Text)
 }
 
+/// Like [`string`], borrowed from the input when it has no escapes.
+pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<std::borrow::Cow<'de, str>, D::Error> {
+    use std::borrow::Cow;
+    struct Text;
+    impl<'de> serde::de::Visitor<'de> for Text {
+        type Value = Cow<'de, str>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("text")
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+            Ok(Cow::Borrowed(v))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
+            Ok(Cow::Owned(v.to_string()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Cow<'de, str>, E> {
+            Ok(Cow::Owned(v))
+        }
+        fn visit_unit<E>(self) -> Result<Cow<'de, str>, E> {
+            Ok(Cow::Borrowed(""))
+        }
+        fn visit_none<E>(self) -> Result<Cow<'de, str>, E> {
+            Ok(Cow::Borrowed(""))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Cow<'de, str>, E> {
+            Ok(Cow::Owned(v.to_string()))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Cow<'de, str>, E> {
+            Ok(Cow::Owned(v.to_string()))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Cow<'de, str>, E> {
+            Ok(Cow::Owned(v.to_string()))
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Cow<'de, str>, E> {
+            Ok(Cow::Owned(v.to_string()))
+        }
+    }
+    d.deserialize_any(Text)
+}
+
 /// Like [`string`], `None` when null, missing or empty.
 pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     string(d).map(|s| (!s.is_empty()).then_some(s))
