@@ -67,6 +67,9 @@ pub struct Faults {
     /// App+User calls are refused with 401 and code 900421, as Partner
     /// Center does (since 1 April 2026) for a sign-in without MFA.
     pub mfa_missing: bool,
+    /// ID tokens carry no `wids`: the sign-in app's manifest leaves
+    /// `groupMembershipClaims` unset, which Entra's default is.
+    pub no_wids: bool,
 }
 
 impl Default for Faults {
@@ -93,6 +96,7 @@ impl Default for Faults {
             expire_sas: 0,
             unreadable_export_rows: 0,
             mfa_missing: false,
+            no_wids: false,
         }
     }
 }

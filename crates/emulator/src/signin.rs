@@ -448,7 +448,7 @@ async fn token(
         .chain(u.roles.iter().filter_map(|r| r.template_id()))
         .collect();
     let now = unix_seconds(SystemTime::now());
-    let claims = serde_json::json!({
+    let mut claims = serde_json::json!({
         "aud": r.client_id,
         "iss": format!("https://login.microsoftonline.com/{}/v2.0", p.tenant_id),
         "iat": now,
@@ -461,6 +461,9 @@ async fn token(
         "wids": wids,
         "ver": "2.0"
     });
+    if emulator.faults().no_wids {
+        claims.as_object_mut().expect("an object").remove("wids");
+    }
     let id_token = unsigned(&claims);
     Json(serde_json::json!({
         "token_type": "Bearer",

@@ -100,6 +100,41 @@ async fn roles_come_from_ids_and_a_group_named_like_a_role_grants_nothing() {
     assert!(now.existing_apps.len() > 100);
 }
 
+#[tokio::test]
+async fn without_wids_directory_roles_come_only_from_what_graph_shows() {
+    let up = upstream("2026-11-20").await;
+    let demo = up.emulator.demo();
+    let (_data, base) = proxy_for(&up).await;
+    // The sign-in app's manifest leaves groupMembershipClaims unset.
+    up.emulator.set_faults(emulator::Faults {
+        no_wids: true,
+        ..Default::default()
+    });
+    let admin = user(&demo, TAILSPIN, "admin");
+    let agent = user(&demo, TAILSPIN, "agent");
+
+    // Graph hides a directory role's template from a token that may not
+    // read roles: the Global admin gets no role rather than a guessed one.
+    for me in [
+        sign_in(&base, &admin.user_name, &admin.password).await,
+        sign_in_directory(&base, &admin.user_name, &admin.password).await,
+    ] {
+        let session: SessionInfo = me.json(reqwest::Method::GET, "/api/session", None).await;
+        assert!(!session.roles.contains(&Role::GlobalAdmin), "{session:?}");
+        assert!(!session.can_manage || session.roles.contains(&Role::AdminAgent));
+    }
+    // Agent roles do not depend on wids: the group's id is found and kept.
+    let me = sign_in_directory(&base, &agent.user_name, &agent.password).await;
+    let session: SessionInfo = me.json(reqwest::Method::GET, "/api/session", None).await;
+    assert_eq!(session.roles, [Role::AdminAgent]);
+
+    // The same admin, with wids again, is the Global admin.
+    up.emulator.set_faults(emulator::Faults::default());
+    let me = sign_in(&base, &admin.user_name, &admin.password).await;
+    let session: SessionInfo = me.json(reqwest::Method::GET, "/api/session", None).await;
+    assert!(session.roles.contains(&Role::GlobalAdmin), "{session:?}");
+}
+
 /// The wizard's app steps as the agent, up to step 5.
 async fn app_with_key(me: &Person) -> (AppInfo, NewKey) {
     let app: AppInfo = me
