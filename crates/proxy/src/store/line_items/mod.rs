@@ -297,9 +297,9 @@ impl Store {
                 self.resource_id(&mut tx, partner, l).await?,
             ));
         }
-        let mut billing_total = 0i64;
-        {
-            let mut handle = tx.lock_handle().await?;
+        let mut handle = tx.lock_handle().await?;
+        let write = || -> Result<i64, sqlx::Error> {
+            let mut billing_total = 0i64;
             let mut insert = Insert::prepare(&mut handle, &insert_sql())?;
             for (l, (meter, resource)) in items.iter().zip(ids) {
                 let list_cost = l.list_total().micros();
@@ -341,7 +341,16 @@ impl Store {
                     Int(version),
                 ])?;
             }
-        }
+            Ok(billing_total)
+        };
+        // Thousands of lines take tens of milliseconds of this thread: on a
+        // multi-threaded runtime its other tasks move to another worker
+        // meanwhile (the page requests of a sync under way among them).
+        let billing_total = match tokio::runtime::Handle::current().runtime_flavor() {
+            tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(write),
+            _ => write(),
+        }?;
+        drop(handle);
         tx.commit().await?;
         Ok(billing_total)
     }
