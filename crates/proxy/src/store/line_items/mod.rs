@@ -369,15 +369,16 @@ impl Store {
         Ok(())
     }
 
-    /// A new version for a read of `scope`, never used before.
-    async fn new_version(
+    /// A read of `scope` with nothing written yet, under a version never
+    /// used before.
+    async fn new_reading(
         &self,
         partner: PartnerId,
         scope: &str,
         run: i64,
-    ) -> Result<i64, sqlx::Error> {
+    ) -> Result<Reading, sqlx::Error> {
         let mut conn = self.quiet_writer().await?;
-        sqlx::query_scalar(
+        let version = sqlx::query_scalar(
             "INSERT INTO line_versions (partner_id, scope, run_id, started_at) VALUES (?, ?, ?, ?)
              RETURNING id",
         )
@@ -386,7 +387,13 @@ impl Store {
         .bind(run)
         .bind(now())
         .fetch_one(&mut *conn)
-        .await
+        .await?;
+        Ok(Reading {
+            run,
+            version,
+            line_items: 0,
+            billing_total: 0,
+        })
     }
 
     /// Writes lines of a scope being read in `run`; they are seen only once
@@ -400,12 +407,7 @@ impl Store {
     ) -> Result<(), sqlx::Error> {
         let mut reading = match self.readings.get(partner, scope, run) {
             Some(reading) => reading,
-            None => Reading {
-                run,
-                version: self.new_version(partner, scope, run).await?,
-                line_items: 0,
-                billing_total: 0,
-            },
+            None => self.new_reading(partner, scope, run).await?,
         };
         let total = self
             .insert_lines(partner, scope, run, reading.version, items)
@@ -453,12 +455,7 @@ impl Store {
         {
             Some(reading) => reading,
             // Nothing staged: the scope is kept empty.
-            None => Reading {
-                run,
-                version: self.new_version(partner, &snapshot.scope, run).await?,
-                line_items: 0,
-                billing_total: 0,
-            },
+            None => self.new_reading(partner, &snapshot.scope, run).await?,
         };
         let mut tx = self.write().await?;
         let unbilled_of_month = "SELECT scope FROM snapshots WHERE partner_id = ? AND api = ?

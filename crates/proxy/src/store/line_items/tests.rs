@@ -16,6 +16,22 @@ fn snapshot(scope: &str, billed: bool) -> Snapshot {
     }
 }
 
+/// Stages `lines` of `scope` in `run` and keeps them as its snapshot.
+async fn read_whole(
+    store: &Store,
+    p: PartnerId,
+    scope: &str,
+    billed: bool,
+    run: i64,
+    lines: &[LineItem],
+) {
+    store.stage_lines(p, scope, run, lines).await.unwrap();
+    store
+        .replace_scope(p, &snapshot(scope, billed), run)
+        .await
+        .unwrap();
+}
+
 async fn november(store: &Store, p: PartnerId) -> (usize, i64) {
     let totals = store
         .totals_by_customer(p, "2026-11-01", "2026-11-30")
@@ -82,14 +98,7 @@ async fn two_lines_that_share_every_identity_field_are_both_kept() {
     second.benefit_id = "sp-b".into();
     assert_eq!(first.key, second.key);
     let scope = "v2:invoice:G1";
-    store
-        .stage_lines(p, scope, 1, &[first, second])
-        .await
-        .unwrap();
-    store
-        .replace_scope(p, &snapshot(scope, true), 1)
-        .await
-        .unwrap();
+    read_whole(&store, p, scope, true, 1, &[first, second]).await;
     assert_eq!(november(&store, p).await, (2, 1_000_000));
 }
 
@@ -98,14 +107,15 @@ async fn an_invoice_replaces_the_unbilled_usage_of_its_month() {
     let (_dir, store) = temporary().await;
     let p = store.partner("tenant-a").await.unwrap();
     let unbilled = "v2:unbilled:USD:2026-11";
-    store
-        .stage_lines(p, unbilled, 1, &[line("c1", "2026-11-03", 1_000_000)])
-        .await
-        .unwrap();
-    store
-        .replace_scope(p, &snapshot(unbilled, false), 1)
-        .await
-        .unwrap();
+    read_whole(
+        &store,
+        p,
+        unbilled,
+        false,
+        1,
+        &[line("c1", "2026-11-03", 1_000_000)],
+    )
+    .await;
     // Another API's unbilled usage of the month is not this invoice's.
     let legacy = "v1:unbilled:USD:2026-11";
     store
@@ -116,14 +126,15 @@ async fn an_invoice_replaces_the_unbilled_usage_of_its_month() {
     v1.api = "v1".into();
     store.replace_scope(p, &v1, 1).await.unwrap();
     let invoice = "v2:invoice:G1";
-    store
-        .stage_lines(p, invoice, 2, &[line("c1", "2026-11-03", 1_100_000)])
-        .await
-        .unwrap();
-    store
-        .replace_scope(p, &snapshot(invoice, true), 2)
-        .await
-        .unwrap();
+    read_whole(
+        &store,
+        p,
+        invoice,
+        true,
+        2,
+        &[line("c1", "2026-11-03", 1_100_000)],
+    )
+    .await;
     assert_eq!(november(&store, p).await, (2, 6_100_000));
     // The month's unbilled usage read again later is not kept.
     store
@@ -154,14 +165,15 @@ async fn what_a_dead_sync_staged_is_cleared_and_never_seen() {
         .await
         .unwrap();
     store.clear_staged(p, scope).await.unwrap();
-    store
-        .stage_lines(p, scope, 2, &[line("c1", "2026-11-04", 2_000_000)])
-        .await
-        .unwrap();
-    store
-        .replace_scope(p, &snapshot(scope, false), 2)
-        .await
-        .unwrap();
+    read_whole(
+        &store,
+        p,
+        scope,
+        false,
+        2,
+        &[line("c1", "2026-11-04", 2_000_000)],
+    )
+    .await;
     assert_eq!(november(&store, p).await, (1, 2_000_000));
 }
 
@@ -201,14 +213,15 @@ async fn no_read_sees_a_scope_being_read_nor_what_a_dead_process_left() {
     let (dir, store) = temporary().await;
     let p = store.partner("tenant-a").await.unwrap();
     let scope = "v2:unbilled:USD:2026-11";
-    store
-        .stage_lines(p, scope, 1, &[line("c1", "2026-11-03", 1_000_000)])
-        .await
-        .unwrap();
-    store
-        .replace_scope(p, &snapshot(scope, false), 1)
-        .await
-        .unwrap();
+    read_whole(
+        &store,
+        p,
+        scope,
+        false,
+        1,
+        &[line("c1", "2026-11-03", 1_000_000)],
+    )
+    .await;
     let kept = (1, 1_000_000, 1_000_000, Some("2026-11-03".parse().unwrap()));
     assert_eq!(every_read(&store, p).await, kept);
 
@@ -232,14 +245,15 @@ async fn no_read_sees_a_scope_being_read_nor_what_a_dead_process_left() {
         .unwrap();
     // Read twice in one run (the data changed on the way): the first try goes.
     store.clear_staged(p, scope).await.unwrap();
-    store
-        .stage_lines(p, scope, 3, &[line("c1", "2026-11-11", 3_000_000)])
-        .await
-        .unwrap();
-    store
-        .replace_scope(p, &snapshot(scope, false), 3)
-        .await
-        .unwrap();
+    read_whole(
+        &store,
+        p,
+        scope,
+        false,
+        3,
+        &[line("c1", "2026-11-11", 3_000_000)],
+    )
+    .await;
     assert_eq!(
         every_read(&store, p).await,
         (1, 3_000_000, 3_000_000, Some("2026-11-11".parse().unwrap()))
