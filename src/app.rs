@@ -203,20 +203,27 @@ fn Account() -> impl IntoView {
 }
 
 /// That a sign-in or a consent did not finish, as the proxy sent the browser
-/// back. Anyone can write a link with any `signInError`, so only a fixed
-/// sentence and Entra's code (`AADSTS90094`) found in it are shown; the
-/// proxy's log has the rest.
+/// back. Anyone can write a link with any `signInError` or `consentError`,
+/// so only a fixed sentence and Entra's code (`AADSTS90094`) found in it are
+/// shown; the proxy's log has the rest.
 #[component]
 fn SignInProblem() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     move || {
-        query.read().get("signInError").map(|why| {
-            let code = model::onboarding::entra_code(&why).map(|c| format!(" ({c})"));
-            view! {
-                <div class="banner" role="alert" id="sign-in-error">
-                    {i18n::t().sign_in_problem}{code}
-                </div>
-            }
+        let query = query.read();
+        let t = i18n::t();
+        let (sentence, why) = match (query.get("consentError"), query.get("signInError")) {
+            (Some(why), _) => (t.consent_refused, why),
+            (None, Some(why)) => (t.sign_in_problem, why),
+            (None, None) => return None,
+        };
+        // Entra's code is the same in every language.
+        let code = model::onboarding::entra_code(&why)
+            .map(|c| view! { " "<span translate="no">"("{c.to_string()}")"</span> });
+        Some(view! {
+            <div class="banner" role="alert" id="sign-in-error">
+                {sentence}{code}
+            </div>
         })
     }
 }

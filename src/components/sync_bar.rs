@@ -67,12 +67,22 @@ pub fn SyncBar(#[prop(optional, into)] on_customers: Option<Callback<()>>) -> im
         let p = progress.get()?;
         if p.status != SyncStatus::Running {
             // A failed or partly failed sync says so; what was stored stays.
+            // The proxy's sentence is English: in another language the
+            // sentence is the app's own, and a failure's reason is shown as
+            // the upstream's words.
+            let english = crate::i18n::current() == model::i18n::Locale::En;
+            let problems = p.problems.len();
             return p.error.clone().map(|e| {
-                let e = e.trim_end_matches('.');
-                let text = if p.status == SyncStatus::Failed {
-                    (t().sync_failed)(e)
-                } else {
-                    (t().sync_problems)(e)
+                let e = e.trim_end_matches('.').to_string();
+                let t = t();
+                let text = match (p.status == SyncStatus::Failed, english) {
+                    (true, true) => view! { {(t.sync_failed)(&e)} }.into_any(),
+                    (true, false) => view! {
+                        {t.sync_failed_plain}" "<span class="muted" translate="no">{e}</span>
+                    }
+                    .into_any(),
+                    (false, true) => view! { {(t.sync_problems)(&e)} }.into_any(),
+                    (false, false) => view! { {(t.sync_problems_count)(problems)} }.into_any(),
                 };
                 view! { <div class="sync failed" role="alert"><p>{text}</p></div> }.into_any()
             });

@@ -103,17 +103,28 @@ fn Incomplete(problems: Vec<SyncProblem>) -> impl IntoView {
                     SyncProblemKind::Customers => view! { {t.problem_customers} }.into_any(),
                     SyncProblemKind::Customer => {
                         let name = p.name.clone().unwrap_or(subject);
-                        view! { <span translate="no">{(t.problem_customer)(&name)}</span> }.into_any()
+                        view! { <span translate="no">{(t.problem_customer)(&name)}</span> }
+                            .into_any()
                     }
                     SyncProblemKind::Invoices => view! { {t.problem_invoices} }.into_any(),
                     SyncProblemKind::Feed => {
-                        view! { {t.problem_feed}" "<span translate="no">{subject}</span> }.into_any()
+                        view! { {t.problem_feed}" "<span translate="no">{subject}</span> }
+                            .into_any()
                     }
                     SyncProblemKind::LineItem => {
-                        view! { {t.problem_line_items}" "<span translate="no">{subject}</span> }.into_any()
+                        view! { {t.problem_line_items}" "<span translate="no">{subject}</span> }
+                            .into_any()
                     }
                 };
-                view! { <li data-kind=format!("{:?}", p.kind)>{what}": "<span class="muted" translate="no">{p.reason}</span></li> }
+                // A reason the app knows is said in the reader's language;
+                // any other is the upstream's own words.
+                let reason = match p.code {
+                    Some(code) => view! { <span class="muted">{t.error(code)}</span> }.into_any(),
+                    None => {
+                        view! { <span class="muted" translate="no">{p.reason}</span> }.into_any()
+                    }
+                };
+                view! { <li data-kind=format!("{:?}", p.kind)>{what}": "{reason}</li> }
             })
             .collect_view();
         view! {

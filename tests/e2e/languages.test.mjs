@@ -172,6 +172,69 @@ test('the check itself catches English: the same walk in English fails it', asyn
   await context.close();
 });
 
+test("step 5's refusals in zh-TW: an Admin agent may not grant the permission, and Entra's consent page refuses it", async () => {
+  const tailspin = servers.demo.partners[3];
+  const agent = tailspin.users.find((u) => u.userName.startsWith('agent'));
+  const context = await browser.newContext({ locale: 'zh-TW' });
+  const page = await context.newPage();
+  await signIn(page, servers, agent.userName, '/onboarding', 'directory');
+  await page.locator('h2', { hasText: '步驟 3／6' }).waitFor();
+  await page.locator('section.step button.primary').click();
+  await page.locator('h2', { hasText: '步驟 4／6' }).waitFor();
+  await page.locator('section.step button.primary').click();
+  await page.locator('.key-once').waitFor();
+  await page.locator('section.step > button').last().click();
+  await page.locator('h2', { hasText: '步驟 5／6' }).waitFor();
+  // The agent declares the permission and makes the principal, and is told
+  // it may not grant the permission.
+  await page.locator('section.step button.primary').click();
+  await page.locator('#billing-error', { hasText: '無法授與應用程式權限' }).waitFor();
+  await page.waitForFunction(() => document.querySelectorAll('.checklist li.done').length === 2);
+  await expectAllChinese(page, 'step 5, consent not grantable');
+  // The key's check: nobody has consented yet.
+  await page.locator('section.step > button').last().click();
+  await page.locator('#billing-error', { hasText: '尚未有系統管理員同意' }).waitFor();
+  await expectAllChinese(page, 'step 5, consent needed');
+  // Entra's consent page refuses the agent: back in the wizard, in zh-TW.
+  const consentUrl = await page.getAttribute('#consent-link', 'href');
+  await page.goto(consentUrl);
+  await page.fill('#login', agent.userName);
+  await page.fill('#passwd', agent.password);
+  await page.keyboard.press('Enter');
+  await page.locator('#sign-in-error', { hasText: '同意頁面拒絕' }).waitFor();
+  assert.match(await page.locator('#sign-in-error').textContent(), /AADSTS90094/);
+  await page.locator('h2', { hasText: '步驟 5／6' }).waitFor();
+  await expectAllChinese(page, 'step 5, consent refused');
+  await context.close();
+});
+
+test('Partner Center asking for MFA is said on the overview, in zh-TW and in English', async () => {
+  const faults = (body) => fetch(`${servers.emulatorUrl}/emulator/faults`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  assert.equal((await faults({ mfaMissing: true })).status, 200);
+  try {
+    const zh = await browser.newContext({ locale: 'zh-TW' });
+    const page = await zh.newPage();
+    // A signed-in person's delegated token is what the usage summary is read with.
+    await signIn(page, servers, servers.partner.users[0].userName, '/');
+    assert.equal((await page.request.post(`${servers.proxyUrl}/api/sync`, { data: { kind: 'full' } })).status(), 202);
+    await syncDone(page, servers);
+    await page.reload();
+    const problem = page.locator('section.incomplete li', { hasText: '多重要素驗證' });
+    await problem.waitFor();
+    await expectAllChinese(page, 'the overview with the MFA problem');
+    const en = await browser.newContext({ locale: 'en-US' });
+    const english = await en.newPage();
+    await signIn(english, servers, servers.partner.users[0].userName, '/');
+    await english.locator('section.incomplete li', { hasText: 'multi-factor authentication' }).waitFor();
+    await zh.close();
+    await en.close();
+  } finally {
+    await faults({});
+  }
+});
+
 test('the onboarding wizard in zh-TW, step by step, with its field errors', async () => {
   const fresh = await startServers({ customers: 3, connect: false, logLevel: 'info' });
   try {

@@ -333,6 +333,7 @@ test('an Admin agent found only on the second page of memberships onboards, and 
   await page.fill('#passwd', agent.password);
   await page.keyboard.press('Enter');
   await page.locator('#sign-in-error', { hasText: 'AADSTS90094' }).waitFor();
+  assert.match(await page.locator('#sign-in-error').textContent(), /^The permission was not granted/);
   await heading(page, 'Let the app read billing');
 
   // A Global admin accepts it on the same page.

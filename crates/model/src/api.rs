@@ -456,6 +456,10 @@ pub struct SyncProblem {
     pub retried: bool,
     /// The next sync reads it again.
     pub next_sync: bool,
+    /// What the app can say of it in the reader's language, where the reason
+    /// is one it knows (MFA missing); otherwise `reason` is all there is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<ErrorCode>,
 }
 
 /// `GET /api/sync` and each event of `GET /api/sync/events`.

@@ -213,7 +213,7 @@ async fn an_agent_cannot_grant_the_permission_and_a_global_admin_consents_for_it
     assert_eq!(res.status(), 303);
     let location = res.headers()["location"].to_str().unwrap();
     assert!(
-        location.starts_with("/onboarding?signInError="),
+        location.starts_with("/onboarding?consentError=") && location.contains("AADSTS90094"),
         "{location}"
     );
 
@@ -455,6 +455,7 @@ async fn the_usage_summary_is_read_only_with_a_signed_in_persons_token() {
         run.problems
     );
     assert!(mfa[0].reason.contains("multi-factor"));
+    assert_eq!(mfa[0].code, Some(model::api::ErrorCode::MfaRequired));
     assert_eq!(run.status, model::api::SyncStatus::Succeeded);
     assert_eq!(up.emulator.stats().app_only_refusals, 0);
 }

@@ -315,6 +315,11 @@ pub static EN: Text = Text {
         )
     },
     sync_problems: |why| format!("The last sync finished with problems: {why}."),
+    sync_problems_count: |n| {
+        format!(
+            "The last sync finished with problems: {n} items could not be read; everything else was synced."
+        )
+    },
     sync_counts: |done, total, lines| {
         format!("Customers {done} of {total}, {lines} line items imported")
     },
@@ -353,7 +358,9 @@ pub static EN: Text = Text {
     err_key_revoked: "This key was revoked. Add a new key in step 4 and use its value.",
     err_app_not_found: "No web app with this App ID is registered in your organization's directory; it may belong to another partner.",
     err_app_not_registered: "Partner Center does not accept this app yet: register it in App management, then try again.",
-    sign_in_problem: "Signing in, or a consent, did not finish; please try again.",
+    sign_in_problem: "Signing in did not finish; please try again.",
+    sync_failed_plain: "The last sync from Partner Center failed. The data read before is kept; the next sync tries again.",
+    consent_refused: "The permission was not granted: Entra's consent page refused it. Only a Global admin can grant it; ask one to open the consent page.",
     step_billing: "Let the app read billing",
     directory_access_why: "To register the web app, its key and its permission to read billing, this app needs access to your organization's directory. Sign in again and accept what it asks; only an admin can grant it for your organization.",
     allow_directory: "Sign in with access to your directory",

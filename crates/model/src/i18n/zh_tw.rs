@@ -304,6 +304,7 @@ pub static ZH_TW: Text = Text {
         format!("上次從 Partner Center 同步失敗：{why}。先前讀取的資料會保留；下次同步會再試一次。")
     },
     sync_problems: |why| format!("上次同步完成但有問題：{why}。"),
+    sync_problems_count: |n| format!("上次同步完成但有問題：{n} 項無法讀取；其餘皆已同步。"),
     sync_counts: |done, total, lines| format!("客戶 {done}／{total}，已匯入 {lines} 筆明細"),
     about_left: |time| format!("，約剩 {time}"),
     seconds_short: |s| format!("{s} 秒"),
@@ -340,7 +341,9 @@ pub static ZH_TW: Text = Text {
     err_key_revoked: "此金鑰已被撤銷。請在步驟 4 新增金鑰並使用其值。",
     err_app_not_found: "您組織的目錄中沒有此應用程式識別碼的 Web 應用程式；它可能屬於其他合作夥伴。",
     err_app_not_registered: "Partner Center 尚未接受此應用程式：請在應用程式管理中註冊後再試一次。",
-    sign_in_problem: "登入或同意未完成；請再試一次。",
+    sign_in_problem: "登入未完成；請再試一次。",
+    sync_failed_plain: "上次從 Partner Center 同步失敗。先前讀取的資料會保留；下次同步會再試一次。",
+    consent_refused: "未授與權限：Entra ID 的同意頁面拒絕了此要求。只有全域管理員可以授與；請全域管理員開啟同意頁面。",
     step_billing: "讓應用程式讀取帳單",
     directory_access_why: "為了註冊 Web 應用程式、其金鑰及讀取帳單的權限，本應用程式需要存取您組織的目錄。請重新登入並接受所要求的權限；只有系統管理員能為您的組織授與。",
     allow_directory: "以目錄存取權登入",

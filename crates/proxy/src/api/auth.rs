@@ -61,11 +61,16 @@ pub struct Callback {
     error_description: Option<String>,
 }
 
-/// Back to the app's `path` with why the sign-in (or a consent) did not
-/// finish, in the query, for the page to say.
+/// Back to the app's `path` with why the sign-in did not finish, in the
+/// query, for the page to say.
 pub(super) fn back_to_app(path: &str, problem: &str) -> Response {
+    back_with(path, "signInError", problem)
+}
+
+/// Back to the app's `path` with `problem` under `key` in the query.
+pub(super) fn back_with(path: &str, key: &str, problem: &str) -> Response {
     let mut query = reqwest::Url::parse("http://app/").expect("a valid address");
-    query.query_pairs_mut().append_pair("signInError", problem);
+    query.query_pairs_mut().append_pair(key, problem);
     let url = format!("{path}?{}", query.query().unwrap_or_default());
     Redirect::to(&url).into_response()
 }

@@ -38,6 +38,7 @@ fn unreadable<T>(run: &Run, listing: &Listing<T>, kind: SyncProblemKind, call: &
             reason: format!("item {}: {}", u.index + 1, u.reason),
             retried: false,
             next_sync: true,
+            code: None,
         });
     }
 }
@@ -75,6 +76,7 @@ pub(super) async fn sync_customers(run: &Run) -> Result<Option<Vec<String>>, Syn
                 reason: "a customer without an id".into(),
                 retried: false,
                 next_sync: true,
+                code: None,
             });
             continue;
         }
@@ -165,6 +167,7 @@ async fn customer_details(run: &Run, customer: &str) -> Result<(), SyncError> {
                     reason: format!("subscription {}: {}", u.index + 1, u.reason),
                     retried: false,
                     next_sync: true,
+                    code: None,
                 });
             }
             let mut azure = Vec::new();
@@ -284,12 +287,18 @@ async fn customer_details(run: &Run, customer: &str) -> Result<(), SyncError> {
                 {
                     return Ok(());
                 }
-                let reason = if code == MFA_REQUIRED {
-                    "Partner Center asks for multi-factor authentication on App+User calls (900421): \
-                     sign in again with MFA to get Partner Center's usage estimates."
-                        .to_string()
+                let (reason, known) = if code == MFA_REQUIRED {
+                    (
+                        "Partner Center asks for multi-factor authentication on App+User calls (900421): \
+                         sign in again with MFA to get Partner Center's usage estimates."
+                            .to_string(),
+                        Some(model::api::ErrorCode::MfaRequired),
+                    )
                 } else {
-                    format!("the signed-in person's Partner Center token was refused ({code})")
+                    (
+                        format!("the signed-in person's Partner Center token was refused ({code})"),
+                        None,
+                    )
                 };
                 run.problem(SyncProblem {
                     kind: SyncProblemKind::Customers,
@@ -299,6 +308,7 @@ async fn customer_details(run: &Run, customer: &str) -> Result<(), SyncError> {
                     reason,
                     retried: false,
                     next_sync: true,
+                    code: known,
                 });
             }
             Err(e) => problem(format!("GET /v1{path}"), &e),

@@ -124,6 +124,7 @@ async fn read_export(run: &Run, export: &Export, downloads: &Semaphore) -> Resul
                                     reason: format!("{}, line {number}: {reason}", blob.name),
                                     retried: false,
                                     next_sync: true,
+                                    code: None,
                                 });
                             }
                         }

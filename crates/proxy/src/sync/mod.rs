@@ -169,6 +169,7 @@ impl Run {
             reason: error.to_string(),
             retried: was_retried(error),
             next_sync: true,
+            code: None,
         });
     }
 

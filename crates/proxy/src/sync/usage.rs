@@ -242,6 +242,7 @@ pub(super) async fn sync_usage(run: &Arc<Run>, kind: SyncKind) -> Result<(), Syn
                     reason: format!("invoice {}: {}", u.index + 1, u.reason),
                     retried: false,
                     next_sync: true,
+                    code: None,
                 });
             }
             listing.items
@@ -290,6 +291,7 @@ pub(super) async fn sync_usage(run: &Arc<Run>, kind: SyncKind) -> Result<(), Syn
                 reason: format!("invoice {} names no currency or billing period", invoice.id),
                 retried: false,
                 next_sync: true,
+                code: None,
             });
             continue;
         };
@@ -372,6 +374,7 @@ async fn read_feed(run: &Run, feed: &Feed) -> Result<(), SyncError> {
             reason: format!("line {}: {reason}", line + index + 1),
             retried: false,
             next_sync: true,
+            code: None,
         };
         for u in &page.unreadable {
             run.problem(bad(u.index, u.reason.clone()));

@@ -421,5 +421,7 @@ pub async fn consent_returned(
             .or(cb.error)
             .unwrap_or_else(|| "no reason given".into())
     );
-    super::super::auth::back_to_app("/onboarding", &why)
+    // Its own key: the wizard says the consent was refused, not that a
+    // sign-in failed.
+    super::super::auth::back_with("/onboarding", "consentError", &why)
 }
