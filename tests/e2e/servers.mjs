@@ -6,6 +6,7 @@ import { mkdtempSync, createWriteStream, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 function required(name) {
@@ -63,7 +64,15 @@ export async function startServers({ customers = 40, connect = true, logLevel = 
     {},
     join(work, 'emulator.log'),
   );
-  const demo = await (await waitFor(`${emulatorUrl}/emulator/demo`)).json();
+  // A server that does not come up takes the other down with it: nothing is
+  // left running for the runner to wait on.
+  const children = [emulator];
+  const abandon = async (e) => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+    throw e;
+  };
+  const demo = await waitFor(`${emulatorUrl}/emulator/demo`).then((r) => r.json()).catch(abandon);
   const partner = demo.partners.find((p) => p.apps.length > 0);
   const app = partner.apps[0];
 
@@ -92,7 +101,9 @@ export async function startServers({ customers = 40, connect = true, logLevel = 
     },
     proxyLog,
   );
-  await waitFor(`${proxyUrl}/api/health`);
+  children.push(proxy);
+  await waitFor(`${proxyUrl}/api/health`).catch((e) =>
+    abandon(new Error(`${e.message}\nproxy log:\n${readFileSync(proxyLog, 'utf8').slice(-2000)}`)));
   return {
     emulatorUrl,
     proxyUrl,
@@ -153,23 +164,54 @@ export async function emulatorCustomers(servers) {
   const customers = [];
   let uri = '/customers?size=7';
   let extra = {};
-  for (;;) {
+  // Bounded: a continuation that never ends fails rather than hangs.
+  for (let pages = 0; pages < 10_000; pages++) {
     const page = await (await fetch(`${emulatorUrl}/v1${uri}`, { headers: { ...headers, ...extra } })).json();
     customers.push(...page.items);
     if (!page.links.next) return customers;
     uri = page.links.next.uri;
     extra = Object.fromEntries(page.links.next.headers.map((h) => [h.key, h.value]));
   }
+  throw new Error('the customer list did not end after 10,000 pages');
 }
 
-/** Waits until the latest sync has succeeded (through `page`'s session). */
-export async function syncDone(page, servers) {
-  for (;;) {
-    const p = await (await page.request.get(`${servers.proxyUrl}/api/sync`)).json();
-    if (p.status === 'succeeded') return;
+/**
+ * The forms a secret takes on its way out: as typed, percent-encoded (a form
+ * body or a URL writes `~` as `%7E`), JSON-escaped, and in base64 and
+ * base64url (a Basic header, a token).
+ */
+export function secretForms(secret) {
+  return [
+    secret,
+    encodeURIComponent(secret),
+    new URLSearchParams({ s: secret }).toString().slice(2),
+    JSON.stringify(secret).slice(1, -1),
+    Buffer.from(secret).toString('base64').replace(/=+$/, ''),
+    Buffer.from(secret).toString('base64url'),
+  ];
+}
+
+/** Fails when `text` holds `secret` in any of its forms, naming where and which form. */
+export function assertNoSecret(text, secret, where) {
+  secretForms(secret).forEach((form, i) => {
+    assert.ok(!text.includes(form), `the secret reached ${where} (form ${i}: typed, percent, form, JSON, base64, base64url)`);
+  });
+}
+
+/**
+ * Waits until the latest sync has succeeded (through `page`'s session);
+ * fails when it failed or is still running after `timeoutMs`.
+ */
+export async function syncDone(page, servers, timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  let p;
+  while (Date.now() < deadline) {
+    p = await (await page.request.get(`${servers.proxyUrl}/api/sync`)).json();
+    if (p.status === 'succeeded') return p;
     if (p.status === 'failed') throw new Error(`the sync failed: ${p.error}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+  throw new Error(`the sync did not finish in ${timeoutMs} ms: ${JSON.stringify(p)}`);
 }
 
 /**

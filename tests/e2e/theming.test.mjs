@@ -3,7 +3,7 @@
 // every view fits a 360-pixel-wide screen with no sideways scrolling.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServers, launchBrowser, signIn } from './servers.mjs';
+import { startServers, launchBrowser, signIn, syncDone } from './servers.mjs';
 
 let servers;
 let browser;
@@ -16,12 +16,7 @@ before(async () => {
   const page = await context.newPage();
   await signIn(page, servers, servers.partner.users[0].userName, '/');
   assert.equal((await page.request.post(`${servers.proxyUrl}/api/sync`, { data: { kind: 'full' } })).status(), 202);
-  for (;;) {
-    const p = await (await page.request.get(`${servers.proxyUrl}/api/sync`)).json();
-    if (p.status === 'succeeded') break;
-    assert.notEqual(p.status, 'failed', p.error);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await syncDone(page, servers);
   cookies = await context.cookies();
   await context.close();
 });

@@ -1,5 +1,5 @@
 //! `cargo xtask test`: every runner, each one's summary, and a failure if
-//! any runner fails or runs no test at all.
+//! any runner fails, skips a test, or runs no test at all.
 
 use std::process::Command;
 
@@ -16,12 +16,17 @@ pub struct TestArgs {
     /// Skip the formatting and clippy checks that run first.
     #[arg(long)]
     pub no_lint: bool,
+    /// Only these end-to-end test files (`tests/e2e/languages.test.mjs`).
+    #[arg(long = "e2e-file")]
+    pub e2e_files: Vec<String>,
 }
 
 struct Summary {
     runner: &'static str,
     passed: usize,
     failed: usize,
+    /// Ignored (cargo) or skipped, todo and cancelled (node): none may be.
+    skipped: usize,
     ok: bool,
 }
 
@@ -39,7 +44,7 @@ pub fn run(args: TestArgs) -> Result {
         summaries.push(browser()?);
     }
     if wanted("e2e") {
-        summaries.push(end_to_end()?);
+        summaries.push(end_to_end(&args.e2e_files)?);
     }
 
     println!();
@@ -50,13 +55,15 @@ pub fn run(args: TestArgs) -> Result {
             "FAILED"
         } else if s.passed == 0 {
             "FAILED (ran no test)"
+        } else if s.skipped > 0 {
+            "FAILED (skipped tests)"
         } else {
             "ok"
         };
-        all_ok &= s.ok && s.passed > 0;
+        all_ok &= s.ok && s.passed > 0 && s.skipped == 0;
         println!(
-            "  {:<8} {:>4} passed, {:>3} failed   {verdict}",
-            s.runner, s.passed, s.failed
+            "  {:<8} {:>4} passed, {:>3} failed, {:>3} skipped   {verdict}",
+            s.runner, s.passed, s.failed, s.skipped
         );
     }
     let passed: usize = summaries.iter().map(|s| s.passed).sum();
@@ -65,7 +72,7 @@ pub fn run(args: TestArgs) -> Result {
     if all_ok {
         Ok(())
     } else {
-        Err("some tests failed, or a runner ran none".into())
+        Err("some tests failed or were skipped, or a runner ran none".into())
     }
 }
 
@@ -111,10 +118,12 @@ fn lint() -> Result {
     )
 }
 
-/// Sums cargo's `test result: ok. N passed; M failed; ...` lines.
-fn cargo_counts(lines: &[String]) -> (usize, usize) {
+/// Sums cargo's `test result: ok. N passed; M failed; K ignored; ...`
+/// lines: (passed, failed, ignored).
+fn cargo_counts(lines: &[String]) -> (usize, usize, usize) {
     let mut passed = 0;
     let mut failed = 0;
+    let mut ignored = 0;
     for line in lines {
         if let Some(rest) = line.trim().strip_prefix("test result: ") {
             for part in rest.split(';') {
@@ -129,12 +138,13 @@ fn cargo_counts(lines: &[String]) -> (usize, usize) {
                     [_, _, "passed"] => passed += n(1),
                     [_, "passed"] => passed += n(0),
                     [_, "failed"] => failed += n(0),
+                    [_, "ignored"] => ignored += n(0),
                     _ => {}
                 }
             }
         }
     }
-    (passed, failed)
+    (passed, failed, ignored)
 }
 
 /// Unit tests of every crate and the proxy's integration tests against the
@@ -146,11 +156,12 @@ fn native() -> Result<Summary> {
             .args(["test", "--workspace", "--exclude", "csp-costs"])
             .current_dir(root()),
     )?;
-    let (passed, failed) = cargo_counts(&lines);
+    let (passed, failed, skipped) = cargo_counts(&lines);
     Ok(Summary {
         runner: "native",
         passed,
         failed,
+        skipped,
         ok,
     })
 }
@@ -179,24 +190,31 @@ fn browser() -> Result<Summary> {
             )
             .current_dir(root()),
     )?;
-    let (passed, failed) = cargo_counts(&lines);
+    let (passed, failed, skipped) = cargo_counts(&lines);
     Ok(Summary {
         runner: "browser",
         passed,
         failed,
+        skipped,
         ok,
     })
 }
 
 /// Playwright (playwright-core driving Debian's Chromium) against the real
 /// proxy and emulator, which the tests start themselves.
-fn end_to_end() -> Result<Summary> {
+fn end_to_end(files: &[String]) -> Result<Summary> {
     println!("xtask: end-to-end tests (Playwright)");
     let dist = spa::build()?;
     let (proxy, emulator) = build_servers("dev")?;
     let (ok, lines) = run_capturing(
         command("node")
-            .args(["--test", "--test-concurrency=1", "tests/e2e/"])
+            // No test may hang the run: each gets ten minutes at most.
+            .args(["--test", "--test-concurrency=1", "--test-timeout=600000"])
+            .args(if files.is_empty() {
+                vec!["tests/e2e/".to_string()]
+            } else {
+                files.to_vec()
+            })
             .env("PROXY_BIN", proxy)
             .env("EMULATOR_BIN", emulator)
             .env("DIST_DIR", dist)
@@ -215,6 +233,7 @@ fn end_to_end() -> Result<Summary> {
         runner: "e2e",
         passed: count("# pass"),
         failed: count("# fail"),
+        skipped: count("# skipped") + count("# todo") + count("# cancelled"),
         ok,
     })
 }
@@ -230,7 +249,9 @@ mod tests {
             "noise".to_string(),
             "test result: FAILED. 3 passed; 2 failed; 0 ignored".to_string(),
         ];
-        assert_eq!(cargo_counts(&lines), (15, 2));
-        assert_eq!(cargo_counts(&[]), (0, 0));
+        assert_eq!(cargo_counts(&lines), (15, 2, 0));
+        assert_eq!(cargo_counts(&[]), (0, 0, 0));
+        let ignored = ["test result: ok. 4 passed; 0 failed; 2 ignored; 0 measured".to_string()];
+        assert_eq!(cargo_counts(&ignored), (4, 0, 2));
     }
 }
