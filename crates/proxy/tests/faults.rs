@@ -82,6 +82,14 @@ async fn hanging_requests_time_out_and_are_retried() {
         .items;
     assert_eq!(customers.len(), 6);
     assert!(started.elapsed() < Duration::from_secs(30));
+    // Only hangs were asked for: each fault is one, and a request that hung
+    // for 5 s was given up after the 1 s timeout.
+    let hung = up.emulator.stats().faults;
+    assert!(hung > 0, "no request hung: {:?}", up.emulator.stats());
+    assert!(
+        started.elapsed() >= Duration::from_secs(hung),
+        "each hang cost the timeout"
+    );
 }
 
 #[tokio::test]

@@ -329,3 +329,87 @@ impl Person {
         (status, res.json().await.unwrap())
     }
 }
+
+/// Every route of the proxy's API as its router declares it, `(method,
+/// "/api/...")`, read from the router's own source: a route added there and
+/// left out of a test's matrix fails that test.
+pub fn api_routes() -> Vec<(&'static str, String)> {
+    const METHODS: [(&str, &str); 5] = [
+        ("get(", "GET"),
+        ("post(", "POST"),
+        ("put(", "PUT"),
+        ("delete(", "DELETE"),
+        ("patch(", "PATCH"),
+    ];
+    let source = include_str!("../../src/api/mod.rs");
+    let mut routes = Vec::new();
+    for call in source.split(".route(").skip(1) {
+        let Some(rest) = call.trim_start().strip_prefix('"') else {
+            continue;
+        };
+        let end = rest.find('"').expect("a closed path literal");
+        let path = format!("/api{}", &rest[..end]);
+        // The handlers: up to the parenthesis that closes `.route(`.
+        let mut depth = 1;
+        let close = rest[end..]
+            .char_indices()
+            .find(|&(_, c)| {
+                depth += match c {
+                    '(' => 1,
+                    ')' => -1,
+                    _ => 0,
+                };
+                depth == 0
+            })
+            .map_or(rest.len(), |(i, _)| end + i);
+        let handlers = &rest[end + 1..close];
+        for (call, method) in METHODS {
+            let named = handlers.match_indices(call).any(|(i, _)| {
+                handlers[..i]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !(c.is_alphanumeric() || c == '_' || c == ':'))
+            });
+            if named {
+                routes.push((method, path.clone()));
+            }
+        }
+    }
+    assert!(
+        routes.len() > 30,
+        "the router's routes were not found: {routes:?}"
+    );
+    routes
+}
+
+/// GETs `path` (under `/v1`) from the emulator's Partner Center with the
+/// app's own token, as an oracle that does not go through the proxy.
+pub async fn partner_center_get(
+    up: &Upstream,
+    credentials: &Credentials,
+    path: &str,
+) -> (u16, Value) {
+    let http = reqwest::Client::new();
+    let token: Value = http
+        .post(format!("{}/{}/oauth2/token", up.url, credentials.tenant))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", credentials.app_id.as_str()),
+            ("client_secret", credentials.secret.expose()),
+            ("resource", "https://api.partnercenter.microsoft.com"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let res = http
+        .get(format!("{}/v1{path}", up.url))
+        .bearer_auth(token["access_token"].as_str().expect("an access token"))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
