@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use chrono::{Datelike, Months, NaiveDate};
-use model::pc::{Attributes, DailyRatedUsageLineItem};
 use model::{Amount, Currency};
+use serde_json::{Value, json};
 
 use crate::usage::{self, date_of, day_number};
 use crate::world::World;
@@ -281,12 +281,7 @@ impl World {
     }
 
     /// The JSON of one line item; `invoice` is set for billed usage.
-    pub fn line_item(
-        &self,
-        partner: usize,
-        line: &LineRef,
-        invoice: Option<&str>,
-    ) -> DailyRatedUsageLineItem {
+    pub fn line_item(&self, partner: usize, line: &LineRef, invoice: Option<&str>) -> Value {
         let p = &self.partners[partner];
         let c = &p.customers[line.customer as usize];
         let s = &c.series[line.series as usize];
@@ -302,78 +297,73 @@ impl World {
         } else {
             "Credit Not Applied"
         };
-        DailyRatedUsageLineItem {
-            partner_id: p.tenant_id.to_string(),
-            partner_name: p.name.clone(),
-            customer_id: c.id.to_string(),
-            customer_name: c.company_name.clone(),
-            customer_domain_name: c.domain.clone(),
-            customer_country: c.country.to_string(),
-            invoice_number: invoice.unwrap_or_default().to_string(),
-            mpn_id: p.mpn_id.clone(),
-            reseller_mpn_id: String::new(),
-            product_id: "DZH318Z0BQ3Q".into(),
-            sku_id: "0001".into(),
-            availability_id: "DZH318Z0BQ3Q0001".into(),
-            sku_name: meter.sku.to_string(),
-            product_name: if meter.category == meter.subcategory {
-                meter.category.to_string()
-            } else {
-                format!("{} {}", meter.category, meter.subcategory)
-            },
-            publisher_name: meter.publisher.to_string(),
-            publisher_id: String::new(),
-            subscription_id: c.plan.to_string(),
-            subscription_description: "Azure plan".into(),
-            charge_start_date: midnight(month),
-            charge_end_date: midnight(month.checked_add_months(Months::new(1)).expect("in range")),
-            usage_date: midnight(date),
-            meter_type: meter.unit.to_string(),
-            meter_category: meter.category.to_string(),
-            meter_id: meter.id.to_string(),
-            meter_sub_category: meter.subcategory.to_string(),
-            meter_name: meter.name.to_string(),
-            meter_region: s.meter_region.to_string(),
-            unit_of_measure: meter.unit.to_string(),
-            resource_location: s.location.to_ascii_uppercase(),
-            consumed_service: meter.consumed_service.to_string(),
-            resource_group: s.resource_group.clone(),
-            resource_uri: format!(
+        let product_name = if meter.category == meter.subcategory {
+            meter.category.to_string()
+        } else {
+            format!("{} {}", meter.category, meter.subcategory)
+        };
+        // The reference's daily rated usage line item, field for field.
+        json!({
+            "partnerId": p.tenant_id.to_string(),
+            "partnerName": p.name,
+            "customerId": c.id.to_string(),
+            "customerName": c.company_name,
+            "customerDomainName": c.domain,
+            "customerCountry": c.country,
+            "invoiceNumber": invoice.unwrap_or_default(),
+            "mpnId": p.mpn_id,
+            "resellerMpnId": "",
+            "productId": "DZH318Z0BQ3Q",
+            "skuId": "0001",
+            "availabilityId": "DZH318Z0BQ3Q0001",
+            "skuName": meter.sku,
+            "productName": product_name,
+            "publisherName": meter.publisher,
+            "publisherId": "",
+            "subscriptionId": c.plan.to_string(),
+            "subscriptionDescription": "Azure plan",
+            "chargeStartDate": midnight(month),
+            "chargeEndDate": midnight(month.checked_add_months(Months::new(1)).expect("in range")),
+            "usageDate": midnight(date),
+            "meterType": meter.unit,
+            "meterCategory": meter.category,
+            "meterId": meter.id.to_string(),
+            "meterSubCategory": meter.subcategory,
+            "meterName": meter.name,
+            "meterRegion": s.meter_region,
+            "unitOfMeasure": meter.unit,
+            "resourceLocation": s.location.to_ascii_uppercase(),
+            "consumedService": meter.consumed_service,
+            "resourceGroup": s.resource_group,
+            "resourceUri": format!(
                 "/subscriptions/{entitlement}/resourceGroups/{}/providers/{}/{}",
                 s.resource_group, s.provider, s.resource_name
             ),
-            tags: s.tags.clone(),
-            additional_info: String::new(),
-            service_info1: String::new(),
-            service_info2: String::new(),
-            charge_type: "new".into(),
-            unit_price: priced.unit_price,
-            quantity: line.quantity,
-            unit_type: String::new(),
-            billing_pre_tax_total: priced.billing_total,
-            billing_currency: c.currency.code().to_string(),
-            pricing_pre_tax_total: priced.pricing_total,
-            pricing_currency: "USD".into(),
-            entitlement_id: entitlement.to_string(),
-            entitlement_description: entitlement_name.clone(),
-            pc_to_bc_exchange_rate: priced.fx_micros as f64 / 1e6,
-            pc_to_bc_exchange_rate_date: midnight(month),
-            effective_unit_price: priced.effective_unit_price,
-            rate_of_partner_earned_credit: priced.pec_rate,
-            rate_of_credit: priced.pec_rate,
-            credit_type: credit_type.into(),
-            invoice_line_item_type: "usage_line_items".into(),
-            billing_provider: if meter.publisher == "Microsoft" {
-                "azure_data_market".into()
-            } else {
-                "marketplace".into()
-            },
-            has_partner_earned_credit: Some(priced.pec_rate > 0.0),
-            benefit_order_id: String::new(),
-            benefit_id: String::new(),
-            benefit_type: String::new(),
-            attributes: Attributes::of("DailyRatedUsageLineItem"),
-        }
+            "tags": s.tags,
+            "additionalInfo": "",
+            "serviceInfo1": "",
+            "serviceInfo2": "",
+            "chargeType": "new",
+            "unitPrice": priced.unit_price,
+            "quantity": line.quantity,
+            "unitType": "",
+            "billingPreTaxTotal": priced.billing_total,
+            "billingCurrency": c.currency.code(),
+            "pricingPreTaxTotal": priced.pricing_total,
+            "pricingCurrency": "USD",
+            "entitlementId": entitlement.to_string(),
+            "entitlementDescription": entitlement_name,
+            "pcToBCExchangeRate": priced.fx_micros as f64 / 1e6,
+            "pcToBCExchangeRateDate": midnight(month),
+            "effectiveUnitPrice": priced.effective_unit_price,
+            "rateOfPartnerEarnedCredit": priced.pec_rate,
+            "rateOfCredit": priced.pec_rate,
+            "creditType": credit_type,
+            "invoiceLineItemType": "usage_line_items",
+            "billingProvider": if meter.publisher == "Microsoft" { "azure_data_market" } else { "marketplace" },
+            "hasPartnerEarnedCredit": priced.pec_rate > 0.0,
+            "attributes": { "objectType": "DailyRatedUsageLineItem" },
+        })
     }
 
     /// A customer's cost in the open period, in its billing currency.

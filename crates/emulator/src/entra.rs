@@ -7,10 +7,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Form, Json, Router};
 use chrono::Utc;
-use model::pc::{LEGACY_GRAPH_RESOURCE, PARTNER_CENTER_RESOURCE, TokenError, TokenResponse};
 use serde::Deserialize;
+use serde_json::json;
 
 use crate::Emulator;
+use crate::shapes::{LEGACY_GRAPH_RESOURCE, PARTNER_CENTER_RESOURCE};
 use crate::world::{Audience, TOKEN_LIFETIME, unix_seconds};
 
 pub fn routes() -> Router<Emulator> {
@@ -28,11 +29,11 @@ struct TokenRequest {
 pub fn entra_error(status: StatusCode, error: &str, code: i64, description: &str) -> Response {
     (
         status,
-        Json(TokenError {
-            error: error.into(),
-            error_description: format!("AADSTS{code}: {description}"),
-            error_codes: vec![code],
-        }),
+        Json(json!({
+            "error": error,
+            "error_description": format!("AADSTS{code}: {description}"),
+            "error_codes": [code],
+        })),
     )
         .into_response()
 }
@@ -76,17 +77,16 @@ async fn token(
     };
     let lifetime = TOKEN_LIFETIME.as_secs().to_string();
     let expires_on = unix_seconds(issued.expires_at);
-    Json(TokenResponse {
-        token_type: "Bearer".into(),
-        expires_in: lifetime.clone(),
-        ext_expires_in: lifetime,
-        expires_on: expires_on.to_string(),
-        not_before: expires_on
-            .saturating_sub(TOKEN_LIFETIME.as_secs())
-            .to_string(),
-        resource,
-        access_token,
-    })
+    // Entra's v1 endpoint writes its numbers as strings.
+    Json(json!({
+        "token_type": "Bearer",
+        "expires_in": lifetime,
+        "ext_expires_in": lifetime,
+        "expires_on": expires_on.to_string(),
+        "not_before": expires_on.saturating_sub(TOKEN_LIFETIME.as_secs()).to_string(),
+        "resource": resource,
+        "access_token": access_token,
+    }))
     .into_response()
 }
 

@@ -8,12 +8,12 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::shapes::CONTINUATION_HEADER;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use model::pc::{CONTINUATION_HEADER, ThrottleBody};
 use serde::{Deserialize, Serialize};
 
 use crate::Emulator;
@@ -228,10 +228,10 @@ pub async fn middleware(
             let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
             let mut response = (
                 StatusCode::TOO_MANY_REQUESTS,
-                axum::Json(ThrottleBody {
-                    status_code: 429,
-                    message: format!("Rate limit is exceeded. Try again in {seconds} seconds."),
-                }),
+                axum::Json(serde_json::json!({
+                    "statusCode": 429,
+                    "message": format!("Rate limit is exceeded. Try again in {seconds} seconds."),
+                })),
             )
                 .into_response();
             response

@@ -21,6 +21,7 @@ mod graph;
 pub mod graph_billing;
 mod partner_center;
 mod portal;
+mod shapes;
 mod signin;
 mod sparse;
 mod usage;

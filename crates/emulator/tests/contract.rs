@@ -620,3 +620,32 @@ async fn sparse_answers_take_the_shapes_of_the_documented_examples() {
         "the example's spelling"
     );
 }
+
+/// The emulator speaks in its own voice: none of its answers is rendered
+/// with the proxy's Partner Center types, so a field the proxy names or
+/// types wrongly cannot be agreed to by construction.
+#[test]
+fn the_emulator_does_not_use_the_proxys_partner_center_types() {
+    fn sources(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                sources(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    sources(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    assert!(files.len() > 10, "{files:?}");
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for banned in ["model::pc", "model::graph", "model::api"] {
+            assert!(!text.contains(banned), "{} uses {banned}", file.display());
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Partner Center REST JSON, field for field as the reference documents it
-//! (`shared/reference/partner-center-api.md`). The emulator writes these and
-//! the proxy's client reads them, so both agree by construction; the contract
-//! tests compare them with the reference's examples.
+//! (`shared/reference/partner-center-api.md`), as the proxy's client reads
+//! it. The emulator writes its answers with its own templates, never these
+//! types; `proxy/tests/reading.rs` checks these read every field it sends.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

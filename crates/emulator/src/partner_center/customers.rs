@@ -2,30 +2,39 @@
 
 use super::*;
 
-pub(super) fn customer_json(c: &world::Customer) -> Customer {
+/// A customer as the reference's "Get a customer by ID" example shows one.
+pub(super) fn customer_json(c: &world::Customer) -> Value {
     let id = c.id.to_string();
-    Customer {
-        id: id.clone(),
-        commerce_id: Some(c.commerce_id.to_string()),
-        company_profile: CustomerCompanyProfile {
-            tenant_id: id.clone(),
-            domain: c.domain.clone(),
-            company_name: c.company_name.clone(),
-            attributes: Attributes::of("CustomerCompanyProfile"),
+    json!({
+        "id": id,
+        "commerceId": c.commerce_id.to_string(),
+        "companyProfile": {
+            "tenantId": id,
+            "domain": c.domain,
+            "companyName": c.company_name,
+            "attributes": attributes("CustomerCompanyProfile"),
         },
-        billing_profile: Some(serde_json::json!({
+        "billingProfile": {
             "culture": "en-US",
             "language": "en",
             "companyName": c.company_name,
             "defaultAddress": { "country": c.country },
-            "attributes": { "objectType": "CustomerBillingProfile" }
-        })),
-        relationship_to_partner: "reseller".into(),
-        allow_delegated_access: Some(true),
-        custom_domains: None,
-        links: Some(Links::to_self(format!("/customers/{id}"))),
-        attributes: Attributes::of("Customer"),
-    }
+            "attributes": attributes("CustomerBillingProfile"),
+        },
+        "relationshipToPartner": "reseller",
+        "allowDelegatedAccess": true,
+        "links": self_links(&format!("/customers/{id}")),
+        "attributes": attributes("Customer"),
+    })
+}
+
+/// The documented filter: `{"Field": "CompanyName", "Value": "...", "Operator": "starts_with"}`.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct CustomerFilter {
+    field: String,
+    value: String,
+    operator: String,
 }
 
 pub(super) async fn list_customers(
@@ -33,7 +42,7 @@ pub(super) async fn list_customers(
     PartnerAuth(partner): PartnerAuth,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
-) -> Result<Json<Collection<Customer>>, Fault> {
+) -> Result<Json<Value>, Fault> {
     let query = Query::parse(raw);
     let size = query.size(DEFAULT_PAGE, MAX_PAGE)?;
     let filter = match query.get("filter") {
@@ -51,7 +60,7 @@ pub(super) async fn list_customers(
         }
     };
     let all = &emulator.world.partners[partner].customers;
-    let matching: Vec<Customer> = all
+    let matching: Vec<Value> = all
         .iter()
         .filter(|c| match &filter {
             None => true,
@@ -87,7 +96,7 @@ pub(super) async fn get_customer(
     State(emulator): State<Emulator>,
     PartnerAuth(partner): PartnerAuth,
     Path(customer): Path<String>,
-) -> Result<Json<Customer>, Fault> {
+) -> Result<Json<Value>, Fault> {
     emulator.world.partners[partner]
         .customers
         .iter()

@@ -9,15 +9,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use model::pc::{
-    ApiFault, Attributes, AzureEntitlement, CONTINUATION_HEADER, Collection, Customer,
-    CustomerCompanyProfile, CustomerFilter, CustomerUsageSummary, DailyRatedUsageLineItem, Invoice,
-    InvoiceDetail, Link, LinkHeader, Links, MeterUsageRecord, SpendingBudget, Subscription,
-};
 use model::{Amount, Currency};
+use serde_json::{Value, json};
 
 use crate::Emulator;
 use crate::billing::first_of_month;
+use crate::shapes::{CONTINUATION_HEADER, attributes, collection, link, self_links};
 use crate::usage::{date_of, day_number};
 use crate::world::{self, World};
 
@@ -101,16 +98,14 @@ impl Fault {
 
 impl IntoResponse for Fault {
     fn into_response(self) -> Response {
-        let body = ApiFault {
-            code: self.code.to_string(),
-            description: self.description,
-            data: Vec::new(),
-            source: "PartnerFD".into(),
-        };
         // The reference's examples send the code as a number.
-        let mut json = serde_json::to_value(body).unwrap_or_default();
-        json["code"] = serde_json::json!(self.code);
-        let mut response = (self.status, Json(json)).into_response();
+        let body = json!({
+            "code": self.code,
+            "description": self.description,
+            "data": [],
+            "source": "PartnerFD",
+        });
+        let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -288,15 +283,15 @@ fn fnv(s: &str) -> u64 {
 
 /// One page of a collection of `total` items, from the offset the request's
 /// continuation token names; `render` makes the items of that range.
-fn page<T>(
+fn page(
     partner: usize,
     query: &Query,
     headers: &HeaderMap,
     base_uri: &str,
     total: usize,
     size: usize,
-    render: impl FnOnce(std::ops::Range<usize>) -> Vec<T>,
-) -> Result<Collection<T>, Fault> {
+    render: impl FnOnce(std::ops::Range<usize>) -> Vec<Value>,
+) -> Result<Value, Fault> {
     let scope = base_uri;
     let offset = match query.get("seekoperation") {
         Some(op) if op.eq_ignore_ascii_case("next") => {
@@ -319,17 +314,14 @@ fn page<T>(
     };
     let start = offset.min(total);
     let end = (start + size).min(total);
-    let next = (end < total).then(|| Link {
-        uri: format!("{base_uri}&seekOperation=Next"),
-        method: "GET".into(),
-        headers: vec![LinkHeader {
-            key: CONTINUATION_HEADER.into(),
-            value: continuation_token(partner, scope, end),
-        }],
+    let next = (end < total).then(|| {
+        link(
+            &format!("{base_uri}&seekOperation=Next"),
+            &[(
+                CONTINUATION_HEADER,
+                &continuation_token(partner, scope, end),
+            )],
+        )
     });
-    Ok(Collection::page(
-        render(start..end),
-        Link::get(base_uri.to_string()),
-        next,
-    ))
+    Ok(collection(render(start..end), base_uri, next))
 }

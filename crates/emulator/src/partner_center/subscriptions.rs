@@ -10,7 +10,7 @@ pub fn legacy_subscription(world: &World, customer: &world::Customer) -> Option<
         .then(|| model::Guid::from_seed(customer.key, 13))
 }
 
-pub(super) fn subscription_json(customer: &world::Customer) -> Subscription {
+pub(super) fn subscription_json(customer: &world::Customer) -> Value {
     plan_json(
         customer,
         customer.plan,
@@ -24,47 +24,42 @@ pub(super) fn plan_json(
     plan: model::Guid,
     offer_id: &str,
     offer_name: &str,
-) -> Subscription {
+) -> Value {
     let id = plan.to_string();
-    Subscription {
-        id: id.clone(),
-        entitlement_id: Some(
-            model::Guid::from_seed(plan.as_bytes()[0] as u64 ^ customer.key, 11).to_string(),
-        ),
-        offer_id: offer_id.into(),
-        offer_name: offer_name.into(),
-        friendly_name: offer_name.into(),
-        quantity: 1,
-        unit_type: "Usage-based".into(),
-        creation_date: "2021-03-01T10:14:22.427Z".into(),
-        effective_start_date: "2021-03-01T00:00:00Z".into(),
-        commitment_end_date: "9999-12-31T00:00:00Z".into(),
-        status: "active".into(),
-        auto_renew_enabled: false,
-        billing_type: "usage".into(),
-        contract_type: "subscription".into(),
-        order_id: Some(model::Guid::from_seed(customer.key, 12).to_string()),
-        links: Some(Links::to_self(format!(
-            "/customers/{}/subscriptions/{id}",
-            customer.id
-        ))),
-        attributes: Attributes::of("Subscription"),
-    }
+    json!({
+        "id": id,
+        "entitlementId": model::Guid::from_seed(plan.as_bytes()[0] as u64 ^ customer.key, 11).to_string(),
+        "offerId": offer_id,
+        "offerName": offer_name,
+        "friendlyName": offer_name,
+        "quantity": 1,
+        "unitType": "Usage-based",
+        "creationDate": "2021-03-01T10:14:22.427Z",
+        "effectiveStartDate": "2021-03-01T00:00:00Z",
+        "commitmentEndDate": "9999-12-31T00:00:00Z",
+        "status": "active",
+        "autoRenewEnabled": false,
+        "billingType": "usage",
+        "contractType": "subscription",
+        "orderId": model::Guid::from_seed(customer.key, 12).to_string(),
+        "links": self_links(&format!("/customers/{}/subscriptions/{id}", customer.id)),
+        "attributes": attributes("Subscription"),
+    })
 }
 
 pub(super) async fn list_subscriptions(
     State(emulator): State<Emulator>,
     PartnerAuth(partner): PartnerAuth,
     Path(customer): Path<String>,
-) -> Result<Json<Collection<Subscription>>, Fault> {
+) -> Result<Json<Value>, Fault> {
     let (_, c) = find_customer(&emulator.world, partner, &customer)?;
     let mut items = vec![subscription_json(c)];
     if let Some(legacy) = legacy_subscription(&emulator.world, c) {
         items.push(plan_json(c, legacy, "MS-AZR-0145P", "Microsoft Azure"));
     }
-    Ok(Json(Collection::page(
+    Ok(Json(collection(
         items,
-        Link::get(format!("/customers/{}/subscriptions", c.id)),
+        &format!("/customers/{}/subscriptions", c.id),
         None,
     )))
 }
@@ -91,7 +86,7 @@ pub(super) async fn get_subscription(
     State(emulator): State<Emulator>,
     PartnerAuth(partner): PartnerAuth,
     Path((customer, subscription)): Path<(String, String)>,
-) -> Result<Json<Subscription>, Fault> {
+) -> Result<Json<Value>, Fault> {
     find_plan(&emulator.world, partner, &customer, &subscription)
         .map(|c| Json(subscription_json(c)))
 }
@@ -100,24 +95,26 @@ pub(super) async fn list_entitlements(
     State(emulator): State<Emulator>,
     PartnerAuth(partner): PartnerAuth,
     Path((customer, subscription)): Path<(String, String)>,
-) -> Result<Json<Collection<AzureEntitlement>>, Fault> {
+) -> Result<Json<Value>, Fault> {
     let c = find_plan(&emulator.world, partner, &customer, &subscription)?;
     let items = c
         .entitlements
         .iter()
-        .map(|(id, name)| AzureEntitlement {
-            id: id.to_string(),
-            friendly_name: name.clone(),
-            status: "active".into(),
-            subscription_id: c.plan.to_string(),
+        .map(|(id, name)| {
+            json!({
+                "id": id.to_string(),
+                "friendlyName": name,
+                "status": "active",
+                "subscriptionId": c.plan.to_string(),
+            })
         })
         .collect();
-    Ok(Json(Collection::page(
+    Ok(Json(collection(
         items,
-        Link::get(format!(
+        &format!(
             "/customers/{}/subscriptions/{}/azureEntitlements",
             c.id, c.plan
-        )),
+        ),
         None,
     )))
 }

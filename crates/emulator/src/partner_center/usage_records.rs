@@ -2,22 +2,21 @@
 
 use super::*;
 
-pub(super) fn budget_json(customer: &world::Customer) -> SpendingBudget {
-    SpendingBudget {
-        amount: *customer.budget.lock().expect("budget poisoned"),
-        links: Some(Links::to_self(format!(
-            "/v1/customers/{}/usagebudget",
-            customer.id
-        ))),
-        attributes: Attributes::of("SpendingBudget"),
-    }
+/// The budget as the reference shows it: `amount` a number, or null when none is set.
+pub(super) fn budget_json(customer: &world::Customer) -> Value {
+    let amount = *customer.budget.lock().expect("budget poisoned");
+    json!({
+        "amount": amount,
+        "links": self_links(&format!("/v1/customers/{}/usagebudget", customer.id)),
+        "attributes": attributes("SpendingBudget"),
+    })
 }
 
 pub(super) async fn get_budget(
     State(emulator): State<Emulator>,
     PartnerAuth(partner): PartnerAuth,
     Path(customer): Path<String>,
-) -> Result<Json<SpendingBudget>, Fault> {
+) -> Result<Json<Value>, Fault> {
     let (_, c) = find_customer(&emulator.world, partner, &customer)?;
     Ok(Json(budget_json(c)))
 }
@@ -28,7 +27,7 @@ pub(super) async fn patch_budget(
     PartnerAuth(partner): PartnerAuth,
     Path(customer): Path<String>,
     body: axum::body::Bytes,
-) -> Result<Json<SpendingBudget>, Fault> {
+) -> Result<Json<Value>, Fault> {
     let (_, c) = find_customer(&emulator.world, partner, &customer)?;
     let value: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|e| Fault::invalid_input(format!("The body is not valid JSON: {e}")))?;
@@ -70,39 +69,34 @@ pub(super) async fn usage_summary(
     State(emulator): State<Emulator>,
     AppUser(partner): AppUser,
     Path(customer): Path<String>,
-) -> Result<Json<CustomerUsageSummary>, Fault> {
+) -> Result<Json<Value>, Fault> {
     let world = &emulator.world;
     let (index, c) = find_customer(world, partner, &customer)?;
     let (from, to) = world.current_period();
     let total = world.customer_period_cost(partner, index);
-    let budget = budget_json(c);
-    Ok(Json(CustomerUsageSummary {
-        budget: SpendingBudget {
-            links: None,
-            ..budget
-        },
-        resource_id: c.id.to_string(),
-        resource_name: c.company_name.clone(),
-        billing_start_date: rfc3339(from),
-        billing_end_date: rfc3339(day_number(
-            first_of_month(date_of(from))
-                .checked_add_months(chrono::Months::new(1))
-                .expect("in range"),
-        )),
-        total_cost: Some(total),
-        currency_code: Some(c.currency.code().into()),
-        currency_locale: None,
-        usd_total_cost: Some(usd(total, c.currency)),
-        last_modified_date: rfc3339(to + 1),
-        attributes: Attributes::of("CustomerUsageSummary"),
-    }))
+    let budget = *c.budget.lock().expect("budget poisoned");
+    let end = first_of_month(date_of(from))
+        .checked_add_months(chrono::Months::new(1))
+        .expect("in range");
+    Ok(Json(json!({
+        "budget": { "amount": budget, "attributes": attributes("SpendingBudget") },
+        "resourceId": c.id.to_string(),
+        "resourceName": c.company_name,
+        "billingStartDate": rfc3339(from),
+        "billingEndDate": rfc3339(day_number(end)),
+        "totalCost": total,
+        "currencyCode": c.currency.code(),
+        "usdTotalCost": usd(total, c.currency),
+        "lastModifiedDate": rfc3339(to + 1),
+        "attributes": attributes("CustomerUsageSummary"),
+    })))
 }
 
 pub(super) async fn meter_usage_records(
     State(emulator): State<Emulator>,
     PartnerAuth(partner): PartnerAuth,
     Path((customer, subscription)): Path<(String, String)>,
-) -> Result<Json<Collection<MeterUsageRecord>>, Fault> {
+) -> Result<Json<Value>, Fault> {
     let world = &emulator.world;
     let c = find_plan(world, partner, &customer, &subscription)?;
     let index = world.partners[partner]
@@ -125,28 +119,28 @@ pub(super) async fn meter_usage_records(
         .filter(|(_, (q, _))| *q > 0.0)
         .map(|(m, (q, cost))| {
             let meter = &world.catalog[m];
-            MeterUsageRecord {
-                subscription_id: c.plan.to_string(),
-                meter_id: meter.id.to_string(),
-                meter_name: meter.name.into(),
-                category: meter.category.into(),
-                subcategory: meter.subcategory.into(),
-                quantity_used: (q * 1e6).round() / 1e6,
-                unit: meter.unit.into(),
-                total_cost: *cost,
-                currency_code: c.currency.code().into(),
-                usd_total_cost: usd(*cost, c.currency),
-                last_modified_date: rfc3339(to + 1),
-                attributes: Attributes::of("MeterUsageRecord"),
-            }
+            json!({
+                "subscriptionId": c.plan.to_string(),
+                "meterId": meter.id.to_string(),
+                "meterName": meter.name,
+                "category": meter.category,
+                "subcategory": meter.subcategory,
+                "quantityUsed": (q * 1e6).round() / 1e6,
+                "unit": meter.unit,
+                "totalCost": cost,
+                "currencyCode": c.currency.code(),
+                "usdTotalCost": usd(*cost, c.currency),
+                "lastModifiedDate": rfc3339(to + 1),
+                "attributes": attributes("MeterUsageRecord"),
+            })
         })
         .collect();
-    Ok(Json(Collection::page(
+    Ok(Json(collection(
         items,
-        Link::get(format!(
+        &format!(
             "/customers/{}/subscriptions/{}/meterusagerecords",
             c.id, c.plan
-        )),
+        ),
         None,
     )))
 }

@@ -111,10 +111,8 @@ pub(super) async fn utilization_records(
             })
             .collect::<Vec<_>>()
     })?;
-    if let Some(next) = page.links.next.as_mut() {
-        next.uri = next
-            .uri
-            .replace("&seekOperation=Next", "&seek_operation=Next");
+    if let Some(Value::String(uri)) = page.pointer_mut("/links/next/uri") {
+        *uri = uri.replace("&seekOperation=Next", "&seek_operation=Next");
     }
     Ok(Json(page).into_response())
 }

@@ -430,7 +430,7 @@ impl World {
         use base64::Engine;
         use base64::engine::general_purpose::URL_SAFE_NO_PAD;
         let claims = serde_json::json!({
-            "aud": if audience == Audience::Graph { "https://graph.microsoft.com" } else { model::pc::PARTNER_CENTER_RESOURCE },
+            "aud": if audience == Audience::Graph { "https://graph.microsoft.com" } else { crate::shapes::PARTNER_CENTER_RESOURCE },
             "iss": format!("https://sts.windows.net/{}/", self.partners[partner].tenant_id),
             "tid": self.partners[partner].tenant_id.to_string(),
             "appid": app.to_string(),
