@@ -35,6 +35,114 @@ async fn stored_totals_equal_the_upstream_line_items_exactly() {
     );
 }
 
+/// Decimal text (`-12.345`) to millionths, by this test's own rule: no
+/// proxy code on the oracle's side.
+fn micros_of(text: &str) -> i64 {
+    let (sign, digits) = match text.strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, text),
+    };
+    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    assert!(frac.len() <= 6, "{text}");
+    sign * (whole.parse::<i64>().unwrap() * 1_000_000
+        + format!("{frac:0<6}").parse::<i64>().unwrap())
+}
+
+#[tokio::test]
+async fn every_customer_day_and_meter_holds_the_emulators_rows_and_total_through_the_api() {
+    use std::collections::BTreeMap;
+    let up = upstream("2026-11-20").await;
+    let data = tempfile::tempdir().unwrap();
+    let state = state(&up, data.path()).await;
+    let counts = state
+        .sync
+        .run(state.connection.as_ref().unwrap(), SyncKind::Full)
+        .await
+        .unwrap();
+    assert_eq!(counts.errors, 0);
+    let truth: serde_json::Value = reqwest::get(format!(
+        "{}/emulator/truth?lines={}",
+        up.url, up.credentials.tenant
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let window = (
+        truth["window"][0].as_str().unwrap().to_string(),
+        truth["window"][1].as_str().unwrap().to_string(),
+    );
+    let partner = truth["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["tenantId"] == up.credentials.tenant.as_str())
+        .unwrap();
+    let expected: BTreeMap<(String, String, String), (u64, i64)> = partner["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                (
+                    l["customerId"].as_str().unwrap().to_ascii_lowercase(),
+                    l["day"].as_str().unwrap().to_string(),
+                    l["meterId"].as_str().unwrap().to_ascii_lowercase(),
+                ),
+                (
+                    l["rows"].as_u64().unwrap(),
+                    micros_of(l["billingTotal"].as_str().unwrap()),
+                ),
+            )
+        })
+        .collect();
+    assert!(expected.len() > 500, "{}", expected.len());
+
+    // Every line the API serves, read as plain JSON.
+    let client = common::admin_client(&state).await;
+    let base = common::serve(state, data.path()).await;
+    let mut got: BTreeMap<(String, String, String), (u64, i64)> = BTreeMap::new();
+    let mut offset = 0;
+    loop {
+        let page: serde_json::Value = common::get_json(
+            &client,
+            &format!(
+                "{base}/api/line-items?from={}&to={}&limit=5000&offset={offset}",
+                window.0, window.1
+            ),
+        )
+        .await;
+        for l in page["items"].as_array().unwrap() {
+            let e = got
+                .entry((
+                    l["customerId"].as_str().unwrap().to_ascii_lowercase(),
+                    l["usageDate"].as_str().unwrap().to_string(),
+                    l["meterId"].as_str().unwrap().to_ascii_lowercase(),
+                ))
+                .or_default();
+            e.0 += 1;
+            e.1 += l["billingTotal"].as_i64().unwrap();
+        }
+        match page["nextOffset"].as_u64() {
+            Some(next) => offset = next,
+            None => break,
+        }
+    }
+    let differing: Vec<_> = expected
+        .iter()
+        .filter(|(k, v)| got.get(*k) != Some(*v))
+        .take(5)
+        .map(|(k, v)| (k, v, got.get(k)))
+        .collect();
+    assert!(differing.is_empty(), "{differing:?}");
+    assert_eq!(
+        got.len(),
+        expected.len(),
+        "no line the emulator did not serve"
+    );
+}
+
 #[tokio::test]
 async fn before_the_invoice_day_last_month_comes_from_the_unbilled_previous_period() {
     let up = upstream("2026-11-05").await;

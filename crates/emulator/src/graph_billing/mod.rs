@@ -571,17 +571,26 @@ fn blob_response(body: Bytes) -> Response {
 
 /// `GET /emulator/truth`: what this emulator serves of each partner's usage
 /// over a full sync (every period, through v1 and through the export), per
-/// customer and currency: rows and billing total in millionths. A test
+/// customer and currency: rows and billing total in millionths. With
+/// `?lines=<tenant>`, that partner's usage also per customer, day and meter:
+/// rows and billing total as the decimal text the upstream writes. A test
 /// double's answer key, computed from the generator, not from any answer.
-async fn truth(State(emulator): State<Emulator>) -> Json<Value> {
+async fn truth(State(emulator): State<Emulator>, RawQuery(query): RawQuery) -> Json<Value> {
     let world = &emulator.world;
+    let detail = query
+        .as_deref()
+        .and_then(|q| q.strip_prefix("lines="))
+        .map(str::to_ascii_lowercase);
     let mut partners = Vec::new();
     for (pi, p) in world.partners.iter().enumerate() {
-        let mut totals: std::collections::BTreeMap<(String, String), (usize, i64)> =
+        type Key = (String, String);
+        let mut totals: std::collections::BTreeMap<Key, (usize, i64)> = Default::default();
+        let mut lines: std::collections::BTreeMap<(String, String, String), (usize, i64)> =
             Default::default();
+        let detailed = detail.as_deref() == Some(p.tenant_id.to_string().as_str());
         for currency in world.currencies(pi) {
-            let lines = world.feed(pi, currency, world.window.0, world.window.1);
-            for line in lines.iter() {
+            let feed = world.feed(pi, currency, world.window.0, world.window.1);
+            for line in feed.iter() {
                 let c = &p.customers[line.customer as usize];
                 let month = first_of_month(date_of(line.day));
                 let via_export = !c.legacy_commerce && world.after_cutover(month);
@@ -590,19 +599,43 @@ async fn truth(State(emulator): State<Emulator>) -> Json<Value> {
                 } else {
                     1
                 };
+                let billed = world.price_line(pi, line).billing_total.micros();
                 let e = totals
                     .entry((c.id.to_string(), currency.code().to_string()))
                     .or_default();
                 e.0 += rows;
-                e.1 += world.price_line(pi, line).billing_total.micros();
+                e.1 += billed;
+                if detailed {
+                    let meter = &world.catalog[c.series[line.series as usize].meter];
+                    let key = (
+                        c.id.to_string(),
+                        date_of(line.day).to_string(),
+                        meter.id.to_string(),
+                    );
+                    let e = lines.entry(key).or_default();
+                    e.0 += rows;
+                    e.1 += billed;
+                }
             }
         }
-        partners.push(json!({
+        let mut partner = json!({
             "tenantId": p.tenant_id.to_string(),
             "customers": totals.into_iter().map(|((customer, currency), (rows, micros))| json!({
                 "customerId": customer, "currency": currency, "rows": rows, "billingTotalMicros": micros,
             })).collect::<Vec<_>>(),
-        }));
+        });
+        if detailed {
+            partner["lines"] = lines
+                .into_iter()
+                .map(|((customer, day, meter), (rows, micros))| {
+                    json!({
+                        "customerId": customer, "day": day, "meterId": meter, "rows": rows,
+                        "billingTotal": model::Amount::from_micros(micros).to_decimal_string(6),
+                    })
+                })
+                .collect();
+        }
+        partners.push(partner);
     }
     Json(
         json!({ "window": [date_of(world.window.0), date_of(world.window.1)], "partners": partners }),
