@@ -167,12 +167,13 @@ async fn the_overview_adds_currencies_only_at_the_partners_rates() {
         .by_currency
         .iter()
         .map(|t| {
-            let rate = if t.currency == "USD" {
-                1_000_000
+            // At 0.5 a rate halves the amount, half a millionth away from zero.
+            let m = t.month_to_date.partner_cost;
+            if t.currency == "USD" {
+                m
             } else {
-                500_000
-            };
-            model::report::convert(t.month_to_date.partner_cost, rate)
+                (m + m.signum()) / 2
+            }
         })
         .sum();
     assert_eq!(converted.month_to_date.partner_cost, expected);
@@ -274,10 +275,12 @@ async fn a_markup_reprices_every_line_of_the_customer() {
         .all_lines(&format!("customer={id}&from=2026-10-01&to=2026-11-19"))
         .await;
     assert!(!lines.is_empty());
+    // 12.5 % over cost is nine eighths of it, rounded half away from zero.
+    let nine_eighths = |cost: i64| (cost * 9 + 4 * cost.signum()) / 8;
     for l in &lines {
         assert_eq!(
             l.customer_price,
-            markup.price(l.line.billing_total.micros(), l.list_cost)
+            nine_eighths(l.line.billing_total.micros())
         );
     }
     let c: CustomerDetail = api.get(&format!("/api/customers/{id}")).await;
