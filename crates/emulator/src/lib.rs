@@ -21,6 +21,7 @@ mod graph;
 pub mod graph_billing;
 mod partner_center;
 mod portal;
+mod requests;
 mod shapes;
 mod signin;
 mod sparse;
@@ -28,6 +29,7 @@ mod usage;
 mod world;
 
 pub use faults::{Faults, StatsView};
+pub use requests::Recorded;
 pub use world::{DemoApp, DemoKey, DemoPartner, DemoUser, DemoWorld, Role};
 
 /// Command-line settings of the emulator program.
@@ -160,6 +162,7 @@ pub struct Emulator {
     faults: Arc<RwLock<Faults>>,
     stats: Arc<faults::Stats>,
     throttle: Arc<faults::Throttle>,
+    requests: Arc<requests::Log>,
 }
 
 impl Emulator {
@@ -170,6 +173,7 @@ impl Emulator {
             faults: Arc::new(RwLock::new(config.faults)),
             stats: Arc::default(),
             throttle: Arc::default(),
+            requests: Arc::default(),
         }
     }
 
@@ -187,6 +191,11 @@ impl Emulator {
 
     pub fn stats(&self) -> StatsView {
         self.stats.view()
+    }
+
+    /// The requests asked of it so far (the last 20,000), secrets left out.
+    pub fn requests(&self) -> Vec<requests::Recorded> {
+        self.requests.all()
     }
 
     /// The seeded partners, users and apps, as `GET /emulator/demo` shows them.
@@ -242,11 +251,21 @@ pub fn app(emulator: Emulator) -> Router {
         .route("/emulator/stats", get(stats))
         .route("/emulator/faults", get(get_faults).post(post_faults))
         .route("/emulator/expire-keys", axum::routing::post(expire_keys))
+        .route("/emulator/requests", get(recorded))
         .layer(axum::middleware::from_fn_with_state(
             emulator.clone(),
             faults::middleware,
         ))
+        // Outside the faults: a request refused by a fault was still asked.
+        .layer(axum::middleware::from_fn_with_state(
+            emulator.clone(),
+            requests::middleware,
+        ))
         .with_state(emulator)
+}
+
+async fn recorded(State(emulator): State<Emulator>) -> Json<Vec<requests::Recorded>> {
+    Json(emulator.requests())
 }
 
 async fn stats(State(emulator): State<Emulator>) -> Json<StatsView> {

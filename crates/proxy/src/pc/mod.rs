@@ -317,8 +317,11 @@ impl PartnerCenter {
         read: impl Fn(&[u8]) -> Verdict<T>,
     ) -> Result<T, PcError> {
         let url = self.url_of(&link.uri)?;
-        // One correlation ID for the call and its retries; a request ID per attempt.
+        // One correlation ID and one request ID for the call and its retries:
+        // Partner Center reads a repeated MS-RequestId as the same call
+        // (idempotency), so a retried write is not done twice.
         let correlation = uuid::Uuid::new_v4().to_string();
+        let request_id = uuid::Uuid::new_v4().to_string();
         let mut renewed = false;
         loop {
             let token = self
@@ -335,7 +338,7 @@ impl PartnerCenter {
                             .request(method.clone(), &url)
                             .bearer_auth(&token)
                             .header("Accept", "application/json")
-                            .header("MS-RequestId", uuid::Uuid::new_v4().to_string())
+                            .header("MS-RequestId", &request_id)
                             .header("MS-CorrelationId", &correlation);
                         for h in &link.headers {
                             req = req.header(h.key.as_str(), h.value.as_str());

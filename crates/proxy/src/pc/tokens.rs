@@ -158,7 +158,9 @@ impl PartnerCenter {
         link: &Link,
     ) -> Result<T, PcError> {
         let url = self.url_of(&link.uri)?;
+        // The same request ID on each retry of this call, as Partner Center documents.
         let correlation = uuid::Uuid::new_v4().to_string();
+        let request_id = uuid::Uuid::new_v4().to_string();
         self.execute(
             &self.retry,
             tenant,
@@ -168,7 +170,7 @@ impl PartnerCenter {
                     .get(&url)
                     .bearer_auth(token)
                     .header("Accept", "application/json")
-                    .header("MS-RequestId", uuid::Uuid::new_v4().to_string())
+                    .header("MS-RequestId", &request_id)
                     .header("MS-CorrelationId", &correlation)
             },
             |status, _, bytes| {
