@@ -5,6 +5,7 @@
 mod charts;
 mod copy_field;
 mod loader;
+mod manage;
 mod markup;
 mod period;
 mod problem;
@@ -14,6 +15,7 @@ mod sync_bar;
 pub use charts::{StackedBars, TrendChart};
 pub use copy_field::CopyField;
 pub use loader::Loader;
+pub use manage::ManagersOnly;
 pub use markup::MarkupForm;
 pub use period::{PeriodPicker, WithAsOf, use_period};
 pub use problem::Problem;

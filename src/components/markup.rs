@@ -5,6 +5,7 @@ use model::api::MarkupUpdate;
 use model::pricing::MarkupBasis;
 
 use crate::api;
+use crate::components::ManagersOnly;
 use crate::i18n::t;
 
 /// `customer: None` edits the default markup (for customers without their own).
@@ -51,16 +52,18 @@ pub fn MarkupForm(
         <form class="card" on:submit=submit>
             <h2>{if is_default { t().default_markup } else { t().price_and_markup }}</h2>
             {is_default.then(|| view! { <p class="notice">{t().default_markup_notice}</p> })}
-            <fieldset>
-                <legend>{t().markup_over}</legend>
-                <label><input type="radio" name="basis" prop:checked=move || !over_cost.get() on:change=move |_| set_over_cost.set(false) />" "{t().list_price}</label>
-                <label><input type="radio" name="basis" prop:checked=move || over_cost.get() on:change=move |_| set_over_cost.set(true) />" "{t().partner_cost_lower}</label>
-            </fieldset>
-            <div class="field">
-                <label for="markup-percent">{t().markup_percent}</label>
-                <input id="markup-percent" inputmode="decimal" prop:value=move || percent.get() on:input=move |ev| set_percent.set(event_target_value(&ev)) />
-            </div>
-            <button type="submit" disabled=move || save.pending().get()>{t().save_markup}</button>
+            <ManagersOnly>
+                <fieldset>
+                    <legend>{t().markup_over}</legend>
+                    <label><input type="radio" name="basis" prop:checked=move || !over_cost.get() on:change=move |_| set_over_cost.set(false) />" "{t().list_price}</label>
+                    <label><input type="radio" name="basis" prop:checked=move || over_cost.get() on:change=move |_| set_over_cost.set(true) />" "{t().partner_cost_lower}</label>
+                </fieldset>
+                <div class="field">
+                    <label for="markup-percent">{t().markup_percent}</label>
+                    <input id="markup-percent" inputmode="decimal" prop:value=move || percent.get() on:input=move |ev| set_percent.set(event_target_value(&ev)) />
+                </div>
+                <button type="submit" disabled=move || save.pending().get()>{t().save_markup}</button>
+            </ManagersOnly>
             {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
         </form>
     }

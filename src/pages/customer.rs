@@ -11,7 +11,7 @@ use model::cube::{Bucket, Cube, Dim, Measure, PivotQuery};
 use model::report::BudgetState;
 use model::views::table_csv;
 
-use crate::components::{Loader, MarkupForm, StackedBars, use_url_query};
+use crate::components::{Loader, ManagersOnly, MarkupForm, StackedBars, use_url_query};
 use crate::i18n::{dim_label, t};
 use crate::{api, download, format};
 
@@ -303,15 +303,17 @@ fn BudgetForm(
         <form class="card" on:submit=submit>
             <h2>{t().monthly_budget}</h2>
             <p class="notice">{t().budget_notice}</p>
-            <div class="field">
-                <label for="budget-amount">{t().budget_amount}</label>
-                <input id="budget-amount" inputmode="decimal" prop:value=move || amount.get() on:input=move |ev| set_amount.set(event_target_value(&ev)) />
-            </div>
-            <div class="field">
-                <label for="budget-alerts">{t().budget_alerts}</label>
-                <input id="budget-alerts" prop:value=move || alerts.get() on:input=move |ev| set_alerts.set(event_target_value(&ev)) />
-            </div>
-            <button type="submit" disabled=move || save.pending().get()>{t().save_budget}</button>
+            <ManagersOnly>
+                <div class="field">
+                    <label for="budget-amount">{t().budget_amount}</label>
+                    <input id="budget-amount" inputmode="decimal" prop:value=move || amount.get() on:input=move |ev| set_amount.set(event_target_value(&ev)) />
+                </div>
+                <div class="field">
+                    <label for="budget-alerts">{t().budget_alerts}</label>
+                    <input id="budget-alerts" prop:value=move || alerts.get() on:input=move |ev| set_alerts.set(event_target_value(&ev)) />
+                </div>
+                <button type="submit" disabled=move || save.pending().get()>{t().save_budget}</button>
+            </ManagersOnly>
             {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
         </form>
     }
@@ -373,35 +375,37 @@ fn CustomerAccess(id: String) -> impl IntoView {
             <h2>{t.customer_access}</h2>
             <p class="notice">{t.customer_access_hint}</p>
             <p>{t.send_them_this_address}" "<code translate="no">{crate::host::app_url("/my")}</code></p>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match users.await {
-                        Ok(list) if list.is_empty() => view! { <p class="muted">{crate::i18n::t().nobody_invited}</p> }.into_any(),
-                        Ok(list) => view! {
-                            <ul class="plain invited">
-                                {list.into_iter().map(|u| {
-                                    let name = u.user_name.clone();
-                                    view! {
-                                        <li>
-                                            <span translate="no">{u.user_name.clone()}</span>" "
-                                            <button type="button" class="link" on:click=move |_| { remove.dispatch(name.clone()); }>
-                                                {crate::i18n::t().remove}
-                                            </button>
-                                        </li>
-                                    }
-                                }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
-            <div class="field">
-                <label for="invite-user">{t.sign_in_address}</label>
-                <input id="invite-user" type="email" autocomplete="off" placeholder="name@customer.com"
-                    prop:value=move || address.get() on:input=move |ev| set_address.set(event_target_value(&ev)) />
-            </div>
-            <button type="submit" disabled=move || invite.pending().get()>{t.invite}</button>
+            <ManagersOnly>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match users.await {
+                            Ok(list) if list.is_empty() => view! { <p class="muted">{crate::i18n::t().nobody_invited}</p> }.into_any(),
+                            Ok(list) => view! {
+                                <ul class="plain invited">
+                                    {list.into_iter().map(|u| {
+                                        let name = u.user_name.clone();
+                                        view! {
+                                            <li>
+                                                <span translate="no">{u.user_name.clone()}</span>" "
+                                                <button type="button" class="link" on:click=move |_| { remove.dispatch(name.clone()); }>
+                                                    {crate::i18n::t().remove}
+                                                </button>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any(),
+                            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        }
+                    })}
+                </Transition>
+                <div class="field">
+                    <label for="invite-user">{t.sign_in_address}</label>
+                    <input id="invite-user" type="email" autocomplete="off" placeholder="name@customer.com"
+                        prop:value=move || address.get() on:input=move |ev| set_address.set(event_target_value(&ev)) />
+                </div>
+                <button type="submit" disabled=move || invite.pending().get()>{t.invite}</button>
+            </ManagersOnly>
             {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
         </form>
     }

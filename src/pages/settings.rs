@@ -6,7 +6,7 @@ use model::api::{ExchangeRate, ReportingSettings};
 use model::host::Theme;
 
 use crate::api;
-use crate::components::{Loader, MarkupForm};
+use crate::components::{Loader, ManagersOnly, MarkupForm};
 use crate::i18n::t;
 
 #[component]
@@ -110,23 +110,25 @@ fn Rates(settings: ReportingSettings, currencies: Vec<String>) -> impl IntoView 
         <form class="card" on:submit=submit>
             <h2>{t().currency_and_rates}</h2>
             <p class="notice">{t().rates_notice}</p>
-            <div class="field">
-                <label for="reporting-currency">{t().show_totals_in}</label>
-                <input id="reporting-currency" maxlength="3" prop:value=move || target.get() on:input=move |ev| set_target.set(event_target_value(&ev)) />
-            </div>
-            {rates.with_value(|r| r.iter().map(|(c, v)| {
-                let id = format!("rate-{c}");
-                let v = *v;
-                let c2 = c.clone();
-                let c3 = c.clone();
-                view! {
-                    <div class="field" class:hidden=move || target.get().eq_ignore_ascii_case(&c3)>
-                        <label for=id.clone()>{move || (t().rate_label)(&c2, &target.get())}</label>
-                        <input id=id inputmode="decimal" prop:value=move || v.get() on:input=move |ev| v.set(event_target_value(&ev)) />
-                    </div>
-                }
-            }).collect_view())}
-            <button type="submit" disabled=move || save.pending().get()>{t().save_rates}</button>
+            <ManagersOnly>
+                <div class="field">
+                    <label for="reporting-currency">{t().show_totals_in}</label>
+                    <input id="reporting-currency" maxlength="3" prop:value=move || target.get() on:input=move |ev| set_target.set(event_target_value(&ev)) />
+                </div>
+                {rates.with_value(|r| r.iter().map(|(c, v)| {
+                    let id = format!("rate-{c}");
+                    let v = *v;
+                    let c2 = c.clone();
+                    let c3 = c.clone();
+                    view! {
+                        <div class="field" class:hidden=move || target.get().eq_ignore_ascii_case(&c3)>
+                            <label for=id.clone()>{move || (t().rate_label)(&c2, &target.get())}</label>
+                            <input id=id inputmode="decimal" prop:value=move || v.get() on:input=move |ev| v.set(event_target_value(&ev)) />
+                        </div>
+                    }
+                }).collect_view())}
+                <button type="submit" disabled=move || save.pending().get()>{t().save_rates}</button>
+            </ManagersOnly>
             {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
         </form>
     }

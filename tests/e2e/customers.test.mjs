@@ -70,3 +70,53 @@ test('signed out, the app asks to sign in instead of showing data', async () => 
   assert.equal(await page.locator('table.customers').count(), 0);
   await page.close();
 });
+
+test('a saved markup reads back as it was typed, and says it was saved', async () => {
+  const page = await browser.newPage();
+  await signIn(page, servers, servers.partner.users[0].userName, '/customers');
+  const first = page.locator('table.customers tbody tr td:first-child a').first();
+  await first.waitFor();
+  await first.click();
+  await page.locator('#markup-percent').waitFor();
+  const id = new URL(page.url()).pathname.split('/').pop();
+  await page.getByLabel('partner cost', { exact: true }).check();
+  await page.fill('#markup-percent', '10');
+  await page.click('button:has-text("Save markup")');
+  await page.locator('p.ok[role=status]', { hasText: 'Saved' }).waitFor();
+  // Read back after a reload: 10 % over partner cost, as typed.
+  await page.reload();
+  await page.locator('#markup-percent').waitFor();
+  assert.equal(await page.inputValue('#markup-percent'), '10');
+  assert.ok(await page.getByLabel('partner cost', { exact: true }).isChecked());
+  const detail = await (await page.request.get(`${servers.proxyUrl}/api/customers/${id}`)).json();
+  assert.deepEqual(detail.summary.markup, { basis: 'partnerCost', basisPoints: 1000 });
+  // Saving the form again as shown changes nothing.
+  await page.click('button:has-text("Save markup")');
+  await page.locator('p.ok[role=status]', { hasText: 'Saved' }).waitFor();
+  const again = await (await page.request.get(`${servers.proxyUrl}/api/customers/${id}`)).json();
+  assert.deepEqual(again.summary.markup, { basis: 'partnerCost', basisPoints: 1000 });
+  assert.equal(again.summary.monthToDate.customerPrice, detail.summary.monthToDate.customerPrice);
+  await page.close();
+});
+
+test('a Billing admin sees the forms that change things disabled, with the roles needed', async () => {
+  const billing = servers.partner.users.find((u) => u.userName.startsWith('billing'));
+  const page = await browser.newPage();
+  await signIn(page, servers, billing.userName, '/customers');
+  const first = page.locator('table.customers tbody tr td:first-child a').first();
+  await first.waitFor();
+  await first.click();
+  await page.locator('#budget-amount').waitFor();
+  for (const field of ['#budget-amount', '#markup-percent', '#invite-user']) {
+    assert.ok(await page.locator(field).isDisabled(), `${field} is disabled`);
+  }
+  assert.ok(await page.locator('button:has-text("Save budget")').isDisabled());
+  const note = page.locator('.managers-only').first();
+  assert.match(await note.textContent(), /Global admin or Admin agent/);
+  assert.match(await note.textContent(), /Billing admin/);
+  await page.goto(`${servers.proxyUrl}/settings`);
+  await page.locator('#reporting-currency').waitFor();
+  assert.ok(await page.locator('#reporting-currency').isDisabled());
+  assert.ok(await page.locator('#markup-percent').isDisabled());
+  await page.close();
+});

@@ -318,12 +318,21 @@ impl World {
             name: "Fabrikam Managed Services".into(),
             domain: "fabrikamms.onmicrosoft.com".into(),
             mpn_id: "4867890".into(),
-            users: vec![user(
-                "fabrikamms.onmicrosoft.com",
-                "admin",
-                "Frankie Admin",
-                vec![Role::GlobalAdmin],
-            )],
+            users: vec![
+                user(
+                    "fabrikamms.onmicrosoft.com",
+                    "admin",
+                    "Frankie Admin",
+                    vec![Role::GlobalAdmin],
+                ),
+                // Sees the costs, may change nothing.
+                user(
+                    "fabrikamms.onmicrosoft.com",
+                    "billing",
+                    "Billie Billing",
+                    vec![Role::BillingAdmin],
+                ),
+            ],
             groups: Vec::new(),
             signin_consent: Mutex::new(true),
             customers: customers(
