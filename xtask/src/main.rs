@@ -8,6 +8,7 @@
 //! - `dist`: the same `dist/`, with how to host it as static files.
 //! - `bench`: the benchmarks, written to BENCHMARKS.md.
 //! - `fuzz`: the fuzz targets with many cases.
+//! - `mutants`: mutation testing (cargo-mutants), not part of the tests.
 //! - `setup`: only the installs.
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod fuzz;
+mod mutants;
 mod process;
 mod serve;
 mod spa;
@@ -49,6 +51,8 @@ enum Command {
     Fuzz(fuzz::FuzzArgs),
     /// Runs the benchmarks and writes BENCHMARKS.md.
     Bench,
+    /// Mutation testing with cargo-mutants: which code changes no test notices.
+    Mutants(mutants::MutantsArgs),
 }
 
 /// The repository root (the workspace), whatever the current directory.
@@ -77,6 +81,7 @@ fn main() -> ExitCode {
         Command::Test(args) => test::run(args),
         Command::Fuzz(args) => fuzz::run(args),
         Command::Bench => bench::run(),
+        Command::Mutants(args) => mutants::run(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -113,6 +113,17 @@ fn ensure_cargo_tool(
     }
 }
 
+/// cargo-mutants, for `cargo xtask mutants` only.
+pub fn ensure_cargo_mutants() -> Result {
+    let version = crate::mutants::CARGO_MUTANTS_VERSION;
+    ensure_cargo_tool(
+        "cargo-mutants",
+        &["mutants", "--version"],
+        &format!("cargo-mutants {version}"),
+        || cargo_install(&["cargo-mutants", "--version", version, "--locked"]),
+    )
+}
+
 fn cargo_install(args: &[&str]) -> Result {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.arg("install").args(args);

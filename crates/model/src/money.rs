@@ -278,6 +278,82 @@ impl Money {
 mod tests {
     use super::*;
 
+    /// Found by mutation testing (`cargo xtask mutants`): arithmetic no
+    /// test had pinned, with values worked out by hand.
+    #[test]
+    fn sums_differences_and_products_are_exact_and_round_half_away_from_zero() {
+        let mut total = Amount::from_micros(1_250_000);
+        total += Amount::from_micros(2_500_001);
+        assert_eq!(total.micros(), 3_750_001);
+        assert_eq!(
+            (Amount::from_micros(10_000_000) - Amount::from_micros(2_500_000)).micros(),
+            7_500_000
+        );
+        // 0.003 a unit × 2.5 units = 0.0075; × -2.5 = -0.0075 (a refund).
+        assert_eq!(
+            Amount::from_micros(3_000).times_micros(2_500_000).micros(),
+            7_500
+        );
+        assert_eq!(
+            Amount::from_micros(3_000).times_micros(-2_500_000).micros(),
+            -7_500
+        );
+        // 0.000001 × 0.5 is half a millionth: away from zero either way.
+        assert_eq!(Amount::from_micros(1).times_micros(500_000).micros(), 1);
+        assert_eq!(Amount::from_micros(-1).times_micros(500_000).micros(), -1);
+        assert_eq!(Amount::from_micros(-3).times_micros(1_500_000).micros(), -5);
+        // Text that only a digit check refuses: a sign after the point.
+        assert_eq!(Amount::parse_decimal("1.+5"), None);
+        assert_eq!(Amount::parse_decimal("."), None);
+    }
+
+    #[test]
+    fn currencies_say_their_code_and_minor_digits() {
+        assert_eq!(Currency::parse("jpy").unwrap().minor_digits(), 0);
+        assert_eq!(Currency::parse("KWD").unwrap().minor_digits(), 3);
+        assert_eq!(Currency::USD.minor_digits(), 2);
+        assert_eq!(
+            format!("{} {:?}", Currency::USD, Currency::parse("eur").unwrap()),
+            "USD EUR"
+        );
+        assert_eq!(
+            format!("{:?}", Amount::from_micros(-1_500_000)),
+            "Amount(-1.500000)"
+        );
+        let yen = Money::new(
+            Amount::from_micros(1_234_500_000),
+            Currency::parse("JPY").unwrap(),
+        );
+        assert_eq!(yen.to_plain_string(), "1235 JPY");
+        let dinar = Money::new(
+            Amount::from_micros(1_234_567),
+            Currency::parse("BHD").unwrap(),
+        );
+        assert_eq!(dinar.to_plain_string(), "1.235 BHD");
+        #[derive(serde::Deserialize)]
+        struct Wire {
+            #[serde(with = "as_micros")]
+            total: Amount,
+        }
+        let w: Wire = serde_json::from_str(r#"{"total": -1234567}"#).unwrap();
+        assert_eq!(w.total.micros(), -1_234_567);
+    }
+
+    /// Found by mutation testing: only the range check's boundaries tell
+    /// `&&` from `||` and `<` from `<=`.
+    #[test]
+    fn numbers_past_the_range_are_refused_not_saturated() {
+        assert_eq!(Amount::from_f64(1.0e13), None, "finite but 1e19 millionths");
+        assert_eq!(Amount::from_f64(9.0e12), None, "exactly at the bound");
+        assert_eq!(
+            Amount::from_f64(8.0e12),
+            Some(Amount::from_micros(8_000_000_000_000_000_000))
+        );
+        assert_eq!(Amount::from_f64(-1.0e13), None);
+        assert_eq!(Amount::from_f64(f64::NAN), None);
+        assert_eq!(Amount::from_f64(f64::INFINITY), None);
+    }
+
     #[test]
     fn json_numbers_round_trip_exactly() {
         for text in [

@@ -59,6 +59,20 @@ impl Markup {
 mod tests {
     use super::*;
 
+    /// Refunds and credits are negative: their prices round half away
+    /// from zero too (found by mutation testing).
+    #[test]
+    fn negative_amounts_are_priced_symmetrically() {
+        let over_cost = Markup::new(MarkupBasis::PartnerCost, 1_000).unwrap();
+        assert_eq!(over_cost.price(-85_000_000, 0), -93_500_000);
+        // 0.000005 × 1.1 = 0.0000055: a half, away from zero both ways.
+        assert_eq!(over_cost.price(5, 0), 6);
+        assert_eq!(over_cost.price(-5, 0), -6);
+        let discount = Markup::new(MarkupBasis::ListPrice, -500).unwrap();
+        // -0.000003 × 0.95 = -0.00000285: nearer -3 than -2.
+        assert_eq!(discount.price(0, -3), -3);
+    }
+
     #[test]
     fn prices_over_cost_or_list() {
         let over_cost = Markup::new(MarkupBasis::PartnerCost, 1_000).unwrap();
