@@ -6,17 +6,30 @@ use chrono::{Datelike, Days, Months, NaiveDate};
 use crate::money::Amount;
 use crate::usage::LineItem;
 
-/// Appends one CSV record (RFC 4180). Text that a spreadsheet would run as a
-/// formula (`=`, `+`, `-`, `@` first) is prefixed with `'` so that a
-/// customer-controlled name or tag cannot become one.
+/// Whether a spreadsheet could run this cell as a formula (OWASP's CSV
+/// injection rule): `=`, `+`, `-`, `@`, a tab or a carriage return first,
+/// in their full-width forms too, and after any leading white space (which
+/// spreadsheets skip). A negative number is a number.
+pub fn formula_like(field: &str) -> bool {
+    if field.starts_with(['\t', '\r']) {
+        return true;
+    }
+    let rest = field.trim_start();
+    let first = rest.chars().next();
+    matches!(first, Some('=' | '+' | '@' | '\t' | '\r' | '＝' | '＋' | '＠' | '－'))
+        || (first == Some('-') && rest.parse::<f64>().is_err())
+}
+
+/// Appends one CSV record (RFC 4180). Formula-like text ([`formula_like`])
+/// is prefixed with `'` so that a customer-controlled name or tag cannot
+/// become a formula.
 pub fn write_record<S: AsRef<str>>(out: &mut String, fields: &[S]) {
     for (i, field) in fields.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
         let field = field.as_ref();
-        let risky = field.starts_with(['=', '+', '@', '\t', '\r'])
-            || (field.starts_with('-') && field.parse::<f64>().is_err());
+        let risky = formula_like(field);
         let needs_quotes = risky || field.contains([',', '"', '\n', '\r']) || field.trim() != field;
         if needs_quotes {
             out.push('"');

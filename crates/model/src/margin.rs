@@ -39,8 +39,14 @@ pub fn previous_period(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate)
             .unwrap_or(from - Days::new(1));
         return (start, end);
     }
-    let days = (to - from).num_days() as u64 + 1;
-    (from - Days::new(days), from - Days::new(1))
+    // Checked: a day near chrono's ends has no day so far before it.
+    let days = (to - from).num_days().unsigned_abs() + 1;
+    let day_before = from.checked_sub_days(Days::new(1)).unwrap_or(from);
+    (
+        from.checked_sub_days(Days::new(days))
+            .unwrap_or(NaiveDate::MIN),
+        day_before,
+    )
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

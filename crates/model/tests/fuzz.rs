@@ -174,6 +174,31 @@ proptest! {
         let _ = Dim::parse(&text);
         let _ = parse_tags(&text);
         let _ = model::Currency::parse(&text);
+        if let Some(day) = model::report::request_day(&text) {
+            prop_assert!(model::report::REPORT_YEARS.contains(&chrono::Datelike::year(&day)));
+        }
+    }
+
+    /// Any day a request may name works in the margin report's arithmetic
+    /// (which once panicked on days at chrono's ends), and days outside the
+    /// years are refused before it.
+    #[test]
+    fn request_days_are_within_the_years_and_reports_take_them(y in -262_143i32..=262_142, m in 1u32..=12, d in 1u32..=28, span in 0i64..400) {
+        let text = format!("{y:04}-{m:02}-{d:02}");
+        match model::report::request_day(&text) {
+            Some(from) => {
+                prop_assert!(model::report::REPORT_YEARS.contains(&y));
+                let to = from + chrono::Duration::days(span);
+                let _ = model::margin::margin_report((from, to), &[], &[]);
+            }
+            None => prop_assert!(!model::report::REPORT_YEARS.contains(&y)),
+        }
+        // And the comparison period of any day chrono has, without a panic.
+        if let Some(from) = chrono::NaiveDate::from_ymd_opt(y, m, d) {
+            let to = from.checked_add_days(chrono::Days::new(span as u64)).unwrap_or(from);
+            let (before_from, before_to) = model::margin::previous_period(from, to);
+            prop_assert!(before_from <= before_to);
+        }
     }
 
     /// A decimal of up to six places is read to the exact millionths its
@@ -226,6 +251,15 @@ fn formula_like_cells_are_neutralised() {
         ("-12.5", "-12.5"),
         ("Contoso", "Contoso"),
         ("a=b", "a=b"),
+        // White space before, and the full-width forms (OWASP's rule).
+        (" =1+2", "' =1+2"),
+        ("\u{3000}@cmd", "'\u{3000}@cmd"),
+        ("＝HYPERLINK(1)", "'＝HYPERLINK(1)"),
+        ("＋1", "'＋1"),
+        ("－1", "'－1"),
+        ("＠x", "'＠x"),
+        ("  -2+3", "'  -2+3"),
+        (" -12.5", " -12.5"),
     ] {
         let mut out = String::new();
         write_record(&mut out, &[cell.to_string()]);

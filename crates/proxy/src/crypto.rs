@@ -67,7 +67,7 @@ impl Sealer {
                 .fill(&mut key)
                 .map_err(|_| err(std::io::Error::other("no randomness")))?;
             if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).map_err(err)?;
+                crate::store::create_private_dir(dir).map_err(err)?;
             }
             write_private(path, STANDARD.encode(key).as_bytes()).map_err(err)?;
         }

@@ -128,3 +128,33 @@ async fn sessions_expire_and_their_tokens_are_long_and_random() {
     let e: model::api::ErrorBody = res.json().await.unwrap();
     assert_eq!(e.error.code, "not_signed_in");
 }
+
+/// The store and its directory are the proxy's user's alone: other users
+/// of the machine read neither the costs nor the sealed keys.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_store_is_created_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let up = upstream("2026-11-20").await;
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("store");
+    let state = AppState::new(&config(&up, &data)).await.unwrap();
+    // A write, so that the WAL file exists too.
+    state
+        .store
+        .partner("tenant-for-the-mode-test")
+        .await
+        .unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "the directory");
+    for name in ["proxy.sqlite3", "proxy.sqlite3-wal", "proxy.sqlite3-shm"] {
+        let path = data.join(name);
+        if name == "proxy.sqlite3" || path.exists() {
+            assert_eq!(mode(&path), 0o600, "{name}");
+        }
+    }
+    assert!(
+        data.join("proxy.sqlite3-wal").exists(),
+        "WAL mode writes a -wal file"
+    );
+}

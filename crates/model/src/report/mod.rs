@@ -124,6 +124,17 @@ pub enum BudgetState {
     Over,
 }
 
+/// The years a report's days may fall in: usage has none before 2000, and
+/// days near chrono's ends overflow the date arithmetic every report does.
+pub const REPORT_YEARS: std::ops::RangeInclusive<i32> = 2000..=2199;
+
+/// A day a request names (`2026-11-01`), within [`REPORT_YEARS`].
+pub fn request_day(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .ok()
+        .filter(|d| REPORT_YEARS.contains(&d.year()))
+}
+
 pub fn budget_state(budget: Option<i64>, month_to_date: i64, forecast: i64) -> BudgetState {
     match budget {
         None => BudgetState::NoBudget,

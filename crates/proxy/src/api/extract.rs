@@ -246,9 +246,12 @@ pub struct ScopeQuery {
 const MAX_DAYS: i64 = 400;
 
 fn parse_date(name: &str, text: &str) -> Result<NaiveDate, ApiError> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+    use model::report::REPORT_YEARS as YEARS;
+    model::report::request_day(text).ok_or_else(|| {
         ApiError::BadRequest(format!(
-            "{name} must be a date like 2026-11-01, not “{}”.",
+            "{name} must be a date like 2026-11-01 between the years {} and {}, not “{}”.",
+            YEARS.start(),
+            YEARS.end(),
             clip(text)
         ))
     })

@@ -91,6 +91,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .merge(bounded)
         .fallback(not_found)
         .layer(axum::extract::DefaultBodyLimit::max(crate::web::BODY_LIMIT))
+        // Costs, sessions and CSV files are for the one signed-in person:
+        // no browser or shared cache keeps a copy.
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        ))
         .layer(axum::middleware::from_fn(middleware::json_errors))
         // Outermost, so it sees the final body; the event stream is left
         // alone (tower-http's default predicate). The Explorer's cube of a

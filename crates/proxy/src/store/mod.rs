@@ -169,6 +169,50 @@ pub(crate) fn time(text: Option<&str>) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
+/// The store holds partners' costs and their sealed keys: a directory it
+/// creates is the proxy's user's alone (0700), and the file, with the WAL
+/// and shared-memory files SQLite makes beside it in the file's mode, 0600.
+fn private_files(data_dir: &Path, file: &Path) -> std::io::Result<()> {
+    create_private_dir(data_dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(file)?;
+        for path in [
+            file.to_path_buf(),
+            file.with_extension("sqlite3-wal"),
+            file.with_extension("sqlite3-shm"),
+        ] {
+            if path.exists() {
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A directory the proxy creates for its data (the store, the sealing key):
+/// 0700 on Unix. One that exists is left as it is.
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+    }
+    #[cfg(not(unix))]
+    std::fs::create_dir_all(dir)
+}
+
 /// Days are stored as `YYYY-MM-DD` text, which sorts as the days do.
 pub(crate) fn day_text(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
@@ -177,8 +221,9 @@ pub(crate) fn day_text(d: NaiveDate) -> String {
 impl Store {
     /// Opens (creating if needed) the SQLite file in `data_dir` and migrates it.
     pub async fn open(data_dir: &Path) -> Result<Store, sqlx::Error> {
-        std::fs::create_dir_all(data_dir).map_err(sqlx::Error::Io)?;
-        let url = format!("sqlite://{}", data_dir.join("proxy.sqlite3").display());
+        let file = data_dir.join("proxy.sqlite3");
+        private_files(data_dir, &file).map_err(sqlx::Error::Io)?;
+        let url = format!("sqlite://{}", file.display());
         let options = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
             // WAL lets readers proceed while the sync writes.
