@@ -118,6 +118,9 @@ pub fn run(args: ServeArgs) -> Result {
             "--app-management-url",
             &format!("{upstream}/emulator/portal/app-management"),
         ])
+        // `trunk serve` (the README's fast loop) serves the SPA from here
+        // and forwards /api: its pages may write.
+        .args(["--cors-origins", "http://127.0.0.1:8090"])
         .env(
             "PROXY_PARTNER_TENANT",
             connected["tenantId"].as_str().unwrap_or_default(),

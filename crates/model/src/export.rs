@@ -16,8 +16,10 @@ pub fn formula_like(field: &str) -> bool {
     }
     let rest = field.trim_start();
     let first = rest.chars().next();
-    matches!(first, Some('=' | '+' | '@' | '\t' | '\r' | '＝' | '＋' | '＠' | '－'))
-        || (first == Some('-') && rest.parse::<f64>().is_err())
+    matches!(
+        first,
+        Some('=' | '+' | '@' | '\t' | '\r' | '＝' | '＋' | '＠' | '－')
+    ) || (first == Some('-') && rest.parse::<f64>().is_err())
 }
 
 /// Appends one CSV record (RFC 4180). Formula-like text ([`formula_like`])

@@ -75,6 +75,17 @@ impl Policy {
             })
     }
 
+    /// Whether a page of `origin` may send a request that changes something:
+    /// the proxy's own origin (the request's `Host`, whatever the scheme in
+    /// front of it), or one allowed by CORS.
+    pub fn may_write_from(&self, origin: &str, headers: &axum::http::HeaderMap) -> bool {
+        let origin = origin.trim_end_matches('/');
+        let authority = origin.split_once("://").map(|(_, rest)| rest);
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        (authority.is_some() && authority == host)
+            || self.cors_origins.iter().any(|allowed| allowed == origin)
+    }
+
     pub fn cors(&self) -> CorsLayer {
         let origins: Vec<HeaderValue> = self
             .cors_origins

@@ -402,3 +402,149 @@ const NO_BODY: [(&str, &str, &str); 1] = [(
     "/api/auth/logout",
     "ends the caller's session whatever is sent",
 )];
+
+/// Login CSRF: a callback address captured from one's own sign-in and opened
+/// in another browser signs nobody in there; the binding cookie it lacks is
+/// what only the starting browser has.
+#[tokio::test]
+async fn a_sign_in_finishes_only_in_the_browser_that_started_it() {
+    let (base, _client, up, _data) = proxy_with(&[], &[]).await;
+    let admin = up
+        .emulator
+        .demo()
+        .partners
+        .iter()
+        .find(|p| !p.apps.is_empty())
+        .unwrap()
+        .users[0]
+        .clone();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // The attacker signs in as themself, up to the callback, and keeps it.
+    let callback = async || {
+        let res = http
+            .get(format!("{base}/api/auth/login?returnTo=/"))
+            .send()
+            .await
+            .unwrap();
+        let binding = common::set_cookie_named(&res, "csp_signin").expect("a binding cookie");
+        let set = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            set.contains("HttpOnly")
+                && set.contains("SameSite=Lax")
+                && set.contains("Path=/api/auth"),
+            "{set}"
+        );
+        let authorize = reqwest::Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
+        let mut form: Vec<(String, String)> = authorize
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        form.push(("login".into(), admin.user_name.clone()));
+        form.push(("passwd".into(), admin.password.clone()));
+        let mut post_to = authorize.clone();
+        post_to.set_query(None);
+        let res = http.post(post_to).form(&form).send().await.unwrap();
+        assert_eq!(res.status(), 302);
+        (
+            res.headers()["location"].to_str().unwrap().to_string(),
+            binding,
+        )
+    };
+    for victim_cookie in [None, Some("csp_signin=someone-elses-value".to_string())] {
+        let (url, _binding) = callback().await;
+        let mut req = http.get(&url);
+        if let Some(c) = &victim_cookie {
+            req = req.header("cookie", c);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.status(), 303);
+        assert!(
+            common::set_cookie_named(&res, proxy::api::SESSION_COOKIE).is_none(),
+            "no session for {victim_cookie:?}"
+        );
+        assert!(
+            res.headers()["location"]
+                .to_str()
+                .unwrap()
+                .contains("signInError=")
+        );
+    }
+    // The browser that started it finishes it.
+    let (url, binding) = callback().await;
+    let res = http
+        .get(&url)
+        .header("cookie", &binding)
+        .send()
+        .await
+        .unwrap();
+    assert!(common::set_cookie_named(&res, proxy::api::SESSION_COOKIE).is_some());
+}
+
+/// Every route that changes something, from the router: a page of another
+/// site (a sibling subdomain or another port, which CORS does not stop from
+/// sending a form or a text/plain fetch) is refused before the handler; the
+/// proxy's own pages and allowed origins are not.
+#[tokio::test]
+async fn writes_from_another_origin_are_refused_on_every_route() {
+    let (base, client, _up, _data) = proxy_with(&["http://portal.example"], &[]).await;
+    let writes: Vec<_> = common::api_routes()
+        .into_iter()
+        .filter(|(m, _)| !matches!(*m, "GET" | "HEAD"))
+        .collect();
+    assert!(writes.len() >= 15, "{writes:?}");
+    let own = base.clone();
+    let send = |method: &str, template: &str, origin: &str| {
+        let path = template
+            .replace("{id}", "00000000-0000-0000-0000-000000000001")
+            .replace("{key}", "00000000-0000-0000-0000-000000000002")
+            .replace("{user}", "someone@example.com");
+        client
+            .request(method.parse().unwrap(), format!("{base}{path}"))
+            .header("origin", origin)
+            .header("content-type", "text/plain")
+            .body("{}")
+            .send()
+    };
+    for (method, template) in &writes {
+        for foreign in ["http://evil.example", "http://127.0.0.1:1", "null"] {
+            let res = send(method, template, foreign).await.unwrap();
+            assert_eq!(res.status(), 403, "{method} {template} from {foreign}");
+            let e: ErrorBody = res.json().await.unwrap();
+            assert_eq!(e.error.code, "forbidden");
+        }
+    }
+    // Nothing changed: the session still works (the logout was refused).
+    let session = client
+        .get(format!("{base}/api/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(session.status(), 200);
+    // The proxy's own pages and an allowed origin get past the check (the
+    // logout last, as it ends the session).
+    let mut ordered = writes.clone();
+    ordered.sort_by_key(|(_, p)| p.ends_with("/logout"));
+    for (method, template) in &ordered {
+        for allowed in [own.as_str(), "http://portal.example"] {
+            let text = send(method, template, allowed)
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                !text.contains("another site"),
+                "{method} {template} from {allowed}: {text}"
+            );
+        }
+    }
+}

@@ -11,7 +11,7 @@ use model::api::{SessionCustomer, SessionInfo};
 use model::onboarding;
 use serde::Deserialize;
 
-use super::extract::{AnySession, SESSION_COOKIE, SignedIn, session_token};
+use super::extract::{AnySession, SESSION_COOKIE, SignedIn, cookie, session_token};
 use crate::crypto;
 use crate::error::ApiError;
 use crate::identity::{self, NewToken, SignInKind};
@@ -23,6 +23,26 @@ use crate::state::AppState;
 fn session_cookie(token: &str, max_age: i64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
     format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+/// Binds a sign-in to the browser that started it: set with the redirect to
+/// Entra, required and cleared at the callback (ten minutes at most, sent
+/// only to `/api/auth`).
+const SIGN_IN_COOKIE: &str = "csp_signin";
+
+fn sign_in_cookie(value: &str, max_age: i64, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    format!(
+        "{SIGN_IN_COOKIE}={value}; Path=/api/auth; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    )
+}
+
+/// `response` with the cookie `value` added.
+fn with_cookie(mut response: Response, value: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
 }
 
 /// `GET /api/auth/login?returnTo=/onboarding`: off to Entra's sign-in page.
@@ -49,7 +69,10 @@ pub async fn login(
         _ => SignInKind::Partner,
     };
     match id.begin(&base, return_to, kind) {
-        Ok(url) => Redirect::to(&url).into_response(),
+        Ok(started) => with_cookie(
+            Redirect::to(&started.url).into_response(),
+            &sign_in_cookie(&started.binding, 600, id.secure_cookies()),
+        ),
         Err(e) => e.into_response(),
     }
 }
@@ -77,7 +100,16 @@ pub(super) fn back_with(path: &str, key: &str, problem: &str) -> Response {
 
 /// `GET /api/auth/callback`: the code is redeemed, the user's roles read,
 /// a session opened, and the browser sent back where it came from.
-pub async fn callback(State(state): State<AppState>, Query(cb): Query<Callback>) -> Response {
+pub async fn callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(cb): Query<Callback>,
+) -> Response {
+    let cleared = sign_in_cookie("", 0, state.identity.secure_cookies());
+    with_cookie(finish(&state, &headers, cb).await, &cleared)
+}
+
+async fn finish(state: &AppState, headers: &HeaderMap, cb: Callback) -> Response {
     let id = &state.identity;
     let Some(pending) = cb.state.as_deref().and_then(|s| id.take_pending(s)) else {
         return back_to_app(
@@ -85,6 +117,15 @@ pub async fn callback(State(state): State<AppState>, Query(cb): Query<Callback>)
             "The sign-in expired or was started elsewhere. Please sign in again.",
         );
     };
+    // A callback address opened in another browser (sent to a victim, say)
+    // must not sign that browser in as the person who started it.
+    if !pending.started_by(cookie(headers, SIGN_IN_COOKIE).as_deref()) {
+        tracing::warn!("a sign-in callback came to a browser that did not start it");
+        return back_to_app(
+            &pending.return_to,
+            "The sign-in was started in another browser. Please sign in again here.",
+        );
+    }
     let Some(code) = cb.code else {
         let why = cb
             .error_description

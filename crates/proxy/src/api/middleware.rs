@@ -36,6 +36,31 @@ pub async fn limit_sign_in(State(state): State<AppState>, req: Request, next: Ne
     }
 }
 
+/// Middleware for `/api`: a request that changes something (any method but
+/// GET, HEAD, OPTIONS) sent by a page of another origin is refused, unless
+/// that origin is allowed by CORS. Browsers send `Origin` with such
+/// requests; a form or a `text/plain` fetch from a sibling subdomain or
+/// another port (which CORS does not stop from being sent) gets no further.
+pub async fn same_origin_writes(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let safe = matches!(req.method().as_str(), "GET" | "HEAD" | "OPTIONS");
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok());
+    if safe || origin.is_none_or(|o| state.web.may_write_from(o, req.headers())) {
+        return next.run(req).await;
+    }
+    tracing::warn!(origin = ?origin, path = %req.uri().path(), "a write from another origin refused");
+    error_response(
+        ErrorCode::Forbidden,
+        "This request came from a page of another site, which may not change anything here.",
+    )
+}
+
 /// Middleware for `/api`: an error without a JSON body (axum's own
 /// rejections of a bad path, query or body, a timeout, a wrong method)
 /// gets one, with a stable code, so clients handle every error one way.

@@ -28,7 +28,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/auth/login", get(auth::login))
         .route("/auth/callback", get(auth::callback))
         .layer(axum::middleware::from_fn_with_state(
-            state,
+            state.clone(),
             middleware::limit_sign_in,
         ));
     let bounded = Router::new()
@@ -96,6 +96,10 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
             axum::http::header::CACHE_CONTROL,
             axum::http::HeaderValue::from_static("no-store"),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            middleware::same_origin_writes,
         ))
         .layer(axum::middleware::from_fn(middleware::json_errors))
         // Outermost, so it sees the final body; the event stream is left

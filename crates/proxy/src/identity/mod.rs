@@ -53,6 +53,23 @@ pub struct Pending {
     pub return_to: String,
     pub kind: SignInKind,
     started: Instant,
+    /// The hash of the binding cookie given to the browser that started
+    /// the sign-in: only that browser may finish it (no login CSRF).
+    binding: String,
+}
+
+impl Pending {
+    /// Whether the callback came to the browser that started the sign-in.
+    pub fn started_by(&self, binding_cookie: Option<&str>) -> bool {
+        binding_cookie.is_some_and(|b| crypto::digest(b) == self.binding)
+    }
+}
+
+/// A started sign-in: where to send the browser, and the value of the
+/// cookie that binds the sign-in to it.
+pub struct Started {
+    pub url: String,
+    pub binding: String,
 }
 
 /// A signed-in user's delegated Graph token, and whether it carries the
@@ -314,9 +331,10 @@ impl Identity {
         base: &str,
         return_to: String,
         kind: SignInKind,
-    ) -> Result<String, ApiError> {
+    ) -> Result<Started, ApiError> {
         let redirect_uri = format!("{}/api/auth/callback", base.trim_end_matches('/'));
         let state_token = crypto::random_token();
+        let binding = crypto::random_token();
         let verifier = crypto::random_token();
         let challenge = URL_SAFE_NO_PAD.encode(ring::digest::digest(
             &ring::digest::SHA256,
@@ -333,6 +351,7 @@ impl Identity {
                     return_to,
                     kind,
                     started: Instant::now(),
+                    binding: crypto::digest(&binding),
                 },
             );
         }
@@ -356,7 +375,10 @@ impl Identity {
                 ("code_challenge_method", "S256"),
             ],
         )
-        .map(String::from)
+        .map(|url| Started {
+            url: url.into(),
+            binding,
+        })
         .map_err(|e| ApiError::Internal(format!("sign-in URL: {e}")))
     }
 

@@ -263,6 +263,8 @@ pub async fn sign_in_at(
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
+    // The cookie that binds the sign-in to this browser, for the callback.
+    let binding = set_cookie_named(&res, "csp_signin").expect("a sign-in binding cookie");
     let authorize = res.headers()["location"].to_str().unwrap().to_string();
     let url = reqwest::Url::parse(&authorize).unwrap();
     let mut form: Vec<(String, String)> = url
@@ -280,19 +282,46 @@ pub async fn sign_in_at(
     let res = http.post(post_to).form(&form).send().await.unwrap();
     assert_eq!(res.status(), 302, "the sign-in page accepted the user");
     let callback = res.headers()["location"].to_str().unwrap().to_string();
-    let res = http.get(&callback).send().await.unwrap();
+    let res = http
+        .get(&callback)
+        .header("cookie", &binding)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 303);
-    let Some(set_cookie) = res.headers().get("set-cookie") else {
+    let cleared = set_cookie_named(&res, "csp_signin");
+    assert!(
+        cleared.is_none(),
+        "the binding cookie is cleared at the callback"
+    );
+    let Some(cookie) = set_cookie_named(&res, proxy::api::SESSION_COOKIE) else {
         return Err(res.headers()["location"].to_str().unwrap().to_string());
     };
-    let set_cookie = set_cookie.to_str().unwrap().to_string();
-    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"));
-    let cookie = set_cookie.split(';').next().unwrap().to_string();
+    let full = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .find(|v| v.starts_with(proxy::api::SESSION_COOKIE))
+        .unwrap();
+    assert!(full.contains("HttpOnly") && full.contains("SameSite=Lax"));
     Ok(Person {
         http,
         base: base.to_string(),
         cookie,
     })
+}
+
+/// `name=value` of the response's cookie `name`, when it sets one with a
+/// value (a cleared cookie has none).
+pub fn set_cookie_named(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .find(|pair| pair.starts_with(&format!("{name}=")) && pair.len() > name.len() + 1)
+        .map(str::to_string)
 }
 
 impl Person {
