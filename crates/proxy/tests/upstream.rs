@@ -125,22 +125,66 @@ async fn health_is_ok_when_store_and_upstream_answer() {
 #[tokio::test]
 async fn health_names_the_reason_when_the_upstream_is_down() {
     let r = start(false).await;
-    let res = reqwest::get(format!("http://{}/api/health", r.proxy))
+    let health_now = async || {
+        let res = reqwest::get(format!("http://{}/api/health", r.proxy))
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.json::<Health>().await.unwrap())
+    };
+    // Nothing asked of the upstream yet: nothing known against it.
+    assert_eq!(health_now().await.0, 200);
+    // A sync finds it down; health then says so, without any detail of
+    // the partner's credentials.
+    let res = r
+        .http
+        .post(format!("http://{}/api/sync", r.proxy))
+        .json(&serde_json::json!({ "kind": "full" }))
+        .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 503);
-    let health: Health = res.json().await.unwrap();
+    assert_eq!(res.status(), 202);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let (status, health) = loop {
+        let (status, health) = health_now().await;
+        if status == 503 || std::time::Instant::now() > deadline {
+            break (status, health);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(status, 503);
     assert_eq!(health.status, "degraded");
     let upstream = health.checks.iter().find(|c| c.name == "upstream").unwrap();
-    assert!(!upstream.ok);
+    let reason = upstream.reason.as_deref().unwrap();
     assert!(
-        upstream
-            .reason
-            .as_deref()
-            .unwrap()
-            .contains("could not be reached"),
+        !upstream.ok && reason.contains("did not answer"),
         "{upstream:?}"
     );
+    assert!(!reason.contains("AADSTS") && !reason.contains(&r.demo.partners[0].tenant_id));
+}
+
+/// Anyone may ask for the health: it spends none of a partner's Partner
+/// Center quota, however often it is asked.
+#[tokio::test]
+async fn health_asks_the_upstream_nothing() {
+    let r = start(true).await;
+    let emulator_requests = || async {
+        let stats: serde_json::Value =
+            reqwest::get(format!("http://{}/emulator/stats", r.emulator))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        stats["requests"].as_u64().unwrap()
+    };
+    let before = emulator_requests().await;
+    for _ in 0..20 {
+        let res = reqwest::get(format!("http://{}/api/health", r.proxy))
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    assert_eq!(emulator_requests().await, before);
 }
 
 #[tokio::test]

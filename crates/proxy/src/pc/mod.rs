@@ -186,6 +186,16 @@ pub struct PartnerCenter {
     /// tenant, for the routes Partner Center serves App+User only: memory only.
     user_tokens: std::sync::Mutex<HashMap<String, (String, Instant)>>,
     gates: std::sync::Mutex<HashMap<String, Arc<Gate>>>,
+    /// How the latest call to an upstream went, for `/api/health`, which
+    /// asks the upstream nothing itself.
+    last_call: std::sync::Mutex<Option<LastCall>>,
+}
+
+/// Whether the latest upstream call got an answer (any but a 5xx), and when.
+#[derive(Debug, Clone)]
+pub struct LastCall {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub answered: bool,
 }
 
 /// Longest list the client follows before it assumes a paging loop.
@@ -212,11 +222,24 @@ impl PartnerCenter {
             tokens: Mutex::new(HashMap::new()),
             user_tokens: std::sync::Mutex::new(HashMap::new()),
             gates: std::sync::Mutex::new(HashMap::new()),
+            last_call: std::sync::Mutex::new(None),
         }
     }
 
     pub fn endpoints(&self) -> &Endpoints {
         &self.endpoints
+    }
+
+    /// How the latest upstream call went; none before the first.
+    pub fn last_call(&self) -> Option<LastCall> {
+        self.last_call.lock().expect("last call poisoned").clone()
+    }
+
+    fn note_call(&self, answered: bool) {
+        *self.last_call.lock().expect("last call poisoned") = Some(LastCall {
+            at: chrono::Utc::now(),
+            answered,
+        });
     }
 
     pub(crate) fn retry_policy(&self) -> &RetryPolicy {
@@ -486,6 +509,7 @@ impl PartnerCenter {
             attempt += 1;
             let permit = self.admit(&gate).await;
             let sent = build().timeout(policy.request_timeout).send().await;
+            self.note_call(sent.as_ref().is_ok_and(|r| !r.status().is_server_error()));
             let (failure, retry_after) = match sent {
                 Err(e) => (PcError::Unavailable(describe(service, e)), None),
                 Ok(response) => {
