@@ -63,6 +63,8 @@ error_codes! {
     NotConnected = "not_connected",
     NotSignedIn = "not_signed_in",
     TooManySignIns = "too_many_sign_ins",
+    /// A session holds as many sync event streams open as it may.
+    TooManyStreams = "too_many_streams",
     Forbidden = "forbidden",
     PartnerOnly = "partner_only",
     TrialEnded = "trial_ended",

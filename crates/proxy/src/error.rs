@@ -112,7 +112,7 @@ pub fn status_of(code: ErrorCode) -> StatusCode {
         Timeout => StatusCode::REQUEST_TIMEOUT,
         NotConnected | NoApp => StatusCode::CONFLICT,
         NotSignedIn | SignInAgain | SigninRefused => StatusCode::UNAUTHORIZED,
-        TooManySignIns => StatusCode::TOO_MANY_REQUESTS,
+        TooManySignIns | TooManyStreams => StatusCode::TOO_MANY_REQUESTS,
         Forbidden | PartnerOnly | NotInvited => StatusCode::FORBIDDEN,
         TrialEnded | ViewClosed => StatusCode::PAYMENT_REQUIRED,
         UpstreamThrottled => StatusCode::SERVICE_UNAVAILABLE,

@@ -30,6 +30,52 @@ pub struct Policy {
     /// Origins allowed to frame the app; empty: nobody.
     pub frame_ancestors: Vec<String>,
     pub sign_in: SignInLimiter,
+    /// Open sync event streams per session.
+    pub streams: StreamLimiter,
+}
+
+/// Most sync event streams one session may hold open (a tab each).
+pub const STREAMS_PER_SESSION: usize = 6;
+
+/// Counts the open event streams of each session, so that one session
+/// cannot hold thousands of connections open.
+#[derive(Debug, Default)]
+pub struct StreamLimiter(std::sync::Arc<Mutex<HashMap<String, usize>>>);
+
+/// One open stream of a session; closing it (dropping this) frees its place.
+#[derive(Debug)]
+pub struct OpenStream {
+    counts: std::sync::Arc<Mutex<HashMap<String, usize>>>,
+    session: String,
+}
+
+impl StreamLimiter {
+    /// A place for one more stream of `session`, or none when it holds
+    /// [`STREAMS_PER_SESSION`] already.
+    pub fn open(&self, session: &str) -> Option<OpenStream> {
+        let mut counts = self.0.lock().expect("streams poisoned");
+        let n = counts.entry(session.to_string()).or_default();
+        if *n >= STREAMS_PER_SESSION {
+            return None;
+        }
+        *n += 1;
+        Some(OpenStream {
+            counts: self.0.clone(),
+            session: session.to_string(),
+        })
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        let mut counts = self.counts.lock().expect("streams poisoned");
+        if let Some(n) = counts.get_mut(&self.session) {
+            *n -= 1;
+            if *n == 0 {
+                counts.remove(&self.session);
+            }
+        }
+    }
 }
 
 impl Policy {
@@ -49,6 +95,7 @@ impl Policy {
             cors_origins: clean(cors_origins),
             frame_ancestors: clean(frame_ancestors),
             sign_in: SignInLimiter::new(sign_ins_per_minute, Duration::from_secs(60)),
+            streams: StreamLimiter::default(),
         }
     }
 

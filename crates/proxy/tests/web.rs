@@ -548,3 +548,44 @@ async fn writes_from_another_origin_are_refused_on_every_route() {
         }
     }
 }
+
+/// One session holds a few sync event streams, not thousands, and its
+/// streams end when it does.
+#[tokio::test]
+async fn a_session_holds_a_few_event_streams_and_they_end_with_it() {
+    let (base, client, _up, _data) = proxy_with(&[], &[]).await;
+    let url = format!("{base}/api/sync/events");
+    let mut open = Vec::new();
+    for _ in 0..proxy::web::STREAMS_PER_SESSION {
+        let res = client.get(&url).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        open.push(res);
+    }
+    let refused = client.get(&url).send().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    let e: ErrorBody = refused.json().await.unwrap();
+    assert_eq!(e.error.code, "too_many_streams");
+    // Closing one frees its place.
+    drop(open.pop());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let again = loop {
+        let res = client.get(&url).send().await.unwrap();
+        if res.status() == 200 || std::time::Instant::now() > deadline {
+            break res;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert_eq!(again.status(), 200);
+    open.push(again);
+    // Signed out: every stream of the session ends soon after.
+    let res = client
+        .post(format!("{base}/api/auth/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    for res in open {
+        let ended = tokio::time::timeout(proxy::api::SESSION_CHECK * 3, res.bytes()).await;
+        assert!(ended.is_ok(), "a stream outlived its session");
+    }
+}

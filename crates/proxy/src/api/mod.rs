@@ -22,6 +22,7 @@ mod settings;
 mod sync;
 
 pub use extract::SESSION_COOKIE;
+pub use sync::SESSION_CHECK;
 
 pub fn routes(state: AppState) -> Router<AppState> {
     let sign_in = Router::new()

@@ -76,23 +76,55 @@ fn progress_event(progress: &SyncProgress) -> Event {
 
 /// `GET /api/sync/events`: server-sent events: the latest sync (as
 /// `GET /api/sync` tells it), then its progress each time it changes.
+/// A session holds at most [`crate::web::STREAMS_PER_SESSION`] streams,
+/// and each ends within [`SESSION_CHECK`] of its session ending.
 pub async fn events(
     State(state): State<AppState>,
     who: SignedIn,
 ) -> Result<Sse<impl futures_core::Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError>
 {
+    let place = state.web.streams.open(&who.session_hash).ok_or_else(|| {
+        ApiError::refused(
+            model::api::ErrorCode::TooManyStreams,
+            format!(
+                "This sign-in holds {} sync event streams open already; close a tab and try again.",
+                crate::web::STREAMS_PER_SESSION
+            ),
+        )
+    })?;
     let partner = who.session.partner;
     let mut receiver = state.syncer(partner).subscribe();
     receiver.mark_unchanged();
     let first = state.sync.progress(partner).await?;
-    let stream =
-        futures_util::stream::unfold((receiver, Some(first)), |(mut rx, first)| async move {
-            if let Some(first) = first {
-                return Some((Ok(progress_event(&first)), (rx, None)));
+    let (store, session) = (state.store.clone(), who.session_hash.clone());
+    let stream = futures_util::stream::unfold(
+        (receiver, Some(first), place),
+        move |(mut rx, first, place)| {
+            let (store, session) = (store.clone(), session.clone());
+            async move {
+                if let Some(first) = first {
+                    return Some((Ok(progress_event(&first)), (rx, None, place)));
+                }
+                loop {
+                    tokio::select! {
+                        changed = rx.changed() => {
+                            changed.ok()?;
+                            let progress = rx.borrow_and_update().clone();
+                            return Some((Ok(progress_event(&progress)), (rx, None, place)));
+                        }
+                        _ = tokio::time::sleep(SESSION_CHECK) => {
+                            // Signed out, revoked or expired: the stream ends.
+                            if !matches!(store.session(&session).await, Ok(Some(_))) {
+                                return None;
+                            }
+                        }
+                    }
+                }
             }
-            rx.changed().await.ok()?;
-            let progress = rx.borrow_and_update().clone();
-            Some((Ok(progress_event(&progress)), (rx, None)))
-        });
+        },
+    );
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
+
+/// How often an open event stream checks that its session still holds.
+pub const SESSION_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
