@@ -158,3 +158,47 @@ async fn the_store_is_created_readable_by_its_owner_only() {
         "WAL mode writes a -wal file"
     );
 }
+
+/// A stored key that does not open (sealed with another key) costs its own
+/// partner only: the proxy starts and serves the others.
+#[tokio::test]
+async fn a_key_that_does_not_open_costs_only_its_partner() {
+    let up = upstream("2026-11-20").await;
+    let data = tempfile::tempdir().unwrap();
+    let c = config(&up, data.path());
+    let other = up
+        .emulator
+        .demo()
+        .partners
+        .into_iter()
+        .find(|p| p.tenant_id != up.credentials.tenant)
+        .unwrap();
+    let app_id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    let partner = {
+        let state = AppState::new(&c).await.unwrap();
+        let partner = state.store.partner(&other.tenant_id).await.unwrap();
+        let stranger = Sealer::from_base64(&base64_key(7)).unwrap();
+        let sealed = stranger.seal(
+            &Secret::new("sealed-with-another-key".to_string()),
+            &seal_context(&other.tenant_id, app_id),
+        );
+        state
+            .store
+            .set_connection(partner, app_id, &sealed)
+            .await
+            .unwrap();
+        partner
+    };
+    let state = AppState::new(&c).await.expect("the proxy starts");
+    assert!(state.connection_of(partner).is_none());
+    let configured = state.connection.as_ref().unwrap().partner;
+    assert!(
+        state.connection_of(configured).is_some(),
+        "the others are served"
+    );
+}
+
+fn base64_key(byte: u8) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode([byte; 32])
+}
