@@ -142,16 +142,24 @@ pub fn customer_summaries(
         .collect()
 }
 
+/// Sums of one currency's real costs, which stay far inside i64.
 fn add(a: &mut CostPrice, b: &CostPrice) {
     a.partner_cost += b.partner_cost;
     a.customer_price += b.customer_price;
 }
 
-fn convert(c: &CostPrice, rate: i64) -> CostPrice {
-    CostPrice {
-        partner_cost: report::convert(c.partner_cost, rate),
-        customer_price: report::convert(c.customer_price, rate),
-    }
+/// Sums of converted amounts, checked: a rate can make them anything.
+fn checked_add(a: &mut CostPrice, b: &CostPrice) -> Option<()> {
+    a.partner_cost = a.partner_cost.checked_add(b.partner_cost)?;
+    a.customer_price = a.customer_price.checked_add(b.customer_price)?;
+    Some(())
+}
+
+fn convert(c: &CostPrice, rate: i64) -> Option<CostPrice> {
+    Some(CostPrice {
+        partner_cost: report::checked_convert(c.partner_cost, rate)?,
+        customer_price: report::checked_convert(c.customer_price, rate)?,
+    })
 }
 
 fn empty_totals(currency: &str) -> CurrencyTotals {
@@ -185,18 +193,19 @@ pub fn totals_by_currency(figures: &[CustomerFigures]) -> Vec<CurrencyTotals> {
     by.into_values().collect()
 }
 
-/// All currencies in the reporting currency, when every one has a rate.
+/// All currencies in the reporting currency, when every one has a rate and
+/// the sums fit (checked: a wrapped total would be a wrong figure shown).
 pub fn converted_totals(by_currency: &[CurrencyTotals], rates: &Rates) -> Option<CurrencyTotals> {
     let mut total = empty_totals(&rates.currency);
     for t in by_currency {
         let r = rates.rate(&t.currency)?;
-        add(&mut total.month_to_date, &convert(&t.month_to_date, r));
-        add(&mut total.last_month, &convert(&t.last_month, r));
-        add(
+        checked_add(&mut total.month_to_date, &convert(&t.month_to_date, r)?)?;
+        checked_add(&mut total.last_month, &convert(&t.last_month, r)?)?;
+        checked_add(
             &mut total.last_month_to_same_day,
-            &convert(&t.last_month_to_same_day, r),
-        );
-        add(&mut total.forecast, &convert(&t.forecast, r));
+            &convert(&t.last_month_to_same_day, r)?,
+        )?;
+        checked_add(&mut total.forecast, &convert(&t.forecast, r)?)?;
     }
     Some(total)
 }
@@ -357,6 +366,44 @@ pub fn overview(
         margin_falls,
         customers: customers.len(),
         incomplete: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod overflow_tests {
+    use super::*;
+
+    /// A rate far past any real one makes no wrapped (negative) total: the
+    /// converted figure is left out instead.
+    #[test]
+    fn converted_totals_that_do_not_fit_are_left_out_not_wrapped() {
+        let mut t = empty_totals("JPY");
+        t.month_to_date.partner_cost = 9_000_000_000_000_000_000;
+        let rates = Rates {
+            currency: "USD".into(),
+            rates: vec![("JPY".into(), 2_000_000)],
+        };
+        assert_eq!(converted_totals(std::slice::from_ref(&t), &rates), None);
+        // Two that fit alone but not together.
+        t.month_to_date.partner_cost = 5_000_000_000_000_000_000;
+        let one = Rates {
+            currency: "USD".into(),
+            rates: vec![("JPY".into(), 1_000_000), ("EUR".into(), 1_000_000)],
+        };
+        let mut e = t.clone();
+        e.currency = "EUR".into();
+        assert_eq!(converted_totals(&[t.clone(), e], &one), None);
+        // At sane figures, the exact sum.
+        t.month_to_date.partner_cost = 1_500_000;
+        assert_eq!(
+            converted_totals(&[t], &rates)
+                .unwrap()
+                .month_to_date
+                .partner_cost,
+            3_000_000
+        );
+        assert_eq!(report::convert(i64::MAX, 2_000_000), i64::MAX);
+        assert_eq!(report::convert(i64::MIN, 2_000_000), i64::MIN);
     }
 }
 

@@ -146,6 +146,25 @@ async fn the_overview_adds_currencies_only_at_the_partners_rates() {
     assert!(!overview.missing_rates.is_empty());
     assert!(overview.daily.len() >= 60);
 
+    // Rates past any real one (which would make converted totals wrap)
+    // are refused, nothing saved.
+    for absurd in ["10000000", "0", "0.0000001", "-1"] {
+        let rates: Vec<serde_json::Value> = overview
+            .missing_rates
+            .iter()
+            .map(|c| json!({ "currency": c, "rate": absurd }))
+            .collect();
+        let res = api
+            .http
+            .put(format!("{}/api/settings/reporting", api.base))
+            .json(&json!({ "currency": "USD", "rates": rates }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "rate {absurd}");
+    }
+    let still: Overview = api.get("/api/overview").await;
+    assert!(still.converted.is_none());
     let rates: Vec<serde_json::Value> = overview
         .missing_rates
         .iter()

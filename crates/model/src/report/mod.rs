@@ -220,15 +220,32 @@ pub fn dense(
     out
 }
 
+/// The exchange rates a partner may set (units of the reporting currency
+/// per unit, in millionths): one millionth to a million. No two currencies
+/// in use are further apart; anything beyond is a typing mistake.
+pub const RATE_MICROS: std::ops::RangeInclusive<i64> = 1..=1_000_000_000_000;
+
 /// Converts an amount to the reporting currency at the partner's rate
-/// (units of the reporting currency per unit, in millionths).
-pub fn convert(micros: i64, rate_micros: i64) -> i64 {
+/// (units of the reporting currency per unit, in millionths); none when the
+/// result does not fit.
+pub fn checked_convert(micros: i64, rate_micros: i64) -> Option<i64> {
     let v = micros as i128 * rate_micros as i128;
-    (if v >= 0 {
+    let rounded = if v >= 0 {
         (v + 500_000) / 1_000_000
     } else {
         (v - 500_000) / 1_000_000
-    }) as i64
+    };
+    i64::try_from(rounded).ok()
+}
+
+/// [`checked_convert`], held at the ends of the range where it does not
+/// fit (for ordering only).
+pub fn convert(micros: i64, rate_micros: i64) -> i64 {
+    checked_convert(micros, rate_micros).unwrap_or(if (micros < 0) == (rate_micros < 0) {
+        i64::MAX
+    } else {
+        i64::MIN
+    })
 }
 
 #[cfg(test)]

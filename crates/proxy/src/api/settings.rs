@@ -36,10 +36,10 @@ pub async fn set_reporting(
     for r in &settings.rates {
         let c = Currency::parse(&r.currency).map_err(|e| ApiError::BadRequest(e.to_string()))?;
         let rate = Amount::parse_decimal(&r.rate)
-            .filter(|a| *a > Amount::ZERO)
+            .filter(|a| model::report::RATE_MICROS.contains(&a.micros()))
             .ok_or_else(|| {
                 ApiError::BadRequest(format!(
-                    "The rate for {c} must be a number above zero with at most six decimals, not “{}”.",
+                    "The rate for {c} must be a number from 0.000001 to 1000000 with at most six decimals, not “{}”.",
                     clip(&r.rate)
                 ))
             })?;
