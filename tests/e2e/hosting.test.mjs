@@ -130,3 +130,31 @@ test('the sign-in does not send the browser to a site that is not allowed', asyn
   await page.waitForURL((url) => url.origin === servers.proxyUrl && url.pathname === '/');
   await context.close();
 });
+
+test("404.html reopens the app only in a folder of its own site, never another site's", async () => {
+  // The app at a site's root, and an attacker's site that lets any page
+  // read a config.json of its own.
+  const appRoot = mkdtempSync(join(tmpdir(), 'csp-costs-root-'));
+  const evilRoot = mkdtempSync(join(tmpdir(), 'csp-costs-evil-'));
+  cpSync(process.env.DIST_DIR, appRoot, { recursive: true });
+  writeFileSync(join(evilRoot, 'config.json'), '{}');
+  writeFileSync(join(evilRoot, 'index.html'), '<!doctype html><title>evil</title><p>evil</p>');
+  const app = await staticServer(appRoot);
+  const evil = await staticServer(evilRoot, { cors: true });
+  try {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const evilHost = new URL(evil.url).host;
+    await page.goto(`${app.url}//${evilHost}/x`);
+    // It settles on the app's own site (the app at its root), not there.
+    await page.waitForLoadState('networkidle');
+    assert.equal(new URL(page.url()).origin, app.url, page.url());
+    assert.ok(!evil.asked.includes('/') && !evil.asked.includes('/index.html'), `evil was opened: ${evil.asked}`);
+    await context.close();
+  } finally {
+    await app.stop();
+    await evil.stop();
+    rmSync(appRoot, { recursive: true, force: true });
+    rmSync(evilRoot, { recursive: true, force: true });
+  }
+});

@@ -245,13 +245,17 @@ const TYPES = {
  * nearest 404.html above the path, with status 404. No rewrite rules.
  * Returns its URL, every path asked for, and `stop()`.
  */
-export async function staticServer(root) {
+export async function staticServer(root, { cors = false } = {}) {
   const http = await import('node:http');
   const fs = await import('node:fs');
   const path = await import('node:path');
   const asked = [];
   const send = (res, status, file) => {
-    res.writeHead(status, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' });
+    res.writeHead(status, {
+      'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+      // A site that lets any page read its files (as an attacker's would).
+      ...(cors ? { 'access-control-allow-origin': '*' } : {}),
+    });
     fs.createReadStream(file).pipe(res);
   };
   const server = http.createServer((req, res) => {
