@@ -51,6 +51,12 @@ pub fn app(state: AppState, dist: PathBuf) -> Router {
         .precompressed_br()
         .precompressed_gzip()
         .fallback(axum::routing::get(spa::deep_link).with_state(Arc::new(dist.clone())));
+    let files = tower::ServiceBuilder::new()
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(dist.clone()),
+            spa::only_inside,
+        ))
+        .service(files);
     let csp = state.web.content_security_policy(&dist);
     let cors = state.web.cors();
     let header = |name: &'static str, value: &str| {

@@ -36,3 +36,42 @@ pub async fn deep_link(
         Err(_) => StatusCode::NOT_FOUND.into_response(),
     }
 }
+
+/// Middleware for the static files: a path that leads out of `dist/`
+/// through a symbolic link is not served (a link left there by a build
+/// tool must not expose the rest of the machine).
+pub async fn only_inside(
+    State(dist): State<std::sync::Arc<std::path::PathBuf>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let relative = req.uri().path().trim_start_matches('/');
+    let candidate = dist.join(percent_decoded(relative).as_deref().unwrap_or(relative));
+    let root = std::fs::canonicalize(dist.as_path()).unwrap_or_else(|_| dist.to_path_buf());
+    let escapes = ["", ".br", ".gz"].iter().any(|suffix| {
+        let mut path = candidate.clone().into_os_string();
+        path.push(suffix);
+        std::fs::canonicalize(&path).is_ok_and(|real| !real.starts_with(&root))
+    });
+    if escapes {
+        tracing::warn!(path = %req.uri().path(), "a static path leads out of dist/: not served");
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    next.run(req).await
+}
+
+fn percent_decoded(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(text.get(i + 1..i + 3)?, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}

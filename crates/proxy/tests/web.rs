@@ -589,3 +589,34 @@ async fn a_session_holds_a_few_event_streams_and_they_end_with_it() {
         assert!(ended.is_ok(), "a stream outlived its session");
     }
 }
+
+/// A symbolic link in dist/ that leads out of it serves nothing; the files
+/// inside are served as ever.
+#[cfg(unix)]
+#[tokio::test]
+async fn static_files_never_lead_out_of_dist() {
+    let (base, client, _up, data) = proxy_with(&[], &[]).await;
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.txt"), "not for the web").unwrap();
+    std::fs::write(data.path().join("inside.txt"), "for the web").unwrap();
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.txt"),
+        data.path().join("link.txt"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(outside.path(), data.path().join("linked-dir")).unwrap();
+    let get = |path: &str| client.get(format!("{base}{path}")).send();
+    let inside = get("/inside.txt").await.unwrap();
+    assert_eq!(inside.status(), 200);
+    assert_eq!(inside.text().await.unwrap(), "for the web");
+    for path in [
+        "/link.txt",
+        "/linked-dir/secret.txt",
+        "/linked%2Ddir/secret.txt",
+    ] {
+        let res = get(path).await.unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        assert!(!text.contains("not for the web"), "{path}: {status} {text}");
+    }
+}
