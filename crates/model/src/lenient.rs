@@ -321,6 +321,58 @@ mod tests {
         s.parse().unwrap()
     }
 
+    #[derive(Deserialize)]
+    struct Row<'a> {
+        #[serde(borrow, deserialize_with = "text", default)]
+        t: std::borrow::Cow<'a, str>,
+        #[serde(deserialize_with = "opt_amount", default)]
+        a: Option<Amount>,
+        #[serde(deserialize_with = "number", default)]
+        n: f64,
+        #[serde(deserialize_with = "opt_bool", default)]
+        b: Option<bool>,
+        #[serde(deserialize_with = "boolean", default)]
+        yes: bool,
+    }
+
+    /// Found by mutation testing: what each reader makes of every JSON
+    /// type, as the service may send any of them (values worked out by hand).
+    #[test]
+    fn every_json_type_reads_to_the_value_it_writes() {
+        fn row(json: &str) -> Row<'_> {
+            serde_json::from_str(json).unwrap()
+        }
+        // Text from a number, a decimal or a boolean: as written.
+        assert_eq!(row(r#"{"t": 4867890}"#).t, "4867890");
+        assert_eq!(row(r#"{"t": -12}"#).t, "-12");
+        assert_eq!(row(r#"{"t": 0.5}"#).t, "0.5");
+        assert_eq!(row(r#"{"t": true}"#).t, "true");
+        assert_eq!(row(r#"{"t": null}"#).t, "");
+        // An amount from an integer, null or nothing.
+        assert_eq!(row(r#"{"a": -3}"#).a, Some(Amount::from_micros(-3_000_000)));
+        assert_eq!(row(r#"{"a": null}"#).a, None);
+        assert_eq!(row(r#"{}"#).a, None);
+        // A number from an integer, a negative one, or null.
+        assert_eq!(row(r#"{"n": 24}"#).n, 24.0);
+        assert_eq!(row(r#"{"n": -2}"#).n, -2.0);
+        assert_eq!(row(r#"{"n": null}"#).n, 0.0);
+        // Yes or no from a boolean or its text; anything else is unknown.
+        assert_eq!(row(r#"{"b": "TRUE"}"#).b, Some(true));
+        assert_eq!(row(r#"{"b": "false"}"#).b, Some(false));
+        assert_eq!(row(r#"{"b": "maybe"}"#).b, None);
+        assert_eq!(row(r#"{"b": 1}"#).b, None);
+        assert!(!row(r#"{"yes": "no"}"#).yes);
+        assert!(row(r#"{"yes": true}"#).yes);
+        // Entities the service writes into links and messages.
+        assert_eq!(decode_entities("a &gt; b &apos;c&apos;"), "a > b 'c'");
+        // Thirty digits fit; more than that many is refused, not wrapped.
+        assert_eq!(decimal_text("1e23").map(Amount::micros), None);
+        assert_eq!(
+            decimal_text("1e12").map(Amount::micros),
+            Some(1_000_000_000_000_000_000)
+        );
+    }
+
     #[test]
     fn decimals_as_text_round_to_the_millionth() {
         let m = |t: &str| decimal_text(t).map(Amount::micros);
