@@ -123,13 +123,20 @@ impl Policy {
     }
 
     /// Whether a page of `origin` may send a request that changes something:
-    /// the proxy's own origin (the request's `Host`, whatever the scheme in
-    /// front of it), or one allowed by CORS.
-    pub fn may_write_from(&self, origin: &str, headers: &axum::http::HeaderMap) -> bool {
+    /// the proxy's own origin (its public URL, or the request's `Host`
+    /// whatever the scheme in front of it), or one allowed by CORS. A
+    /// reverse proxy that rewrites `Host` needs `--public-url`.
+    pub fn may_write_from(
+        &self,
+        origin: &str,
+        host: Option<&str>,
+        public_url: Option<&str>,
+    ) -> bool {
         let origin = origin.trim_end_matches('/');
         let authority = origin.split_once("://").map(|(_, rest)| rest);
-        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let public = public_url.and_then(|u| reqwest::Url::parse(u).ok());
         (authority.is_some() && authority == host)
+            || public.is_some_and(|u| u.origin().ascii_serialization() == origin)
             || self.cors_origins.iter().any(|allowed| allowed == origin)
     }
 
@@ -263,6 +270,44 @@ pub fn rooted(html: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    /// Behind a reverse proxy that rewrites `Host`, the public URL names the
+    /// proxy's own pages; nothing else but the CORS list is allowed to write.
+    #[test]
+    fn writes_come_from_the_proxys_own_pages_or_allowed_origins() {
+        let policy = super::Policy::new(&["https://portal.example".to_string()], &[], 30);
+        let public = Some("https://costs.partner.example/");
+        for (origin, host, public_url, ok) in [
+            ("http://127.0.0.1:8080", Some("127.0.0.1:8080"), None, true),
+            (
+                "https://costs.partner.example",
+                Some("10.0.0.5:8080"),
+                public,
+                true,
+            ),
+            (
+                "https://portal.example",
+                Some("10.0.0.5:8080"),
+                public,
+                true,
+            ),
+            ("https://evil.example", Some("10.0.0.5:8080"), public, false),
+            (
+                "https://costs.partner.example.evil",
+                Some("10.0.0.5:8080"),
+                public,
+                false,
+            ),
+            ("null", Some("127.0.0.1:8080"), None, false),
+            ("http://127.0.0.1:1", Some("127.0.0.1:8080"), None, false),
+        ] {
+            assert_eq!(
+                policy.may_write_from(origin, host, public_url),
+                ok,
+                "{origin}"
+            );
+        }
+    }
+
     #[test]
     fn the_sign_in_returns_only_to_this_app() {
         let policy = super::Policy::new(&["http://127.0.0.1:9000".to_string()], &[], 30);

@@ -51,7 +51,12 @@ pub async fn same_origin_writes(
         .headers()
         .get(header::ORIGIN)
         .and_then(|o| o.to_str().ok());
-    if safe || origin.is_none_or(|o| state.web.may_write_from(o, req.headers())) {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let public_url = state.identity.public_url();
+    if safe || origin.is_none_or(|o| state.web.may_write_from(o, host, public_url)) {
         return next.run(req).await;
     }
     tracing::warn!(origin = ?origin, path = %req.uri().path(), "a write from another origin refused");

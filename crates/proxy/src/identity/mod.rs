@@ -165,6 +165,11 @@ impl Identity {
         .unwrap_or_default()
     }
 
+    /// The address people reach the proxy at, when the operator set one.
+    pub fn public_url(&self) -> Option<&str> {
+        self.public_url.as_deref()
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.public_url
             .as_deref()
