@@ -537,6 +537,38 @@ mod tests {
         );
     }
 
+    /// Found by mutation testing, values worked out by hand: a range inside
+    /// one month that does not start on the 1st compares with the days just
+    /// before it; a refund's lost credit rounds half away from zero; sums add.
+    #[test]
+    fn mid_month_ranges_refunds_and_sums() {
+        assert_eq!(
+            previous_period(day("2026-11-10"), day("2026-11-20")),
+            (day("2026-10-30"), day("2026-11-09"))
+        );
+        assert_eq!(round_div(15_000, 10_000), 2);
+        assert_eq!(round_div(-15_000, 10_000), -2);
+        assert_eq!(round_div(-14_999, 10_000), -1);
+        // A refunded day (-4 units) of a meter that earns 15 % elsewhere:
+        // 15 % of -4.00 lost is -0.60.
+        let lines = [
+            line("a", "vm", "2026-11-01", 10, 1_500),
+            line("a", "vm", "2026-11-02", -4, 0),
+        ];
+        let rates = pec_rates(&lines);
+        assert_eq!(line_credit(&lines[1], &rates).lost, -600_000);
+        let mut sums = MarginFigures::default();
+        sums.add(&lines[0], 11_000_000, &line_credit(&lines[0], &rates));
+        sums.add(&lines[1], -4_400_000, &line_credit(&lines[1], &rates));
+        assert_eq!(sums.list_cost, 6_000_000);
+        assert_eq!(sums.partner_cost, 8_500_000 - 4_000_000);
+        assert_eq!(sums.customer_price, 6_600_000);
+        assert_eq!(
+            (sums.pec_earned, sums.pec_lost, sums.lost_lines),
+            (1_500_000, -600_000, 1)
+        );
+    }
+
     #[test]
     fn credit_is_applied_lost_or_not_eligible() {
         let lines = [
