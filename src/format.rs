@@ -42,11 +42,16 @@ fn apply(f: &Function, value: f64) -> String {
 }
 
 /// `1,234.56 US$` or `NT$1,235`, as the browser's locale writes it; the
-/// currency's own decimals.
+/// currency's own decimals. A minus only where the written figure is not
+/// zero (never `-$0.00`).
 pub fn money(micros: i64, currency: &str) -> String {
     let f = formatter(
         &format!("money:{currency}"),
-        &[("style", "currency".into()), ("currency", currency.into())],
+        &[
+            ("style", "currency".into()),
+            ("currency", currency.into()),
+            ("signDisplay", "negative".into()),
+        ],
     );
     apply(&f, micros as f64 / 1e6)
 }
@@ -67,6 +72,8 @@ pub fn percent(basis_points: i64) -> String {
         &[
             ("style", "percent".into()),
             ("maximumFractionDigits", JsValue::from_f64(1.0)),
+            // Never `-0%` for a small negative that rounds to nothing.
+            ("signDisplay", "negative".into()),
         ],
     );
     apply(&f, basis_points as f64 / 10_000.0)

@@ -76,3 +76,24 @@ async fn the_customer_table_shows_one_row_per_customer() {
         .expect("a row keyed by the customer ID");
     assert!(second.text_content().unwrap().contains("Coho Winery"));
 }
+
+/// Figures as a person reads them: counts with the locale's separators, no
+/// minus before a figure that rounds to zero (`-0%`, `-$0.00`), a minus
+/// before one that does not.
+#[wasm_bindgen_test]
+fn counts_have_separators_and_no_figure_reads_minus_zero() {
+    use csp_costs::format;
+    assert_eq!(format::number(132_904.0, 0), "132,904");
+    assert!(
+        !format::percent(-3).contains('-'),
+        "{}",
+        format::percent(-3)
+    );
+    assert!(format::percent(-1_500).contains('-'));
+    assert!(
+        !format::money(-1_000, "USD").contains('-'),
+        "{}",
+        format::money(-1_000, "USD")
+    );
+    assert!(format::money(-10_000, "USD").contains('-'));
+}

@@ -8,8 +8,8 @@ use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
-use crate::api;
 use crate::i18n::t;
+use crate::{api, format};
 
 /// Opens the event stream; `each` sees every progress it sends. The stream
 /// closes when the component that opened it goes away.
@@ -94,9 +94,9 @@ pub fn SyncBar(#[prop(optional, into)] on_customers: Option<Callback<()>>) -> im
                     <label for="sync-bar">{t().reading_from_pc}</label>
                     <progress id="sync-bar" max=total value=p.counts.customers_done></progress>
                     <p>{(t().sync_counts)(
-                        p.counts.customers_done,
-                        &p.counts.customers_total.map(|t| t.to_string()).unwrap_or_else(|| "…".into()),
-                        p.counts.line_items,
+                        &format::number(p.counts.customers_done as f64, 0),
+                        &p.counts.customers_total.map(|t| format::number(t as f64, 0)).unwrap_or_else(|| "…".into()),
+                        &format::number(p.counts.line_items as f64, 0),
                     )}{p.seconds_left.map(|s| (t().about_left)(&human_seconds(s))).unwrap_or_default()}</p>
                 </div>
             }

@@ -437,7 +437,7 @@ text! {
         sync_failed: fn(&str) -> String,
         sync_problems: fn(&str) -> String,
         sync_problems_count: fn(usize) -> String,
-        sync_counts: fn(usize, &str, usize) -> String,
+        sync_counts: fn(&str, &str, &str) -> String,
         about_left: fn(&str) -> String,
         seconds_short: fn(u64) -> String,
         minutes_short: fn(u64) -> String,

@@ -144,7 +144,7 @@ fn traditional_chinese_has_no_english_left() {
         (t.sync_failed)("1"),
         (t.sync_problems)("1"),
         (t.sync_problems_count)(1),
-        (t.sync_counts)(1, "1", 1),
+        (t.sync_counts)("1", "1", "1"),
         (t.about_left)("1"),
         (t.seconds_short)(1),
         (t.minutes_short)(1),
