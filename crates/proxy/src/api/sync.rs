@@ -109,6 +109,11 @@ pub async fn events(
                     tokio::select! {
                         changed = rx.changed() => {
                             changed.ok()?;
+                            // A busy sync changes faster than the check below
+                            // comes round: each change checks the session too.
+                            if !matches!(store.session(&session).await, Ok(Some(_))) {
+                                return None;
+                            }
                             let progress = rx.borrow_and_update().clone();
                             return Some((Ok(progress_event(&progress)), (rx, None, place)));
                         }
