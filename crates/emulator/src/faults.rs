@@ -185,6 +185,11 @@ fn family(path: &str) -> &'static str {
     }
 }
 
+/// Entra's token endpoints, v1 and v2.
+pub(crate) fn is_token_path(path: &str) -> bool {
+    path.ends_with("/oauth2/token") || path.ends_with("/oauth2/v2.0/token")
+}
+
 /// Applies the configured faults to Partner Center and token requests.
 pub async fn middleware(
     State(emulator): State<Emulator>,
@@ -192,7 +197,7 @@ pub async fn middleware(
     next: Next,
 ) -> Response {
     let path = request.uri().path().to_string();
-    let is_token = path.ends_with("/oauth2/token") || path.ends_with("/oauth2/v2.0/token");
+    let is_token = is_token_path(&path);
     let billing = path.starts_with("/v1.0/reports/") || path.starts_with("/emulator/blobs/");
     if !path.starts_with("/v1/") && !is_token && !billing {
         return next.run(request).await;

@@ -52,7 +52,7 @@ pub async fn middleware(
     next: Next,
 ) -> Response {
     let path = request.uri().path().to_string();
-    let token = path.ends_with("/oauth2/token") || path.ends_with("/oauth2/v2.0/token");
+    let token = crate::faults::is_token_path(&path);
     let api = path.starts_with("/v1/") || path.starts_with("/v1.0/");
     if !token && !api {
         return next.run(request).await;
