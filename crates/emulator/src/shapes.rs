@@ -46,3 +46,10 @@ pub fn collection(items: Vec<Value>, self_uri: &str, next: Option<Value>) -> Val
         "attributes": attributes("Collection"),
     })
 }
+
+/// An entity's `etag`: opaque, as the documented examples' (`eyJpZCI6...`,
+/// base64 of a small JSON object), and stable for one entity.
+pub fn etag(id: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(format!("{{\"id\":\"{id}\",\"version\":1}}"))
+}

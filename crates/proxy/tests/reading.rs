@@ -73,16 +73,31 @@ async fn the_proxys_types_read_every_field_of_every_answer() {
     reads_every_field::<Collection<Customer>>(
         "customers",
         &customers,
-        &["items[].billingProfile."],
+        // The company's address, e-mail and profile link: not the proxy's business.
+        &[
+            "items[].billingProfile.",
+            "items[].companyProfile.address",
+            "items[].companyProfile.email",
+            "items[].companyProfile.links",
+        ],
     );
     let id = customers["items"][0]["id"].as_str().unwrap().to_string();
     reads_every_field::<Customer>(
         "a customer",
         &get(format!("/customers/{id}")).await,
-        &["billingProfile."],
+        &[
+            "billingProfile.",
+            "companyProfile.address",
+            "companyProfile.email",
+            "companyProfile.links",
+        ],
     );
     let subscriptions = get(format!("/customers/{id}/subscriptions")).await;
-    reads_every_field::<Collection<Subscription>>("subscriptions", &subscriptions, &[]);
+    reads_every_field::<Collection<Subscription>>(
+        "subscriptions",
+        &subscriptions,
+        &["items[].links.offer"],
+    );
     let plan = subscriptions["items"][0]["id"]
         .as_str()
         .unwrap()

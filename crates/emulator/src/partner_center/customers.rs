@@ -2,9 +2,11 @@
 
 use super::*;
 
-/// A customer as the reference's "Get a customer by ID" example shows one.
+/// A customer as the reference's "Get a customer by ID" example shows one:
+/// the list carries the same resource.
 pub(super) fn customer_json(c: &world::Customer) -> Value {
     let id = c.id.to_string();
+    let email = format!("billing@{}", c.domain);
     json!({
         "id": id,
         "commerceId": c.commerce_id.to_string(),
@@ -12,17 +14,32 @@ pub(super) fn customer_json(c: &world::Customer) -> Value {
             "tenantId": id,
             "domain": c.domain,
             "companyName": c.company_name,
+            "address": {
+                "country": c.country,
+                "region": "",
+                "city": "",
+                "addressLine1": "1 Main Street",
+                "postalCode": "",
+                "phoneNumber": "",
+            },
+            "email": email,
+            "links": self_links(&format!("/customers/{id}/profiles/company")),
             "attributes": attributes("CustomerCompanyProfile"),
         },
         "billingProfile": {
+            "id": model::Guid::from_seed(c.key, 13).to_string(),
+            "firstName": "Billing",
+            "lastName": "Contact",
+            "email": email,
             "culture": "en-US",
             "language": "en",
             "companyName": c.company_name,
             "defaultAddress": { "country": c.country },
-            "attributes": attributes("CustomerBillingProfile"),
+            "attributes": { "etag": etag(&id), "objectType": "CustomerBillingProfile" },
         },
         "relationshipToPartner": "reseller",
         "allowDelegatedAccess": true,
+        "customDomains": [c.domain],
         "links": self_links(&format!("/customers/{id}")),
         "attributes": attributes("Customer"),
     })

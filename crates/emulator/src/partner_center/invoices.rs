@@ -27,10 +27,6 @@ pub(super) async fn list_invoices(
             .expect("in range");
         let feed = world.invoice_lines(partner, &invoice);
         let (id, month, currency) = (invoice.id.clone(), invoice.month, invoice.currency);
-        let line_items = format!(
-            "/invoices/{id}/lineitems?provider=onetime&invoicelineitemtype=usagelineitems&currencycode={}",
-            currency.code().to_ascii_lowercase()
-        );
         items.push(json!({
             "id": id,
             "invoiceDate": format!("{}-{:02}-08T06:12:40Z", next.format("%Y"), next.format("%m")),
@@ -43,15 +39,17 @@ pub(super) async fn list_invoices(
             "paidAmount": Amount::ZERO,
             "currencyCode": currency.code(),
             "currencySymbol": currency_symbol(currency),
+            // As the reference's example: the detail names the invoice's
+            // billing line items; its daily usage is read with the query above.
             "invoiceDetails": [{
-                "invoiceLineItemType": "usage_line_items",
+                "invoiceLineItemType": "billing_line_items",
                 "billingProvider": "one_time",
-                "links": self_links(&line_items),
+                "links": self_links(&format!("/invoices/OneTime-{id}/lineitems/OneTime/BillingLineItems")),
                 "attributes": attributes("InvoiceDetail"),
             }],
             "documentType": "invoice",
             "invoiceType": "OneTime",
-            "links": self_links(&format!("/invoices/{id}")),
+            "links": self_links(&format!("/invoices/OneTime-{id}")),
             "attributes": attributes("Invoice"),
         }));
     }

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::Emulator;
 use crate::billing::first_of_month;
-use crate::shapes::{CONTINUATION_HEADER, attributes, collection, link, self_links};
+use crate::shapes::{CONTINUATION_HEADER, attributes, collection, etag, link, self_links};
 use crate::usage::{date_of, day_number};
 use crate::world::{self, World};
 

@@ -42,8 +42,11 @@ pub(super) fn plan_json(
         "billingType": "usage",
         "contractType": "subscription",
         "orderId": model::Guid::from_seed(customer.key, 12).to_string(),
-        "links": self_links(&format!("/customers/{}/subscriptions/{id}", customer.id)),
-        "attributes": attributes("Subscription"),
+        "links": {
+            "offer": link(&format!("/offers/{offer_id}?country=US"), &[]),
+            "self": link(&format!("/customers/{}/subscriptions/{id}", customer.id), &[]),
+        },
+        "attributes": { "etag": etag(&id), "objectType": "Subscription" },
     })
 }
 
