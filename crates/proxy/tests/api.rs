@@ -281,6 +281,15 @@ async fn a_markup_reprices_every_line_of_the_customer() {
     let api = api().await;
     let list: CustomerList = api.get("/api/customers").await;
     let id = &list.customers[2].id;
+    // Synced with no markup set: the customer pays list price, to the micro
+    // (the price the sync wrote, before any repricing).
+    let synced = api
+        .all_lines(&format!("customer={id}&from=2026-10-01&to=2026-11-19"))
+        .await;
+    assert!(!synced.is_empty());
+    for l in &synced {
+        assert_eq!(l.customer_price, l.list_cost, "{:?}", l.line.meter_name);
+    }
     let res = api
         .http
         .put(format!("{}/api/customers/{id}/markup", api.base))
