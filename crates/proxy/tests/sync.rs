@@ -79,7 +79,9 @@ async fn every_customer_day_and_meter_holds_the_emulators_rows_and_total_through
         .iter()
         .find(|p| p["tenantId"] == up.credentials.tenant.as_str())
         .unwrap();
-    let expected: BTreeMap<(String, String, String), (u64, i64)> = partner["lines"]
+    // Rows, billing total, quantity and unit price (millionths).
+    type Line = (u64, i64, i64, i64);
+    let expected: BTreeMap<(String, String, String), Line> = partner["lines"]
         .as_array()
         .unwrap()
         .iter()
@@ -93,6 +95,8 @@ async fn every_customer_day_and_meter_holds_the_emulators_rows_and_total_through
                 (
                     l["rows"].as_u64().unwrap(),
                     micros_of(l["billingTotal"].as_str().unwrap()),
+                    micros_of(l["quantity"].as_str().unwrap()),
+                    micros_of(l["unitPrice"].as_str().unwrap()),
                 ),
             )
         })
@@ -102,7 +106,7 @@ async fn every_customer_day_and_meter_holds_the_emulators_rows_and_total_through
     // Every line the API serves, read as plain JSON.
     let client = common::admin_client(&state).await;
     let base = common::serve(state, data.path()).await;
-    let mut got: BTreeMap<(String, String, String), (u64, i64)> = BTreeMap::new();
+    let mut got: BTreeMap<(String, String, String), Line> = BTreeMap::new();
     let mut offset = 0;
     loop {
         let page: serde_json::Value = common::get_json(
@@ -123,6 +127,8 @@ async fn every_customer_day_and_meter_holds_the_emulators_rows_and_total_through
                 .or_default();
             e.0 += 1;
             e.1 += l["billingTotal"].as_i64().unwrap();
+            e.2 += l["quantityMicros"].as_i64().unwrap();
+            e.3 = l["unitPrice"].as_i64().unwrap();
         }
         match page["nextOffset"].as_u64() {
             Some(next) => offset = next,

@@ -573,7 +573,8 @@ fn blob_response(body: Bytes) -> Response {
 /// over a full sync (every period, through v1 and through the export), per
 /// customer and currency: rows and billing total in millionths. With
 /// `?lines=<tenant>`, that partner's usage also per customer, day and meter:
-/// rows and billing total as the decimal text the upstream writes. A test
+/// rows, quantity, unit price and billing total as the decimal text the
+/// upstream writes. A test
 /// double's answer key, computed from the generator, not from any answer.
 async fn truth(State(emulator): State<Emulator>, RawQuery(query): RawQuery) -> Json<Value> {
     let world = &emulator.world;
@@ -585,7 +586,9 @@ async fn truth(State(emulator): State<Emulator>, RawQuery(query): RawQuery) -> J
     for (pi, p) in world.partners.iter().enumerate() {
         type Key = (String, String);
         let mut totals: std::collections::BTreeMap<Key, (usize, i64)> = Default::default();
-        let mut lines: std::collections::BTreeMap<(String, String, String), (usize, i64)> =
+        // Rows, billing total, quantity (millionths), unit price.
+        type Line = (usize, i64, i64, model::Amount);
+        let mut lines: std::collections::BTreeMap<(String, String, String), Line> =
             Default::default();
         let detailed = detail.as_deref() == Some(p.tenant_id.to_string().as_str());
         for currency in world.currencies(pi) {
@@ -599,7 +602,8 @@ async fn truth(State(emulator): State<Emulator>, RawQuery(query): RawQuery) -> J
                 } else {
                     1
                 };
-                let billed = world.price_line(pi, line).billing_total.micros();
+                let priced = world.price_line(pi, line);
+                let billed = priced.billing_total.micros();
                 let e = totals
                     .entry((c.id.to_string(), currency.code().to_string()))
                     .or_default();
@@ -615,6 +619,9 @@ async fn truth(State(emulator): State<Emulator>, RawQuery(query): RawQuery) -> J
                     let e = lines.entry(key).or_default();
                     e.0 += rows;
                     e.1 += billed;
+                    // Split rows share the line's quantity, which sums back.
+                    e.2 += (line.quantity * 1e6).round() as i64;
+                    e.3 = priced.unit_price;
                 }
             }
         }
@@ -627,12 +634,16 @@ async fn truth(State(emulator): State<Emulator>, RawQuery(query): RawQuery) -> J
         if detailed {
             partner["lines"] = lines
                 .into_iter()
-                .map(|((customer, day, meter), (rows, micros))| {
-                    json!({
-                        "customerId": customer, "day": day, "meterId": meter, "rows": rows,
-                        "billingTotal": model::Amount::from_micros(micros).to_decimal_string(6),
-                    })
-                })
+                .map(
+                    |((customer, day, meter), (rows, micros, quantity, unit_price))| {
+                        json!({
+                            "customerId": customer, "day": day, "meterId": meter, "rows": rows,
+                            "quantity": model::Amount::from_micros(quantity).to_decimal_string(6),
+                            "unitPrice": unit_price.to_decimal_string(6),
+                            "billingTotal": model::Amount::from_micros(micros).to_decimal_string(6),
+                        })
+                    },
+                )
                 .collect();
         }
         partners.push(partner);
