@@ -596,8 +596,9 @@ impl PartnerCenter {
         tokio::time::sleep_until(paused_until.into()).await;
         if let Some((n, interval)) = self.limits.rate {
             // Evenly spaced slots: never more than n in any window of `interval`,
-            // with 3 % to spare for requests that arrive later than they leave.
-            let spacing = (interval / n.max(1)).mul_f64(1.03);
+            // with 10 % to spare for requests that arrive later than they leave
+            // (tens of milliseconds on a busy network or a busy upstream).
+            let spacing = (interval / n.max(1)).mul_f64(1.10);
             let slot = {
                 let mut next = gate.next_slot.lock().await;
                 let slot = (*next).max(Instant::now());
@@ -605,6 +606,11 @@ impl PartnerCenter {
                 slot
             };
             tokio::time::sleep_until(slot.into()).await;
+            // A busy runtime wakes this late: the next request keeps its
+            // spacing from when this one really leaves, not from its slot,
+            // or two would leave back to back.
+            let mut next = gate.next_slot.lock().await;
+            *next = (*next).max(Instant::now() + spacing);
         }
         permit
     }
