@@ -181,7 +181,12 @@ async fn scale_bench() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let app = proxy::app(state.clone(), data.path().to_path_buf());
-    tokio::spawn(async move { axum::serve(proxy::web::without_nagle(listener), app).await });
+    tokio::spawn(proxy::serve::serve(
+        listener,
+        app,
+        proxy::serve::Limits::default(),
+        std::future::pending(),
+    ));
 
     // A write that is not to the line items, as a person makes one (the
     // reporting settings; budgets and markups of one customer are alike).

@@ -17,6 +17,13 @@ pub struct Config {
     /// Port to listen on.
     #[arg(long, env = "PROXY_PORT", default_value_t = 8080)]
     pub port: u16,
+    /// Seconds a client has to send a request's head (from its first byte,
+    /// or from the last answer on a kept-alive connection).
+    #[arg(long, env = "PROXY_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub header_timeout_seconds: u64,
+    /// Connections open at once (default: what the open-file limit leaves room for).
+    #[arg(long, env = "PROXY_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
     /// Directory of the SQLite store (and, later, the encryption key file).
     #[arg(long, env = "PROXY_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,

@@ -31,6 +31,7 @@ pub mod onboarding;
 pub mod pc;
 pub mod reports;
 pub mod secret;
+pub mod serve;
 pub mod spa;
 pub mod state;
 pub mod store;

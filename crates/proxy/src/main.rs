@@ -53,12 +53,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         upstream = %config.upstream_url,
         "proxy listening"
     );
-    // The client's address is known to the sign-in limit.
-    let service = app(state, config.dist.clone())
-        .into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(proxy::web::without_nagle(listener), service)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let limits = proxy::serve::Limits::new(
+        std::time::Duration::from_secs(config.header_timeout_seconds.max(1)),
+        config.max_connections,
+    );
+    tracing::info!(connections = limits.connections, "connection cap");
+    proxy::serve::serve(
+        listener,
+        app(state, config.dist.clone()),
+        limits,
+        shutdown_signal(),
+    )
+    .await;
     tracing::info!("proxy stopped");
     Ok(())
 }

@@ -249,20 +249,6 @@ impl SignInLimiter {
     }
 }
 
-/// The listener with TCP_NODELAY on every connection: with Nagle's algorithm
-/// a response written in two parts (head, then body) waits for the client's
-/// delayed ACK, about 40 ms on every keep-alive request (seen with wrk).
-pub fn without_nagle(
-    listener: tokio::net::TcpListener,
-) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
-    use axum::serve::ListenerExt;
-    listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "TCP_NODELAY not set");
-        }
-    })
-}
-
 /// index.html with the app's base at the site's root.
 pub fn rooted(html: &str) -> String {
     html.replacen(r#"<base href="./""#, r#"<base href="/""#, 1)

@@ -80,7 +80,12 @@ async fn start(emulator_up: bool) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let proxy = listener.local_addr().unwrap();
     let router = proxy::app(state, dist);
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(proxy::serve::serve(
+        listener,
+        router,
+        proxy::serve::Limits::default(),
+        std::future::pending(),
+    ));
     Running {
         proxy,
         http,
@@ -304,7 +309,12 @@ async fn health_is_ok_before_any_partner_is_connected_when_the_upstream_answers(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = proxy::app(state, dist);
-    tokio::spawn(async move { axum::serve(listener, router).await });
+    tokio::spawn(proxy::serve::serve(
+        listener,
+        router,
+        proxy::serve::Limits::default(),
+        std::future::pending(),
+    ));
     let res = reqwest::get(format!("http://{addr}/api/health"))
         .await
         .unwrap();

@@ -131,7 +131,12 @@ pub async fn serve(state: AppState, dist: &Path) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = proxy::app(state, dist.to_path_buf());
-    tokio::spawn(async move { axum::serve(proxy::web::without_nagle(listener), router).await });
+    tokio::spawn(proxy::serve::serve(
+        listener,
+        router,
+        proxy::serve::Limits::default(),
+        std::future::pending(),
+    ));
     format!("http://{addr}")
 }
 
