@@ -27,6 +27,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             if std::env::var("PROXY_SECRET_KEY").is_ok_and(|k| !k.is_empty()) {
                 return Err("the sealing key comes from PROXY_SECRET_KEY: rotate it with a key file (--secret-key-file) instead".into());
             }
+            // Keys are resealed under a running proxy's feet otherwise.
+            let _alone = proxy::store::holders::alone(&config.data_dir)?;
             let store = proxy::store::Store::open(&config.data_dir).await?;
             let report = proxy::cli::rotate_sealing_key(&store, &config.key_file()).await?;
             println!("{report}");
@@ -34,6 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => {}
     }
+    let _serving = proxy::store::holders::serving(&config.data_dir)?;
     let state = AppState::new(&config).await?;
     if state.connection.is_none() {
         tracing::warn!(

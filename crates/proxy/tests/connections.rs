@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{config, upstream};
@@ -16,64 +15,6 @@ use tokio::net::TcpStream;
 
 /// Half a request head: the rest never comes.
 const HALF_A_HEAD: &[u8] = b"GET /api/health HTTP/1.1\r\nHost: proxy\r\nX-Slow: ";
-
-/// The proxy binary under `ulimit -n 1024`, stopped when dropped.
-struct Proxy {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn start_proxy(up: &common::Upstream, data: &std::path::Path) -> Proxy {
-    let port = free_port();
-    let child = Command::new("sh")
-        .arg("-c")
-        .arg(r#"ulimit -n 1024 && exec "$0""#)
-        .arg(env!("CARGO_BIN_EXE_proxy"))
-        .env("PROXY_PORT", port.to_string())
-        .env("PROXY_DATA_DIR", data)
-        .env("PROXY_DIST", data.join("dist"))
-        .env("PROXY_UPSTREAM_URL", &up.url)
-        .env("PROXY_LOGIN_URL", &up.url)
-        .env("PROXY_GRAPH_URL", &up.url)
-        .env("PROXY_PARTNER_TENANT", &up.credentials.tenant)
-        .env("PROXY_APP_ID", &up.credentials.app_id)
-        .env("PROXY_APP_SECRET", up.credentials.secret.expose())
-        .env("PROXY_SYNC_MINUTES", "0")
-        .env("PROXY_HEADER_TIMEOUT_SECONDS", "10")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let proxy = Proxy {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(res) = reqwest::get(format!("{}/api/health", proxy.base)).await
-            && res.status() == 200
-        {
-            return proxy;
-        }
-        assert!(Instant::now() < deadline, "the proxy did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_signed_in_request_is_answered_beside_a_thousand_idle_connections_and_a_hundred_streams()
@@ -90,7 +31,7 @@ async fn a_signed_in_request_is_answered_beside_a_thousand_idle_connections_and_
     for _ in 0..17 {
         people.push(common::admin_client(&state).await);
     }
-    let proxy = start_proxy(&up, data.path()).await;
+    let proxy = common::start_proxy(&up, data.path(), Some(1024)).await;
     let addr = proxy.base.trim_start_matches("http://").to_string();
 
     let mut idle = Vec::new();

@@ -202,3 +202,36 @@ fn base64_key(byte: u8) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode([byte; 32])
 }
+
+/// `proxy key rotate` beside a running proxy would reseal the keys under it
+/// (the proxy keeps using the old key it has in memory): refused, and the
+/// key file untouched; once the proxy is stopped, it rotates.
+#[tokio::test]
+async fn the_sealing_key_is_not_rotated_under_a_running_proxy() {
+    let up = upstream("2026-11-20").await;
+    let data = tempfile::tempdir().unwrap();
+    let key_file = config(&up, data.path()).key_file();
+    let rotate = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_proxy"))
+            .args(["key", "rotate"])
+            .env("PROXY_DATA_DIR", data.path())
+            .env_remove("PROXY_SECRET_KEY")
+            .output()
+            .unwrap()
+    };
+    let proxy = common::start_proxy(&up, data.path(), None).await;
+    let before = std::fs::read_to_string(&key_file).unwrap();
+    let refused = rotate();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("a proxy is serving from"), "{said}");
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), before);
+    drop(proxy);
+    let done = rotate();
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert_ne!(std::fs::read_to_string(&key_file).unwrap(), before);
+}

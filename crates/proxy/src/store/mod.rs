@@ -25,6 +25,7 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 mod customers;
+pub mod holders;
 mod line_items;
 mod memo;
 mod onboarding;

@@ -447,3 +447,67 @@ pub async fn partner_center_get(
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(Value::Null))
 }
+
+/// The proxy binary, stopped when dropped.
+pub struct Proxy {
+    child: std::process::Child,
+    pub base: String,
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The proxy binary serving from `data` with `up` as every upstream, under
+/// an open-file limit of `files` when given.
+pub async fn start_proxy(up: &Upstream, data: &Path, files: Option<u32>) -> Proxy {
+    let port = free_port();
+    let limit = files.map_or(String::new(), |n| format!("ulimit -n {n} && "));
+    let child = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(r#"{limit}exec "$0""#))
+        .arg(env!("CARGO_BIN_EXE_proxy"))
+        .env("PROXY_PORT", port.to_string())
+        .env("PROXY_DATA_DIR", data)
+        .env("PROXY_DIST", data.join("dist"))
+        .env("PROXY_UPSTREAM_URL", &up.url)
+        .env("PROXY_LOGIN_URL", &up.url)
+        .env("PROXY_GRAPH_URL", &up.url)
+        .env("PROXY_PARTNER_TENANT", &up.credentials.tenant)
+        .env("PROXY_APP_ID", &up.credentials.app_id)
+        .env("PROXY_APP_SECRET", up.credentials.secret.expose())
+        .env("PROXY_SYNC_MINUTES", "0")
+        .env("PROXY_HEADER_TIMEOUT_SECONDS", "10")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let proxy = Proxy {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if let Ok(res) = reqwest::get(format!("{}/api/health", proxy.base)).await
+            && res.status() == 200
+        {
+            return proxy;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the proxy did not start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
