@@ -122,6 +122,11 @@ pub struct Config {
     /// Sign-in requests allowed per client address and minute.
     #[arg(long, env = "PROXY_SIGN_INS_PER_MINUTE", default_value_t = 30)]
     pub sign_ins_per_minute: u32,
+    /// Reverse proxies or load balancers in front of the proxy (addresses or
+    /// blocks, comma-separated): the client's address is read from their
+    /// `X-Forwarded-For`, and only theirs.
+    #[arg(long, env = "PROXY_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<String>,
     /// Sync when the proxy starts and then read usage every this many minutes
     /// (0: never). Microsoft's usage lands within about a day: hourly full
     /// rescans would only cost its quota.
@@ -148,6 +153,34 @@ impl Config {
             .ok()
             .filter(|s| !s.is_empty());
         config
+    }
+
+    /// Refuses a setting that would serve people wrongly: off loopback, the
+    /// sign-in's redirect and the allowed origins must not come from the
+    /// `Host` a client sends, so the public address must be given.
+    pub fn check(&self) -> Result<(), String> {
+        let loopback = matches!(self.host.as_str(), "localhost" | "127.0.0.1" | "::1")
+            || self
+                .host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback());
+        if !loopback && self.public_url.is_none() {
+            return Err(format!(
+                "--public-url (PROXY_PUBLIC_URL) is required when listening on {}: the address \
+                 people reach the proxy at, e.g. https://costs.contoso.example",
+                self.host
+            ));
+        }
+        if let Some(url) = &self.public_url {
+            let parsed = reqwest::Url::parse(url)
+                .map_err(|e| format!("--public-url '{url}' is not an address: {e}"))?;
+            if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                return Err(format!("--public-url '{url}' must be an http(s) address"));
+            }
+        }
+        crate::forwarded::parse_list(&self.trusted_proxies)
+            .map(|_| ())
+            .map_err(|e| format!("--trusted-proxies: {e}"))
     }
 
     /// Defaults with this data directory, for tests and tools.

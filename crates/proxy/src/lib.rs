@@ -25,6 +25,7 @@ pub mod config;
 pub mod connections;
 pub mod crypto;
 pub mod error;
+pub mod forwarded;
 pub mod graph_billing;
 pub mod identity;
 pub mod onboarding;

@@ -36,6 +36,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => {}
     }
+    config.check()?;
     let _serving = proxy::store::holders::serving(&config.data_dir)?;
     let state = AppState::new(&config).await?;
     if state.connection.is_none() {

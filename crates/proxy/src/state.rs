@@ -37,6 +37,8 @@ pub enum StartError {
     Store(#[from] sqlx::Error),
     #[error("secrets: {0}")]
     Crypto(#[from] crypto::CryptoError),
+    #[error("settings: {0}")]
+    Settings(String),
 }
 
 impl AppState {
@@ -135,11 +137,15 @@ impl AppState {
             connection,
             connections,
             sync,
-            web: Arc::new(Policy::new(
-                &config.cors_origins,
-                &config.frame_ancestors,
-                config.sign_ins_per_minute.max(1),
-            )),
+            web: Arc::new(Policy {
+                trusted_proxies: crate::forwarded::parse_list(&config.trusted_proxies)
+                    .map_err(StartError::Settings)?,
+                ..Policy::new(
+                    &config.cors_origins,
+                    &config.frame_ancestors,
+                    config.sign_ins_per_minute.max(1),
+                )
+            }),
             store,
             pc,
         })

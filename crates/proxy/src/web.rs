@@ -32,6 +32,8 @@ pub struct Policy {
     pub sign_in: SignInLimiter,
     /// Open sync event streams per session.
     pub streams: StreamLimiter,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<crate::forwarded::Network>,
 }
 
 /// Most sync event streams one session may hold open (a tab each).
@@ -96,6 +98,7 @@ impl Policy {
             frame_ancestors: clean(frame_ancestors),
             sign_in: SignInLimiter::new(sign_ins_per_minute, Duration::from_secs(60)),
             streams: StreamLimiter::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 

@@ -11,7 +11,7 @@ use model::api::{SessionCustomer, SessionInfo};
 use model::onboarding;
 use serde::Deserialize;
 
-use super::extract::{AnySession, SESSION_COOKIE, SignedIn, cookie, session_token};
+use super::extract::{AnySession, SignedIn, cookie, session_cookie_name, session_token};
 use crate::crypto;
 use crate::error::ApiError;
 use crate::identity::{self, NewToken, SignInKind};
@@ -19,22 +19,30 @@ use crate::onboarding::{partner_name, trial_info};
 use crate::state::AppState;
 
 /// HttpOnly keeps it from scripts; SameSite=Lax keeps it off other sites'
-/// requests; Secure whenever the proxy is reached over HTTPS.
+/// requests; Secure, and named `__Host-`, whenever the proxy is reached
+/// over HTTPS.
 fn session_cookie(token: &str, max_age: i64, secure: bool) -> String {
+    let name = session_cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+    format!("{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
 
 /// Binds a sign-in to the browser that started it: set with the redirect to
 /// Entra, required and cleared at the callback (ten minutes at most, sent
-/// only to `/api/auth`).
-const SIGN_IN_COOKIE: &str = "csp_signin";
+/// only to `/api/auth`). Under HTTPS it is `__Secure-` (its path rules out
+/// `__Host-`): a browser takes it only over HTTPS.
+fn sign_in_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Secure-csp_signin"
+    } else {
+        "csp_signin"
+    }
+}
 
 fn sign_in_cookie(value: &str, max_age: i64, secure: bool) -> String {
+    let name = sign_in_cookie_name(secure);
     let secure = if secure { "; Secure" } else { "" };
-    format!(
-        "{SIGN_IN_COOKIE}={value}; Path=/api/auth; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
-    )
+    format!("{name}={value}; Path=/api/auth; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
 
 /// `response` with the cookie `value` added.
@@ -119,7 +127,8 @@ async fn finish(state: &AppState, headers: &HeaderMap, cb: Callback) -> Response
     };
     // A callback address opened in another browser (sent to a victim, say)
     // must not sign that browser in as the person who started it.
-    if !pending.started_by(cookie(headers, SIGN_IN_COOKIE).as_deref()) {
+    let binding = cookie(headers, sign_in_cookie_name(id.secure_cookies()));
+    if !pending.started_by(binding.as_deref()) {
         tracing::warn!("a sign-in callback came to a browser that did not start it");
         return back_to_app(
             &pending.return_to,
@@ -158,7 +167,7 @@ pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(token) = session_token(&headers) {
+    if let Some(token) = session_token(&headers, state.identity.secure_cookies()) {
         let hash = crypto::digest(&token);
         state.store.revoke_session(&hash).await?;
         state.identity.forget(&hash);

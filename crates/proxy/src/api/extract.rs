@@ -21,9 +21,24 @@ use crate::store::{PartnerId, Scope, SessionRow};
 
 pub const SESSION_COOKIE: &str = "csp_session";
 
-/// The session token a request carries in its cookie.
-pub fn session_token(headers: &HeaderMap) -> Option<String> {
-    cookie(headers, SESSION_COOKIE)
+/// Under HTTPS the session cookie's name carries the `__Host-` prefix: a
+/// browser takes it only if it is Secure, for `/`, from this very host, so
+/// a sibling subdomain cannot plant a session of its choosing.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-csp_session";
+
+/// The session cookie's name, as the proxy is reached (secure: HTTPS).
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// The session token a request carries in its cookie (only under the name
+/// in use: under HTTPS, a plain `csp_session` is not read).
+pub fn session_token(headers: &HeaderMap, secure: bool) -> Option<String> {
+    cookie(headers, session_cookie_name(secure))
 }
 
 /// The value of the cookie `name` of a request, when it has a value.
@@ -72,7 +87,8 @@ impl FromRequestParts<AppState> for AnySession {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = session_token(&parts.headers).ok_or(ApiError::NotSignedIn)?;
+        let token = session_token(&parts.headers, state.identity.secure_cookies())
+            .ok_or(ApiError::NotSignedIn)?;
         let hash = crypto::digest(&token);
         let session = state
             .store

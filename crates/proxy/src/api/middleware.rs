@@ -12,13 +12,13 @@ use model::api::ErrorCode;
 use crate::error::error_response;
 use crate::state::AppState;
 
-/// Middleware for the sign-in routes: too many attempts from one address
-/// get a 429 with Retry-After.
+/// Middleware for the sign-in routes: too many attempts from one client
+/// address (behind trusted proxies, the one they forwarded) get a 429 with
+/// Retry-After.
 pub async fn limit_sign_in(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let from = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+    let from = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| {
+        crate::forwarded::client_address(c.0.ip(), req.headers(), &state.web.trusted_proxies)
+    });
     match state.web.sign_in.attempt(from) {
         Ok(()) => next.run(req).await,
         Err(wait) => {
