@@ -34,6 +34,33 @@ pub struct Policy {
     pub streams: StreamLimiter,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<crate::forwarded::Network>,
+    /// Reads that walk a whole scope, at once per partner.
+    pub heavy_reads: HeavyReads,
+}
+
+/// Reads that walk a whole scope (exports, margin, the Explorer's cube) at
+/// once per partner: more wait their turn, so one partner's people asking
+/// for many years at once cannot take every worker and store connection
+/// from the other partners.
+pub const HEAVY_READS_PER_PARTNER: usize = 2;
+
+#[derive(Debug, Default)]
+pub struct HeavyReads(Mutex<HashMap<i64, std::sync::Arc<tokio::sync::Semaphore>>>);
+
+impl HeavyReads {
+    /// A turn for one heavy read of `partner`, held until dropped.
+    pub async fn turn(&self, partner: i64) -> tokio::sync::OwnedSemaphorePermit {
+        let gate = self
+            .0
+            .lock()
+            .expect("heavy reads poisoned")
+            .entry(partner)
+            .or_insert_with(|| {
+                std::sync::Arc::new(tokio::sync::Semaphore::new(HEAVY_READS_PER_PARTNER))
+            })
+            .clone();
+        gate.acquire_owned().await.expect("never closed")
+    }
 }
 
 /// Most sync event streams one session may hold open (a tab each).
@@ -99,6 +126,7 @@ impl Policy {
             sign_in: SignInLimiter::new(sign_ins_per_minute, Duration::from_secs(60)),
             streams: StreamLimiter::default(),
             trusted_proxies: Vec::new(),
+            heavy_reads: HeavyReads::default(),
         }
     }
 

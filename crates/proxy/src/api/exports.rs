@@ -1,5 +1,6 @@
 //! CSV exports of a scope: line items, and FOCUS 1.2 rows.
 
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -9,24 +10,12 @@ use model::usage::LineItem;
 use super::extract::{ApiQuery, Partner, ScopeQuery, scope};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{PartnerId, Scope};
+use crate::store::{Pages, Scope};
+use futures_util::StreamExt;
+use tokio::sync::OwnedSemaphorePermit;
 
-/// Every line item of the scope with the customer's price of it.
-pub(super) async fn scope_lines(
-    state: &AppState,
-    partner: PartnerId,
-    scope: &Scope,
-) -> Result<Vec<(LineItem, i64)>, ApiError> {
-    let mut all = Vec::new();
-    state
-        .store
-        .for_each_line(partner, scope, |line, price| all.push((line, price)))
-        .await?;
-    Ok(all)
-}
-
-/// A CSV body, offered as a file.
-pub(super) fn csv_file(name: String, body: String) -> Response {
+/// A CSV file called `name`.
+fn csv_response(name: String, body: Body) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -37,6 +26,52 @@ pub(super) fn csv_file(name: String, body: String) -> Response {
         headers.insert(header::CONTENT_DISPOSITION, v);
     }
     response
+}
+
+/// A scope's lines as a CSV file written while it is sent: the header row,
+/// then one chunk per page of lines as the client reads them (memory holds
+/// one page, whatever the scope's size). `turn` (the partner's heavy-read
+/// turn) is held until the last chunk. A store error half way ends the
+/// download broken, never as a file that looks whole.
+pub(super) fn csv_stream(
+    name: String,
+    header_row: &[&str],
+    pages: Pages,
+    turn: OwnedSemaphorePermit,
+    row: impl FnMut(&LineItem, i64, &mut String) + Send + 'static,
+) -> Response {
+    struct Walk<F> {
+        pages: Pages,
+        row: F,
+        _turn: OwnedSemaphorePermit,
+    }
+    let mut head = String::new();
+    write_record(&mut head, header_row);
+    let walk = Walk {
+        pages,
+        row,
+        _turn: turn,
+    };
+    let chunks = futures_util::stream::unfold(Some(walk), |walk| async move {
+        let mut walk = walk?;
+        match walk.pages.next().await {
+            Ok(Some(page)) => {
+                let mut out = String::with_capacity(page.len() * 256);
+                for (line, price) in &page {
+                    (walk.row)(line, *price, &mut out);
+                }
+                Some((Ok(out), Some(walk)))
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "an export broke off");
+                Some((Err(std::io::Error::other(e.to_string())), None))
+            }
+        }
+    });
+    let body =
+        futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(chunks);
+    csv_response(name, Body::from_stream(body))
 }
 
 /// `line-items-<customer or all-customers>-<from>-<to>.csv`.
@@ -57,9 +92,10 @@ pub async fn line_items_csv(
     ApiQuery(q): ApiQuery<ScopeQuery>,
 ) -> Result<Response, ApiError> {
     let scope = scope(&state, partner.id(), &q).await?;
-    let mut out = String::new();
-    write_record(
-        &mut out,
+    let turn = state.web.heavy_reads.turn(partner.id().0).await;
+    let pages = state.store.pages(partner.id(), &scope);
+    Ok(csv_stream(
+        file_name("line-items", &scope),
         &[
             "Date (UTC)",
             "Customer",
@@ -82,17 +118,16 @@ pub async fn line_items_csv(
             "Credit",
             "Invoice",
         ],
-    );
-    state
-        .store
-        .for_each_line(partner.id(), &scope, |l, price| {
+        pages,
+        turn,
+        |l, price, out| {
             let cost = l.billing_total.micros();
             let mut row = vec![
                 l.usage_date.to_string(),
                 l.customer_name.clone(),
                 l.customer_id.clone(),
             ];
-            row.extend(usage_cells(&l));
+            row.extend(usage_cells(l));
             row.extend([
                 l.billing_currency.code().to_string(),
                 decimal(cost),
@@ -103,10 +138,9 @@ pub async fn line_items_csv(
                 l.credit_type.clone(),
                 l.invoice_number.clone(),
             ]);
-            write_record(&mut out, &row);
-        })
-        .await?;
-    Ok(csv_file(file_name("line-items", &scope), out))
+            write_record(out, &row);
+        },
+    ))
 }
 
 /// `GET /api/exports/focus.csv`: FOCUS 1.2 rows, the partner as provider
@@ -123,16 +157,18 @@ pub async fn focus_csv(
         .partner_name(partner.id())
         .await?
         .unwrap_or_else(|| partner.0.credentials.tenant.clone());
-    let party = FocusParty {
-        partner_name: &partner_name,
-    };
-    let mut out = String::new();
-    write_record(&mut out, FOCUS_COLUMNS);
-    state
-        .store
-        .for_each_line(partner.id(), &scope, |l, price| {
-            write_record(&mut out, &focus_row(&l, price, &party));
-        })
-        .await?;
-    Ok(csv_file(file_name("focus", &scope), out))
+    let turn = state.web.heavy_reads.turn(partner.id().0).await;
+    let pages = state.store.pages(partner.id(), &scope);
+    Ok(csv_stream(
+        file_name("focus", &scope),
+        FOCUS_COLUMNS,
+        pages,
+        turn,
+        move |l, price, out| {
+            let party = FocusParty {
+                partner_name: &partner_name,
+            };
+            write_record(out, &focus_row(l, price, &party));
+        },
+    ))
 }

@@ -11,7 +11,7 @@ use model::cube::Cube;
 use model::export::{decimal, usage_cells, write_record};
 
 use super::customers::one_customer;
-use super::exports::{csv_file, file_name};
+use super::exports::{csv_stream, file_name};
 use super::extract::{ApiJson, ApiQuery, CustomerViewer, Partner, ScopeQuery, own_customer, scope};
 use crate::error::ApiError;
 use crate::onboarding::partner_name;
@@ -56,6 +56,7 @@ pub async fn own_usage(
     ApiQuery(q): ApiQuery<ScopeQuery>,
 ) -> Result<Json<Cube>, ApiError> {
     let scope = own_scope(&state, &viewer, q).await?;
+    let _turn = state.web.heavy_reads.turn(viewer.partner.0).await;
     let cube = state.store.cube(viewer.partner, &scope).await?;
     Ok(Json(cube.without_partner_figures()))
 }
@@ -67,9 +68,10 @@ pub async fn own_line_items(
     ApiQuery(q): ApiQuery<ScopeQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let scope = own_scope(&state, &viewer, q).await?;
-    let mut out = String::new();
-    write_record(
-        &mut out,
+    let turn = state.web.heavy_reads.turn(viewer.partner.0).await;
+    let pages = state.store.pages(viewer.partner, &scope);
+    Ok(csv_stream(
+        file_name("costs", &scope),
         &[
             "Date (UTC)",
             "Azure subscription",
@@ -84,17 +86,15 @@ pub async fn own_line_items(
             "Currency",
             "Price",
         ],
-    );
-    state
-        .store
-        .for_each_line(viewer.partner, &scope, |l, price| {
+        pages,
+        turn,
+        |l, price, out| {
             let mut row = vec![l.usage_date.to_string()];
-            row.extend(usage_cells(&l));
+            row.extend(usage_cells(l));
             row.extend([l.billing_currency.code().to_string(), decimal(price)]);
-            write_record(&mut out, &row);
-        })
-        .await?;
-    Ok(csv_file(file_name("costs", &scope), out))
+            write_record(out, &row);
+        },
+    ))
 }
 
 fn customer_user(row: CustomerUserRow) -> CustomerUser {

@@ -6,10 +6,9 @@ use axum::extract::State;
 use axum::response::Response;
 use model::api::{LineItemPage, LineItemRow};
 use model::cube::Cube;
-use model::margin::MarginReport;
+use model::margin::{MarginBuilder, MarginReport, PecRates};
 
 use super::customers::json_body;
-use super::exports::scope_lines;
 use super::extract::{ApiQuery, Partner, ScopeQuery, parse_count, scope};
 use crate::error::ApiError;
 use crate::reports;
@@ -32,6 +31,7 @@ pub async fn usage(
     ApiQuery(q): ApiQuery<ScopeQuery>,
 ) -> Result<Json<Cube>, ApiError> {
     let scope = scope(&state, partner.id(), &q).await?;
+    let _turn = state.web.heavy_reads.turn(partner.id().0).await;
     Ok(Json(state.store.cube(partner.id(), &scope).await?))
 }
 
@@ -67,7 +67,9 @@ pub async fn line_items(
 }
 
 /// `GET /api/margin`: price and margin over a range (this month to date by
-/// default), compared with the previous period; PEC applied and lost per line.
+/// default), compared with the previous period; PEC applied and lost per
+/// line. Read twice, a page at a time (the credit of a line depends on
+/// every line of both periods): memory holds the groups, not the lines.
 pub async fn margin(
     State(state): State<AppState>,
     partner: Partner,
@@ -80,11 +82,24 @@ pub async fn margin(
         from,
         to,
     };
-    let current = scope_lines(&state, partner.id(), &scope).await?;
-    let previous = scope_lines(&state, partner.id(), &previous).await?;
-    Ok(Json(model::margin::margin_report(
-        (scope.from, scope.to),
-        &current,
-        &previous,
-    )))
+    let _turn = state.web.heavy_reads.turn(partner.id().0).await;
+    let store = &state.store;
+    let mut rates = PecRates::default();
+    for s in [&scope, &previous] {
+        store
+            .for_each_line(partner.id(), s, |l, _| rates.see(&l))
+            .await?;
+    }
+    let mut report = MarginBuilder::new(rates);
+    store
+        .for_each_line(partner.id(), &scope, |l, price| {
+            report.add_current(&l, price)
+        })
+        .await?;
+    store
+        .for_each_line(partner.id(), &previous, |l, price| {
+            report.add_previous(&l, price)
+        })
+        .await?;
+    Ok(Json(report.finish((scope.from, scope.to))))
 }

@@ -212,17 +212,26 @@ impl Store {
         scope: &Scope,
         mut each: impl FnMut(LineItem, i64),
     ) -> Result<usize, sqlx::Error> {
-        let mut offset = 0;
-        loop {
-            let page = self.line_items(partner, scope, PAGE, offset).await?;
-            let n = page.len() as i64;
+        let mut pages = self.pages(partner, scope);
+        let mut n = 0;
+        while let Some(page) = pages.next().await? {
+            n += page.len();
             for (line, price) in page {
                 each(line, price);
             }
-            offset += n;
-            if n < PAGE {
-                return Ok(offset as usize);
-            }
+        }
+        Ok(n)
+    }
+
+    /// The lines of a scope as pages, in the order of [`Store::line_items`].
+    pub fn pages(&self, partner: PartnerId, scope: &Scope) -> Pages {
+        Pages {
+            store: self.clone(),
+            partner,
+            customer: scope.customer.clone(),
+            day: Some(scope.from),
+            to: scope.to,
+            offset: 0,
         }
     }
 
@@ -283,6 +292,47 @@ impl Store {
         })
         .await?;
         Ok(builder.finish())
+    }
+}
+
+/// A walk through a scope's lines one day at a time, each day in pages:
+/// memory holds one page, and no query sorts more than one day's lines
+/// (paging a year of a large partner by offset would sort it all again for
+/// every page). Nothing is held between pages, so a slow reader of an
+/// export holds no connection of the store.
+pub struct Pages {
+    store: Store,
+    partner: PartnerId,
+    customer: Option<String>,
+    day: Option<NaiveDate>,
+    to: NaiveDate,
+    offset: i64,
+}
+
+impl Pages {
+    /// The next page; `None` once the scope's last day is read.
+    pub async fn next(&mut self) -> Result<Option<Vec<(LineItem, i64)>>, sqlx::Error> {
+        while let Some(day) = self.day.filter(|d| *d <= self.to) {
+            let one = Scope {
+                customer: self.customer.clone(),
+                from: day,
+                to: day,
+            };
+            let page = self
+                .store
+                .line_items(self.partner, &one, PAGE, self.offset)
+                .await?;
+            if (page.len() as i64) < PAGE {
+                self.day = day.succ_opt();
+                self.offset = 0;
+            } else {
+                self.offset += PAGE;
+            }
+            if !page.is_empty() {
+                return Ok(Some(page));
+            }
+        }
+        Ok(None)
     }
 }
 

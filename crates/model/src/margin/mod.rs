@@ -9,8 +9,6 @@
 //! earned is its list cost at the highest rate seen for that key. A meter that
 //! never earned credit is *not eligible*, not lost.
 
-use std::collections::HashMap;
-
 use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +16,9 @@ use crate::export::decimal;
 use crate::report::CostPrice;
 use crate::usage::LineItem;
 use crate::views::table_csv;
+
+mod report;
+pub use report::{MarginBuilder, PecRates, line_credit, margin_report, pec_rates};
 
 /// A margin that fell by this many basis points or more is flagged.
 pub const MARGIN_FALL_BASIS_POINTS: i64 = 100;
@@ -69,55 +70,7 @@ pub struct LineCredit {
     pub lost: i64,
 }
 
-type CreditKey<'a> = (&'a str, &'a str, &'a str, &'a str);
-
-fn credit_key(l: &LineItem) -> CreditKey<'_> {
-    (
-        &l.customer_id,
-        &l.entitlement_id,
-        &l.resource_uri,
-        &l.meter_id,
-    )
-}
-
-/// The highest PEC rate seen per key, over `reference` (both periods' lines).
-pub fn pec_rates<'a>(
-    reference: impl IntoIterator<Item = &'a LineItem>,
-) -> HashMap<CreditKey<'a>, i32> {
-    let mut rates: HashMap<CreditKey<'a>, i32> = HashMap::new();
-    for l in reference {
-        let r = rates.entry(credit_key(l)).or_default();
-        *r = (*r).max(l.pec_basis_points);
-    }
-    rates
-}
-
-/// The credit of one line, given the rates [`pec_rates`] found.
-pub fn line_credit(l: &LineItem, rates: &HashMap<CreditKey<'_>, i32>) -> LineCredit {
-    let list = l.list_total().micros();
-    let cost = l.billing_total.micros();
-    if l.pec_basis_points > 0 {
-        return LineCredit {
-            pec: Pec::Applied,
-            earned: list - cost,
-            lost: 0,
-        };
-    }
-    match rates.get(&credit_key(l)).copied().unwrap_or(0) {
-        0 => LineCredit {
-            pec: Pec::NotEligible,
-            earned: 0,
-            lost: 0,
-        },
-        rate => LineCredit {
-            pec: Pec::Lost,
-            earned: 0,
-            lost: round_div(list as i128 * rate as i128, 10_000),
-        },
-    }
-}
-
-fn round_div(n: i128, d: i128) -> i64 {
+pub(crate) fn round_div(n: i128, d: i128) -> i64 {
     let q = if n >= 0 {
         (n + d / 2) / d
     } else {
@@ -228,124 +181,6 @@ pub struct MarginReport {
 }
 
 pub const LOST_LINES_SHOWN: usize = 500;
-
-/// Builds the report from the period's lines and the previous period's,
-/// each with its customer price (millionths of the billing currency).
-pub fn margin_report(
-    (from, to): (NaiveDate, NaiveDate),
-    current: &[(LineItem, i64)],
-    previous: &[(LineItem, i64)],
-) -> MarginReport {
-    let (previous_from, previous_to) = previous_period(from, to);
-    let rates = pec_rates(current.iter().chain(previous).map(|(l, _)| l));
-
-    let mut customers: HashMap<(&str, &str), CustomerMargin> = HashMap::new();
-    let mut meters: HashMap<(&str, &str), MeterMargin> = HashMap::new();
-    let mut lost_lines = Vec::new();
-    for (l, price) in current {
-        let credit = line_credit(l, &rates);
-        let c = customers
-            .entry((&l.customer_id, l.billing_currency.code()))
-            .or_insert_with(|| CustomerMargin {
-                customer_id: l.customer_id.clone(),
-                customer_name: l.customer_name.clone(),
-                currency: l.billing_currency.code().to_string(),
-                ..Default::default()
-            });
-        c.figures.add(l, *price, &credit);
-        let m = meters
-            .entry((&l.meter_id, l.billing_currency.code()))
-            .or_insert_with(|| MeterMargin {
-                meter_id: l.meter_id.clone(),
-                meter_name: l.meter_name.clone(),
-                meter_category: l.meter_category.clone(),
-                unit: l.unit.clone(),
-                currency: l.billing_currency.code().to_string(),
-                ..Default::default()
-            });
-        m.quantity_micros += l.quantity_micros;
-        m.figures.add(l, *price, &credit);
-        if credit.pec == Pec::Lost {
-            lost_lines.push(LostCreditLine {
-                usage_date: l.usage_date.to_string(),
-                customer_id: l.customer_id.clone(),
-                customer_name: l.customer_name.clone(),
-                subscription: l.entitlement_name.clone(),
-                resource: l.resource_name().to_string(),
-                meter_name: l.meter_name.clone(),
-                currency: l.billing_currency.code().to_string(),
-                partner_cost: l.billing_total.micros(),
-                list_cost: l.list_total().micros(),
-                lost: credit.lost,
-            });
-        }
-    }
-
-    let mut before: HashMap<(&str, &str), CostPrice> = HashMap::new();
-    for (l, price) in previous {
-        let b = before
-            .entry((&l.customer_id, l.billing_currency.code()))
-            .or_default();
-        b.partner_cost += l.billing_total.micros();
-        b.customer_price += price;
-    }
-
-    let mut customers: Vec<CustomerMargin> = customers
-        .into_iter()
-        .map(|(key, mut c)| {
-            c.margin_basis_points = c.figures.margin_basis_points();
-            c.previous_margin_basis_points = before.get(&key).and_then(|b| b.margin_basis_points());
-            c.margin_fell = margin_fell(c.margin_basis_points, c.previous_margin_basis_points);
-            c
-        })
-        .collect();
-    let fall = |c: &CustomerMargin| match (c.margin_basis_points, c.previous_margin_basis_points) {
-        (Some(n), Some(b)) if c.margin_fell => b - n,
-        _ => 0,
-    };
-    customers.sort_by(|a, b| {
-        fall(b)
-            .cmp(&fall(a))
-            .then(b.figures.customer_price.cmp(&a.figures.customer_price))
-            .then(a.customer_id.cmp(&b.customer_id))
-            .then(a.currency.cmp(&b.currency))
-    });
-
-    let mut meters: Vec<MeterMargin> = meters
-        .into_values()
-        .map(|mut m| {
-            m.margin_basis_points = m.figures.margin_basis_points();
-            m
-        })
-        .collect();
-    meters.sort_by(|a, b| {
-        b.figures
-            .customer_price
-            .cmp(&a.figures.customer_price)
-            .then(a.meter_id.cmp(&b.meter_id))
-            .then(a.currency.cmp(&b.currency))
-    });
-
-    let lost_lines_total = lost_lines.len();
-    lost_lines.sort_by(|a, b| {
-        b.lost
-            .cmp(&a.lost)
-            .then(a.usage_date.cmp(&b.usage_date))
-            .then(a.customer_id.cmp(&b.customer_id))
-    });
-    lost_lines.truncate(LOST_LINES_SHOWN);
-
-    MarginReport {
-        from: from.to_string(),
-        to: to.to_string(),
-        previous_from: previous_from.to_string(),
-        previous_to: previous_to.to_string(),
-        customers,
-        meters,
-        lost_lines,
-        lost_lines_total,
-    }
-}
 
 fn percent(basis_points: Option<i64>) -> String {
     basis_points
@@ -683,5 +518,43 @@ mod tests {
         assert!(!margin_fell(Some(1_401), Some(1_500)));
         assert!(!margin_fell(None, Some(1_500)));
         assert!(!margin_fell(Some(0), None));
+    }
+
+    /// More lost lines than are shown, many tied: the builder keeps at most
+    /// twice the shown number at any time, and shows what sorting every
+    /// lost line would.
+    #[test]
+    fn lost_lines_are_cut_to_the_largest_as_a_sort_of_all_would() {
+        let mut current = Vec::new();
+        let mut previous = Vec::new();
+        for i in 0..1_700i64 {
+            let meter = format!("m{}", i % 40);
+            previous.push((
+                line(&format!("c{}", i % 3), &meter, "2026-09-03", 1, 1_500),
+                0,
+            ));
+            let date = format!("2026-10-{:02}", 1 + i % 28);
+            // Ties: the same loss on many lines and days.
+            current.push((line(&format!("c{}", i % 3), &meter, &date, 1 + i % 7, 0), 0));
+        }
+        let report = margin_report((day("2026-10-01"), day("2026-10-31")), &current, &previous);
+        let rates = pec_rates(current.iter().chain(&previous).map(|(l, _)| l));
+        let mut all: Vec<(i64, String, String)> = current
+            .iter()
+            .map(|(l, _)| (line_credit(l, &rates), l))
+            .filter(|(c, _)| c.pec == Pec::Lost)
+            .map(|(c, l)| (c.lost, l.usage_date.to_string(), l.customer_id.clone()))
+            .collect();
+        let total = all.len();
+        all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        all.truncate(LOST_LINES_SHOWN);
+        let shown: Vec<(i64, String, String)> = report
+            .lost_lines
+            .iter()
+            .map(|l| (l.lost, l.usage_date.clone(), l.customer_id.clone()))
+            .collect();
+        assert!(total > 2 * LOST_LINES_SHOWN, "{total}");
+        assert_eq!(report.lost_lines_total, total);
+        assert_eq!(shown, all);
     }
 }
