@@ -66,31 +66,53 @@ impl HeavyReads {
 /// Most sync event streams one session may hold open (a tab each).
 pub const STREAMS_PER_SESSION: usize = 6;
 
-/// Counts the open event streams of each session, so that one session
-/// cannot hold thousands of connections open.
+/// Most sync event streams from one client address: generous, since many
+/// people may share an address behind a company's NAT (each with six
+/// tabs), but a bound on what signing in many times from one place buys.
+pub const STREAMS_PER_ADDRESS: usize = 120;
+
+/// Counts the open event streams of each session and each client address,
+/// so that neither can hold thousands of connections open.
 #[derive(Debug, Default)]
 pub struct StreamLimiter(std::sync::Arc<Mutex<HashMap<String, usize>>>);
 
-/// One open stream of a session; closing it (dropping this) frees its place.
+/// One open stream; closing it (dropping this) frees its places.
 #[derive(Debug)]
 pub struct OpenStream {
     counts: std::sync::Arc<Mutex<HashMap<String, usize>>>,
-    session: String,
+    keys: Vec<String>,
+}
+
+/// Why no stream could be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamsFull {
+    Session,
+    Address,
 }
 
 impl StreamLimiter {
-    /// A place for one more stream of `session`, or none when it holds
-    /// [`STREAMS_PER_SESSION`] already.
-    pub fn open(&self, session: &str) -> Option<OpenStream> {
+    /// A place for one more stream of `session` from `address`, or which
+    /// of the two holds its most already.
+    pub fn open(&self, session: &str, address: Option<IpAddr>) -> Result<OpenStream, StreamsFull> {
         let mut counts = self.0.lock().expect("streams poisoned");
-        let n = counts.entry(session.to_string()).or_default();
-        if *n >= STREAMS_PER_SESSION {
-            return None;
+        let session_key = format!("session {session}");
+        if counts.get(&session_key).copied().unwrap_or(0) >= STREAMS_PER_SESSION {
+            return Err(StreamsFull::Session);
         }
-        *n += 1;
-        Some(OpenStream {
+        let mut keys = vec![session_key];
+        if let Some(address) = address {
+            let address_key = format!("address {address}");
+            if counts.get(&address_key).copied().unwrap_or(0) >= STREAMS_PER_ADDRESS {
+                return Err(StreamsFull::Address);
+            }
+            keys.push(address_key);
+        }
+        for key in &keys {
+            *counts.entry(key.clone()).or_default() += 1;
+        }
+        Ok(OpenStream {
             counts: self.0.clone(),
-            session: session.to_string(),
+            keys,
         })
     }
 }
@@ -98,10 +120,12 @@ impl StreamLimiter {
 impl Drop for OpenStream {
     fn drop(&mut self) {
         let mut counts = self.counts.lock().expect("streams poisoned");
-        if let Some(n) = counts.get_mut(&self.session) {
-            *n -= 1;
-            if *n == 0 {
-                counts.remove(&self.session);
+        for key in &self.keys {
+            if let Some(n) = counts.get_mut(key) {
+                *n -= 1;
+                if *n == 0 {
+                    counts.remove(key);
+                }
             }
         }
     }
@@ -287,6 +311,33 @@ pub fn rooted(html: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::{STREAMS_PER_ADDRESS, STREAMS_PER_SESSION, StreamLimiter, StreamsFull};
+
+    /// Streams are counted per session and per client address; closing one
+    /// frees both places.
+    #[test]
+    fn streams_are_capped_per_session_and_per_address() {
+        let limiter = StreamLimiter::default();
+        let here = Some("203.0.113.9".parse().unwrap());
+        let there = Some("198.51.100.1".parse().unwrap());
+        let mut open = Vec::new();
+        for i in 0..STREAMS_PER_ADDRESS {
+            let session = format!("s{}", i / STREAMS_PER_SESSION);
+            open.push(limiter.open(&session, here).unwrap());
+        }
+        let extra = format!("s{}", STREAMS_PER_ADDRESS / STREAMS_PER_SESSION + 1);
+        assert_eq!(
+            limiter.open(&extra, here).unwrap_err(),
+            StreamsFull::Address
+        );
+        let other = limiter.open(&extra, there).unwrap();
+        assert_eq!(limiter.open("s0", there).unwrap_err(), StreamsFull::Session);
+        drop(open.pop());
+        let again = limiter.open(&extra, here).unwrap();
+        drop((again, other, open));
+        assert!(limiter.0.lock().unwrap().is_empty(), "every place freed");
+    }
+
     /// Behind a reverse proxy that rewrites `Host`, the public URL names the
     /// proxy's own pages; nothing else but the CORS list is allowed to write.
     #[test]

@@ -76,22 +76,36 @@ fn progress_event(progress: &SyncProgress) -> Event {
 
 /// `GET /api/sync/events`: server-sent events: the latest sync (as
 /// `GET /api/sync` tells it), then its progress each time it changes.
-/// A session holds at most [`crate::web::STREAMS_PER_SESSION`] streams,
-/// and each ends within [`SESSION_CHECK`] of its session ending.
+/// A session holds at most [`crate::web::STREAMS_PER_SESSION`] streams, a
+/// client address [`crate::web::STREAMS_PER_ADDRESS`], and each ends within
+/// [`SESSION_CHECK`] of its session ending.
 pub async fn events(
     State(state): State<AppState>,
     who: SignedIn,
+    extensions: axum::http::Extensions,
+    headers: axum::http::HeaderMap,
 ) -> Result<Sse<impl futures_core::Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError>
 {
-    let place = state.web.streams.open(&who.session_hash).ok_or_else(|| {
-        ApiError::refused(
-            model::api::ErrorCode::TooManyStreams,
-            format!(
-                "This sign-in holds {} sync event streams open already; close a tab and try again.",
-                crate::web::STREAMS_PER_SESSION
-            ),
-        )
-    })?;
+    let address = extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|p| crate::forwarded::client_address(p.0.ip(), &headers, &state.web.trusted_proxies));
+    let place = state
+        .web
+        .streams
+        .open(&who.session_hash, address)
+        .map_err(|full| {
+            let message = match full {
+                crate::web::StreamsFull::Session => format!(
+                    "This sign-in holds {} sync event streams open already; close a tab and try again.",
+                    crate::web::STREAMS_PER_SESSION
+                ),
+                crate::web::StreamsFull::Address => format!(
+                    "{} sync event streams are open from this address already; close a tab and try again.",
+                    crate::web::STREAMS_PER_ADDRESS
+                ),
+            };
+            ApiError::refused(model::api::ErrorCode::TooManyStreams, message)
+        })?;
     let partner = who.session.partner;
     let mut receiver = state.syncer(partner).subscribe();
     receiver.mark_unchanged();
