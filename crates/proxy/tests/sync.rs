@@ -60,6 +60,19 @@ async fn every_customer_day_and_meter_holds_the_emulators_rows_and_total_through
         .await
         .unwrap();
     assert_eq!(counts.errors, 0);
+    // The counts a finished sync shows: every customer and every feed done.
+    let customers = up
+        .emulator
+        .demo()
+        .partners
+        .iter()
+        .find(|p| p.tenant_id == up.credentials.tenant)
+        .unwrap()
+        .customers;
+    assert_eq!(counts.customers_total, Some(customers));
+    assert_eq!(counts.customers_done, customers);
+    assert!(counts.feeds_total.is_some_and(|t| t > 0), "{counts:?}");
+    assert_eq!(Some(counts.feeds_done), counts.feeds_total);
     let truth: serde_json::Value = reqwest::get(format!(
         "{}/emulator/truth?lines={}",
         up.url, up.credentials.tenant

@@ -27,6 +27,8 @@ use tokio::sync::watch;
 
 mod customers;
 mod exports;
+#[cfg(test)]
+mod tests;
 mod usage;
 
 use customers::{sync_customer_details, sync_customers};
@@ -486,15 +488,16 @@ fn problems_summary(counts: &SyncCounts, problems: &[SyncProblem]) -> String {
         });
     }
     let lines = of(SyncProblemKind::LineItem);
-    if lines > 0 {
-        parts.push(format!("{lines} line items"));
+    match lines {
+        0 => {}
+        1 => parts.push("1 line item".to_string()),
+        n => parts.push(format!("{n} line items")),
     }
     let shown = if counts.errors > problems.len() {
-        format!(
-            " ({} problems, the first {} listed)",
-            counts.errors,
-            problems.len()
-        )
+        match problems.len() {
+            1 => format!(" ({} problems, the first listed)", counts.errors),
+            n => format!(" ({} problems, the first {n} listed)", counts.errors),
+        }
     } else {
         String::new()
     };

@@ -1,0 +1,95 @@
+//! The sync's own arithmetic and sentences, with answers written by hand:
+//! mutants of these survived the integration tests (README, "Mutation
+//! testing").
+
+use model::api::{SyncCounts, SyncPhase, SyncProblem, SyncProblemKind};
+
+use super::{fraction_done, problems_summary};
+
+fn counts(customers: (usize, Option<usize>), feeds: (usize, Option<usize>)) -> SyncCounts {
+    SyncCounts {
+        customers_done: customers.0,
+        customers_total: customers.1,
+        feeds_done: feeds.0,
+        feeds_total: feeds.1,
+        ..SyncCounts::default()
+    }
+}
+
+#[test]
+fn customers_weigh_a_third_and_usage_two_thirds() {
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
+    // 10 of 30 customers, 3 of 6 feeds: 1/9 + 1/3.
+    let c = counts((10, Some(30)), (3, Some(6)));
+    assert!(close(fraction_done(&c, SyncPhase::Usage), 4.0 / 9.0));
+    // Nothing counted yet: nothing done.
+    assert!(close(
+        fraction_done(&counts((0, None), (0, None)), SyncPhase::Customers),
+        0.0
+    ));
+    // No customers, or no feeds, to read: that part is done.
+    assert!(close(
+        fraction_done(&counts((0, Some(0)), (0, None)), SyncPhase::Customers),
+        1.0 / 3.0
+    ));
+    assert!(close(
+        fraction_done(&counts((30, Some(30)), (0, Some(0))), SyncPhase::Usage),
+        1.0
+    ));
+    assert!(close(
+        fraction_done(&counts((30, Some(30)), (5, Some(5))), SyncPhase::Usage),
+        1.0
+    ));
+}
+
+fn problem(kind: SyncProblemKind, subject: &str) -> SyncProblem {
+    SyncProblem {
+        kind,
+        subject: Some(subject.into()),
+        name: None,
+        call: "GET /v1/x".into(),
+        reason: "HTTP 500".into(),
+        retried: true,
+        next_sync: true,
+        code: None,
+    }
+}
+
+#[test]
+fn the_summary_names_what_was_not_read_and_how_many_problems_are_listed() {
+    let mut c = counts((40, Some(40)), (6, Some(8)));
+    let problems = vec![
+        problem(SyncProblemKind::Customer, "c1"),
+        problem(SyncProblemKind::Customer, "c1"),
+        problem(SyncProblemKind::Customer, "c2"),
+        problem(SyncProblemKind::Feed, "unbilled:current:USD"),
+        problem(SyncProblemKind::LineItem, "invoice:G1"),
+    ];
+    let mut two_lines = problems.clone();
+    two_lines.push(problem(SyncProblemKind::LineItem, "invoice:G1"));
+    c.errors = two_lines.len();
+    assert!(problems_summary(&c, &two_lines).contains(", 2 line items;"));
+    c.errors = problems.len();
+    assert_eq!(
+        problems_summary(&c, &problems),
+        "Could not read details of 2 of 40 customers, 1 of 8 usage feeds, 1 line item; \
+         everything else was synced"
+    );
+    // More problems than listed: the sentence says so.
+    c.errors = 12;
+    assert_eq!(
+        problems_summary(&c, &problems[3..4]),
+        "Could not read 1 of 8 usage feeds (12 problems, the first listed); \
+         everything else was synced"
+    );
+    let lists = vec![
+        problem(SyncProblemKind::Customers, ""),
+        problem(SyncProblemKind::Invoices, ""),
+    ];
+    c.errors = 2;
+    c.customers_total = None;
+    assert_eq!(
+        problems_summary(&c, &lists),
+        "Could not read the customer list, the invoice list; everything else was synced"
+    );
+}
