@@ -393,7 +393,8 @@ async fn hostile_input_gets_a_4xx_with_a_json_error_on_every_route() {
     // Nothing hostile changed the data: the list reads as before.
     let after: Value = common::get_json(&client, &format!("{base}/api/customers")).await;
     assert_eq!(after["customers"], customers["customers"]);
-    assert!(tried >= 170, "{tried} requests tried");
+    // 246 with today's routes; more routes, more tried.
+    assert!(tried >= 246, "{tried} requests tried");
 }
 
 /// Routes that take a PUT or POST but read no body, and why.
