@@ -31,7 +31,8 @@ async fn a_signed_in_request_is_answered_beside_a_thousand_idle_connections_and_
     for _ in 0..17 {
         people.push(common::admin_client(&state).await);
     }
-    let proxy = common::start_proxy(&up, data.path(), Some(1024)).await;
+    let proxy =
+        common::start_proxy(env!("CARGO_BIN_EXE_proxy"), &up, data.path(), Some(1024)).await;
     let addr = proxy.base.trim_start_matches("http://").to_string();
 
     let mut idle = Vec::new();

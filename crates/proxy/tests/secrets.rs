@@ -219,7 +219,7 @@ async fn the_sealing_key_is_not_rotated_under_a_running_proxy() {
             .output()
             .unwrap()
     };
-    let proxy = common::start_proxy(&up, data.path(), None).await;
+    let proxy = common::start_proxy(env!("CARGO_BIN_EXE_proxy"), &up, data.path(), None).await;
     let before = std::fs::read_to_string(&key_file).unwrap();
     let refused = rotate();
     assert!(!refused.status.success());

@@ -469,15 +469,16 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// The proxy binary serving from `data` with `up` as every upstream, under
-/// an open-file limit of `files` when given.
-pub async fn start_proxy(up: &Upstream, data: &Path, files: Option<u32>) -> Proxy {
+/// The proxy binary `bin` (`env!("CARGO_BIN_EXE_proxy")`, which only
+/// integration tests know) serving from `data` with `up` as every upstream,
+/// under an open-file limit of `files` when given.
+pub async fn start_proxy(bin: &str, up: &Upstream, data: &Path, files: Option<u32>) -> Proxy {
     let port = free_port();
     let limit = files.map_or(String::new(), |n| format!("ulimit -n {n} && "));
     let child = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!(r#"{limit}exec "$0""#))
-        .arg(env!("CARGO_BIN_EXE_proxy"))
+        .arg(bin)
         .env("PROXY_PORT", port.to_string())
         .env("PROXY_DATA_DIR", data)
         .env("PROXY_DIST", data.join("dist"))
