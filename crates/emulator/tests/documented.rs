@@ -4,7 +4,7 @@
 //! same fields and no others at every level, the same JSON types, and the
 //! same value wherever the value is a constant of the service rather than
 //! data (object types, link methods, header names, providers, casing of
-//! enumerations). Where an example elides (`"..."`, `"<id>"`, `{ }`), only
+//! enumerations), in the example's order: byte for byte but for the data. Where an example elides (`"..."`, `"<id>"`, `{ }`), only
 //! what it shows is required. `contract.rs` checks the shapes of answers the
 //! reference shows only in part.
 
@@ -81,6 +81,15 @@ fn compare(
                     None if beside.absent.contains(&k.as_str()) => {}
                     None => out.push(format!("{path}.{k} is missing")),
                 }
+            }
+            // The documented fields come in the example's order (what is
+            // beside the example may come anywhere).
+            let sent: Vec<&String> = a.keys().filter(|k| e.contains_key(*k)).collect();
+            let shown: Vec<&String> = e.keys().filter(|k| a.contains_key(*k)).collect();
+            if sent != shown {
+                out.push(format!(
+                    "{path}: fields in the order {sent:?}, documented {shown:?}"
+                ));
             }
             if !elided(example) {
                 let documented =

@@ -41,11 +41,11 @@ pub(super) fn plan_json(
         "autoRenewEnabled": false,
         "billingType": "usage",
         "contractType": "subscription",
-        "orderId": model::Guid::from_seed(customer.key, 12).to_string(),
         "links": {
             "offer": link(&format!("/offers/{offer_id}?country=US"), &[]),
             "self": link(&format!("/customers/{}/subscriptions/{id}", customer.id), &[]),
         },
+        "orderId": model::Guid::from_seed(customer.key, 12).to_string(),
         "attributes": { "etag": etag(&id), "objectType": "Subscription" },
     })
 }
