@@ -362,6 +362,7 @@ fn manifest_json(emulator: &Emulator, id: &str, export: &Export, lines: usize) -
         &format!("{directory}|{rows}|{}", faults.export_rows_per_blob),
         "etag",
     );
+    // As 2024's live manifests (the reference, §3.4): schema 2, "default".
     json!({
         "id": id,
         "schemaVersion": "2",
@@ -377,7 +378,6 @@ fn manifest_json(emulator: &Emulator, id: &str, export: &Export, lines: usize) -
             "name": format!("part-{p:05}-{id}.c000.json.gz"),
             "partitionValue": "default",
         })).collect::<Vec<_>>(),
-        "x_directory": directory,
     })
 }
 

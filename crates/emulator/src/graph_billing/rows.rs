@@ -19,6 +19,9 @@ pub(super) fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 /// Whether a line is covered by two savings-plan benefits (one resource-
 /// day in about eleven of virtual machines' hours): two rows of it.
+/// Where a number goes in a row, replaced by its digits once written.
+const NUMBER: &str = "#number#";
+
 pub(super) fn split(world: &World, partner: usize, line: &LineRef) -> bool {
     let c = &world.partners[partner].customers[line.customer as usize];
     let meter = &world.catalog[c.series[line.series as usize].meter];
@@ -202,13 +205,19 @@ impl<'a> Row<'a> {
             "ResourceGroup": s.resource_group,
             "ResourceURI": resource_uri,
             "ChargeType": "New",
+            "UnitPrice": NUMBER,
+            "Quantity": NUMBER,
             "UnitType": meter.unit,
+            "BillingPreTaxTotal": NUMBER,
             "BillingCurrency": c.currency.code(),
+            "PricingPreTaxTotal": NUMBER,
             "PricingCurrency": "USD",
             "ServiceInfo1": "",
             "ServiceInfo2": "",
             "Tags": s.tags,
             "AdditionalInfo": "",
+            "EffectiveUnitPrice": NUMBER,
+            "PCToBCExchangeRate": NUMBER,
             "PCToBCExchangeRateDate": format!("{}T00:00:00Z", month.format("%Y-%m-%d")),
             "EntitlementId": entitlement.to_string(),
             "EntitlementDescription": entitlement_name,
@@ -223,19 +232,20 @@ impl<'a> Row<'a> {
             // A field no page documents yet.
             row["x_SettlementCurrencyFuture"] = json!({"note": "not documented"});
         }
-        // The numbers are written as text here, so the JSON keeps their digits.
-        let mut text = row.to_string();
-        text.pop();
+        // The numbers go in as written, so the JSON keeps their digits, in
+        // the places the documented row has them.
         let fx = Amount::from_micros(priced.fx_micros);
-        text.push_str(&format!(
-            ",\"UnitPrice\":{},\"Quantity\":{},\"BillingPreTaxTotal\":{},\"PricingPreTaxTotal\":{},\"EffectiveUnitPrice\":{},\"PCToBCExchangeRate\":{}}}",
-            number(decimal(priced.unit_price)),
-            number(decimal(Amount::from_micros(self.quantity_micros))),
-            number(decimal(self.billing_total)),
-            number(decimal(self.pricing_total)),
-            number(decimal(priced.effective_unit_price)),
-            number(decimal(fx)),
-        ));
+        let mut text = row.to_string();
+        for value in [
+            decimal(priced.unit_price),
+            decimal(Amount::from_micros(self.quantity_micros)),
+            decimal(self.billing_total),
+            decimal(self.pricing_total),
+            decimal(priced.effective_unit_price),
+            decimal(fx),
+        ] {
+            text = text.replacen(&format!("\"{NUMBER}\""), &number(value), 1);
+        }
         text
     }
 }

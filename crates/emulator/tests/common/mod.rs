@@ -5,6 +5,8 @@
 
 use serde_json::{Value, json};
 
+pub mod documented;
+
 pub struct Client {
     pub base: String,
     pub token: String,
