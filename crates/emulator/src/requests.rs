@@ -54,7 +54,9 @@ pub async fn middleware(
     let path = request.uri().path().to_string();
     let token = crate::faults::is_token_path(&path);
     let api = path.starts_with("/v1/") || path.starts_with("/v1.0/");
-    if !token && !api {
+    // Storage downloads too, without their query: the SAS is a secret.
+    let blob = path.starts_with("/emulator/blobs/");
+    if !token && !api && !blob {
         return next.run(request).await;
     }
     let headers = request
@@ -73,7 +75,11 @@ pub async fn middleware(
     let mut recorded = Recorded {
         method: request.method().to_string(),
         path,
-        query: request.uri().query().unwrap_or_default().to_string(),
+        query: if blob {
+            String::new()
+        } else {
+            request.uri().query().unwrap_or_default().to_string()
+        },
         headers,
         body: None,
     };

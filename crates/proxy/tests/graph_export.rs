@@ -157,6 +157,17 @@ async fn an_expired_sas_mid_export_is_read_on_with_a_fresh_manifest() {
     let counts = full_sync(&state).await;
     assert_eq!(counts.errors, 0, "{:?}", problems(&state).await);
     assert!(up.emulator.stats().faults >= 2, "{:?}", up.emulator.stats());
+    // The same data version: each refused file is asked again, and nothing
+    // read before it is read twice (no start over).
+    let downloads: Vec<String> = up
+        .emulator
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/emulator/blobs/"))
+        .map(|r| r.path)
+        .collect();
+    let files: std::collections::BTreeSet<&String> = downloads.iter().collect();
+    assert_eq!(downloads.len(), files.len() + 2, "{downloads:?}");
     assert!(up.emulator.stats().export_polls > polls);
     assert_eq!(as_map(&stored(&state).await), upstream_totals(&up).await);
 }
@@ -175,8 +186,28 @@ async fn a_sas_that_is_always_expired_costs_only_its_exports_and_says_so() {
         export_rows_per_blob: 999,
         ..Faults::default()
     });
+    let downloads = || {
+        let mut n: std::collections::BTreeMap<String, usize> = Default::default();
+        for r in up.emulator.requests() {
+            if r.path.starts_with("/emulator/blobs/") {
+                assert!(r.query.is_empty(), "no SAS in the log");
+                *n.entry(r.path).or_default() += 1;
+            }
+        }
+        n
+    };
+    let before_sync = downloads();
     let counts = full_sync(&state).await;
     assert!(counts.errors > 0);
+    // Each export's first file: the first download, then one with each of
+    // three fresh manifests, and no more.
+    let tried: Vec<usize> = downloads()
+        .into_iter()
+        .map(|(path, n)| n - before_sync.get(&path).copied().unwrap_or(0))
+        .filter(|n| *n > 0)
+        .collect();
+    assert!(!tried.is_empty());
+    assert!(tried.iter().all(|n| *n == 4), "{tried:?}");
     let seen = problems(&state).await;
     assert!(
         seen.iter().any(|p| p.reason.contains("Azure Storage")
