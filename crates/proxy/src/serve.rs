@@ -137,10 +137,15 @@ impl Connection {
             let (since, used) = *self.idle_since.lock().expect("poisoned");
             let limit = if used { KEEP_ALIVE_IDLE } else { first };
             let left = (since + limit).saturating_duration_since(Instant::now());
-            if self.idle() && left.is_zero() {
+            let idle = self.idle();
+            if idle && left.is_zero() {
                 return;
             }
-            tokio::time::sleep(left.max(Duration::from_millis(100))).await;
+            // While an answer is under way (an event stream, for hours),
+            // look again after a whole limit, not in a tight loop; its end
+            // restarts the idle time, so the next look is still on time.
+            let wait = if idle { left } else { limit };
+            tokio::time::sleep(wait.max(Duration::from_millis(100))).await;
         }
     }
 }
