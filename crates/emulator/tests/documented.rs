@@ -153,18 +153,10 @@ async fn invoices_and_line_items_as_documented() {
 #[tokio::test]
 async fn legacy_utilization_and_rate_card_as_documented() {
     let c = client().await;
-    let (_, list) = c.get("/customers?size=500").await;
-    let mut legacy = None;
-    for customer in list["items"].as_array().unwrap() {
-        let id = customer["id"].as_str().unwrap();
-        let (_, subs) = c.get(&format!("/customers/{id}/subscriptions")).await;
-        for s in subs["items"].as_array().unwrap() {
-            if s["offerId"] == "MS-AZR-0145P" {
-                legacy = Some((id.to_string(), s["id"].as_str().unwrap().to_string()));
-            }
-        }
-    }
-    let (customer, subscription) = legacy.expect("a legacy subscription");
+    let (customer, subscription) = c
+        .legacy_subscription()
+        .await
+        .expect("a legacy subscription");
     let (status, page) = c
         .get(&format!(
             "/customers/{customer}/subscriptions/{subscription}/utilizations/azure?start_time=2026-10-01T00:00:00Z&end_time=2026-10-03T00:00:00Z&granularity=daily&show_details=true&size=2"

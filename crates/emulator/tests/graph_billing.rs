@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 mod common;
 
+use common::assert_shape;
 use common::documented::{Beside, assert_documented, assert_same_fields};
 
 struct Graph {
@@ -175,30 +176,6 @@ impl Graph {
         let mut f = self.emulator.faults();
         f.export_retry_after_secs = 0;
         self.emulator.set_faults(f);
-    }
-}
-
-/// Fails naming the first field of `reference` that `actual` lacks or retypes.
-fn assert_shape(actual: &Value, reference: &Value, path: &str) {
-    match (actual, reference) {
-        (Value::Object(a), Value::Object(r)) => {
-            for (key, rv) in r {
-                let av = a
-                    .get(key)
-                    .unwrap_or_else(|| panic!("{path}.{key} is missing; the reference has it"));
-                assert_shape(av, rv, &format!("{path}.{key}"));
-            }
-        }
-        (Value::Array(a), Value::Array(r)) => {
-            if let (Some(af), Some(rf)) = (a.first(), r.first()) {
-                assert_shape(af, rf, &format!("{path}[0]"));
-            }
-        }
-        (a, r) => assert_eq!(
-            std::mem::discriminant(a),
-            std::mem::discriminant(r),
-            "{path}: {a} should be like {r}"
-        ),
     }
 }
 

@@ -165,16 +165,11 @@ impl Connections {
         self.lock().remove(&id);
     }
 
-    /// Asks the oldest connection that is answering nothing to close;
-    /// false when every connection is answering.
-    fn close_oldest_idle(&self) -> bool {
-        let connections = self.lock();
-        match connections.values().find(|c| c.idle()) {
-            Some(idle) => {
-                idle.close.notify_one();
-                true
-            }
-            None => false,
+    /// Asks the oldest connection that is answering nothing to close (none
+    /// when every connection is answering).
+    fn close_oldest_idle(&self) {
+        if let Some(idle) = self.lock().values().find(|c| c.idle()) {
+            idle.close.notify_one();
         }
     }
 

@@ -143,6 +143,23 @@ impl Client {
         self.get_with(&self.user_token, path).await
     }
 
+    /// A customer with a legacy (MS-AZR-0145P) subscription, and that
+    /// subscription: (customer ID, subscription ID).
+    pub async fn legacy_subscription(&self) -> Option<(String, String)> {
+        let (_, list) = self.get("/customers?size=500").await;
+        let mut legacy = None;
+        for customer in list["items"].as_array().unwrap() {
+            let id = customer["id"].as_str().unwrap();
+            let (_, subs) = self.get(&format!("/customers/{id}/subscriptions")).await;
+            for s in subs["items"].as_array().unwrap() {
+                if s["offerId"] == "MS-AZR-0145P" {
+                    legacy = Some((id.to_string(), s["id"].as_str().unwrap().to_string()));
+                }
+            }
+        }
+        legacy
+    }
+
     pub async fn get_with(&self, token: &str, path: &str) -> (u16, Value) {
         let res = self
             .http
