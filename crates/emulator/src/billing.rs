@@ -355,7 +355,8 @@ impl World {
             "entitlementDescription": entitlement_name,
             "pcToBCExchangeRate": priced.fx_micros as f64 / 1e6,
             "pcToBCExchangeRateDate": midnight(month),
-            "effectiveUnitPrice": priced.effective_unit_price,
+            // A JSON number, as the documented example has it.
+            "effectiveUnitPrice": priced.effective_unit_price.to_string().parse::<f64>().unwrap_or_default(),
             "rateOfPartnerEarnedCredit": priced.pec_rate,
             "rateOfCredit": priced.pec_rate,
             "creditType": credit_type,

@@ -302,7 +302,7 @@ usage_line! {
     resource_uri: Text<'de> = lenient::text, "resourceuri";
     charge_type: Text<'de> = lenient::text, "chargetype";
     /// The price-list price per unit (pricing currency).
-    unit_price: Amount = lenient::amount, "unitprice";
+    unit_price: crate::exact::Decimal = lenient::exact, "unitprice";
     /// Units consumed, to the millionth.
     quantity_micros: i64 = quantity, "quantity";
     unit_type: Text<'de> = lenient::text, "unittype";
@@ -317,7 +317,7 @@ usage_line! {
     /// JSON as text.
     additional_info: Text<'de> = lenient::text, "additionalinfo";
     /// What was charged per unit after discounts and credits.
-    effective_unit_price: Amount = lenient::amount, "effectiveunitprice";
+    effective_unit_price: crate::exact::Decimal = lenient::exact, "effectiveunitprice";
     /// Pricing to billing currency.
     pc_to_bc_exchange_rate: Amount = lenient::amount, "pctobcexchangerate";
     pc_to_bc_exchange_rate_date: Text<'de> = lenient::text, "pctobcexchangeratedate";
@@ -461,8 +461,8 @@ mod tests {
         assert_eq!(l.resource_group, "rg-prod");
         assert_eq!(l.quantity_micros, 12_500_000);
         // 0.0036 USD an hour; 0.00306 after the credit; totals as written.
-        assert_eq!(l.unit_price.micros(), 3_600);
-        assert_eq!(l.effective_unit_price.micros(), 3_060);
+        assert_eq!(l.unit_price.to_string(), "0.0036");
+        assert_eq!(l.effective_unit_price.to_string(), "0.00306");
         assert_eq!(l.pricing_total.micros(), 38_250);
         assert_eq!(l.billing_total.micros(), 35_190);
         assert_eq!(

@@ -173,6 +173,43 @@ pub fn opt_amount<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Amount>, D::
     d.deserialize_any(Money)
 }
 
+/// A unit price exactly as written ([`crate::exact`]), from a JSON number
+/// or numeric text; null, missing or empty as zero.
+pub fn exact<'de, D: Deserializer<'de>>(d: D) -> Result<crate::exact::Decimal, D::Error> {
+    use crate::exact::{Decimal, parse};
+    struct Exact;
+    impl<'de> serde::de::Visitor<'de> for Exact {
+        type Value = Decimal;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a price, as a number or as text")
+        }
+        fn visit_unit<E>(self) -> Result<Decimal, E> {
+            Ok(Decimal::ZERO)
+        }
+        fn visit_none<E>(self) -> Result<Decimal, E> {
+            Ok(Decimal::ZERO)
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Decimal, E> {
+            Ok(Decimal::from(v))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Decimal, E> {
+            Ok(Decimal::from(v))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Decimal, E> {
+            // The shortest text that reads back as this double is the text
+            // the service wrote (see `opt_amount`).
+            parse(&v.to_string()).ok_or_else(|| E::custom(format!("{v} is out of range")))
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Decimal, E> {
+            if v.trim().is_empty() {
+                return Ok(Decimal::ZERO);
+            }
+            parse(v).ok_or_else(|| E::custom(format!("“{v}” is not a number")))
+        }
+    }
+    d.deserialize_any(Exact)
+}
+
 /// A plain number (a rate, a quantity) from a JSON number or numeric
 /// string; null, missing or empty as zero.
 pub fn number<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {

@@ -4,7 +4,9 @@
 pub mod anomaly;
 pub mod api;
 pub mod cube;
+pub mod exact;
 pub mod export;
+pub mod focus;
 pub mod forecast;
 pub mod graph;
 pub mod guid;

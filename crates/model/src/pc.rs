@@ -317,8 +317,9 @@ pub struct DailyRatedUsageLineItem {
     pub service_info2: String,
     #[serde(default, deserialize_with = "crate::lenient::string")]
     pub charge_type: String,
-    #[serde(default, deserialize_with = "crate::lenient::amount")]
-    pub unit_price: Amount,
+    /// Exact, as written (see [`crate::exact`]).
+    #[serde(default, deserialize_with = "crate::lenient::exact")]
+    pub unit_price: crate::exact::Decimal,
     #[serde(default, deserialize_with = "crate::lenient::number")]
     pub quantity: f64,
     #[serde(default, deserialize_with = "crate::lenient::string")]
@@ -345,8 +346,9 @@ pub struct DailyRatedUsageLineItem {
         deserialize_with = "crate::lenient::string"
     )]
     pub pc_to_bc_exchange_rate_date: String,
-    #[serde(default, deserialize_with = "crate::lenient::amount")]
-    pub effective_unit_price: Amount,
+    /// Exact, as written (see [`crate::exact`]).
+    #[serde(default, deserialize_with = "crate::lenient::exact")]
+    pub effective_unit_price: crate::exact::Decimal,
     #[serde(default, deserialize_with = "crate::lenient::number")]
     pub rate_of_partner_earned_credit: f64,
     #[serde(default, deserialize_with = "crate::lenient::number")]

@@ -6,6 +6,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::exact::{self, Decimal};
 use crate::money::{Amount, Currency, MICROS};
 use crate::pc::DailyRatedUsageLineItem;
 
@@ -35,12 +36,10 @@ pub struct LineItem {
     pub charge_type: String,
     /// In millionths of the unit of measure.
     pub quantity_micros: i64,
-    /// List price per unit, in the pricing currency.
-    #[serde(with = "crate::money::as_micros")]
-    pub unit_price: Amount,
-    /// Price per unit after credits (PEC), in the pricing currency.
-    #[serde(with = "crate::money::as_micros")]
-    pub effective_unit_price: Amount,
+    /// List price per unit, in the pricing currency, exactly as sent.
+    pub unit_price: Decimal,
+    /// Price per unit after credits (PEC), in the pricing currency, exactly.
+    pub effective_unit_price: Decimal,
     #[serde(with = "crate::money::as_micros")]
     pub pricing_total: Amount,
     pub pricing_currency: Currency,
@@ -152,11 +151,20 @@ impl LineItem {
         )
     }
 
-    /// What the usage costs at list price, in the billing currency.
+    /// The list price per unit in the billing currency, exactly: the unit
+    /// price times the exchange rate.
+    pub fn list_unit_price(&self) -> Decimal {
+        exact::times(self.unit_price, exact::from_micros(self.fx_micros)).unwrap_or(Decimal::MAX)
+    }
+
+    /// What the usage costs at list price, in the billing currency: the
+    /// exact product of price, quantity and rate, rounded once.
     pub fn list_total(&self) -> Amount {
-        self.unit_price
-            .times_micros(self.quantity_micros)
-            .times_micros(self.fx_micros)
+        let product = exact::times(
+            self.list_unit_price(),
+            exact::from_micros(self.quantity_micros),
+        );
+        Amount::from_micros(exact::to_micros(product.unwrap_or(Decimal::MAX)))
     }
 
     pub fn resource_name(&self) -> &str {

@@ -53,13 +53,14 @@ fn the_documented_v1_line_reads_to_known_values() {
     assert_eq!(l.publisher, "Test Alto Networks, Inc.");
     assert_eq!(l.region, "eastus");
     assert_eq!(l.resource_group, "ECH-PAN-RG");
-    // 24.0 hours; 1.2799888920023 a hour is 1.279989 to the millionth
-    // (…888 92 rounds up); 30.7197334080551 is 30.719733 (…33 40 rounds down).
+    // 24.0 hours; the unit price exactly as written (1.2799888920023 a
+    // hour); totals to the millionth: 30.7197334080551 is 30.719733 (…33 40
+    // rounds down).
     assert_eq!(l.quantity_micros, 24_000_000);
-    assert_eq!(l.unit_price.micros(), 1_279_989);
+    assert_eq!(l.unit_price.to_string(), "1.2799888920023");
     assert_eq!(l.billing_total.micros(), 30_719_733);
     assert_eq!(l.pricing_total.micros(), 30_719_733);
-    assert_eq!(l.effective_unit_price.micros(), 0);
+    assert!(l.effective_unit_price.is_zero());
     assert_eq!(
         (l.billing_currency.code(), l.pricing_currency.code()),
         ("USD", "USD")

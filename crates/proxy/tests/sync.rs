@@ -92,7 +92,8 @@ async fn every_customer_day_and_meter_holds_the_emulators_rows_and_total_through
         .iter()
         .find(|p| p["tenantId"] == up.credentials.tenant.as_str())
         .unwrap();
-    // Rows, billing total, quantity and unit price (millionths).
+    // Rows, billing total, quantity and list unit price (millionths: the
+    // emulator's list prices have six decimals at most).
     type Line = (u64, i64, i64, i64);
     let expected: BTreeMap<(String, String, String), Line> = partner["lines"]
         .as_array()
@@ -141,7 +142,8 @@ async fn every_customer_day_and_meter_holds_the_emulators_rows_and_total_through
             e.0 += 1;
             e.1 += l["billingTotal"].as_i64().unwrap();
             e.2 += l["quantityMicros"].as_i64().unwrap();
-            e.3 = l["unitPrice"].as_i64().unwrap();
+            // Exact decimal text (`model::exact`).
+            e.3 = micros_of(l["unitPrice"].as_str().unwrap());
         }
         match page["nextOffset"].as_u64() {
             Some(next) => offset = next,

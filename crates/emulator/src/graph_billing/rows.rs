@@ -241,7 +241,7 @@ impl<'a> Row<'a> {
             decimal(Amount::from_micros(self.quantity_micros)),
             decimal(self.billing_total),
             decimal(self.pricing_total),
-            decimal(priced.effective_unit_price),
+            model::exact::text(priced.effective_unit_price),
             decimal(fx),
         ] {
             text = text.replacen(&format!("\"{NUMBER}\""), &number(value), 1);

@@ -341,10 +341,12 @@ pub fn days_in_month(d: NaiveDate) -> u32 {
     next.signed_duration_since(first).num_days() as u32
 }
 
-/// The money of one line item, all in millionths and exact.
+/// The money of one line item: totals in millionths, exact.
 pub struct Priced {
     pub unit_price: Amount,
-    pub effective_unit_price: Amount,
+    /// Exact, as the service writes it: 15 % off 0.000016 is 0.0000136,
+    /// more decimals than millionths hold.
+    pub effective_unit_price: model::exact::Decimal,
     pub pricing_total: Amount,
     pub billing_total: Amount,
     pub pec_rate: f64,
@@ -353,17 +355,23 @@ pub struct Priced {
 
 pub fn price(meter: &Meter, quantity: f64, currency: Currency, pec_applied: bool) -> Priced {
     let unit_price = Amount::from_micros(meter.list_price_usd_micros);
-    let pec_rate = if pec_applied && meter.pec_eligible {
-        0.15
+    let pec_basis_points: i64 = if pec_applied && meter.pec_eligible {
+        1_500
     } else {
-        0.0
+        0
     };
-    let effective = Amount::from_micros(
-        meter.list_price_usd_micros
-            - (meter.list_price_usd_micros as f64 * pec_rate).round() as i64,
-    );
+    let pec_rate = pec_basis_points as f64 / 10_000.0;
+    // The list price less the credit, in ten-billionths: exact.
+    let effective = model::exact::Decimal::new(
+        meter.list_price_usd_micros * (10_000 - pec_basis_points),
+        10,
+    )
+    .normalize();
     let q_micros = (quantity * MICROS as f64).round() as i64;
-    let pricing_total = effective.times_micros(q_micros);
+    // Price times quantity, rounded once.
+    let pricing_total = Amount::from_micros(model::exact::to_micros(
+        model::exact::times(effective, model::exact::from_micros(q_micros)).unwrap_or_default(),
+    ));
     let fx_micros = usd_to(currency);
     Priced {
         unit_price,

@@ -4,7 +4,8 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use model::export::{FOCUS_COLUMNS, FocusParty, decimal, focus_row, usage_cells, write_record};
+use model::export::{decimal, usage_cells, write_record};
+use model::focus::{self, customer_unit_price};
 use model::usage::LineItem;
 
 use super::extract::{ApiQuery, Partner, ScopeQuery, scope};
@@ -85,13 +86,15 @@ pub(super) fn file_name(kind: &str, scope: &Scope) -> String {
 }
 
 /// `GET /api/exports/line-items.csv`: amounts in their billing currency
-/// with six decimals.
+/// with six decimals; unit prices exact, each times the quantity the
+/// amount beside it (customer price, list cost) to the millionth.
 pub async fn line_items_csv(
     State(state): State<AppState>,
     partner: Partner,
     ApiQuery(q): ApiQuery<ScopeQuery>,
 ) -> Result<Response, ApiError> {
     let scope = scope(&state, partner.id(), &q).await?;
+    let markups = state.store.markups(partner.id()).await?;
     let turn = state.web.heavy_reads.turn(partner.id().0).await;
     let pages = state.store.pages(partner.id(), &scope);
     Ok(csv_stream(
@@ -117,10 +120,12 @@ pub async fn line_items_csv(
             "PEC %",
             "Credit",
             "Invoice",
+            "Customer unit price",
+            "List unit price",
         ],
         pages,
         turn,
-        |l, price, out| {
+        move |l, price, out| {
             let cost = l.billing_total.micros();
             let mut row = vec![
                 l.usage_date.to_string(),
@@ -137,15 +142,21 @@ pub async fn line_items_csv(
                 decimal(l.pec_basis_points as i64 * 100),
                 l.credit_type.clone(),
                 l.invoice_number.clone(),
+                model::exact::text(customer_unit_price(
+                    l,
+                    price,
+                    markups.for_customer(&l.customer_id),
+                )),
+                model::exact::text(l.list_unit_price()),
             ]);
             write_record(out, &row);
         },
     ))
 }
 
-/// `GET /api/exports/focus.csv`: FOCUS 1.2 rows, the partner as provider
-/// and invoice issuer, the customer's price as billed cost, list price as
-/// list cost.
+/// `GET /api/exports/focus.csv`: FOCUS 1.2 rows (see `model::focus`), the
+/// partner as provider and invoice issuer, the customer's price as billed
+/// cost, list price as list cost.
 pub async fn focus_csv(
     State(state): State<AppState>,
     partner: Partner,
@@ -157,18 +168,20 @@ pub async fn focus_csv(
         .partner_name(partner.id())
         .await?
         .unwrap_or_else(|| partner.0.credentials.tenant.clone());
+    let markups = state.store.markups(partner.id()).await?;
     let turn = state.web.heavy_reads.turn(partner.id().0).await;
     let pages = state.store.pages(partner.id(), &scope);
     Ok(csv_stream(
         file_name("focus", &scope),
-        FOCUS_COLUMNS,
+        focus::COLUMNS,
         pages,
         turn,
         move |l, price, out| {
-            let party = FocusParty {
+            let party = focus::Party {
                 partner_name: &partner_name,
             };
-            write_record(out, &focus_row(l, price, &party));
+            let markup = markups.for_customer(&l.customer_id);
+            write_record(out, &focus::row(l, price, markup, &party));
         },
     ))
 }

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use model::api::{CustomerUser, CustomerUserInvite, OwnCosts};
 use model::cube::Cube;
 use model::export::{decimal, usage_cells, write_record};
+use model::focus::customer_unit_price;
 
 use super::customers::one_customer;
 use super::exports::{csv_stream, file_name};
@@ -68,6 +69,7 @@ pub async fn own_line_items(
     ApiQuery(q): ApiQuery<ScopeQuery>,
 ) -> Result<axum::response::Response, ApiError> {
     let scope = own_scope(&state, &viewer, q).await?;
+    let markups = state.store.markups(viewer.partner).await?;
     let turn = state.web.heavy_reads.turn(viewer.partner.0).await;
     let pages = state.store.pages(viewer.partner, &scope);
     Ok(csv_stream(
@@ -84,14 +86,21 @@ pub async fn own_line_items(
             "Unit",
             "Quantity",
             "Currency",
+            "Unit price",
             "Price",
         ],
         pages,
         turn,
-        |l, price, out| {
+        move |l, price, out| {
             let mut row = vec![l.usage_date.to_string()];
             row.extend(usage_cells(l));
-            row.extend([l.billing_currency.code().to_string(), decimal(price)]);
+            // Exact: times the quantity, the price to the millionth.
+            let unit = customer_unit_price(l, price, markups.for_customer(&l.customer_id));
+            row.extend([
+                l.billing_currency.code().to_string(),
+                model::exact::text(unit),
+                decimal(price),
+            ]);
             write_record(out, &row);
         },
     ))

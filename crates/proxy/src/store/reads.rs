@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use model::report::DayCost;
 use model::usage::LineItem;
-use model::{Amount, Currency, cube};
+use model::{Amount, Currency, cube, exact};
 
 use super::line_items::KEPT;
 use super::{PartnerId, Scope, Store, day_text};
@@ -51,8 +51,8 @@ struct LineRow {
     tags: String,
     charge_type: String,
     quantity_micros: i64,
-    unit_price_micros: i64,
-    effective_unit_price_micros: i64,
+    unit_price: String,
+    effective_unit_price: String,
     pricing_total_micros: i64,
     pricing_currency: String,
     billing_total_micros: i64,
@@ -92,8 +92,9 @@ impl LineRow {
                 tags: self.tags,
                 charge_type: self.charge_type,
                 quantity_micros: self.quantity_micros,
-                unit_price: Amount::from_micros(self.unit_price_micros),
-                effective_unit_price: Amount::from_micros(self.effective_unit_price_micros),
+                // Written by `exact::text`; anything else (a hand edit) as zero.
+                unit_price: exact::parse(&self.unit_price).unwrap_or_default(),
+                effective_unit_price: exact::parse(&self.effective_unit_price).unwrap_or_default(),
                 pricing_total: Amount::from_micros(self.pricing_total_micros),
                 pricing_currency: currency(&self.pricing_currency),
                 billing_total: Amount::from_micros(self.billing_total_micros),
@@ -177,7 +178,7 @@ impl Store {
                     r.entitlement_id, r.entitlement_name, l.usage_date, m.meter_id, m.name AS meter_name,
                     m.category AS meter_category, m.subcategory AS meter_subcategory, m.unit,
                     m.publisher, r.region, r.resource_group, r.uri AS resource_uri, r.tags,
-                    l.charge_type, l.quantity_micros, l.unit_price_micros, l.effective_unit_price_micros,
+                    l.charge_type, l.quantity_micros, l.unit_price, l.effective_unit_price,
                     l.pricing_total_micros, l.pricing_currency, l.billing_total_micros,
                     l.billing_currency, l.fx_micros, l.pec_basis_points, l.credit_type,
                     l.invoice_number, l.benefit_order_id, l.benefit_id, l.benefit_type,

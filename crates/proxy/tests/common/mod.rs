@@ -140,6 +140,37 @@ pub async fn serve(state: AppState, dist: &Path) -> String {
     format!("http://{addr}")
 }
 
+/// The proxy after a full sync of the emulator's partner on `today`,
+/// served, with a signed-in Global admin.
+pub struct Synced {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub up: Upstream,
+    pub _data: tempfile::TempDir,
+}
+
+pub async fn synced(today: &str) -> Synced {
+    let up = upstream(today).await;
+    let data = tempfile::tempdir().unwrap();
+    let state = state(&up, data.path()).await;
+    state
+        .sync
+        .run(
+            state.connection.as_ref().unwrap(),
+            proxy::sync::SyncKind::Full,
+        )
+        .await
+        .unwrap();
+    let http = admin_client(&state).await;
+    let base = serve(state, data.path()).await;
+    Synced {
+        base,
+        http,
+        up,
+        _data: data,
+    }
+}
+
 /// A signed-in Global admin of the configured partner: a client sending its cookie.
 pub async fn admin_client(state: &AppState) -> reqwest::Client {
     client_as(state, &[model::onboarding::Role::GlobalAdmin]).await

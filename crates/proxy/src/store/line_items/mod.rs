@@ -31,7 +31,7 @@ pub(crate) const KEPT: &str =
 /// The columns of a line as written, in the order they are bound.
 const LINE_COLUMNS: &str =
     "partner_id, key, customer_id, subscription_id, usage_date, meter, resource,
-    charge_type, quantity_micros, unit_price_micros, effective_unit_price_micros,
+    charge_type, quantity_micros, unit_price, effective_unit_price,
     pricing_total_micros, pricing_currency, billing_total_micros, billing_currency,
     list_cost_micros, customer_price_micros, fx_micros, pec_basis_points, credit_type,
     invoice_number, benefit_order_id, benefit_id, benefit_type, scope, run_id, version";
@@ -307,6 +307,10 @@ impl Store {
                     .for_customer(&l.customer_id)
                     .price(l.billing_total.micros(), list_cost);
                 billing_total += l.billing_total.micros();
+                let (unit_price, effective_unit_price) = (
+                    model::exact::text(l.unit_price),
+                    model::exact::text(l.effective_unit_price),
+                );
                 let day = day_digits(l.usage_date);
                 let day = std::str::from_utf8(&day).expect("digits and dashes");
                 use Value::{Int, Text};
@@ -321,8 +325,8 @@ impl Store {
                     Int(resource),
                     Text(&l.charge_type),
                     Int(l.quantity_micros),
-                    Int(l.unit_price.micros()),
-                    Int(l.effective_unit_price.micros()),
+                    Text(&unit_price),
+                    Text(&effective_unit_price),
                     Int(l.pricing_total.micros()),
                     Text(l.pricing_currency.code()),
                     Int(l.billing_total.micros()),

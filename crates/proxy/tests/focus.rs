@@ -1,0 +1,331 @@
+//! The FOCUS export against FOCUS 1.2's normative requirements
+//! (`focus/rules.rs`, written from the specification), on a whole sync of
+//! the emulator's partner: October (billed) and November (open) for every
+//! customer, one customer marked up over its cost and one over list price,
+//! savings-plan rows and currencies converted from USD among them. Then the
+//! same file with one planted error per rule: each is caught, as that rule.
+
+mod common;
+#[path = "focus/csv.rs"]
+mod csv;
+#[path = "focus/rules.rs"]
+mod rules;
+#[path = "focus/spec.rs"]
+mod spec;
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+type Rows = Vec<Vec<Option<String>>>;
+
+/// The export, as header and rows.
+async fn export() -> (Vec<String>, Rows) {
+    let common::Synced {
+        base, http, _data, ..
+    } = common::synced("2026-11-20").await;
+    let customers: model::api::CustomerList = http
+        .get(format!("{base}/api/customers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for (customer, markup) in [
+        (0, json!({ "basis": "partnerCost", "percent": "12.5" })),
+        (1, json!({ "basis": "listPrice", "percent": "-3.3" })),
+    ] {
+        let id = &customers.customers[customer].id;
+        let res = http
+            .put(format!("{base}/api/customers/{id}/markup"))
+            .json(&markup)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let text = http
+        .get(format!(
+            "{base}/api/exports/focus.csv?from=2026-10-01&to=2026-11-19"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut records = csv::records(&text);
+    let header = records
+        .remove(0)
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect();
+    (header, records)
+}
+
+fn column(header: &[String], name: &str) -> usize {
+    header
+        .iter()
+        .position(|c| c == name)
+        .unwrap_or_else(|| panic!("no {name}"))
+}
+
+fn rules_broken(header: &[String], rows: &Rows) -> BTreeSet<&'static str> {
+    rules::check(header, rows)
+        .into_iter()
+        .map(|v| v.rule)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_export_meets_focus_1_2_and_every_planted_error_is_caught() {
+    let (header, rows) = export().await;
+    assert!(rows.len() > 1_000, "{} rows", rows.len());
+    let violations = rules::check(&header, &rows);
+    assert!(
+        violations.is_empty(),
+        "{} violations, the first: {:#?}",
+        violations.len(),
+        &violations[..violations.len().min(5)]
+    );
+
+    // The data reaches the conditional paths the rules check.
+    let at = |name: &str| column(&header, name);
+    let value = |row: &Vec<Option<String>>, name: &str| row[at(name)].clone();
+    let committed = rows
+        .iter()
+        .position(|r| value(r, "CommitmentDiscountId").is_some())
+        .expect("a savings-plan row");
+    assert_eq!(
+        value(&rows[committed], "CommitmentDiscountCategory").as_deref(),
+        Some("Spend")
+    );
+    assert!(
+        rows.iter()
+            .any(|r| value(r, "BillingCurrency") != value(r, "PricingCurrency")),
+        "a row converted from USD"
+    );
+    let fine_price = rows
+        .iter()
+        .position(|r| {
+            value(r, "ListUnitPrice")
+                .and_then(|p| p.split_once('.').map(|(_, f)| f.len()))
+                .is_some_and(|d| d > 6)
+        })
+        .expect("a unit price finer than a millionth");
+    // Partner cost over the customer's own 12.5 %: a price rounded as a
+    // total, whose unit price is the price over the quantity.
+    let marked_up = rows
+        .iter()
+        .position(|r| {
+            value(r, "ListCost") != value(r, "BilledCost")
+                && value(r, "CommitmentDiscountId").is_none()
+        })
+        .expect("a marked-up row");
+    let plain = rows
+        .iter()
+        .position(|r| value(r, "CommitmentDiscountId").is_none())
+        .unwrap();
+
+    // One planted error per rule, each caught as that rule and no other.
+    type Plant = Box<dyn Fn(&mut Vec<String>, &mut Rows)>;
+    let set = |row: usize, name: &'static str, to: Option<&'static str>| -> Plant {
+        Box::new(move |h: &mut Vec<String>, r: &mut Rows| {
+            let i = column(h, name);
+            r[row][i] = to.map(str::to_string);
+        })
+    };
+    let edit = |row: usize, name: &'static str, f: fn(&str) -> String| -> Plant {
+        Box::new(move |h: &mut Vec<String>, r: &mut Rows| {
+            let i = column(h, name);
+            let v = r[row][i].clone().unwrap();
+            r[row][i] = Some(f(&v));
+        })
+    };
+    let drop_column = |name: &'static str| -> Plant {
+        Box::new(move |h: &mut Vec<String>, r: &mut Rows| {
+            let i = column(h, name);
+            h.remove(i);
+            for row in r.iter_mut() {
+                row.remove(i);
+            }
+        })
+    };
+    let plants: Vec<(&str, Plant)> = vec![
+        (
+            "column-names",
+            Box::new(|h, _| {
+                let i = column(h, "x_AzureUnitOfMeasure");
+                h[i] = "x_azure-unit-of-measure".into();
+            }),
+        ),
+        (
+            "column-order",
+            Box::new(|h, r| {
+                let i = column(h, "Tags");
+                let name = h.remove(i);
+                h.push(name);
+                for row in r.iter_mut() {
+                    let v = row.remove(i);
+                    row.push(v);
+                }
+            }),
+        ),
+        ("mandatory-column", drop_column("ChargeDescription")),
+        ("conditional-column", drop_column("SkuPriceDetails")),
+        (
+            "row-shape",
+            Box::new(move |_, r| {
+                r[plain].pop();
+            }),
+        ),
+        ("not-null", set(plain, "ServiceName", None)),
+        ("empty-string", set(plain, "ChargeDescription", Some("  "))),
+        (
+            "numeric-format",
+            edit(plain, "BilledCost", |v| format!("${v}")),
+        ),
+        (
+            "numeric-format",
+            edit(plain, "EffectiveCost", |v| format!("+{v}")),
+        ),
+        (
+            "non-negative",
+            edit(plain, "PricingCurrencyListUnitPrice", |v| format!("-{v}")),
+        ),
+        (
+            "date-time-format",
+            edit(plain, "ChargePeriodStart", |v| v[..10].to_string()),
+        ),
+        (
+            "date-time-format",
+            edit(plain, "BillingPeriodStart", |v| v.replace('Z', "+00:00")),
+        ),
+        (
+            "period-bounds",
+            Box::new(move |h, r| {
+                let start = r[plain][column(h, "ChargePeriodStart")].clone();
+                r[plain][column(h, "ChargePeriodEnd")] = start;
+            }),
+        ),
+        (
+            "currency-format",
+            set(plain, "BillingCurrency", Some("eur")),
+        ),
+        (
+            "allowed-values",
+            set(plain, "ChargeFrequency", Some("Daily")),
+        ),
+        ("allowed-values", set(plain, "ChargeClass", Some("Refund"))),
+        (
+            "service-subcategory",
+            Box::new(move |h, r| {
+                let wrong = if r[plain][column(h, "ServiceCategory")].as_deref() == Some("Web") {
+                    "Containers"
+                } else {
+                    "Other (Web)"
+                };
+                r[plain][column(h, "ServiceSubcategory")] = Some(wrong.into());
+            }),
+        ),
+        (
+            "charge-frequency",
+            Box::new(move |h, r| {
+                r[plain][column(h, "ChargeCategory")] = Some("Purchase".into());
+                // A purchase consumes nothing.
+                r[plain][column(h, "ConsumedQuantity")] = None;
+                r[plain][column(h, "ConsumedUnit")] = None;
+            }),
+        ),
+        (
+            "key-value-format",
+            set(plain, "Tags", Some("[\"env\",\"prod\"]")),
+        ),
+        (
+            "key-value-format",
+            set(plain, "Tags", Some("{\"team\":{\"a\":1}}")),
+        ),
+        (
+            "sku-price-details",
+            set(
+                plain,
+                "SkuPriceDetails",
+                Some("{\"UnitOfMeasure\":\"1 Hour\"}"),
+            ),
+        ),
+        (
+            "unit-format",
+            edit(plain, "PricingUnit", |v| v.to_lowercase()),
+        ),
+        ("unit-format", set(plain, "ConsumedUnit", Some("1 Hour"))),
+        ("nullability", set(plain, "SkuPriceId", None)),
+        ("nullability", set(plain, "RegionName", None)),
+        (
+            "nullability",
+            set(committed, "CommitmentDiscountStatus", None),
+        ),
+        (
+            "nullability",
+            Box::new(move |h, r| {
+                let id = r[plain][column(h, "ResourceId")].clone();
+                r[plain][column(h, "ResourceName")] = id;
+            }),
+        ),
+        (
+            "commitment-pricing",
+            set(committed, "PricingCategory", Some("Standard")),
+        ),
+        (
+            "commitment-pricing",
+            set(plain, "PricingCategory", Some("Committed")),
+        ),
+        (
+            "unrelated-cost",
+            Box::new(move |h, r| {
+                let row = &mut r[marked_up];
+                row[column(h, "ChargeCategory")] = Some("Credit".into());
+                row[column(h, "ConsumedQuantity")] = None;
+                row[column(h, "ConsumedUnit")] = None;
+                row[column(h, "ListUnitPrice")] = None;
+            }),
+        ),
+        (
+            "cost-arithmetic",
+            edit(plain, "ListCost", |v| {
+                let micros = model::Amount::parse_decimal(v).unwrap().micros() + 1;
+                model::export::decimal(micros)
+            }),
+        ),
+        (
+            "cost-arithmetic",
+            edit(marked_up, "ContractedCost", |v| {
+                let micros = model::Amount::parse_decimal(v).unwrap().micros() - 1;
+                model::export::decimal(micros)
+            }),
+        ),
+        // The issue's own error: a unit price rounded to six decimals.
+        (
+            "cost-arithmetic",
+            edit(fine_price, "ListUnitPrice", |v| {
+                model::Amount::parse_decimal(&v[..v.find('.').unwrap() + 7])
+                    .map(|a| model::export::decimal(a.micros()))
+                    .unwrap()
+            }),
+        ),
+    ];
+    let mut covered = BTreeSet::new();
+    for (rule, plant) in &plants {
+        let (mut h, mut r) = (header.clone(), rows.clone());
+        plant(&mut h, &mut r);
+        assert_eq!(
+            rules_broken(&h, &r),
+            BTreeSet::from([*rule]),
+            "a planted {rule} error: {:#?}",
+            rules::check(&h, &r).first()
+        );
+        covered.insert(*rule);
+    }
+    // Every rule the checker has was planted once at least.
+    assert_eq!(covered, rules::RULES.iter().copied().collect());
+}
