@@ -4,6 +4,8 @@
 //! price, and nothing of the partner's (cost, margin, other customers).
 
 mod common;
+#[path = "focus/csv.rs"]
+mod csv;
 
 use common::{admin_client, client_as, get_json, serve, sign_in_at, upstream};
 use model::api::{CustomerDetail, CustomerList, CustomerUser, ErrorBody, OwnCosts, SessionInfo};
@@ -151,16 +153,24 @@ async fn a_customer_user_sees_its_own_costs_at_its_price_and_nothing_else() {
         .await;
     assert_eq!(res.status(), 200);
     let csv = res.text().await.unwrap();
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    assert_eq!(header.last(), Some(&"Price"));
     assert!(!csv.contains("Partner cost") && !csv.contains("Margin"));
-    let price_micros: i64 = lines
-        .map(|l| {
-            let v = l.rsplit(',').next().unwrap();
-            model::Amount::parse_decimal(v).unwrap().micros()
-        })
-        .sum();
+    let mut rows = csv::records(&csv).into_iter();
+    let header: Vec<String> = rows.next().unwrap().into_iter().flatten().collect();
+    assert_eq!(header.last().map(String::as_str), Some("Price"));
+    let at = |name: &str| header.iter().position(|c| c == name).unwrap();
+    let (quantity, unit_price, price) = (at("Quantity"), at("Unit price"), at("Price"));
+    let mut price_micros = 0;
+    for row in rows {
+        let cell = |i: usize| row[i].as_deref().unwrap();
+        let micros = model::Amount::parse_decimal(cell(price)).unwrap().micros();
+        // Exact: the unit price times the quantity is the price.
+        assert_eq!(
+            common::product_micros(cell(unit_price), cell(quantity)),
+            micros,
+            "{row:?}"
+        );
+        price_micros += micros;
+    }
     assert_eq!(price_micros, mine.month_to_date);
 
     // Every route of the partner's refuses this session.

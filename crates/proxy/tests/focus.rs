@@ -19,8 +19,19 @@ use serde_json::json;
 
 type Rows = Vec<Vec<Option<String>>>;
 
-/// The export, as header and rows.
-async fn export() -> (Vec<String>, Rows) {
+/// A CSV file as header and rows.
+fn read(text: &str) -> (Vec<String>, Rows) {
+    let mut records = csv::records(text);
+    let header = records
+        .remove(0)
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect();
+    (header, records)
+}
+
+/// The FOCUS export and the line-item CSV of the same scope.
+async fn export() -> ((Vec<String>, Rows), (Vec<String>, Rows)) {
     let common::Synced {
         base, http, _data, ..
     } = common::synced("2026-11-20").await;
@@ -45,23 +56,43 @@ async fn export() -> (Vec<String>, Rows) {
             .unwrap();
         assert_eq!(res.status(), 200);
     }
-    let text = http
-        .get(format!(
-            "{base}/api/exports/focus.csv?from=2026-10-01&to=2026-11-19"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let mut records = csv::records(&text);
-    let header = records
-        .remove(0)
-        .into_iter()
-        .map(Option::unwrap_or_default)
-        .collect();
-    (header, records)
+    let mut files = Vec::new();
+    for kind in ["focus", "line-items"] {
+        let text = http
+            .get(format!(
+                "{base}/api/exports/{kind}.csv?from=2026-10-01&to=2026-11-19"
+            ))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        files.push(read(&text));
+    }
+    let line_items = files.pop().unwrap();
+    (files.pop().unwrap(), line_items)
+}
+
+/// The line-item CSV is as exact: each unit price times the quantity is
+/// the amount beside it, to the millionth.
+fn line_items_are_exact(header: &[String], rows: &Rows) {
+    let at = |name: &str| column(header, name);
+    let quantity = at("Quantity");
+    for (unit, amount) in [
+        (at("Customer unit price"), at("Customer price")),
+        (at("List unit price"), at("List cost")),
+    ] {
+        for row in rows {
+            let cell = |i: usize| row[i].as_deref().unwrap();
+            assert_eq!(
+                common::product_micros(cell(unit), cell(quantity)),
+                model::Amount::parse_decimal(cell(amount)).unwrap().micros(),
+                "{} × Quantity in {row:?}",
+                header[unit]
+            );
+        }
+    }
 }
 
 fn column(header: &[String], name: &str) -> usize {
@@ -80,8 +111,10 @@ fn rules_broken(header: &[String], rows: &Rows) -> BTreeSet<&'static str> {
 
 #[tokio::test]
 async fn the_export_meets_focus_1_2_and_every_planted_error_is_caught() {
-    let (header, rows) = export().await;
+    let ((header, rows), line_items) = export().await;
     assert!(rows.len() > 1_000, "{} rows", rows.len());
+    assert_eq!(line_items.1.len(), rows.len());
+    line_items_are_exact(&line_items.0, &line_items.1);
     let violations = rules::check(&header, &rows);
     assert!(
         violations.is_empty(),

@@ -171,6 +171,17 @@ pub async fn synced(today: &str) -> Synced {
     }
 }
 
+/// A unit price times a quantity as an export writes them (decimal text),
+/// rounded half away from zero to the millionth: what the cost beside
+/// them must be.
+pub fn product_micros(unit_price: &str, quantity: &str) -> i64 {
+    use rust_decimal::{Decimal, RoundingStrategy};
+    let d = |t: &str| t.parse::<Decimal>().unwrap_or_else(|_| panic!("{t:?}"));
+    let product = (d(unit_price) * d(quantity))
+        .round_dp_with_strategy(6, RoundingStrategy::MidpointAwayFromZero);
+    (product * Decimal::from(1_000_000)).try_into().unwrap()
+}
+
 /// A signed-in Global admin of the configured partner: a client sending its cookie.
 pub async fn admin_client(state: &AppState) -> reqwest::Client {
     client_as(state, &[model::onboarding::Role::GlobalAdmin]).await

@@ -1,6 +1,7 @@
 //! The line items' store: scopes replaced whole, staging, snapshots.
 
 use super::*;
+use crate::store::Scope;
 use crate::store::tests::{line, temporary};
 use chrono::NaiveDate;
 
@@ -317,4 +318,72 @@ fn days_are_written_as_the_store_reads_them() {
         assert_eq!(&day_digits(d), day.as_bytes());
         assert_eq!(crate::store::day_text(d), day);
     }
+}
+
+/// A store of the version before exact unit prices keeps its lines' prices
+/// (to the millionth they had) through the upgrade; a line written after it
+/// keeps every decimal.
+#[tokio::test]
+async fn unit_prices_survive_the_upgrade_and_new_ones_keep_every_decimal() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("proxy.sqlite3").display()
+    );
+    {
+        let old = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let mut before = sqlx::migrate!("./migrations");
+        before.migrations = before
+            .migrations
+            .iter()
+            .filter(|m| m.version < 12)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        before.run(&old).await.unwrap();
+        sqlx::query(
+            "INSERT INTO line_items (partner_id, key, customer_id, subscription_id, usage_date,
+                 meter, resource, charge_type, quantity_micros, unit_price_micros,
+                 effective_unit_price_micros, pricing_total_micros, pricing_currency,
+                 billing_total_micros, billing_currency, list_cost_micros, customer_price_micros,
+                 fx_micros, pec_basis_points, credit_type, invoice_number, benefit_order_id,
+                 benefit_id, benefit_type, scope, run_id)
+             VALUES (99, 7, 'c1', 'p1', '2026-11-01', 1, 1, 'new', 24000000, 192000, 14, 0, 'USD',
+                 0, 'USD', 0, 0, 1000000, 0, '', '', '', '', '', 'old', 1)",
+        )
+        .execute(&old)
+        .await
+        .unwrap();
+        old.close().await;
+    }
+    let store = Store::open(dir.path()).await.unwrap();
+    let kept: (String, String) =
+        sqlx::query_as("SELECT unit_price, effective_unit_price FROM line_items WHERE key = 7")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+    let read = |t: &str| model::exact::parse(t).map(model::exact::text);
+    assert_eq!(
+        (read(&kept.0), read(&kept.1)),
+        (Some("0.192".into()), Some("0.000014".into()))
+    );
+
+    let p = store.partner("tenant-a").await.unwrap();
+    let mut fine = line("c1", "2026-11-02", 1_000_000);
+    fine.unit_price = model::exact::parse("0.000016").unwrap();
+    fine.effective_unit_price = model::exact::parse("0.0000136").unwrap();
+    read_whole(&store, p, "v2:unbilled:USD:2026-11", false, 1, &[fine]).await;
+    let scope = Scope {
+        customer: None,
+        from: "2026-11-01".parse().unwrap(),
+        to: "2026-11-30".parse().unwrap(),
+    };
+    let mut prices = Vec::new();
+    store
+        .for_each_line(p, &scope, |l, _| {
+            prices.push((l.unit_price.to_string(), l.effective_unit_price.to_string()))
+        })
+        .await
+        .unwrap();
+    assert_eq!(prices, [("0.000016".into(), "0.0000136".into())]);
 }
