@@ -147,8 +147,8 @@ async fn the_export_meets_focus_1_2_and_every_planted_error_is_caught() {
                 .is_some_and(|d| d > 6)
         })
         .expect("a unit price finer than a millionth");
-    // Partner cost over the customer's own 12.5 %: a price rounded as a
-    // total, whose unit price is the price over the quantity.
+    // A row of one of the two marked-up customers (its list cost is not
+    // what the customer is billed), without a commitment.
     let marked_up = rows
         .iter()
         .position(|r| {
