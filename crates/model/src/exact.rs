@@ -38,9 +38,21 @@ pub fn from_micros(micros: i64) -> Decimal {
     Decimal::new(micros, 6)
 }
 
-/// The product, exact to 28 significant digits; `None` past 7.9 × 10²⁸.
-pub fn times(a: Decimal, b: Decimal) -> Option<Decimal> {
+/// The product, exact to 28 significant digits; saturates past 7.9 × 10²⁸
+/// (no price or quantity comes near), like [`to_micros`].
+pub fn times(a: Decimal, b: Decimal) -> Decimal {
     a.checked_mul(b)
+        .unwrap_or(if a.is_sign_negative() != b.is_sign_negative() {
+            Decimal::MIN
+        } else {
+            Decimal::MAX
+        })
+}
+
+/// The product to the nearest millionth: a unit price times a quantity
+/// (or rate), rounded once.
+pub fn product_micros(a: Decimal, b: Decimal) -> i64 {
+    to_micros(times(a, b))
 }
 
 /// To the nearest millionth, half away from zero; saturates at the ends
@@ -104,11 +116,13 @@ mod tests {
     fn a_tiny_price_keeps_its_digits_through_a_product() {
         let price = parse("0.0000136").unwrap();
         let rate = from_micros(920_000);
-        assert_eq!(text(times(price, rate).unwrap()), "0.000012512");
+        assert_eq!(text(times(price, rate)), "0.000012512");
         // 90,000 GB-seconds: 1.12608 EUR exactly, where a price rounded to
         // the millionth (0.000014) would say 1.1592.
-        let cost = times(times(price, rate).unwrap(), from_micros(90_000_000_000)).unwrap();
-        assert_eq!(to_micros(cost), 1_126_080);
+        assert_eq!(
+            product_micros(times(price, rate), from_micros(90_000_000_000)),
+            1_126_080
+        );
     }
 
     #[test]

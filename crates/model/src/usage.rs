@@ -154,17 +154,16 @@ impl LineItem {
     /// The list price per unit in the billing currency, exactly: the unit
     /// price times the exchange rate.
     pub fn list_unit_price(&self) -> Decimal {
-        exact::times(self.unit_price, exact::from_micros(self.fx_micros)).unwrap_or(Decimal::MAX)
+        exact::times(self.unit_price, exact::from_micros(self.fx_micros))
     }
 
     /// What the usage costs at list price, in the billing currency: the
     /// exact product of price, quantity and rate, rounded once.
     pub fn list_total(&self) -> Amount {
-        let product = exact::times(
+        Amount::from_micros(exact::product_micros(
             self.list_unit_price(),
             exact::from_micros(self.quantity_micros),
-        );
-        Amount::from_micros(exact::to_micros(product.unwrap_or(Decimal::MAX)))
+        ))
     }
 
     pub fn resource_name(&self) -> &str {

@@ -369,8 +369,9 @@ pub fn price(meter: &Meter, quantity: f64, currency: Currency, pec_applied: bool
     .normalize();
     let q_micros = (quantity * MICROS as f64).round() as i64;
     // Price times quantity, rounded once.
-    let pricing_total = Amount::from_micros(model::exact::to_micros(
-        model::exact::times(effective, model::exact::from_micros(q_micros)).unwrap_or_default(),
+    let pricing_total = Amount::from_micros(model::exact::product_micros(
+        effective,
+        model::exact::from_micros(q_micros),
     ));
     let fx_micros = usd_to(currency);
     Priced {

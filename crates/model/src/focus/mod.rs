@@ -95,9 +95,7 @@ fn midnight(d: NaiveDate) -> String {
 
 /// A product rounded once to the millionth, as text.
 fn cost(unit_price: Decimal, quantity: Decimal) -> String {
-    decimal(exact::to_micros(
-        exact::times(unit_price, quantity).unwrap_or(Decimal::MAX),
-    ))
+    decimal(exact::product_micros(unit_price, quantity))
 }
 
 /// What the customer pays per unit in the pricing currency, by its
@@ -108,9 +106,7 @@ pub fn contracted_unit_price(line: &LineItem, markup: Markup) -> Decimal {
         MarkupBasis::PartnerCost => line.effective_unit_price,
     };
     let factor = Decimal::new(10_000 + i64::from(markup.basis_points), 4);
-    exact::times(base, factor)
-        .unwrap_or(Decimal::MAX)
-        .normalize()
+    exact::times(base, factor).normalize()
 }
 
 /// What the customer pays per unit in the billing currency, such that
@@ -124,11 +120,9 @@ pub fn customer_unit_price(line: &LineItem, customer_price: i64, markup: Markup)
         contracted_unit_price(line, markup),
         exact::from_micros(line.fx_micros),
     )
-    .unwrap_or(Decimal::MAX)
     .normalize();
     let quantity = exact::from_micros(line.quantity_micros);
-    let reproduces =
-        |unit: Decimal| exact::times(unit, quantity).map(exact::to_micros) == Some(customer_price);
+    let reproduces = |unit: Decimal| exact::product_micros(unit, quantity) == customer_price;
     if line.quantity_micros == 0 || reproduces(by_markup) {
         return by_markup;
     }

@@ -141,7 +141,7 @@ fn a_tiny_price_keeps_every_product_exact() {
     let unit = exact::parse(get("ContractedUnitPrice")).unwrap();
     assert_ne!(unit, exact::parse("0.0000137632").unwrap());
     assert_eq!(
-        exact::to_micros(exact::times(unit, exact::from_micros(l.quantity_micros)).unwrap()),
+        exact::product_micros(unit, exact::from_micros(l.quantity_micros)),
         1_280_216
     );
     assert_eq!(get("ContractedCost"), "1.280216");
