@@ -158,8 +158,16 @@ pub async fn customers() -> Result<CustomerList, ApiError> {
     get("customers").await
 }
 
+/// Who is signed in; nobody (the proxy's `204`) is `not_signed_in`, as
+/// every other route says it.
 pub async fn session() -> Result<SessionInfo, ApiError> {
-    get("session").await
+    get::<Option<SessionInfo>>("session")
+        .await?
+        .ok_or_else(|| ApiError::Api {
+            status: 401,
+            code: ErrorCode::NotSignedIn,
+            message: "Nobody is signed in.".into(),
+        })
 }
 
 pub async fn onboarding() -> Result<OnboardingState, ApiError> {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
-use model::api::SessionInfo;
+use model::api::{ErrorCode, SessionInfo};
 
 use crate::api::{self, ApiError};
 use crate::host::{self, Host};
@@ -42,6 +42,7 @@ pub fn App(
                 i18n::set(locale.get());
                 view! {
                     <Shell>
+                        <Gate>
                         <Routes fallback=NotFound>
                             <Route path=path!("/") view=Overview />
                             <Route path=path!("/customers") view=Customers />
@@ -53,11 +54,114 @@ pub fn App(
                             <Route path=path!("/settings") view=Settings />
                             <Route path=path!("/my") view=Own />
                         </Routes>
+                        </Gate>
                     </Shell>
                 }
             }}
         </Router>
     }
+}
+
+/// Which pages the session may open, decided before a page asks the proxy
+/// for anything (each refusal would be a console error and a wasted request).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// The session is on its way.
+    Waiting,
+    SignedOut,
+    Partner {
+        connected: bool,
+    },
+    Customer,
+    /// The proxy could not say: pages ask and show the problem themselves.
+    Unknown,
+}
+
+/// Shows the page the route names, or what this session needs instead:
+/// signing in, setting up the connection, or the customer's own view.
+#[component]
+fn Gate(children: ChildrenFn) -> impl IntoView {
+    let session = expect_context::<SessionResource>();
+    // Only a change of access renders the page again: a session refetched
+    // after a sync keeps the page (and what is typed in it).
+    let access = Memo::new(move |before: Option<&Access>| match session.get() {
+        None => before.copied().unwrap_or(Access::Waiting),
+        Some(Ok(s)) if s.customer.is_some() => Access::Customer,
+        Some(Ok(s)) => Access::Partner {
+            connected: s.connected,
+        },
+        Some(Err(e)) if e.code() == Some(ErrorCode::NotSignedIn) => Access::SignedOut,
+        Some(Err(_)) => Access::Unknown,
+    });
+    let location = use_location();
+    let route = Memo::new(move |_| host::route_of(&location.pathname.get()));
+    // What to show changes rarely; the page is rendered again only then, not
+    // on every navigation (the routes do that themselves).
+    let shown = Memo::new(move |_| {
+        let route = route.get();
+        let own = route == "/my" || route.starts_with("/my/");
+        match (access.get(), own) {
+            (Access::Waiting, _) | (Access::Customer, false) => Shown::Waiting,
+            (Access::SignedOut, true) => Shown::OwnSignIn,
+            (Access::SignedOut, false) => Shown::SignIn,
+            (Access::Partner { .. }, true) => Shown::OwnForCustomers,
+            (Access::Partner { connected: false }, false) if route != "/onboarding" => {
+                Shown::NotConnected
+            }
+            _ => Shown::Page,
+        }
+    });
+    let navigate = use_navigate();
+    // A customer's user has one page.
+    Effect::new(move |_| {
+        if access.get() == Access::Customer && shown.get() == Shown::Waiting {
+            navigate(&host::path("/my"), Default::default());
+        }
+    });
+    move || {
+        let t = i18n::t();
+        match shown.get() {
+            Shown::Waiting => view! { <p aria-busy="true">{t.loading}</p> }.into_any(),
+            Shown::OwnSignIn => view! {
+                <h1>{t.own_heading}</h1>
+                <div class="notice-box">
+                    <p>{t.own_sign_in}</p>
+                    <a class="button" rel="external" href=api::customer_sign_in_url("/my")>{t.sign_in}</a>
+                </div>
+            }
+            .into_any(),
+            Shown::SignIn => view! {
+                <div class="notice-box">
+                    <p>{t.sign_in_to_see}</p>
+                    <a class="button" rel="external" href=move || api::sign_in_url(&route.get())>{t.sign_in}</a>
+                </div>
+            }
+            .into_any(),
+            Shown::OwnForCustomers => view! {
+                <h1>{t.own_heading}</h1>
+                <p class="notice">{t.own_for_customers}</p>
+            }
+            .into_any(),
+            Shown::NotConnected => view! {
+                <div class="notice-box">
+                    <p>{t.not_connected}</p>
+                    <A href=host::path("/onboarding") attr:class="button">{t.set_up_connection}</A>
+                </div>
+            }
+            .into_any(),
+            Shown::Page => children().into_any(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    Waiting,
+    Page,
+    SignIn,
+    OwnSignIn,
+    OwnForCustomers,
+    NotConnected,
 }
 
 /// The language switcher: the languages by their own names, the choice

@@ -3,7 +3,7 @@
 //! no margin), so nothing here could show it.
 
 use leptos::prelude::*;
-use model::api::{ErrorCode, OwnCosts};
+use model::api::OwnCosts;
 use model::cube::{Bucket, Cube, Dim, Measure, PivotQuery};
 
 use crate::components::{Loader, PeriodPicker, Problem, StackedBars, use_period, use_url_query};
@@ -27,20 +27,7 @@ pub fn Own() -> impl IntoView {
             {move || Suspend::new(async move {
                 match costs.await {
                     Ok(c) => view! { <OwnBody c=c /> }.into_any(),
-                    Err(e) => match e.code() {
-                        Some(ErrorCode::NotSignedIn) => view! {
-                            <h1>{t().own_heading}</h1>
-                            <div class="notice-box">
-                                <p>{t().own_sign_in}</p>
-                                <a class="button" rel="external" href=api::customer_sign_in_url("/my")>{t().sign_in}</a>
-                            </div>
-                        }.into_any(),
-                        Some(ErrorCode::Forbidden) => view! {
-                            <h1>{t().own_heading}</h1>
-                            <p class="notice">{t().own_for_customers}</p>
-                        }.into_any(),
-                        _ => view! { <h1>{t().own_heading}</h1><Problem error=e return_to="/my" /> }.into_any(),
-                    },
+                    Err(e) => view! { <h1>{t().own_heading}</h1><Problem error=e return_to="/my" /> }.into_any(),
                 }
             })}
         </Transition>
@@ -85,9 +72,9 @@ fn OwnBody(c: OwnCosts) -> impl IntoView {
             <section class="card totals own">
                 <h2>{t.your_price}</h2>
                 <dl>
-                    <dt>{t.this_month}</dt><dd class="mtd">{money(c.month_to_date)}</dd>
+                    <dt>{c.as_of.map(format::month_to).unwrap_or_else(|| t.this_month.into())}</dt><dd class="mtd">{money(c.month_to_date)}</dd>
                     <dt>{t.forecast_to_month_end}</dt><dd class="forecast">{money(c.forecast)}</dd>
-                    <dt>{t.last_month}</dt><dd>{money(c.last_month)}</dd>
+                    <dt>{c.as_of.map(format::month_before).unwrap_or_else(|| t.last_month.into())}</dt><dd>{money(c.last_month)}</dd>
                 </dl>
             </section>
             <section class="card">

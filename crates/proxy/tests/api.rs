@@ -430,13 +430,21 @@ async fn without_a_session_nothing_is_shown_and_without_a_role_nothing_changes()
         "/api/line-items",
         "/api/usage",
         "/api/exports/focus.csv",
-        "/api/session",
     ] {
         let res = anonymous.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(res.status(), 401, "{path}");
         let e: ErrorBody = res.json().await.unwrap();
         assert_eq!(e.error.code, "not_signed_in");
     }
+    // Who is signed in: nobody, which is an answer rather than an error
+    // (a browser logs every 4xx of a page as a console error).
+    let res = anonymous
+        .get(format!("{base}/api/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    assert!(res.bytes().await.unwrap().is_empty());
     // A Billing admin may look at costs...
     let res = viewer
         .get(format!("{base}/api/customers"))
@@ -613,4 +621,52 @@ async fn price_and_margin_agree_with_the_line_items_and_find_lost_credit() {
         .error(reqwest::Method::GET, "/api/margin?from=2026-13-01", None)
         .await;
     assert_eq!((status, e.error.code.as_str()), (400, "bad_request"));
+}
+
+/// Partner Center's usage summary estimates its current billing period. On
+/// the 1st the last day with data is still in the month before, and the
+/// customer page shows that month: December's estimate beside November's
+/// figures would read as November's, so it is left out until December has
+/// a day of data.
+#[tokio::test]
+async fn partner_centers_estimate_comes_only_with_the_month_it_estimates() {
+    for (today, as_of, shown) in [
+        ("2026-12-01", "2026-11-30", false),
+        ("2026-11-20", "2026-11-19", true),
+    ] {
+        // Partner Center serves the summary to a signed-in person's token.
+        let up = upstream(today).await;
+        let data = tempfile::tempdir().unwrap();
+        let state = state(&up, data.path()).await;
+        let base = serve(state.clone(), data.path()).await;
+        let demo = up.emulator.demo();
+        let partner = demo
+            .partners
+            .iter()
+            .find(|p| p.tenant_id == up.credentials.tenant);
+        let admin = &partner.unwrap().users[0];
+        let me = common::sign_in(&base, &admin.user_name, &admin.password).await;
+        let connection = state.connection.clone().unwrap();
+        state
+            .sync
+            .run(&connection, proxy::sync::SyncKind::Full)
+            .await
+            .unwrap();
+        let get = reqwest::Method::GET;
+        let list: CustomerList = me.json(get.clone(), "/api/customers", None).await;
+        assert_eq!(list.as_of.unwrap().to_string(), as_of, "{today}");
+        let customer = &list.customers[0];
+        let path = format!("/api/customers/{}", customer.id);
+        let detail: CustomerDetail = me.json(get, &path, None).await;
+        match detail.partner_center_estimate {
+            Some((_, currency)) => {
+                assert!(shown, "{today}: an estimate beside the month before");
+                assert_eq!(Some(currency), customer.currency, "{today}");
+            }
+            None => assert!(
+                !shown,
+                "{today}: the estimate of the month shown is missing"
+            ),
+        }
+    }
 }

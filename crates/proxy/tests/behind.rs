@@ -124,8 +124,9 @@ async fn under_https_the_cookies_are_prefixed_and_secure_and_only_those_count() 
         }
     };
     assert_eq!(me(format!("__Host-csp_session={token}")).await, 200);
-    // A plain-named cookie (one a sibling subdomain could plant) is not read.
-    assert_eq!(me(format!("csp_session={token}")).await, 401);
+    // A plain-named cookie (one a sibling subdomain could plant) is not
+    // read: nobody is signed in.
+    assert_eq!(me(format!("csp_session={token}")).await, 204);
 }
 
 /// Sign-in attempts counted per client: from a trusted balancer, per the

@@ -119,8 +119,15 @@ async fn sessions_expire_and_their_tokens_are_long_and_random() {
     assert_ne!(tokens[0], tokens[1]);
     let client = common::client_as(&state, &[]).await;
     let base = common::serve(state, data.path()).await;
+    // Expired: nobody is signed in, and a page of data is refused.
     let res = client
         .get(format!("{base}/api/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 204);
+    let res = client
+        .get(format!("{base}/api/customers"))
         .send()
         .await
         .unwrap();

@@ -229,14 +229,22 @@ async fn customer_session_info(state: &AppState, who: &SignedIn) -> Result<Sessi
     })
 }
 
-/// `GET /api/session`.
+/// `GET /api/session`: who is signed in, or `204 No Content` for nobody.
+/// Every page asks this first, and a browser logs each 4xx as a console
+/// error: being signed out is an answer here, not a failure.
 pub async fn session(
     State(state): State<AppState>,
-    AnySession(who): AnySession,
-) -> Result<Json<SessionInfo>, ApiError> {
+    who: Result<AnySession, ApiError>,
+) -> Result<Response, ApiError> {
+    let who = match who {
+        Ok(AnySession(who)) => who,
+        Err(ApiError::NotSignedIn) => return Ok(StatusCode::NO_CONTENT.into_response()),
+        Err(e) => return Err(e),
+    };
     Ok(Json(if who.session.customer.is_some() {
         customer_session_info(&state, &who).await?
     } else {
         session_info(&state, &who).await?
-    }))
+    })
+    .into_response())
 }
