@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
+use chrono::Datelike;
 use js_sys::{Array, Function, Intl, Object, Reflect};
 use wasm_bindgen::JsValue;
 
@@ -81,18 +82,45 @@ pub fn percent(basis_points: i64) -> String {
 
 /// A UTC day in the app's language (the day Partner Center reports).
 pub fn day(d: chrono::NaiveDate) -> String {
+    date(
+        d,
+        "day",
+        &[("year", "numeric"), ("month", "short"), ("day", "numeric")],
+    )
+}
+
+/// A month by name, `November 2026` (`2026年11月`).
+pub fn month(d: chrono::NaiveDate) -> String {
+    date(d, "month", &[("year", "numeric"), ("month", "long")])
+}
+
+/// The month of `as_of` and how far it goes: `November 2026, to Nov 30`.
+/// "This month" alone misleads on the 1st, when the last day with data is
+/// still in the month before.
+pub fn month_to(as_of: chrono::NaiveDate) -> String {
+    let to = date(
+        as_of,
+        "month-day",
+        &[("month", "short"), ("day", "numeric")],
+    );
+    (crate::i18n::t().month_to)(&month(as_of), &to)
+}
+
+/// The month before `as_of`'s, by name.
+pub fn month_before(as_of: chrono::NaiveDate) -> String {
+    let first = as_of.with_day(1).unwrap_or(as_of);
+    month(first.pred_opt().unwrap_or(first))
+}
+
+fn date(d: chrono::NaiveDate, key: &str, options: &[(&str, &str)]) -> String {
     let f = FORMATS.with(|cache| {
         cache
             .borrow_mut()
-            .entry(format!("{}:day", crate::i18n::current().tag()))
+            .entry(format!("{}:{key}", crate::i18n::current().tag()))
             .or_insert_with(|| {
                 let opts = Object::new();
-                for (k, v) in [
-                    ("timeZone", "UTC"),
-                    ("year", "numeric"),
-                    ("month", "short"),
-                    ("day", "numeric"),
-                ] {
+                let _ = Reflect::set(&opts, &"timeZone".into(), &"UTC".into());
+                for (k, v) in options {
                     let _ = Reflect::set(&opts, &JsValue::from_str(k), &JsValue::from_str(v));
                 }
                 Intl::DateTimeFormat::new(&locales(), &opts).format()

@@ -79,17 +79,17 @@ fn CustomerBody(
         <p class="summary"><span translate="no">{format!("{} · {}", c.domain, currency)}</span>" · "{(t().customer_summary)(c.azure_subscriptions as usize, &format::day(as_of))}</p>
         <div class="cards">
             <section class="card totals">
-                <h2>{t().this_month}</h2>
+                <h2 class="period">{format::month_to(as_of)}</h2>
                 <dl>
                     <dt>{t().partner_cost}</dt><dd class="mtd">{money(m.partner_cost)}</dd>
                     <dt>{t().customer_price}</dt><dd>{money(m.customer_price)}</dd>
-                    <dt>{t().margin}</dt><dd>{money(m.margin())}{c.margin_fell.then_some(t().fell_against_last_month)}</dd>
+                    <dt>{t().margin}</dt><dd>{money(m.margin())}{c.margin_fell.then(|| view! { <span class="note">{t().fell_against_last_month}</span> })}</dd>
                     <dt>{t().forecast_to_month_end}</dt><dd>{money(c.forecast.partner_cost)}</dd>
-                    <dt>{t().last_month}</dt><dd>{money(c.last_month.partner_cost)}</dd>
-                    <dt>{t().budget}</dt><dd>{c.budget.map(&money).unwrap_or_else(|| t().none_set.into())}{format!(" ({budget_state})")}</dd>
+                    <dt class="last-month">{(t().partner_cost_of)(&format::month_before(as_of))}</dt><dd>{money(c.last_month.partner_cost)}</dd>
+                    <dt>{t().budget}</dt><dd>{c.budget.map(&money).unwrap_or_else(|| t().none_set.into())}<span class="note">{format!(" ({budget_state})")}</span></dd>
                 </dl>
                 {d.partner_center_estimate.clone().map(|(v, cur)| view! {
-                    <p class="notice">{(t().partner_center_estimate)(&format::money(v, &cur))}</p>
+                    <p class="notice estimate">{(t().partner_center_estimate)(&format::month(as_of), &format::money(v, &cur))}</p>
                 })}
                 {(!c.anomalies.is_empty()).then(|| view! {
                     <p class="warning">{(t().unusual_cost_on)(&c.anomalies.iter().map(|a| format::day(a.day)).collect::<Vec<_>>().join(", "))}</p>

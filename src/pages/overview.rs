@@ -24,7 +24,7 @@ pub fn Overview() -> impl IntoView {
 }
 
 #[component]
-fn Totals(totals: CurrencyTotals, caption: String) -> impl IntoView {
+fn Totals(totals: CurrencyTotals, caption: String, as_of: NaiveDate) -> impl IntoView {
     let c = totals.currency.clone();
     let change = change_basis_points(
         totals.month_to_date.partner_cost,
@@ -33,12 +33,13 @@ fn Totals(totals: CurrencyTotals, caption: String) -> impl IntoView {
     view! {
         <section class="card totals" data-currency=c.clone()>
             <h2>{caption}</h2>
+            <p class="period muted">{format::month_to(as_of)}</p>
             <dl>
                 <dt>{t().partner_cost_month_to_date}</dt><dd class="mtd">{format::money(totals.month_to_date.partner_cost, &c)}</dd>
                 <dt>{t().customer_price}</dt><dd>{format::money(totals.month_to_date.customer_price, &c)}</dd>
                 <dt>{t().margin}</dt><dd>{format::money(totals.month_to_date.margin(), &c)}</dd>
                 <dt>{t().forecast_to_month_end}</dt><dd class="forecast">{format::money(totals.forecast.partner_cost, &c)}</dd>
-                <dt>{t().last_month}</dt><dd>{format::money(totals.last_month.partner_cost, &c)}</dd>
+                <dt class="last-month">{(t().partner_cost_of)(&format::month_before(as_of))}</dt><dd>{format::money(totals.last_month.partner_cost, &c)}</dd>
                 <dt>{t().change_same_days}</dt><dd>{change.map(format::percent).unwrap_or_else(|| "–".into())}</dd>
             </dl>
         </section>
@@ -147,7 +148,10 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
         }
         .into_any();
     }
-    let as_of = o.as_of.map(format::day).unwrap_or_default();
+    let Some(as_of_day) = o.as_of else {
+        return ().into_any();
+    };
+    let as_of = format::day(as_of_day);
     // The trend in the reporting currency when customers are billed in it,
     // else the first: amounts of different currencies are not comparable.
     let main_currency = o
@@ -190,11 +194,11 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
         </p>
         <div class="cards">
             {o.converted.clone().map(|totals| view! {
-                <Totals totals=totals caption=(t().all_customers_in)(&o.reporting.currency, &rates) />
+                <Totals totals=totals caption=(t().all_customers_in)(&o.reporting.currency, &rates) as_of=as_of_day />
             })}
             {o.by_currency.iter().cloned().map(|t| {
                 let caption = (crate::i18n::t().customers_billed_in)(&t.currency);
-                view! { <Totals totals=t caption=caption /> }
+                view! { <Totals totals=t caption=caption as_of=as_of_day /> }
             }).collect_view()}
         </div>
         <Incomplete problems=o.incomplete.clone() />

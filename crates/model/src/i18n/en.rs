@@ -190,11 +190,12 @@ pub static EN: Text = Text {
     budget_amount: "Amount (empty for none)",
     budget_alerts: "Alert at (% of budget)",
     save_budget: "Save budget",
-    customer_summary: |subscriptions, day| {
-        format!("{subscriptions} Azure subscription(s) · figures up to {day} (UTC)")
+    customer_summary: |subscriptions, day| match subscriptions {
+        1 => format!("1 Azure subscription · figures up to {day} (UTC)"),
+        n => format!("{n} Azure subscriptions · figures up to {day} (UTC)"),
     },
-    partner_center_estimate: |amount| {
-        format!("Partner Center's own estimate of this period: {amount}.")
+    partner_center_estimate: |month, amount| {
+        format!("Partner Center's own estimate of {month}: {amount}.")
     },
     unusual_cost_on: |days| format!("Unusual cost on {days}."),
     daily_partner_cost_by: |by| format!("Daily partner cost by {}", in_sentence(by)),
@@ -304,7 +305,7 @@ pub static EN: Text = Text {
     key_empty: "Enter the key value you saved when you created the key.",
     key_invalid: "That does not look like a key value: paste the whole value, as it was shown when the key was created.",
     step_of: |n| format!("Step {n} of {}: ", crate::onboarding::Step::ALL.len()),
-    copy_label: |label| format!("Copy {label}"),
+    copy_label: |label| format!("Copy {}", super::first_lower(label)),
     reuse_app: |name| format!("Reuse {name}"),
     expires_on: |day| format!("Expires on {day}."),
     trial_runs_until: |day, left| format!("Your trial runs until {day} ({left} days left)."),
@@ -404,4 +405,8 @@ pub static EN: Text = Text {
     status_deleted: "deleted",
     status_pending: "pending",
     revoke: "Revoke",
+    no_customer_matches: "No customer matches this search.",
+    month_to: |month, day| format!("{month}, to {day}"),
+    customers_matching: |n, total| format!("{n} of {total} customers match"),
+    partner_cost_of: |month| format!("Partner cost, {month}"),
 };

@@ -394,6 +394,7 @@ text! {
         status_deleted,
         status_pending,
         revoke,
+        no_customer_matches,
     }
     made {
         trial_days_left: fn(i64) -> String,
@@ -416,7 +417,7 @@ text! {
         margin_from: fn(&str, &str) -> String,
         anomaly_line: fn(&str, &str, &str) -> String,
         customer_summary: fn(usize, &str) -> String,
-        partner_center_estimate: fn(&str) -> String,
+        partner_center_estimate: fn(&str, &str) -> String,
         unusual_cost_on: fn(&str) -> String,
         daily_partner_cost_by: fn(&str) -> String,
         line_items_between: fn(usize, &str, &str) -> String,
@@ -445,6 +446,9 @@ text! {
         enter_field: fn(&str) -> String,
         must_be_guid: fn(&str) -> String,
         period_compared: fn(&str, &str, &str, &str) -> String,
+        month_to: fn(&str, &str) -> String,
+        customers_matching: fn(usize, usize) -> String,
+        partner_cost_of: fn(&str) -> String,
     }
 }
 
@@ -519,6 +523,18 @@ impl Text {
 pub(super) fn in_sentence(heading: &str) -> String {
     let lower = heading.to_lowercase();
     lower.replacen("azure", "Azure", 1)
+}
+
+/// A label's first word in lower case inside a sentence ("Copy key value"),
+/// unless it is an acronym or a name ("ID", "Azure").
+pub(super) fn first_lower(label: &str) -> String {
+    let mut chars = label.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if second.is_lowercase() && !label.starts_with("Azure") => {
+            first.to_lowercase().chain(label.chars().skip(1)).collect()
+        }
+        _ => label.to_string(),
+    }
 }
 
 mod en;

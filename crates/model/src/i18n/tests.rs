@@ -123,7 +123,7 @@ fn traditional_chinese_has_no_english_left() {
         (t.margin_from)("1", "1"),
         (t.anomaly_line)("1", "1", "1"),
         (t.customer_summary)(1, "1"),
-        (t.partner_center_estimate)("1"),
+        (t.partner_center_estimate)("1", "1"),
         (t.unusual_cost_on)("1"),
         (t.daily_partner_cost_by)("1"),
         (t.line_items_between)(1, "1", "1"),
@@ -151,6 +151,9 @@ fn traditional_chinese_has_no_english_left() {
         (t.roles_needed)("1"),
         (t.enter_field)("1"),
         (t.must_be_guid)("1"),
+        (t.month_to)("1", "1"),
+        (t.customers_matching)(1, 2),
+        (t.partner_cost_of)("1"),
     ];
     for text in t.words().into_iter().chain(made.iter().map(String::as_str)) {
         assert!(english_in(text).is_empty(), "English left in {text:?}");
@@ -167,6 +170,25 @@ fn names_keep_their_capitals_inside_sentences() {
     assert_eq!(
         (en.daily_partner_cost_by)("Resource group"),
         "Daily partner cost by resource group"
+    );
+}
+
+#[test]
+fn labels_inside_sentences_keep_acronyms_and_counts_agree() {
+    let en = Locale::En.text();
+    assert_eq!((en.copy_label)("Key value"), "Copy key value");
+    assert_eq!(
+        (en.copy_label)("Application (client) ID"),
+        "Copy application (client) ID"
+    );
+    assert_eq!((en.copy_label)("ID"), "Copy ID");
+    assert_eq!(
+        (en.customer_summary)(1, "Dec 1"),
+        "1 Azure subscription · figures up to Dec 1 (UTC)"
+    );
+    assert_eq!(
+        (en.customer_summary)(2, "Dec 1"),
+        "2 Azure subscriptions · figures up to Dec 1 (UTC)"
     );
 }
 

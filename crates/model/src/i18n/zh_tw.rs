@@ -190,7 +190,7 @@ pub static ZH_TW: Text = Text {
     customer_summary: |subscriptions, day| {
         format!("{subscriptions} 個 Azure 訂用帳戶 · 資料截至 {day}（UTC）")
     },
-    partner_center_estimate: |amount| format!("Partner Center 對此期間的估計：{amount}。"),
+    partner_center_estimate: |month, amount| format!("Partner Center 對{month}的估計：{amount}。"),
     unusual_cost_on: |days| format!("成本異常的日期：{days}。"),
     daily_partner_cost_by: |by| format!("每日合作夥伴成本（依{by}）"),
     list_cost: "牌價成本",
@@ -387,4 +387,8 @@ pub static ZH_TW: Text = Text {
     status_deleted: "已刪除",
     status_pending: "處理中",
     revoke: "撤銷",
+    no_customer_matches: "沒有符合此搜尋的客戶。",
+    month_to: |month, day| format!("{month}（至 {day}）"),
+    customers_matching: |n, total| format!("{total} 位客戶中有 {n} 位符合"),
+    partner_cost_of: |month| format!("合作夥伴成本（{month}）"),
 };

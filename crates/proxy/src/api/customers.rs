@@ -70,10 +70,14 @@ pub async fn detail(
 ) -> Result<Json<CustomerDetail>, ApiError> {
     let id = own_customer(&state, partner.id(), &id).await?;
     let (summary, as_of, azure_subscriptions) = one_customer(&state, partner.id(), &id).await?;
+    // Partner Center's estimate is of its current billing period; beside the
+    // figures of another month (on the 1st, before the new month's first
+    // day of data) it would read as that month's.
     let partner_center_estimate = state
         .store
         .usage_estimate(partner.id(), &id)
         .await?
+        .filter(|e| as_of.is_some_and(|day| same_month(&e.billing_start, day)))
         .map(|e| (e.total.micros(), e.currency));
     Ok(Json(CustomerDetail {
         summary,
@@ -81,6 +85,16 @@ pub async fn detail(
         as_of,
         partner_center_estimate,
     }))
+}
+
+/// Whether a billing period that starts at `start` (Partner Center's
+/// date-time text) is the month of `day`.
+fn same_month(start: &str, day: chrono::NaiveDate) -> bool {
+    use chrono::Datelike;
+    start
+        .get(..10)
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        .is_some_and(|s| (s.year(), s.month()) == (day.year(), day.month()))
 }
 
 /// `PUT /api/customers/{id}/budget`: written to Partner Center first; the
@@ -186,4 +200,24 @@ pub async fn remove_markup(
         .set_markup(partner.id(), Some(&id), None)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_month;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn an_estimate_belongs_to_the_month_its_billing_period_starts_in() {
+        let nov_30 = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let dec_1 = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        // On 1 December the last day with data is 30 November: December's
+        // estimate is not November's.
+        assert!(!same_month("2026-12-01T00:00:00+00:00", nov_30));
+        assert!(same_month("2026-12-01T00:00:00+00:00", dec_1));
+        assert!(same_month("2026-11-01", nov_30));
+        assert!(!same_month("2025-11-01T00:00:00Z", nov_30));
+        assert!(!same_month("", nov_30));
+        assert!(!same_month("01/11/2026", nov_30));
+    }
 }
