@@ -95,6 +95,28 @@ fn line_items_are_exact(header: &[String], rows: &Rows) {
     }
 }
 
+/// "PEC %" is a percent, as its header says: a line that earned 15 % credit
+/// says 15 (it said 0.15), and its partner cost is that much under list.
+fn pec_is_a_percent(header: &[String], rows: &Rows) {
+    let at = |name: &str| column(header, name);
+    let (pec, cost, list) = (at("PEC %"), at("Partner cost"), at("List cost"));
+    let mut earned = 0;
+    for row in rows {
+        let number = |i: usize| row[i].as_deref().unwrap().parse::<f64>().unwrap();
+        if number(pec) == 0.0 || number(list) < 1.0 {
+            continue;
+        }
+        earned += 1;
+        let off = (number(list) - number(cost)) / number(list) * 100.0;
+        assert!(
+            (off - number(pec)).abs() < 0.1,
+            "PEC % {} against {off:.3} % under list in {row:?}",
+            number(pec)
+        );
+    }
+    assert!(earned > 0, "no line earned PEC");
+}
+
 fn column(header: &[String], name: &str) -> usize {
     header
         .iter()
@@ -115,6 +137,7 @@ async fn the_export_meets_focus_1_2_and_every_planted_error_is_caught() {
     assert!(rows.len() > 1_000, "{} rows", rows.len());
     assert_eq!(line_items.1.len(), rows.len());
     line_items_are_exact(&line_items.0, &line_items.1);
+    pec_is_a_percent(&line_items.0, &line_items.1);
     let violations = rules::check(&header, &rows);
     assert!(
         violations.is_empty(),

@@ -139,7 +139,8 @@ pub async fn line_items_csv(
                 decimal(price),
                 decimal(price - cost),
                 decimal(l.list_total().micros()),
-                decimal(l.pec_basis_points as i64 * 100),
+                // Basis points as a percent: 1500 is 15.
+                decimal(l.pec_basis_points as i64 * 10_000),
                 l.credit_type.clone(),
                 l.invoice_number.clone(),
                 model::exact::text(customer_unit_price(
