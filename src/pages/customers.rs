@@ -19,7 +19,6 @@ pub fn Customers() -> impl IntoView {
     view! {
         <h1>{t().nav_customers}</h1>
         <Loader resource=customers return_to="/customers" loading=t().loading_customers let:list>
-            <p class="summary">{(t().customers_count)(list.customers.len())}</p>
             <CustomerList rows=list.customers />
         </Loader>
     }
@@ -76,7 +75,17 @@ fn CustomerList(rows: Vec<CustomerSummary>) -> impl IntoView {
         let text = shown.with(|s| customers_csv(&s.iter().collect::<Vec<_>>()));
         download::csv("customers.csv", &text);
     };
+    let total = rows.with_value(Vec::len);
+    let count = move || {
+        let n = shown.with(Vec::len);
+        if search.with(String::is_empty) {
+            (t().customers_count)(total)
+        } else {
+            (t().customers_matching)(n, total)
+        }
+    };
     view! {
+        <p class="summary" aria-live="polite">{count}</p>
         <div class="toolbar">
             <label for="customer-search">{t().search}</label>
             <input id="customer-search" type="search" placeholder=t().name_or_domain
@@ -110,6 +119,7 @@ fn CustomerList(rows: Vec<CustomerSummary>) -> impl IntoView {
                 }}
             </tbody>
         </table>
+        {move || shown.with(Vec::is_empty).then(|| view! { <p class="notice no-match">{t().no_customer_matches}</p> })}
         <nav class="pager" aria-label=t().pages>
             <button type="button" disabled=move || { page.get() <= 1 }
                 on:click=move |_| go.with_value(|go| go(&search.get(), column.get(), descending.get(), page.get() - 1))>{t().previous}</button>
@@ -131,9 +141,10 @@ fn CustomerRowView(c: CustomerSummary) -> impl IntoView {
                 BudgetState::TrendingOver => t().trending_over_flag,
                 _ => "",
             };
-            format!("{}{flag}", format::percent(used))
+            // The state may wrap under the percent; the percent never breaks.
+            view! { {format::percent(used)}<span class="note">{flag}</span> }.into_any()
         }
-        (None, _) => "–".into(),
+        (None, _) => "–".into_any(),
     };
     view! {
         <tr data-customer-id=c.id.clone() class:over=matches!(c.budget_state, BudgetState::Over | BudgetState::TrendingOver)>

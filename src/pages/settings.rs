@@ -67,6 +67,11 @@ fn Appearance() -> impl IntoView {
 #[component]
 fn Rates(settings: ReportingSettings, currencies: Vec<String>) -> impl IntoView {
     let (target, set_target) = signal(settings.currency.clone());
+    let mut choices = currencies.clone();
+    if !choices.contains(&settings.currency) {
+        choices.push(settings.currency.clone());
+    }
+    choices.sort();
     let rates: Vec<(String, RwSignal<String>)> = currencies
         .iter()
         .map(|c| {
@@ -113,7 +118,13 @@ fn Rates(settings: ReportingSettings, currencies: Vec<String>) -> impl IntoView 
             <ManagersOnly>
                 <div class="field">
                     <label for="reporting-currency">{t().show_totals_in}</label>
-                    <input id="reporting-currency" maxlength="3" prop:value=move || target.get() on:input=move |ev| set_target.set(event_target_value(&ev)) />
+                    // One of the currencies in use: a code typed by hand could name none.
+                    <select id="reporting-currency" on:change=move |ev| set_target.set(event_target_value(&ev))>
+                        {choices.iter().map(|c| {
+                            let c2 = c.clone();
+                            view! { <option value=c.clone() selected=move || target.get() == c2 translate="no">{c.clone()}</option> }
+                        }).collect_view()}
+                    </select>
                 </div>
                 {rates.with_value(|r| r.iter().map(|(c, v)| {
                     let id = format!("rate-{c}");

@@ -1,0 +1,252 @@
+// What a person sees on every route, whoever they are: no console error or
+// warning and no refused request, signed in or out; at 1280, 1366, 1440 and
+// 360 px no sideways scrolling, no word of a label broken across lines and
+// no amount broken at all. Then the smaller things a partner tripped over:
+// counts that agree with a search, plural words, periods named.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServers, launchBrowser, signIn, syncDone } from './servers.mjs';
+
+let servers;
+let browser;
+let customerId;
+
+before(async () => {
+  servers = await startServers({ customers: 14 });
+  browser = await launchBrowser();
+  // The figures are final once the first sync has ended; a customer's user
+  // is invited so that its view can be walked too.
+  const page = await browser.newPage();
+  await signIn(page, servers, admin().userName, '/customers');
+  const started = await page.request.post(`${servers.proxyUrl}/api/sync`, { data: { kind: 'full' } });
+  assert.equal(started.status(), 202);
+  await syncDone(page, servers);
+  const it = servers.partner.customerUsers[0];
+  customerId = it.customerId;
+  const invited = await page.request.post(`${servers.proxyUrl}/api/customers/${customerId}/users`, {
+    data: { userName: it.userName },
+    headers: { origin: servers.proxyUrl },
+  });
+  assert.ok(invited.ok(), `invite: ${invited.status()}`);
+  await page.close();
+});
+
+after(async () => {
+  await browser?.close();
+  await servers?.stop();
+});
+
+const admin = () => servers.partner.users[0];
+const routes = () => [
+  '/', '/customers', `/customers/${customerId}`, '/customers?q=no-such-customer', '/explorer',
+  '/budgets', '/margin', '/onboarding', '/settings', '/my', '/nowhere',
+];
+
+/** Everything the browser would show a developer: console errors and warnings, page errors, refused requests. */
+function watch(page) {
+  const seen = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') seen.push(`${m.type()} on ${page.url()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => seen.push(`page error on ${page.url()}: ${e.message}`));
+  page.on('response', (r) => {
+    if (r.status() >= 400 && r.url().startsWith(servers.proxyUrl)) seen.push(`HTTP ${r.status()} for ${r.url()}`);
+  });
+  return seen;
+}
+
+/** Until the page has stopped loading what it shows. */
+async function settle(page) {
+  await page.waitForLoadState('load');
+  await page.locator('main').waitFor();
+  await page.waitForFunction(() => document.querySelector('main') && !document.querySelector('[aria-busy="true"]'), null, { timeout: 30_000 });
+  await page.waitForTimeout(300);
+}
+
+async function walk(page, list = routes()) {
+  for (const route of list) {
+    await page.goto(`${servers.proxyUrl}${route}`);
+    await settle(page);
+  }
+}
+
+test('signed out, no route logs an error or asks the proxy for data it refuses; each offers the sign-in', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  const seen = watch(page);
+  for (const route of routes()) {
+    await page.goto(`${servers.proxyUrl}${route}`);
+    await settle(page);
+    const button = page.locator('main .notice-box a.button', { hasText: 'Sign in' });
+    assert.equal(await button.count(), 1, `a sign-in on ${route}`);
+    // The customer's own page signs in its own people.
+    const href = await button.getAttribute('href');
+    assert.equal(href.includes('as=customer'), route === '/my', `${route}: ${href}`);
+  }
+  assert.deepEqual(seen, []);
+  await context.close();
+});
+
+test("the connected partner's admin walks every route with nothing in the console", async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await signIn(page, servers, admin().userName, '/');
+  const seen = watch(page);
+  await walk(page);
+  // A partner on the customers' page is told what it is for, without asking for it.
+  await page.goto(`${servers.proxyUrl}/my`);
+  await page.locator('main p.notice', { hasText: "customer's invited people" }).waitFor();
+  assert.deepEqual(seen, []);
+  await context.close();
+});
+
+test("a partner that is not connected yet is sent to set it up, and nothing is refused on the way", async () => {
+  const contoso = servers.demo.partners.find((p) => p.apps.length === 0);
+  const contosoAdmin = contoso.users.find((u) => u.roles.includes('GlobalAdmin') || /admin@/.test(u.userName));
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await signIn(page, servers, contosoAdmin.userName, '/');
+  const seen = watch(page);
+  await page.reload();
+  await settle(page);
+  await page.locator('main .notice-box a.button', { hasText: 'Set up the connection' }).waitFor();
+  await walk(page, ['/customers', '/explorer', '/settings']);
+  assert.equal(await page.locator('main .notice-box a.button', { hasText: 'Set up the connection' }).count(), 1);
+  assert.deepEqual(seen, []);
+  await context.close();
+});
+
+test("a customer's user is taken to its own page from every route, with nothing in the console", async () => {
+  const it = servers.partner.customerUsers[0];
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await page.goto(`${servers.proxyUrl}/api/auth/login?returnTo=%2Fmy&as=customer`);
+  await page.fill('#login', it.userName);
+  await page.fill('#passwd', it.password);
+  await page.click('button[type=submit]');
+  await page.waitForURL((url) => url.pathname === '/my');
+  const seen = watch(page);
+  for (const route of ['/', '/customers', '/explorer', '/settings', '/my']) {
+    await page.goto(`${servers.proxyUrl}${route}`);
+    await page.waitForURL((url) => url.pathname === '/my');
+    await settle(page);
+    await page.locator('h1', { hasText: it.companyName }).waitFor();
+  }
+  assert.deepEqual(seen, []);
+  await context.close();
+});
+
+/**
+ * What does not fit, on the page as drawn: sideways scrolling, a word of a
+ * label split over two lines (in English, where words have spaces), an
+ * amount split at all.
+ */
+function layoutProblems(checkWords) {
+  const out = [];
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth) out.push(`the page scrolls sideways: ${root.scrollWidth} > ${root.clientWidth}`);
+  const lines = (node, start, end) => {
+    const range = document.createRange();
+    range.setStart(node, start);
+    range.setEnd(node, end);
+    const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+    if (rects.length < 2) return 1;
+    const tops = rects.map((r) => r.top);
+    const height = Math.min(...rects.map((r) => r.height));
+    return Math.max(...tops) - Math.min(...tops) > height / 2 ? 2 : 1;
+  };
+  const shown = (el) => el.getClientRects().length > 0 && !el.closest('details:not([open])');
+  const texts = function* (el) {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let n; (n = walker.nextNode());) if (n.data.trim()) yield n;
+  };
+  const where = (el) => `<${el.tagName.toLowerCase()}${el.className ? `.${el.className}` : ''}> "${el.textContent.trim().slice(0, 50)}"`;
+  if (checkWords) {
+    for (const el of document.querySelectorAll('dt, th, h1, h2, label, legend, button, header nav a, .brand, .account')) {
+      if (!shown(el)) continue;
+      for (const n of texts(el)) {
+        // A word may break after its own hyphen ("partner-|earned"), as type does.
+        for (const m of n.data.matchAll(/[^\s\-‐]+/g)) {
+          if (lines(n, m.index, m.index + m[0].length) > 1) out.push(`"${m[0]}" broken in ${where(el)}`);
+        }
+      }
+    }
+  }
+  for (const el of document.querySelectorAll('.totals dd, td.num')) {
+    if (!shown(el)) continue;
+    for (const n of texts(el)) {
+      if (n.parentElement.closest('.note')) continue;
+      if (lines(n, 0, n.data.length) > 1) out.push(`amount "${n.data}" broken in ${where(el)}`);
+    }
+  }
+  return out;
+}
+
+for (const [locale, widths] of [['en-US', [1280, 1366, 1440, 360]], ['zh-TW', [1280, 360]]]) {
+  test(`${locale}: at ${widths.join(', ')} px nothing scrolls sideways, no label word or amount is broken`, async () => {
+    const context = await browser.newContext({ locale });
+    const page = await context.newPage();
+    await signIn(page, servers, admin().userName, '/');
+    const problems = [];
+    for (const width of widths) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const route of routes()) {
+        await page.goto(`${servers.proxyUrl}${route}`);
+        await settle(page);
+        for (const p of await page.evaluate(layoutProblems, locale === 'en-US')) problems.push(`${width} px ${route}: ${p}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+}
+
+test('a search says how many customers match, and says so when none does', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await signIn(page, servers, admin().userName, '/customers');
+  const total = (await (await page.request.get(`${servers.proxyUrl}/api/customers`)).json()).customers.length;
+  await page.locator('.summary', { hasText: `${total} customers` }).waitFor();
+  await page.fill('#customer-search', 'no-such-customer');
+  await page.locator('.summary', { hasText: `0 of ${total} customers match` }).waitFor();
+  await page.locator('p.no-match', { hasText: 'No customer matches this search.' }).waitFor();
+  assert.equal(await page.locator('table.customers tbody tr').count(), 0);
+  const first = (await (await page.request.get(`${servers.proxyUrl}/api/customers`)).json()).customers[0].name;
+  await page.fill('#customer-search', first);
+  await page.locator('table.customers tbody tr').first().waitFor();
+  const rows = await page.locator('table.customers tbody tr').count();
+  await page.locator('.summary', { hasText: `${rows} of ${total} customers match` }).waitFor();
+  assert.equal(await page.locator('p.no-match').count(), 0);
+  await context.close();
+});
+
+test('every figure names its month; a count of one is singular; Partner Center’s estimate only for the month shown', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await signIn(page, servers, admin().userName, '/');
+  const { asOf } = await (await page.request.get(`${servers.proxyUrl}/api/overview`)).json();
+  const day = new Date(`${asOf}T00:00:00Z`);
+  const month = (d) => d.toLocaleString('en-US', { month: 'long', year: 'numeric', timeZone: 'UTC' });
+  const thisMonth = month(day);
+  const lastMonth = month(new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth() - 1, 1)));
+  const to = day.toLocaleString('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
+  await page.locator('.totals').first().waitFor();
+  for (const card of await page.locator('.totals').all()) {
+    assert.equal(await card.locator('.period').textContent(), `${thisMonth}, to ${to}`);
+    assert.equal(await card.locator('dt.last-month').textContent(), `Partner cost, ${lastMonth}`);
+  }
+  await page.goto(`${servers.proxyUrl}/customers/${customerId}`);
+  await page.locator('.totals h2.period').waitFor();
+  assert.equal(await page.locator('.totals h2.period').textContent(), `${thisMonth}, to ${to}`);
+  const detail = await (await page.request.get(`${servers.proxyUrl}/api/customers/${customerId}`)).json();
+  const n = detail.azureSubscriptions.length;
+  assert.match(await page.locator('p.summary').textContent(), new RegExp(`${n} Azure subscription${n === 1 ? '' : 's'} ·`));
+  assert.ok(!(await page.locator('p.summary').textContent()).includes('(s)'));
+  const estimate = page.locator('p.estimate');
+  if (detail.partnerCenterEstimate) {
+    assert.match(await estimate.textContent(), new RegExp(`estimate of ${thisMonth}:`));
+  } else {
+    assert.equal(await estimate.count(), 0);
+  }
+  await context.close();
+});
