@@ -26,7 +26,7 @@ pub fn Budgets() -> impl IntoView {
 /// Each customer's budget, use and state, the most used first.
 #[component]
 fn BudgetTable(list: CustomerList) -> impl IntoView {
-    let rows: Vec<_> = customer_rows(&list.customers, "", CustomerColumn::BudgetUsed, true)
+    let rows: Vec<_> = customer_rows(&list.customers, "", CustomerColumn::BudgetUsed, true, None)
         .into_iter()
         .cloned()
         .collect();

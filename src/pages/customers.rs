@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
-use model::api::CustomerSummary;
+use model::api::{CustomerList as CustomerListData, CustomerSummary};
+use model::overview::Rates;
 use model::report::BudgetState;
 use model::views::{CustomerColumn, customer_rows, customers_csv};
 
@@ -15,17 +16,23 @@ const PAGE: usize = 100;
 /// all of it in the URL so a link or a reload shows the same view.
 #[component]
 pub fn Customers() -> impl IntoView {
-    let customers = LocalResource::new(api::customers);
+    // The rates, to sort customers of different currencies in one order.
+    let customers = LocalResource::new(|| async {
+        let (list, reporting) = futures::join!(api::customers(), api::reporting());
+        Ok::<_, api::ApiError>((list?, Rates::from_settings(&reporting?)))
+    });
     view! {
         <h1>{t().nav_customers}</h1>
-        <Loader resource=customers return_to="/customers" loading=t().loading_customers let:list>
-            <CustomerList rows=list.customers />
+        <Loader resource=customers return_to="/customers" loading=t().loading_customers let:loaded>
+            <CustomerList rows=loaded.0 rates=loaded.1 />
         </Loader>
     }
 }
 
 #[component]
-fn CustomerList(rows: Vec<CustomerSummary>) -> impl IntoView {
+fn CustomerList(rows: CustomerListData, rates: Rates) -> impl IntoView {
+    let rows = rows.customers;
+    let rates = StoredValue::new(rates);
     let query = use_url_query();
     let rows = StoredValue::new(rows);
     let search = Memo::new(move |_| query.get("q").unwrap_or_default());
@@ -64,10 +71,18 @@ fn CustomerList(rows: Vec<CustomerSummary>) -> impl IntoView {
     );
     let shown = Memo::new(move |_| {
         rows.with_value(|rows| {
-            customer_rows(rows, &search.get(), column.get(), descending.get())
+            rates.with_value(|rates| {
+                customer_rows(
+                    rows,
+                    &search.get(),
+                    column.get(),
+                    descending.get(),
+                    Some(rates),
+                )
                 .into_iter()
                 .cloned()
                 .collect::<Vec<_>>()
+            })
         })
     });
     let pages = move || shown.with(|s| s.len().div_ceil(PAGE).max(1));
@@ -84,8 +99,17 @@ fn CustomerList(rows: Vec<CustomerSummary>) -> impl IntoView {
             (t().customers_matching)(n, total)
         }
     };
+    let currencies = rows.with_value(|rows| {
+        let mut c: Vec<String> = rows.iter().filter_map(|r| r.currency.clone()).collect();
+        c.sort();
+        c.dedup();
+        c
+    });
+    let within_currency = currencies.len() > 1
+        && !rates.with_value(|r| r.converts_all(currencies.iter().map(String::as_str)));
     view! {
         <p class="summary" aria-live="polite">{count}</p>
+        {within_currency.then(|| view! { <p class="notice ranked-within">{t().ranked_within_currency}</p> })}
         <div class="toolbar">
             <label for="customer-search">{t().search}</label>
             <input id="customer-search" type="search" placeholder=t().name_or_domain

@@ -232,6 +232,9 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
                 {t().export_csv}
             </button>
         </section>
+        {(o.by_currency.len() > 1 && !o.missing_rates.is_empty()).then(|| view! {
+            <p class="notice ranked-within">{t().ranked_within_currency}</p>
+        })}
         <div class="cards">
             <RankedTable title=t().top_customers items=o.top_customers.clone() link=true file="top-customers.csv" />
             <RankedTable title=t().top_services items=o.top_services.clone() link=false file="top-services.csv" />

@@ -250,3 +250,57 @@ test('every figure names its month; a count of one is singular; Partner Centerâ€
   }
   await context.close();
 });
+
+test('customers of different currencies are ranked apart without rates, and together in the reporting currency with them', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await signIn(page, servers, admin().userName, '/');
+  const customers = (await (await page.request.get(`${servers.proxyUrl}/api/customers`)).json()).customers
+    .filter((c) => c.monthToDate.partnerCost !== 0);
+  const currencies = [...new Set(customers.map((c) => c.currency))].sort();
+  assert.ok(currencies.length > 1, `customers in several currencies: ${currencies}`);
+  const byName = (a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  const topNames = async () => {
+    await page.goto(`${servers.proxyUrl}/`);
+    await page.locator('table.ranked').first().waitFor();
+    return page.locator('table.ranked').first().locator('tbody tr td:first-child').allTextContents();
+  };
+  const customersOrder = async () => {
+    await page.goto(`${servers.proxyUrl}/customers`);
+    await page.locator('table.customers tbody tr').first().waitFor();
+    return page.locator('table.customers tbody tr td:first-child a').allTextContents();
+  };
+
+  // No rates: each currency on its own, its largest first, and the page says so.
+  const each = Math.max(3, Math.ceil(10 / currencies.length));
+  const apart = currencies.flatMap((c) => customers.filter((x) => x.currency === c)
+    .sort((a, b) => b.monthToDate.partnerCost - a.monthToDate.partnerCost || byName(a, b)).slice(0, each).map((x) => x.name));
+  assert.deepEqual(await topNames(), apart);
+  await page.locator('p.ranked-within').first().waitFor();
+  const grouped = currencies.flatMap((c) => customers.filter((x) => x.currency === c)
+    .sort((a, b) => b.monthToDate.partnerCost - a.monthToDate.partnerCost || byName(a, b)).map((x) => x.name));
+  assert.deepEqual((await customersOrder()).filter((n) => grouped.includes(n)), grouped);
+  assert.equal(await page.locator('p.ranked-within').count(), 1);
+
+  // Rates set on the Settings page, the reporting currency picked from those in use.
+  const rate = { AUD: 0.65, EUR: 1.08, GBP: 1.27, JPY: 0.0067, TWD: 0.031, USD: 1, CAD: 0.73, NZD: 0.6, CHF: 1.13, DKK: 0.145, SEK: 0.095, NOK: 0.093, INR: 0.012, BRL: 0.18 };
+  await page.goto(`${servers.proxyUrl}/settings`);
+  const picker = page.locator('select#reporting-currency');
+  await picker.waitFor();
+  const offered = await picker.locator('option').allTextContents();
+  assert.deepEqual(offered, [...new Set([...currencies, 'USD'])].sort());
+  await picker.selectOption('USD');
+  for (const c of currencies.filter((c) => c !== 'USD')) {
+    assert.ok(rate[c], `a test rate for ${c}`);
+    await page.fill(`#rate-${c}`, String(rate[c]));
+  }
+  await page.click('form.card button[type=submit]:has-text("Save rates")');
+  await page.locator('form.card p.ok').waitFor();
+  const usd = (c) => c.monthToDate.partnerCost * rate[c.currency];
+  const together = [...customers].sort((a, b) => usd(b) - usd(a) || byName(a, b)).map((x) => x.name);
+  assert.deepEqual(await topNames(), together.slice(0, 10));
+  assert.equal(await page.locator('p.ranked-within').count(), 0);
+  assert.deepEqual((await customersOrder()).filter((n) => together.includes(n)), together);
+  assert.equal(await page.locator('p.ranked-within').count(), 0);
+  await context.close();
+});

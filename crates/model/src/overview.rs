@@ -44,6 +44,26 @@ impl Rates {
             .map(|(_, r)| *r)
     }
 
+    /// Whether every one of `currencies` converts to the reporting currency.
+    pub fn converts_all<'a>(&self, mut currencies: impl Iterator<Item = &'a str>) -> bool {
+        currencies.all(|c| self.rate(c).is_some())
+    }
+
+    /// From `/api/settings/reporting`; a rate that does not read is left out.
+    pub fn from_settings(settings: &ReportingSettings) -> Rates {
+        Rates {
+            currency: settings.currency.clone(),
+            rates: settings
+                .rates
+                .iter()
+                .filter_map(|r| {
+                    let rate = crate::Amount::parse_decimal(&r.rate)?;
+                    Some((r.currency.clone(), rate.micros()))
+                })
+                .collect(),
+        }
+    }
+
     /// As `/api/settings/reporting` shows them: rates as decimal text.
     pub fn settings(&self) -> ReportingSettings {
         ReportingSettings {
@@ -242,13 +262,30 @@ pub fn trend(days: &[DayCost], as_of: NaiveDate) -> Vec<DailyPoint> {
     out
 }
 
-/// Largest first, comparing in the reporting currency where a rate is set.
-pub fn rank(items: &mut [Ranked], rates: &Rates) {
-    let key = |r: &Ranked| match rates.rate(&r.currency) {
-        Some(rate) => report::convert(r.month_to_date.partner_cost, rate),
-        None => r.month_to_date.partner_cost,
-    };
-    items.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| a.name.cmp(&b.name)));
+/// The largest `TOP`, compared in the reporting currency when every
+/// currency has a rate to it. Without one, amounts of different currencies
+/// cannot be compared (¥101,575 is not more than $4,038): each currency is
+/// ranked on its own, its largest few kept, currency by currency.
+pub fn top(mut items: Vec<Ranked>, rates: &Rates) -> Vec<Ranked> {
+    let cost = |r: &Ranked| r.month_to_date.partner_cost;
+    if rates.converts_all(items.iter().map(|r| r.currency.as_str())) {
+        let key = |r: &Ranked| report::convert(cost(r), rates.rate(&r.currency).unwrap_or(0));
+        items.sort_by(|a, b| key(b).cmp(&key(a)).then_with(|| a.name.cmp(&b.name)));
+        items.truncate(TOP);
+        return items;
+    }
+    items.sort_by(|a, b| {
+        a.currency
+            .cmp(&b.currency)
+            .then_with(|| cost(b).cmp(&cost(a)))
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    let currencies = items.chunk_by(|a, b| a.currency == b.currency).count();
+    let each = TOP.div_ceil(currencies.max(1)).max(3);
+    items
+        .chunk_by(|a, b| a.currency == b.currency)
+        .flat_map(|group| group.iter().take(each).cloned())
+        .collect()
 }
 
 /// The overview of all customers. `days` are the daily costs from
@@ -275,7 +312,7 @@ pub fn overview(
     let converted = converted_totals(&by_currency, rates);
 
     let daily = as_of.map(|d| trend(days, d)).unwrap_or_default();
-    let mut top_services: Vec<Ranked> = categories
+    let top_services: Vec<Ranked> = categories
         .iter()
         .map(|c| Ranked {
             id: c.category.clone(),
@@ -284,10 +321,9 @@ pub fn overview(
             month_to_date: c.cost,
         })
         .collect();
-    rank(&mut top_services, rates);
-    top_services.truncate(TOP);
+    let top_services = top(top_services, rates);
 
-    let mut top_customers: Vec<Ranked> = figures
+    let top_customers: Vec<Ranked> = figures
         .iter()
         .filter(|f| f.month_to_date.partner_cost != 0)
         .map(|f| Ranked {
@@ -297,8 +333,7 @@ pub fn overview(
             month_to_date: f.month_to_date,
         })
         .collect();
-    rank(&mut top_customers, rates);
-    top_customers.truncate(TOP);
+    let top_customers = top(top_customers, rates);
 
     let mut budget_alerts: Vec<BudgetAlert> = customers
         .iter()
@@ -488,6 +523,73 @@ mod tests {
         let o = overview(Some(as_of), &customers, &figures, &days, &[], &no_rates);
         assert_eq!(o.converted, None);
         assert_eq!(o.missing_rates, ["EUR", "JPY"]);
+        // Without rates 100,000 JPY is not "more" than 1,000 EUR: each
+        // currency is ranked on its own.
+        let names: Vec<(&str, &str)> = o
+            .top_customers
+            .iter()
+            .map(|r| (r.currency.as_str(), r.name.as_str()))
+            .collect();
+        assert_eq!(names, [("EUR", "Alpha"), ("JPY", "Beta")]);
+    }
+
+    fn ranked(name: &str, currency: &str, cost: i64) -> Ranked {
+        Ranked {
+            id: name.into(),
+            name: name.into(),
+            currency: currency.into(),
+            month_to_date: CostPrice {
+                partner_cost: cost,
+                customer_price: cost,
+            },
+        }
+    }
+
+    #[test]
+    fn without_a_rate_the_largest_of_each_currency_are_kept() {
+        let mut items = vec![ranked("yen", "JPY", 900_000_000_000)];
+        items.extend((0..12).map(|i| ranked(&format!("usd{i:02}"), "USD", i * 1_000_000)));
+        let none = Rates {
+            currency: "USD".into(),
+            rates: vec![],
+        };
+        let kept = top(items.clone(), &none);
+        // Two currencies: five each at most, the largest of each first.
+        assert_eq!(kept[0].name, "yen");
+        let usd: Vec<&str> = kept[1..].iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(usd, ["usd11", "usd10", "usd09", "usd08", "usd07"]);
+        // With a rate, one ranking in USD: ¥900,000 at 0.0065 is $5,850.
+        let rates = Rates {
+            currency: "USD".into(),
+            rates: vec![("JPY".into(), 6_500)],
+        };
+        let kept = top(items, &rates);
+        assert_eq!(kept.len(), TOP);
+        assert_eq!(kept[0].name, "yen");
+        assert_eq!(kept[1].name, "usd11");
+    }
+
+    #[test]
+    fn rates_read_from_the_settings_page() {
+        let settings = ReportingSettings {
+            currency: "USD".into(),
+            rates: vec![
+                ExchangeRate {
+                    currency: "EUR".into(),
+                    rate: "1.1".into(),
+                },
+                ExchangeRate {
+                    currency: "JPY".into(),
+                    rate: "not a number".into(),
+                },
+            ],
+        };
+        let rates = Rates::from_settings(&settings);
+        assert_eq!(rates.rate("EUR"), Some(1_100_000));
+        assert_eq!(rates.rate("USD"), Some(1_000_000));
+        assert_eq!(rates.rate("JPY"), None);
+        assert!(rates.converts_all(["USD", "EUR"].into_iter()));
+        assert!(!rates.converts_all(["USD", "JPY"].into_iter()));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use crate::api::CustomerSummary;
 use crate::export::{decimal, write_record};
+use crate::overview::Rates;
 
 /// Columns the customer list sorts by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,11 +65,15 @@ impl CustomerColumn {
 
 /// Rows whose name or domain contains `search` (any case), sorted by
 /// `column`; ties by name, so the order is stable.
+/// Amounts are compared in the reporting currency when `rates` convert
+/// every customer's currency; otherwise customers are grouped by currency
+/// and sorted within it, since ¥648,064 is not more than $8,956.
 pub fn customer_rows<'a>(
     rows: &'a [CustomerSummary],
     search: &str,
     column: CustomerColumn,
     descending: bool,
+    rates: Option<&Rates>,
 ) -> Vec<&'a CustomerSummary> {
     let needle = search.trim().to_lowercase();
     let mut out: Vec<&CustomerSummary> = rows
@@ -79,25 +84,43 @@ pub fn customer_rows<'a>(
                 || c.domain.to_lowercase().contains(&needle)
         })
         .collect();
+    let amount = |c: &CustomerSummary| match column {
+        CustomerColumn::MonthToDate => Some(c.month_to_date.partner_cost),
+        CustomerColumn::Price => Some(c.month_to_date.customer_price),
+        CustomerColumn::Margin => Some(c.month_to_date.margin()),
+        CustomerColumn::Forecast => Some(c.forecast.partner_cost),
+        CustomerColumn::LastMonth => Some(c.last_month.partner_cost),
+        CustomerColumn::Name | CustomerColumn::Currency | CustomerColumn::BudgetUsed => None,
+    };
+    let currency = |c: &CustomerSummary| c.currency.clone().unwrap_or_default();
+    let converted = rates.filter(|r| {
+        let currencies: Vec<String> = out.iter().map(|c| currency(c)).collect();
+        r.converts_all(currencies.iter().map(String::as_str))
+    });
+    let key = |c: &CustomerSummary| {
+        amount(c).map(|a| match converted {
+            Some(r) => crate::report::convert(a, r.rate(&currency(c)).unwrap_or(0)),
+            None => a,
+        })
+    };
+    // Amounts that cannot be compared are grouped by currency first.
+    let grouped = converted.is_none() && amount(&CustomerSummary::default()).is_some();
     out.sort_by(|a, b| {
         let ord = match column {
             CustomerColumn::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
             CustomerColumn::Currency => a.currency.cmp(&b.currency),
-            CustomerColumn::MonthToDate => a
-                .month_to_date
-                .partner_cost
-                .cmp(&b.month_to_date.partner_cost),
-            CustomerColumn::Price => a
-                .month_to_date
-                .customer_price
-                .cmp(&b.month_to_date.customer_price),
-            CustomerColumn::Margin => a.month_to_date.margin().cmp(&b.month_to_date.margin()),
-            CustomerColumn::Forecast => a.forecast.partner_cost.cmp(&b.forecast.partner_cost),
-            CustomerColumn::LastMonth => a.last_month.partner_cost.cmp(&b.last_month.partner_cost),
             CustomerColumn::BudgetUsed => a.budget_used.cmp(&b.budget_used),
+            _ => key(a).cmp(&key(b)),
         };
         let ord = if descending { ord.reverse() } else { ord };
-        ord.then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
+        let group = if grouped {
+            a.currency.cmp(&b.currency)
+        } else {
+            std::cmp::Ordering::Equal
+        };
+        group
+            .then(ord)
+            .then_with(|| a.name.to_lowercase().cmp(&b.name.to_lowercase()))
             .then_with(|| a.id.cmp(&b.id))
     });
     out
@@ -226,15 +249,67 @@ mod tests {
         ];
         let names = |v: Vec<&CustomerSummary>| v.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
         assert_eq!(
-            names(customer_rows(&rows, "", CustomerColumn::Name, false)),
+            names(customer_rows(&rows, "", CustomerColumn::Name, false, None)),
+            ["adatum", "Bellows", "Coho"]
+        );
+        // No rates: EUR and USD are sorted each on its own.
+        assert_eq!(
+            names(customer_rows(
+                &rows,
+                "",
+                CustomerColumn::MonthToDate,
+                true,
+                None
+            )),
+            ["Coho", "adatum", "Bellows"]
+        );
+        // 5 EUR at 2.0 is 10 USD, more than 9 USD.
+        let rates = Rates {
+            currency: "USD".into(),
+            rates: vec![("EUR".into(), 2_000_000)],
+        };
+        assert_eq!(
+            names(customer_rows(
+                &rows,
+                "",
+                CustomerColumn::MonthToDate,
+                true,
+                Some(&rates)
+            )),
+            ["Coho", "adatum", "Bellows"]
+        );
+        let cheap = Rates {
+            currency: "USD".into(),
+            rates: vec![("EUR".into(), 1_000_000)],
+        };
+        assert_eq!(
+            names(customer_rows(
+                &rows,
+                "",
+                CustomerColumn::MonthToDate,
+                true,
+                Some(&cheap)
+            )),
             ["adatum", "Bellows", "Coho"]
         );
         assert_eq!(
-            names(customer_rows(&rows, "", CustomerColumn::MonthToDate, true)),
-            ["adatum", "Bellows", "Coho"]
+            names(customer_rows(
+                &rows,
+                "",
+                CustomerColumn::MonthToDate,
+                false,
+                Some(&cheap)
+            )),
+            ["Coho", "adatum", "Bellows"]
         );
         assert_eq!(
-            names(customer_rows(&rows, "BELL", CustomerColumn::Name, false)),
+            names(customer_rows(
+                &rows,
+                "BELL",
+                CustomerColumn::Name,
+                false,
+                None
+            )),
             ["Bellows"]
         );
         assert_eq!(
@@ -242,7 +317,8 @@ mod tests {
                 &rows,
                 "coho.onmicro",
                 CustomerColumn::Name,
-                false
+                false,
+                None
             )),
             ["Coho"]
         );

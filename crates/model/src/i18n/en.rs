@@ -406,6 +406,7 @@ pub static EN: Text = Text {
     status_pending: "pending",
     revoke: "Revoke",
     no_customer_matches: "No customer matches this search.",
+    ranked_within_currency: "Amounts in different currencies are not compared: each currency is ranked on its own. Set exchange rates in Settings to rank them together.",
     month_to: |month, day| format!("{month}, to {day}"),
     customers_matching: |n, total| format!("{n} of {total} customers match"),
     partner_cost_of: |month| format!("Partner cost, {month}"),

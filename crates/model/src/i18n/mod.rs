@@ -395,6 +395,7 @@ text! {
         status_pending,
         revoke,
         no_customer_matches,
+        ranked_within_currency,
     }
     made {
         trial_days_left: fn(i64) -> String,

@@ -388,6 +388,7 @@ pub static ZH_TW: Text = Text {
     status_pending: "處理中",
     revoke: "撤銷",
     no_customer_matches: "沒有符合此搜尋的客戶。",
+    ranked_within_currency: "不同幣別的金額不互相比較：各幣別分別排序。在「設定」中設定匯率後即可一起排序。",
     month_to: |month, day| format!("{month}（至 {day}）"),
     customers_matching: |n, total| format!("{total} 位客戶中有 {n} 位符合"),
     partner_cost_of: |month| format!("合作夥伴成本（{month}）"),
