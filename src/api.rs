@@ -53,6 +53,15 @@ impl std::fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 impl ApiError {
+    /// What every route answers a request with no session.
+    pub fn not_signed_in() -> ApiError {
+        ApiError::Api {
+            status: 401,
+            code: ErrorCode::NotSignedIn,
+            message: "Nobody is signed in.".into(),
+        }
+    }
+
     /// The proxy's stable error code, when it sent one.
     pub fn code(&self) -> Option<ErrorCode> {
         match self {
@@ -163,11 +172,7 @@ pub async fn customers() -> Result<CustomerList, ApiError> {
 pub async fn session() -> Result<SessionInfo, ApiError> {
     get::<Option<SessionInfo>>("session")
         .await?
-        .ok_or_else(|| ApiError::Api {
-            status: 401,
-            code: ErrorCode::NotSignedIn,
-            message: "Nobody is signed in.".into(),
-        })
+        .ok_or_else(ApiError::not_signed_in)
 }
 
 pub async fn onboarding() -> Result<OnboardingState, ApiError> {

@@ -103,6 +103,8 @@ fn Gate(children: ChildrenFn) -> impl IntoView {
         match (access.get(), own) {
             (Access::Waiting, _) | (Access::Customer, false) => Shown::Waiting,
             (Access::SignedOut, true) => Shown::OwnSignIn,
+            // The wizard's first steps are for people not signed in yet.
+            (Access::SignedOut, false) if route == "/onboarding" => Shown::Page,
             (Access::SignedOut, false) => Shown::SignIn,
             (Access::Partner { .. }, true) => Shown::OwnForCustomers,
             (Access::Partner { connected: false }, false) if route != "/onboarding" => {

@@ -27,7 +27,20 @@ fn step_names() -> [&'static str; 6] {
 
 #[component]
 pub fn Onboarding() -> impl IntoView {
-    let state = LocalResource::new(api::onboarding);
+    // Signed out, the wizard starts without asking the proxy (a refused
+    // request is a console error); the app has read the session already.
+    let session = expect_context::<crate::app::SessionResource>();
+    let signed_out = matches!(
+        session.get_untracked(),
+        Some(Err(e)) if e.code() == Some(ErrorCode::NotSignedIn)
+    );
+    let state = LocalResource::new(move || async move {
+        if signed_out {
+            Err(ApiError::not_signed_in())
+        } else {
+            api::onboarding().await
+        }
+    });
     let query = use_query_map();
     view! {
         <h1>{t().connect_partner_center}</h1>
@@ -175,6 +188,7 @@ fn RegisterApp(
                 on:click=move |_| { choose.dispatch(AppChoice { mode: "new".into(), app_id: None }); }>
                 {t().register_new}
             </button>
+            <p class="muted">{t().register_new_creates}</p>
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </section>
     }
@@ -189,6 +203,9 @@ fn date_part(stamp: &str) -> String {
 #[component]
 fn KeyList(keys: RwSignal<Vec<KeyInfo>>) -> impl IntoView {
     let (error, set_error) = signal(None::<String>);
+    // The key whose revocation waits for a second click: one click is easy
+    // to make by mistake, and a revoked key cannot come back.
+    let asked = RwSignal::new(None::<String>);
     let revoke = Action::new_local(move |key_id: &String| {
         let key_id = key_id.clone();
         async move {
@@ -206,12 +223,24 @@ fn KeyList(keys: RwSignal<Vec<KeyInfo>>) -> impl IntoView {
                 {move || keys.get().into_iter().map(|k| {
                     let flag = if k.expired { Some(t().expired) } else if k.expiring_soon { Some(t().expires_soon) } else { None };
                     let id = k.key_id.clone();
+                    let name = k.name.clone();
                     view! {
                         <tr class:expiring=flag.is_some()>
                             <td translate="no">{k.name.clone()}</td>
                             <td>{date_part(&k.created_at)}</td>
                             <td>{date_part(&k.expires_at)}{flag.map(|f| view! { <span class="flag">{format!(" ({f})")}</span> })}</td>
-                            <td><button type="button" class="link" on:click=move |_| { revoke.dispatch(id.clone()); }>{t().revoke}" "<span translate="no">{k.name.clone()}</span></button></td>
+                            <td>{move || if asked.get().as_deref() == Some(id.as_str()) {
+                                let id = id.clone();
+                                view! {
+                                    <span class="confirm" role="alert">{(t().revoke_confirm)(&name)}" "
+                                        <button type="button" class="danger" on:click=move |_| { asked.set(None); revoke.dispatch(id.clone()); }>{t().revoke}</button>" "
+                                        <button type="button" on:click=move |_| asked.set(None)>{t().revoke_confirm_keep}</button>
+                                    </span>
+                                }.into_any()
+                            } else {
+                                let id = id.clone();
+                                view! { <button type="button" class="link" on:click=move |_| asked.set(Some(id.clone()))>{t().revoke}" "<span translate="no">{name.clone()}</span></button> }.into_any()
+                            }}</td>
                         </tr>
                     }
                 }).collect_view()}
@@ -269,9 +298,10 @@ fn AddKey(
                 </div>
             })}
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <p>{move || if keys.with(Vec::is_empty) { t().continue_needs_key } else { t().saved_continue }}</p>
+            <button type="button" disabled=move || keys.with(Vec::is_empty) on:click=move |_| { go_on.dispatch(()); }>{t().continue_on}</button>
+            // Below the way on, away from "Copy" and "Continue".
             {move || (!keys.with(Vec::is_empty)).then(|| view! { <KeyList keys /> })}
-            <p>{t().saved_continue}</p>
-            <button type="button" on:click=move |_| { go_on.dispatch(()); }>{t().continue_on}</button>
         </section>
     }
 }

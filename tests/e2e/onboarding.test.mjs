@@ -74,6 +74,9 @@ test('a Global admin goes from sign-in to the first synced customers', async () 
   await heading(page, 'Add a secret key');
   const appId = await page.inputValue('#app-id');
   assert.match(appId, /^[0-9a-f-]{36}$/);
+  // No way on before a key exists.
+  assert.ok(await page.getByRole('button', { name: 'Continue', exact: true }).isDisabled());
+  await page.locator('text=Create a key first').waitFor();
   await page.check('input[name=years][value="1"]');
   await page.getByRole('button', { name: 'Create the key' }).click();
   await page.locator('.key-once').waitFor();
@@ -90,6 +93,14 @@ test('a Global admin goes from sign-in to the first synced customers', async () 
   assert.equal(await page.inputValue('#key-value'), key);
   let seen = await everywhere(page, context, key);
   for (const [where, text] of Object.entries(seen)) assertNoSecret(text, key, where);
+  // Revoking asks once more: "Keep it" keeps the key.
+  const revoke = page.locator('table.keys tbody tr').first().locator('button.link', { hasText: 'Revoke' });
+  await revoke.click();
+  await page.locator('table.keys .confirm', { hasText: 'stops working at once' }).waitFor();
+  await page.getByRole('button', { name: 'Keep it' }).click();
+  await revoke.waitFor();
+  assert.equal(await page.locator('table.keys tbody tr').count(), 1);
+  assert.equal(await page.locator('table.keys .confirm').count(), 0);
   await page.getByRole('button', { name: 'Continue', exact: true }).click();
 
   // Step 5: the app made through Graph has no service principal yet, so it

@@ -257,7 +257,7 @@ pub static EN: Text = Text {
     need_user_before: "a user of your CSP partner organization with the Partner Center role ",
     or: " or ",
     need_user_after: " (creating the web app and its key needs a Global admin);",
-    need_minutes: "a few minutes: you will register a web app, create its secret key and keep both safe.",
+    need_minutes: "a few minutes: you will register a web app, create its secret key and keep both safe, then do one step on Partner Center's App management page.",
     begin: "Begin",
     sign_in_come_back: "Sign in with your Partner Center account. You come back here afterwards.",
     sign_in_with_pc: "Sign in with Partner Center",
@@ -406,8 +406,16 @@ pub static EN: Text = Text {
     status_pending: "pending",
     revoke: "Revoke",
     no_customer_matches: "No customer matches this search.",
+    register_new_creates: "Creates an app registration in your own Microsoft Entra ID (not in any customer's) that this app signs in as to read Partner Center. It can read billing only once you grant it in step 5.",
+    revoke_confirm_keep: "Keep it",
+    continue_needs_key: "Create a key first: the app cannot read Partner Center without one.",
     ranked_within_currency: "Amounts in different currencies are not compared: each currency is ranked on its own. Set exchange rates in Settings to rank them together.",
     month_to: |month, day| format!("{month}, to {day}"),
     customers_matching: |n, total| format!("{n} of {total} customers match"),
     partner_cost_of: |month| format!("Partner cost, {month}"),
+    revoke_confirm: |key| {
+        format!(
+            "Revoke {key}? Anything still signing in with it stops working at once, the sync included if it uses this key."
+        )
+    },
 };

@@ -396,6 +396,9 @@ text! {
         revoke,
         no_customer_matches,
         ranked_within_currency,
+        register_new_creates,
+        revoke_confirm_keep,
+        continue_needs_key,
     }
     made {
         trial_days_left: fn(i64) -> String,
@@ -450,6 +453,7 @@ text! {
         month_to: fn(&str, &str) -> String,
         customers_matching: fn(usize, usize) -> String,
         partner_cost_of: fn(&str) -> String,
+        revoke_confirm: fn(&str) -> String,
     }
 }
 

@@ -154,6 +154,7 @@ fn traditional_chinese_has_no_english_left() {
         (t.month_to)("1", "1"),
         (t.customers_matching)(1, 2),
         (t.partner_cost_of)("1"),
+        (t.revoke_confirm)("1"),
     ];
     for text in t.words().into_iter().chain(made.iter().map(String::as_str)) {
         assert!(english_in(text).is_empty(), "English left in {text:?}");

@@ -247,7 +247,7 @@ pub static ZH_TW: Text = Text {
     need_user_before: "一位 CSP 合作夥伴組織的使用者，具有 Partner Center 角色",
     or: "或",
     need_user_after: "（建立 Web 應用程式及其金鑰需要全域管理員）；",
-    need_minutes: "幾分鐘的時間：您將註冊一個 Web 應用程式、建立其祕密金鑰，並妥善保存兩者。",
+    need_minutes: "幾分鐘的時間：您將註冊一個 Web 應用程式、建立其祕密金鑰並妥善保存兩者，然後在 Partner Center 的「應用程式管理」頁面完成一個步驟。",
     begin: "開始",
     sign_in_come_back: "請以您的 Partner Center 帳戶登入，完成後會回到此處。",
     sign_in_with_pc: "以 Partner Center 登入",
@@ -388,8 +388,14 @@ pub static ZH_TW: Text = Text {
     status_pending: "處理中",
     revoke: "撤銷",
     no_customer_matches: "沒有符合此搜尋的客戶。",
+    register_new_creates: "會在您自己的 Microsoft Entra ID（而非任何客戶的）中建立一個應用程式註冊，本應用程式以它登入以讀取 Partner Center。需在步驟 5 授與後才能讀取帳單。",
+    revoke_confirm_keep: "保留",
+    continue_needs_key: "請先建立金鑰：沒有金鑰，本應用程式無法讀取 Partner Center。",
     ranked_within_currency: "不同幣別的金額不互相比較：各幣別分別排序。在「設定」中設定匯率後即可一起排序。",
     month_to: |month, day| format!("{month}（至 {day}）"),
     customers_matching: |n, total| format!("{total} 位客戶中有 {n} 位符合"),
     partner_cost_of: |month| format!("合作夥伴成本（{month}）"),
+    revoke_confirm: |key| {
+        format!("要撤銷 {key} 嗎？仍以它登入的一切會立即停止運作；若同步使用此金鑰，同步也會停止。")
+    },
 };
