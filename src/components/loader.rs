@@ -31,21 +31,29 @@ where
     let fallback = move || {
         view! { <p aria-busy="true">{loading.unwrap_or(t().loading)}</p> }
     };
+    // While a new answer loads the last one stays, marked as old: figures
+    // of the previous period under the new period's label would mislead.
+    let pending = RwSignal::new(false);
     view! {
-        <Transition fallback>
-            {move || {
-                let children = children.clone();
-                Suspend::new(async move {
-                    match resource.await {
-                        Ok(value) => children(value).into_any(),
-                        Err(error) => view! {
-                            {error_heading.map(|h| view! { <h1>{h}</h1> })}
-                            <Problem error return_to retry=move || resource.refetch() />
+        {move || pending.get().then(|| view! {
+            <p class="reloading" aria-busy="true" role="status">{loading.unwrap_or(t().loading)}</p>
+        })}
+        <div class="loaded" class:stale=move || pending.get()>
+            <Transition fallback set_pending=pending.write_only()>
+                {move || {
+                    let children = children.clone();
+                    Suspend::new(async move {
+                        match resource.await {
+                            Ok(value) => children(value).into_any(),
+                            Err(error) => view! {
+                                {error_heading.map(|h| view! { <h1>{h}</h1> })}
+                                <Problem error return_to retry=move || resource.refetch() />
+                            }
+                            .into_any(),
                         }
-                        .into_any(),
-                    }
-                })
-            }}
-        </Transition>
+                    })
+                }}
+            </Transition>
+        </div>
     }
 }

@@ -134,10 +134,16 @@ fn Breakdown(cube: Cube) -> impl IntoView {
             })
             .collect::<Vec<_>>()
     });
+    // A meter's quantity is shown with its unit: meters are grouped by unit
+    // too (a meter has one).
     let pivot = Memo::new(move |_| {
+        let mut group_by = vec![by.get()];
+        if by.get() == Dim::Meter {
+            group_by.push(Dim::Unit);
+        }
         cube.with_value(|c| {
             c.pivot(&PivotQuery {
-                group_by: vec![by.get()],
+                group_by,
                 filters: filters.get(),
                 ..Default::default()
             })
@@ -189,11 +195,20 @@ fn Breakdown(cube: Cube) -> impl IntoView {
                     }).collect_view()}
                 </select>
                 {move || (!filters.get().is_empty()).then(|| view! {
-                    <span class="crumbs" translate="no">
-                        {filters.get().into_iter().map(|(d, v)| format!("{}: {}", dim_label(&d), v[0])).collect::<Vec<_>>().join(" › ")}
-                        " "
+                    // Each step back up the drill-down is a click away.
+                    <nav class="crumbs" aria-label=t().break_down_by>
                         <button type="button" class="link" on:click=move |_| set_query.with_value(|f| f(&DRILL[0], &[]))>{t().clear}</button>
-                    </span>
+                        {filters.get().into_iter().enumerate().map(|(i, (d, v))| {
+                            let upto: Vec<(Dim, Vec<String>)> = filters.get().into_iter().take(i + 1).collect();
+                            let level = DRILL.iter().position(|x| *x == d).and_then(|p| DRILL.get(p + 1)).cloned().unwrap_or_else(|| by.get());
+                            view! {
+                                " › "
+                                <button type="button" class="link crumb" translate="no" on:click=move |_| set_query.with_value(|f| f(&level, &upto))>
+                                    {format!("{}: {}", dim_label(&d), v[0])}
+                                </button>
+                            }
+                        }).collect_view()}
+                    </nav>
                 })}
             </div>
             {move || {
@@ -217,7 +232,10 @@ fn Breakdown(cube: Cube) -> impl IntoView {
                         let next = DRILL.iter().position(|d| *d == by.get()).and_then(|i| DRILL.get(i + 1)).cloned();
                         p.rows.into_iter().map(|r| {
                             let key = r.keys[0].clone();
-                            let unit_quantity = if by.get() == Dim::Meter { format::number(r.total.quantity as f64 / 1e6, 3) } else { "–".into() };
+                            let unit_quantity = match r.keys.get(1) {
+                                Some(unit) if by.get() == Dim::Meter => format!("{} {unit}", format::number(r.total.quantity as f64 / 1e6, 3)),
+                                _ => "–".into(),
+                            };
                             let drill = next.clone().map(|n| {
                                 let key = key.clone();
                                 let mut f = filters.get();

@@ -56,19 +56,29 @@ pub fn Explorer() -> impl IntoView {
 #[component]
 fn ExplorerOf(as_of: NaiveDate) -> impl IntoView {
     let range = use_period(as_of);
+    // The cube comes with the period it is of: while the next one loads,
+    // the figures on screen keep naming their own period.
     let cube = LocalResource::new(move || {
         let (from, to) = range.get();
-        async move { api::usage("", &from.to_string(), &to.to_string()).await }
+        async move {
+            let cube = api::usage("", &from.to_string(), &to.to_string()).await?;
+            Ok::<_, api::ApiError>((cube, (from, to)))
+        }
     });
     view! {
-        <Loader resource=cube return_to="/explorer" loading=t().loading_line_items let:cube>
-            <Pivot cube range />
+        <Loader resource=cube return_to="/explorer" loading=t().loading_line_items let:loaded>
+            <Pivot cube=loaded.0 of=loaded.1 range />
         </Loader>
     }
 }
 
 #[component]
-fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
+fn Pivot(
+    cube: Cube,
+    /// The period `cube` is of.
+    of: (NaiveDate, NaiveDate),
+    range: Memo<(NaiveDate, NaiveDate)>,
+) -> impl IntoView {
     let query = use_url_query();
     let lines = cube.len();
     let tag_dims: Vec<Dim> = cube.tag_keys().into_iter().map(Dim::Tag).collect();
@@ -157,10 +167,7 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
     };
     let g1_opt = Memo::new(move |_| Some(g1.get()));
     view! {
-        <p class="summary">{move || {
-            let (from, to) = range.get();
-            (t().line_items_between)(lines, &format::day(from), &format::day(to))
-        }}</p>
+        <p class="summary">{(t().line_items_between)(&format::number(lines as f64, 0), &format::day(of.0), &format::day(of.1))}</p>
         <div class="toolbar">
             <PeriodPicker range />
         </div>
@@ -237,8 +244,9 @@ fn Pivot(cube: Cube, range: Memo<(NaiveDate, NaiveDate)>) -> impl IntoView {
                     }).collect_view()
                 }}
             </tbody>
+            // Quantities of different units (hours, GB) do not add up.
             <tfoot>
-                {move || pivot.get().totals.into_iter().map(|(c, m)| view! {
+                {move || if measure.get() == Measure::Quantity { Vec::new() } else { pivot.get().totals }.into_iter().map(|(c, m)| view! {
                     <tr><th scope="row" colspan=pivot.get().group_by.len()>{t().total}</th><td translate="no">{c.clone()}</td><td class="num">{value_text(m.get(measure.get()), &c)}</td></tr>
                 }).collect_view()}
             </tfoot>

@@ -172,7 +172,7 @@ fn MarginTables(report: MarginReport) -> impl IntoView {
                     return view! { <p>{t().no_line_lost}</p> }.into_any();
                 }
                 view! {
-                    <p>{if shown < total { (t().largest_of_lines)(shown, total) } else { (t().lines_count)(total) }}</p>
+                    <p>{if shown < total { (t().largest_of_lines)(&format::number(shown as f64, 0), &format::number(total as f64, 0)) } else { (t().lines_count)(&format::number(total as f64, 0)) }}</p>
                     <table class="data lost-lines">
                         <thead><tr>
                             <th scope="col">{t().day_utc}</th><th scope="col">{t().dim_customer}</th><th scope="col">{t().subscription}</th>

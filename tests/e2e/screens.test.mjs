@@ -309,3 +309,70 @@ test('customers of different currencies are ranked apart without rates, and toge
   assert.equal(await page.locator('p.ranked-within').count(), 0);
   await context.close();
 });
+
+test('the Explorer keeps naming the period its figures are of while the next one loads, and adds no quantities of different units', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await signIn(page, servers, admin().userName, '/explorer');
+  const summary = page.locator('main p.summary');
+  await summary.waitFor();
+  const before = await summary.textContent();
+  // A slow answer, as from a large partner: the page says it is loading and
+  // the old figures keep their own period meanwhile.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route('**/api/usage?*', async (route) => { await held; await route.continue(); });
+  await page.selectOption('#period', '90d');
+  await page.locator('.reloading[aria-busy="true"]').waitFor();
+  assert.equal(await summary.textContent(), before);
+  assert.ok(await page.locator('.loaded.stale').count() > 0);
+  release();
+  await page.locator('.reloading').waitFor({ state: 'detached' });
+  const { asOf } = await (await page.request.get(`${servers.proxyUrl}/api/overview`)).json();
+  const to = new Date(`${asOf}T00:00:00Z`);
+  const from = new Date(to.getTime() - 89 * 86_400_000);
+  const day = (d) => d.toLocaleDateString('en-US', { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
+  const after = await summary.textContent();
+  assert.match(after, new RegExp(`^[\\d,]+ line items from ${day(from)} to ${day(to)}`));
+  const lines = Number(after.split(' ')[0].replaceAll(',', ''));
+  assert.ok(lines >= 1000, `${lines} line items, written with separators: ${after}`);
+  assert.ok(after.startsWith(lines.toLocaleString('en-US')));
+  await page.unroute('**/api/usage?*');
+  // Quantities by meter: one row per unit and no total across units.
+  await page.selectOption('#g1', 'meter');
+  await page.selectOption('#measure', 'quantity');
+  await page.locator('table.pivot thead th', { hasText: 'Unit' }).waitFor();
+  assert.equal(await page.locator('table.pivot tfoot tr').count(), 0);
+  await page.selectOption('#measure', 'partnerCost');
+  await page.locator('table.pivot tfoot tr').first().waitFor();
+  await context.close();
+});
+
+test("a customer's drill-down goes back up from any step, and a meter's quantity has its unit", async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  await signIn(page, servers, admin().userName, `/customers/${customerId}`);
+  const rows = page.locator('table.breakdown tbody tr');
+  const heading = page.locator('table.breakdown thead th').first();
+  await rows.first().waitFor();
+  const path = [];
+  for (const level of ['Resource group', 'Resource', 'Meter']) {
+    const first = rows.first().locator('button.link');
+    path.push(await first.textContent());
+    await first.click();
+    await page.locator('table.breakdown thead th', { hasText: level }).first().waitFor();
+    assert.equal(await heading.textContent(), level);
+  }
+  assert.equal(await page.locator('nav.crumbs button.crumb').count(), 3);
+  // Each meter's quantity is written with its unit ("12.5 1 Hour", "3 1 GB/Month").
+  for (const cell of await rows.locator('td:nth-child(5)').allTextContents()) {
+    assert.match(cell, /^[\d,.]+ \S.*$/, `a quantity with its unit: ${cell}`);
+  }
+  // Back to the subscription chosen first: its resource groups again.
+  await page.locator('nav.crumbs button.crumb').first().click();
+  await page.locator('table.breakdown thead th', { hasText: 'Resource group' }).first().waitFor();
+  assert.equal(await heading.textContent(), 'Resource group');
+  assert.ok((await rows.locator('button.link').allTextContents()).includes(path[1]));
+  assert.deepEqual(await page.locator('nav.crumbs button.crumb').allTextContents(), [`Azure subscription: ${path[0]}`]);
+  await context.close();
+});
