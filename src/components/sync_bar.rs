@@ -87,12 +87,14 @@ pub fn SyncBar(#[prop(optional, into)] on_customers: Option<Callback<()>>) -> im
                 view! { <div class="sync failed" role="alert"><p>{text}</p></div> }.into_any()
             });
         }
-        let total = p.counts.customers_total.unwrap_or(0).max(1);
+        // Customers and usage files, as the proxy's time left counts them:
+        // the bar is not full while line items are still coming in.
+        let done = (model::progress::fraction_done(&p.counts) * 1000.0).round();
         Some(
             view! {
                 <div class="sync" role="status">
                     <label for="sync-bar">{t().reading_from_pc}</label>
-                    <progress id="sync-bar" max=total value=p.counts.customers_done></progress>
+                    <progress id="sync-bar" max=1000 value=done></progress>
                     <p>{(t().sync_counts)(
                         &format::number(p.counts.customers_done as f64, 0),
                         &p.counts.customers_total.map(|t| format::number(t as f64, 0)).unwrap_or_else(|| "…".into()),

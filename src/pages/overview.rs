@@ -266,7 +266,9 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
             <h2>{t().margin_fell}</h2>
             <p class="notice">{t().margin_fell_notice}
                 <A href=crate::host::path("/margin")>{t().nav_margin}</A>{t().margin_fell_why}</p>
-            {if o.margin_falls.is_empty() {
+            {if o.history_pending {
+                view! { <p class="pending">{t().after_first_sync}</p> }.into_any()
+            } else if o.margin_falls.is_empty() {
                 view! { <p>{t().none}</p> }.into_any()
             } else {
                 view! {
@@ -284,7 +286,9 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
         <section class="card">
             <h2>{t().anomalies_this_month}</h2>
             <p class="notice">{t().anomalies_notice}</p>
-            {if o.anomalies.is_empty() {
+            {if o.history_pending {
+                view! { <p class="pending">{t().after_first_sync}</p> }.into_any()
+            } else if o.anomalies.is_empty() {
                 view! { <p>{t().none}</p> }.into_any()
             } else {
                 view! {

@@ -141,7 +141,7 @@ test('a Global admin goes from sign-in to the first synced customers', async () 
   await page.click('button[type=submit]');
   // Connected: the first sync starts and the app moves to the overview as data arrives.
   await page.waitForURL(`${servers.proxyUrl}/`, { timeout: 30_000 });
-  await page.locator('.summary', { hasText: `${contoso().customers} customers synced` }).waitFor({ timeout: 30_000 });
+  await page.locator('.summary', { hasText: `${contoso().customers} customers in Partner Center` }).waitFor({ timeout: 30_000 });
   await page.locator('.trial-chip', { hasText: 'Trial: 30 days left' }).waitFor();
 
   seen = await everywhere(page, context, key);
@@ -186,7 +186,7 @@ test('a partner that registered a web app before reuses it and skips creating on
   await page.fill('#trial-key', app.keys[0].secret);
   await page.click('button[type=submit]');
   await page.waitForURL(`${servers.proxyUrl}/`, { timeout: 30_000 });
-  await page.locator('.summary', { hasText: 'customers synced' }).waitFor({ timeout: 30_000 });
+  await page.locator('.summary', { hasText: 'customers in Partner Center' }).waitFor({ timeout: 30_000 });
   await context.close();
 });
 
@@ -302,7 +302,7 @@ test('the whole onboarding can be done with the keyboard alone', async () => {
   await page.keyboard.type(key);
   await page.keyboard.press('Enter');
   await page.waitForURL(`${servers.proxyUrl}/`, { timeout: 30_000 });
-  await page.locator('.summary', { hasText: 'customers synced' }).waitFor({ timeout: 30_000 });
+  await page.locator('.summary', { hasText: 'customers in Partner Center' }).waitFor({ timeout: 30_000 });
   assert.match(appId, /^[0-9a-f-]{36}$/);
 
   await context.close();
@@ -372,7 +372,7 @@ test('an Admin agent found only on the second page of memberships onboards, and 
       throw new Error(`the trial did not start: ${await page.locator('#trial-error').textContent()}`);
     }),
   ]);
-  await page.locator('.summary', { hasText: `${tailspin.customers} customers synced` }).waitFor({ timeout: 30_000 });
+  await page.locator('.summary', { hasText: `${tailspin.customers} customers in Partner Center` }).waitFor({ timeout: 30_000 });
   await context.close();
 });
 
@@ -382,7 +382,7 @@ test('a user with no role, in groups named like roles, sees costs and is told wh
   const context = await browser.newContext();
   const page = await context.newPage();
   await signIn(page, servers, eve.userName, '/');
-  await page.locator('.summary', { hasText: 'customers synced' }).waitFor({ timeout: 30_000 });
+  await page.locator('.summary', { hasText: 'customers in Partner Center' }).waitFor({ timeout: 30_000 });
   // The budget form is there but disabled, with the roles needed beside it.
   await page.goto(`${servers.proxyUrl}/customers?sort=name&dir=asc`);
   const first = page.locator('table.customers tbody tr td:first-child a').first();

@@ -340,6 +340,10 @@ pub struct Overview {
     /// (or of every customer billed through a feed) are incomplete.
     #[serde(default)]
     pub incomplete: Vec<SyncProblem>,
+    /// No sync has finished yet: anomalies and margin falls, which compare
+    /// with past months still being read, are held back until one has.
+    #[serde(default)]
+    pub history_pending: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

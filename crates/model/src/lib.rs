@@ -19,6 +19,7 @@ pub mod onboarding;
 pub mod overview;
 pub mod pc;
 pub mod pricing;
+pub mod progress;
 pub mod report;
 pub mod usage;
 pub mod views;

@@ -401,6 +401,7 @@ pub fn overview(
         margin_falls,
         customers: customers.len(),
         incomplete: Vec::new(),
+        history_pending: false,
     }
 }
 

@@ -111,7 +111,17 @@ async fn compute(store: &Store, partner: PartnerId) -> Result<Summaries, ReportE
             }
         })
         .collect();
-    let customers = overview::customer_summaries(facts, &usage.figures);
+    let mut customers = overview::customer_summaries(facts, &usage.figures);
+    // The first sync reads this month before the months behind it: until a
+    // sync has finished, a day compared with "usual" days that have not
+    // arrived yet, or a margin with last month's, would be a false alarm.
+    let history_pending = store.last_synced(partner).await?.is_none();
+    if history_pending {
+        for c in &mut customers {
+            c.anomalies.clear();
+            c.margin_fell = false;
+        }
+    }
     let rates = store.reporting(partner).await?;
     let mut overview = overview::overview(
         usage.as_of,
@@ -121,6 +131,11 @@ async fn compute(store: &Store, partner: PartnerId) -> Result<Summaries, ReportE
         &usage.categories,
         &rates,
     );
+    if history_pending {
+        overview.anomalies.clear();
+        overview.margin_falls.clear();
+        overview.history_pending = true;
+    }
     // What the last finished sync could not read: those figures are incomplete.
     if let Some(run) = store.latest_sync(partner).await?
         && run.status != model::api::SyncStatus::Running
@@ -177,4 +192,71 @@ pub async fn kept(store: &Store, partner: PartnerId) -> Result<Arc<Kept>, Report
             })
         })
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Snapshot;
+    use crate::store::tests::{line, temporary};
+    use model::api::{CustomerRow, SyncCounts, SyncKind, SyncStatus};
+
+    /// A customer's steady month and one day five times its usual cost, as
+    /// a first sync leaves them before any sync has finished.
+    #[tokio::test]
+    async fn anomalies_and_margin_falls_wait_until_a_sync_has_finished() {
+        let (_dir, store) = temporary().await;
+        let p = store.partner("tenant-a").await.unwrap();
+        let customer = CustomerRow {
+            id: "c1".into(),
+            name: "Contoso".into(),
+            domain: "contoso.example".into(),
+            relationship: "reseller".into(),
+        };
+        store.replace_customers(p, &[customer]).await.unwrap();
+        let mut lines: Vec<_> = (1..=29)
+            .map(|d| line("c1", &format!("2026-10-{d:02}"), 10_000_000))
+            .collect();
+        lines.extend((1..=19).map(|d| line("c1", &format!("2026-11-{d:02}"), 10_000_000)));
+        lines.push(line("c1", "2026-11-20", 50_000_000));
+        let run = store.start_sync(p, SyncKind::Full).await.unwrap();
+        let scope = "v2:unbilled:USD:2026-11";
+        store.stage_lines(p, scope, run, &lines).await.unwrap();
+        let snapshot = Snapshot {
+            scope: scope.into(),
+            api: "v2".into(),
+            billed: false,
+            currency: "USD".into(),
+            month: "2026-11".into(),
+            etag: "e1".into(),
+            unreadable: 0,
+        };
+        store.replace_scope(p, &snapshot, run).await.unwrap();
+
+        let running = kept(&store, p).await.unwrap();
+        assert!(running.summaries.overview.history_pending);
+        assert!(running.summaries.overview.anomalies.is_empty());
+        assert!(
+            running.summaries.customers.customers[0]
+                .anomalies
+                .is_empty()
+        );
+
+        store
+            .finish_sync(
+                run,
+                &SyncCounts::default(),
+                SyncStatus::Succeeded,
+                None,
+                &[],
+            )
+            .await
+            .unwrap();
+        let finished = kept(&store, p).await.unwrap();
+        let overview = &finished.summaries.overview;
+        assert!(!overview.history_pending);
+        assert_eq!(overview.anomalies.len(), 1, "{:?}", overview.anomalies);
+        assert_eq!(overview.anomalies[0].anomaly.cost, 50_000_000);
+        assert_eq!(finished.summaries.customers.customers[0].anomalies.len(), 1);
+    }
 }

@@ -154,7 +154,7 @@ pub static EN: Text = Text {
     anomalies_notice: "Days whose cost stands out from the 28 days before them, weekly rhythm removed (robust z-score above 3.5).",
     partner_cost_month_to_date: "Partner cost, month to date",
     change_same_days: "Change against last month, same days",
-    synced_customers: |n| format!("{n} customers synced from Partner Center. "),
+    synced_customers: |n| format!("{n} customers in Partner Center. "),
     figures_up_to_utc: |day| {
         format!(" Figures up to {day} (UTC days, as Partner Center reports them).")
     },
@@ -408,6 +408,7 @@ pub static EN: Text = Text {
     no_customer_matches: "No customer matches this search.",
     register_new_creates: "Creates an app registration in your own Microsoft Entra ID (not in any customer's) that this app signs in as to read Partner Center. It can read billing only once you grant it in step 5.",
     revoke_confirm_keep: "Keep it",
+    after_first_sync: "Shown once the first sync has read the months before this one.",
     continue_needs_key: "Create a key first: the app cannot read Partner Center without one.",
     ranked_within_currency: "Amounts in different currencies are not compared: each currency is ranked on its own. Set exchange rates in Settings to rank them together.",
     month_to: |month, day| format!("{month}, to {day}"),

@@ -155,7 +155,7 @@ pub static ZH_TW: Text = Text {
     anomalies_notice: "與前 28 天相比成本明顯偏離的日子，已排除每週週期（穩健 z 分數高於 3.5）。",
     partner_cost_month_to_date: "合作夥伴成本，本月至今",
     change_same_days: "與上個月同期相比的變化",
-    synced_customers: |n| format!("已從 Partner Center 同步 {n} 位客戶。"),
+    synced_customers: |n| format!("Partner Center 中共有 {n} 位客戶。"),
     figures_up_to_utc: |day| {
         format!("資料截至 {day}（以 UTC 日計，與 Partner Center 的報表一致）。")
     },
@@ -390,6 +390,7 @@ pub static ZH_TW: Text = Text {
     no_customer_matches: "沒有符合此搜尋的客戶。",
     register_new_creates: "會在您自己的 Microsoft Entra ID（而非任何客戶的）中建立一個應用程式註冊，本應用程式以它登入以讀取 Partner Center。需在步驟 5 授與後才能讀取帳單。",
     revoke_confirm_keep: "保留",
+    after_first_sync: "第一次同步讀完先前的月份後才會顯示。",
     continue_needs_key: "請先建立金鑰：沒有金鑰，本應用程式無法讀取 Partner Center。",
     ranked_within_currency: "不同幣別的金額不互相比較：各幣別分別排序。在「設定」中設定匯率後即可一起排序。",
     month_to: |month, day| format!("{month}（至 {day}）"),

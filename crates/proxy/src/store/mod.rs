@@ -35,7 +35,7 @@ mod reads;
 mod sessions;
 mod sync_runs;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use customers::{AzureSubscriptionRow, Budget, SubscriptionRow, UsageEstimate};
 pub use line_items::{CustomerTotal, Replaced, Snapshot, StoredSnapshot};

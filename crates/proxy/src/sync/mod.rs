@@ -185,9 +185,12 @@ impl Run {
     /// them in the store so a reload or a restart shows them.
     async fn report(&self, phase: SyncPhase) -> Result<(), SyncError> {
         let counts = self.counts.lock().expect("counts poisoned").clone();
-        let done = fraction_done(&counts, phase);
+        let done = model::progress::fraction_done(&counts);
         let elapsed = self.started.elapsed().as_secs_f64();
-        let seconds_left = (done > 0.02).then(|| (elapsed / done * (1.0 - done)).round() as u64);
+        // Customers read much faster than usage files: an estimate before
+        // the first file is in promised half the time it took.
+        let seconds_left = (done > 0.02 && counts.feeds_done > 0)
+            .then(|| (elapsed / done * (1.0 - done)).round() as u64);
         self.syncer.progress.send_replace(SyncProgress {
             phase,
             counts: counts.clone(),
@@ -197,21 +200,6 @@ impl Run {
         self.store.update_sync(self.id, &counts).await?;
         Ok(())
     }
-}
-
-/// Customers weigh a third of a sync, usage two thirds.
-fn fraction_done(c: &SyncCounts, phase: SyncPhase) -> f64 {
-    let customers = match c.customers_total {
-        Some(0) => 1.0,
-        Some(t) => c.customers_done as f64 / t as f64,
-        None => 0.0,
-    };
-    let feeds = match (phase, c.feeds_total) {
-        (_, Some(0)) => 1.0,
-        (_, Some(t)) => c.feeds_done as f64 / t as f64,
-        _ => 0.0,
-    };
-    customers / 3.0 + feeds * 2.0 / 3.0
 }
 
 impl Engine {

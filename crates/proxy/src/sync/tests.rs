@@ -1,10 +1,11 @@
-//! The sync's own arithmetic and sentences, with answers written by hand:
+//! The sync's own sentences, with answers written by hand (its arithmetic
+//! is in `model::progress`):
 //! mutants of these survived the integration tests (README, "Mutation
 //! testing").
 
-use model::api::{SyncCounts, SyncPhase, SyncProblem, SyncProblemKind};
+use model::api::{SyncCounts, SyncProblem, SyncProblemKind};
 
-use super::{fraction_done, problems_summary};
+use super::problems_summary;
 
 fn counts(customers: (usize, Option<usize>), feeds: (usize, Option<usize>)) -> SyncCounts {
     SyncCounts {
@@ -14,32 +15,6 @@ fn counts(customers: (usize, Option<usize>), feeds: (usize, Option<usize>)) -> S
         feeds_total: feeds.1,
         ..SyncCounts::default()
     }
-}
-
-#[test]
-fn customers_weigh_a_third_and_usage_two_thirds() {
-    let close = |a: f64, b: f64| (a - b).abs() < 1e-12;
-    // 10 of 30 customers, 3 of 6 feeds: 1/9 + 1/3.
-    let c = counts((10, Some(30)), (3, Some(6)));
-    assert!(close(fraction_done(&c, SyncPhase::Usage), 4.0 / 9.0));
-    // Nothing counted yet: nothing done.
-    assert!(close(
-        fraction_done(&counts((0, None), (0, None)), SyncPhase::Customers),
-        0.0
-    ));
-    // No customers, or no feeds, to read: that part is done.
-    assert!(close(
-        fraction_done(&counts((0, Some(0)), (0, None)), SyncPhase::Customers),
-        1.0 / 3.0
-    ));
-    assert!(close(
-        fraction_done(&counts((30, Some(30)), (0, Some(0))), SyncPhase::Usage),
-        1.0
-    ));
-    assert!(close(
-        fraction_done(&counts((30, Some(30)), (5, Some(5))), SyncPhase::Usage),
-        1.0
-    ));
 }
 
 fn problem(kind: SyncProblemKind, subject: &str) -> SyncProblem {
