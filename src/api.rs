@@ -187,6 +187,25 @@ pub async fn choose_app(choice: &AppChoice) -> Result<AppInfo, ApiError> {
     .await
 }
 
+/// The connected app, its keys and the last sync (managers).
+pub async fn connection() -> Result<model::onboarding::ConnectionInfo, ApiError> {
+    get("connection").await
+}
+
+/// The sync signs in with this key from now on, once the proxy has checked it upstream.
+pub async fn switch_key(key: &str) -> Result<(), ApiError> {
+    write(
+        with_cookie(Request::put(&url("connection/key"))),
+        Some(&model::onboarding::SwitchKey { key: key.into() }),
+    )
+    .await
+}
+
+/// Starts a sync of this month's usage now.
+pub async fn sync_now() -> Result<model::api::SyncProgress, ApiError> {
+    write(with_cookie(Request::post(&url("sync"))), None::<&()>).await
+}
+
 pub async fn add_key(years: u32) -> Result<NewKey, ApiError> {
     write(
         with_cookie(Request::post(&url("onboarding/keys"))),

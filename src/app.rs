@@ -11,7 +11,8 @@ use crate::api::{self, ApiError};
 use crate::host::{self, Host};
 use crate::i18n;
 use crate::pages::{
-    Budgets, Customer, Customers, Explorer, Margin, NotFound, Onboarding, Overview, Own, Settings,
+    Budgets, Connection, Customer, Customers, Explorer, Margin, NotFound, Onboarding, Overview,
+    Own, Settings,
 };
 use model::i18n::Locale;
 
@@ -51,6 +52,7 @@ pub fn App(
                             <Route path=path!("/budgets") view=Budgets />
                             <Route path=path!("/margin") view=Margin />
                             <Route path=path!("/onboarding") view=Onboarding />
+                            <Route path=path!("/connection") view=Connection />
                             <Route path=path!("/settings") view=Settings />
                             <Route path=path!("/my") view=Own />
                         </Routes>
@@ -225,6 +227,7 @@ fn Shell(children: Children) -> impl IntoView {
     // A customer's user sees its own costs and none of the partner's pages.
     let session = expect_context::<SessionResource>();
     let customer_view = move || matches!(session.get(), Some(Ok(s)) if s.customer.is_some());
+    let connected = move || matches!(session.get(), Some(Ok(s)) if s.connected);
     view! {
         <a class="skip-link" href="#main">{t.skip_to_content}</a>
         <header class="shell-header">
@@ -242,7 +245,12 @@ fn Shell(children: Children) -> impl IntoView {
                         <A href=crate::host::path("/explorer")>{t.nav_explorer}</A>
                         <A href=crate::host::path("/budgets")>{t.nav_budgets}</A>
                         <A href=crate::host::path("/margin")>{t.nav_margin}</A>
-                        <A href=crate::host::path("/onboarding")>{t.nav_onboarding}</A>
+                        // Once connected, the wizard's place is the connection's page.
+                        {move || if connected() {
+                            view! { <A href=crate::host::path("/connection")>{t.nav_connection}</A> }.into_any()
+                        } else {
+                            view! { <A href=crate::host::path("/onboarding")>{t.nav_onboarding}</A> }.into_any()
+                        }}
                         <A href=crate::host::path("/settings")>{t.nav_settings}</A>
                     }.into_any()
                 }}

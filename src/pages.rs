@@ -2,6 +2,7 @@
 //! `components/`.
 
 mod budgets;
+mod connection;
 mod customer;
 mod customers;
 mod explorer;
@@ -13,6 +14,7 @@ mod own;
 mod settings;
 
 pub use budgets::Budgets;
+pub use connection::Connection;
 pub use customer::Customer;
 pub use customers::{CustomerTable, Customers};
 pub use explorer::Explorer;

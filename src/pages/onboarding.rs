@@ -201,7 +201,13 @@ fn date_part(stamp: &str) -> String {
 /// The app's keys. Changes are applied to `keys` in place rather than by
 /// reloading the step, which would drop a new key's value shown once above.
 #[component]
-fn KeyList(keys: RwSignal<Vec<KeyInfo>>) -> impl IntoView {
+pub(super) fn KeyList(
+    keys: RwSignal<Vec<KeyInfo>>,
+    /// The key the sync signs in with: not revoked from here.
+    #[prop(optional_no_strip)]
+    in_use: Option<String>,
+) -> impl IntoView {
+    let in_use = StoredValue::new(in_use);
     let (error, set_error) = signal(None::<String>);
     // The key whose revocation waits for a second click: one click is easy
     // to make by mistake, and a revoked key cannot come back.
@@ -229,7 +235,9 @@ fn KeyList(keys: RwSignal<Vec<KeyInfo>>) -> impl IntoView {
                             <td translate="no">{k.name.clone()}</td>
                             <td>{date_part(&k.created_at)}</td>
                             <td>{date_part(&k.expires_at)}{flag.map(|f| view! { <span class="flag">{format!(" ({f})")}</span> })}</td>
-                            <td>{move || if asked.get().as_deref() == Some(id.as_str()) {
+                            <td>{move || if in_use.with_value(|u| u.as_deref() == Some(id.as_str())) {
+                                view! { <span class="in-use">{t().in_use}</span> }.into_any()
+                            } else if asked.get().as_deref() == Some(id.as_str()) {
                                 let id = id.clone();
                                 view! {
                                     <span class="confirm" role="alert">{(t().revoke_confirm)(&name)}" "

@@ -120,6 +120,8 @@ test('every view in zh-TW has no English outside data, and its figures are writt
     ['/margin', 'table.margin-customers tbody tr'],
     ['/settings', '#reporting-currency'],
     ['/onboarding', 'h2'],
+    ['/connection', '.key-in-use h2'],
+    ['/customers?q=no-such-customer', 'p.no-match'],
     ['/no-such-page', 'h1'],
   ];
   for (const [path, ready] of views) {

@@ -5,7 +5,7 @@
 // counts that agree with a search, plural words, periods named.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServers, launchBrowser, signIn, syncDone } from './servers.mjs';
+import { startServers, launchBrowser, signIn, syncDone, assertNoSecret } from './servers.mjs';
 
 let servers;
 let browser;
@@ -39,7 +39,7 @@ after(async () => {
 const admin = () => servers.partner.users[0];
 const routes = () => [
   '/', '/customers', `/customers/${customerId}`, '/customers?q=no-such-customer', '/explorer',
-  '/budgets', '/margin', '/onboarding', '/settings', '/my', '/nowhere',
+  '/budgets', '/margin', '/onboarding', '/connection', '/settings', '/my', '/nowhere',
 ];
 
 /** Everything the browser would show a developer: console errors and warnings, page errors, refused requests. */
@@ -115,7 +115,7 @@ test("a partner that is not connected yet is sent to set it up, and nothing is r
   await page.reload();
   await settle(page);
   await page.locator('main .notice-box a.button', { hasText: 'Set up the connection' }).waitFor();
-  await walk(page, ['/customers', '/explorer', '/settings']);
+  await walk(page, ['/customers', '/explorer', '/settings', '/connection']);
   assert.equal(await page.locator('main .notice-box a.button', { hasText: 'Set up the connection' }).count(), 1);
   assert.deepEqual(seen, []);
   await context.close();
@@ -374,5 +374,51 @@ test("a customer's drill-down goes back up from any step, and a meter's quantity
   assert.equal(await heading.textContent(), 'Resource group');
   assert.ok((await rows.locator('button.link').allTextContents()).includes(path[1]));
   assert.deepEqual(await page.locator('nav.crumbs button.crumb').allTextContents(), [`Azure subscription: ${path[0]}`]);
+  await context.close();
+});
+
+// Last: it changes the key the proxy signs in with.
+test("the Connection page: the key in use and its expiry, a new key switched to, the old one revoked, a sync now", async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  const seen = watch(page);
+  await signIn(page, servers, admin().userName, '/connection', 'directory');
+  // Once connected, the wizard's place in the navigation is the connection's.
+  await page.locator('header nav a', { hasText: 'Connection' }).waitFor();
+  assert.equal(await page.locator('header nav a', { hasText: 'Onboarding' }).count(), 0);
+  await page.locator('.key-in-use .expiry').waitFor();
+  assert.equal(await page.inputValue('#app-id'), servers.app.appId);
+  // The key given to the proxy, with the expiry Entra (the emulator) has for it.
+  const given = servers.app.keys[0];
+  const days = Math.floor((Date.parse(given.endDateTime) - Date.now()) / 86_400_000);
+  assert.equal(await page.locator('.key-in-use .expiry').textContent(),
+    `Expires on ${given.endDateTime.slice(0, 10)}, in ${days} days.`);
+  assert.equal(await page.locator('.expiry-warning').count(), days <= 60 ? 1 : 0);
+  const row = (name) => page.locator('table.keys tbody tr', { hasText: name });
+  await row(given.displayName).locator('.in-use').waitFor();
+  assert.equal(await row(given.displayName).locator('button').count(), 0, 'the key in use cannot be revoked here');
+
+  // A new key: shown once, checked, switched to.
+  await page.check('.new-key input[name=years][value="1"]');
+  await page.getByRole('button', { name: 'Create a key and switch to it' }).click();
+  await page.locator('.new-key p.ok', { hasText: 'the sync now signs in with' }).waitFor();
+  const value = await page.inputValue('#key-value');
+  assert.ok(value.length > 20);
+  await page.locator('.key-in-use .expiry', { hasText: /in 36[45] days/ }).waitFor();
+  // The old key, no longer in use, is revoked after a second click.
+  await row(given.displayName).locator('button.link', { hasText: 'Revoke' }).click();
+  await row(given.displayName).locator('button.danger', { hasText: 'Revoke' }).click();
+  await row(given.displayName).waitFor({ state: 'detached' });
+
+  // The sync reads with the new key.
+  await page.getByRole('button', { name: 'Sync now' }).click();
+  const done = await syncDone(page, servers);
+  assert.ok(done.lineItems > 0, JSON.stringify(done));
+  await page.reload();
+  const today = new Date().toLocaleDateString('en-US', { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
+  await page.locator('.last-sync', { hasText: `Last successful sync: ${today}.` }).waitFor();
+  assert.deepEqual(seen, []);
+  // The key's value went nowhere but this page.
+  assertNoSecret(servers.proxyLog(), value, 'the proxy log');
   await context.close();
 });

@@ -220,8 +220,44 @@ pub fn entra_code(message: &str) -> Option<&str> {
 /// Key lifetimes the wizard offers.
 pub const KEY_YEARS: [u32; 2] = [1, 2];
 
-/// Keys expiring within this many days are flagged.
-pub const EXPIRY_WARNING_DAYS: i64 = 30;
+/// Keys expiring within this many days are flagged, and the Connection
+/// page warns of the key the sync uses: time to add a new one and switch.
+pub const EXPIRY_WARNING_DAYS: i64 = 60;
+
+/// `GET /api/connection`: the connected web app, its keys and the sync,
+/// for the partner's managers after onboarding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionInfo {
+    pub app_id: String,
+    pub app_name: Option<String>,
+    /// Every key of the app, from Microsoft Graph; `None` when this sign-in
+    /// has no directory access to read them.
+    pub keys: Option<Vec<crate::api::KeyInfo>>,
+    /// The key the proxy signs in with, when it can be told which.
+    pub key_in_use: Option<KeyInUse>,
+    /// When a sync last succeeded (RFC 3339, UTC).
+    pub last_synced: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeyInUse {
+    pub key_id: String,
+    pub expires_at: String,
+    /// Whole days left; negative once expired.
+    pub days_left: i64,
+    /// Within [`EXPIRY_WARNING_DAYS`]: add a new key and switch to it.
+    pub warn: bool,
+}
+
+/// `PUT /api/connection/key`: the value of another key of the same app,
+/// checked upstream before the sync switches to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SwitchKey {
+    pub key: String,
+}
 
 /// Length of the free trial.
 pub const TRIAL_DAYS: i64 = 30;

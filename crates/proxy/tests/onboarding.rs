@@ -468,3 +468,126 @@ async fn an_expired_key_and_an_unwell_upstream_have_their_own_messages() {
         e.error.message
     );
 }
+
+/// The key's life after onboarding: the Connection page's routes tell
+/// which key the sync signs in with and when it expires; a key that does
+/// not work changes nothing; a new key is switched to only once Partner
+/// Center has taken it, and then the old one can be revoked with the sync
+/// still reading.
+#[tokio::test]
+async fn a_manager_switches_the_sync_to_a_new_key_and_revokes_the_old_one() {
+    use model::onboarding::ConnectionInfo;
+    use proxy::sync::SyncKind;
+    use reqwest::Method;
+    let up = upstream("2026-11-20").await;
+    let demo = up.emulator.demo();
+    let fabrikam = demo
+        .partners
+        .iter()
+        .find(|p| p.tenant_id == up.credentials.tenant)
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let state = common::state(&up, data.path()).await;
+    let base = serve(state.clone(), data.path()).await;
+    let admin = &fabrikam.users[0];
+    let me = sign_in_directory(&base, &admin.user_name, &admin.password).await;
+
+    let info: ConnectionInfo = me.json(Method::GET, "/api/connection", None).await;
+    assert_eq!(info.app_id, up.credentials.app_id);
+    assert_eq!(info.last_synced, None);
+    let keys = info.keys.expect("listed with directory access");
+    // The key given to the proxy at start, told by Graph's hint, with the
+    // expiry the emulator gave it.
+    let old = info.key_in_use.expect("the key in use");
+    let listed = keys.iter().find(|k| k.key_id == old.key_id).unwrap();
+    assert_eq!(listed.expires_at, old.expires_at);
+    assert_eq!(old.warn, old.days_left <= 60);
+
+    // A key of nothing: refused, and the connection is as it was.
+    let res = me
+        .call(
+            Method::PUT,
+            "/api/connection/key",
+            Some(json!({ "key": "Zq8~".repeat(10) })),
+        )
+        .await;
+    let status = res.status().as_u16();
+    let e: ErrorBody = res.json().await.unwrap();
+    assert!((400..500).contains(&status), "{status}");
+    assert_eq!(e.error.code, model::api::ErrorCode::KeyWrong);
+    let partner = state
+        .store
+        .find_partner(&up.credentials.tenant)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        state
+            .connection_of(partner)
+            .unwrap()
+            .credentials
+            .secret
+            .expose(),
+        up.credentials.secret.expose()
+    );
+
+    // A sync with the old key leaves its token in the cache.
+    let before = state.connection_of(partner).unwrap();
+    state.sync.run(&before, SyncKind::Usage).await.unwrap();
+
+    // A new key, switched to; the old one revoked in Entra ID.
+    let new: NewKey = me
+        .json(
+            Method::POST,
+            "/api/onboarding/keys",
+            Some(json!({ "years": 1 })),
+        )
+        .await;
+    let res = me
+        .call(
+            Method::PUT,
+            "/api/connection/key",
+            Some(json!({ "key": new.value })),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    let res = me
+        .call(
+            Method::DELETE,
+            &format!("/api/onboarding/keys/{}", old.key_id),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    // The sync reads with the new key (the old one no longer gets a token).
+    let connection = state.connection_of(partner).unwrap();
+    assert_eq!(connection.credentials.secret.expose(), new.value);
+    // No token got with the old key stands in for the new one: signing in
+    // with the old key now fails, with the new one the sync reads.
+    let stale = proxy::connections::Connection {
+        partner,
+        credentials: up.credentials.clone(),
+    };
+    assert!(
+        state.sync.run(&stale, SyncKind::Usage).await.is_err(),
+        "the old key still works"
+    );
+    let counts = state.sync.run(&connection, SyncKind::Usage).await.unwrap();
+    assert!(counts.line_items > 0);
+    let info: ConnectionInfo = me.json(Method::GET, "/api/connection", None).await;
+    let now = info.key_in_use.unwrap();
+    assert_eq!(now.key_id, new.key.key_id);
+    assert!((364..=366).contains(&now.days_left), "{}", now.days_left);
+    assert!(!now.warn);
+    assert!(info.last_synced.is_some());
+    assert!(!info.keys.unwrap().iter().any(|k| k.key_id == old.key_id));
+    // A person who may not manage it is refused.
+    let billing = fabrikam
+        .users
+        .iter()
+        .find(|u| u.user_name.starts_with("billing"))
+        .unwrap();
+    let them = sign_in(&base, &billing.user_name, &billing.password).await;
+    let res = them.call(Method::GET, "/api/connection", None).await;
+    assert_eq!(res.status(), 403);
+}

@@ -276,7 +276,7 @@ pub static EN: Text = Text {
     expires: "Expires",
     actions: "Actions",
     expired: "expired",
-    expires_soon: "expires within 30 days",
+    expires_soon: "expires within 60 days",
     key_lasts: "How long the key lasts",
     one_year: "1 year",
     two_years: "2 years",
@@ -408,12 +408,38 @@ pub static EN: Text = Text {
     no_customer_matches: "No customer matches this search.",
     register_new_creates: "Creates an app registration in your own Microsoft Entra ID (not in any customer's) that this app signs in as to read Partner Center. It can read billing only once you grant it in step 5.",
     revoke_confirm_keep: "Keep it",
+    nav_connection: "Connection",
+    web_app: "Web app",
+    key_in_use: "Key in use",
+    key_in_use_unknown: "The key the sync uses was not made here and cannot be told apart from the app's others: its expiry is in the list below.",
+    key_expiry_warning: "The sync stops the day this key expires: add a new key and switch to it before then.",
+    add_key_and_switch: "Add a new key and switch to it",
+    add_key_and_switch_notice: "A new key is made for the web app; Partner Center and Microsoft Graph are asked with it first, and only then does the sync use it. The old key keeps working until you revoke it.",
+    create_and_switch: "Create a key and switch to it",
+    keys_need_directory: "The app's keys are listed with a sign-in that has directory access.",
+    sign_in_directory: "Sign in with directory access",
+    sync_heading: "Sync",
+    sync_now: "Sync now",
+    no_sync_yet: "No sync has finished yet.",
+    in_use: "in use",
     after_first_sync: "Shown once the first sync has read the months before this one.",
     continue_needs_key: "Create a key first: the app cannot read Partner Center without one.",
     ranked_within_currency: "Amounts in different currencies are not compared: each currency is ranked on its own. Set exchange rates in Settings to rank them together.",
     month_to: |month, day| format!("{month}, to {day}"),
     customers_matching: |n, total| format!("{n} of {total} customers match"),
     partner_cost_of: |month| format!("Partner cost, {month}"),
+    key_expires_in: |day, days| match days {
+        d if d < 0 => format!("Expired on {day}."),
+        0 => format!("Expires today ({day})."),
+        1 => format!("Expires on {day}, tomorrow."),
+        d => format!("Expires on {day}, in {d} days."),
+    },
+    last_sync_on: |day| format!("Last successful sync: {day}."),
+    switched_to_new_key: |name| {
+        format!(
+            "Switched: the sync now signs in with {name}. Revoke the old key below once nothing else uses it."
+        )
+    },
     revoke_confirm: |key| {
         format!(
             "Revoke {key}? Anything still signing in with it stops working at once, the sync included if it uses this key."

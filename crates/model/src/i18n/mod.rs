@@ -400,6 +400,20 @@ text! {
         revoke_confirm_keep,
         continue_needs_key,
         after_first_sync,
+        nav_connection,
+        web_app,
+        key_in_use,
+        key_in_use_unknown,
+        key_expiry_warning,
+        add_key_and_switch,
+        add_key_and_switch_notice,
+        create_and_switch,
+        keys_need_directory,
+        sign_in_directory,
+        sync_heading,
+        sync_now,
+        no_sync_yet,
+        in_use,
     }
     made {
         trial_days_left: fn(i64) -> String,
@@ -455,6 +469,9 @@ text! {
         customers_matching: fn(usize, usize) -> String,
         partner_cost_of: fn(&str) -> String,
         revoke_confirm: fn(&str) -> String,
+        key_expires_in: fn(&str, i64) -> String,
+        last_sync_on: fn(&str) -> String,
+        switched_to_new_key: fn(&str) -> String,
     }
 }
 

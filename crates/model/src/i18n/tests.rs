@@ -155,6 +155,12 @@ fn traditional_chinese_has_no_english_left() {
         (t.customers_matching)(1, 2),
         (t.partner_cost_of)("1"),
         (t.revoke_confirm)("1"),
+        (t.key_expires_in)("1", -1),
+        (t.key_expires_in)("1", 0),
+        (t.key_expires_in)("1", 1),
+        (t.key_expires_in)("1", 9),
+        (t.last_sync_on)("1"),
+        (t.switched_to_new_key)("1"),
     ];
     for text in t.words().into_iter().chain(made.iter().map(String::as_str)) {
         assert!(english_in(text).is_empty(), "English left in {text:?}");

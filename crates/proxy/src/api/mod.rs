@@ -78,6 +78,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         )
         .route("/onboarding/consent", get(onboarding::consent_returned))
         .route("/onboarding/trial", post(onboarding::start_trial))
+        .route("/connection", get(onboarding::connection_info))
+        .route("/connection/key", put(onboarding::switch_key))
         .route("/my", get(my::own_costs))
         .route("/my/usage", get(my::own_usage))
         .route("/my/line-items.csv", get(my::own_line_items))

@@ -140,6 +140,15 @@ impl PartnerCenter {
             .map(|(t, _)| t.clone())
     }
 
+    /// Forgets the app's cached tokens, so that the next call signs in
+    /// with the key it is given now (after a switch to a new key).
+    pub async fn drop_app_tokens(&self, creds: &Credentials) {
+        let mut tokens = self.tokens.lock().await;
+        for audience in [Audience::PartnerCenter, Audience::Graph] {
+            tokens.remove(&Self::token_key(creds, audience));
+        }
+    }
+
     /// Forgets a delegated token Partner Center refused; the app's own
     /// tokens are not touched.
     pub fn drop_user_token(&self, tenant: &str) {

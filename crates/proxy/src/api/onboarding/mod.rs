@@ -29,9 +29,11 @@ use crate::store::{KeyRow, OnboardingRow, PartnerId};
 use crate::sync::SyncKind;
 
 mod billing;
+mod connection;
 
 use billing::{billing_access, check_billing, no_service_principal};
 pub use billing::{consent_returned, grant_billing, verify_billing};
+pub use connection::{connection_info, switch_key};
 
 fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -233,6 +235,37 @@ async fn chosen_app(state: &AppState, partner: PartnerId) -> Result<OnboardingRo
     Ok(row)
 }
 
+/// The app keys are made for and revoked from: once connected, the app the
+/// sync signs in as (connected from the start, a partner has no wizard row);
+/// before, the one chosen in step 3. Returns its App ID and object ID.
+async fn keys_app(
+    state: &AppState,
+    partner: PartnerId,
+    token: &str,
+) -> Result<(String, String), ApiError> {
+    if let Some(c) = state.connection_of(partner) {
+        let app_id = c.credentials.app_id;
+        let listed = apps(state, token).await?;
+        let app = listed
+            .iter()
+            .find(|a| a["appId"].as_str() == Some(app_id.as_str()));
+        return match app.and_then(|a| a["id"].as_str()) {
+            Some(object_id) => Ok((app_id, object_id.to_string())),
+            None => Err(ApiError::refused(
+                ErrorCode::AppNotFound,
+                format!(
+                    "The web app {app_id} the sync signs in as is not in your organization's directory."
+                ),
+            )),
+        };
+    }
+    let row = chosen_app(state, partner).await?;
+    Ok((
+        row.app_id.unwrap_or_default(),
+        row.app_object_id.unwrap_or_default(),
+    ))
+}
+
 /// Creates a key; its value is in this answer and nowhere else.
 pub async fn add_key(
     State(state): State<AppState>,
@@ -244,14 +277,13 @@ pub async fn add_key(
         return Err(ApiError::BadRequest("A key lasts 1 or 2 years.".into()));
     }
     let partner = who.session.partner;
-    let row = chosen_app(&state, partner).await?;
     let token = graph_token(&state, &who)?;
+    let (app_id, object_id) = keys_app(&state, partner, &token).await?;
     let end = Utc::now() + Duration::days(365 * req.years as i64);
     let body = json!({ "passwordCredential": {
         "displayName": format!("CSP Cost Tracker ({} year{})", req.years, if req.years == 1 { "" } else { "s" }),
         "endDateTime": stamp(end)
     }});
-    let object_id = row.app_object_id.clone().unwrap_or_default();
     let (status, created) = state
         .identity
         .graph(
@@ -269,18 +301,16 @@ pub async fn add_key(
         .unwrap_or_default()
         .to_string();
     // Kept in memory for step 5's check, so it need not be typed again there.
-    state.identity.keep_fresh_key(
-        partner.0,
-        row.app_id.as_deref().unwrap_or_default(),
-        Secret::new(&value),
-    );
+    state
+        .identity
+        .keep_fresh_key(partner.0, &app_id, Secret::new(&value));
     let key = key_info(&created);
     state
         .store
         .add_key(
             partner,
             &KeyRow {
-                app_id: row.app_id.clone().unwrap_or_default(),
+                app_id,
                 key_id: key.key_id.clone(),
                 display_name: key.name.clone(),
                 created_at: Utc::now(),
@@ -303,9 +333,8 @@ pub async fn revoke_key(
         .map_err(ApiError::BadRequest)?
         .to_string();
     let partner = who.session.partner;
-    let row = chosen_app(&state, partner).await?;
     let token = graph_token(&state, &who)?;
-    let object_id = row.app_object_id.unwrap_or_default();
+    let (_, object_id) = keys_app(&state, partner, &token).await?;
     let (status, body) = state
         .identity
         .graph(
@@ -354,28 +383,8 @@ pub async fn start_trial(
     let app_id = onboarding::check_guid(&EN, "App ID", &req.app_id)
         .map_err(ApiError::BadRequest)?
         .to_string();
-    onboarding::check_key(&EN, &req.key).map_err(ApiError::BadRequest)?;
     let tenant = who.session.tenant_id.clone();
-    let credentials = Credentials {
-        tenant: tenant.clone(),
-        app_id: app_id.clone(),
-        secret: Secret::new(req.key.trim()),
-    };
-    let checked = state
-        .pc
-        .check::<Collection<Customer>>(&credentials, &Link::get("/customers?size=1"))
-        .await;
-    if let Err(e) = checked {
-        return Err(credential_refusal(&state, partner, &app_id, req.key.trim(), e).await?);
-    }
-    check_billing(&state, &credentials, None).await?;
-    let sealed = state
-        .sealer
-        .seal(&credentials.secret, &seal_context(&tenant, &app_id));
-    state
-        .store
-        .set_connection(partner, &app_id, &sealed)
-        .await?;
+    let connection = connect(&state, partner, &tenant, &app_id, &req.key).await?;
     let mut row = state.store.onboarding(partner).await?.unwrap_or_default();
     let now = Utc::now();
     row.step = Step::Done;
@@ -385,14 +394,47 @@ pub async fn start_trial(
         row.trial_ends_at = Some(now + Duration::days(TRIAL_DAYS));
     }
     state.store.set_onboarding(partner, &row).await?;
+    state.sync.spawn(connection, SyncKind::Full);
+    tracing::info!(tenant = %tenant, "trial started");
+    Ok(Json(session_info(&state, &who).await?))
+}
+
+/// Checks `key` of `app_id` with a token and one real read of Partner
+/// Center and of Graph's billing, and only then seals and stores it as the
+/// partner's connection, which the next sync uses.
+async fn connect(
+    state: &AppState,
+    partner: PartnerId,
+    tenant: &str,
+    app_id: &str,
+    key: &str,
+) -> Result<Connection, ApiError> {
+    onboarding::check_key(&EN, key).map_err(ApiError::BadRequest)?;
+    let credentials = Credentials {
+        tenant: tenant.to_string(),
+        app_id: app_id.to_string(),
+        secret: Secret::new(key.trim()),
+    };
+    let checked = state
+        .pc
+        .check::<Collection<Customer>>(&credentials, &Link::get("/customers?size=1"))
+        .await;
+    if let Err(e) = checked {
+        return Err(credential_refusal(state, partner, app_id, key.trim(), e).await?);
+    }
+    check_billing(state, &credentials, None).await?;
+    let sealed = state
+        .sealer
+        .seal(&credentials.secret, &seal_context(tenant, app_id));
+    state.store.set_connection(partner, app_id, &sealed).await?;
+    // Tokens got with the key before must not stand in for this one.
+    state.pc.drop_app_tokens(&credentials).await;
     let connection = Connection {
         partner,
         credentials,
     };
     state.add_connection(connection.clone());
-    state.sync.spawn(connection, SyncKind::Full);
-    tracing::info!(tenant = %tenant, "trial started");
-    Ok(Json(session_info(&state, &who).await?))
+    Ok(connection)
 }
 
 /// What Entra or Partner Center's refusal of the app's credentials means to
@@ -437,7 +479,7 @@ async fn credential_refusal(
             PcError::Auth { description, .. } => refused(ErrorCode::AppRefused, format!("Entra ID refused the app: {description}")),
             PcError::Unauthorized | PcError::Fault { status: 401 | 403, .. } => refused(
                 ErrorCode::AppNotRegistered,
-                "Partner Center does not accept this app yet: register it in App management (the link below), then try again."
+                "Partner Center does not accept this app yet: register it in Partner Center's App management (Account settings), then try again."
                     .into(),
             ),
             PcError::Throttled { retry_after } => ApiError::refused(
