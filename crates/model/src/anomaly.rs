@@ -7,7 +7,9 @@
 //! costs, scaled by the median absolute deviation (MAD):
 //! `z = 0.6745 × (x − median) / MAD` (Iglewicz and Hoaglin). A day is an
 //! anomaly when `|z| > 3.5` and it differs from the median by at least 20 %
-//! of it (so steady series with little spread do not flag small wobbles).
+//! of it (so steady series with little spread do not flag small wobbles),
+//! and by at least 2 % of the window's whole cost (so a small customer's
+//! cents do not either).
 //! At least 14 prior days are needed.
 
 use chrono::{Datelike, NaiveDate};
@@ -18,6 +20,10 @@ pub const MIN_HISTORY: usize = 14;
 pub const THRESHOLD: f64 = 3.5;
 /// Smallest change, as a share of the usual cost, worth flagging.
 pub const MIN_CHANGE: f64 = 0.2;
+/// Smallest change in money worth flagging, as a share of the window's
+/// whole cost (about half a usual day): "€0.93 where €1.18 was usual" is a
+/// 21 % change of a steady series, and not worth a partner's look.
+pub const MIN_SHARE_OF_WINDOW: f64 = 0.02;
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -75,12 +81,14 @@ pub fn detect(daily: &[(NaiveDate, i64)]) -> Vec<Anomaly> {
         let x = adjust(&(day, cost));
         let z = 0.6745 * (x - center) / mad;
         let big_enough = (x - center).abs() >= center.abs() * MIN_CHANGE;
-        if z.abs() > THRESHOLD && big_enough {
+        let expected = center * factors[day.weekday().num_days_from_monday() as usize];
+        let window_cost: f64 = window.iter().map(|(_, c)| (*c as f64).abs()).sum();
+        let material = (cost as f64 - expected).abs() >= window_cost * MIN_SHARE_OF_WINDOW;
+        if z.abs() > THRESHOLD && big_enough && material {
             out.push(Anomaly {
                 day,
                 cost,
-                expected: (center * factors[day.weekday().num_days_from_monday() as usize]).round()
-                    as i64,
+                expected: expected.round() as i64,
                 z,
             });
         }
@@ -133,6 +141,17 @@ mod tests {
             found.iter().map(|a| a.day).collect::<Vec<_>>(),
             [daily[61].0]
         );
+    }
+
+    #[test]
+    fn a_small_change_of_a_small_steady_cost_is_not_worth_a_look() {
+        // €1.18 a day, then €0.93: over 20 % and far outside a spread of
+        // nothing, but a quarter of a euro against €33 in four weeks.
+        let daily = series(40, |k, _| if k == 35 { 930_000 } else { 1_180_000 });
+        assert!(detect(&daily).is_empty());
+        // The same customer's day at five times its usual is still flagged.
+        let daily = series(40, |k, _| if k == 35 { 5_900_000 } else { 1_180_000 });
+        assert_eq!(detect(&daily).len(), 1);
     }
 
     #[test]

@@ -7,16 +7,6 @@ use model::api::{SyncCounts, SyncProblem, SyncProblemKind};
 
 use super::problems_summary;
 
-fn counts(customers: (usize, Option<usize>), feeds: (usize, Option<usize>)) -> SyncCounts {
-    SyncCounts {
-        customers_done: customers.0,
-        customers_total: customers.1,
-        feeds_done: feeds.0,
-        feeds_total: feeds.1,
-        ..SyncCounts::default()
-    }
-}
-
 fn problem(kind: SyncProblemKind, subject: &str) -> SyncProblem {
     SyncProblem {
         kind,
@@ -32,7 +22,13 @@ fn problem(kind: SyncProblemKind, subject: &str) -> SyncProblem {
 
 #[test]
 fn the_summary_names_what_was_not_read_and_how_many_problems_are_listed() {
-    let mut c = counts((40, Some(40)), (6, Some(8)));
+    let mut c = SyncCounts {
+        customers_done: 40,
+        customers_total: Some(40),
+        feeds_done: 6,
+        feeds_total: Some(8),
+        ..SyncCounts::default()
+    };
     let problems = vec![
         problem(SyncProblemKind::Customer, "c1"),
         problem(SyncProblemKind::Customer, "c1"),
