@@ -385,3 +385,141 @@ async fn the_export_meets_focus_1_2_and_every_planted_error_is_caught() {
     // Every rule the checker has was planted once at least.
     assert_eq!(covered, rules::RULES.iter().copied().collect());
 }
+
+/// An export with the Explorer's filters (`f.<dimension>=<value>`) holds
+/// the lines the Explorer shows: the lines of the scope whose customer and
+/// service are those, by the test's own reading of every line; a filter on
+/// no dimension is refused.
+#[tokio::test]
+async fn exports_hold_the_lines_the_explorers_filters_keep() {
+    let api = common::synced("2026-11-20").await;
+    let range = "from=2026-11-01&to=2026-11-19";
+    let mut lines: Vec<model::api::LineItemRow> = Vec::new();
+    loop {
+        let url = format!(
+            "{}/api/line-items?{range}&limit=5000&offset={}",
+            api.base,
+            lines.len()
+        );
+        let page: model::api::LineItemPage = api
+            .http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        lines.extend(page.items);
+        if page.next_offset.is_none() {
+            break;
+        }
+    }
+    let first = &lines[0].line;
+    let (customer, category) = (first.customer_name.clone(), first.meter_category.clone());
+    let kept: Vec<_> = lines
+        .iter()
+        .filter(|l| l.line.customer_name == customer && l.line.meter_category == category)
+        .collect();
+    assert!(kept.len() > 1 && kept.len() < lines.len());
+    let query = format!(
+        "{range}&f.customer={}&f.meterCategory={}",
+        urlencoding(&customer),
+        urlencoding(&category)
+    );
+    for kind in ["focus", "line-items"] {
+        let res = api
+            .http
+            .get(format!("{}/api/exports/{kind}.csv?{query}", api.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{kind}");
+        let text = res.text().await.unwrap();
+        let rows = csv::records(&text);
+        assert_eq!(
+            rows.len(),
+            kept.len() + 1,
+            "{kind}: the header and the kept lines"
+        );
+        let header: Vec<String> = rows[0].iter().flatten().cloned().collect();
+        let price = header
+            .iter()
+            .position(|c| c == "BilledCost" || c == "Customer price")
+            .unwrap();
+        let total: i64 = rows[1..]
+            .iter()
+            .map(|r| {
+                model::Amount::parse_decimal(r[price].as_deref().unwrap())
+                    .unwrap()
+                    .micros()
+            })
+            .sum();
+        assert_eq!(
+            total,
+            kept.iter().map(|l| l.customer_price).sum::<i64>(),
+            "{kind}"
+        );
+    }
+    let res = api
+        .http
+        .get(format!(
+            "{}/api/exports/focus.csv?{range}&f.nothing=x",
+            api.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let e: model::api::ErrorBody = res.json().await.unwrap();
+    assert!(e.error.message.contains("f.nothing"), "{}", e.error.message);
+}
+
+/// Percent-encodes a query value (the test's own, not the proxy's).
+fn urlencoding(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A browser asks for gzip: the compressed download must end as a whole
+/// file, and unpack to the same text. The compression layer polls a
+/// finished body once more; an unfused stream panicked there and the
+/// download broke off at its very end.
+#[tokio::test]
+async fn a_gzip_download_ends_whole() {
+    use std::io::Read;
+    let api = common::synced("2026-11-20").await;
+    let url = format!(
+        "{}/api/exports/focus.csv?from=2026-11-01&to=2026-11-19",
+        api.base
+    );
+    let plain = api
+        .http
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let res = api
+        .http
+        .get(&url)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    let packed = res.bytes().await.expect("the whole compressed file");
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&packed[..])
+        .read_to_string(&mut text)
+        .unwrap();
+    assert_eq!(text, plain);
+}

@@ -4,6 +4,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use model::cube::Dim;
 use model::export::{decimal, usage_cells, write_record};
 use model::focus::{self, customer_unit_price};
 use model::usage::LineItem;
@@ -11,7 +12,7 @@ use model::usage::LineItem;
 use super::extract::{ApiQuery, Partner, ScopeQuery, scope};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{Pages, Scope};
+use crate::store::{Pages, Scope, cube_row};
 use futures_util::StreamExt;
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -70,8 +71,12 @@ pub(super) fn csv_stream(
             }
         }
     });
-    let body =
-        futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) }).chain(chunks);
+    // Fused: the compression layer polls a finished body once more, and an
+    // unfold polled after its end panics (the download then broke off at
+    // its very end in every browser, which asks for gzip).
+    let body = futures_util::stream::once(async move { Ok::<_, std::io::Error>(head) })
+        .chain(chunks)
+        .fuse();
     csv_response(name, Body::from_stream(body))
 }
 
@@ -85,6 +90,21 @@ pub(super) fn file_name(kind: &str, scope: &Scope) -> String {
     format!("{kind}-{who}-{}-{}.csv", scope.from, scope.to)
 }
 
+/// The Explorer's filters in an export's query, `f.<dimension>=<value>`
+/// as in the Explorer's own address: the file holds the lines it shows.
+fn explorer_filters(q: &ScopeQuery) -> Result<Vec<(Dim, Vec<String>)>, ApiError> {
+    q.rest
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("f.").map(|name| (name, v)))
+        .map(|(name, v)| match Dim::parse(name) {
+            Some(dim) => Ok((dim, vec![v.clone()])),
+            None => Err(ApiError::BadRequest(format!(
+                "f.{name} is not a filter: there is no dimension “{name}”."
+            ))),
+        })
+        .collect()
+}
+
 /// `GET /api/exports/line-items.csv`: amounts in their billing currency
 /// with six decimals; unit prices exact, each times the quantity the
 /// amount beside it (customer price, list cost) to the millionth.
@@ -94,6 +114,7 @@ pub async fn line_items_csv(
     ApiQuery(q): ApiQuery<ScopeQuery>,
 ) -> Result<Response, ApiError> {
     let scope = scope(&state, partner.id(), &q).await?;
+    let filters = explorer_filters(&q)?;
     let markups = state.store.markups(partner.id()).await?;
     let turn = state.web.heavy_reads.turn(partner.id().0).await;
     let pages = state.store.pages(partner.id(), &scope);
@@ -126,6 +147,9 @@ pub async fn line_items_csv(
         pages,
         turn,
         move |l, price, out| {
+            if !filters.is_empty() && !cube_row(l, price).matches(&filters) {
+                return;
+            }
             let cost = l.billing_total.micros();
             let mut row = vec![
                 l.usage_date.to_string(),
@@ -164,6 +188,7 @@ pub async fn focus_csv(
     ApiQuery(q): ApiQuery<ScopeQuery>,
 ) -> Result<Response, ApiError> {
     let scope = scope(&state, partner.id(), &q).await?;
+    let filters = explorer_filters(&q)?;
     let partner_name = state
         .store
         .partner_name(partner.id())
@@ -178,6 +203,9 @@ pub async fn focus_csv(
         pages,
         turn,
         move |l, price, out| {
+            if !filters.is_empty() && !cube_row(l, price).matches(&filters) {
+                return;
+            }
             let party = focus::Party {
                 partner_name: &partner_name,
             };
