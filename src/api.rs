@@ -362,9 +362,23 @@ pub async fn set_reporting(settings: &ReportingSettings) -> Result<ReportingSett
 
 /// A server-made file (CSV, FOCUS) for a scope: a link the browser follows.
 pub fn export_url(kind: &str, customer: &str, from: &str, to: &str) -> String {
+    filtered_export_url(kind, customer, from, to, &[])
+}
+
+/// An export of the lines the Explorer's `filters` keep (dimension name and value).
+pub fn filtered_export_url(
+    kind: &str,
+    customer: &str,
+    from: &str,
+    to: &str,
+    filters: &[(String, String)],
+) -> String {
     let mut u = format!("{}api/exports/{kind}.csv?from={from}&to={to}", base());
     if !customer.is_empty() {
         u.push_str(&format!("&customer={customer}"));
+    }
+    for (dim, value) in filters {
+        u.push_str(&format!("&f.{}={}", encode(dim), encode(value)));
     }
     u
 }

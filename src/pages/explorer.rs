@@ -254,7 +254,12 @@ fn Pivot(
         <p>
             <button type="button" class="link" on:click=export>{t().export_csv}</button>
             " · "
-            <a href=move || { let (f, t) = range.get(); api::export_url("focus", "", &f.to_string(), &t.to_string()) } download="">{t().focus_of_period}</a>
+            // The lines shown: the period and the filters.
+            <a class="focus-export" href=move || {
+                let (f, t) = of;
+                let kept: Vec<(String, String)> = filters.get().into_iter().map(|(d, v)| (d.name(), v[0].clone())).collect();
+                api::filtered_export_url("focus", "", &f.to_string(), &t.to_string(), &kept)
+            } download="">{move || if filters.get().is_empty() { t().focus_of_period } else { t().focus_of_shown }}</a>
         </p>
     }
 }

@@ -338,6 +338,18 @@ test('the Explorer keeps naming the period its figures are of while the next one
   assert.ok(lines >= 1000, `${lines} line items, written with separators: ${after}`);
   assert.ok(after.startsWith(lines.toLocaleString('en-US')));
   await page.unroute('**/api/usage?*');
+  // A filter picked in the table: the FOCUS link exports the lines shown.
+  const whole = await page.locator('a.focus-export').getAttribute('href');
+  const first = page.locator('table.pivot tbody tr').first().locator('button.link');
+  await first.click();
+  await page.locator('a.focus-export', { hasText: 'FOCUS export of the lines shown' }).waitFor();
+  const shown = await page.locator('a.focus-export').getAttribute('href');
+  assert.ok(shown.includes('f.customer='), shown);
+  const rows = async (href) => (await (await page.request.get(new URL(href, page.url()).href)).text()).trim().split('\n').length;
+  const [all, some] = [await rows(whole), await rows(shown)];
+  assert.ok(some > 1 && some < all, `${some} of ${all} rows`);
+  await page.goto(`${servers.proxyUrl}/explorer?period=90d`);
+  await page.locator('table.pivot tbody tr').first().waitFor();
   // Quantities by meter: one row per unit and no total across units.
   await page.selectOption('#g1', 'meter');
   await page.selectOption('#measure', 'quantity');

@@ -191,6 +191,50 @@ pub struct CubeRow<'a> {
     pub pec_basis_points: u16,
 }
 
+impl CubeRow<'_> {
+    /// The text columns in [`STORED`]'s order, then the tags.
+    fn texts(&self) -> [&str; TAGS + 1] {
+        [
+            self.customer,
+            self.subscription,
+            self.meter_category,
+            self.meter_subcategory,
+            self.meter,
+            self.region,
+            self.resource_group,
+            self.resource,
+            self.publisher,
+            self.charge_type,
+            self.currency,
+            self.unit,
+            self.tags,
+        ]
+    }
+
+    /// This row's value of `dim`, as the pivot groups and filters by it.
+    pub fn value(&self, dim: &Dim) -> std::borrow::Cow<'_, str> {
+        match (dim.column(), dim) {
+            (Some(c), _) => self.texts()[c].into(),
+            (None, Dim::Tag(key)) => parse_tags(self.tags)
+                .into_iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v)
+                .unwrap_or_else(|| UNTAGGED.to_string())
+                .into(),
+            (None, _) => unreachable!("only tags are derived"),
+        }
+    }
+
+    /// Whether the pivot's `filters` keep this row: each dimension's value
+    /// is one of those allowed.
+    pub fn matches(&self, filters: &[(Dim, Vec<String>)]) -> bool {
+        filters.iter().all(|(dim, allowed)| {
+            let value = self.value(dim);
+            allowed.iter().any(|a| *a == value)
+        })
+    }
+}
+
 pub fn day_number(d: NaiveDate) -> i32 {
     d.signed_duration_since(epoch()).num_days() as i32
 }
@@ -235,22 +279,7 @@ impl CubeBuilder {
     }
 
     pub fn push(&mut self, row: &CubeRow<'_>) {
-        let texts = [
-            row.customer,
-            row.subscription,
-            row.meter_category,
-            row.meter_subcategory,
-            row.meter,
-            row.region,
-            row.resource_group,
-            row.resource,
-            row.publisher,
-            row.charge_type,
-            row.currency,
-            row.unit,
-            row.tags,
-        ];
-        for (column, text) in texts.iter().enumerate() {
+        for (column, text) in row.texts().iter().enumerate() {
             let code = self.code(column, text);
             self.cube.columns[column].codes.push(code);
         }

@@ -422,6 +422,7 @@ pub static EN: Text = Text {
     sync_now: "Sync now",
     no_sync_yet: "No sync has finished yet.",
     in_use: "in use",
+    focus_of_shown: "FOCUS export of the lines shown",
     after_first_sync: "Shown once the first sync has read the months before this one.",
     continue_needs_key: "Create a key first: the app cannot read Partner Center without one.",
     ranked_within_currency: "Amounts in different currencies are not compared: each currency is ranked on its own. Set exchange rates in Settings to rank them together.",

@@ -414,6 +414,7 @@ text! {
         sync_now,
         no_sync_yet,
         in_use,
+        focus_of_shown,
     }
     made {
         trial_days_left: fn(i64) -> String,

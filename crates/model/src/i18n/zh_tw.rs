@@ -404,6 +404,7 @@ pub static ZH_TW: Text = Text {
     sync_now: "立即同步",
     no_sync_yet: "尚未有同步完成。",
     in_use: "使用中",
+    focus_of_shown: "匯出所顯示明細的 FOCUS 檔",
     after_first_sync: "第一次同步讀完先前的月份後才會顯示。",
     continue_needs_key: "請先建立金鑰：沒有金鑰，本應用程式無法讀取 Partner Center。",
     ranked_within_currency: "不同幣別的金額不互相比較：各幣別分別排序。在「設定」中設定匯率後即可一起排序。",

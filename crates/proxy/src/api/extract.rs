@@ -261,6 +261,9 @@ pub struct ScopeQuery {
     pub to: Option<String>,
     pub offset: Option<String>,
     pub limit: Option<String>,
+    /// The rest: the exports read the Explorer's filters (`f.meter=…`) here.
+    #[serde(flatten)]
+    pub rest: std::collections::BTreeMap<String, String>,
 }
 
 /// Longest range one request may ask for.

@@ -41,7 +41,7 @@ pub use customers::{AzureSubscriptionRow, Budget, SubscriptionRow, UsageEstimate
 pub use line_items::{CustomerTotal, Replaced, Snapshot, StoredSnapshot};
 pub use onboarding::{ConnectionRow, KeyRow, OnboardingRow};
 pub use pricing::Markups;
-pub use reads::Pages;
+pub use reads::{Pages, cube_row};
 pub use sessions::{CustomerUserRow, NewSession, SessionRow};
 pub use sync_runs::SyncRun;
 

@@ -264,35 +264,41 @@ impl Store {
     pub async fn cube(&self, partner: PartnerId, scope: &Scope) -> Result<cube::Cube, sqlx::Error> {
         let mut builder = cube::CubeBuilder::new();
         self.for_each_line(partner, scope, |l, price| {
-            let customer = if l.customer_name.is_empty() {
-                &l.customer_id
-            } else {
-                &l.customer_name
-            };
-            builder.push(&cube::CubeRow {
-                customer,
-                subscription: &l.entitlement_name,
-                meter_category: &l.meter_category,
-                meter_subcategory: &l.meter_subcategory,
-                meter: &l.meter_name,
-                region: &l.region,
-                resource_group: &l.resource_group,
-                resource: l.resource_name(),
-                tags: &l.tags,
-                publisher: &l.publisher,
-                charge_type: &l.charge_type,
-                currency: l.billing_currency.code(),
-                unit: &l.unit,
-                day: l.usage_date,
-                partner_cost: l.billing_total.micros(),
-                customer_price: price,
-                list_cost: l.list_total().micros(),
-                quantity: l.quantity_micros,
-                pec_basis_points: l.pec_basis_points.clamp(0, u16::MAX as i32) as u16,
-            });
+            builder.push(&cube_row(&l, price));
         })
         .await?;
         Ok(builder.finish())
+    }
+}
+
+/// A stored line as a row of the Explorer's cube: what it groups and
+/// filters by, so that an export filters lines as the Explorer does.
+pub fn cube_row(l: &LineItem, customer_price: i64) -> cube::CubeRow<'_> {
+    let customer = if l.customer_name.is_empty() {
+        &l.customer_id
+    } else {
+        &l.customer_name
+    };
+    cube::CubeRow {
+        customer,
+        subscription: &l.entitlement_name,
+        meter_category: &l.meter_category,
+        meter_subcategory: &l.meter_subcategory,
+        meter: &l.meter_name,
+        region: &l.region,
+        resource_group: &l.resource_group,
+        resource: l.resource_name(),
+        tags: &l.tags,
+        publisher: &l.publisher,
+        charge_type: &l.charge_type,
+        currency: l.billing_currency.code(),
+        unit: &l.unit,
+        day: l.usage_date,
+        partner_cost: l.billing_total.micros(),
+        customer_price,
+        list_cost: l.list_total().micros(),
+        quantity: l.quantity_micros,
+        pec_basis_points: l.pec_basis_points.clamp(0, u16::MAX as i32) as u16,
     }
 }
 
