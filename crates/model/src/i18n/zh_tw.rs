@@ -390,7 +390,7 @@ pub static ZH_TW: Text = Text {
     no_customer_matches: "沒有符合此搜尋的客戶。",
     register_new_creates: "會在您自己的 Microsoft Entra ID（而非任何客戶的）中建立一個應用程式註冊，本應用程式以它登入以讀取 Partner Center。需在步驟 5 授與後才能讀取帳單。",
     revoke_confirm_keep: "保留",
-    nav_connection: "連線",
+    nav_connection: "連線與金鑰",
     web_app: "Web 應用程式",
     key_in_use: "使用中的金鑰",
     key_in_use_unknown: "同步使用的金鑰不是在這裡建立的，無法與應用程式的其他金鑰區分：其到期日請見下方清單。",
