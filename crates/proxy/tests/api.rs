@@ -9,9 +9,7 @@ mod csv;
 use std::collections::HashMap;
 
 use common::{serve, state, upstream};
-use model::api::{
-    CustomerDetail, CustomerList, ErrorBody, LineItemPage, Overview, ReportingSettings,
-};
+use model::api::{CustomerDetail, CustomerList, ErrorBody, Overview, ReportingSettings};
 use model::cube::{Cube, PivotQuery};
 use model::pc::{Link, SpendingBudget};
 use model::pricing::{Markup, MarkupBasis};
@@ -24,17 +22,6 @@ async fn api() -> Api {
 }
 
 impl Api {
-    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
-        let res = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200, "{path}");
-        res.json().await.unwrap()
-    }
-
     async fn error(
         &self,
         method: reqwest::Method,
@@ -48,24 +35,6 @@ impl Api {
         let res = req.send().await.unwrap();
         let status = res.status().as_u16();
         (status, res.json().await.unwrap())
-    }
-
-    /// Every line item of a scope, through the paged route.
-    async fn all_lines(&self, query: &str) -> Vec<model::api::LineItemRow> {
-        let mut out = Vec::new();
-        let mut offset = 0;
-        loop {
-            let page: LineItemPage = self
-                .get(&format!(
-                    "/api/line-items?{query}&offset={offset}&limit=700"
-                ))
-                .await;
-            out.extend(page.items);
-            match page.next_offset {
-                Some(n) => offset = n,
-                None => return out,
-            }
-        }
     }
 }
 

@@ -394,27 +394,7 @@ async fn the_export_meets_focus_1_2_and_every_planted_error_is_caught() {
 async fn exports_hold_the_lines_the_explorers_filters_keep() {
     let api = common::synced("2026-11-20").await;
     let range = "from=2026-11-01&to=2026-11-19";
-    let mut lines: Vec<model::api::LineItemRow> = Vec::new();
-    loop {
-        let url = format!(
-            "{}/api/line-items?{range}&limit=5000&offset={}",
-            api.base,
-            lines.len()
-        );
-        let page: model::api::LineItemPage = api
-            .http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        lines.extend(page.items);
-        if page.next_offset.is_none() {
-            break;
-        }
-    }
+    let lines = api.all_lines(range).await;
     let first = &lines[0].line;
     let (customer, category) = (first.customer_name.clone(), first.meter_category.clone());
     let kept: Vec<_> = lines

@@ -215,12 +215,7 @@ impl CubeRow<'_> {
     pub fn value(&self, dim: &Dim) -> std::borrow::Cow<'_, str> {
         match (dim.column(), dim) {
             (Some(c), _) => self.texts()[c].into(),
-            (None, Dim::Tag(key)) => parse_tags(self.tags)
-                .into_iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v)
-                .unwrap_or_else(|| UNTAGGED.to_string())
-                .into(),
+            (None, Dim::Tag(key)) => tag_value(self.tags, key).into(),
             (None, _) => unreachable!("only tags are derived"),
         }
     }
@@ -299,6 +294,15 @@ impl CubeBuilder {
 mod pivot;
 
 pub use pivot::{Bucket, OTHER, Pivot, PivotQuery, PivotRow, Stack, StackSeries, synthetic};
+
+/// The value of tag `key` in a line's tags text, or [`UNTAGGED`].
+fn tag_value(tags: &str, key: &str) -> String {
+    parse_tags(tags)
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| UNTAGGED.to_string())
+}
 
 /// Tags as Partner Center sends them: JSON object text, `{"env":"prod"}`.
 /// Anything else reads as no tags.

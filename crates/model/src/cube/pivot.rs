@@ -237,11 +237,7 @@ impl Cube {
                     .values
                     .iter()
                     .map(|text| {
-                        let value = parse_tags(text)
-                            .into_iter()
-                            .find(|(k, _)| k == key)
-                            .map(|(_, v)| v)
-                            .unwrap_or_else(|| UNTAGGED.to_string());
+                        let value = tag_value(text, key);
                         *index.entry(value.clone()).or_insert_with(|| {
                             values.push(value);
                             values.len() as u32 - 1

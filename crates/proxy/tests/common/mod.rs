@@ -149,6 +149,38 @@ pub struct Synced {
     pub _data: tempfile::TempDir,
 }
 
+impl Synced {
+    /// A GET that must answer 200, read as `T`.
+    pub async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        res.json().await.unwrap()
+    }
+
+    /// Every line item of a scope, through the paged route.
+    pub async fn all_lines(&self, query: &str) -> Vec<model::api::LineItemRow> {
+        let mut out = Vec::new();
+        let mut offset = 0;
+        loop {
+            let page: model::api::LineItemPage = self
+                .get(&format!(
+                    "/api/line-items?{query}&offset={offset}&limit=700"
+                ))
+                .await;
+            out.extend(page.items);
+            match page.next_offset {
+                Some(n) => offset = n,
+                None => return out,
+            }
+        }
+    }
+}
+
 pub async fn synced(today: &str) -> Synced {
     let up = upstream(today).await;
     let data = tempfile::tempdir().unwrap();
