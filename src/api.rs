@@ -10,6 +10,7 @@ use model::api::{
 use model::cube::Cube;
 use model::pc::SpendingBudget;
 use model::pricing::Markup;
+use model::saved_view::{NewSavedView, SavedView};
 use send_wrapper::SendWrapper;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -356,6 +357,23 @@ pub async fn set_reporting(settings: &ReportingSettings) -> Result<ReportingSett
     write(
         with_cookie(Request::put(&url("settings/reporting"))),
         Some(settings),
+    )
+    .await
+}
+
+/// The signed-in person's saved views.
+pub async fn views() -> Result<Vec<SavedView>, ApiError> {
+    get("views").await
+}
+
+pub async fn save_view(view: &NewSavedView) -> Result<SavedView, ApiError> {
+    write(with_cookie(Request::post(&url("views"))), Some(view)).await
+}
+
+pub async fn delete_view(id: i64) -> Result<(), ApiError> {
+    write(
+        with_cookie(Request::delete(&url(&format!("views/{id}")))),
+        None::<&()>,
     )
     .await
 }

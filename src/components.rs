@@ -10,9 +10,10 @@ mod markup;
 mod period;
 mod problem;
 mod query;
+mod rates;
 mod sync_bar;
 
-pub use charts::{StackedBars, TrendChart};
+pub use charts::{AccumulatedChart, StackedBars, TrendChart};
 pub use copy_field::CopyField;
 pub use loader::Loader;
 pub use manage::ManagersOnly;
@@ -20,4 +21,5 @@ pub use markup::MarkupForm;
 pub use period::{PeriodPicker, WithAsOf, use_period};
 pub use problem::Problem;
 pub use query::use_url_query;
+pub use rates::RatesUsed;
 pub use sync_bar::SyncBar;

@@ -177,3 +177,71 @@ pub fn StackedBars(stack: Stack, currency: String, label: String) -> impl IntoVi
     }
     .into_any()
 }
+
+/// The running total of a period: the actual days as a line, the forecast
+/// to the period's end dashed, the budget as a level line. `end` is the
+/// axis' last day (the month's end for a month to date).
+#[component]
+pub fn AccumulatedChart(
+    actual: Vec<(NaiveDate, i64)>,
+    forecast: Vec<(NaiveDate, i64)>,
+    budget: Option<i64>,
+    end: NaiveDate,
+    currency: String,
+    label: String,
+) -> impl IntoView {
+    let Some(first_day) = actual.first().map(|(d, _)| *d) else {
+        return view! { <p class="notice">{t().no_usage_yet}</p> }.into_any();
+    };
+    let values = actual.iter().chain(&forecast).map(|(_, v)| *v);
+    let max = values.chain(budget).max().unwrap_or(0).max(1) as f64;
+    let span = ((end - first_day).num_days() as f64).max(1.0);
+    let x =
+        move |d: NaiveDate| PAD + (WIDTH - 2.0 * PAD) * (d - first_day).num_days() as f64 / span;
+    let y = move |v: i64| HEIGHT - PAD - (HEIGHT - 2.0 * PAD) * (v.max(0) as f64 / max);
+    let line = |points: &[(NaiveDate, i64)]| {
+        points
+            .iter()
+            .map(|(d, v)| format!("{:.1},{:.1}", x(*d), y(*v)))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let actual_end = actual.last().map_or(0, |(_, v)| *v);
+    let forecast_end = forecast.last().copied();
+    let money = |v: i64| format::money(v, &currency);
+    view! {
+        <figure class="chart accumulated" data-actual-end=actual_end
+            data-forecast-end=forecast_end.map(|(_, v)| v) data-budget=budget data-end=end.to_string()>
+            <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label.clone() preserveAspectRatio="none">
+                <title>{label.clone()}</title>
+                <line x1=PAD y1=HEIGHT - PAD x2=WIDTH - PAD y2=HEIGHT - PAD class="axis" />
+                {budget.map(|b| view! {
+                    <line x1=PAD y1=format!("{:.1}", y(b)) x2=WIDTH - PAD y2=format!("{:.1}", y(b)) class="budget">
+                        <title>{format!("{}: {}", t().budget_line, money(b))}</title>
+                    </line>
+                })}
+                <polyline points=line(&actual) class="line" />
+                {(!forecast.is_empty()).then(|| view! { <polyline points=line(&forecast) class="forecast" /> })}
+                {actual.iter().map(|(d, v)| view! {
+                    <circle cx=format!("{:.1}", x(*d)) cy=format!("{:.1}", y(*v)) r="2.5" class="point" data-day=d.to_string()>
+                        <title>{format!("{}: {}", format::day(*d), money(*v))}</title>
+                    </circle>
+                }).collect_view()}
+                <text x=PAD y=PAD - 8.0 class="tick">{money(max as i64)}</text>
+                <text x=PAD y=HEIGHT - 8.0 class="tick">{format::day(first_day)}</text>
+                <text x=WIDTH - PAD y=HEIGHT - 8.0 class="tick end">{format::day(end)}</text>
+            </svg>
+            <figcaption>{label}</figcaption>
+            <ul class="legend">
+                <li><span class="swatch s0" aria-hidden="true"></span>{format!("{}: {}", t().actual, money(actual_end))}</li>
+                {forecast_end.map(|(d, v)| view! {
+                    <li class="forecast-end"><span class="swatch forecast" aria-hidden="true"></span>{(t().forecast_to)(&format::day(d), &money(v))}</li>
+                })}
+                {budget.map(|b| view! {
+                    <li class="budget-level"><span class="swatch budget" aria-hidden="true"></span>{format!("{}: {}", t().budget_line, money(b))}</li>
+                })}
+            </ul>
+        </figure>
+    }
+    .into_any()
+}

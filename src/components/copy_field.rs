@@ -10,7 +10,7 @@ use crate::i18n::t;
 pub fn CopyField(
     label: &'static str,
     value: String,
-    #[prop(optional)] id: &'static str,
+    #[prop(optional, into)] id: String,
 ) -> impl IntoView {
     let input = NodeRef::<leptos::html::Input>::new();
     let (status, set_status) = signal(String::new());
@@ -35,10 +35,10 @@ pub fn CopyField(
             }
         });
     };
-    let field_id = if id.is_empty() { label } else { id };
+    let field_id = if id.is_empty() { label.to_string() } else { id };
     view! {
         <div class="copy-field">
-            <label for=field_id>{label}</label>
+            <label for=field_id.clone()>{label}</label>
             <div class="copy-row">
                 <input id=field_id type="text" readonly value=value node_ref=input class="mono" translate="no" />
                 <button type="button" on:click=copy>{(t().copy_label)(label)}</button>

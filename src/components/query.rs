@@ -81,6 +81,17 @@ impl UrlQuery {
         self.go.with_value(|go| go(query));
     }
 
+    /// The whole query as the URL writes it, without `?` (tracked): what a
+    /// saved view keeps.
+    pub fn text(&self) -> String {
+        self.query
+            .get()
+            .into_iter()
+            .map(|(k, v)| format!("{}={}", encode(&k), encode(&v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
     /// Sets one parameter (empty removes it), keeping the others.
     pub fn set(&self, key: &str, value: &str) {
         self.change(&[(key, value)], None);

@@ -5,7 +5,7 @@ use model::overview::Rates;
 use model::report::BudgetState;
 use model::views::{CustomerColumn, customer_rows, customers_csv};
 
-use crate::components::{Loader, use_url_query};
+use crate::components::{Loader, RatesUsed, use_url_query};
 use crate::i18n::t;
 use crate::{api, download, format};
 
@@ -107,6 +107,20 @@ fn CustomerList(rows: CustomerListData, rates: Rates) -> impl IntoView {
     });
     let within_currency = currencies.len() > 1
         && !rates.with_value(|r| r.converts_all(currencies.iter().map(String::as_str)));
+    // With every rate, each month to date also in the reporting currency.
+    let converts = rates.with_value(|r| {
+        currencies.iter().any(|c| *c != r.currency)
+            && r.converts_all(currencies.iter().map(String::as_str))
+    });
+    let converted = move |c: &CustomerSummary| {
+        let cur = c.currency.as_deref().unwrap_or("USD");
+        rates.with_value(|r| {
+            (converts && cur != r.currency)
+                .then(|| r.convert(c.month_to_date.partner_cost, cur))
+                .flatten()
+                .map(|v| format::money(v, &r.currency))
+        })
+    };
     view! {
         <p class="summary" aria-live="polite">{count}</p>
         {within_currency.then(|| view! { <p class="notice ranked-within">{t().ranked_within_currency}</p> })}
@@ -138,12 +152,13 @@ fn CustomerList(rows: CustomerListData, rates: Rates) -> impl IntoView {
                     let start = (page.get() - 1) * PAGE;
                     shown.with(|s| s.iter().skip(start).take(PAGE).cloned().collect::<Vec<_>>())
                         .into_iter()
-                        .map(|c| view! { <CustomerRowView c=c /> })
+                        .map(|c| view! { <CustomerRowView converted=converted(&c) c=c /> })
                         .collect_view()
                 }}
             </tbody>
         </table>
         {move || shown.with(Vec::is_empty).then(|| view! { <p class="notice no-match">{t().no_customer_matches}</p> })}
+        {converts.then(|| view! { <RatesUsed rates=rates.get_value() currencies=currencies.clone() /> })}
         <nav class="pager" aria-label=t().pages>
             <button type="button" disabled=move || { page.get() <= 1 }
                 on:click=move |_| go.with_value(|go| go(&search.get(), column.get(), descending.get(), page.get() - 1))>{t().previous}</button>
@@ -155,7 +170,11 @@ fn CustomerList(rows: CustomerListData, rates: Rates) -> impl IntoView {
 }
 
 #[component]
-fn CustomerRowView(c: CustomerSummary) -> impl IntoView {
+fn CustomerRowView(
+    c: CustomerSummary,
+    /// The month to date in the reporting currency, for another currency.
+    converted: Option<String>,
+) -> impl IntoView {
     let currency = c.currency.clone().unwrap_or_else(|| "USD".into());
     let money = move |v: i64| format::money(v, &currency);
     let budget = match (c.budget_used, c.budget_state) {
@@ -174,7 +193,8 @@ fn CustomerRowView(c: CustomerSummary) -> impl IntoView {
         <tr data-customer-id=c.id.clone() class:over=matches!(c.budget_state, BudgetState::Over | BudgetState::TrendingOver)>
             <td translate="no"><A href=crate::host::path(format!("/customers/{}", c.id))>{c.name.clone()}</A><br /><span class="muted">{c.domain.clone()}</span></td>
             <td translate="no">{c.currency.clone().unwrap_or_default()}</td>
-            <td class="num mtd">{money(c.month_to_date.partner_cost)}</td>
+            <td class="num mtd">{money(c.month_to_date.partner_cost)}
+                {converted.map(|v| view! { <br /><span class="converted muted">{format!("≈ {v}")}</span> })}</td>
             <td class="num">{money(c.month_to_date.customer_price)}</td>
             <td class="num">{money(c.month_to_date.margin())}{c.margin_fell.then_some(" ↓")}</td>
             <td class="num">{money(c.forecast.partner_cost)}</td>

@@ -1,17 +1,21 @@
 //! The cost explorer: a pivot over every daily line item of a period,
 //! regrouped in the browser on each change with no round trip. Grouping,
-//! filters, period, buckets and measure live in the URL.
+//! filters, period, buckets, measure, chart and comparison live in the
+//! URL, which is also what a saved view keeps.
 
 use chrono::NaiveDate;
 use leptos::prelude::*;
-use model::cube::{Bucket, Cube, Dim, Measure, PivotQuery};
+use model::analysis::{Compared, compare};
+use model::cube::{Bucket, Cube, Dim, Measure, Pivot, PivotQuery};
+use model::overview::Rates;
 use model::views::table_csv;
 
-use crate::components::{
-    Loader, PeriodPicker, StackedBars, TrendChart, WithAsOf, use_period, use_url_query,
-};
+use crate::components::{Loader, PeriodPicker, RatesUsed, WithAsOf, use_period, use_url_query};
 use crate::i18n::{dim_label as label, t};
 use crate::{api, download, format};
+
+mod chart;
+mod saved;
 
 fn measure_of(key: &str) -> Measure {
     match key {
@@ -46,6 +50,7 @@ fn bucket_of(key: &str) -> Bucket {
 pub fn Explorer() -> impl IntoView {
     view! {
         <h1>{t().cost_explorer}</h1>
+        <saved::SavedViews />
         <WithAsOf let:as_of>
             <ExplorerOf as_of />
         </WithAsOf>
@@ -57,27 +62,42 @@ pub fn Explorer() -> impl IntoView {
 fn ExplorerOf(as_of: NaiveDate) -> impl IntoView {
     let range = use_period(as_of);
     // The cube comes with the period it is of: while the next one loads,
-    // the figures on screen keep naming their own period.
+    // the figures on screen keep naming their own period. The rates come
+    // along: amounts of several currencies are ranked and charted with them.
     let cube = LocalResource::new(move || {
         let (from, to) = range.get();
         async move {
-            let cube = api::usage("", &from.to_string(), &to.to_string()).await?;
-            Ok::<_, api::ApiError>((cube, (from, to)))
+            let (f, t) = (from.to_string(), to.to_string());
+            let (cube, reporting) = futures::join!(api::usage("", &f, &t), api::reporting());
+            Ok::<_, api::ApiError>((cube?, (from, to), Rates::from_settings(&reporting?)))
         }
     });
     view! {
         <Loader resource=cube return_to="/explorer" loading=t().loading_line_items let:loaded>
-            <Pivot cube=loaded.0 of=loaded.1 range />
+            <PivotView cube=loaded.0 of=loaded.1 rates=loaded.2 range as_of />
         </Loader>
     }
 }
 
+/// What the table and chart show, shared with the chart module.
+#[derive(Clone, Copy)]
+struct Shown {
+    /// Ranked: by converted amounts with every rate, else within each currency.
+    pivot: Memo<Pivot>,
+    /// The same in the reporting currency, when every currency converts.
+    converted: Memo<Option<Pivot>>,
+    measure: Memo<Measure>,
+    filters: Memo<Vec<(Dim, Vec<String>)>>,
+}
+
 #[component]
-fn Pivot(
+fn PivotView(
     cube: Cube,
     /// The period `cube` is of.
     of: (NaiveDate, NaiveDate),
+    rates: Rates,
     range: Memo<(NaiveDate, NaiveDate)>,
+    as_of: NaiveDate,
 ) -> impl IntoView {
     let query = use_url_query();
     let lines = cube.len();
@@ -88,6 +108,7 @@ fn Pivot(
         .chain(tag_dims)
         .collect();
     let cube = StoredValue::new(cube);
+    let rates = StoredValue::new(rates);
     let param = move |k: &str| query.get(k);
     let g1 = Memo::new(move |_| {
         param("g1")
@@ -96,7 +117,14 @@ fn Pivot(
     });
     let g2 = Memo::new(move |_| param("g2").and_then(|d| Dim::parse(&d)));
     let measure = Memo::new(move |_| measure_of(&param("measure").unwrap_or_default()));
-    let bucket = Memo::new(move |_| bucket_of(&param("bucket").unwrap_or_else(|| "day".into())));
+    let chart_kind = Memo::new(move |_| param("chart").unwrap_or_else(|| "stacked".into()));
+    let bucket = Memo::new(move |_| {
+        // The running total is drawn day by day.
+        if chart_kind.get() == "running" {
+            return Bucket::Day;
+        }
+        bucket_of(&param("bucket").unwrap_or_else(|| "day".into()))
+    });
     let filters = Memo::new(move |_| {
         query
             .with_prefix("f.")
@@ -104,8 +132,7 @@ fn Pivot(
             .filter_map(|(k, v)| Dim::parse(&k).map(|d| (d, vec![v])))
             .collect::<Vec<_>>()
     });
-    let stacked = Memo::new(move |_| param("chart").as_deref() != Some("line"));
-    let pivot = Memo::new(move |_| {
+    let group_by = Memo::new(move |_| {
         let mut group_by = vec![g1.get()];
         if let Some(g) = g2.get() {
             group_by.push(g);
@@ -114,14 +141,58 @@ fn Pivot(
         if measure.get() == Measure::Quantity && !group_by.contains(&Dim::Unit) {
             group_by.push(Dim::Unit);
         }
-        cube.with_value(|c| {
+        group_by
+    });
+    let pivot = Memo::new(move |_| {
+        let mut p = cube.with_value(|c| {
             c.pivot(&PivotQuery {
-                group_by,
+                group_by: group_by.get(),
                 filters: filters.get(),
                 bucket: bucket.get(),
                 ..Default::default()
             })
-        })
+        });
+        rates.with_value(|r| p.rank(r));
+        p
+    });
+    let converted = Memo::new(move |_| {
+        (measure.get() != Measure::Quantity)
+            .then(|| pivot.with(|p| rates.with_value(|r| p.in_currency(r))))
+            .flatten()
+    });
+    let currencies = Memo::new(move |_| {
+        pivot.with(|p| p.totals.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>())
+    });
+    // A converted column only says something when another currency is shown.
+    let in_reporting = move || {
+        converted.with(Option::is_some)
+            && currencies.with(|c| {
+                c.iter()
+                    .any(|c| *c != rates.with_value(|r| r.currency.clone()))
+            })
+    };
+    let comparing = Memo::new(move |_| param("compare").as_deref() == Some("1"));
+    let previous_of = model::margin::previous_period(of.0, of.1);
+    // The previous period's cube, asked for only while comparing.
+    let previous = LocalResource::new(move || {
+        let on = comparing.get();
+        async move {
+            if !on {
+                return None;
+            }
+            let (f, t) = previous_of;
+            api::usage("", &f.to_string(), &t.to_string()).await.ok()
+        }
+    });
+    let compared = Memo::new(move |_| {
+        let before = previous.get().flatten()?;
+        let before = before.pivot(&PivotQuery {
+            group_by: group_by.get(),
+            filters: filters.get(),
+            bucket: Bucket::None,
+            ..Default::default()
+        });
+        Some(pivot.with(|p| compare(p, &before, measure.get())))
     });
     let value_text = move |v: i64, currency: &str| {
         if measure.get() == Measure::Quantity {
@@ -130,12 +201,22 @@ fn Pivot(
             format::money(v, currency)
         }
     };
+    let reporting_currency = StoredValue::new(rates.with_value(|r| r.currency.clone()));
+    let converted_of = move |v: i64, currency: &str| {
+        rates
+            .with_value(|r| r.convert(v, currency))
+            .unwrap_or_default()
+    };
     let export = move |_| {
         let p = pivot.get();
         let m = measure.get();
+        let cur = rates.with_value(|r| r.currency.clone());
         let mut header: Vec<String> = p.group_by.iter().map(label).collect();
         header.push(t().currency.into());
         header.push(measure_label(m).into());
+        if in_reporting() {
+            header.push((t().in_currency)(&cur));
+        }
         let rows: Vec<Vec<String>> = p
             .rows
             .iter()
@@ -143,6 +224,12 @@ fn Pivot(
                 let mut row = r.keys.clone();
                 row.push(r.currency.clone());
                 row.push(model::export::decimal(r.total.get(m)));
+                if in_reporting() {
+                    row.push(model::export::decimal(converted_of(
+                        r.total.get(m),
+                        &r.currency,
+                    )));
+                }
                 row
             })
             .collect();
@@ -166,8 +253,15 @@ fn Pivot(
         }
     };
     let g1_opt = Memo::new(move |_| Some(g1.get()));
+    let shown = Shown {
+        pivot,
+        converted,
+        measure,
+        filters,
+    };
+    let day = |d: NaiveDate| format::day(d);
     view! {
-        <p class="summary">{(t().line_items_between)(&format::number(lines as f64, 0), &format::day(of.0), &format::day(of.1))}</p>
+        <p class="summary">{(t().line_items_between)(&format::number(lines as f64, 0), &day(of.0), &day(of.1))}</p>
         <div class="toolbar">
             <PeriodPicker range />
         </div>
@@ -183,14 +277,19 @@ fn Pivot(
             </select>
             <label for="chart">{t().chart}</label>
             <select id="chart" on:change=move |ev| query.set("chart", &event_target_value(&ev))>
-                {[("stacked", t().stacked_bars), ("line", t().line_of_total)]
-                    .into_iter().map(|(v, l)| view! { <option value=v selected=move || stacked.get() == (v == "stacked")>{l}</option> }).collect_view()}
+                {[("stacked", t().stacked_bars), ("line", t().line_of_total), ("running", t().accumulated_cost)]
+                    .into_iter().map(|(v, l)| view! { <option value=v selected=move || chart_kind.get() == v>{l}</option> }).collect_view()}
             </select>
             <label for="bucket">{t().days_as}</label>
-            <select id="bucket" on:change=move |ev| query.set("bucket", &event_target_value(&ev))>
+            <select id="bucket" disabled=move || chart_kind.get() == "running" on:change=move |ev| query.set("bucket", &event_target_value(&ev))>
                 {[("day", t().days), ("week", t().weeks), ("month", t().months), ("none", t().totals_only)]
                     .into_iter().map(|(v, l)| view! { <option value=v selected=move || param("bucket").unwrap_or_else(|| "day".into()) == v>{l}</option> }).collect_view()}
             </select>
+            <label class="check">
+                <input id="compare" type="checkbox" prop:checked=move || comparing.get()
+                    on:change=move |ev| query.set("compare", if event_target_checked(&ev) { "1" } else { "" }) />
+                {t().compare_previous}
+            </label>
         </div>
         {move || (!filters.get().is_empty()).then(|| view! {
             <p class="crumbs">{t().filtered_to}
@@ -201,56 +300,56 @@ fn Pivot(
                 }).collect_view()}
             </p>
         })}
-        {move || {
-            let p = pivot.get();
-            (measure.get() != Measure::Quantity && !p.buckets.is_empty()).then(|| {
-                // The chart shows one currency: the largest.
-                let currency = p.totals.first().map(|(c, _)| c.clone()).unwrap_or_default();
-                let m = measure.get();
-                if stacked.get() {
-                    let stack = p.stack(m, &currency, 7);
-                    let label = (t().measure_in_by)(measure_label(m), &currency, &label(&p.group_by[0]));
-                    return view! { <StackedBars stack currency label /> }.into_any();
-                }
-                let mut sums = vec![0i64; p.buckets.len()];
-                for r in p.rows.iter().filter(|r| r.currency == currency) {
-                    for (i, s) in r.series.iter().enumerate() {
-                        sums[i] += s.get(m);
-                    }
-                }
-                let points: Vec<(NaiveDate, i64)> = p.buckets.iter().cloned().zip(sums).collect();
-                view! { <TrendChart points=points currency=currency.clone() label=(t().measure_in)(measure_label(m), &currency) /> }.into_any()
-            })
+        <chart::Chart shown kind=chart_kind of as_of rates=rates.get_value() />
+        {move || in_reporting().then(|| view! { <RatesUsed rates=rates.get_value() currencies=currencies.get() /> })}
+        {move || match compared.get() {
+            Some(rows) if comparing.get() => view! { <ComparedTable rows dims=pivot.get().group_by previous=previous_of value_text /> }.into_any(),
+            _ => view! {
+                {move || (comparing.get() && previous.get().is_none()).then(|| view! { <p aria-busy="true" class="notice">{t().loading}</p> })}
+                <table class="data pivot">
+                    <thead><tr>
+                        {move || pivot.get().group_by.iter().map(|d| view! { <th scope="col">{label(d)}</th> }).collect_view()}
+                        <th scope="col">{t().currency}</th>
+                        <th scope="col" class="num">{move || measure_label(measure.get())}</th>
+                        {move || in_reporting().then(|| view! { <th scope="col" class="num converted">{reporting_currency.with_value(|c| (t().in_currency)(c))}</th> })}
+                    </tr></thead>
+                    <tbody>
+                        {move || {
+                            let p = pivot.get();
+                            let dims = p.group_by.clone();
+                            p.rows.into_iter().take(500).map(|r| {
+                                let cells = r.keys.iter().zip(dims.iter()).map(|(k, d)| {
+                                    let key = format!("f.{}", d.name());
+                                    let value = k.clone();
+                                    view! { <td translate="no"><button type="button" class="link" title=t().filter_to_this on:click=move |_| query.set(&key, &value)>{k.clone()}</button></td> }
+                                }).collect_view();
+                                let v = r.total.get(measure.get());
+                                let cur = r.currency.clone();
+                                view! {
+                                    <tr>{cells}<td translate="no">{r.currency.clone()}</td><td class="num">{value_text(v, &r.currency)}</td>
+                                        {in_reporting().then(|| view! { <td class="num converted">{rates.with_value(|rt| format::money(converted_of(v, &cur), &rt.currency))}</td> })}</tr>
+                                }
+                            }).collect_view()
+                        }}
+                    </tbody>
+                    // Quantities of different units (hours, GB) do not add up.
+                    <tfoot>
+                        {move || if measure.get() == Measure::Quantity { Vec::new() } else { pivot.get().totals }.into_iter().map(|(c, m)| {
+                            let v = m.get(measure.get());
+                            let c2 = c.clone();
+                            view! {
+                                <tr><th scope="row" colspan=pivot.get().group_by.len()>{t().total}</th><td translate="no">{c.clone()}</td><td class="num">{value_text(v, &c)}</td>
+                                    {in_reporting().then(|| view! { <td class="num converted">{rates.with_value(|rt| format::money(converted_of(v, &c2), &rt.currency))}</td> })}</tr>
+                            }
+                        }).collect_view()}
+                        {move || in_reporting().then(|| converted.get().and_then(|p| p.totals.first().cloned())).flatten().map(|(c, m)| view! {
+                            <tr class="converted-total"><th scope="row" colspan=pivot.get().group_by.len() + 2>{(t().in_currency)(&c)}</th>
+                                <td class="num converted">{format::money(m.get(measure.get()), &c)}</td></tr>
+                        })}
+                    </tfoot>
+                </table>
+            }.into_any(),
         }}
-        <table class="data pivot">
-            <thead><tr>
-                {move || pivot.get().group_by.iter().map(|d| view! { <th scope="col">{label(d)}</th> }).collect_view()}
-                <th scope="col">{t().currency}</th>
-                <th scope="col" class="num">{move || measure_label(measure.get())}</th>
-            </tr></thead>
-            <tbody>
-                {move || {
-                    let p = pivot.get();
-                    let dims = p.group_by.clone();
-                    p.rows.into_iter().take(500).map(|r| {
-                        let cells = r.keys.iter().zip(dims.iter()).map(|(k, d)| {
-                            let key = format!("f.{}", d.name());
-                            let value = k.clone();
-                            view! { <td translate="no"><button type="button" class="link" title=t().filter_to_this on:click=move |_| query.set(&key, &value)>{k.clone()}</button></td> }
-                        }).collect_view();
-                        view! {
-                            <tr>{cells}<td translate="no">{r.currency.clone()}</td><td class="num">{value_text(r.total.get(measure.get()), &r.currency)}</td></tr>
-                        }
-                    }).collect_view()
-                }}
-            </tbody>
-            // Quantities of different units (hours, GB) do not add up.
-            <tfoot>
-                {move || if measure.get() == Measure::Quantity { Vec::new() } else { pivot.get().totals }.into_iter().map(|(c, m)| view! {
-                    <tr><th scope="row" colspan=pivot.get().group_by.len()>{t().total}</th><td translate="no">{c.clone()}</td><td class="num">{value_text(m.get(measure.get()), &c)}</td></tr>
-                }).collect_view()}
-            </tfoot>
-        </table>
         <p>
             <button type="button" class="link" on:click=export>{t().export_csv}</button>
             " · "
@@ -261,5 +360,39 @@ fn Pivot(
                 api::filtered_export_url("focus", "", &f.to_string(), &t.to_string(), &kept)
             } download="">{move || if filters.get().is_empty() { t().focus_of_period } else { t().focus_of_shown }}</a>
         </p>
+    }
+}
+
+/// The rows beside the previous period's: amount, before, change.
+#[component]
+fn ComparedTable(
+    rows: Vec<Compared>,
+    dims: Vec<Dim>,
+    previous: (NaiveDate, NaiveDate),
+    value_text: impl Fn(i64, &str) -> String + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    view! {
+        <table class="data pivot compared" data-previous-from=previous.0.to_string() data-previous-to=previous.1.to_string()>
+            <thead><tr>
+                {dims.iter().map(|d| view! { <th scope="col">{label(d)}</th> }).collect_view()}
+                <th scope="col">{t().currency}</th>
+                <th scope="col" class="num">{t().amount_now}</th>
+                <th scope="col" class="num">{(t().previous_between)(&format::day(previous.0), &format::day(previous.1))}</th>
+                <th scope="col" class="num">{t().change}</th>
+            </tr></thead>
+            <tbody>
+                {rows.into_iter().take(500).map(|r| {
+                    let keys = r.keys.iter().map(|k| view! { <td translate="no">{k.clone()}</td> }).collect_view();
+                    let change = r.change().map(format::percent).unwrap_or_else(|| "–".into());
+                    let rose = if r.now > r.before { "num rose" } else { "num" };
+                    view! {
+                        <tr data-now=r.now data-before=r.before>{keys}<td translate="no">{r.currency.clone()}</td>
+                            <td class="num">{value_text(r.now, &r.currency)}</td>
+                            <td class="num">{value_text(r.before, &r.currency)}</td>
+                            <td class=rose>{change}</td></tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
     }
 }

@@ -5,8 +5,9 @@
 use leptos::prelude::*;
 use leptos_router::components::A;
 use model::margin::{CustomerMargin, MarginReport, customers_csv, lost_lines_csv, meters_csv};
+use model::overview::Rates;
 
-use crate::components::{Loader, PeriodPicker, WithAsOf, use_period, use_url_query};
+use crate::components::{Loader, PeriodPicker, RatesUsed, WithAsOf, use_period, use_url_query};
 use crate::i18n::t;
 use crate::{api, download, format};
 
@@ -35,19 +36,39 @@ fn MarginOf(as_of: chrono::NaiveDate) -> impl IntoView {
     let customer = Memo::new(move |_| query.get("customer").unwrap_or_default());
     let report = LocalResource::new(move || {
         let ((from, to), customer) = (range.get(), customer.get());
-        async move { api::margin(&customer, &from.to_string(), &to.to_string()).await }
+        async move {
+            let (f, t) = (from.to_string(), to.to_string());
+            let (report, reporting) =
+                futures::join!(api::margin(&customer, &f, &t), api::reporting());
+            Ok::<_, api::ApiError>((report?, Rates::from_settings(&reporting?)))
+        }
     });
     view! {
         <div class="toolbar"><PeriodPicker range /></div>
-        <Loader resource=report return_to="/margin" let:report>
-            <MarginTables report />
+        <Loader resource=report return_to="/margin" let:loaded>
+            <MarginTables report=loaded.0 rates=loaded.1 />
         </Loader>
     }
 }
 
 #[component]
-fn MarginTables(report: MarginReport) -> impl IntoView {
+fn MarginTables(report: MarginReport, rates: Rates) -> impl IntoView {
     let query = use_url_query();
+    let mut currencies: Vec<String> = report
+        .customers
+        .iter()
+        .map(|c| c.currency.clone())
+        .collect();
+    currencies.sort();
+    currencies.dedup();
+    // Price and margin in the reporting currency too, when several currencies are shown.
+    let converts = currencies.iter().any(|c| *c != rates.currency)
+        && rates.converts_all(currencies.iter().map(String::as_str));
+    let rates = StoredValue::new(rates);
+    let in_reporting = move |v: i64, currency: &str| {
+        rates.with_value(|r| format::money(r.convert(v, currency).unwrap_or_default(), &r.currency))
+    };
+    let reporting = rates.with_value(|r| r.currency.clone());
     let filtered = query.get_untracked("customer").filter(|c| !c.is_empty());
     let report = StoredValue::new(report);
     let fell: Vec<CustomerMargin> = report.with_value(|r| {
@@ -106,7 +127,10 @@ fn MarginTables(report: MarginReport) -> impl IntoView {
             <table class="data margin-customers">
                 <thead><tr>
                     <th scope="col">{t().dim_customer}</th><th scope="col" class="num">{t().partner_cost}</th><th scope="col" class="num">{t().list_cost}</th>
-                    <th scope="col" class="num">{t().customer_price}</th><th scope="col" class="num">{t().margin}</th><th scope="col" class="num">{t().margin_percent}</th>
+                    <th scope="col" class="num">{t().customer_price}</th><th scope="col" class="num">{t().margin}</th>
+                    {converts.then(|| view! { <th scope="col" class="num converted">{format!("{} · {}", t().customer_price, (t().in_currency)(&reporting))}</th>
+                        <th scope="col" class="num converted">{format!("{} · {}", t().margin, (t().in_currency)(&reporting))}</th> })}
+                    <th scope="col" class="num">{t().margin_percent}</th>
                     <th scope="col" class="num">{t().before}</th><th scope="col" class="num">{t().pec_earned}</th><th scope="col" class="num">{t().pec_lost}</th>
                     <th scope="col"><span class="visually-hidden">{t().meters}</span></th>
                 </tr></thead>
@@ -122,6 +146,10 @@ fn MarginTables(report: MarginReport) -> impl IntoView {
                                 <td class="num">{format::money(c.figures.list_cost, &cur)}</td>
                                 <td class="num">{format::money(c.figures.customer_price, &cur)}</td>
                                 <td class="num">{format::money(c.figures.margin(), &cur)}</td>
+                                {converts.then(|| view! {
+                                    <td class="num converted">{in_reporting(c.figures.customer_price, &cur)}</td>
+                                    <td class="num converted">{in_reporting(c.figures.margin(), &cur)}</td>
+                                })}
                                 <td class="num">{percent(c.margin_basis_points)}</td>
                                 <td class="num">{percent(c.previous_margin_basis_points)}</td>
                                 <td class="num">{format::money(c.figures.pec_earned, &cur)}</td>
@@ -132,6 +160,7 @@ fn MarginTables(report: MarginReport) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+            {converts.then(|| view! { <RatesUsed rates=rates.get_value() currencies=currencies.clone() /> })}
             <button type="button" class="link" on:click=move |_| report.with_value(|r| download::csv("margin-customers.csv", &customers_csv(r)))>{t().export_csv}</button>
         </section>
         <section aria-labelledby="meters-h">

@@ -5,7 +5,7 @@ use model::api::{CurrencyTotals, Overview as OverviewData, Ranked, SyncProblem, 
 use model::report::BudgetState;
 use model::views::{change_basis_points, table_csv};
 
-use crate::components::{Loader, SyncBar, TrendChart};
+use crate::components::{Loader, RatesUsed, SyncBar, TrendChart};
 use crate::i18n::t;
 use crate::{api, download, format};
 
@@ -144,7 +144,11 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
         return view! {
             <p class="summary">{(t().synced_customers)(o.customers)}<A href=crate::host::path("/customers")>{t().see_them_all}</A></p>
             <p class="notice">{t().no_usage_sync}</p>
-            <Incomplete problems=o.incomplete.clone() />
+            {o.converted.is_some().then(|| view! {
+            <RatesUsed rates=model::overview::Rates::from_settings(&o.reporting)
+                currencies=o.by_currency.iter().map(|t| t.currency.clone()).collect() />
+        })}
+        <Incomplete problems=o.incomplete.clone() />
         }
         .into_any();
     }

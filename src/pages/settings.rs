@@ -67,6 +67,13 @@ fn Appearance() -> impl IntoView {
 #[component]
 fn Rates(settings: ReportingSettings, currencies: Vec<String>) -> impl IntoView {
     let (target, set_target) = signal(settings.currency.clone());
+    // The day the rates are of; a new set of rates is of today unless said.
+    let (rates_of, set_rates_of) = signal(
+        settings
+            .rates_of
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| chrono::Utc::now().date_naive().to_string()),
+    );
     let mut choices = currencies.clone();
     if !choices.contains(&settings.currency) {
         choices.push(settings.currency.clone());
@@ -109,6 +116,7 @@ fn Rates(settings: ReportingSettings, currencies: Vec<String>) -> impl IntoView 
         save.dispatch(ReportingSettings {
             currency: target.get().trim().to_uppercase(),
             rates,
+            rates_of: rates_of.get().parse().ok(),
         });
     };
     view! {
@@ -138,6 +146,10 @@ fn Rates(settings: ReportingSettings, currencies: Vec<String>) -> impl IntoView 
                         </div>
                     }
                 }).collect_view())}
+                <div class="field">
+                    <label for="rates-of">{t().rates_of}</label>
+                    <input id="rates-of" type="date" prop:value=move || rates_of.get() on:input=move |ev| set_rates_of.set(event_target_value(&ev)) />
+                </div>
                 <button type="submit" disabled=move || save.pending().get()>{t().save_rates}</button>
             </ManagersOnly>
             {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}

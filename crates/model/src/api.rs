@@ -356,21 +356,7 @@ pub struct MarginFall {
     pub before: i64,
 }
 
-/// The reporting currency and the partner's exchange rates to it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ReportingSettings {
-    pub currency: String,
-    /// Units of the reporting currency per unit of each currency, as decimal text.
-    pub rates: Vec<ExchangeRate>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExchangeRate {
-    pub currency: String,
-    pub rate: String,
-}
+pub use crate::rates::{ExchangeRate, ReportingSettings};
 
 /// `PUT /api/customers/{id}/budget`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -31,27 +31,42 @@ pub fn last_day_of_month(d: NaiveDate) -> NaiveDate {
 /// `daily` holds the cost of each day (missing days cost nothing); `as_of`
 /// is the last complete day. Returns the forecast for `as_of`'s month.
 pub fn month_end(daily: &[(NaiveDate, i64)], as_of: NaiveDate) -> Forecast {
-    let cost =
-        |d: NaiveDate| -> i64 { daily.iter().filter(|(x, _)| *x == d).map(|(_, c)| *c).sum() };
     let month_start = NaiveDate::from_ymd_opt(as_of.year(), as_of.month(), 1).expect("valid");
-    let month_end = last_day_of_month(as_of);
     let actual: i64 = daily
         .iter()
         .filter(|(d, _)| *d >= month_start && *d <= as_of)
         .map(|(_, c)| *c)
         .sum();
+    let rest: i64 = rest_of_month(daily, as_of).iter().map(|(_, c)| *c).sum();
+    Forecast {
+        actual,
+        rest,
+        total: actual + rest,
+        as_of,
+        month_end: last_day_of_month(as_of),
+    }
+}
+
+/// Each day of `as_of`'s month after `as_of`, with its predicted cost: the
+/// days [`month_end`] adds up, for a chart that draws them.
+pub fn rest_of_month(daily: &[(NaiveDate, i64)], as_of: NaiveDate) -> Vec<(NaiveDate, i64)> {
+    let cost =
+        |d: NaiveDate| -> i64 { daily.iter().filter(|(x, _)| *x == d).map(|(_, c)| *c).sum() };
     let first_known = daily.iter().map(|(d, _)| *d).min();
     let history_days = first_known
         .map_or(0, |f| (as_of - f).num_days() + 1)
         .clamp(0, 28);
-
-    let mut rest: i128 = 0;
+    let mut out = Vec::new();
     let mut day = as_of + Days::new(1);
-    while day <= month_end {
+    while day <= last_day_of_month(as_of) {
         let predicted: i128 = if history_days >= 7 {
-            // The same weekday in each of the last four weeks that history covers.
+            // The same weekday in each of the last four weeks that history
+            // covers, counted back from `as_of`: a day four weeks or more
+            // after it (the month's last days, seen from its first) still
+            // has its weekday's four samples.
+            let weeks_ahead = (day - as_of).num_days().saturating_sub(1) / 7;
             let samples: Vec<i64> = (1..=4)
-                .map(|w| day - Days::new(7 * w))
+                .map(|w| day - Days::new(7 * (w + weeks_ahead as u64)))
                 .filter(|d| (as_of - *d).num_days() < history_days && *d <= as_of)
                 .map(cost)
                 .collect();
@@ -64,17 +79,10 @@ pub fn month_end(daily: &[(NaiveDate, i64)], as_of: NaiveDate) -> Forecast {
         } else {
             0
         };
-        rest += predicted;
+        out.push((day, predicted as i64));
         day = day + Days::new(1);
     }
-    let rest = rest as i64;
-    Forecast {
-        actual,
-        rest,
-        total: actual + rest,
-        as_of,
-        month_end,
-    }
+    out
 }
 
 #[cfg(test)]
@@ -115,6 +123,28 @@ mod tests {
             .map(|d| rhythm(NaiveDate::from_ymd_opt(2026, 11, d).unwrap()))
             .sum();
         assert_eq!(f.total, expected);
+    }
+
+    /// Seen from the 1st, the month's last days are four weeks and more
+    /// ahead: they too get their weekday's samples (they were forecast at
+    /// nothing, so the 1st's forecast missed the 30th and 31st).
+    #[test]
+    fn the_last_days_seen_from_the_first_are_forecast_too() {
+        let rhythm = |d: NaiveDate| {
+            if d.weekday().number_from_monday() >= 6 {
+                20
+            } else {
+                100
+            }
+        };
+        let daily = series("2026-11-01", 31, rhythm);
+        let as_of: NaiveDate = "2026-12-01".parse().unwrap();
+        let f = month_end(&daily, as_of);
+        let expected: i64 = (1..=31)
+            .map(|d| rhythm(NaiveDate::from_ymd_opt(2026, 12, d).unwrap()))
+            .sum();
+        assert_eq!(f.total, expected);
+        assert!(rest_of_month(&daily, as_of).iter().all(|(_, c)| *c > 0));
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! Shared by the browser app and the proxy, with no I/O: the Partner Center
 //! JSON types, exact money, identifiers, and the `/api` shapes the SPA reads.
 
+pub mod analysis;
 pub mod anomaly;
 pub mod api;
+pub mod budgets;
 pub mod cube;
 pub mod exact;
 pub mod export;
@@ -20,7 +22,9 @@ pub mod overview;
 pub mod pc;
 pub mod pricing;
 pub mod progress;
+pub mod rates;
 pub mod report;
+pub mod saved_view;
 pub mod usage;
 pub mod views;
 

@@ -9,9 +9,10 @@ use chrono::{Days, NaiveDate};
 
 use crate::api::{
     BudgetAlert, CurrencyTotals, CustomerAnomaly, CustomerRow, CustomerSummary, DailyPoint,
-    ExchangeRate, MarginFall, Overview, Ranked, ReportingSettings,
+    MarginFall, Overview, Ranked,
 };
 use crate::pricing::Markup;
+pub use crate::rates::Rates;
 use crate::report::{self, BudgetState, CostPrice, CustomerFigures, DayCost, Periods};
 
 /// Days of history the overview's trend shows, the last day with data included.
@@ -22,63 +23,6 @@ pub const DEFAULT_THRESHOLDS: [u32; 3] = [50, 80, 100];
 
 /// Top customers and services the overview lists.
 const TOP: usize = 10;
-
-/// The partner's reporting currency and its exchange rates to it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Rates {
-    pub currency: String,
-    /// Units of the reporting currency per unit of each other currency, in millionths.
-    pub rates: Vec<(String, i64)>,
-}
-
-impl Rates {
-    /// The rate from `currency` to the reporting currency, in millionths;
-    /// `None` when the partner set none.
-    pub fn rate(&self, currency: &str) -> Option<i64> {
-        if currency == self.currency {
-            return Some(1_000_000);
-        }
-        self.rates
-            .iter()
-            .find(|(c, _)| c == currency)
-            .map(|(_, r)| *r)
-    }
-
-    /// Whether every one of `currencies` converts to the reporting currency.
-    pub fn converts_all<'a>(&self, mut currencies: impl Iterator<Item = &'a str>) -> bool {
-        currencies.all(|c| self.rate(c).is_some())
-    }
-
-    /// From `/api/settings/reporting`; a rate that does not read is left out.
-    pub fn from_settings(settings: &ReportingSettings) -> Rates {
-        Rates {
-            currency: settings.currency.clone(),
-            rates: settings
-                .rates
-                .iter()
-                .filter_map(|r| {
-                    let rate = crate::Amount::parse_decimal(&r.rate)?;
-                    Some((r.currency.clone(), rate.micros()))
-                })
-                .collect(),
-        }
-    }
-
-    /// As `/api/settings/reporting` shows them: rates as decimal text.
-    pub fn settings(&self) -> ReportingSettings {
-        ReportingSettings {
-            currency: self.currency.clone(),
-            rates: self
-                .rates
-                .iter()
-                .map(|(c, micros)| ExchangeRate {
-                    currency: c.clone(),
-                    rate: crate::export::decimal(*micros),
-                })
-                .collect(),
-        }
-    }
-}
 
 /// The cost of one service (meter category) in one currency.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -416,6 +360,7 @@ mod overflow_tests {
         let mut t = empty_totals("JPY");
         t.month_to_date.partner_cost = 9_000_000_000_000_000_000;
         let rates = Rates {
+            of: None,
             currency: "USD".into(),
             rates: vec![("JPY".into(), 2_000_000)],
         };
@@ -423,6 +368,7 @@ mod overflow_tests {
         // Two that fit alone but not together.
         t.month_to_date.partner_cost = 5_000_000_000_000_000_000;
         let one = Rates {
+            of: None,
             currency: "USD".into(),
             rates: vec![("JPY".into(), 1_000_000), ("EUR".into(), 1_000_000)],
         };
@@ -447,6 +393,7 @@ mod overflow_tests {
 mod tests {
     use super::*;
     use crate::pricing::MarkupBasis;
+    use crate::rates::{ExchangeRate, ReportingSettings};
 
     fn day(customer: &str, currency: &str, d: &str, cost: i64, price: i64) -> DayCost {
         DayCost {
@@ -477,6 +424,7 @@ mod tests {
 
     fn usd_eur() -> Rates {
         Rates {
+            of: None,
             currency: "USD".into(),
             // 1 EUR = 1.10 USD, 1 JPY = 0.0065 USD
             rates: vec![("EUR".into(), 1_100_000), ("JPY".into(), 6_500)],
@@ -518,6 +466,7 @@ mod tests {
         assert_eq!(o.budget_alerts[0].state, BudgetState::Over);
         assert!(o.missing_rates.is_empty());
         let no_rates = Rates {
+            of: None,
             currency: "USD".into(),
             rates: vec![],
         };
@@ -551,6 +500,7 @@ mod tests {
         let mut items = vec![ranked("yen", "JPY", 900_000_000_000)];
         items.extend((0..12).map(|i| ranked(&format!("usd{i:02}"), "USD", i * 1_000_000)));
         let none = Rates {
+            of: None,
             currency: "USD".into(),
             rates: vec![],
         };
@@ -561,6 +511,7 @@ mod tests {
         assert_eq!(usd, ["usd11", "usd10", "usd09", "usd08", "usd07"]);
         // With a rate, one ranking in USD: ¥900,000 at 0.0065 is $5,850.
         let rates = Rates {
+            of: None,
             currency: "USD".into(),
             rates: vec![("JPY".into(), 6_500)],
         };
@@ -573,6 +524,7 @@ mod tests {
     #[test]
     fn rates_read_from_the_settings_page() {
         let settings = ReportingSettings {
+            rates_of: None,
             currency: "USD".into(),
             rates: vec![
                 ExchangeRate {

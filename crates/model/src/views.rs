@@ -265,6 +265,7 @@ mod tests {
         );
         // 5 EUR at 2.0 is 10 USD, more than 9 USD.
         let rates = Rates {
+            of: None,
             currency: "USD".into(),
             rates: vec![("EUR".into(), 2_000_000)],
         };
@@ -279,6 +280,7 @@ mod tests {
             ["Coho", "adatum", "Bellows"]
         );
         let cheap = Rates {
+            of: None,
             currency: "USD".into(),
             rates: vec![("EUR".into(), 1_000_000)],
         };

@@ -43,7 +43,7 @@ proptest! {
     fn month_to_date_per_currency_is_the_sum_of_its_days(days in day_costs()) {
         let periods = Periods::new(as_of());
         let figures = customer_figures(&days, &periods);
-        let rates = Rates { currency: "USD".into(), rates: vec![] };
+        let rates = Rates { of: None, currency: "USD".into(), rates: vec![] };
         let o = overview(Some(as_of()), &[], &figures, &days, &[], &rates);
         for currency in CURRENCIES {
             let in_month = |d: &&DayCost| {
@@ -90,7 +90,7 @@ proptest! {
         let periods = Periods::new(as_of());
         let figures = customer_figures(&days, &periods);
         // 1 EUR = 1.08 USD, 1 JPY = 0.0067 USD.
-        let rates = Rates {
+        let rates = Rates { of: None,
             currency: "USD".into(),
             rates: vec![("EUR".into(), 1_080_000), ("JPY".into(), 6_700)],
         };

@@ -49,6 +49,17 @@ async fn a_partner_never_reaches_another_partners_data() {
     assert_eq!(b_budget.0, 200, "{b_budget:?}");
     let b_key = b_key_of(&up, &b.credentials.app_id).expect("B's key in the emulator");
     let b_user = format!("it@{}", b_customers[0].domain);
+    // A view B saved, naming B's customer: A can neither list nor delete it.
+    let b_view: model::saved_view::SavedView = as_b
+        .post(format!("{base}/api/views"))
+        .json(&json!({ "name": "B's view", "path": "/explorer", "query": format!("f.customer={b_id}") }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let b_view = b_view.id.to_string();
 
     // Every route of the router, through A's session: a route naming a
     // resource names B's; a route that lists lists only A's.
@@ -60,8 +71,13 @@ async fn a_partner_never_reaches_another_partners_data() {
         {
             continue;
         }
+        let id = if template.starts_with("/api/views/") {
+            &b_view
+        } else {
+            &b_id
+        };
         let path = template
-            .replace("{id}", &b_id)
+            .replace("{id}", id)
             .replace("{user}", &b_user)
             .replace("{key}", &b_key);
         let named = path != template;
@@ -122,6 +138,10 @@ async fn a_partner_never_reaches_another_partners_data() {
         );
         tried.insert((method, template));
     }
+    let b_views =
+        common::get_json::<Vec<model::saved_view::SavedView>>(&as_b, &format!("{base}/api/views"))
+            .await;
+    assert_eq!(b_views.len(), 1, "B's view outlived A's tries");
     // A's own customer's page carries nothing of B's.
     let text = as_a
         .get(format!("{base}/api/customers/{a_id}"))

@@ -398,6 +398,7 @@ async fn figures_from_the_lines_are_kept_across_other_writes_and_redone_when_the
 
     // The reporting settings change: what depends on the lines alone is kept.
     let reporting = model::overview::Rates {
+        of: None,
         currency: "EUR".into(),
         rates: vec![("USD".into(), 920_000)],
     };

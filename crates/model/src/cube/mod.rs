@@ -291,6 +291,7 @@ impl CubeBuilder {
     }
 }
 
+mod convert;
 mod pivot;
 
 pub use pivot::{Bucket, OTHER, Pivot, PivotQuery, PivotRow, Stack, StackSeries, synthetic};

@@ -82,7 +82,7 @@ pub static EN: Text = Text {
     access_removed: |user| format!("{user} no longer has access."),
     daily_price_by: |by| format!("Daily price by {}", in_sentence(by)),
     dim_tag: |key| format!("Tag {key}"),
-    budgets_notice: "Budgets are Partner Center's customer usage budgets, compared with the partner cost of the month; set one on the customer's page.",
+    budgets_notice: "Budgets are Partner Center's customer usage budgets, compared with the partner cost of the month; set one on the customer's page, or several at once here.",
     budget: "Budget",
     month_to_date: "Month to date",
     used: "Used",
@@ -444,6 +444,59 @@ pub static EN: Text = Text {
     revoke_confirm: |key| {
         format!(
             "Revoke {key}? Anything still signing in with it stops working at once, the sync included if it uses this key."
+        )
+    },
+    amount_now: "This period",
+    link: "Link",
+    share: "Share",
+    accumulated_cost: "Accumulated cost",
+    compare_previous: "Compare with the previous period",
+    change: "Change",
+    actual: "Actual",
+    budget_line: "Budget",
+    saved_views: "Saved views",
+    save_view: "Save this view",
+    view_name: "Name of the view",
+    no_saved_views: "No saved views yet: set the Explorer as you want it, name it and save it.",
+    view_saved: "Saved. Its link opens the same view for anyone of your team who can see costs.",
+    delete: "Delete",
+    rates_of: "Rates as of",
+    set_several_budgets: "Set budgets for several customers",
+    set_several_notice: "Choose customers in the table, then one amount (for customers of one currency) or a percent of each one's partner cost last month. Each budget is written to Partner Center, as on the customer's page.",
+    same_amount: "The same amount",
+    percent_of_last_month: "Percent of last month",
+    set_budgets: "Set budgets",
+    choose_all: "Choose all",
+    no_cost_last_month: "no partner cost last month: left as it was",
+    choose_customers_first: "Choose one or more customers in the table first.",
+    in_currency: |c| format!("In {c}"),
+    rates_used: |c, day, list| format!("Amounts in {c} use your exchange rates of {day}: {list}."),
+    rates_used_undated: |c, list| {
+        format!(
+            "Amounts in {c} use your exchange rates (no date set; set one in Settings): {list}."
+        )
+    },
+    chart_one_currency: |c| {
+        format!(
+            "The chart shows {c} only, the currency of most line items here. Set exchange rates in Settings to see every currency together."
+        )
+    },
+    forecast_to: |day, amount| format!("Forecast to {day}: {amount}"),
+    previous_between: |from, to| format!("Previous period, {from} – {to}"),
+    choose_customer: |name| format!("Choose {name}"),
+    chosen_count: |n| match n {
+        1 => "1 customer chosen".to_string(),
+        n => format!("{n} customers chosen"),
+    },
+    budgets_set: |done, of| format!("Set {done} of {of} budgets."),
+    one_currency_only: |list| {
+        format!(
+            "One amount is for customers of one currency; these are billed in {list}. Choose customers of one currency, or set a percent of last month."
+        )
+    },
+    not_a_number: |t| {
+        format!(
+            "“{t}” is not an amount or percent of zero or more with at most two decimals for a percent, like 1500 or 110."
         )
     },
 };

@@ -83,7 +83,7 @@ pub static ZH_TW: Text = Text {
     access_removed: |user| format!("{user} 已無法存取。"),
     daily_price_by: |by| format!("每日價格（依{by}）"),
     dim_tag: |key| format!("標籤 {key}"),
-    budgets_notice: "預算即 Partner Center 中客戶的使用量預算，與當月的合作夥伴成本比較；請在客戶頁面設定。",
+    budgets_notice: "預算即 Partner Center 中客戶的使用量預算，與當月的合作夥伴成本比較；可在客戶頁面設定，或在此一次設定多位客戶。",
     budget: "預算",
     month_to_date: "本月至今",
     used: "已使用",
@@ -422,5 +422,51 @@ pub static ZH_TW: Text = Text {
     },
     revoke_confirm: |key| {
         format!("要撤銷 {key} 嗎？仍以它登入的一切會立即停止運作；若同步使用此金鑰，同步也會停止。")
+    },
+    amount_now: "本期",
+    link: "連結",
+    share: "分享",
+    accumulated_cost: "累計成本",
+    compare_previous: "與上一期比較",
+    change: "變化",
+    actual: "實際",
+    budget_line: "預算",
+    saved_views: "已儲存的檢視",
+    save_view: "儲存此檢視",
+    view_name: "檢視名稱",
+    no_saved_views: "尚無已儲存的檢視：依需要設定成本分析，命名後儲存。",
+    view_saved: "已儲存。任何可查看成本的團隊成員都能用其連結開啟相同的檢視。",
+    delete: "刪除",
+    rates_of: "匯率日期",
+    set_several_budgets: "為多位客戶設定預算",
+    set_several_notice: "在表格中選擇客戶，再設定一個金額（限同一幣別的客戶）或各客戶上個月合作夥伴成本的百分比。每筆預算都會寫入合作夥伴中心，與客戶頁面相同。",
+    same_amount: "相同金額",
+    percent_of_last_month: "上個月的百分比",
+    set_budgets: "設定預算",
+    choose_all: "全選",
+    no_cost_last_month: "上個月沒有合作夥伴成本：維持不變",
+    choose_customers_first: "請先在表格中選擇一位或多位客戶。",
+    in_currency: |c| format!("以 {c} 計"),
+    rates_used: |c, day, list| format!("以 {c} 計的金額使用您 {day} 的匯率：{list}。"),
+    rates_used_undated: |c, list| {
+        format!("以 {c} 計的金額使用您的匯率（未設定日期，請在「設定」中設定）：{list}。")
+    },
+    chart_one_currency: |c| {
+        format!("圖表只顯示此處明細項目最多的幣別 {c}。在「設定」中設定匯率即可一起檢視所有幣別。")
+    },
+    forecast_to: |day, amount| format!("預測至 {day}：{amount}"),
+    previous_between: |from, to| format!("上一期，{from} – {to}"),
+    choose_customer: |name| format!("選擇 {name}"),
+    chosen_count: |n| format!("已選擇 {n} 位客戶"),
+    budgets_set: |done, of| format!("已設定 {of} 筆中的 {done} 筆預算。"),
+    one_currency_only: |list| {
+        format!(
+            "相同金額只適用於同一幣別的客戶；所選客戶的計費幣別為 {list}。請選擇同一幣別的客戶，或改用上個月的百分比。"
+        )
+    },
+    not_a_number: |t| {
+        format!(
+            "「{t}」不是有效的金額或百分比：須為零或以上，百分比最多兩位小數，例如 1500 或 110。"
+        )
     },
 };

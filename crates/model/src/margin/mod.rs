@@ -28,10 +28,23 @@ pub fn margin_fell(now: Option<i64>, before: Option<i64>) -> bool {
     matches!((now, before), (Some(n), Some(b)) if n <= b - MARGIN_FALL_BASIS_POINTS)
 }
 
-/// The period a range is compared with: the same days of the previous month
-/// when the range starts on the 1st and stays in one month (month to date is
-/// compared like for like), otherwise as many days just before it.
+/// The period a range is compared with: whole months with as many whole
+/// months before them (November with all of October), the same days of the
+/// previous month when the range starts on the 1st and stays in one month
+/// (month to date is compared like for like), otherwise as many days just
+/// before it.
 pub fn previous_period(from: NaiveDate, to: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let whole_months = from.day() == 1
+        && to >= from
+        && to
+            .checked_add_days(Days::new(1))
+            .is_some_and(|d| d.day() == 1);
+    if whole_months {
+        let months = (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32 + 1;
+        if let Some(start) = from.checked_sub_months(Months::new(months as u32)) {
+            return (start, from - Days::new(1));
+        }
+    }
     let one_month = from.day() == 1 && from.year() == to.year() && from.month() == to.month();
     if one_month && let Some(start) = from.checked_sub_months(Months::new(1)) {
         // Clamped: 31 March compares with the last day of February.
@@ -365,6 +378,15 @@ mod tests {
         assert_eq!(
             previous_period(day("2026-03-01"), day("2026-03-31")),
             (day("2026-02-01"), day("2026-02-28"))
+        );
+        // A whole month with the whole month before it, not its first 30 days.
+        assert_eq!(
+            previous_period(day("2026-11-01"), day("2026-11-30")),
+            (day("2026-10-01"), day("2026-10-31"))
+        );
+        assert_eq!(
+            previous_period(day("2026-09-01"), day("2026-11-30")),
+            (day("2026-06-01"), day("2026-08-31"))
         );
         assert_eq!(
             previous_period(day("2026-10-15"), day("2026-11-14")),

@@ -20,6 +20,7 @@ mod onboarding;
 mod reports;
 mod settings;
 mod sync;
+mod views;
 
 pub use extract::SESSION_COOKIE;
 pub use sync::SESSION_CHECK;
@@ -80,6 +81,8 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/onboarding/trial", post(onboarding::start_trial))
         .route("/connection", get(onboarding::connection_info))
         .route("/connection/key", put(onboarding::switch_key))
+        .route("/views", get(views::list).post(views::save))
+        .route("/views/{id}", delete(views::delete))
         .route("/my", get(my::own_costs))
         .route("/my/usage", get(my::own_usage))
         .route("/my/line-items.csv", get(my::own_line_items))

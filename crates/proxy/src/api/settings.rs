@@ -47,9 +47,18 @@ pub async fn set_reporting(
             rates.insert(c.code().to_string(), rate.micros());
         }
     }
+    // The day the rates are of: one to come is not a rate anyone has.
+    let today = chrono::Utc::now().date_naive();
+    let of = settings.rates_of.unwrap_or(today);
+    if of > today + chrono::Days::new(1) {
+        return Err(ApiError::BadRequest(format!(
+            "The rates can be of today or an earlier day, not {of}."
+        )));
+    }
     let rates = Rates {
         currency: currency.code().to_string(),
         rates: rates.into_iter().collect(),
+        of: Some(of),
     };
     state.store.set_reporting(partner.id(), &rates).await?;
     Ok(Json(rates.settings()))

@@ -11,6 +11,7 @@
 //! - `line_items`: writing daily rated usage and its dictionaries
 //! - `reads`: reading usage back (totals, pages of lines, the cube)
 //! - `pricing`: markups, the reporting currency and rates
+//! - `saved_views`: each person's named Explorer views
 //! - `sessions`: sign-ins and customers' users
 //! - `onboarding`: the wizard's state, the partner's connection, app keys
 
@@ -32,6 +33,7 @@ mod onboarding;
 mod partners;
 mod pricing;
 mod reads;
+mod saved_views;
 mod sessions;
 mod sync_runs;
 #[cfg(test)]
@@ -42,6 +44,7 @@ pub use line_items::{CustomerTotal, Replaced, Snapshot, StoredSnapshot};
 pub use onboarding::{ConnectionRow, KeyRow, OnboardingRow};
 pub use pricing::Markups;
 pub use reads::{Pages, cube_row};
+pub use saved_views::SaveView;
 pub use sessions::{CustomerUserRow, NewSession, SessionRow};
 pub use sync_runs::SyncRun;
 

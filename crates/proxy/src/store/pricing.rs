@@ -129,11 +129,13 @@ impl Store {
     }
 
     pub async fn reporting(&self, partner: PartnerId) -> Result<Rates, sqlx::Error> {
-        let currency: Option<String> =
-            sqlx::query_scalar("SELECT reporting_currency FROM settings WHERE partner_id = ?")
-                .bind(partner)
-                .fetch_optional(&self.pool)
-                .await?;
+        let settings: Option<(String, Option<String>)> = sqlx::query_as(
+            "SELECT reporting_currency, rates_of FROM settings WHERE partner_id = ?",
+        )
+        .bind(partner)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (currency, of) = settings.unzip();
         let rates = sqlx::query_as(
             "SELECT currency, rate_micros FROM exchange_rates WHERE partner_id = ? ORDER BY currency",
         )
@@ -143,6 +145,7 @@ impl Store {
         Ok(Rates {
             currency: currency.unwrap_or_else(|| Currency::USD.code().to_string()),
             rates,
+            of: of.flatten().and_then(|d| d.parse().ok()),
         })
     }
 
@@ -153,12 +156,13 @@ impl Store {
     ) -> Result<(), sqlx::Error> {
         let mut tx = self.write().await?;
         sqlx::query(
-            "INSERT INTO settings (partner_id, reporting_currency, updated_at) VALUES (?, ?, ?)
+            "INSERT INTO settings (partner_id, reporting_currency, rates_of, updated_at) VALUES (?, ?, ?, ?)
              ON CONFLICT (partner_id) DO UPDATE SET reporting_currency = excluded.reporting_currency,
-             updated_at = excluded.updated_at",
+             rates_of = excluded.rates_of, updated_at = excluded.updated_at",
         )
         .bind(partner)
         .bind(&rates.currency)
+        .bind(rates.of.map(|d| d.to_string()))
         .bind(now())
         .execute(&mut *tx)
         .await?;
@@ -261,6 +265,7 @@ mod tests {
         assert_eq!(
             store.reporting(p).await.unwrap(),
             Rates {
+                of: None,
                 currency: "USD".into(),
                 rates: vec![]
             }
@@ -268,10 +273,12 @@ mod tests {
         let eur = Rates {
             currency: "EUR".into(),
             rates: vec![("GBP".into(), 1_170_000), ("USD".into(), 920_000)],
+            of: "2026-11-30".parse().ok(),
         };
         store.set_reporting(p, &eur).await.unwrap();
         assert_eq!(store.reporting(p).await.unwrap(), eur);
         let fewer = Rates {
+            of: None,
             currency: "EUR".into(),
             rates: vec![("USD".into(), 930_000)],
         };

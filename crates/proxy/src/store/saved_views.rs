@@ -1,0 +1,187 @@
+//! Each person's saved Explorer views, by partner and user name: nobody
+//! else lists, opens or deletes them (a shared link carries the query
+//! itself, not the view).
+
+use model::saved_view::{NewSavedView, SavedView};
+
+use super::{PartnerId, Store, now};
+
+/// Why a view was not saved.
+#[derive(Debug)]
+pub enum SaveView {
+    /// The person already keeps `model::saved_view::MAX_VIEWS`.
+    TooMany,
+    Store(sqlx::Error),
+}
+
+impl From<sqlx::Error> for SaveView {
+    fn from(e: sqlx::Error) -> Self {
+        SaveView::Store(e)
+    }
+}
+
+impl Store {
+    /// The person's views, by name.
+    pub async fn saved_views(
+        &self,
+        partner: PartnerId,
+        user: &str,
+    ) -> Result<Vec<SavedView>, sqlx::Error> {
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT id, name, path, query FROM saved_views
+             WHERE partner_id = ? AND user_name = ? ORDER BY name COLLATE NOCASE, id",
+        )
+        .bind(partner)
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, path, query)| SavedView {
+                id,
+                name,
+                path,
+                query,
+            })
+            .collect())
+    }
+
+    /// Saves `view` (already checked) under its name, replacing the
+    /// person's view of that name.
+    pub async fn save_view(
+        &self,
+        partner: PartnerId,
+        user: &str,
+        view: &NewSavedView,
+    ) -> Result<SavedView, SaveView> {
+        let mut tx = self.write().await?;
+        let (count, same_name): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(name = ?), 0) FROM saved_views
+             WHERE partner_id = ? AND user_name = ?",
+        )
+        .bind(&view.name)
+        .bind(partner)
+        .bind(user)
+        .fetch_one(&mut *tx)
+        .await?;
+        if same_name == 0 && count as usize >= model::saved_view::MAX_VIEWS {
+            return Err(SaveView::TooMany);
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO saved_views (partner_id, user_name, name, path, query, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (partner_id, user_name, name) DO UPDATE SET path = excluded.path,
+             query = excluded.query, updated_at = excluded.updated_at
+             RETURNING id",
+        )
+        .bind(partner)
+        .bind(user)
+        .bind(&view.name)
+        .bind(&view.path)
+        .bind(&view.query)
+        .bind(now())
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(SavedView {
+            id,
+            name: view.name.clone(),
+            path: view.path.clone(),
+            query: view.query.clone(),
+        })
+    }
+
+    /// Deletes one of the person's views; false when they have none of that ID.
+    pub async fn delete_view(
+        &self,
+        partner: PartnerId,
+        user: &str,
+        id: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.write().await?;
+        let done = sqlx::query(
+            "DELETE FROM saved_views WHERE id = ? AND partner_id = ? AND user_name = ?",
+        )
+        .bind(id)
+        .bind(partner)
+        .bind(user)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(done == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests::temporary;
+
+    fn view(name: &str, query: &str) -> NewSavedView {
+        NewSavedView {
+            name: name.into(),
+            path: "/explorer".into(),
+            query: query.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn views_are_each_persons_own_and_replaced_by_name() {
+        let (_dir, store) = temporary().await;
+        let p = store.partner("tenant-a").await.unwrap();
+        let q = store.partner("tenant-b").await.unwrap();
+        let a = store
+            .save_view(p, "ann@a", &view("By service", "g1=service"))
+            .await
+            .unwrap();
+        store
+            .save_view(p, "ann@a", &view("by region", "g1=region"))
+            .await
+            .unwrap();
+        store
+            .save_view(p, "bob@a", &view("Mine", "g1=meter"))
+            .await
+            .unwrap();
+        store
+            .save_view(q, "ann@a", &view("Other partner", ""))
+            .await
+            .unwrap();
+        let again = store
+            .save_view(p, "ann@a", &view("By service", "g1=service&chart=line"))
+            .await
+            .unwrap();
+        assert_eq!(again.id, a.id, "same name, same view");
+        let mine = store.saved_views(p, "ann@a").await.unwrap();
+        let names: Vec<&str> = mine.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["by region", "By service"]);
+        assert_eq!(mine[1].query, "g1=service&chart=line");
+        // Bob's view is not Ann's to delete; her own is.
+        let bobs = store.saved_views(p, "bob@a").await.unwrap()[0].id;
+        assert!(!store.delete_view(p, "ann@a", bobs).await.unwrap());
+        assert!(store.delete_view(p, "ann@a", a.id).await.unwrap());
+        assert_eq!(store.saved_views(p, "ann@a").await.unwrap().len(), 1);
+        assert_eq!(store.saved_views(p, "bob@a").await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_person_keeps_at_most_so_many_views() {
+        let (_dir, store) = temporary().await;
+        let p = store.partner("tenant-a").await.unwrap();
+        for i in 0..model::saved_view::MAX_VIEWS {
+            store
+                .save_view(p, "ann@a", &view(&format!("v{i}"), ""))
+                .await
+                .unwrap();
+        }
+        assert!(matches!(
+            store.save_view(p, "ann@a", &view("one more", "")).await,
+            Err(SaveView::TooMany)
+        ));
+        // Replacing one of them is still a save.
+        store
+            .save_view(p, "ann@a", &view("v3", "g1=meter"))
+            .await
+            .unwrap();
+    }
+}
