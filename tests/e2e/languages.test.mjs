@@ -116,6 +116,7 @@ test('every view in zh-TW has no English outside data, and its figures are writt
     ['/', 'section.card.trend figure'],
     ['/explorer', 'table.pivot tbody tr'],
     ['/explorer?g1=meterCategory&chart=line&bucket=week', 'table.pivot tbody tr'],
+    ['/explorer?chart=running&compare=1', 'table.compared tbody tr'],
     ['/budgets', 'table.budgets tbody tr'],
     ['/margin', 'table.margin-customers tbody tr'],
     ['/settings', '#reporting-currency'],

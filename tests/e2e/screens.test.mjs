@@ -39,6 +39,7 @@ after(async () => {
 const admin = () => servers.partner.users[0];
 const routes = () => [
   '/', '/customers', `/customers/${customerId}`, '/customers?q=no-such-customer', '/explorer',
+  '/explorer?chart=running&compare=1',
   '/budgets', '/margin', '/onboarding', '/connection', '/settings', '/my', '/nowhere',
 ];
 

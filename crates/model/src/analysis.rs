@@ -43,7 +43,9 @@ pub fn chart_end(from: NaiveDate, to: NaiveDate, as_of: NaiveDate) -> NaiveDate 
 }
 
 /// `daily` are the period's daily amounts, `history` the days before it
-/// (for the forecast's weekday means; days outside both cost nothing).
+/// (for the forecast's weekday means; days outside both cost nothing). A
+/// day of nothing still counts as history, as in the customer's own
+/// forecast, whose days are dense from well before the month.
 /// The forecast covers the days after `as_of` up to [`chart_end`], when
 /// they fall in `as_of`'s month: beyond it there is no method to predict.
 pub fn accumulated(
@@ -74,10 +76,6 @@ pub fn accumulated(
             .iter()
             .filter(|(d, _)| *d < from)
             .chain(daily.iter().filter(|(d, _)| *d >= from && *d <= as_of))
-            // A chart's days are every day of the range, zero or not; the
-            // forecast's history starts at the first day that cost something,
-            // as the customer's own forecast does.
-            .filter(|(_, v)| *v != 0)
             .copied()
             .collect();
         forecast.push((as_of, total));

@@ -93,11 +93,12 @@ pub fn plan(
                     if last <= 0 {
                         Err(Skipped::NoCostLastMonth)
                     } else {
-                        let micros = (last as i128 * bp as i128 / 10_000) as i64;
-                        // Rounded up to the currency's unit: a budget just
-                        // under the percent would be crossed by last month itself.
-                        let step = 10i64.pow(6 - digits.min(6));
-                        let up = (micros + step - 1) / step * step;
+                        // Rounded up to the currency's unit, exactly: a budget
+                        // just under the percent would be crossed by last month.
+                        let step = 10i128.pow(6 - digits.min(6));
+                        let den = 10_000 * step;
+                        let up = (last as i128 * bp as i128 + den - 1) / den * step;
+                        let up = i64::try_from(up).unwrap_or(i64::MAX);
                         Ok(Amount::from_micros(up).to_decimal_string(digits))
                     }
                 }
@@ -150,6 +151,11 @@ mod tests {
         let exact = customer("e", "USD", 1_000_000_000);
         let p = plan(BudgetRule::parse("110", true).unwrap(), &[&exact]).unwrap();
         assert_eq!(p[0].amount, Ok("1100.00".into()));
+        // 1,234.545455 × 1.1 = 1,358.0000005: a half-millionth over a cent
+        // still rounds up (truncating to millionths first would not).
+        let half = customer("h", "USD", 1_234_545_455);
+        let p = plan(BudgetRule::parse("110", true).unwrap(), &[&half]).unwrap();
+        assert_eq!(p[0].amount, Ok("1358.01".into()));
     }
 
     #[test]
