@@ -219,9 +219,12 @@ async fn a_400_day_export_of_5000_customers_streams_in_bounded_memory() {
     // Built whole, the file alone would take over 50 MB; a page of one
     // day's lines is a few.
     eprintln!("export of 40 days: +{tenth_peak:.0} MB, of 400 days: +{export_peak:.0} MB");
+    // Ten times the days, about the same memory; the bound is loose enough
+    // for the other test of this binary, which runs beside it (30 MB flaked
+    // at 30–33 on two cores, the code before and after alike).
     assert!(
-        export_peak < 30.0,
-        "the export grew the process by {export_peak:.0} MB"
+        export_peak < 40.0 && export_peak < tenth_peak + 15.0,
+        "the export grew the process by {export_peak:.0} MB ({tenth_peak:.0} MB for a tenth of the days)"
     );
 
     reset_peak();
