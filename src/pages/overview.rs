@@ -144,11 +144,7 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
         return view! {
             <p class="summary">{(t().synced_customers)(o.customers)}<A href=crate::host::path("/customers")>{t().see_them_all}</A></p>
             <p class="notice">{t().no_usage_sync}</p>
-            {o.converted.is_some().then(|| view! {
-            <RatesUsed rates=model::overview::Rates::from_settings(&o.reporting)
-                currencies=o.by_currency.iter().map(|t| t.currency.clone()).collect() />
-        })}
-        <Incomplete problems=o.incomplete.clone() />
+            <Incomplete problems=o.incomplete.clone() />
         }
         .into_any();
     }
@@ -205,6 +201,10 @@ fn OverviewBody(o: OverviewData) -> impl IntoView {
                 view! { <Totals totals=t caption=caption as_of=as_of_day /> }
             }).collect_view()}
         </div>
+        {o.converted.is_some().then(|| view! {
+            <RatesUsed rates=model::overview::Rates::from_settings(&o.reporting)
+                currencies=o.by_currency.iter().map(|t| t.currency.clone()).collect() />
+        })}
         <Incomplete problems=o.incomplete.clone() />
         {(!o.missing_rates.is_empty()).then(|| view! {
             <p class="notice">{(t().missing_rates)(&o.missing_rates.join(", "))}<A href=crate::host::path("/settings")>{t().nav_settings}</A>{t().missing_rates_after}</p>

@@ -128,7 +128,7 @@ test('compared with the previous period, each row stands beside the same row of 
 test('a saved view is named, kept for the person, opened and shared as its link, and deleted', async () => {
   const { context, page } = await session('/explorer?g1=meterCategory&chart=line&period=last-month');
   await page.locator('table.pivot tbody tr').first().waitFor();
-  await page.locator('details.saved-views summary').click();
+  await page.locator('details.saved-views > summary').click();
   await page.locator('details.saved-views p.notice', { hasText: 'No saved views yet' }).waitFor();
   // A name is needed; said at once, nothing sent.
   await page.click('details.saved-views button[type=submit]');
@@ -140,7 +140,7 @@ test('a saved view is named, kept for the person, opened and shared as its link,
   assert.equal(await item.locator('a').textContent(), 'Services last month');
   // Kept by the proxy: another browser of the same person has it.
   const other = await session('/explorer');
-  await other.page.locator('details.saved-views summary').click();
+  await other.page.locator('details.saved-views > summary').click();
   const link = other.page.locator('details.saved-views ul.views li a', { hasText: 'Services last month' });
   await link.waitFor();
   await other.page.locator('details.saved-views details.share summary').click();
@@ -212,7 +212,9 @@ test('with dated rates, every view shows converted figures beside the billing cu
   await page.locator('form.card p.ok').waitFor();
   assert.equal((await api(page, '/api/settings/reporting')).ratesOf, '2026-11-30');
   const named = async (where) => {
-    const text = await page.locator('p.rates-used').first().textContent();
+    const note = page.locator('p.rates-used').first();
+    await note.waitFor({ timeout: 10_000 }).catch(() => assert.fail(`${where}: no sentence names the rates`));
+    const text = await note.textContent();
     assert.ok(text.includes('exchange rates of Nov 30, 2026'), `${where}: ${text}`);
     const other = currencies.find((c) => c !== 'USD');
     assert.ok(text.includes(`1 ${other} = ${rate[other]} USD`), `${where}: ${text}`);
