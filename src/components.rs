@@ -11,6 +11,7 @@ mod period;
 mod problem;
 mod query;
 mod rates;
+mod saving;
 mod sync_bar;
 
 pub use charts::{AccumulatedChart, StackedBars, TrendChart};
@@ -22,4 +23,5 @@ pub use period::{PeriodPicker, WithAsOf, use_period};
 pub use problem::Problem;
 pub use query::use_url_query;
 pub use rates::RatesUsed;
+pub use saving::Saving;
 pub use sync_bar::SyncBar;

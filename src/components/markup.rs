@@ -5,7 +5,7 @@ use model::api::MarkupUpdate;
 use model::pricing::MarkupBasis;
 
 use crate::api;
-use crate::components::ManagersOnly;
+use crate::components::{ManagersOnly, Saving};
 use crate::i18n::t;
 
 /// `customer: None` edits the default markup (for customers without their own).
@@ -64,6 +64,7 @@ pub fn MarkupForm(
                 </div>
                 <button type="submit" disabled=move || save.pending().get()>{t().save_markup}</button>
             </ManagersOnly>
+            <Saving pending=save.pending() />
             {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
         </form>
     }

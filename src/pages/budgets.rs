@@ -11,7 +11,7 @@ use model::overview::Rates;
 use model::report::BudgetState;
 use model::views::{CustomerColumn, customer_rows, table_csv};
 
-use crate::components::{Loader, ManagersOnly, RatesUsed};
+use crate::components::{Loader, ManagersOnly, RatesUsed, Saving};
 use crate::i18n::t;
 use crate::{api, download, format};
 
@@ -222,6 +222,7 @@ fn SeveralBudgets(
                     <button type="submit" disabled=move || apply.pending().get()>{t().set_budgets}</button>
                 </div>
             </ManagersOnly>
+            <Saving pending=apply.pending() />
             {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
             {move || (!problems.get().is_empty()).then(|| view! {
                 <ul class="problems">{problems.get().into_iter().map(|p| view! { <li translate="no">{p}</li> }).collect_view()}</ul>

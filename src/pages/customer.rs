@@ -11,7 +11,7 @@ use model::cube::{Bucket, Cube, Dim, Measure, PivotQuery};
 use model::report::BudgetState;
 use model::views::table_csv;
 
-use crate::components::{Loader, ManagersOnly, MarkupForm, StackedBars, use_url_query};
+use crate::components::{Loader, ManagersOnly, MarkupForm, Saving, StackedBars, use_url_query};
 use crate::i18n::{dim_label, t};
 use crate::{api, download, format};
 
@@ -332,6 +332,7 @@ fn BudgetForm(
                 </div>
                 <button type="submit" disabled=move || save.pending().get()>{t().save_budget}</button>
             </ManagersOnly>
+            <Saving pending=save.pending() />
             {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
         </form>
     }

@@ -6,7 +6,7 @@ use model::api::{ExchangeRate, ReportingSettings};
 use model::host::Theme;
 
 use crate::api;
-use crate::components::{Loader, ManagersOnly, MarkupForm};
+use crate::components::{Loader, ManagersOnly, MarkupForm, Saving};
 use crate::i18n::t;
 
 #[component]
@@ -152,6 +152,7 @@ fn Rates(settings: ReportingSettings, currencies: Vec<String>) -> impl IntoView 
                 </div>
                 <button type="submit" disabled=move || save.pending().get()>{t().save_rates}</button>
             </ManagersOnly>
+            <Saving pending=save.pending() />
             {move || status.get().map(|(ok, m)| view! { <p class=if ok { "ok" } else { "error" } role="status">{m}</p> })}
         </form>
     }

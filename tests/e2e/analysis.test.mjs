@@ -252,3 +252,24 @@ test('with dated rates, every view shows converted figures beside the billing cu
   }
   await context.close();
 });
+
+test('a save that waits (behind a running sync’s writes) says so until it is done', async () => {
+  const { context, page } = await session('/settings');
+  const form = page.locator('form.card', { has: page.locator('#markup-percent') });
+  await form.locator('#markup-percent').waitFor();
+  const percent = await form.locator('#markup-percent').inputValue();
+  // The proxy's answer held back as a sync's batch holds the store's one writer.
+  let release;
+  const held = new Promise((r) => { release = r; });
+  await page.route('**/api/markup', async (route) => {
+    if (route.request().method() === 'PUT') await held;
+    await route.continue();
+  });
+  await form.locator('button[type=submit]').click();
+  await form.locator('p.saving', { hasText: 'If a sync is running, the save waits its turn' }).waitFor();
+  release();
+  await form.locator('p.ok').waitFor();
+  assert.equal(await form.locator('p.saving').count(), 0);
+  assert.equal(await form.locator('#markup-percent').inputValue(), percent);
+  await context.close();
+});

@@ -449,6 +449,7 @@ pub static EN: Text = Text {
     amount_now: "This period",
     link: "Link",
     share: "Share",
+    saving_waits: "Saving… If a sync is running, the save waits its turn to write; it is not lost.",
     accumulated_cost: "Accumulated cost",
     compare_previous: "Compare with the previous period",
     change: "Change",

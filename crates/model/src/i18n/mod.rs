@@ -416,6 +416,7 @@ text! {
         in_use,
         focus_of_shown,
         accumulated_cost,
+        saving_waits,
         link,
         share,
         amount_now,

@@ -426,6 +426,7 @@ pub static ZH_TW: Text = Text {
     amount_now: "本期",
     link: "連結",
     share: "分享",
+    saving_waits: "儲存中……若正在同步，此儲存會依序等候寫入，不會遺失。",
     accumulated_cost: "累計成本",
     compare_previous: "與上一期比較",
     change: "變化",
