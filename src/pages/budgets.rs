@@ -21,13 +21,26 @@ pub fn Budgets() -> impl IntoView {
         let (list, reporting) = futures::join!(api::customers(), api::reporting());
         Ok::<_, api::ApiError>((list?, Rates::from_settings(&reporting?)))
     });
+    // What the last save of several budgets did outlives the table it
+    // reloads.
+    let outcome = Outcome {
+        status: RwSignal::new(None),
+        problems: RwSignal::new(Vec::new()),
+    };
     view! {
         <h1>{t().nav_budgets}</h1>
         <p class="notice">{t().budgets_notice}</p>
         <Loader resource=customers return_to="/budgets" let:loaded>
-            <BudgetTable list=loaded.0 rates=loaded.1 refetch=move || customers.refetch() />
+            <BudgetTable list=loaded.0 rates=loaded.1 outcome refetch=move || customers.refetch() />
         </Loader>
     }
+}
+
+/// The last save of several budgets: its sentence, and each customer it failed for.
+#[derive(Clone, Copy)]
+struct Outcome {
+    status: RwSignal<Option<(bool, String)>>,
+    problems: RwSignal<Vec<String>>,
 }
 
 /// Each customer's budget, use and state, the most used first.
@@ -35,6 +48,7 @@ pub fn Budgets() -> impl IntoView {
 fn BudgetTable(
     list: CustomerList,
     rates: Rates,
+    outcome: Outcome,
     refetch: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let rows: Vec<CustomerSummary> =
@@ -75,7 +89,7 @@ fn BudgetTable(
     let rows = StoredValue::new(rows);
     let reporting = rates.currency.clone();
     view! {
-        <SeveralBudgets rows chosen refetch />
+        <SeveralBudgets rows chosen outcome refetch />
         <table class="data budgets">
             <thead><tr>
                 <th scope="col"><input type="checkbox" aria-label=t().choose_all
@@ -144,12 +158,13 @@ fn BudgetTable(
 fn SeveralBudgets(
     rows: StoredValue<Vec<CustomerSummary>>,
     chosen: RwSignal<Vec<String>>,
+    outcome: Outcome,
     refetch: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let (percent, set_percent) = signal(false);
     let (value, set_value) = signal(String::new());
-    let (status, set_status) = signal(None::<(bool, String)>);
-    let (problems, set_problems) = signal(Vec::<String>::new());
+    let Outcome { status, problems } = outcome;
+    let (set_status, set_problems) = (status.write_only(), problems.write_only());
     let apply = Action::new_local(move |planned: &Vec<model::budgets::PlannedBudget>| {
         let planned = planned.clone();
         async move {
