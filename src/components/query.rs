@@ -81,11 +81,11 @@ impl UrlQuery {
         self.go.with_value(|go| go(query));
     }
 
-    /// The whole query as the URL writes it, without `?` (tracked): what a
-    /// saved view keeps.
+    /// The whole query as the URL writes it now, without `?`: what a saved
+    /// view keeps (read when it is saved, so not tracked).
     pub fn text(&self) -> String {
         self.query
-            .get()
+            .get_untracked()
             .into_iter()
             .map(|(k, v)| format!("{}={}", encode(&k), encode(&v)))
             .collect::<Vec<_>>()

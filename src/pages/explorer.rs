@@ -181,11 +181,11 @@ fn PivotView(
                 return None;
             }
             let (f, t) = previous_of;
-            api::usage("", &f.to_string(), &t.to_string()).await.ok()
+            Some(api::usage("", &f.to_string(), &t.to_string()).await)
         }
     });
     let compared = Memo::new(move |_| {
-        let before = previous.get().flatten()?;
+        let before = previous.get().flatten()?.ok()?;
         let before = before.pivot(&PivotQuery {
             group_by: group_by.get(),
             filters: filters.get(),
@@ -302,10 +302,18 @@ fn PivotView(
         })}
         <chart::Chart shown kind=chart_kind of as_of rates=rates.get_value() />
         {move || in_reporting().then(|| view! { <RatesUsed rates=rates.get_value() currencies=currencies.get() /> })}
+        {move || (currencies.with(Vec::len) > 1 && converted.with(Option::is_none) && measure.get() != Measure::Quantity)
+            .then(|| view! { <p class="notice ranked-within">{t().ranked_within_currency}</p> })}
         {move || match compared.get() {
             Some(rows) if comparing.get() => view! { <ComparedTable rows dims=pivot.get().group_by previous=previous_of value_text /> }.into_any(),
             _ => view! {
-                {move || (comparing.get() && previous.get().is_none()).then(|| view! { <p aria-busy="true" class="notice">{t().loading}</p> })}
+                // The period before is read apart: while it loads, or when it
+                // cannot be read, this period's table stays, with a word why.
+                {move || comparing.get().then(|| match previous.get() {
+                    None => view! { <p aria-busy="true" class="notice">{t().loading}</p> }.into_any(),
+                    Some(Some(Err(e))) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Some(_) => ().into_any(),
+                })}
                 <table class="data pivot">
                     <thead><tr>
                         {move || pivot.get().group_by.iter().map(|d| view! { <th scope="col">{label(d)}</th> }).collect_view()}

@@ -52,8 +52,10 @@ fn MarginOf(as_of: chrono::NaiveDate) -> impl IntoView {
 }
 
 #[component]
-fn MarginTables(report: MarginReport, rates: Rates) -> impl IntoView {
+fn MarginTables(mut report: MarginReport, rates: Rates) -> impl IntoView {
     let query = use_url_query();
+    // Prices of different currencies compare only through the rates.
+    report.rank(&rates);
     let mut currencies: Vec<String> = report
         .customers
         .iter()
@@ -69,6 +71,7 @@ fn MarginTables(report: MarginReport, rates: Rates) -> impl IntoView {
         rates.with_value(|r| format::money(r.convert(v, currency).unwrap_or_default(), &r.currency))
     };
     let reporting = rates.with_value(|r| r.currency.clone());
+    let within_currency = currencies.len() > 1 && !converts;
     let filtered = query.get_untracked("customer").filter(|c| !c.is_empty());
     let report = StoredValue::new(report);
     let fell: Vec<CustomerMargin> = report.with_value(|r| {
@@ -124,6 +127,7 @@ fn MarginTables(report: MarginReport, rates: Rates) -> impl IntoView {
         </section>
         <section aria-labelledby="customers-h">
             <h2 id="customers-h">{t().by_customer}</h2>
+            {within_currency.then(|| view! { <p class="notice ranked-within">{t().ranked_within_currency}</p> })}
             <table class="data margin-customers">
                 <thead><tr>
                     <th scope="col">{t().dim_customer}</th><th scope="col" class="num">{t().partner_cost}</th><th scope="col" class="num">{t().list_cost}</th>

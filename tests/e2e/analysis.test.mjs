@@ -6,7 +6,7 @@
 // than the browser's) or worked out here from the API's raw figures.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServers, launchBrowser, signIn, syncDone } from './servers.mjs';
+import { startServers, launchBrowser, signIn, fullSync } from './servers.mjs';
 
 let servers;
 let browser;
@@ -16,9 +16,7 @@ before(async () => {
   browser = await launchBrowser();
   const page = await browser.newPage();
   await signIn(page, servers, admin().userName, '/customers');
-  const started = await page.request.post(`${servers.proxyUrl}/api/sync`, { data: { kind: 'full' } });
-  assert.equal(started.status(), 202);
-  await syncDone(page, servers);
+  await fullSync(page, servers);
   await page.close();
 });
 
@@ -122,6 +120,15 @@ test('compared with the previous period, each row stands beside the same row of 
         .format(Math.trunc(((r.now - r.before) * 10_000) / Math.abs(r.before)) / 10_000);
     assert.equal(r.cells[4], change, `${key} change`);
   }
+  // The month before cannot be read: this month's table stays, and says why.
+  await page.route(`**/api/usage?*from=${prevFrom}*`, (route) => route.fulfill({
+    status: 503, contentType: 'application/json',
+    body: JSON.stringify({ error: { code: 'upstream_unavailable', message: 'Partner Center could not be reached.' } }),
+  }));
+  await page.reload();
+  await page.locator('main p.error[role=alert]').waitFor();
+  assert.equal(await page.locator('table.compared').count(), 0);
+  assert.ok(await page.locator('table.pivot tbody tr').count() > 0);
   await context.close();
 });
 
@@ -203,6 +210,12 @@ test('with dated rates, every view shows converted figures beside the billing cu
   await page.goto(`${servers.proxyUrl}/explorer`);
   await page.locator('p.chart-currency').waitFor();
   assert.equal(await page.locator('th.converted').count(), 0);
+  // ...and Price and margin ranks each currency on its own, saying so.
+  await page.goto(`${servers.proxyUrl}/margin`);
+  await page.locator('table.margin-customers tbody tr').first().waitFor();
+  await page.locator('p.ranked-within').waitFor();
+  const grouped = await page.locator('table.margin-customers tbody tr:not(.fell)').evaluateAll((trs) => trs.map((tr) => tr.dataset.currency));
+  assert.deepEqual(grouped, [...grouped].sort(), 'grouped by currency');
 
   await page.goto(`${servers.proxyUrl}/settings`);
   await page.locator('select#reporting-currency').selectOption('USD');
@@ -244,6 +257,13 @@ test('with dated rates, every view shows converted figures beside the billing cu
   const totals = (await api(page, '/api/overview')).byCurrency;
   const all = totals.reduce((s, t) => s + (t.monthToDate.partnerCost / 1e6) * rate[t.currency], 0);
   near(await page.locator('tr.converted-total td.converted').textContent(), all, 'Explorer total in USD');
+  // Price and margin ranks by the converted price.
+  await page.goto(`${servers.proxyUrl}/margin`);
+  await page.locator('th.converted').first().waitFor();
+  assert.equal(await page.locator('p.ranked-within').count(), 0);
+  const prices = (await page.locator('table.margin-customers tbody tr:not(.fell)').evaluateAll((trs) =>
+    trs.map((tr) => tr.querySelector('td.converted').textContent))).map((t) => Number(t.replace(/[^0-9.-]/g, '')));
+  assert.deepEqual(prices, [...prices].sort((x, y) => y - x), 'ranked by the converted price');
   // Budgets, Price and margin, and the Overview say the same.
   for (const [path, ready] of [['/budgets', 'th.converted'], ['/margin', 'th.converted'], ['/', 'section.card.trend']]) {
     await page.goto(`${servers.proxyUrl}${path}`);

@@ -5,7 +5,7 @@
 // counts that agree with a search, plural words, periods named.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServers, launchBrowser, signIn, syncDone, assertNoSecret } from './servers.mjs';
+import { startServers, launchBrowser, signIn, syncDone, fullSync, assertNoSecret } from './servers.mjs';
 
 let servers;
 let browser;
@@ -18,9 +18,7 @@ before(async () => {
   // is invited so that its view can be walked too.
   const page = await browser.newPage();
   await signIn(page, servers, admin().userName, '/customers');
-  const started = await page.request.post(`${servers.proxyUrl}/api/sync`, { data: { kind: 'full' } });
-  assert.equal(started.status(), 202);
-  await syncDone(page, servers);
+  await fullSync(page, servers);
   const it = servers.partner.customerUsers[0];
   customerId = it.customerId;
   const invited = await page.request.post(`${servers.proxyUrl}/api/customers/${customerId}/users`, {

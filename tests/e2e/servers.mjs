@@ -214,6 +214,13 @@ export async function syncDone(page, servers, timeoutMs = 120_000) {
   throw new Error(`the sync did not finish in ${timeoutMs} ms: ${JSON.stringify(p)}`);
 }
 
+/** Starts a full sync through `page`'s session and waits until it has succeeded. */
+export async function fullSync(page, servers) {
+  const started = await page.request.post(`${servers.proxyUrl}/api/sync`, { data: { kind: 'full' } });
+  if (started.status() !== 202) throw new Error(`the sync did not start: HTTP ${started.status()}`);
+  return syncDone(page, servers);
+}
+
 /**
  * Signs in on the emulator's sign-in page, as a person would, and comes back
  * to `returnTo`; `as: 'directory'` asks the directory access an admin grants

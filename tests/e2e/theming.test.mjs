@@ -3,7 +3,7 @@
 // every view fits a 360-pixel-wide screen with no sideways scrolling.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServers, launchBrowser, signIn, syncDone } from './servers.mjs';
+import { startServers, launchBrowser, signIn, fullSync } from './servers.mjs';
 
 let servers;
 let browser;
@@ -15,8 +15,7 @@ before(async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   await signIn(page, servers, servers.partner.users[0].userName, '/');
-  assert.equal((await page.request.post(`${servers.proxyUrl}/api/sync`, { data: { kind: 'full' } })).status(), 202);
-  await syncDone(page, servers);
+  await fullSync(page, servers);
   cookies = await context.cookies();
   await context.close();
 });

@@ -106,16 +106,17 @@ mod tests {
         assert_eq!(f.month_end, "2026-11-30".parse().unwrap());
     }
 
+    /// Weekdays cost 100, weekends 20.
+    fn rhythm(d: NaiveDate) -> i64 {
+        if d.weekday().number_from_monday() >= 6 {
+            20
+        } else {
+            100
+        }
+    }
+
     #[test]
     fn a_weekly_rhythm_is_carried_forward() {
-        // Weekdays cost 100, weekends 20.
-        let rhythm = |d: NaiveDate| {
-            if d.weekday().number_from_monday() >= 6 {
-                20
-            } else {
-                100
-            }
-        };
         let daily = series("2026-10-01", 46, rhythm);
         let as_of: NaiveDate = "2026-11-15".parse().unwrap();
         let f = month_end(&daily, as_of);
@@ -130,13 +131,6 @@ mod tests {
     /// nothing, so the 1st's forecast missed the 30th and 31st).
     #[test]
     fn the_last_days_seen_from_the_first_are_forecast_too() {
-        let rhythm = |d: NaiveDate| {
-            if d.weekday().number_from_monday() >= 6 {
-                20
-            } else {
-                100
-            }
-        };
         let daily = series("2026-11-01", 31, rhythm);
         let as_of: NaiveDate = "2026-12-01".parse().unwrap();
         let f = month_end(&daily, as_of);

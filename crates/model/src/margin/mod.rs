@@ -17,6 +17,7 @@ use crate::report::CostPrice;
 use crate::usage::LineItem;
 use crate::views::table_csv;
 
+mod rank;
 mod report;
 pub use report::{MarginBuilder, PecRates, line_credit, margin_report, pec_rates};
 
