@@ -73,6 +73,8 @@ enum Access {
     SignedOut,
     Partner {
         connected: bool,
+        /// The trial ended without a subscription: data routes refuse (402).
+        paused: bool,
     },
     Customer,
     /// The proxy could not say: pages ask and show the problem themselves.
@@ -91,6 +93,7 @@ fn Gate(children: ChildrenFn) -> impl IntoView {
         Some(Ok(s)) if s.customer.is_some() => Access::Customer,
         Some(Ok(s)) => Access::Partner {
             connected: s.connected,
+            paused: s.trial.as_ref().is_some_and(|t| t.ended && !t.activated),
         },
         Some(Err(e)) if e.code() == Some(ErrorCode::NotSignedIn) => Access::SignedOut,
         Some(Err(_)) => Access::Unknown,
@@ -109,8 +112,15 @@ fn Gate(children: ChildrenFn) -> impl IntoView {
             (Access::SignedOut, false) if route == "/onboarding" => Shown::Page,
             (Access::SignedOut, false) => Shown::SignIn,
             (Access::Partner { .. }, true) => Shown::OwnForCustomers,
-            (Access::Partner { connected: false }, false) if route != "/onboarding" => {
-                Shown::NotConnected
+            (
+                Access::Partner {
+                    connected: false, ..
+                },
+                false,
+            ) if route != "/onboarding" => Shown::NotConnected,
+            // The banner says why; the page would only be refused.
+            (Access::Partner { paused: true, .. }, false) if route != "/onboarding" => {
+                Shown::Paused
             }
             _ => Shown::Page,
         }
@@ -153,6 +163,7 @@ fn Gate(children: ChildrenFn) -> impl IntoView {
                 </div>
             }
             .into_any(),
+            Shown::Paused => view! { <p class="notice paused">{t.err_trial_ended}</p> }.into_any(),
             Shown::Page => children().into_any(),
         }
     }
@@ -166,6 +177,7 @@ enum Shown {
     OwnSignIn,
     OwnForCustomers,
     NotConnected,
+    Paused,
 }
 
 /// The language switcher: the languages by their own names, the choice

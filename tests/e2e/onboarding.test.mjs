@@ -214,6 +214,16 @@ test('when the trial ends the cost views pause with a banner, and an operator ex
   }
   assert.equal(res.status, 402);
   assert.equal(res.body.error.code, 'trial_ended');
+  // The pages know from the session and ask for nothing they would be refused.
+  const seen = [];
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') seen.push(`${page.url()}: ${m.text()}`); });
+  page.on('response', (r) => { if (r.status() >= 400) seen.push(`HTTP ${r.status()} for ${r.url()}`); });
+  for (const route of ['/', '/customers', '/explorer', '/budgets', '/margin', '/settings', '/connection']) {
+    await page.goto(`${servers.proxyUrl}${route}`);
+    await page.locator('main p.notice.paused').waitFor();
+    await page.waitForLoadState('networkidle');
+  }
+  assert.deepEqual(seen, []);
   const extended = await servers.operator('partner', 'extend', '--tenant', fabrikam.tenantId);
   assert.match(extended, /30 days left/);
   await reloadUntil(page, page.locator('.trial-chip', { hasText: 'Trial: 30 days left' }));

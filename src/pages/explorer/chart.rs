@@ -78,9 +78,7 @@ pub(super) fn Chart(
             }
             let to = of.0 - Days::new(1);
             let from = of.0 - Days::new(HISTORY_DAYS);
-            api::usage("", &from.to_string(), &to.to_string())
-                .await
-                .ok()
+            Some(api::usage("", &from.to_string(), &to.to_string()).await)
         }
     });
     // One customer's month: its budget, for the level line.
@@ -113,9 +111,14 @@ pub(super) fn Chart(
             }
             "running" => {
                 let daily = p.bucket_totals(m, &currency);
-                let before: Vec<(NaiveDate, i64)> = history
-                    .get()
-                    .flatten()
+                let read = history.get().flatten();
+                let history_pending = history.get().is_none();
+                // Without the weeks before, no forecast: said, not guessed.
+                let unread = read.as_ref().and_then(|r| r.as_ref().err()).map(|e| {
+                    view! { <p class="error" role="alert">{e.to_string()}</p> }
+                });
+                let before: Vec<(NaiveDate, i64)> = read
+                    .and_then(Result::ok)
                     .map(|cube| {
                         let h = cube.pivot(&PivotQuery {
                             filters: filters.get(),
@@ -131,7 +134,12 @@ pub(super) fn Chart(
                         }
                     })
                     .unwrap_or_default();
-                let a = accumulated(&daily, &before, of.0, of.1, as_of);
+                let mut a = accumulated(&daily, &before, of.0, of.1, as_of);
+                // No forecast from this month alone while the weeks before
+                // load (it would be drawn, then moved), nor without them.
+                if unread.is_some() || (forecasting && history_pending) {
+                    a.forecast.clear();
+                }
                 let budget = budget.get().flatten().and_then(|(amount, c)| {
                     rates.with_value(|r| {
                         if c == currency {
@@ -144,7 +152,7 @@ pub(super) fn Chart(
                     })
                 });
                 let label = (t().measure_in)(t().accumulated_cost, &currency);
-                view! { <AccumulatedChart actual=a.actual forecast=a.forecast budget end currency=currency.clone() label /> }.into_any()
+                view! { <AccumulatedChart actual=a.actual forecast=a.forecast budget end currency=currency.clone() label />{unread} }.into_any()
             }
             _ => {
                 let stack = p.stack(m, &currency, 7);
