@@ -1,5 +1,6 @@
 //! Price and margin ranked as a partner compares them: the proxy orders by
-//! customer price as plain numbers, which puts ¥648,064 above $4,038. With
+//! customer price (and lost credit) as plain numbers, which puts ¥648,064
+//! above $4,038. With
 //! a rate for every currency shown, prices compare in the reporting
 //! currency; without, each currency is ranked on its own.
 
@@ -22,7 +23,8 @@ impl MarginReport {
             self.customers
                 .iter()
                 .map(|c| c.currency.as_str())
-                .chain(self.meters.iter().map(|m| m.currency.as_str())),
+                .chain(self.meters.iter().map(|m| m.currency.as_str()))
+                .chain(self.lost_lines.iter().map(|l| l.currency.as_str())),
         );
         // (currency group, price): one group when prices convert.
         let key = |price: i64, currency: &str| {
@@ -51,13 +53,22 @@ impl MarginReport {
                 .then(pb.cmp(&pa))
                 .then_with(|| a.meter_id.cmp(&b.meter_id))
         });
+        // The lines shown (the proxy keeps the largest by plain amount).
+        self.lost_lines.sort_by(|a, b| {
+            let (ga, la) = key(a.lost, &a.currency);
+            let (gb, lb) = key(b.lost, &b.currency);
+            ga.cmp(&gb)
+                .then(lb.cmp(&la))
+                .then_with(|| a.usage_date.cmp(&b.usage_date))
+                .then_with(|| a.customer_id.cmp(&b.customer_id))
+        });
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::margin::{MarginFigures, MeterMargin};
+    use crate::margin::{LostCreditLine, MarginFigures, MeterMargin};
 
     fn customer(id: &str, currency: &str, price: i64, fell: Option<(i64, i64)>) -> CustomerMargin {
         CustomerMargin {
@@ -102,6 +113,20 @@ mod tests {
                     ..MeterMargin::default()
                 },
             ],
+            lost_lines: vec![
+                LostCreditLine {
+                    customer_id: "yen".into(),
+                    currency: "JPY".into(),
+                    lost: 150_000_000,
+                    ..LostCreditLine::default()
+                },
+                LostCreditLine {
+                    customer_id: "usd".into(),
+                    currency: "USD".into(),
+                    lost: 5_000_000,
+                    ..LostCreditLine::default()
+                },
+            ],
             ..MarginReport::default()
         }
     }
@@ -144,5 +169,12 @@ mod tests {
         // At 0.006 it is $3,888.38: below $4,038.
         assert_eq!(ids(&cheap).0, ["fell", "eur", "usd", "yen"]);
         assert_eq!(ids(&cheap).1, ["m-usd", "m-yen"]);
+        // ¥150 of lost credit is $0.90: below $5.
+        let lost: Vec<&str> = cheap
+            .lost_lines
+            .iter()
+            .map(|l| l.customer_id.as_str())
+            .collect();
+        assert_eq!(lost, ["usd", "yen"]);
     }
 }
