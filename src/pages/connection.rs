@@ -72,9 +72,12 @@ fn ConnectionBody(
         </div>
         <NewKeyCard created status on_change />
         <section class="card keys">
-            {match c.keys {
-                Some(keys) => view! { <KeyList keys=RwSignal::new(keys) in_use /> }.into_any(),
-                None => view! {
+            {match (c.keys, c.keys_problem) {
+                (Some(keys), _) => view! { <KeyList keys=RwSignal::new(keys) in_use /> }.into_any(),
+                (None, Some(problem)) => view! {
+                    <p class="error keys-problem" role="alert">{t.keys_unlisted}" "<span translate="no">{problem}</span></p>
+                }.into_any(),
+                (None, None) => view! {
                     <p class="notice">{t.keys_need_directory}" "
                         <a rel="external" href=api::directory_sign_in_url("/connection")>{t.sign_in_directory}</a>
                     </p>

@@ -42,8 +42,9 @@ pub struct Faults {
     pub loop_next_links: bool,
     /// Answers in the documentation's sparse shapes (see `sparse.rs`).
     pub sparse: bool,
-    /// Paths (`/v1/invoices`) refused outright with a 400 and Partner
-    /// Center's error body, whatever the method.
+    /// Paths refused outright, whatever the method: Partner Center's
+    /// (`/v1/invoices`) with a 400 and its error body, Graph's
+    /// (`/v1.0/applications`) with a 503 and Graph's error envelope.
     pub refuse_paths: Vec<String>,
     /// After the cutover, v1's unbilled feeds refuse (instead of leaving
     /// new commerce out): what v1 does there is not documented.
@@ -200,6 +201,30 @@ pub async fn middleware(
     let is_token = is_token_path(&path);
     let billing = path.starts_with("/v1.0/reports/") || path.starts_with("/emulator/blobs/");
     if !path.starts_with("/v1/") && !is_token && !billing {
+        let graph = path.starts_with("/v1.0/") || path.starts_with("/beta/");
+        let refused = graph
+            && emulator
+                .faults
+                .read()
+                .expect("faults poisoned")
+                .refuse_paths
+                .iter()
+                .any(|p| p == &path);
+        if refused {
+            emulator.stats.faults.fetch_add(1, Ordering::Relaxed);
+            // Graph's error envelope (concepts/errors.md): branch on the code.
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(serde_json::json!({
+                    "error": {
+                        "code": "serviceNotAvailable",
+                        "message": "The service is temporarily unavailable. Please try again later.",
+                        "innerError": { "request-id": "6c2b1b9e-0000-4000-8000-000000000503", "date": "2026-11-20T00:00:00" }
+                    }
+                })),
+            )
+                .into_response();
+        }
         return next.run(request).await;
     }
     let faults = emulator.faults.read().expect("faults poisoned").clone();

@@ -232,8 +232,12 @@ pub struct ConnectionInfo {
     pub app_id: String,
     pub app_name: Option<String>,
     /// Every key of the app, from Microsoft Graph; `None` when this sign-in
-    /// has no directory access to read them.
+    /// has no directory access to read them, or Graph could not list them.
     pub keys: Option<Vec<crate::api::KeyInfo>>,
+    /// Why Graph could not list the keys, when it could not: the rest of
+    /// the page stands without them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys_problem: Option<String>,
     /// The key the proxy signs in with, when it can be told which.
     pub key_in_use: Option<KeyInUse>,
     /// When a sync last succeeded (RFC 3339, UTC).

@@ -591,3 +591,38 @@ async fn a_manager_switches_the_sync_to_a_new_key_and_revokes_the_old_one() {
     let res = them.call(Method::GET, "/api/connection", None).await;
     assert_eq!(res.status(), 403);
 }
+
+/// Graph not listing the app's keys costs the Connection page its key list
+/// only: the key in use (known by its digest or not), the last sync and the
+/// reason are still there. It failed whole before.
+#[tokio::test]
+async fn graph_refusing_the_key_list_leaves_the_rest_of_the_connection_page() {
+    use model::onboarding::ConnectionInfo;
+    use reqwest::Method;
+    let up = upstream("2026-11-20").await;
+    let demo = up.emulator.demo();
+    let fabrikam = demo
+        .partners
+        .iter()
+        .find(|p| p.tenant_id == up.credentials.tenant)
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let state = common::state(&up, data.path()).await;
+    let base = serve(state, data.path()).await;
+    let admin = &fabrikam.users[0];
+    let me = sign_in_directory(&base, &admin.user_name, &admin.password).await;
+    let listed: ConnectionInfo = me.json(Method::GET, "/api/connection", None).await;
+    assert!(listed.keys.is_some() && listed.keys_problem.is_none());
+
+    let mut faults = up.emulator.faults();
+    faults.refuse_paths = vec!["/v1.0/applications".into()];
+    up.emulator.set_faults(faults);
+    let res = me.call(Method::GET, "/api/connection", None).await;
+    assert_eq!(res.status(), 200);
+    let info: ConnectionInfo = res.json().await.unwrap();
+    assert_eq!(info.app_id, up.credentials.app_id);
+    assert_eq!(info.keys, None);
+    let problem = info.keys_problem.expect("why the keys are missing");
+    assert!(problem.contains("list your web apps"), "{problem}");
+    assert_eq!(info.last_synced, listed.last_synced);
+}

@@ -450,6 +450,7 @@ pub static EN: Text = Text {
     link: "Link",
     share: "Share",
     saving_waits: "Saving… If a sync is running, the save waits its turn to write; it is not lost.",
+    keys_unlisted: "Microsoft Graph could not list the app's keys just now; the rest of this page stands. Graph said:",
     accumulated_cost: "Accumulated cost",
     compare_previous: "Compare with the previous period",
     change: "Change",

@@ -416,6 +416,7 @@ text! {
         in_use,
         focus_of_shown,
         accumulated_cost,
+        keys_unlisted,
         saving_waits,
         link,
         share,

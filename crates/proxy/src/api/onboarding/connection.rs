@@ -25,10 +25,19 @@ pub async fn connection_info(
     let credentials = &partner.0.credentials;
     let row = state.store.onboarding(id).await?.unwrap_or_default();
     // Every key is listed by Graph, with a sign-in that has directory access.
+    let mut keys_problem = None;
     let listed = match graph_token(&state, &partner.1) {
-        Ok(token) => {
-            let apps = apps(&state, &token).await?;
-            apps.iter()
+        // Graph not answering costs the key list only, said on the page.
+        Ok(token) => match apps(&state, &token).await {
+            // A sign-in to renew is the person's to do: asked for, as before.
+            Err(e) if e.code() == model::api::ErrorCode::SignInAgain => return Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, "the app's keys could not be listed");
+                keys_problem = Some(e.to_string());
+                None
+            }
+            Ok(apps) => apps
+                .iter()
                 .find(|a| a["appId"].as_str() == Some(credentials.app_id.as_str()))
                 .map(|app| {
                     app["passwordCredentials"]
@@ -37,8 +46,8 @@ pub async fn connection_info(
                         .flatten()
                         .map(|k| (key_info(k), k["hint"].as_str().map(str::to_string)))
                         .collect::<Vec<_>>()
-                })
-        }
+                }),
+        },
         Err(_) => None,
     };
     let secret = credentials.secret.expose();
@@ -66,6 +75,7 @@ pub async fn connection_info(
         app_id: credentials.app_id.clone(),
         app_name: row.app_name,
         keys: listed.map(|keys| keys.into_iter().map(|(k, _)| k).collect::<Vec<KeyInfo>>()),
+        keys_problem,
         key_in_use,
         last_synced: state.store.last_synced(id).await?,
     }))
