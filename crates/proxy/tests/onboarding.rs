@@ -469,6 +469,26 @@ async fn an_expired_key_and_an_unwell_upstream_have_their_own_messages() {
     );
 }
 
+/// The partner the proxy is connected as from the start (Fabrikam).
+fn fabrikam(up: &common::Upstream) -> emulator::DemoPartner {
+    up.emulator
+        .demo()
+        .partners
+        .into_iter()
+        .find(|p| p.tenant_id == up.credentials.tenant)
+        .unwrap()
+}
+
+/// The proxy connected from the start, and its partner's first admin
+/// signed in with directory access (as the Connection page needs it).
+async fn connected_admin(up: &common::Upstream, data: &Path) -> (AppState, String, common::Person) {
+    let state = common::state(up, data).await;
+    let base = serve(state.clone(), data).await;
+    let admin = fabrikam(up).users[0].clone();
+    let me = sign_in_directory(&base, &admin.user_name, &admin.password).await;
+    (state, base, me)
+}
+
 /// The key's life after onboarding: the Connection page's routes tell
 /// which key the sync signs in with and when it expires; a key that does
 /// not work changes nothing; a new key is switched to only once Partner
@@ -480,17 +500,9 @@ async fn a_manager_switches_the_sync_to_a_new_key_and_revokes_the_old_one() {
     use proxy::sync::SyncKind;
     use reqwest::Method;
     let up = upstream("2026-11-20").await;
-    let demo = up.emulator.demo();
-    let fabrikam = demo
-        .partners
-        .iter()
-        .find(|p| p.tenant_id == up.credentials.tenant)
-        .unwrap();
     let data = tempfile::tempdir().unwrap();
-    let state = common::state(&up, data.path()).await;
-    let base = serve(state.clone(), data.path()).await;
-    let admin = &fabrikam.users[0];
-    let me = sign_in_directory(&base, &admin.user_name, &admin.password).await;
+    let (state, base, me) = connected_admin(&up, data.path()).await;
+    let fabrikam = fabrikam(&up);
 
     let info: ConnectionInfo = me.json(Method::GET, "/api/connection", None).await;
     assert_eq!(info.app_id, up.credentials.app_id);
@@ -600,17 +612,8 @@ async fn graph_refusing_the_key_list_leaves_the_rest_of_the_connection_page() {
     use model::onboarding::ConnectionInfo;
     use reqwest::Method;
     let up = upstream("2026-11-20").await;
-    let demo = up.emulator.demo();
-    let fabrikam = demo
-        .partners
-        .iter()
-        .find(|p| p.tenant_id == up.credentials.tenant)
-        .unwrap();
     let data = tempfile::tempdir().unwrap();
-    let state = common::state(&up, data.path()).await;
-    let base = serve(state, data.path()).await;
-    let admin = &fabrikam.users[0];
-    let me = sign_in_directory(&base, &admin.user_name, &admin.password).await;
+    let (_state, _base, me) = connected_admin(&up, data.path()).await;
     let listed: ConnectionInfo = me.json(Method::GET, "/api/connection", None).await;
     assert!(listed.keys.is_some() && listed.keys_problem.is_none());
 
