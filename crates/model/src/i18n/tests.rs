@@ -161,6 +161,18 @@ fn traditional_chinese_has_no_english_left() {
         (t.key_expires_in)("1", 9),
         (t.last_sync_on)("1"),
         (t.switched_to_new_key)("1"),
+        (t.in_currency)("1"),
+        (t.rates_used)("1", "1", "1"),
+        (t.rates_used_undated)("1", "1"),
+        (t.chart_one_currency)("1"),
+        (t.forecast_to)("1", "1"),
+        (t.previous_between)("1", "1"),
+        (t.choose_customer)("1"),
+        (t.chosen_count)(1),
+        (t.chosen_count)(2),
+        (t.budgets_set)(1, 2),
+        (t.one_currency_only)("1"),
+        (t.not_a_number)("1"),
     ];
     for text in t.words().into_iter().chain(made.iter().map(String::as_str)) {
         assert!(english_in(text).is_empty(), "English left in {text:?}");

@@ -427,7 +427,7 @@ pub static ZH_TW: Text = Text {
     link: "連結",
     share: "分享",
     saving_waits: "儲存中……若正在同步，此儲存會依序等候寫入，不會遺失。",
-    keys_unlisted: "Microsoft Graph 目前無法列出此應用程式的金鑰；本頁其他內容不受影響。Graph 的回應：",
+    keys_unlisted: "Microsoft Graph 目前無法列出此應用程式的金鑰；本頁其他內容不受影響。Microsoft Graph 的回應：",
     accumulated_cost: "累計成本",
     compare_previous: "與上一期比較",
     change: "變化",
