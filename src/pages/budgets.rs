@@ -63,8 +63,7 @@ fn BudgetTable(
     currencies.sort();
     currencies.dedup();
     // The month to date in the reporting currency, beside each customer's own.
-    let converts = currencies.iter().any(|c| *c != rates.currency)
-        && rates.converts_all(currencies.iter().map(String::as_str));
+    let converts = rates.converts_beside(&currencies);
     let chosen: RwSignal<Vec<String>> = RwSignal::new(Vec::new());
     let csv: Vec<Vec<String>> = rows
         .iter()

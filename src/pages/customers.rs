@@ -108,10 +108,7 @@ fn CustomerList(rows: CustomerListData, rates: Rates) -> impl IntoView {
     let within_currency = currencies.len() > 1
         && !rates.with_value(|r| r.converts_all(currencies.iter().map(String::as_str)));
     // With every rate, each month to date also in the reporting currency.
-    let converts = rates.with_value(|r| {
-        currencies.iter().any(|c| *c != r.currency)
-            && r.converts_all(currencies.iter().map(String::as_str))
-    });
+    let converts = rates.with_value(|r| r.converts_beside(&currencies));
     let converted = move |c: &CustomerSummary| {
         let cur = c.currency.as_deref().unwrap_or("USD");
         rates.with_value(|r| {

@@ -61,15 +61,17 @@ pub fn Explorer() -> impl IntoView {
 #[component]
 fn ExplorerOf(as_of: NaiveDate) -> impl IntoView {
     let range = use_period(as_of);
+    // The rates, read once: amounts of several currencies are ranked and
+    // charted with them, whatever the period.
+    let reporting = LocalResource::new(api::reporting);
     // The cube comes with the period it is of: while the next one loads,
-    // the figures on screen keep naming their own period. The rates come
-    // along: amounts of several currencies are ranked and charted with them.
+    // the figures on screen keep naming their own period.
     let cube = LocalResource::new(move || {
         let (from, to) = range.get();
         async move {
-            let (f, t) = (from.to_string(), to.to_string());
-            let (cube, reporting) = futures::join!(api::usage("", &f, &t), api::reporting());
-            Ok::<_, api::ApiError>((cube?, (from, to), Rates::from_settings(&reporting?)))
+            let cube = api::usage("", &from.to_string(), &to.to_string()).await?;
+            let rates = Rates::from_settings(&reporting.await?);
+            Ok::<_, api::ApiError>((cube, (from, to), rates))
         }
     });
     view! {
@@ -164,13 +166,11 @@ fn PivotView(
         pivot.with(|p| p.totals.iter().map(|(c, _)| c.clone()).collect::<Vec<_>>())
     });
     // A converted column only says something when another currency is shown.
-    let in_reporting = move || {
+    let in_reporting = Memo::new(move |_| {
         converted.with(Option::is_some)
-            && currencies.with(|c| {
-                c.iter()
-                    .any(|c| *c != rates.with_value(|r| r.currency.clone()))
-            })
-    };
+            && rates.with_value(|r| currencies.with(|c| r.converts_beside(c)))
+    });
+    let in_reporting = move || in_reporting.get();
     let comparing = Memo::new(move |_| param("compare").as_deref() == Some("1"));
     let previous_of = model::margin::previous_period(of.0, of.1);
     // The previous period's cube, asked for only while comparing.

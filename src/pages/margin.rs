@@ -64,8 +64,7 @@ fn MarginTables(mut report: MarginReport, rates: Rates) -> impl IntoView {
     currencies.sort();
     currencies.dedup();
     // Price and margin in the reporting currency too, when several currencies are shown.
-    let converts = currencies.iter().any(|c| *c != rates.currency)
-        && rates.converts_all(currencies.iter().map(String::as_str));
+    let converts = rates.converts_beside(&currencies);
     let rates = StoredValue::new(rates);
     let in_reporting = move |v: i64, currency: &str| {
         rates.with_value(|r| format::money(r.convert(v, currency).unwrap_or_default(), &r.currency))

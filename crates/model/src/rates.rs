@@ -63,6 +63,13 @@ impl Rates {
         currencies.all(|c| self.rate(c).is_some())
     }
 
+    /// Whether a view of `currencies` shows converted figures beside them:
+    /// some currency is not the reporting one, and every one converts.
+    pub fn converts_beside(&self, currencies: &[String]) -> bool {
+        currencies.iter().any(|c| *c != self.currency)
+            && self.converts_all(currencies.iter().map(String::as_str))
+    }
+
     /// The rates a view of `currencies` used, in currency order: the ones
     /// other than the reporting currency (which needs none).
     pub fn used_for<'a>(&self, currencies: impl Iterator<Item = &'a str>) -> Vec<(String, i64)> {
@@ -128,6 +135,15 @@ mod tests {
         assert_eq!(r.convert(5, "USD"), Some(5));
         assert_eq!(r.convert(5, "GBP"), None);
         assert_eq!(r.convert(i64::MAX, "EUR"), None);
+    }
+
+    #[test]
+    fn converted_figures_stand_beside_another_currency_only_when_all_convert() {
+        let r = usd();
+        let c = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(r.converts_beside(&c(&["EUR", "USD"])));
+        assert!(!r.converts_beside(&c(&["USD"])), "nothing to convert");
+        assert!(!r.converts_beside(&c(&["EUR", "GBP"])), "no rate for GBP");
     }
 
     #[test]
