@@ -352,7 +352,9 @@ impl PartnerCenter {
         name: String,
         skip: usize,
     ) -> mpsc::Receiver<Result<LineBatch, BlobError>> {
-        let (tx, rx) = mpsc::channel(4);
+        // One batch ahead of the writer: lines waiting to be kept are the
+        // bulk of a sync's memory.
+        let (tx, rx) = mpsc::channel(1);
         let http = self.http().clone();
         tokio::spawn(async move {
             if let Err(e) = read_blob(&http, &url, &name, skip, &tx).await {

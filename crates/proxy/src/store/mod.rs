@@ -91,6 +91,8 @@ pub struct Store {
     /// other writes (budgets, rates, the wizard).
     lines_version: Arc<AtomicU64>,
     memos: Arc<Memos>,
+    /// Asks for a checkpoint of the write-ahead log (see [`checkpoints`]).
+    checkpoint: tokio::sync::mpsc::Sender<()>,
     /// Sessions already read, by token hash: every request names one, and
     /// only this process creates or revokes them (revoking drops the entry).
     sessions: Arc<KeptSessions>,
@@ -218,6 +220,21 @@ pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)
 }
 
+/// Copies the write-ahead log into the database file whenever asked (after
+/// a sync's lines are committed), on a reading connection: beside the
+/// writer rather than in its way. Passive: it waits for nobody and copies
+/// what no reader still needs. Ends with the store.
+async fn checkpoints(pool: SqlitePool, mut asked: tokio::sync::mpsc::Receiver<()>) {
+    while asked.recv().await.is_some() {
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            tracing::warn!(error = %e, "checkpoint of the write-ahead log failed");
+        }
+    }
+}
+
 /// Days are stored as `YYYY-MM-DD` text, which sorts as the days do.
 pub(crate) fn day_text(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
@@ -253,7 +270,7 @@ impl Store {
                     .pragma("cache_size", "-65536")
                     // A checkpoint every 64 MB of log, not every 4 MB: each one
                     // waits for the disk twice (fsync), and a sync writes gigabytes.
-                    .pragma("wal_autocheckpoint", "16384"),
+                    .pragma("wal_autocheckpoint", "1000000"),
             )
             .await?;
         sqlx::migrate!("./migrations").run(&writes).await?;
@@ -261,9 +278,12 @@ impl Store {
             .max_connections(8)
             .connect_with(options)
             .await?;
+        let (checkpoint, asked) = tokio::sync::mpsc::channel(1);
+        tokio::spawn(checkpoints(pool.clone(), asked));
         Ok(Store {
             pool,
             writes,
+            checkpoint,
             dictionaries: Arc::default(),
             readings: Arc::default(),
             turn: Arc::default(),

@@ -18,6 +18,8 @@ use super::{Run, SyncError};
 use crate::graph_billing::{BlobError, ExportRequest};
 use crate::pc::{PcError, Service};
 
+/// Lines kept in one transaction (a few of the reader's batches).
+const STAGED: usize = 32_000;
 /// Exports whose files are read at once.
 const DOWNLOADS: usize = 2;
 /// Fresh manifests asked for one export (expired SAS) before giving up.
@@ -102,15 +104,19 @@ async fn read_export(run: &Run, export: &Export, downloads: &Semaphore) -> Resul
                     run.pc
                         .stream_blob(manifest.blob_url(&blob), blob.name.clone(), through);
                 let mut failure = None;
-                while let Some(batch) = lines.recv().await {
-                    let batch = match batch {
-                        Ok(batch) => batch,
-                        Err(e) => {
+                // Lines are kept in transactions of a few batches: each commit
+                // writes every index page it touched, however few lines did.
+                let mut items = Vec::new();
+                let mut read = through;
+                loop {
+                    let batch = match lines.recv().await {
+                        Some(Ok(batch)) => batch,
+                        Some(Err(e)) => {
                             failure = Some(e);
                             break;
                         }
+                        None => break,
                     };
-                    let mut items = Vec::with_capacity(batch.lines.len());
                     for (number, line) in batch.lines {
                         match line {
                             Ok(item) => items.push(item),
@@ -129,9 +135,17 @@ async fn read_export(run: &Run, export: &Export, downloads: &Semaphore) -> Resul
                             }
                         }
                     }
-                    stage(run, &scope, items).await?;
-                    through = batch.through;
+                    read = batch.through;
+                    if items.len() >= STAGED {
+                        stage(run, &scope, std::mem::take(&mut items)).await?;
+                    }
                 }
+                // What was read before a failure is kept too: the next read
+                // of the file starts after it.
+                if !items.is_empty() {
+                    stage(run, &scope, items).await?;
+                }
+                through = read;
                 match failure {
                     None => break,
                     Some(BlobError::Refused(why)) if refreshes < REFRESHES => {

@@ -16,12 +16,29 @@ pub(super) enum Value<'a> {
     Text(&'a str),
 }
 
+/// A connection locked out of sqlx's worker, on which statements are
+/// prepared: several at once, each borrowing it.
+pub(super) struct Connection<'db> {
+    db: NonNull<ffi::sqlite3>,
+    /// Ties the connection to the lock on it.
+    _lock: std::marker::PhantomData<&'db mut ()>,
+}
+
+impl<'db> Connection<'db> {
+    pub(super) fn of(handle: &'db mut sqlx::sqlite::LockedSqliteHandle<'_>) -> Connection<'db> {
+        Connection {
+            db: handle.as_raw_handle(),
+            _lock: std::marker::PhantomData,
+        }
+    }
+}
+
 /// A prepared statement, finalized when dropped.
 pub(super) struct Insert<'db> {
     db: NonNull<ffi::sqlite3>,
     stmt: NonNull<ffi::sqlite3_stmt>,
-    /// Ties the statement to the lock on its connection.
-    _lock: std::marker::PhantomData<&'db mut ()>,
+    /// Ties the statement to its connection.
+    _lock: std::marker::PhantomData<&'db ()>,
 }
 
 fn failure(db: NonNull<ffi::sqlite3>, what: &str) -> sqlx::Error {
@@ -32,17 +49,17 @@ fn failure(db: NonNull<ffi::sqlite3>, what: &str) -> sqlx::Error {
 }
 
 impl<'db> Insert<'db> {
-    /// Prepares `sql` on the connection behind `handle`.
+    /// Prepares `sql` on `conn`.
     pub(super) fn prepare(
-        handle: &'db mut sqlx::sqlite::LockedSqliteHandle<'_>,
+        conn: &'db Connection<'_>,
         sql: &str,
     ) -> Result<Insert<'db>, sqlx::Error> {
-        let db = handle.as_raw_handle();
+        let db = conn.db;
         let mut stmt = std::ptr::null_mut();
         let len =
             c_int::try_from(sql.len()).map_err(|_| sqlx::Error::Protocol("SQL too long".into()))?;
         // SAFETY: `db` is open and locked out of sqlx's worker for as long as
-        // `handle` is borrowed, which outlives the statement (`'db`).
+        // `conn` is borrowed, which outlives the statement (`'db`).
         let code = unsafe {
             ffi::sqlite3_prepare_v2(
                 db.as_ptr(),
@@ -62,8 +79,8 @@ impl<'db> Insert<'db> {
         }
     }
 
-    /// Binds `values` to the parameters in order and runs the statement once.
-    pub(super) fn run(&mut self, values: &[Value<'_>]) -> Result<(), sqlx::Error> {
+    /// Binds `values` to the parameters in order.
+    fn bind(&mut self, values: &[Value<'_>]) -> Result<(), sqlx::Error> {
         let stmt = self.stmt.as_ptr();
         for (i, value) in values.iter().enumerate() {
             let at = i as c_int + 1;
@@ -85,6 +102,13 @@ impl<'db> Insert<'db> {
                 return Err(failure(self.db, "binding a line"));
             }
         }
+        Ok(())
+    }
+
+    /// Binds `values` to the parameters in order and runs the statement once.
+    pub(super) fn run(&mut self, values: &[Value<'_>]) -> Result<(), sqlx::Error> {
+        self.bind(values)?;
+        let stmt = self.stmt.as_ptr();
         // SAFETY: as above; a reset after every step leaves the statement
         // ready for the next line whatever the step's outcome.
         let (stepped, _) = unsafe { (ffi::sqlite3_step(stmt), ffi::sqlite3_reset(stmt)) };
@@ -93,6 +117,23 @@ impl<'db> Insert<'db> {
         } else {
             Err(failure(self.db, "writing a line"))
         }
+    }
+
+    /// Binds `values`, runs the statement once and reads the first column
+    /// of the row it answers (`… RETURNING id`). SQLite makes a statement's
+    /// changes in its first step, so the reset after it loses none.
+    pub(super) fn id(&mut self, values: &[Value<'_>]) -> Result<i64, sqlx::Error> {
+        self.bind(values)?;
+        let stmt = self.stmt.as_ptr();
+        // SAFETY: as above; the column is read while the row is current,
+        // before the reset.
+        let id = unsafe {
+            let row = ffi::sqlite3_step(stmt) == ffi::SQLITE_ROW;
+            let id = row.then(|| ffi::sqlite3_column_int64(stmt, 0));
+            ffi::sqlite3_reset(stmt);
+            id
+        };
+        id.ok_or_else(|| failure(self.db, "writing a dictionary entry"))
     }
 }
 
@@ -108,7 +149,7 @@ impl Drop for Insert<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sqlx::Connection;
+    use sqlx::Connection as _;
 
     #[tokio::test]
     async fn lines_are_written_and_a_refused_one_is_an_error_not_a_crash() {
@@ -121,8 +162,9 @@ mod tests {
             .unwrap();
         {
             let mut handle = conn.lock_handle().await.unwrap();
-            assert!(Insert::prepare(&mut handle, "INSERT INTO nowhere VALUES (?)").is_err());
-            let mut insert = Insert::prepare(&mut handle, "INSERT INTO t VALUES (?, ?)").unwrap();
+            let db = Connection::of(&mut handle);
+            assert!(Insert::prepare(&db, "INSERT INTO nowhere VALUES (?)").is_err());
+            let mut insert = Insert::prepare(&db, "INSERT INTO t VALUES (?, ?)").unwrap();
             insert.run(&[Value::Int(7), Value::Text("é ✓")]).unwrap();
             insert.run(&[Value::Int(8), Value::Text("")]).unwrap();
             // A parameter that is not there, then a NULL where none may be.
@@ -131,15 +173,29 @@ mod tests {
                 .unwrap_err();
             assert!(e.to_string().contains("binding"), "{e}");
             drop(insert);
-            let mut unbound =
-                Insert::prepare(&mut handle, "INSERT INTO t VALUES (?, NULL)").unwrap();
+            let mut unbound = Insert::prepare(&db, "INSERT INTO t VALUES (?, NULL)").unwrap();
             let e = unbound.run(&[Value::Int(10)]).unwrap_err();
+            assert!(e.to_string().contains("NOT NULL"), "{e}");
+            drop(unbound);
+            let mut returning =
+                Insert::prepare(&db, "INSERT INTO t VALUES (?, ?) RETURNING n * 2").unwrap();
+            assert_eq!(
+                returning.id(&[Value::Int(11), Value::Text("y")]).unwrap(),
+                22
+            );
+            drop(returning);
+            let mut refused =
+                Insert::prepare(&db, "INSERT INTO t VALUES (?, NULL) RETURNING n").unwrap();
+            let e = refused.id(&[Value::Int(12)]).unwrap_err();
             assert!(e.to_string().contains("NOT NULL"), "{e}");
         }
         let rows: Vec<(i64, String)> = sqlx::query_as("SELECT n, s FROM t ORDER BY n")
             .fetch_all(&mut conn)
             .await
             .unwrap();
-        assert_eq!(rows, vec![(7, "é ✓".into()), (8, String::new())]);
+        assert_eq!(
+            rows,
+            vec![(7, "é ✓".into()), (8, String::new()), (11, "y".into())]
+        );
     }
 }

@@ -16,7 +16,7 @@ use model::Amount;
 use model::usage::LineItem;
 
 use super::{PartnerId, Store, now};
-use bulk::{Insert, Value};
+use bulk::{Connection, Insert, Value};
 
 // The only unsafe code of the proxy: SQLite's C API, for the bulk of a sync.
 #[allow(unsafe_code)]
@@ -102,6 +102,30 @@ fn remember(cache: &Mutex<HashMap<u64, Vec<(Fields, i64)>>>, at: u64, fields: &[
         .or_default()
         .push((fields.map(str::to_string), id));
 }
+
+/// A line's values that are worked out rather than copied.
+struct Row {
+    meter: Option<i64>,
+    resource: Option<i64>,
+    list_cost: i64,
+    price: i64,
+    unit_price: String,
+    effective_unit_price: String,
+    day: [u8; 10],
+}
+
+/// A meter's ID, written if it is new.
+const NEW_METER: &str = "INSERT INTO meters (meter_id, name, category, subcategory, unit, publisher)
+     VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (meter_id, name, category, subcategory, unit, publisher) DO UPDATE SET name = excluded.name
+     RETURNING id";
+
+/// A resource's ID, written if it is new.
+const NEW_RESOURCE: &str = "INSERT INTO resources (partner_id, uri, resource_group, region, tags, entitlement_id, entitlement_name)
+     VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (partner_id, entitlement_id, uri, resource_group, region, tags, entitlement_name)
+     DO UPDATE SET uri = excluded.uri
+     RETURNING id";
 
 /// The INSERT of one line item, stepped once per line.
 fn insert_sql() -> String {
@@ -220,64 +244,6 @@ pub struct CustomerTotal {
 }
 
 impl Store {
-    async fn meter_id(
-        &self,
-        tx: &mut sqlx::SqliteConnection,
-        l: &LineItem,
-    ) -> Result<i64, sqlx::Error> {
-        let fields = meter_fields(l);
-        let at = digest(0, &fields);
-        if let Some(id) = known(&self.dictionaries.meters, at, &fields) {
-            return Ok(id);
-        }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO meters (meter_id, name, category, subcategory, unit, publisher) VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (meter_id, name, category, subcategory, unit, publisher) DO UPDATE SET name = excluded.name
-             RETURNING id",
-        )
-        .bind(fields[0])
-        .bind(fields[1])
-        .bind(fields[2])
-        .bind(fields[3])
-        .bind(fields[4])
-        .bind(fields[5])
-        .fetch_one(&mut *tx)
-        .await?;
-        remember(&self.dictionaries.meters, at, &fields, id);
-        Ok(id)
-    }
-
-    async fn resource_id(
-        &self,
-        tx: &mut sqlx::SqliteConnection,
-        partner: PartnerId,
-        l: &LineItem,
-    ) -> Result<i64, sqlx::Error> {
-        let fields = resource_fields(l);
-        let at = digest(partner.0, &fields);
-        if let Some(id) = known(&self.dictionaries.resources, at, &fields) {
-            return Ok(id);
-        }
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO resources (partner_id, uri, resource_group, region, tags, entitlement_id, entitlement_name)
-             VALUES (?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (partner_id, entitlement_id, uri, resource_group, region, tags, entitlement_name)
-             DO UPDATE SET uri = excluded.uri
-             RETURNING id",
-        )
-        .bind(partner)
-        .bind(fields[0])
-        .bind(fields[1])
-        .bind(fields[2])
-        .bind(fields[3])
-        .bind(fields[4])
-        .bind(fields[5])
-        .fetch_one(&mut *tx)
-        .await?;
-        remember(&self.dictionaries.resources, at, &fields, id);
-        Ok(id)
-    }
-
     /// Writes line items of `version` in one transaction; returns their
     /// billing total.
     async fn insert_lines(
@@ -289,30 +255,72 @@ impl Store {
         items: &[LineItem],
     ) -> Result<i64, sqlx::Error> {
         let markups = self.markups(partner).await?;
-        let mut tx = self.write().await?;
-        let mut ids = Vec::with_capacity(items.len());
-        for l in items {
-            ids.push((
-                self.meter_id(&mut tx, l).await?,
-                self.resource_id(&mut tx, partner, l).await?,
-            ));
-        }
-        let mut handle = tx.lock_handle().await?;
-        let write = || -> Result<i64, sqlx::Error> {
-            let mut billing_total = 0i64;
-            let mut insert = Insert::prepare(&mut handle, &insert_sql())?;
-            for (l, (meter, resource)) in items.iter().zip(ids) {
+        // Everything a line needs that is not the database's, before the
+        // write turn: one connection writes, and every moment it spends
+        // holds up the whole sync, while this runs beside it.
+        let rows: Vec<Row> = items
+            .iter()
+            .map(|l| {
                 let list_cost = l.list_total().micros();
-                let price = markups
-                    .for_customer(&l.customer_id)
-                    .price(l.billing_total.micros(), list_cost);
+                Row {
+                    meter: known(
+                        &self.dictionaries.meters,
+                        digest(0, &meter_fields(l)),
+                        &meter_fields(l),
+                    ),
+                    resource: known(
+                        &self.dictionaries.resources,
+                        digest(partner.0, &resource_fields(l)),
+                        &resource_fields(l),
+                    ),
+                    list_cost,
+                    price: markups
+                        .for_customer(&l.customer_id)
+                        .price(l.billing_total.micros(), list_cost),
+                    unit_price: model::exact::text(l.unit_price),
+                    effective_unit_price: model::exact::text(l.effective_unit_price),
+                    day: day_digits(l.usage_date),
+                }
+            })
+            .collect();
+        let mut tx = self.write().await?;
+        let mut handle = tx.lock_handle().await?;
+        let mut write = || -> Result<i64, sqlx::Error> {
+            let mut billing_total = 0i64;
+            let db = Connection::of(&mut handle);
+            let mut insert = Insert::prepare(&db, &insert_sql())?;
+            let mut new_meter = Insert::prepare(&db, NEW_METER)?;
+            let mut new_resource = Insert::prepare(&db, NEW_RESOURCE)?;
+            let (meters, resources) = (&self.dictionaries.meters, &self.dictionaries.resources);
+            for (l, row) in items.iter().zip(&rows) {
+                // Meters and resources seen for the first time (and again
+                // in this batch, on the lines after the first).
+                let fields = meter_fields(l);
+                let meter = match row
+                    .meter
+                    .or_else(|| known(meters, digest(0, &fields), &fields))
+                {
+                    Some(id) => id,
+                    None => {
+                        let id = new_meter.id(&fields.map(Value::Text))?;
+                        remember(meters, digest(0, &fields), &fields, id);
+                        id
+                    }
+                };
+                let fields = resource_fields(l);
+                let at = digest(partner.0, &fields);
+                let resource = match row.resource.or_else(|| known(resources, at, &fields)) {
+                    Some(id) => id,
+                    None => {
+                        let mut values = vec![Value::Int(partner.0)];
+                        values.extend(fields.map(Value::Text));
+                        let id = new_resource.id(&values)?;
+                        remember(resources, at, &fields, id);
+                        id
+                    }
+                };
                 billing_total += l.billing_total.micros();
-                let (unit_price, effective_unit_price) = (
-                    model::exact::text(l.unit_price),
-                    model::exact::text(l.effective_unit_price),
-                );
-                let day = day_digits(l.usage_date);
-                let day = std::str::from_utf8(&day).expect("digits and dashes");
+                let day = std::str::from_utf8(&row.day).expect("digits and dashes");
                 use Value::{Int, Text};
                 // In the order of LINE_COLUMNS.
                 insert.run(&[
@@ -325,14 +333,14 @@ impl Store {
                     Int(resource),
                     Text(&l.charge_type),
                     Int(l.quantity_micros),
-                    Text(&unit_price),
-                    Text(&effective_unit_price),
+                    Text(&row.unit_price),
+                    Text(&row.effective_unit_price),
                     Int(l.pricing_total.micros()),
                     Text(l.pricing_currency.code()),
                     Int(l.billing_total.micros()),
                     Text(l.billing_currency.code()),
-                    Int(list_cost),
-                    Int(price),
+                    Int(row.list_cost),
+                    Int(row.price),
                     Int(l.fx_micros),
                     Int(l.pec_basis_points.into()),
                     Text(&l.credit_type),
@@ -356,6 +364,8 @@ impl Store {
         }?;
         drop(handle);
         tx.commit().await?;
+        // Full: one is asked for already.
+        let _ = self.checkpoint.try_send(());
         Ok(billing_total)
     }
 

@@ -387,3 +387,29 @@ async fn unit_prices_survive_the_upgrade_and_new_ones_keep_every_decimal() {
         .unwrap();
     assert_eq!(prices, [("0.000016".into(), "0.0000136".into())]);
 }
+
+#[tokio::test]
+async fn the_log_is_copied_into_the_file_beside_the_writer() {
+    let (dir, store) = temporary().await;
+    let p = store.partner("tenant-a").await.unwrap();
+    let file = dir.path().join("proxy.sqlite3");
+    let size = || std::fs::metadata(&file).unwrap().len();
+    let before = size();
+    let lines: Vec<LineItem> = (0..3_000)
+        .map(|i| line(&format!("c{i}"), "2026-11-03", 1_000))
+        .collect();
+    store
+        .add_line_items(p, "v1:invoice:G1", 1, &lines)
+        .await
+        .unwrap();
+    // A megabyte of log, far below the writer's own threshold (256 MB):
+    // only the checkpoint beside it copies the log into the file.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while size() <= before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the file is still {before} bytes"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
