@@ -268,9 +268,14 @@ impl Store {
                 options
                     .clone()
                     .pragma("cache_size", "-65536")
-                    // A checkpoint every 64 MB of log, not every 4 MB: each one
-                    // waits for the disk twice (fsync), and a sync writes gigabytes.
-                    .pragma("wal_autocheckpoint", "1000000"),
+                    // The log is copied into the file beside the writer, by
+                    // `checkpoints`: copied by the writer itself (every 64 MB
+                    // before) it held up every write after it, and a sync
+                    // writes gigabytes. Past 256 MB the writer does it anyway,
+                    // in case that task falls behind.
+                    .pragma("wal_autocheckpoint", "65536")
+                    // Once copied, a log grown that large is cut back.
+                    .pragma("journal_size_limit", "67108864"),
             )
             .await?;
         sqlx::migrate!("./migrations").run(&writes).await?;
