@@ -103,6 +103,28 @@ fn remember(cache: &Mutex<HashMap<u64, Vec<(Fields, i64)>>>, at: u64, fields: &[
         .push((fields.map(str::to_string), id));
 }
 
+/// A dictionary entry's ID: known, or written now (`new`, its parameters
+/// `lead` then `fields`) and remembered.
+fn entry_id(
+    cache: &Mutex<HashMap<u64, Vec<(Fields, i64)>>>,
+    at: u64,
+    fields: &[&str; 6],
+    new: &mut Insert<'_>,
+    lead: &[Value<'_>],
+) -> Result<i64, sqlx::Error> {
+    if let Some(id) = known(cache, at, fields) {
+        return Ok(id);
+    }
+    let values: Vec<Value<'_>> = lead
+        .iter()
+        .copied()
+        .chain(fields.map(Value::Text))
+        .collect();
+    let id = new.id(&values)?;
+    remember(cache, at, fields, id);
+    Ok(id)
+}
+
 /// A line's values that are worked out rather than copied.
 struct Row {
     meter: Option<i64>,
@@ -265,16 +287,13 @@ impl Store {
             .iter()
             .map(|l| {
                 let list_cost = l.list_total().micros();
+                let (meter, resource) = (meter_fields(l), resource_fields(l));
                 Row {
-                    meter: known(
-                        &self.dictionaries.meters,
-                        digest(0, &meter_fields(l)),
-                        &meter_fields(l),
-                    ),
+                    meter: known(&self.dictionaries.meters, digest(0, &meter), &meter),
                     resource: known(
                         &self.dictionaries.resources,
-                        digest(partner.0, &resource_fields(l)),
-                        &resource_fields(l),
+                        digest(partner.0, &resource),
+                        &resource,
                     ),
                     list_cost,
                     price: markups
@@ -296,30 +315,22 @@ impl Store {
             let mut new_resource = Insert::prepare(&db, NEW_RESOURCE)?;
             let (meters, resources) = (&self.dictionaries.meters, &self.dictionaries.resources);
             for (l, row) in items.iter().zip(&rows) {
-                // Meters and resources seen for the first time (and again
-                // in this batch, on the lines after the first).
-                let fields = meter_fields(l);
-                let meter = match row
-                    .meter
-                    .or_else(|| known(meters, digest(0, &fields), &fields))
-                {
+                // Meters and resources seen for the first time (or earlier
+                // in this batch).
+                let meter = match row.meter {
                     Some(id) => id,
                     None => {
-                        let id = new_meter.id(&fields.map(Value::Text))?;
-                        remember(meters, digest(0, &fields), &fields, id);
-                        id
+                        let fields = meter_fields(l);
+                        entry_id(meters, digest(0, &fields), &fields, &mut new_meter, &[])?
                     }
                 };
-                let fields = resource_fields(l);
-                let at = digest(partner.0, &fields);
-                let resource = match row.resource.or_else(|| known(resources, at, &fields)) {
+                let resource = match row.resource {
                     Some(id) => id,
                     None => {
-                        let mut values = vec![Value::Int(partner.0)];
-                        values.extend(fields.map(Value::Text));
-                        let id = new_resource.id(&values)?;
-                        remember(resources, at, &fields, id);
-                        id
+                        let fields = resource_fields(l);
+                        let at = digest(partner.0, &fields);
+                        let partner = [Value::Int(partner.0)];
+                        entry_id(resources, at, &fields, &mut new_resource, &partner)?
                     }
                 };
                 billing_total += l.billing_total.micros();
