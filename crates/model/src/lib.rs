@@ -1,6 +1,7 @@
 //! Shared by the browser app and the proxy, with no I/O: the Partner Center
 //! JSON types, exact money, identifiers, and the `/api` shapes the SPA reads.
 
+pub mod alerts;
 pub mod analysis;
 pub mod anomaly;
 pub mod api;
