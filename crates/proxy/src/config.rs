@@ -136,6 +136,31 @@ pub struct Config {
     /// when the last such read is this many hours old.
     #[arg(long, env = "PROXY_DETAILS_HOURS", default_value_t = 24)]
     pub details_hours: u64,
+    /// The SMTP server alert e-mails go through (none: e-mail rules cannot
+    /// be made). Its user and password come from `PROXY_SMTP_USER` and
+    /// `PROXY_SMTP_PASSWORD` only.
+    #[arg(long, env = "PROXY_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    #[arg(long, env = "PROXY_SMTP_PORT", default_value_t = 587)]
+    pub smtp_port: u16,
+    /// `starttls` (port 587), `tls` (implicit, port 465) or `none` (a relay
+    /// on this machine or a test server only).
+    #[arg(long, env = "PROXY_SMTP_SECURITY", default_value = "starttls")]
+    pub smtp_security: String,
+    /// The sender of alert e-mails, `CSP Costs <costs@fabrikam.example>`.
+    #[arg(
+        long,
+        env = "PROXY_SMTP_FROM",
+        default_value = "CSP Costs <costs@localhost.localdomain>"
+    )]
+    pub smtp_from: String,
+    /// Look for new alert events every this many seconds.
+    #[arg(long, env = "PROXY_ALERT_CHECK_SECONDS", default_value_t = 300)]
+    pub alert_check_seconds: u64,
+    /// A message that could not be sent is tried again after this many
+    /// seconds, then twice as long each time (at most an hour), eight times.
+    #[arg(long, env = "PROXY_ALERT_RETRY_SECONDS", default_value_t = 60)]
+    pub alert_retry_seconds: u64,
 }
 
 impl Config {

@@ -19,6 +19,7 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+pub mod alerts;
 pub mod api;
 pub mod cli;
 pub mod config;

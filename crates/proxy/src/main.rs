@@ -50,6 +50,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             std::time::Duration::from_secs(config.details_hours * 3600),
         );
     }
+    proxy::alerts::start(state.clone());
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;
     tracing::info!(
         address = %listener.local_addr()?,

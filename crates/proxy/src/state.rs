@@ -28,6 +28,7 @@ pub struct AppState {
     pub connections: Arc<Connections>,
     pub sync: Arc<Engine>,
     pub web: Arc<Policy>,
+    pub alerts: Arc<crate::alerts::Alerts>,
 }
 
 /// Why the proxy could not start.
@@ -39,6 +40,8 @@ pub enum StartError {
     Crypto(#[from] crypto::CryptoError),
     #[error("settings: {0}")]
     Settings(String),
+    #[error("alerts: {0}")]
+    Alerts(#[from] crate::alerts::AlertError),
 }
 
 impl AppState {
@@ -131,7 +134,9 @@ impl AppState {
                 },
             },
         ));
+        let alerts = Arc::new(crate::alerts::Alerts::new(config)?);
         Ok(AppState {
+            alerts,
             identity: Arc::new(Identity::new(config)),
             sealer: Arc::new(sealer),
             connection,

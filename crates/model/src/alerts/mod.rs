@@ -11,6 +11,7 @@ use crate::api::CustomerSummary;
 use crate::report::BudgetState;
 
 pub mod message;
+pub mod rules;
 
 /// The kinds of event a rule can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

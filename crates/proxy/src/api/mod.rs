@@ -9,6 +9,7 @@ use axum::routing::{delete, get, post, put};
 use crate::error::ApiError;
 use crate::state::AppState;
 
+mod alerts;
 mod auth;
 mod customers;
 mod exports;
@@ -83,6 +84,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/connection/key", put(onboarding::switch_key))
         .route("/views", get(views::list).post(views::save))
         .route("/views/{id}", delete(views::delete))
+        .route("/alerts", get(alerts::settings))
+        .route("/alerts/settings", put(alerts::set_settings))
+        .route("/alerts/rules", post(alerts::add_rule))
+        .route("/alerts/rules/{id}", delete(alerts::remove_rule))
+        .route("/alerts/rules/{id}/test", post(alerts::test_rule))
+        .route("/alerts/deliveries", get(alerts::deliveries))
         .route("/my", get(my::own_costs))
         .route("/my/usage", get(my::own_usage))
         .route("/my/line-items.csv", get(my::own_line_items))

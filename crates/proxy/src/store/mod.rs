@@ -25,6 +25,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub mod alerts;
 mod customers;
 pub mod holders;
 mod line_items;

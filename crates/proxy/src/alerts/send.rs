@@ -1,0 +1,235 @@
+//! Sending the outbox: e-mail through the configured SMTP server, webhooks
+//! by POST (a generic one signed with HMAC-SHA256). Each attempt is
+//! recorded; a failed one is tried again after a backoff, eight times.
+//!
+//! A message is marked sent once its server or receiver took it. A proxy
+//! killed in between sends it again after its restart: at least once, and
+//! each delivery carries its own ID (`Message-ID`, `X-Csp-Costs-Delivery`)
+//! for a receiver to recognise a repeat.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use ring::hmac;
+
+use super::{AlertError, seal_context};
+use crate::secret::Secret;
+use crate::state::AppState;
+use crate::store::alerts::Due;
+use model::alerts::rules::Channel;
+
+/// How the sender looks for due messages when there are none.
+const IDLE: Duration = Duration::from_secs(1);
+/// One webhook or SMTP exchange at most.
+const EXCHANGE: Duration = Duration::from_secs(20);
+
+/// How the connection to the SMTP server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain, then `STARTTLS` before anything else (required).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No TLS: a relay on this machine, or a test server.
+    None,
+}
+
+impl SmtpSecurity {
+    pub fn parse(text: &str) -> Option<SmtpSecurity> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "starttls" => Some(SmtpSecurity::StartTls),
+            "tls" => Some(SmtpSecurity::Tls),
+            "none" => Some(SmtpSecurity::None),
+            _ => None,
+        }
+    }
+}
+
+/// The SMTP server and the sender.
+pub struct Smtp {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    /// The domain message IDs are made in.
+    domain: String,
+}
+
+impl Smtp {
+    pub fn new(
+        host: &str,
+        port: u16,
+        security: SmtpSecurity,
+        from: &str,
+        user: Option<String>,
+        password: Option<Secret>,
+    ) -> Result<Smtp, AlertError> {
+        let bad = |e: lettre::transport::smtp::Error| {
+            AlertError::Settings(format!("SMTP server {host}: {e}"))
+        };
+        let builder = match security {
+            SmtpSecurity::StartTls => {
+                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host).map_err(bad)?
+            }
+            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(bad)?,
+            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+        };
+        let mut builder = builder.port(port).timeout(Some(EXCHANGE));
+        if let Some(user) = user {
+            let password = password.map(|p| p.expose().to_string()).unwrap_or_default();
+            builder = builder.credentials(Credentials::new(user, password));
+        }
+        let from: Mailbox = from.parse().map_err(|e| {
+            AlertError::Settings(format!("--smtp-from '{from}' is not a mailbox: {e}"))
+        })?;
+        let domain = from.email.domain().to_string();
+        Ok(Smtp {
+            transport: builder.build(),
+            from,
+            domain,
+        })
+    }
+
+    async fn send(&self, due: &Due) -> Result<String, String> {
+        let to: Mailbox = due
+            .target
+            .parse()
+            .map_err(|e| format!("the address does not read: {e}"))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(due.subject.clone())
+            .message_id(Some(format!(
+                "<alert-{}-{}@{}>",
+                due.partner.0, due.id, self.domain
+            )))
+            .multipart(MultiPart::alternative_plain_html(
+                due.body.clone(),
+                due.html.clone(),
+            ))
+            .map_err(|e| format!("the message could not be written: {e}"))?;
+        let response = self
+            .transport
+            .send(message)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(format!(
+            "{} {}",
+            response.code(),
+            response.first_line().unwrap_or("")
+        )
+        .trim()
+        .to_string())
+    }
+}
+
+/// The client webhooks are posted with: no redirects (a receiver cannot
+/// send the proxy elsewhere), a bounded exchange.
+pub fn webhook_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(EXCHANGE)
+        .build()
+        .expect("a client with these settings builds")
+}
+
+/// `sha256=` and the hex HMAC-SHA256 of `{timestamp}.{body}`: what a
+/// receiver computes with the rule's signing key to know the body is ours
+/// and recent.
+pub fn signature(key: &str, timestamp: i64, body: &str) -> String {
+    let key = hmac::Key::new(hmac::HMAC_SHA256, key.as_bytes());
+    let tag = hmac::sign(&key, format!("{timestamp}.{body}").as_bytes());
+    let hex: String = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+async fn post(state: &AppState, due: &Due) -> Result<String, String> {
+    let mut request = state
+        .alerts
+        .webhooks()
+        .post(&due.target)
+        .header("Content-Type", "application/json")
+        .header("X-Csp-Costs-Delivery", due.id.to_string());
+    let secret = state
+        .store
+        .alert_rule_secret(due.partner, due.rule_id)
+        .await
+        .map_err(|e| format!("store: {e}"))?;
+    if let Some(sealed) = secret.and_then(|s| s.sealed) {
+        let key = state
+            .sealer
+            .open(&sealed, &seal_context(due.partner))
+            .map_err(|e| format!("the signing key does not open: {e}"))?;
+        let timestamp = Utc::now().timestamp();
+        request = request
+            .header("X-Csp-Costs-Timestamp", timestamp.to_string())
+            .header(
+                "X-Csp-Costs-Signature",
+                signature(key.expose(), timestamp, &due.body),
+            );
+    }
+    let response = request.body(due.body.clone()).send().await.map_err(|e| {
+        if e.is_timeout() {
+            "the receiver did not answer in time".to_string()
+        } else if e.is_connect() {
+            "the receiver could not be reached".to_string()
+        } else {
+            format!("the request failed: {}", e.without_url())
+        }
+    })?;
+    let status = response.status();
+    if status.is_success() {
+        Ok(format!("HTTP {}", status.as_u16()))
+    } else {
+        Err(format!("HTTP {}", status.as_u16()))
+    }
+}
+
+async fn attempt(state: &AppState, due: &Due) -> Result<String, String> {
+    match due.channel {
+        Channel::Email => match &state.alerts.smtp {
+            Some(smtp) => smtp.send(due).await,
+            None => Err("no SMTP server is configured (PROXY_SMTP_HOST)".into()),
+        },
+        Channel::Webhook => post(state, due).await,
+    }
+}
+
+/// Sends what is due, for the life of the process.
+pub(super) async fn sender(state: AppState) {
+    loop {
+        let due = match state.store.due_deliveries(Utc::now(), 20).await {
+            Ok(due) => due,
+            Err(e) => {
+                tracing::warn!(error = %e, "the outbox could not be read");
+                Vec::new()
+            }
+        };
+        if due.is_empty() {
+            tokio::time::sleep(IDLE).await;
+            continue;
+        }
+        for d in due {
+            let (ok, result) = match attempt(&state, &d).await {
+                Ok(result) => (true, result),
+                Err(result) => (false, result),
+            };
+            let retry = if ok {
+                None
+            } else {
+                state
+                    .alerts
+                    .backoff(d.attempts + 1)
+                    .and_then(|wait| chrono::Duration::from_std(wait).ok())
+                    .map(|wait| Utc::now() + wait)
+            };
+            if !ok {
+                tracing::info!(delivery = d.id, %result, will_retry = retry.is_some(), "an alert was not delivered");
+            }
+            if let Err(e) = state.store.attempted(d.id, ok, &result, retry).await {
+                tracing::warn!(delivery = d.id, error = %e, "an alert's attempt was not recorded");
+            }
+        }
+    }
+}

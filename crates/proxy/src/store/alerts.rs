@@ -1,0 +1,438 @@
+//! Alert rules, the events found (each occurrence once, by its key) and the
+//! outbox of messages with every attempt at sending them.
+
+use chrono::{DateTime, Utc};
+use model::alerts::message::WebhookShape;
+use model::alerts::rules::{Attempt, Channel, Delivery, NewRule, Rule};
+use model::alerts::{Event, EventKind, RunOutcome};
+
+use super::{PartnerId, Store, now, stamp, time};
+
+/// Hours of failed syncs before the alert, until a manager sets otherwise.
+pub const SYNC_FAILING_HOURS: u32 = 6;
+
+/// A message to put in the outbox.
+#[derive(Debug, Clone)]
+pub struct NewDelivery {
+    pub event_key: String,
+    pub kind: EventKind,
+    pub rule_id: i64,
+    pub channel: Channel,
+    pub target: String,
+    pub subject: String,
+    pub body: String,
+    pub html: String,
+}
+
+/// A message due to be sent.
+#[derive(Debug, Clone)]
+pub struct Due {
+    pub id: i64,
+    pub partner: PartnerId,
+    pub rule_id: i64,
+    pub channel: Channel,
+    pub target: String,
+    pub subject: String,
+    pub body: String,
+    pub html: String,
+    pub attempts: u32,
+}
+
+/// A rule with its sealed signing key, for the sender.
+#[derive(Debug, Clone)]
+pub struct RuleSecret {
+    pub sealed: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct RuleRow {
+    id: i64,
+    events: String,
+    customer_id: Option<String>,
+    channel: String,
+    target: String,
+    shape: String,
+    language: String,
+    created_by: String,
+    created_at: String,
+}
+
+fn channel_name(c: Channel) -> &'static str {
+    match c {
+        Channel::Email => "email",
+        Channel::Webhook => "webhook",
+    }
+}
+
+fn channel_of(name: &str) -> Channel {
+    if name == "email" {
+        Channel::Email
+    } else {
+        Channel::Webhook
+    }
+}
+
+fn shape_name(s: WebhookShape) -> &'static str {
+    match s {
+        WebhookShape::Generic => "generic",
+        WebhookShape::Teams => "teams",
+        WebhookShape::Slack => "slack",
+    }
+}
+
+fn shape_of(name: &str) -> WebhookShape {
+    match name {
+        "teams" => WebhookShape::Teams,
+        "slack" => WebhookShape::Slack,
+        _ => WebhookShape::Generic,
+    }
+}
+
+impl From<RuleRow> for Rule {
+    fn from(r: RuleRow) -> Rule {
+        Rule {
+            id: r.id,
+            events: r.events.split(',').filter_map(EventKind::parse).collect(),
+            customer_id: r.customer_id,
+            channel: channel_of(&r.channel),
+            target: r.target,
+            shape: shape_of(&r.shape),
+            language: r.language,
+            created_by: r.created_by,
+            created_at: r.created_at,
+        }
+    }
+}
+
+const RULE_COLUMNS: &str =
+    "id, events, customer_id, channel, target, shape, language, created_by, created_at";
+
+impl Store {
+    pub async fn alert_rules(&self, partner: PartnerId) -> Result<Vec<Rule>, sqlx::Error> {
+        let rows: Vec<RuleRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {RULE_COLUMNS} FROM alert_rules WHERE partner_id = ? ORDER BY id"
+        )))
+        .bind(partner)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(Rule::from).collect())
+    }
+
+    /// Keeps a checked rule; `sealed_secret` signs a generic webhook's bodies.
+    pub async fn add_alert_rule(
+        &self,
+        partner: PartnerId,
+        rule: &NewRule,
+        sealed_secret: Option<&str>,
+        by: &str,
+    ) -> Result<Rule, sqlx::Error> {
+        let events: Vec<&str> = rule.events.iter().map(|e| e.name()).collect();
+        let row: RuleRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO alert_rules (partner_id, events, customer_id, channel, target, shape,
+                 language, sealed_secret, created_by, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {RULE_COLUMNS}"
+        )))
+        .bind(partner)
+        .bind(events.join(","))
+        .bind(&rule.customer_id)
+        .bind(channel_name(rule.channel))
+        .bind(&rule.target)
+        .bind(shape_name(rule.shape))
+        .bind(&rule.language)
+        .bind(sealed_secret)
+        .bind(by)
+        .bind(now())
+        .fetch_one(&mut *self.writer().await?)
+        .await?;
+        Ok(row.into())
+    }
+
+    /// Removes a rule; its messages not yet sent are not sent.
+    pub async fn remove_alert_rule(
+        &self,
+        partner: PartnerId,
+        id: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.write().await?;
+        let removed = sqlx::query("DELETE FROM alert_rules WHERE partner_id = ? AND id = ?")
+            .bind(partner)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query(
+            "UPDATE deliveries SET status = 'failed' WHERE partner_id = ? AND rule_id = ? AND status = 'pending'",
+        )
+        .bind(partner)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(removed > 0)
+    }
+
+    /// A rule's sealed signing key (none for e-mail, Teams and Slack).
+    pub async fn alert_rule_secret(
+        &self,
+        partner: PartnerId,
+        id: i64,
+    ) -> Result<Option<RuleSecret>, sqlx::Error> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT sealed_secret FROM alert_rules WHERE partner_id = ? AND id = ?")
+                .bind(partner)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|(sealed,)| RuleSecret { sealed }))
+    }
+
+    /// Records the events not recorded before and, in the same transaction,
+    /// the messages `plan` makes of the new ones with the partner's rules.
+    /// Returns the new events.
+    pub async fn record_events(
+        &self,
+        partner: PartnerId,
+        events: &[Event],
+        plan: impl FnOnce(&[Event], &[Rule]) -> Vec<NewDelivery>,
+    ) -> Result<Vec<Event>, sqlx::Error> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rules = self.alert_rules(partner).await?;
+        let mut tx = self.write().await?;
+        let found_at = now();
+        let mut new = Vec::new();
+        for e in events {
+            let facts = serde_json::to_string(&e.facts).unwrap_or_default();
+            let added = sqlx::query(
+                "INSERT INTO alert_events (partner_id, key, kind, facts, found_at)
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (partner_id, key) DO NOTHING",
+            )
+            .bind(partner)
+            .bind(&e.key)
+            .bind(e.kind().name())
+            .bind(facts)
+            .bind(&found_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if added > 0 {
+                new.push(e.clone());
+            }
+        }
+        let deliveries = plan(&new, &rules);
+        insert_deliveries(&mut tx, partner, &deliveries, &found_at).await?;
+        tx.commit().await?;
+        Ok(new)
+    }
+
+    /// Puts messages in the outbox outside any event (a test message).
+    pub async fn enqueue(
+        &self,
+        partner: PartnerId,
+        deliveries: &[NewDelivery],
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.write().await?;
+        insert_deliveries(&mut tx, partner, deliveries, &now()).await?;
+        tx.commit().await
+    }
+
+    /// Messages whose next attempt is due, oldest first, every partner's.
+    pub async fn due_deliveries(
+        &self,
+        at: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<Due>, sqlx::Error> {
+        type Row = (i64, i64, i64, String, String, String, String, String, i64);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, partner_id, rule_id, channel, target, subject, body, html, attempts
+             FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
+             ORDER BY next_attempt_at, id LIMIT ?",
+        )
+        .bind(stamp(at))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, partner, rule_id, channel, target, subject, body, html, attempts)| Due {
+                    id,
+                    partner: PartnerId(partner),
+                    rule_id,
+                    channel: channel_of(&channel),
+                    target,
+                    subject,
+                    body,
+                    html,
+                    attempts: attempts as u32,
+                },
+            )
+            .collect())
+    }
+
+    /// Records an attempt: sent, tried again at `retry`, or given up.
+    pub async fn attempted(
+        &self,
+        delivery: i64,
+        ok: bool,
+        result: &str,
+        retry: Option<DateTime<Utc>>,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.write().await?;
+        let at = now();
+        sqlx::query(
+            "INSERT INTO delivery_attempts (delivery_id, at, ok, result) VALUES (?, ?, ?, ?)",
+        )
+        .bind(delivery)
+        .bind(&at)
+        .bind(ok)
+        .bind(result)
+        .execute(&mut *tx)
+        .await?;
+        let (status, next) = match (ok, retry) {
+            (true, _) => ("sent", at.clone()),
+            (false, Some(retry)) => ("pending", stamp(retry)),
+            (false, None) => ("failed", at.clone()),
+        };
+        sqlx::query(
+            "UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
+                 sent_at = CASE WHEN ? THEN ? ELSE sent_at END
+             WHERE id = ?",
+        )
+        .bind(status)
+        .bind(next)
+        .bind(ok)
+        .bind(&at)
+        .bind(delivery)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
+    }
+
+    /// The partner's latest messages, newest first, with their attempts.
+    pub async fn deliveries(
+        &self,
+        partner: PartnerId,
+        limit: i64,
+    ) -> Result<Vec<Delivery>, sqlx::Error> {
+        type Row = (i64, i64, String, String, String, String, String, String);
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT id, rule_id, kind, channel, target, subject, status, created_at
+             FROM deliveries WHERE partner_id = ? ORDER BY id DESC LIMIT ?",
+        )
+        .bind(partner)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, rule_id, kind, channel, target, subject, status, created_at) in rows {
+            let attempts: Vec<(String, bool, String)> = sqlx::query_as(
+                "SELECT at, ok, result FROM delivery_attempts WHERE delivery_id = ? ORDER BY rowid",
+            )
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+            out.push(Delivery {
+                id,
+                rule_id,
+                event: EventKind::parse(&kind).unwrap_or(EventKind::Test),
+                channel: channel_of(&channel),
+                target,
+                subject,
+                status,
+                created_at,
+                attempts: attempts
+                    .into_iter()
+                    .map(|(at, ok, result)| Attempt { at, ok, result })
+                    .collect(),
+            });
+        }
+        Ok(out)
+    }
+
+    pub async fn sync_failing_hours(&self, partner: PartnerId) -> Result<u32, sqlx::Error> {
+        let hours: Option<i64> = sqlx::query_scalar(
+            "SELECT sync_failing_hours FROM alert_settings WHERE partner_id = ?",
+        )
+        .bind(partner)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(hours.map_or(SYNC_FAILING_HOURS, |h| h as u32))
+    }
+
+    pub async fn set_sync_failing_hours(
+        &self,
+        partner: PartnerId,
+        hours: u32,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO alert_settings (partner_id, sync_failing_hours) VALUES (?, ?)
+             ON CONFLICT (partner_id) DO UPDATE SET sync_failing_hours = excluded.sync_failing_hours",
+        )
+        .bind(partner)
+        .bind(hours)
+        .execute(&mut *self.writer().await?)
+        .await
+        .map(|_| ())
+    }
+
+    /// The partner's finished syncs started since `since`, in order.
+    pub async fn sync_outcomes(
+        &self,
+        partner: PartnerId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<RunOutcome>, sqlx::Error> {
+        let rows: Vec<(String, Option<String>, String, Option<String>)> = sqlx::query_as(
+            "SELECT started_at, finished_at, status, error FROM sync_runs
+             WHERE partner_id = ? AND started_at >= ? AND status IN ('succeeded', 'failed')
+             ORDER BY id",
+        )
+        .bind(partner)
+        .bind(stamp(since))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(started, finished, status, error)| {
+                let started_at = time(Some(&started))?;
+                Some(RunOutcome {
+                    started_at,
+                    finished_at: time(finished.as_deref()).unwrap_or(started_at),
+                    failure: (status == "failed")
+                        .then(|| error.unwrap_or_else(|| "the sync failed".into())),
+                })
+            })
+            .collect())
+    }
+}
+
+async fn insert_deliveries(
+    tx: &mut super::WriteTx,
+    partner: PartnerId,
+    deliveries: &[NewDelivery],
+    at: &str,
+) -> Result<(), sqlx::Error> {
+    for d in deliveries {
+        sqlx::query(
+            "INSERT INTO deliveries (partner_id, event_key, kind, rule_id, channel, target, subject,
+                 body, html, status, next_attempt_at, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+             ON CONFLICT (partner_id, event_key, rule_id) DO NOTHING",
+        )
+        .bind(partner)
+        .bind(&d.event_key)
+        .bind(d.kind.name())
+        .bind(d.rule_id)
+        .bind(channel_name(d.channel))
+        .bind(&d.target)
+        .bind(&d.subject)
+        .bind(&d.body)
+        .bind(&d.html)
+        .bind(at)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
