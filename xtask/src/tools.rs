@@ -44,6 +44,7 @@ pub fn ensure(needs: Needs) -> Result {
     ensure_node_packages()?;
     if needs == Needs::Everything {
         ensure_chromium()?;
+        ensure_smtp_server()?;
     }
     Ok(())
 }
@@ -171,6 +172,23 @@ pub fn ensure_bench_tools() -> Result {
         apt_install(&["wrk"])?;
     }
     npm_ci(&root().join("tests/bench"))
+}
+
+/// The SMTP server the alert tests send to: Debian's aiosmtpd, run by
+/// Debian's own Python (another `python3` on PATH would not see it).
+pub const SYSTEM_PYTHON: &str = "/usr/bin/python3";
+
+fn ensure_smtp_server() -> Result {
+    let present = Command::new(SYSTEM_PYTHON)
+        .args(["-c", "import aiosmtpd"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if present {
+        return Ok(());
+    }
+    apt_install(&["python3-aiosmtpd"])
 }
 
 fn ensure_chromium() -> Result {

@@ -60,6 +60,19 @@ async fn a_partner_never_reaches_another_partners_data() {
         .await
         .unwrap();
     let b_view = b_view.id.to_string();
+    // An alert rule B keeps, about B's customer: A can neither list, try
+    // nor remove it.
+    let b_rule: model::alerts::rules::MadeRule = as_b
+        .post(format!("{base}/api/alerts/rules"))
+        .json(&json!({ "events": ["anomaly"], "customerId": b_id, "channel": "webhook",
+                       "target": "https://hooks.example/b-only-hook" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let b_rule = b_rule.rule.id.to_string();
 
     // Every route of the router, through A's session: a route naming a
     // resource names B's; a route that lists lists only A's.
@@ -73,6 +86,8 @@ async fn a_partner_never_reaches_another_partners_data() {
         }
         let id = if template.starts_with("/api/views/") {
             &b_view
+        } else if template.starts_with("/api/alerts/rules/") {
+            &b_rule
         } else {
             &b_id
         };
@@ -133,8 +148,8 @@ async fn a_partner_never_reaches_another_partners_data() {
             );
         }
         assert!(
-            !text.contains(&b_tenant),
-            "{method} {path} carries B's tenant"
+            !text.contains(&b_tenant) && !text.contains("b-only-hook"),
+            "{method} {path} carries B's tenant or alert rule"
         );
         tried.insert((method, template));
     }
@@ -142,6 +157,18 @@ async fn a_partner_never_reaches_another_partners_data() {
         common::get_json::<Vec<model::saved_view::SavedView>>(&as_b, &format!("{base}/api/views"))
             .await;
     assert_eq!(b_views.len(), 1, "B's view outlived A's tries");
+    let b_alerts = common::get_json::<model::alerts::rules::AlertSettings>(
+        &as_b,
+        &format!("{base}/api/alerts"),
+    )
+    .await;
+    assert_eq!(b_alerts.rules.len(), 1, "B's alert rule outlived A's tries");
+    let b_log = common::get_json::<Vec<model::alerts::rules::Delivery>>(
+        &as_b,
+        &format!("{base}/api/alerts/deliveries"),
+    )
+    .await;
+    assert!(b_log.is_empty(), "A's test message went nowhere of B's: {b_log:?}");
     // A's own customer's page carries nothing of B's.
     let text = as_a
         .get(format!("{base}/api/customers/{a_id}"))

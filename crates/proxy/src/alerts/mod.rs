@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use model::alerts::message::{WebhookShape, mail, webhook_body};
 use model::alerts::rules::{Channel, Rule};
 use model::alerts::{self as found, Event, KeyInUse};
@@ -19,7 +19,7 @@ use crate::store::alerts::NewDelivery;
 
 mod send;
 
-pub use send::{Smtp, SmtpSecurity};
+pub use send::{Smtp, SmtpSecurity, send_due, signature};
 
 /// Attempts at one message before it is given up.
 pub const ATTEMPTS: u32 = 8;
@@ -73,7 +73,7 @@ impl Alerts {
         let app_url = config
             .public_url
             .clone()
-            .unwrap_or_else(|| format!("http://localhost:{}", config.port));
+            .unwrap_or_else(|| format!("http://{}:{}", config.host, config.port));
         Ok(Alerts {
             smtp,
             app_url,
@@ -133,7 +133,15 @@ pub fn plan(new: &[Event], rules: &[Rule], app_url: &str) -> Vec<NewDelivery> {
 
 /// Looks for the partner's events now; returns the new ones.
 pub async fn detect(state: &AppState, partner: PartnerId) -> Result<Vec<Event>, AlertError> {
-    let now = Utc::now();
+    detect_at(state, partner, Utc::now()).await
+}
+
+/// Looks for the partner's events as of `now`.
+pub async fn detect_at(
+    state: &AppState,
+    partner: PartnerId,
+    now: DateTime<Utc>,
+) -> Result<Vec<Event>, AlertError> {
     let mut events = Vec::new();
     let kept = crate::reports::kept(&state.store, partner).await?;
     let list = &kept.summaries.customers;
@@ -148,6 +156,7 @@ pub async fn detect(state: &AppState, partner: PartnerId) -> Result<Vec<Event>, 
                 &crypto::digest(connection.credentials.secret.expose()),
             )
             .await?
+        && key.revoked_at.is_none()
     {
         events.extend(found::key_events(
             &[KeyInUse {

@@ -196,39 +196,40 @@ async fn attempt(state: &AppState, due: &Due) -> Result<String, String> {
     }
 }
 
+/// Sends what is due now, once each; returns how many were tried.
+pub async fn send_due(state: &AppState) -> Result<usize, sqlx::Error> {
+    let due = state.store.due_deliveries(Utc::now(), 20).await?;
+    for d in &due {
+        let (ok, result) = match attempt(state, d).await {
+            Ok(result) => (true, result),
+            Err(result) => (false, result),
+        };
+        let retry = if ok {
+            None
+        } else {
+            state
+                .alerts
+                .backoff(d.attempts + 1)
+                .and_then(|wait| chrono::Duration::from_std(wait).ok())
+                .map(|wait| Utc::now() + wait)
+        };
+        if !ok {
+            tracing::info!(delivery = d.id, %result, will_retry = retry.is_some(), "an alert was not delivered");
+        }
+        state.store.attempted(d.id, ok, &result, retry).await?;
+    }
+    Ok(due.len())
+}
+
 /// Sends what is due, for the life of the process.
 pub(super) async fn sender(state: AppState) {
     loop {
-        let due = match state.store.due_deliveries(Utc::now(), 20).await {
-            Ok(due) => due,
+        match send_due(&state).await {
+            Ok(0) => tokio::time::sleep(IDLE).await,
+            Ok(_) => {}
             Err(e) => {
-                tracing::warn!(error = %e, "the outbox could not be read");
-                Vec::new()
-            }
-        };
-        if due.is_empty() {
-            tokio::time::sleep(IDLE).await;
-            continue;
-        }
-        for d in due {
-            let (ok, result) = match attempt(&state, &d).await {
-                Ok(result) => (true, result),
-                Err(result) => (false, result),
-            };
-            let retry = if ok {
-                None
-            } else {
-                state
-                    .alerts
-                    .backoff(d.attempts + 1)
-                    .and_then(|wait| chrono::Duration::from_std(wait).ok())
-                    .map(|wait| Utc::now() + wait)
-            };
-            if !ok {
-                tracing::info!(delivery = d.id, %result, will_retry = retry.is_some(), "an alert was not delivered");
-            }
-            if let Err(e) = state.store.attempted(d.id, ok, &result, retry).await {
-                tracing::warn!(delivery = d.id, error = %e, "an alert's attempt was not recorded");
+                tracing::warn!(error = %e, "the outbox could not be read or written");
+                tokio::time::sleep(IDLE).await;
             }
         }
     }

@@ -1,0 +1,470 @@
+//! Alerts end to end with real parts: a real SMTP server (aiosmtpd, which
+//! `cargo xtask test` installs) receives what the proxy mails, and a webhook
+//! receiver on loopback checks each body's signature. Events come from the
+//! emulator's data and the store; each message arrives once, restarts in
+//! between.
+
+mod common;
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use model::alerts::rules::{AlertSettings, Delivery, MadeRule};
+use proxy::AppState;
+use serde_json::{Value, json};
+
+/// aiosmtpd writing what it accepts to a folder as JSON.
+struct SmtpSink {
+    child: std::process::Child,
+    port: u16,
+    out: PathBuf,
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl SmtpSink {
+    fn start(dir: &Path) -> SmtpSink {
+        let port = common::free_port();
+        let out = dir.join("mail");
+        let child = std::process::Command::new("/usr/bin/python3")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/alerts/smtp_sink.py"))
+            .arg(port.to_string())
+            .arg(&out)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("Debian's python3 with aiosmtpd (cargo xtask test installs it)");
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "the SMTP server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        SmtpSink { child, port, out }
+    }
+
+    /// Every message received, in order.
+    fn messages(&self) -> Vec<Value> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.out)
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "json"));
+        files.sort();
+        files
+            .iter()
+            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+            .collect()
+    }
+}
+
+/// One request a receiver got.
+#[derive(Debug, Clone)]
+struct Received {
+    headers: axum::http::HeaderMap,
+    body: String,
+    answered: u16,
+}
+
+/// A webhook receiver answering the given statuses in turn, then 200.
+struct Receiver {
+    url: String,
+    got: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Receiver {
+    async fn start(answers: &[u16]) -> Receiver {
+        let got: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let answers = Arc::new(Mutex::new(answers.iter().copied().collect::<VecDeque<_>>()));
+        let app = {
+            let got = got.clone();
+            axum::Router::new().route(
+                "/hook",
+                axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+                    let (got, answers) = (got.clone(), answers.clone());
+                    async move {
+                        let answered = answers.lock().unwrap().pop_front().unwrap_or(200);
+                        got.lock().unwrap().push(Received {
+                            headers,
+                            body,
+                            answered,
+                        });
+                        axum::http::StatusCode::from_u16(answered).unwrap()
+                    }
+                }),
+            )
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Receiver { url, got }
+    }
+
+    fn got(&self) -> Vec<Received> {
+        self.got.lock().unwrap().clone()
+    }
+}
+
+fn alert_config(up: &common::Upstream, data: &Path, smtp_port: u16) -> proxy::Config {
+    let mut c = common::config(up, data);
+    c.smtp_host = Some("127.0.0.1".into());
+    c.smtp_port = smtp_port;
+    c.smtp_security = "none".into();
+    c.smtp_from = "CSP Costs <alerts@fabrikam.example>".into();
+    // The address messages link to (the tests serve on ports of their own).
+    c.port = 8080;
+    // A failed attempt is due again at once: the test sends in passes.
+    c.alert_retry_seconds = 0;
+    // Upstream failures are retried quickly.
+    c.upstream_retry_ms = 20;
+    c
+}
+
+/// Sends what is due until nothing is (failed attempts are due at once).
+async fn send_all(state: &AppState) -> usize {
+    let mut tried = 0;
+    for _ in 0..20 {
+        let n = proxy::alerts::send_due(state).await.unwrap();
+        if n == 0 {
+            return tried;
+        }
+        tried += n;
+    }
+    panic!("the outbox never emptied")
+}
+
+async fn add_rule(http: &reqwest::Client, base: &str, rule: Value) -> MadeRule {
+    let res = http
+        .post(format!("{base}/api/alerts/rules"))
+        .json(&rule)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
+}
+
+/// The key the configured connection signs in with, as the wizard records
+/// it, ending at `expires_at`.
+async fn key_in_use_expires(state: &AppState, expires_at: chrono::DateTime<Utc>) {
+    let c = state.connection.as_ref().unwrap();
+    state
+        .store
+        .add_key(
+            c.partner,
+            &proxy::store::KeyRow {
+                app_id: c.credentials.app_id.clone(),
+                key_id: "6f1c0e4b-key-in-use".into(),
+                display_name: "CSP Costs sync".into(),
+                created_at: Utc::now() - chrono::Duration::days(358),
+                expires_at,
+                revoked_at: None,
+            },
+            &proxy::crypto::digest(c.credentials.secret.expose()),
+        )
+        .await
+        .unwrap();
+}
+
+fn text(v: &Value, field: &str) -> String {
+    v[field].as_str().unwrap_or_default().replace("\r\n", "\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_that_expires_in_7_days_is_mailed_and_posted_once_across_a_restart() {
+    let up = common::upstream("2026-11-20").await;
+    let data = tempfile::tempdir().unwrap();
+    let smtp = SmtpSink::start(data.path());
+    let hook = Receiver::start(&[500, 500, 500]).await;
+    let config = alert_config(&up, data.path(), smtp.port);
+    let state = AppState::new(&config).await.unwrap();
+    let partner = state.connection.as_ref().unwrap().partner;
+    let expires = Utc::now() + chrono::Duration::days(6) + chrono::Duration::hours(20);
+    key_in_use_expires(&state, expires).await;
+    let http = common::admin_client(&state).await;
+    let base = common::serve(state.clone(), data.path()).await;
+    add_rule(
+        &http,
+        &base,
+        json!({"events": ["key-expiry"], "channel": "email", "target": "ops@fabrikam.example"}),
+    )
+    .await;
+    let made = add_rule(
+        &http,
+        &base,
+        json!({"events": ["key-expiry", "sync-failing"], "channel": "webhook", "target": hook.url, "shape": "generic"}),
+    )
+    .await;
+    let signing = made.signing_secret.expect("a generic webhook's key, shown once");
+
+    proxy::alerts::detect(&state, partner).await.unwrap();
+    send_all(&state).await;
+
+    // The e-mail, exactly.
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let m = &mails[0];
+    let day = expires.format("%b %-d, %Y");
+    assert_eq!(m["rcptTos"], json!(["ops@fabrikam.example"]));
+    assert_eq!(m["mailFrom"], "alerts@fabrikam.example");
+    assert_eq!(m["subject"], "The app key \u{201c}CSP Costs sync\u{201d} expires in 7 days");
+    assert_eq!(
+        text(m, "text"),
+        format!(
+            "The key expires on {day}; from then usage is no longer read. Create a new key in Connection and switch to it before then.\n\nOpen CSP Costs: http://127.0.0.1:8080\n"
+        )
+    );
+    assert!(text(m, "html").contains("<h1 style=\"font-size:18px\">The app key \u{201c}CSP Costs sync\u{201d} expires in 7 days</h1>"));
+    // The secret the proxy signs in with is nowhere in what it sent.
+    let secret = up.credentials.secret.expose();
+    assert!(!m["raw"].as_str().unwrap().contains(secret));
+
+    // The webhook: three refusals, then taken; every body signed alike.
+    let got = hook.got();
+    assert_eq!(
+        got.iter().map(|r| r.answered).collect::<Vec<_>>(),
+        [500, 500, 500, 200]
+    );
+    for r in &got {
+        let timestamp: i64 = r.headers["x-csp-costs-timestamp"].to_str().unwrap().parse().unwrap();
+        assert!((Utc::now().timestamp() - timestamp).abs() < 120);
+        assert_eq!(
+            r.headers["x-csp-costs-signature"].to_str().unwrap(),
+            proxy::alerts::signature(&signing, timestamp, &r.body),
+            "the receiver's own HMAC of the body"
+        );
+        assert_eq!(r.body, got[0].body, "the same message each time");
+        assert!(!r.body.contains(secret));
+    }
+    let body: Value = serde_json::from_str(&got[0].body).unwrap();
+    assert_eq!(body["event"], "key-expiry");
+    assert_eq!(body["key"], "key:6f1c0e4b-key-in-use:7");
+    assert_eq!(body["facts"]["days"], 7);
+    assert_eq!(body["facts"]["expires"], expires.date_naive().to_string());
+
+    // The log: one sent e-mail, one webhook taken at its fourth attempt.
+    let log: Vec<Delivery> = http
+        .get(format!("{base}/api/alerts/deliveries"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 2);
+    let webhook = log.iter().find(|d| d.target == hook.url).unwrap();
+    assert_eq!(webhook.status, "sent");
+    assert_eq!(
+        webhook
+            .attempts
+            .iter()
+            .map(|a| (a.ok, a.result.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            (false, "HTTP 500"),
+            (false, "HTTP 500"),
+            (false, "HTTP 500"),
+            (true, "HTTP 200")
+        ]
+    );
+    let mail = log.iter().find(|d| d.target == "ops@fabrikam.example").unwrap();
+    assert_eq!((mail.status.as_str(), mail.attempts.len()), ("sent", 1));
+    assert!(mail.attempts[0].result.starts_with("250"), "{:?}", mail.attempts);
+
+    // A restart: the same store, a new process's state. Nothing is new.
+    drop(state);
+    let again = AppState::new(&config).await.unwrap();
+    assert!(proxy::alerts::detect(&again, partner).await.unwrap().is_empty());
+    assert_eq!(send_all(&again).await, 0);
+    assert_eq!(smtp.messages().len(), 1);
+    assert_eq!(hook.got().len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_failing_longer_than_the_setting_is_posted_and_so_is_its_recovery() {
+    let up = common::upstream("2026-11-20").await;
+    let data = tempfile::tempdir().unwrap();
+    let smtp = SmtpSink::start(data.path());
+    let hook = Receiver::start(&[]).await;
+    let config = alert_config(&up, data.path(), smtp.port);
+    let state = AppState::new(&config).await.unwrap();
+    let connection = state.connection.clone().unwrap();
+    let http = common::admin_client(&state).await;
+    let base = common::serve(state.clone(), data.path()).await;
+    let res = http
+        .put(format!("{base}/api/alerts/settings"))
+        .json(&json!({"syncFailingHours": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    add_rule(
+        &http,
+        &base,
+        json!({"events": ["sync-failing", "sync-recovered"], "channel": "email", "target": "ops@fabrikam.example", "language": "zh-TW"}),
+    )
+    .await;
+    add_rule(
+        &http,
+        &base,
+        json!({"events": ["sync-failing", "sync-recovered"], "channel": "webhook", "target": hook.url, "shape": "teams"}),
+    )
+    .await;
+
+    // Entra refuses the app's token: every sync fails.
+    up.emulator.set_faults(emulator::Faults {
+        token_error_rate: 1.0,
+        ..Default::default()
+    });
+    for _ in 0..2 {
+        assert!(
+            state
+                .sync
+                .run(&connection, proxy::sync::SyncKind::Usage)
+                .await
+                .is_err()
+        );
+    }
+    // They failed three hours ago (the store's clock is moved, not the test's).
+    let file = data.path().join("proxy.sqlite3");
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display()))
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE sync_runs SET started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3 hours'),
+             finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3 hours')
+         WHERE status = 'failed'",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    db.close().await;
+    // As of an hour after they began: under the setting, nothing.
+    let partner = connection.partner;
+    let hour_in = Utc::now() - chrono::Duration::hours(2);
+    proxy::alerts::detect_at(&state, partner, hour_in).await.unwrap();
+    assert_eq!(send_all(&state).await, 0);
+    // Now: failing for three hours, longer than two.
+    proxy::alerts::detect(&state, partner).await.unwrap();
+    send_all(&state).await;
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0]["subject"], "已有 3 小時未讀取用量");
+    let body = text(&mails[0], "text");
+    assert!(body.starts_with("自 ") && body.contains("起每次同步皆失敗。最近一次："), "{body}");
+    let posted = hook.got();
+    assert_eq!(posted.len(), 1);
+    let card: Value = serde_json::from_str(&posted[0].body).unwrap();
+    assert_eq!(
+        card["attachments"][0]["content"]["body"][0]["text"],
+        "Usage has not been read for 3 hours"
+    );
+    assert!(
+        posted[0].headers.get("x-csp-costs-signature").is_none(),
+        "Teams bodies are not signed"
+    );
+
+    // Entra takes the key again; the next sync works: recovered, once.
+    up.emulator.set_faults(Default::default());
+    state
+        .sync
+        .run(&connection, proxy::sync::SyncKind::Usage)
+        .await
+        .unwrap();
+    let recovered = proxy::alerts::detect(&state, partner).await.unwrap();
+    assert_eq!(
+        recovered.iter().map(|e| e.kind()).collect::<Vec<_>>(),
+        [model::alerts::EventKind::SyncRecovered]
+    );
+    send_all(&state).await;
+    let subjects: Vec<String> = smtp
+        .messages()
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(subjects, ["已有 3 小時未讀取用量", "用量已恢復讀取"]);
+    assert_eq!(hook.got().len(), 2);
+    drop(state);
+    let again = AppState::new(&config).await.unwrap();
+    assert!(
+        proxy::alerts::detect(&again, connection.partner)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(send_all(&again).await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_managers_set_rules_and_bad_rules_are_refused_with_reasons() {
+    let up = common::upstream("2026-11-20").await;
+    let data = tempfile::tempdir().unwrap();
+    let mut config = common::config(&up, data.path());
+    config.smtp_host = None;
+    let state = AppState::new(&config).await.unwrap();
+    let billing = common::client_as(&state, &[model::onboarding::Role::BillingAdmin]).await;
+    let admin = common::admin_client(&state).await;
+    let base = common::serve(state.clone(), data.path()).await;
+    let webhook = json!({"events": ["anomaly"], "channel": "webhook", "target": "https://hooks.example/x"});
+    for (method, path) in [
+        ("GET", "/api/alerts"),
+        ("GET", "/api/alerts/deliveries"),
+        ("POST", "/api/alerts/rules"),
+    ] {
+        let res = billing
+            .request(method.parse().unwrap(), format!("{base}{path}"))
+            .json(&webhook)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "{method} {path}");
+    }
+    let refused = |body: Value| {
+        let admin = admin.clone();
+        let base = base.clone();
+        async move {
+            let res = admin
+                .post(format!("{base}/api/alerts/rules"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let e: model::api::ErrorBody = res.json().await.unwrap();
+            (status, e.error.message)
+        }
+    };
+    let (status, message) = refused(json!({"events": ["anomaly"], "channel": "email", "target": "ops@fabrikam.example"})).await;
+    assert_eq!(status, 400);
+    assert!(message.contains("no SMTP server"), "{message}");
+    let (status, message) = refused(json!({"events": ["anomaly"], "channel": "webhook", "target": "http://10.0.0.5/hook"})).await;
+    assert_eq!(status, 400);
+    assert!(message.contains("https://"), "{message}");
+    let (_, message) = refused(json!({"events": [], "channel": "webhook", "target": "https://hooks.example/x"})).await;
+    assert_eq!(message, "Choose at least one event.");
+    let (_, message) = refused(json!({"events": ["anomaly"], "customerId": "not-a-customer", "channel": "webhook", "target": "https://hooks.example/x"})).await;
+    assert_eq!(message, "There is no customer not-a-customer.");
+    // Nothing was kept; a good rule is, and reads back.
+    let made = add_rule(&admin, &base, webhook.clone()).await;
+    let settings: AlertSettings = admin
+        .get(format!("{base}/api/alerts"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(settings.rules, vec![made.rule.clone()]);
+    assert!(!settings.email);
+    assert_eq!(settings.sync_failing_hours, 6);
+    // A billing admin cannot remove it either; a manager can.
+    let path = format!("{base}/api/alerts/rules/{}", made.rule.id);
+    assert_eq!(billing.delete(&path).send().await.unwrap().status(), 403);
+    assert_eq!(admin.delete(&path).send().await.unwrap().status(), 204);
+    assert_eq!(admin.delete(&path).send().await.unwrap().status(), 404);
+}
