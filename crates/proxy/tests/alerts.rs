@@ -35,7 +35,10 @@ impl SmtpSink {
         let port = common::free_port();
         let out = dir.join("mail");
         let child = std::process::Command::new("/usr/bin/python3")
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/alerts/smtp_sink.py"))
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/alerts/smtp_sink.py"
+            ))
             .arg(port.to_string())
             .arg(&out)
             .stdout(std::process::Stdio::null())
@@ -43,7 +46,10 @@ impl SmtpSink {
             .expect("Debian's python3 with aiosmtpd (cargo xtask test installs it)");
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(std::time::Instant::now() < deadline, "the SMTP server did not start");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the SMTP server did not start"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         SmtpSink { child, port, out }
@@ -200,7 +206,9 @@ async fn a_key_that_expires_in_7_days_is_mailed_and_posted_once_across_a_restart
         json!({"events": ["key-expiry", "sync-failing"], "channel": "webhook", "target": hook.url, "shape": "generic"}),
     )
     .await;
-    let signing = made.signing_secret.expect("a generic webhook's key, shown once");
+    let signing = made
+        .signing_secret
+        .expect("a generic webhook's key, shown once");
 
     proxy::alerts::detect(&state, partner).await.unwrap();
     send_all(&state).await;
@@ -212,7 +220,10 @@ async fn a_key_that_expires_in_7_days_is_mailed_and_posted_once_across_a_restart
     let day = expires.format("%b %-d, %Y");
     assert_eq!(m["rcptTos"], json!(["ops@fabrikam.example"]));
     assert_eq!(m["mailFrom"], "alerts@fabrikam.example");
-    assert_eq!(m["subject"], "The app key \u{201c}CSP Costs sync\u{201d} expires in 7 days");
+    assert_eq!(
+        m["subject"],
+        "The app key \u{201c}CSP Costs sync\u{201d} expires in 7 days"
+    );
     assert_eq!(
         text(m, "text"),
         format!(
@@ -231,7 +242,11 @@ async fn a_key_that_expires_in_7_days_is_mailed_and_posted_once_across_a_restart
         [500, 500, 500, 200]
     );
     for r in &got {
-        let timestamp: i64 = r.headers["x-csp-costs-timestamp"].to_str().unwrap().parse().unwrap();
+        let timestamp: i64 = r.headers["x-csp-costs-timestamp"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!((Utc::now().timestamp() - timestamp).abs() < 120);
         assert_eq!(
             r.headers["x-csp-costs-signature"].to_str().unwrap(),
@@ -272,14 +287,26 @@ async fn a_key_that_expires_in_7_days_is_mailed_and_posted_once_across_a_restart
             (true, "HTTP 200")
         ]
     );
-    let mail = log.iter().find(|d| d.target == "ops@fabrikam.example").unwrap();
+    let mail = log
+        .iter()
+        .find(|d| d.target == "ops@fabrikam.example")
+        .unwrap();
     assert_eq!((mail.status.as_str(), mail.attempts.len()), ("sent", 1));
-    assert!(mail.attempts[0].result.starts_with("250"), "{:?}", mail.attempts);
+    assert!(
+        mail.attempts[0].result.starts_with("250"),
+        "{:?}",
+        mail.attempts
+    );
 
     // A restart: the same store, a new process's state. Nothing is new.
     drop(state);
     let again = AppState::new(&config).await.unwrap();
-    assert!(proxy::alerts::detect(&again, partner).await.unwrap().is_empty());
+    assert!(
+        proxy::alerts::detect(&again, partner)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(send_all(&again).await, 0);
     assert_eq!(smtp.messages().len(), 1);
     assert_eq!(hook.got().len(), 4);
@@ -347,7 +374,9 @@ async fn a_sync_failing_longer_than_the_setting_is_posted_and_so_is_its_recovery
     // As of an hour after they began: under the setting, nothing.
     let partner = connection.partner;
     let hour_in = Utc::now() - chrono::Duration::hours(2);
-    proxy::alerts::detect_at(&state, partner, hour_in).await.unwrap();
+    proxy::alerts::detect_at(&state, partner, hour_in)
+        .await
+        .unwrap();
     assert_eq!(send_all(&state).await, 0);
     // Now: failing for three hours, longer than two.
     proxy::alerts::detect(&state, partner).await.unwrap();
@@ -356,7 +385,10 @@ async fn a_sync_failing_longer_than_the_setting_is_posted_and_so_is_its_recovery
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0]["subject"], "已有 3 小時未讀取用量");
     let body = text(&mails[0], "text");
-    assert!(body.starts_with("自 ") && body.contains("起每次同步皆失敗。最近一次："), "{body}");
+    assert!(
+        body.starts_with("自 ") && body.contains("起每次同步皆失敗。最近一次："),
+        "{body}"
+    );
     let posted = hook.got();
     assert_eq!(posted.len(), 1);
     let card: Value = serde_json::from_str(&posted[0].body).unwrap();
@@ -410,7 +442,8 @@ async fn only_managers_set_rules_and_bad_rules_are_refused_with_reasons() {
     let billing = common::client_as(&state, &[model::onboarding::Role::BillingAdmin]).await;
     let admin = common::admin_client(&state).await;
     let base = common::serve(state.clone(), data.path()).await;
-    let webhook = json!({"events": ["anomaly"], "channel": "webhook", "target": "https://hooks.example/x"});
+    let webhook =
+        json!({"events": ["anomaly"], "channel": "webhook", "target": "https://hooks.example/x"});
     for (method, path) in [
         ("GET", "/api/alerts"),
         ("GET", "/api/alerts/deliveries"),
@@ -439,13 +472,21 @@ async fn only_managers_set_rules_and_bad_rules_are_refused_with_reasons() {
             (status, e.error.message)
         }
     };
-    let (status, message) = refused(json!({"events": ["anomaly"], "channel": "email", "target": "ops@fabrikam.example"})).await;
+    let (status, message) = refused(
+        json!({"events": ["anomaly"], "channel": "email", "target": "ops@fabrikam.example"}),
+    )
+    .await;
     assert_eq!(status, 400);
     assert!(message.contains("no SMTP server"), "{message}");
-    let (status, message) = refused(json!({"events": ["anomaly"], "channel": "webhook", "target": "http://10.0.0.5/hook"})).await;
+    let (status, message) = refused(
+        json!({"events": ["anomaly"], "channel": "webhook", "target": "http://10.0.0.5/hook"}),
+    )
+    .await;
     assert_eq!(status, 400);
     assert!(message.contains("https://"), "{message}");
-    let (_, message) = refused(json!({"events": [], "channel": "webhook", "target": "https://hooks.example/x"})).await;
+    let (_, message) =
+        refused(json!({"events": [], "channel": "webhook", "target": "https://hooks.example/x"}))
+            .await;
     assert_eq!(message, "Choose at least one event.");
     let (_, message) = refused(json!({"events": ["anomaly"], "customerId": "not-a-customer", "channel": "webhook", "target": "https://hooks.example/x"})).await;
     assert_eq!(message, "There is no customer not-a-customer.");
@@ -467,4 +508,191 @@ async fn only_managers_set_rules_and_bad_rules_are_refused_with_reasons() {
     assert_eq!(billing.delete(&path).send().await.unwrap().status(), 403);
     assert_eq!(admin.delete(&path).send().await.unwrap().status(), 204);
     assert_eq!(admin.delete(&path).send().await.unwrap().status(), 404);
+}
+
+/// A full sync through the API, waited for.
+async fn sync_now(me: &common::Person) {
+    let res = me
+        .call(reqwest::Method::POST, "/api/sync", Some(json!({})))
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let p: model::api::SyncProgress = me.json(reqwest::Method::GET, "/api/sync", None).await;
+        match p.status {
+            model::api::SyncStatus::Succeeded => return,
+            model::api::SyncStatus::Failed => panic!("the sync failed: {:?}", p.error),
+            _ => {}
+        }
+        assert!(std::time::Instant::now() < deadline, "the sync did not end");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn log_of(me: &common::Person) -> Vec<Delivery> {
+    me.json(reqwest::Method::GET, "/api/alerts/deliveries", None)
+        .await
+}
+
+/// Waits until `done` holds of the log.
+async fn log_until(me: &common::Person, done: impl Fn(&[Delivery]) -> bool) -> Vec<Delivery> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let log = log_of(me).await;
+        if done(&log) {
+            return log;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the log never got there: {log:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budget_crossed_by_new_usage_is_mailed_once_though_the_proxy_died_before_sending() {
+    // The same partner on the 8th and, with more usage, on the 26th.
+    let early = common::upstream("2026-11-08").await;
+    let later = common::upstream("2026-11-26").await;
+    assert_eq!(early.credentials.tenant, later.credentials.tenant);
+    let data = tempfile::tempdir().unwrap();
+    let smtp = SmtpSink::start(data.path());
+    let nobody = common::free_port().to_string();
+    let env = |smtp_port: &str| {
+        vec![
+            ("PROXY_SMTP_HOST", "127.0.0.1".to_string()),
+            ("PROXY_SMTP_PORT", smtp_port.to_string()),
+            ("PROXY_SMTP_SECURITY", "none".to_string()),
+            (
+                "PROXY_SMTP_FROM",
+                "CSP Costs <alerts@fabrikam.example>".to_string(),
+            ),
+            ("PROXY_ALERT_CHECK_SECONDS", "1".to_string()),
+            ("PROXY_ALERT_RETRY_SECONDS", "2".to_string()),
+        ]
+    };
+    let bin = env!("CARGO_BIN_EXE_proxy");
+    let admin = {
+        let demo = early.emulator.demo();
+        let p = demo
+            .partners
+            .iter()
+            .find(|p| p.tenant_id == early.credentials.tenant)
+            .unwrap();
+        p.users[0].clone()
+    };
+
+    // The 8th: a budget the month so far is 45 % of; a rule mailing its alerts.
+    let first = common::start_proxy_with(bin, &early, data.path(), None, &env(&nobody)).await;
+    let me = common::sign_in(&first.base, &admin.user_name, &admin.password).await;
+    sync_now(&me).await;
+    let list: model::api::CustomerList =
+        me.json(reqwest::Method::GET, "/api/customers", None).await;
+    let c = list
+        .customers
+        .iter()
+        .filter(|c| c.currency.as_deref() == Some("USD"))
+        .max_by_key(|c| c.month_to_date.partner_cost)
+        .unwrap()
+        .clone();
+    let mtd_early = c.month_to_date.partner_cost;
+    assert!(mtd_early > 0);
+    // Whole dollars, so Partner Center keeps it as set.
+    let budget = (mtd_early as i128 * 100 / 45 / 1_000_000 * 1_000_000) as i64;
+    let budget_path = format!("/api/customers/{}/budget", c.id);
+    let budget_body = json!({ "amount": (budget / 1_000_000).to_string() });
+    let res = me
+        .call(
+            reqwest::Method::PUT,
+            &budget_path,
+            Some(budget_body.clone()),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let res = me
+        .call(
+            reqwest::Method::POST,
+            "/api/alerts/rules",
+            Some(json!({"events": ["budget-threshold"], "customerId": c.id, "channel": "email", "target": "ops@fabrikam.example"})),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    // A few looks later: under every threshold, nothing to send.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(log_of(&me).await.is_empty());
+    drop(first);
+
+    // The 26th, with the mail server down: the crossing is found and its
+    // message waits; the proxy is killed before it can send it.
+    let second = common::start_proxy_with(bin, &later, data.path(), None, &env(&nobody)).await;
+    let me = common::sign_in(&second.base, &admin.user_name, &admin.password).await;
+    let res = me
+        .call(
+            reqwest::Method::PUT,
+            &budget_path,
+            Some(budget_body.clone()),
+        )
+        .await;
+    assert!(res.status().is_success(), "{}", res.status());
+    sync_now(&me).await;
+    let list: model::api::CustomerList =
+        me.json(reqwest::Method::GET, "/api/customers", None).await;
+    let now = list
+        .customers
+        .iter()
+        .find(|x| x.id == c.id)
+        .unwrap()
+        .clone();
+    assert_eq!(now.budget, Some(budget));
+    let mtd = now.month_to_date.partner_cost;
+    let used = mtd as i128 * 100 / budget as i128;
+    assert!(used >= 50, "new usage crossed a threshold: {used}%");
+    let threshold = [50, 80, 100]
+        .into_iter()
+        .filter(|t| *t as i128 <= used)
+        .max()
+        .unwrap();
+    let log = log_until(&me, |log| log.len() == 1 && !log[0].attempts.is_empty()).await;
+    assert_eq!(log[0].status, "pending");
+    assert!(!log[0].attempts[0].ok);
+    drop(second); // SIGKILL
+
+    // Restarted with the server up: the message goes, once.
+    let third =
+        common::start_proxy_with(bin, &later, data.path(), None, &env(&smtp.port.to_string()))
+            .await;
+    let me = common::sign_in(&third.base, &admin.user_name, &admin.password).await;
+    let log = log_until(&me, |log| log.len() == 1 && log[0].status == "sent").await;
+    assert_eq!(log[0].attempts.len(), 2, "{log:?}");
+    // More looks: nothing new, nothing again.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mails = smtp.messages();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let m = &mails[0];
+    let money = |micros: i64| model::alerts::message::money(micros, "USD", model::i18n::Locale::En);
+    assert_eq!(
+        m["subject"],
+        format!(
+            "{} reached {threshold}% of its November 2026 budget",
+            c.name
+        )
+    );
+    // Linked to the proxy that found it (here each one has a port of its own).
+    let body = text(m, "text");
+    let (said, link) = body
+        .split_once("\n\nOpen CSP Costs: http://127.0.0.1:")
+        .unwrap();
+    assert_eq!(
+        said,
+        format!(
+            "{}'s partner cost for November 2026 is {}, {} of its budget of {}.",
+            c.name,
+            money(mtd),
+            model::alerts::message::percent((mtd as i128 * 10_000 / budget as i128) as i64),
+            money(budget),
+        )
+    );
+    assert!(link.trim_end().parse::<u16>().is_ok(), "{link}");
+    assert_eq!(log_of(&me).await.len(), 1);
 }

@@ -64,8 +64,10 @@ async fn a_partner_never_reaches_another_partners_data() {
     // nor remove it.
     let b_rule: model::alerts::rules::MadeRule = as_b
         .post(format!("{base}/api/alerts/rules"))
-        .json(&json!({ "events": ["anomaly"], "customerId": b_id, "channel": "webhook",
-                       "target": "https://hooks.example/b-only-hook" }))
+        .json(
+            &json!({ "events": ["anomaly"], "customerId": b_id, "channel": "webhook",
+                       "target": "https://hooks.example/b-only-hook" }),
+        )
         .send()
         .await
         .unwrap()
@@ -168,7 +170,10 @@ async fn a_partner_never_reaches_another_partners_data() {
         &format!("{base}/api/alerts/deliveries"),
     )
     .await;
-    assert!(b_log.is_empty(), "A's test message went nowhere of B's: {b_log:?}");
+    assert!(
+        b_log.is_empty(),
+        "A's test message went nowhere of B's: {b_log:?}"
+    );
     // A's own customer's page carries nothing of B's.
     let text = as_a
         .get(format!("{base}/api/customers/{a_id}"))

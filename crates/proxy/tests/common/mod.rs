@@ -547,6 +547,17 @@ pub fn free_port() -> u16 {
 /// integration tests know) serving from `data` with `up` as every upstream,
 /// under an open-file limit of `files` when given.
 pub async fn start_proxy(bin: &str, up: &Upstream, data: &Path, files: Option<u32>) -> Proxy {
+    start_proxy_with(bin, up, data, files, &[]).await
+}
+
+/// [`start_proxy`] with more of the proxy's environment (`PROXY_SMTP_HOST`…).
+pub async fn start_proxy_with(
+    bin: &str,
+    up: &Upstream,
+    data: &Path,
+    files: Option<u32>,
+    env: &[(&str, String)],
+) -> Proxy {
     let port = free_port();
     let limit = files.map_or(String::new(), |n| format!("ulimit -n {n} && "));
     let child = std::process::Command::new("sh")
@@ -564,6 +575,7 @@ pub async fn start_proxy(bin: &str, up: &Upstream, data: &Path, files: Option<u3
         .env("PROXY_APP_SECRET", up.credentials.secret.expose())
         .env("PROXY_SYNC_MINUTES", "0")
         .env("PROXY_HEADER_TIMEOUT_SECONDS", "10")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
