@@ -2,6 +2,7 @@
 
 use gloo_net::http::{Request, RequestBuilder, Response};
 use leptos::prelude::on_cleanup;
+use model::alerts::rules::{AlertSettings, AlertSettingsUpdate, Delivery, MadeRule, NewRule};
 use model::api::{
     AppChoice, AppInfo, BillingAccess, BudgetUpdate, CustomerDetail, CustomerList, CustomerUser,
     CustomerUserInvite, ErrorBody, ErrorCode, KeyRequest, MarkupUpdate, NewKey, OnboardingState,
@@ -97,7 +98,8 @@ pub fn url(path: &str) -> String {
 }
 
 async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
-    if response.status() == 204 {
+    // No body: a deletion, or a message taken to be sent (202).
+    if matches!(response.status(), 202 | 204) {
         return serde_json::from_value(serde_json::Value::Null)
             .map_err(|e| ApiError::Decode(e.to_string()));
     }
@@ -357,6 +359,46 @@ pub async fn set_reporting(settings: &ReportingSettings) -> Result<ReportingSett
     write(
         with_cookie(Request::put(&url("settings/reporting"))),
         Some(settings),
+    )
+    .await
+}
+
+/// The alert rules and whether e-mail can be sent (a manager's).
+pub async fn alerts() -> Result<AlertSettings, ApiError> {
+    get("alerts").await
+}
+
+pub async fn add_alert_rule(rule: &NewRule) -> Result<MadeRule, ApiError> {
+    write(with_cookie(Request::post(&url("alerts/rules"))), Some(rule)).await
+}
+
+pub async fn remove_alert_rule(id: i64) -> Result<(), ApiError> {
+    write(
+        with_cookie(Request::delete(&url(&format!("alerts/rules/{id}")))),
+        None::<&()>,
+    )
+    .await
+}
+
+/// A test message through the rule: it shows in the delivery log.
+pub async fn test_alert_rule(id: i64) -> Result<(), ApiError> {
+    write(
+        with_cookie(Request::post(&url(&format!("alerts/rules/{id}/test")))),
+        None::<&()>,
+    )
+    .await
+}
+
+pub async fn alert_deliveries() -> Result<Vec<Delivery>, ApiError> {
+    get("alerts/deliveries").await
+}
+
+pub async fn set_alert_settings(
+    update: &AlertSettingsUpdate,
+) -> Result<AlertSettingsUpdate, ApiError> {
+    write(
+        with_cookie(Request::put(&url("alerts/settings"))),
+        Some(update),
     )
     .await
 }

@@ -1,6 +1,7 @@
 //! The routed views, one module per page; what they share is in
 //! `components/`.
 
+mod alerts;
 mod budgets;
 mod connection;
 mod customer;

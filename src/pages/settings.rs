@@ -1,10 +1,11 @@
 //! The partner's settings: the currency totals are shown in, the exchange
-//! rates to it, and the default markup.
+//! rates to it, the default markup, and the alerts.
 
 use leptos::prelude::*;
 use model::api::{ExchangeRate, ReportingSettings};
 use model::host::Theme;
 
+use super::alerts::AlertsCard;
 use crate::api;
 use crate::components::{Loader, ManagersOnly, MarkupForm, Saving};
 use crate::i18n::t;
@@ -14,16 +15,23 @@ pub fn Settings() -> impl IntoView {
     // The rates, the currencies in use (from the overview) and the stored
     // default markup, read together.
     let settings = LocalResource::new(|| async {
-        let (reporting, overview, markup) =
-            futures::join!(api::reporting(), api::overview(), api::default_markup());
-        Ok::<_, api::ApiError>((reporting?, overview?, markup?))
+        let (reporting, overview, markup, customers) = futures::join!(
+            api::reporting(),
+            api::overview(),
+            api::default_markup(),
+            api::customers()
+        );
+        Ok::<_, api::ApiError>((reporting?, overview?, markup?, customers?))
     });
     view! {
         <h1>{t().nav_settings}</h1>
         <Appearance />
         <Loader resource=settings return_to="/settings" let:loaded>
             {
-                let (r, o, markup) = loaded;
+                let (r, o, markup, list) = loaded;
+                let mut customers: Vec<(String, String)> =
+                    list.customers.into_iter().map(|c| (c.id, c.name)).collect();
+                customers.sort_by_key(|c| c.1.to_lowercase());
                 let mut currencies: Vec<String> = o.by_currency.iter().map(|t| t.currency.clone()).collect();
                 for rate in &r.rates {
                     if !currencies.contains(&rate.currency) {
@@ -33,6 +41,7 @@ pub fn Settings() -> impl IntoView {
                 view! {
                     <Rates settings=r currencies=currencies />
                     <MarkupForm customer=None basis=markup.basis basis_points=markup.basis_points on_change=|| () />
+                    <AlertsCard customers=customers />
                 }
             }
         </Loader>

@@ -440,6 +440,52 @@ text! {
         choose_all,
         no_cost_last_month,
         choose_customers_first,
+        alerts_heading,
+        alerts_notice,
+        email_not_set_up,
+        event_budget_threshold,
+        event_budget_forecast,
+        event_anomaly,
+        event_margin_fell,
+        event_key_expiry,
+        event_sync_failing,
+        event_sync_recovered,
+        event_trial_ending,
+        event_test,
+        alert_events,
+        about_customer,
+        all_customers,
+        send_by,
+        channel_email,
+        channel_webhook,
+        send_to,
+        send_to_hint,
+        webhook_format,
+        shape_generic,
+        shape_teams,
+        shape_slack,
+        message_language,
+        add_rule,
+        alert_rules,
+        no_rules,
+        send_test,
+        test_queued,
+        rule_added,
+        signing_key,
+        signing_key_once,
+        sync_failing_after,
+        save_hours,
+        hours_saved,
+        delivery_log,
+        no_deliveries,
+        when_created,
+        message_subject,
+        delivery_status,
+        delivery_sent,
+        delivery_pending,
+        delivery_failed,
+        refresh,
+        choose_an_event,
     }
     made {
         trial_days_left: fn(i64) -> String,
@@ -509,10 +555,27 @@ text! {
         budgets_set: fn(usize, usize) -> String,
         one_currency_only: fn(&str) -> String,
         not_a_number: fn(&str) -> String,
+        attempts_summary: fn(usize, &str) -> String,
     }
 }
 
 impl Text {
+    /// An alert event's name.
+    pub fn event(&self, kind: crate::alerts::EventKind) -> &'static str {
+        use crate::alerts::EventKind as K;
+        match kind {
+            K::BudgetThreshold => self.event_budget_threshold,
+            K::BudgetForecast => self.event_budget_forecast,
+            K::Anomaly => self.event_anomaly,
+            K::MarginFell => self.event_margin_fell,
+            K::KeyExpiry => self.event_key_expiry,
+            K::SyncFailing => self.event_sync_failing,
+            K::SyncRecovered => self.event_sync_recovered,
+            K::TrialEnding => self.event_trial_ending,
+            K::Test => self.event_test,
+        }
+    }
+
     /// A Partner Center role's name.
     pub fn role(&self, role: Role) -> &'static str {
         match role {

@@ -39,9 +39,26 @@ const KEPT: [&str; 15] = [
 
 fn english_in(text: &str) -> String {
     let mut rest = text.to_string();
-    for kept in KEPT
-        .iter()
-        .chain(&["name@company.com", "Ctrl+C", "⌘C", "Mac", "z 分數"])
+    // Longer names first: `Web` would leave `hook` of `Webhook`.
+    for kept in [
+        "name@company.com",
+        "Ctrl+C",
+        "⌘C",
+        "Mac",
+        "z 分數",
+        // Alerts: the formats and headers a receiver is set up with.
+        "Webhook",
+        "Microsoft Teams",
+        "Slack",
+        "JSON",
+        "HMAC-SHA256",
+        "X-Csp-Costs-Signature",
+        "PROXY_SMTP_HOST",
+        "Proxy",
+        "https://",
+    ]
+    .iter()
+    .chain(KEPT.iter())
     {
         rest = rest.replace(kept, "");
     }
@@ -173,6 +190,8 @@ fn traditional_chinese_has_no_english_left() {
         (t.budgets_set)(1, 2),
         (t.one_currency_only)("1"),
         (t.not_a_number)("1"),
+        (t.attempts_summary)(0, "1"),
+        (t.attempts_summary)(4, "1"),
     ];
     for text in t.words().into_iter().chain(made.iter().map(String::as_str)) {
         assert!(english_in(text).is_empty(), "English left in {text:?}");
