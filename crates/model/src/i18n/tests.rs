@@ -54,7 +54,6 @@ fn english_in(text: &str) -> String {
         "HMAC-SHA256",
         "X-Csp-Costs-Signature",
         "PROXY_SMTP_HOST",
-        "Proxy",
         "https://",
     ]
     .iter()

@@ -473,7 +473,7 @@ pub static ZH_TW: Text = Text {
     },
     alerts_heading: "警示",
     alerts_notice: "不可錯過的事項會以訊息通知，每件只寄一次：超出預算、異常的日子、毛利下降、應用程式金鑰即將過期、同步失敗、試用即將結束。",
-    email_not_set_up: "此 Proxy 尚未設定電子郵件（由營運者設定 PROXY_SMTP_HOST）；Webhook 可以使用。",
+    email_not_set_up: "此代理伺服器尚未設定電子郵件（由營運者設定 PROXY_SMTP_HOST）；Webhook 可以使用。",
     event_budget_threshold: "超過預算門檻",
     event_budget_forecast: "預估超出預算",
     event_anomaly: "每日成本異常",
