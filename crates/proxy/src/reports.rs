@@ -194,6 +194,39 @@ pub async fn kept(store: &Store, partner: PartnerId) -> Result<Arc<Kept>, Report
         .await
 }
 
+/// The margin report of a scope: partner-earned credit rates from it and the
+/// period before (a resource's usual rate), then the two periods' lines.
+/// Bounded in memory: it holds groups, not lines.
+pub async fn margin_report(
+    store: &Store,
+    partner: PartnerId,
+    scope: &crate::store::Scope,
+) -> Result<model::margin::MarginReport, sqlx::Error> {
+    use model::margin::{MarginBuilder, PecRates};
+    let (from, to) = model::margin::previous_period(scope.from, scope.to);
+    let previous = crate::store::Scope {
+        customer: scope.customer.clone(),
+        from,
+        to,
+    };
+    let mut rates = PecRates::default();
+    for s in [scope, &previous] {
+        store
+            .for_each_line(partner, s, |l, _| rates.see(&l))
+            .await?;
+    }
+    let mut report = MarginBuilder::new(rates);
+    store
+        .for_each_line(partner, scope, |l, price| report.add_current(&l, price))
+        .await?;
+    store
+        .for_each_line(partner, &previous, |l, price| {
+            report.add_previous(&l, price)
+        })
+        .await?;
+    Ok(report.finish((scope.from, scope.to)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

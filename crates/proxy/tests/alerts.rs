@@ -696,3 +696,77 @@ async fn a_budget_crossed_by_new_usage_is_mailed_once_though_the_proxy_died_befo
     assert!(link.trim_end().parse::<u16>().is_ok(), "{link}");
     assert_eq!(log_of(&me).await.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credit_lost_this_month_is_posted_once_for_each_customer_that_lost_it() {
+    let mut emulated = common::emulator_config("2026-11-28");
+    emulated.customers = 40;
+    let up = common::upstream_with(emulated).await;
+    let data = tempfile::tempdir().unwrap();
+    let smtp = SmtpSink::start(data.path());
+    let hook = Receiver::start(&[]).await;
+    let config = alert_config(&up, data.path(), smtp.port);
+    let state = AppState::new(&config).await.unwrap();
+    let connection = state.connection.clone().unwrap();
+    state
+        .sync
+        .run(&connection, proxy::sync::SyncKind::Full)
+        .await
+        .unwrap();
+    let http = common::admin_client(&state).await;
+    let base = common::serve(state.clone(), data.path()).await;
+    add_rule(
+        &http,
+        &base,
+        json!({"events": ["credit-lost"], "channel": "webhook", "target": hook.url}),
+    )
+    .await;
+    proxy::alerts::detect(&state, connection.partner)
+        .await
+        .unwrap();
+    send_all(&state).await;
+    // The customers the Price and margin view says lost credit this month.
+    let margin: model::margin::MarginReport = http
+        .get(format!("{base}/api/margin?from=2026-11-01&to=2026-11-27"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut lost: Vec<(String, i64)> = margin
+        .customers
+        .iter()
+        .filter(|c| c.figures.lost_lines > 0)
+        .map(|c| (c.customer_id.clone(), c.figures.pec_lost))
+        .collect();
+    lost.sort();
+    assert!(!lost.is_empty(), "the emulator's month has lost credit");
+    let mut posted: Vec<(String, i64)> = hook
+        .got()
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_str(&r.body).unwrap();
+            assert_eq!(body["event"], "credit-lost");
+            (
+                body["facts"]["customer"]["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                body["facts"]["lost"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    posted.sort();
+    assert_eq!(posted, lost);
+    drop(state);
+    let again = AppState::new(&config).await.unwrap();
+    assert!(
+        proxy::alerts::detect(&again, connection.partner)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(send_all(&again).await, 0);
+    assert_eq!(hook.got().len(), lost.len());
+}

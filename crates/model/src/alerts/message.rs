@@ -231,6 +231,34 @@ pub fn say(event: &Event, locale: Locale) -> Said {
             }
         }
         (
+            Facts::CreditLost {
+                customer,
+                month,
+                lost,
+                lines,
+            },
+            _,
+        ) => {
+            let m = month_name(month, locale);
+            let l = money(*lost, &customer.currency, locale);
+            match locale {
+                En => (
+                    format!("{} lost partner-earned credit in {m}", customer.name),
+                    format!(
+                        "{lines} of {}'s lines in {m} earned no partner-earned credit (PEC): {l} at the resources' usual rate.",
+                        customer.name
+                    ),
+                ),
+                ZhTw => (
+                    format!("{} 於 {m} 失去合作夥伴賺取點數", customer.name),
+                    format!(
+                        "{} {m} 有 {lines} 筆明細未獲得合作夥伴賺取點數（PEC），依資源平常的費率約為 {l}。",
+                        customer.name
+                    ),
+                ),
+            }
+        }
+        (
             Facts::KeyExpiry {
                 key_name,
                 expires,

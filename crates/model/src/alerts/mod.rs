@@ -25,6 +25,8 @@ pub enum EventKind {
     Anomaly,
     /// A customer's margin fell against last month.
     MarginFell,
+    /// Lines of a customer's this month earned no partner-earned credit.
+    CreditLost,
     /// The app key expires within 30, 7 or 1 days, or has expired.
     KeyExpiry,
     /// The sync has failed for longer than the setting.
@@ -39,11 +41,12 @@ pub enum EventKind {
 
 impl EventKind {
     /// The kinds a rule can choose (not `Test`).
-    pub const CHOSEN: [EventKind; 8] = [
+    pub const CHOSEN: [EventKind; 9] = [
         EventKind::BudgetThreshold,
         EventKind::BudgetForecast,
         EventKind::Anomaly,
         EventKind::MarginFell,
+        EventKind::CreditLost,
         EventKind::KeyExpiry,
         EventKind::SyncFailing,
         EventKind::SyncRecovered,
@@ -58,6 +61,7 @@ impl EventKind {
                 | EventKind::BudgetForecast
                 | EventKind::Anomaly
                 | EventKind::MarginFell
+                | EventKind::CreditLost
         )
     }
 
@@ -68,6 +72,7 @@ impl EventKind {
             EventKind::BudgetForecast => "budget-forecast",
             EventKind::Anomaly => "anomaly",
             EventKind::MarginFell => "margin-fell",
+            EventKind::CreditLost => "credit-lost",
             EventKind::KeyExpiry => "key-expiry",
             EventKind::SyncFailing => "sync-failing",
             EventKind::SyncRecovered => "sync-recovered",
@@ -129,6 +134,14 @@ pub enum Facts {
         margin_before: i64,
     },
     #[serde(rename_all = "camelCase")]
+    CreditLost {
+        customer: AboutCustomer,
+        month: String,
+        /// The credit the lines would have earned at their usual rate.
+        lost: i64,
+        lines: u32,
+    },
+    #[serde(rename_all = "camelCase")]
     KeyExpiry {
         key_name: String,
         expires: NaiveDate,
@@ -168,6 +181,7 @@ impl Event {
             Facts::BudgetForecast { .. } => EventKind::BudgetForecast,
             Facts::Anomaly { .. } => EventKind::Anomaly,
             Facts::MarginFell { .. } => EventKind::MarginFell,
+            Facts::CreditLost { .. } => EventKind::CreditLost,
             Facts::KeyExpiry { .. } => EventKind::KeyExpiry,
             Facts::SyncFailing { .. } => EventKind::SyncFailing,
             Facts::SyncRecovered { .. } => EventKind::SyncRecovered,
@@ -181,7 +195,8 @@ impl Event {
             Facts::BudgetThreshold { customer, .. }
             | Facts::BudgetForecast { customer, .. }
             | Facts::Anomaly { customer, .. }
-            | Facts::MarginFell { customer, .. } => Some(customer),
+            | Facts::MarginFell { customer, .. }
+            | Facts::CreditLost { customer, .. } => Some(customer),
             _ => None,
         }
     }
@@ -264,6 +279,29 @@ pub fn customer_events(customers: &[CustomerSummary], as_of: NaiveDate) -> Vec<E
         }
     }
     events
+}
+
+/// Partner-earned credit lost on a customer's lines this month: once a
+/// month per customer and currency, when the first such lines are read.
+pub fn credit_events(customers: &[crate::margin::CustomerMargin], as_of: NaiveDate) -> Vec<Event> {
+    let month = as_of.format("%Y-%m").to_string();
+    customers
+        .iter()
+        .filter(|c| c.figures.lost_lines > 0 && c.figures.pec_lost > 0)
+        .map(|c| Event {
+            key: format!("credit:{}:{}:{month}", c.customer_id, c.currency),
+            facts: Facts::CreditLost {
+                customer: AboutCustomer {
+                    id: c.customer_id.clone(),
+                    name: c.customer_name.clone(),
+                    currency: c.currency.clone(),
+                },
+                month: month.clone(),
+                lost: c.figures.pec_lost,
+                lines: c.figures.lost_lines,
+            },
+        })
+        .collect()
 }
 
 /// Of the events found new in one pass, those worth a message: a customer

@@ -259,6 +259,16 @@ fn every_event_reads_in_chinese_without_english_words_but_names() {
             margin: 1000,
             margin_before: 1500,
         },
+        Facts::CreditLost {
+            customer: AboutCustomer {
+                id: "a".into(),
+                name: "Contoso".into(),
+                currency: "USD".into(),
+            },
+            month: "2026-11".into(),
+            lost: 1,
+            lines: 3,
+        },
         Facts::KeyExpiry {
             key_name: "Key".into(),
             expires: day("2026-12-10"),
@@ -298,6 +308,7 @@ fn every_event_reads_in_chinese_without_english_words_but_names() {
             .replace("Ann", "")
             .replace("CSP Costs", "")
             .replace("UTC", "")
+            .replace("PEC", "")
             .replace("US$", "");
         assert!(
             !text.chars().any(|c| c.is_ascii_alphabetic()),
@@ -375,4 +386,34 @@ fn kinds_read_back_by_name() {
         );
     }
     assert_eq!(EventKind::parse("budget"), None);
+}
+
+#[test]
+fn credit_lost_is_once_a_month_per_customer_and_currency_with_its_figures() {
+    use crate::margin::{CustomerMargin, MarginFigures};
+    let margin = |id: &str, lost: i64, lines: u32| CustomerMargin {
+        customer_id: id.into(),
+        customer_name: format!("Customer {id}"),
+        currency: "EUR".into(),
+        figures: MarginFigures {
+            pec_lost: lost,
+            lost_lines: lines,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let events = credit_events(
+        &[margin("a", 12_340_000, 3), margin("b", 0, 0)],
+        day("2026-11-20"),
+    );
+    assert_eq!(keys(&events), ["credit:a:EUR:2026-11"]);
+    let said = say(&events[0], Locale::En);
+    assert_eq!(
+        said.title,
+        "Customer a lost partner-earned credit in November 2026"
+    );
+    assert_eq!(
+        said.body,
+        "3 of Customer a's lines in November 2026 earned no partner-earned credit (PEC): €12.34 at the resources' usual rate."
+    );
 }

@@ -508,6 +508,7 @@ pub static EN: Text = Text {
     event_budget_forecast: "Forecast over budget",
     event_anomaly: "Unusual daily cost",
     event_margin_fell: "Margin fell",
+    event_credit_lost: "Partner-earned credit lost",
     event_key_expiry: "App key expiring",
     event_sync_failing: "Sync failing",
     event_sync_recovered: "Sync working again",

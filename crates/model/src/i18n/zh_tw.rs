@@ -478,6 +478,7 @@ pub static ZH_TW: Text = Text {
     event_budget_forecast: "預估超出預算",
     event_anomaly: "每日成本異常",
     event_margin_fell: "毛利下降",
+    event_credit_lost: "失去合作夥伴賺取點數",
     event_key_expiry: "應用程式金鑰即將過期",
     event_sync_failing: "同步失敗",
     event_sync_recovered: "同步已恢復",

@@ -147,6 +147,10 @@ pub async fn detect_at(
     let list = &kept.summaries.customers;
     if let Some(as_of) = list.as_of {
         events.extend(found::customer_events(&list.customers, as_of));
+        events.extend(found::credit_events(
+            &lost_credit(state, partner, as_of).await?.customers,
+            as_of,
+        ));
     }
     if let Some(connection) = state.connection_of(partner)
         && let Some(key) = state
@@ -190,6 +194,27 @@ pub async fn detect_at(
         .store
         .record_events(partner, &events, |new, rules| plan(new, rules, &app_url))
         .await?)
+}
+
+/// This month's margin by customer, partner-earned credit lost included:
+/// worked out again only after the lines change (a sync), not at each look.
+async fn lost_credit(
+    state: &AppState,
+    partner: PartnerId,
+    as_of: chrono::NaiveDate,
+) -> Result<std::sync::Arc<model::margin::MarginReport>, sqlx::Error> {
+    let scope = crate::store::Scope {
+        customer: None,
+        from: chrono::Datelike::with_day(&as_of, 1).unwrap_or(as_of),
+        to: as_of,
+    };
+    state
+        .store
+        .memo_lines(partner, "alerts-lost-credit", || async {
+            let _turn = state.web.heavy_reads.turn(partner.0).await;
+            crate::reports::margin_report(&state.store, partner, &scope).await
+        })
+        .await
 }
 
 /// Looks for every connected partner's events every `check_every`, and

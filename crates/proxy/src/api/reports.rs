@@ -6,14 +6,13 @@ use axum::extract::State;
 use axum::response::Response;
 use model::api::{LineItemPage, LineItemRow};
 use model::cube::Cube;
-use model::margin::{MarginBuilder, MarginReport, PecRates};
+use model::margin::MarginReport;
 
 use super::customers::json_body;
 use super::extract::{ApiQuery, Partner, ScopeQuery, parse_count, scope};
 use crate::error::ApiError;
 use crate::reports;
 use crate::state::AppState;
-use crate::store::Scope;
 
 /// `GET /api/overview`: every customer at once.
 pub async fn overview(
@@ -76,30 +75,8 @@ pub async fn margin(
     ApiQuery(q): ApiQuery<ScopeQuery>,
 ) -> Result<Json<MarginReport>, ApiError> {
     let scope = scope(&state, partner.id(), &q).await?;
-    let (from, to) = model::margin::previous_period(scope.from, scope.to);
-    let previous = Scope {
-        customer: scope.customer.clone(),
-        from,
-        to,
-    };
     let _turn = state.web.heavy_reads.turn(partner.id().0).await;
-    let store = &state.store;
-    let mut rates = PecRates::default();
-    for s in [&scope, &previous] {
-        store
-            .for_each_line(partner.id(), s, |l, _| rates.see(&l))
-            .await?;
-    }
-    let mut report = MarginBuilder::new(rates);
-    store
-        .for_each_line(partner.id(), &scope, |l, price| {
-            report.add_current(&l, price)
-        })
-        .await?;
-    store
-        .for_each_line(partner.id(), &previous, |l, price| {
-            report.add_previous(&l, price)
-        })
-        .await?;
-    Ok(Json(report.finish((scope.from, scope.to))))
+    Ok(Json(
+        reports::margin_report(&state.store, partner.id(), &scope).await?,
+    ))
 }
