@@ -5,213 +5,36 @@
 //! between.
 
 mod common;
+#[path = "alerts/parts.rs"]
+mod parts;
 
-use std::collections::VecDeque;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
-use model::alerts::rules::{AlertSettings, Delivery, MadeRule};
+use model::alerts::rules::{AlertSettings, Delivery};
+use parts::*;
 use proxy::AppState;
 use serde_json::{Value, json};
 
-/// aiosmtpd writing what it accepts to a folder as JSON.
-struct SmtpSink {
-    child: std::process::Child,
-    port: u16,
-    out: PathBuf,
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl SmtpSink {
-    fn start(dir: &Path) -> SmtpSink {
-        let port = common::free_port();
-        let out = dir.join("mail");
-        let child = std::process::Command::new("/usr/bin/python3")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tests/alerts/smtp_sink.py"
-            ))
-            .arg(port.to_string())
-            .arg(&out)
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .expect("Debian's python3 with aiosmtpd (cargo xtask test installs it)");
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the SMTP server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        SmtpSink { child, port, out }
-    }
-
-    /// Every message received, in order.
-    fn messages(&self) -> Vec<Value> {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.out)
-            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
-            .unwrap_or_default();
-        files.retain(|p| p.extension().is_some_and(|e| e == "json"));
-        files.sort();
-        files
-            .iter()
-            .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
-            .collect()
-    }
-}
-
-/// One request a receiver got.
-#[derive(Debug, Clone)]
-struct Received {
-    headers: axum::http::HeaderMap,
-    body: String,
-    answered: u16,
-}
-
-/// A webhook receiver answering the given statuses in turn, then 200.
-struct Receiver {
-    url: String,
-    got: Arc<Mutex<Vec<Received>>>,
-}
-
-impl Receiver {
-    async fn start(answers: &[u16]) -> Receiver {
-        let got: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let answers = Arc::new(Mutex::new(answers.iter().copied().collect::<VecDeque<_>>()));
-        let app = {
-            let got = got.clone();
-            axum::Router::new().route(
-                "/hook",
-                axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
-                    let (got, answers) = (got.clone(), answers.clone());
-                    async move {
-                        let answered = answers.lock().unwrap().pop_front().unwrap_or(200);
-                        got.lock().unwrap().push(Received {
-                            headers,
-                            body,
-                            answered,
-                        });
-                        axum::http::StatusCode::from_u16(answered).unwrap()
-                    }
-                }),
-            )
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/hook", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        Receiver { url, got }
-    }
-
-    fn got(&self) -> Vec<Received> {
-        self.got.lock().unwrap().clone()
-    }
-}
-
-fn alert_config(up: &common::Upstream, data: &Path, smtp_port: u16) -> proxy::Config {
-    let mut c = common::config(up, data);
-    c.smtp_host = Some("127.0.0.1".into());
-    c.smtp_port = smtp_port;
-    c.smtp_security = "none".into();
-    c.smtp_from = "CSP Costs <alerts@fabrikam.example>".into();
-    // The address messages link to (the tests serve on ports of their own).
-    c.port = 8080;
-    // A failed attempt is due again at once: the test sends in passes.
-    c.alert_retry_seconds = 0;
-    // Upstream failures are retried quickly.
-    c.upstream_retry_ms = 20;
-    c
-}
-
-/// Sends what is due until nothing is (failed attempts are due at once).
-async fn send_all(state: &AppState) -> usize {
-    let mut tried = 0;
-    for _ in 0..20 {
-        let n = proxy::alerts::send_due(state).await.unwrap();
-        if n == 0 {
-            return tried;
-        }
-        tried += n;
-    }
-    panic!("the outbox never emptied")
-}
-
-async fn add_rule(http: &reqwest::Client, base: &str, rule: Value) -> MadeRule {
-    let res = http
-        .post(format!("{base}/api/alerts/rules"))
-        .json(&rule)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    res.json().await.unwrap()
-}
-
-/// The key the configured connection signs in with, as the wizard records
-/// it, ending at `expires_at`.
-async fn key_in_use_expires(state: &AppState, expires_at: chrono::DateTime<Utc>) {
-    let c = state.connection.as_ref().unwrap();
-    state
-        .store
-        .add_key(
-            c.partner,
-            &proxy::store::KeyRow {
-                app_id: c.credentials.app_id.clone(),
-                key_id: "6f1c0e4b-key-in-use".into(),
-                display_name: "CSP Costs sync".into(),
-                created_at: Utc::now() - chrono::Duration::days(358),
-                expires_at,
-                revoked_at: None,
-            },
-            &proxy::crypto::digest(c.credentials.secret.expose()),
-        )
-        .await
-        .unwrap();
-}
-
-fn text(v: &Value, field: &str) -> String {
-    v[field].as_str().unwrap_or_default().replace("\r\n", "\n")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_that_expires_in_7_days_is_mailed_and_posted_once_across_a_restart() {
-    let up = common::upstream("2026-11-20").await;
-    let data = tempfile::tempdir().unwrap();
-    let smtp = SmtpSink::start(data.path());
-    let hook = Receiver::start(&[500, 500, 500]).await;
-    let config = alert_config(&up, data.path(), smtp.port);
-    let state = AppState::new(&config).await.unwrap();
-    let partner = state.connection.as_ref().unwrap().partner;
+    let a = Alerting::start(common::emulator_config("2026-11-20"), &[500, 500, 500]).await;
+    let (state, smtp, hook, partner) = (&a.state, &a.smtp, &a.hook, a.partner());
     let expires = Utc::now() + chrono::Duration::days(6) + chrono::Duration::hours(20);
-    key_in_use_expires(&state, expires).await;
-    let http = common::admin_client(&state).await;
-    let base = common::serve(state.clone(), data.path()).await;
-    add_rule(
-        &http,
-        &base,
+    key_in_use_expires(state, expires).await;
+    a.add_rule(
         json!({"events": ["key-expiry"], "channel": "email", "target": "ops@fabrikam.example"}),
     )
     .await;
-    let made = add_rule(
-        &http,
-        &base,
-        json!({"events": ["key-expiry", "sync-failing"], "channel": "webhook", "target": hook.url, "shape": "generic"}),
-    )
-    .await;
+    let made = a
+        .add_rule(json!({"events": ["key-expiry", "sync-failing"], "channel": "webhook", "target": hook.url, "shape": "generic"}))
+        .await;
     let signing = made
         .signing_secret
         .expect("a generic webhook's key, shown once");
 
-    proxy::alerts::detect(&state, partner).await.unwrap();
-    send_all(&state).await;
+    proxy::alerts::detect(state, partner).await.unwrap();
+    send_all(state).await;
 
     // The e-mail, exactly.
     let mails = smtp.messages();
@@ -232,7 +55,7 @@ async fn a_key_that_expires_in_7_days_is_mailed_and_posted_once_across_a_restart
     );
     assert!(text(m, "html").contains("<h1 style=\"font-size:18px\">The app key \u{201c}CSP Costs sync\u{201d} expires in 7 days</h1>"));
     // The secret the proxy signs in with is nowhere in what it sent.
-    let secret = up.credentials.secret.expose();
+    let secret = a.up.credentials.secret.expose();
     assert!(!m["raw"].as_str().unwrap().contains(secret));
 
     // The webhook: three refusals, then taken; every body signed alike.
@@ -263,8 +86,9 @@ async fn a_key_that_expires_in_7_days_is_mailed_and_posted_once_across_a_restart
     assert_eq!(body["facts"]["expires"], expires.date_naive().to_string());
 
     // The log: one sent e-mail, one webhook taken at its fourth attempt.
-    let log: Vec<Delivery> = http
-        .get(format!("{base}/api/alerts/deliveries"))
+    let log: Vec<Delivery> = a
+        .http
+        .get(format!("{}/api/alerts/deliveries", a.base))
         .send()
         .await
         .unwrap()
@@ -299,49 +123,28 @@ async fn a_key_that_expires_in_7_days_is_mailed_and_posted_once_across_a_restart
     );
 
     // A restart: the same store, a new process's state. Nothing is new.
-    drop(state);
-    let again = AppState::new(&config).await.unwrap();
-    assert!(
-        proxy::alerts::detect(&again, partner)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(send_all(&again).await, 0);
+    a.restart_finds_nothing().await;
     assert_eq!(smtp.messages().len(), 1);
     assert_eq!(hook.got().len(), 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_failing_longer_than_the_setting_is_posted_and_so_is_its_recovery() {
-    let up = common::upstream("2026-11-20").await;
-    let data = tempfile::tempdir().unwrap();
-    let smtp = SmtpSink::start(data.path());
-    let hook = Receiver::start(&[]).await;
-    let config = alert_config(&up, data.path(), smtp.port);
-    let state = AppState::new(&config).await.unwrap();
+    let a = Alerting::start(common::emulator_config("2026-11-20"), &[]).await;
+    let (state, smtp, hook, up) = (&a.state, &a.smtp, &a.hook, &a.up);
     let connection = state.connection.clone().unwrap();
-    let http = common::admin_client(&state).await;
-    let base = common::serve(state.clone(), data.path()).await;
-    let res = http
-        .put(format!("{base}/api/alerts/settings"))
+    let res = a
+        .http
+        .put(format!("{}/api/alerts/settings", a.base))
         .json(&json!({"syncFailingHours": 2}))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    add_rule(
-        &http,
-        &base,
-        json!({"events": ["sync-failing", "sync-recovered"], "channel": "email", "target": "ops@fabrikam.example", "language": "zh-TW"}),
-    )
-    .await;
-    add_rule(
-        &http,
-        &base,
-        json!({"events": ["sync-failing", "sync-recovered"], "channel": "webhook", "target": hook.url, "shape": "teams"}),
-    )
-    .await;
+    a.add_rule(json!({"events": ["sync-failing", "sync-recovered"], "channel": "email", "target": "ops@fabrikam.example", "language": "zh-TW"}))
+        .await;
+    a.add_rule(json!({"events": ["sync-failing", "sync-recovered"], "channel": "webhook", "target": hook.url, "shape": "teams"}))
+        .await;
 
     // Entra refuses the app's token: every sync fails.
     up.emulator.set_faults(emulator::Faults {
@@ -358,7 +161,7 @@ async fn a_sync_failing_longer_than_the_setting_is_posted_and_so_is_its_recovery
         );
     }
     // They failed three hours ago (the store's clock is moved, not the test's).
-    let file = data.path().join("proxy.sqlite3");
+    let file = a.data.path().join("proxy.sqlite3");
     let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display()))
         .await
         .unwrap();
@@ -421,15 +224,7 @@ async fn a_sync_failing_longer_than_the_setting_is_posted_and_so_is_its_recovery
         .collect();
     assert_eq!(subjects, ["已有 3 小時未讀取用量", "用量已恢復讀取"]);
     assert_eq!(hook.got().len(), 2);
-    drop(state);
-    let again = AppState::new(&config).await.unwrap();
-    assert!(
-        proxy::alerts::detect(&again, connection.partner)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(send_all(&again).await, 0);
+    a.restart_finds_nothing().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -508,46 +303,6 @@ async fn only_managers_set_rules_and_bad_rules_are_refused_with_reasons() {
     assert_eq!(billing.delete(&path).send().await.unwrap().status(), 403);
     assert_eq!(admin.delete(&path).send().await.unwrap().status(), 204);
     assert_eq!(admin.delete(&path).send().await.unwrap().status(), 404);
-}
-
-/// A full sync through the API, waited for.
-async fn sync_now(me: &common::Person) {
-    let res = me
-        .call(reqwest::Method::POST, "/api/sync", Some(json!({})))
-        .await;
-    assert!(res.status().is_success(), "{}", res.status());
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let p: model::api::SyncProgress = me.json(reqwest::Method::GET, "/api/sync", None).await;
-        match p.status {
-            model::api::SyncStatus::Succeeded => return,
-            model::api::SyncStatus::Failed => panic!("the sync failed: {:?}", p.error),
-            _ => {}
-        }
-        assert!(std::time::Instant::now() < deadline, "the sync did not end");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-async fn log_of(me: &common::Person) -> Vec<Delivery> {
-    me.json(reqwest::Method::GET, "/api/alerts/deliveries", None)
-        .await
-}
-
-/// Waits until `done` holds of the log.
-async fn log_until(me: &common::Person, done: impl Fn(&[Delivery]) -> bool) -> Vec<Delivery> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let log = log_of(me).await;
-        if done(&log) {
-            return log;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the log never got there: {log:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -701,33 +456,27 @@ async fn a_budget_crossed_by_new_usage_is_mailed_once_though_the_proxy_died_befo
 async fn credit_lost_this_month_is_posted_once_for_each_customer_that_lost_it() {
     let mut emulated = common::emulator_config("2026-11-28");
     emulated.customers = 40;
-    let up = common::upstream_with(emulated).await;
-    let data = tempfile::tempdir().unwrap();
-    let smtp = SmtpSink::start(data.path());
-    let hook = Receiver::start(&[]).await;
-    let config = alert_config(&up, data.path(), smtp.port);
-    let state = AppState::new(&config).await.unwrap();
+    let a = Alerting::start(emulated, &[]).await;
+    let (state, hook) = (&a.state, &a.hook);
     let connection = state.connection.clone().unwrap();
     state
         .sync
         .run(&connection, proxy::sync::SyncKind::Full)
         .await
         .unwrap();
-    let http = common::admin_client(&state).await;
-    let base = common::serve(state.clone(), data.path()).await;
-    add_rule(
-        &http,
-        &base,
-        json!({"events": ["credit-lost"], "channel": "webhook", "target": hook.url}),
-    )
-    .await;
+    a.add_rule(json!({"events": ["credit-lost"], "channel": "webhook", "target": hook.url}))
+        .await;
     proxy::alerts::detect(&state, connection.partner)
         .await
         .unwrap();
     send_all(&state).await;
     // The customers the Price and margin view says lost credit this month.
-    let margin: model::margin::MarginReport = http
-        .get(format!("{base}/api/margin?from=2026-11-01&to=2026-11-27"))
+    let margin: model::margin::MarginReport = a
+        .http
+        .get(format!(
+            "{}/api/margin?from=2026-11-01&to=2026-11-27",
+            a.base
+        ))
         .send()
         .await
         .unwrap()
@@ -759,14 +508,6 @@ async fn credit_lost_this_month_is_posted_once_for_each_customer_that_lost_it() 
         .collect();
     posted.sort();
     assert_eq!(posted, lost);
-    drop(state);
-    let again = AppState::new(&config).await.unwrap();
-    assert!(
-        proxy::alerts::detect(&again, connection.partner)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(send_all(&again).await, 0);
+    a.restart_finds_nothing().await;
     assert_eq!(hook.got().len(), lost.len());
 }
