@@ -177,13 +177,13 @@ async fn a_sync_failing_longer_than_the_setting_is_posted_and_so_is_its_recovery
     // As of an hour after they began: under the setting, nothing.
     let partner = connection.partner;
     let hour_in = Utc::now() - chrono::Duration::hours(2);
-    proxy::alerts::detect_at(&state, partner, hour_in)
+    proxy::alerts::detect_at(state, partner, hour_in)
         .await
         .unwrap();
-    assert_eq!(send_all(&state).await, 0);
+    assert_eq!(send_all(state).await, 0);
     // Now: failing for three hours, longer than two.
-    proxy::alerts::detect(&state, partner).await.unwrap();
-    send_all(&state).await;
+    proxy::alerts::detect(state, partner).await.unwrap();
+    send_all(state).await;
     let mails = smtp.messages();
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0]["subject"], "已有 3 小時未讀取用量");
@@ -211,12 +211,12 @@ async fn a_sync_failing_longer_than_the_setting_is_posted_and_so_is_its_recovery
         .run(&connection, proxy::sync::SyncKind::Usage)
         .await
         .unwrap();
-    let recovered = proxy::alerts::detect(&state, partner).await.unwrap();
+    let recovered = proxy::alerts::detect(state, partner).await.unwrap();
     assert_eq!(
         recovered.iter().map(|e| e.kind()).collect::<Vec<_>>(),
         [model::alerts::EventKind::SyncRecovered]
     );
-    send_all(&state).await;
+    send_all(state).await;
     let subjects: Vec<String> = smtp
         .messages()
         .iter()
@@ -466,10 +466,10 @@ async fn credit_lost_this_month_is_posted_once_for_each_customer_that_lost_it() 
         .unwrap();
     a.add_rule(json!({"events": ["credit-lost"], "channel": "webhook", "target": hook.url}))
         .await;
-    proxy::alerts::detect(&state, connection.partner)
+    proxy::alerts::detect(state, connection.partner)
         .await
         .unwrap();
-    send_all(&state).await;
+    send_all(state).await;
     // The customers the Price and margin view says lost credit this month.
     let margin: model::margin::MarginReport = a
         .http
