@@ -80,6 +80,8 @@ before(async () => {
       '--smtp-port', String(smtpPort),
       '--smtp-security', 'none',
       '--smtp-from', 'CSP Costs <alerts@fabrikam.example>',
+      // The receiver is on loopback.
+      '--alert-local-webhooks',
     ],
   });
   browser = await launchBrowser();

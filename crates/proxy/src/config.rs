@@ -161,6 +161,11 @@ pub struct Config {
     /// seconds, then twice as long each time (at most an hour), eight times.
     #[arg(long, env = "PROXY_ALERT_RETRY_SECONDS", default_value_t = 60)]
     pub alert_retry_seconds: u64,
+    /// Let webhooks go to this machine or a private network (a relay beside
+    /// the proxy, a receiver under test). Off, a manager cannot make the
+    /// proxy post to services only it can reach.
+    #[arg(long, env = "PROXY_ALERT_LOCAL_WEBHOOKS", default_value_t = false)]
+    pub alert_local_webhooks: bool,
 }
 
 impl Config {

@@ -279,6 +279,21 @@ async fn only_managers_set_rules_and_bad_rules_are_refused_with_reasons() {
     .await;
     assert_eq!(status, 400);
     assert!(message.contains("https://"), "{message}");
+    // Services only the proxy can reach are off limits unless the operator allows them.
+    for local in [
+        "http://127.0.0.1:9/hook",
+        "https://10.1.2.3/hook",
+        "https://[fd00::1]/hook",
+        "https://localhost/hook",
+    ] {
+        let (status, message) =
+            refused(json!({"events": ["anomaly"], "channel": "webhook", "target": local})).await;
+        assert_eq!(status, 400, "{local}");
+        assert!(
+            message.contains("PROXY_ALERT_LOCAL_WEBHOOKS"),
+            "{local}: {message}"
+        );
+    }
     let (_, message) =
         refused(json!({"events": [], "channel": "webhook", "target": "https://hooks.example/x"}))
             .await;

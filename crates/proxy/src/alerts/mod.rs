@@ -33,6 +33,8 @@ pub struct Alerts {
     pub app_url: String,
     pub check_every: Duration,
     pub retry_after: Duration,
+    /// Whether webhooks may go to this machine or a private network.
+    pub local_webhooks: bool,
     webhooks: reqwest::Client,
 }
 
@@ -79,6 +81,7 @@ impl Alerts {
             app_url,
             check_every: Duration::from_secs(config.alert_check_seconds.max(1)),
             retry_after: Duration::from_secs(config.alert_retry_seconds),
+            local_webhooks: config.alert_local_webhooks,
             webhooks: send::webhook_client(),
         })
     }
@@ -255,6 +258,39 @@ pub fn signing_key(state: &AppState, partner: PartnerId) -> (String, String) {
 
 fn seal_context(partner: PartnerId) -> String {
     format!("alert-webhook:{}", partner.0)
+}
+
+/// Whether a webhook address names this machine or a private network by
+/// its address (`localhost`, `127.0.0.1`, `10.…`, `192.168.…`, `fd…`). A
+/// name that resolves to one is not caught here: that needs the resolver.
+pub fn local_address(target: &str) -> bool {
+    use std::net::IpAddr;
+    let Some(host) = reqwest::Url::parse(target)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+    else {
+        return true;
+    };
+    let host = host.trim_end_matches('.');
+    match host.trim_matches(['[', ']']).parse::<IpAddr>() {
+        Ok(IpAddr::V4(ip)) => {
+            ip.is_loopback()
+                || ip.is_private()
+                || ip.is_link_local()
+                || ip.is_unspecified()
+                || ip.is_broadcast()
+        }
+        Ok(IpAddr::V6(ip)) => {
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || ip.is_unique_local()
+                || ip.is_unicast_link_local()
+                || ip
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| v4.is_loopback() || v4.is_private())
+        }
+        Err(_) => host == "localhost" || host.ends_with(".localhost"),
+    }
 }
 
 /// Whether a rule's messages are signed.

@@ -62,6 +62,14 @@ pub async fn add_rule(
 ) -> Result<(StatusCode, Json<MadeRule>), ApiError> {
     let partner = partner.manager()?;
     let rule = rule.checked().map_err(ApiError::BadRequest)?;
+    if rule.channel == Channel::Webhook
+        && !state.alerts.local_webhooks
+        && crate::alerts::local_address(&rule.target)
+    {
+        return Err(ApiError::BadRequest(
+            "Webhooks to this machine or a private network are off on this proxy (its operator sets PROXY_ALERT_LOCAL_WEBHOOKS).".into(),
+        ));
+    }
     if rule.channel == Channel::Email && state.alerts.smtp.is_none() {
         return Err(ApiError::BadRequest(
             "E-mail cannot be sent: the proxy has no SMTP server (PROXY_SMTP_HOST). Use a webhook, or ask the operator to set one.".into(),

@@ -121,6 +121,8 @@ pub fn alert_config(up: &common::Upstream, data: &Path, smtp_port: u16) -> proxy
     c.smtp_from = "CSP Costs <alerts@fabrikam.example>".into();
     // The address messages link to (the tests serve on ports of their own).
     c.port = 8080;
+    // The receivers are on loopback.
+    c.alert_local_webhooks = true;
     // A failed attempt is due again at once: the test sends in passes.
     c.alert_retry_seconds = 0;
     // Upstream failures are retried quickly.
