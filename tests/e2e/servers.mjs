@@ -45,8 +45,12 @@ async function waitFor(url, expectStatus = 200, timeoutMs = 60_000) {
 function start(bin, args, env, logFile) {
   const child = spawn(bin, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(logFile);
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
+  // Two sources into one file: neither may end it (the first to close would,
+  // and the other's last lines would then be a write after its end); the
+  // child's exit, once both are closed, does.
+  child.stdout.pipe(log, { end: false });
+  child.stderr.pipe(log, { end: false });
+  child.once('close', () => log.end());
   return child;
 }
 

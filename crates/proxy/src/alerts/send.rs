@@ -155,12 +155,14 @@ async fn post(state: &AppState, due: &Due) -> Result<String, String> {
         .post(&due.target)
         .header("Content-Type", "application/json")
         .header("X-Csp-Costs-Delivery", due.id.to_string());
+    // A rule removed after its message was written: never sent unsigned.
     let secret = state
         .store
         .alert_rule_secret(due.partner, due.rule_id)
         .await
-        .map_err(|e| format!("store: {e}"))?;
-    if let Some(sealed) = secret.and_then(|s| s.sealed) {
+        .map_err(|e| format!("store: {e}"))?
+        .ok_or("the rule was removed")?;
+    if let Some(sealed) = secret.sealed {
         let key = state
             .sealer
             .open(&sealed, &seal_context(due.partner))
