@@ -325,29 +325,40 @@ impl Store {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (id, rule_id, kind, channel, target, subject, status, created_at) in rows {
-            let attempts: Vec<(String, bool, String)> = sqlx::query_as(
-                "SELECT at, ok, result FROM delivery_attempts WHERE delivery_id = ? ORDER BY rowid",
-            )
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
-            out.push(Delivery {
-                id,
-                rule_id,
-                event: EventKind::parse(&kind).unwrap_or(EventKind::Test),
-                channel: channel_of(&channel),
-                target,
-                subject,
-                status,
-                created_at,
-                attempts: attempts
-                    .into_iter()
-                    .map(|(at, ok, result)| Attempt { at, ok, result })
-                    .collect(),
-            });
+        // Every listed message's attempts in one read, not one read each.
+        let attempts: Vec<(i64, String, bool, String)> = sqlx::query_as(
+            "SELECT delivery_id, at, ok, result FROM delivery_attempts
+             WHERE delivery_id IN (SELECT id FROM deliveries WHERE partner_id = ?
+                                   ORDER BY id DESC LIMIT ?)
+             ORDER BY rowid",
+        )
+        .bind(partner)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_delivery: std::collections::HashMap<i64, Vec<Attempt>> = Default::default();
+        for (delivery, at, ok, result) in attempts {
+            by_delivery
+                .entry(delivery)
+                .or_default()
+                .push(Attempt { at, ok, result });
         }
+        let out = rows
+            .into_iter()
+            .map(
+                |(id, rule_id, kind, channel, target, subject, status, created_at)| Delivery {
+                    id,
+                    rule_id,
+                    event: EventKind::parse(&kind).unwrap_or(EventKind::Test),
+                    channel: channel_of(&channel),
+                    target,
+                    subject,
+                    status,
+                    created_at,
+                    attempts: by_delivery.remove(&id).unwrap_or_default(),
+                },
+            )
+            .collect();
         Ok(out)
     }
 
