@@ -114,6 +114,7 @@ fn RuleList(
                             let events = r.events.iter().map(|e| t().event(*e)).collect::<Vec<_>>().join(", ");
                             let via = match (r.channel, r.shape) {
                                 (Channel::Email, _) => t().channel_email,
+                                (Channel::CustomerUsers, _) => t().channel_customer_users,
                                 (Channel::Webhook, WebhookShape::Teams) => t().shape_teams,
                                 (Channel::Webhook, WebhookShape::Slack) => t().shape_slack,
                                 (Channel::Webhook, WebhookShape::Generic) => t().channel_webhook,
@@ -123,7 +124,7 @@ fn RuleList(
                                 <tr>
                                     <td>{events}</td>
                                     <td>{customer_name(customers, &r.customer_id)}</td>
-                                    <td class="target">{format!("{via}: {}", r.target)}</td>
+                                    <td class="target">{if r.target.is_empty() { via.to_string() } else { format!("{via}: {}", r.target) }}</td>
                                     <td class="actions">
                                         <button type="button" class="secondary" on:click=move |_| { test.dispatch(id); }>{t().send_test}</button>
                                         " "
@@ -175,9 +176,11 @@ fn NewRuleForm(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         set_signing.set(None);
+        // Only the events the chosen channel can carry (those shown).
+        let to_users = channel.get_untracked() == "customer-users";
         let events: Vec<EventKind> = chosen.with_value(|c| {
             c.iter()
-                .filter(|(_, on)| on.get_untracked())
+                .filter(|(k, on)| on.get_untracked() && k.to_customer_users() == to_users)
                 .map(|(k, _)| *k)
                 .collect()
         });
@@ -189,10 +192,10 @@ fn NewRuleForm(
         add.dispatch(NewRule {
             events,
             customer_id: (!c.is_empty()).then_some(c),
-            channel: if channel.get_untracked() == "email" {
-                Channel::Email
-            } else {
-                Channel::Webhook
+            channel: match channel.get_untracked().as_str() {
+                "email" => Channel::Email,
+                "customer-users" => Channel::CustomerUsers,
+                _ => Channel::Webhook,
             },
             target: target.get_untracked(),
             shape: match shape.get_untracked().as_str() {
@@ -212,8 +215,9 @@ fn NewRuleForm(
                     let on = *on;
                     let id = format!("event-{}", k.name());
                     let for_id = id.clone();
+                    let to_users = k.to_customer_users();
                     view! {
-                        <label class="check" for=for_id>
+                        <label class="check" for=for_id class:hidden=move || to_users != (channel.get() == "customer-users")>
                             <input type="checkbox" id=id prop:checked=move || on.get() on:change=move |ev| on.set(event_target_checked(&ev)) />
                             " "{t().event(*k)}
                         </label>
@@ -232,7 +236,9 @@ fn NewRuleForm(
                 <select id="rule-channel" on:change=move |ev| channel.set(event_target_value(&ev))>
                     {email.then(|| view! { <option value="email" selected=true>{t().channel_email}</option> })}
                     <option value="webhook" selected=!email>{t().channel_webhook}</option>
+                    {email.then(|| view! { <option value="customer-users">{t().channel_customer_users}</option> })}
                 </select>
+                <p class="hint" class:hidden=move || channel.get() != "customer-users">{t().customer_users_hint}</p>
             </div>
             <div class="field" class:hidden=move || channel.get() != "webhook">
                 <label for="rule-shape">{t().webhook_format}</label>
@@ -242,7 +248,7 @@ fn NewRuleForm(
                     <option value="slack">{t().shape_slack}</option>
                 </select>
             </div>
-            <div class="field">
+            <div class="field" class:hidden=move || channel.get() == "customer-users">
                 <label for="rule-target">{t().send_to}</label>
                 <input id="rule-target" type="text" autocomplete="off" spellcheck="false" aria-describedby="rule-target-hint"
                     prop:value=move || target.get() on:input=move |ev| target.set(event_target_value(&ev)) />

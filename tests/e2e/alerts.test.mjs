@@ -187,6 +187,23 @@ test('a manager sets rules, sends test messages that arrive, and sees the log', 
   await card.locator('table.rules tbody tr').nth(2).getByRole('button', { name: 'Remove' }).click();
   await until('the rule gone', async () => (await card.locator('table.rules tbody tr').count()) === 2);
 
+  // A customer's own messages go to its invited users, each its own; the
+  // rule's test message goes to the manager who asked, never to them.
+  await card.locator('#rule-channel').selectOption('customer-users');
+  assert.ok(!(await card.locator('#rule-target').isVisible()), 'no address: each user gets its own');
+  assert.ok(!(await card.getByLabel('App key expiring').isVisible()), 'the partner\'s events are not offered');
+  await card.getByLabel('Customer\'s monthly report, at its price (to its users)').check();
+  await card.getByRole('button', { name: 'Add rule' }).click();
+  await card.getByText('Rule added.').waitFor();
+  const users = card.locator('table.rules tbody tr').nth(2);
+  await users.waitFor();
+  assert.equal((await users.locator('td').first().innerText()).trim(), 'Customer\'s monthly report, at its price (to its users)');
+  assert.equal((await users.locator('td.target').innerText()).trim(), 'E-mail to the customer\'s invited users');
+  await users.getByRole('button', { name: 'Send a test message' }).click();
+  const mine = await until('the test to the manager', () => mails().length === 2 && mails()[1]);
+  assert.deepEqual(mine.rcptTos.map((r) => r.toLowerCase()), [admin.userName.toLowerCase()]);
+  assert.equal(mine.subject, 'A test message from CSP Costs');
+
   // What a person sees: no sideways scroll at 1280 px, no error anywhere.
   const wide = await page.evaluate(() => document.documentElement.scrollWidth);
   assert.ok(wide <= 1280, `the page is ${wide} px wide`);

@@ -185,10 +185,14 @@ fn ensure_smtp_server() -> Result {
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if present {
-        return Ok(());
+    // openssl makes the certificates of the tests' TLS mail servers.
+    let openssl = Path::new("/usr/bin/openssl").exists();
+    match (present, openssl) {
+        (true, true) => Ok(()),
+        (false, true) => apt_install(&["python3-aiosmtpd"]),
+        (true, false) => apt_install(&["openssl"]),
+        (false, false) => apt_install(&["python3-aiosmtpd", "openssl"]),
     }
-    apt_install(&["python3-aiosmtpd"])
 }
 
 fn ensure_chromium() -> Result {

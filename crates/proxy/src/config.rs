@@ -147,6 +147,10 @@ pub struct Config {
     /// on this machine or a test server only).
     #[arg(long, env = "PROXY_SMTP_SECURITY", default_value = "starttls")]
     pub smtp_security: String,
+    /// PEM certificates trusted for the SMTP server besides the system's
+    /// (a relay whose certificate a private CA signed).
+    #[arg(long, env = "PROXY_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
     /// The sender of alert e-mails, `CSP Costs <costs@fabrikam.example>`.
     #[arg(
         long,

@@ -524,3 +524,89 @@ async fn credit_lost_this_month_is_posted_once_for_each_customer_that_lost_it() 
     a.restart_finds_nothing().await;
     assert_eq!(hook.got().len(), lost.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_goes_over_starttls_or_tls_from_the_first_byte_with_the_environments_login() {
+    let up = common::upstream("2026-11-20").await;
+    let certs = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = private_ca(certs.path());
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    let admin = {
+        let demo = up.emulator.demo();
+        let p = demo
+            .partners
+            .iter()
+            .find(|p| p.tenant_id == up.credentials.tenant)
+            .unwrap();
+        p.users[0].clone()
+    };
+    // A server the operator's CA vouches for, then one it does not.
+    for (security, server, trusted) in [
+        ("starttls", "starttls", true),
+        ("tls", "implicit", true),
+        ("starttls", "starttls", false),
+    ] {
+        let data = tempfile::tempdir().unwrap();
+        let smtp = SmtpSink::start_with(
+            data.path(),
+            &[
+                "--tls",
+                server,
+                "--cert",
+                cert,
+                "--key",
+                key,
+                "--login",
+                "costs-relay",
+                "--password",
+                "relay-pass-7Q",
+            ],
+        );
+        let mut env = vec![
+            ("PROXY_SMTP_HOST", "localhost".to_string()),
+            ("PROXY_SMTP_PORT", smtp.port.to_string()),
+            ("PROXY_SMTP_SECURITY", security.to_string()),
+            (
+                "PROXY_SMTP_FROM",
+                "CSP Costs <alerts@fabrikam.example>".to_string(),
+            ),
+            ("PROXY_SMTP_USER", "costs-relay".to_string()),
+            ("PROXY_SMTP_PASSWORD", "relay-pass-7Q".to_string()),
+        ];
+        if trusted {
+            env.push(("PROXY_SMTP_CA_FILE", ca.to_str().unwrap().to_string()));
+        }
+        let bin = env!("CARGO_BIN_EXE_proxy");
+        let proxy = common::start_proxy_with(bin, &up, data.path(), None, &env).await;
+        let me = common::sign_in(&proxy.base, &admin.user_name, &admin.password).await;
+        let made: model::alerts::rules::MadeRule = me
+            .json(
+                reqwest::Method::POST,
+                "/api/alerts/rules",
+                Some(json!({"events": ["key-expiry"], "channel": "email", "target": "ops@fabrikam.example"})),
+            )
+            .await;
+        let path = format!("/api/alerts/rules/{}/test", made.rule.id);
+        let res = me.call(reqwest::Method::POST, &path, None).await;
+        assert_eq!(res.status(), 202);
+        let log = log_until(&me, |l| l.first().is_some_and(|d| !d.attempts.is_empty())).await;
+        let attempt = &log[0].attempts[0];
+        if trusted {
+            assert!(attempt.ok, "{security}: {attempt:?}");
+            let mails = smtp.messages();
+            assert_eq!(mails.len(), 1, "{security}");
+            assert_eq!(mails[0]["tls"], true, "{security}: over TLS");
+            assert_eq!(mails[0]["login"], "costs-relay", "{security}: signed in");
+            assert_eq!(mails[0]["subject"], "A test message from CSP Costs");
+        } else {
+            // An unknown issuer is refused before anything is said.
+            assert!(!attempt.ok);
+            assert!(
+                attempt.result.contains("certificate") || attempt.result.contains("Issuer"),
+                "{attempt:?}"
+            );
+            assert!(smtp.messages().is_empty());
+        }
+        assert!(!format!("{log:?}").contains("relay-pass-7Q"));
+    }
+}

@@ -91,7 +91,7 @@ pub fn percent(basis_points: i64) -> String {
     }
 }
 
-fn month_name(month: &str, locale: Locale) -> String {
+pub(super) fn month_name(month: &str, locale: Locale) -> String {
     let Ok(first) = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d") else {
         return month.to_string();
     };
@@ -101,7 +101,7 @@ fn month_name(month: &str, locale: Locale) -> String {
     }
 }
 
-fn day_name(day: NaiveDate, locale: Locale) -> String {
+pub(super) fn day_name(day: NaiveDate, locale: Locale) -> String {
     match locale {
         Locale::En => day.format("%b %-d, %Y").to_string(),
         Locale::ZhTw => format!("{}年{}月{}日", day.year(), day.month(), day.day()),
@@ -353,6 +353,11 @@ pub fn say(event: &Event, locale: Locale) -> Said {
                 ),
             }
         }
+        (
+            f
+            @ (Facts::Report { .. } | Facts::CustomerReport { .. } | Facts::CustomerBudget { .. }),
+            _,
+        ) => super::reports::say_report(f, locale),
         (Facts::Test { asked_by }, _) => match locale {
             En => (
                 "A test message from CSP Costs".to_string(),
@@ -367,7 +372,7 @@ pub fn say(event: &Event, locale: Locale) -> Said {
     Said { title, body }
 }
 
-fn escape_html(text: &str) -> String {
+pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

@@ -11,7 +11,10 @@ use crate::api::CustomerSummary;
 use crate::report::BudgetState;
 
 pub mod message;
+pub mod reports;
 pub mod rules;
+
+pub use reports::{Cadence, CurrencyTotal, OverBudget, OwnTotal, TopCustomer};
 
 /// The kinds of event a rule can ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -35,13 +38,23 @@ pub enum EventKind {
     SyncRecovered,
     /// The trial ends within 7 or 1 days.
     TrialEnding,
+    /// The partner's report of last month, with its line items.
+    MonthlyReport,
+    /// The partner's report of last week, with its line items.
+    WeeklyReport,
+    /// To a customer's users: its costs at its price crossed a threshold
+    /// of its budget.
+    CustomerBudget,
+    /// To a customer's users: last month's costs at its price, with its
+    /// line items.
+    CustomerReport,
     /// A message asked for from Settings, to try a rule.
     Test,
 }
 
 impl EventKind {
     /// The kinds a rule can choose (not `Test`).
-    pub const CHOSEN: [EventKind; 9] = [
+    pub const CHOSEN: [EventKind; 13] = [
         EventKind::BudgetThreshold,
         EventKind::BudgetForecast,
         EventKind::Anomaly,
@@ -51,6 +64,10 @@ impl EventKind {
         EventKind::SyncFailing,
         EventKind::SyncRecovered,
         EventKind::TrialEnding,
+        EventKind::MonthlyReport,
+        EventKind::WeeklyReport,
+        EventKind::CustomerBudget,
+        EventKind::CustomerReport,
     ];
 
     /// Whether the event is about one customer (a rule may be for one).
@@ -62,6 +79,21 @@ impl EventKind {
                 | EventKind::Anomaly
                 | EventKind::MarginFell
                 | EventKind::CreditLost
+                | EventKind::CustomerBudget
+                | EventKind::CustomerReport
+        )
+    }
+
+    /// Whether the event is sent to a customer's own users (and only to them).
+    pub fn to_customer_users(self) -> bool {
+        matches!(self, EventKind::CustomerBudget | EventKind::CustomerReport)
+    }
+
+    /// Whether the event's e-mail carries line items as CSV.
+    pub fn with_line_items(self) -> bool {
+        matches!(
+            self,
+            EventKind::MonthlyReport | EventKind::WeeklyReport | EventKind::CustomerReport
         )
     }
 
@@ -77,6 +109,10 @@ impl EventKind {
             EventKind::SyncFailing => "sync-failing",
             EventKind::SyncRecovered => "sync-recovered",
             EventKind::TrialEnding => "trial-ending",
+            EventKind::MonthlyReport => "monthly-report",
+            EventKind::WeeklyReport => "weekly-report",
+            EventKind::CustomerBudget => "customer-budget",
+            EventKind::CustomerReport => "customer-report",
             EventKind::Test => "test",
         }
     }
@@ -161,6 +197,40 @@ pub enum Facts {
     },
     #[serde(rename_all = "camelCase")]
     TrialEnding { ends: NaiveDate, days: i64 },
+    /// The partner's report of a period.
+    #[serde(rename_all = "camelCase")]
+    Report {
+        cadence: Cadence,
+        from: NaiveDate,
+        to: NaiveDate,
+        /// One per currency.
+        totals: Vec<CurrencyTotal>,
+        /// The largest customers of each currency by partner cost.
+        top: Vec<TopCustomer>,
+        /// A month's customers over their budget.
+        over_budget: Vec<OverBudget>,
+        within_budget: u32,
+    },
+    /// To one user of a customer: its month's costs at its price.
+    #[serde(rename_all = "camelCase")]
+    CustomerReport {
+        customer: AboutCustomer,
+        user: String,
+        from: NaiveDate,
+        to: NaiveDate,
+        totals: Vec<OwnTotal>,
+    },
+    /// To one user of a customer: its price this month crossed a threshold.
+    #[serde(rename_all = "camelCase")]
+    CustomerBudget {
+        customer: AboutCustomer,
+        user: String,
+        month: String,
+        threshold: u32,
+        budget: i64,
+        /// At the customer's price.
+        month_to_date: i64,
+    },
     #[serde(rename_all = "camelCase")]
     Test { asked_by: String },
 }
@@ -186,6 +256,16 @@ impl Event {
             Facts::SyncFailing { .. } => EventKind::SyncFailing,
             Facts::SyncRecovered { .. } => EventKind::SyncRecovered,
             Facts::TrialEnding { .. } => EventKind::TrialEnding,
+            Facts::Report {
+                cadence: Cadence::Month,
+                ..
+            } => EventKind::MonthlyReport,
+            Facts::Report {
+                cadence: Cadence::Week,
+                ..
+            } => EventKind::WeeklyReport,
+            Facts::CustomerReport { .. } => EventKind::CustomerReport,
+            Facts::CustomerBudget { .. } => EventKind::CustomerBudget,
             Facts::Test { .. } => EventKind::Test,
         }
     }
@@ -196,7 +276,17 @@ impl Event {
             | Facts::BudgetForecast { customer, .. }
             | Facts::Anomaly { customer, .. }
             | Facts::MarginFell { customer, .. }
-            | Facts::CreditLost { customer, .. } => Some(customer),
+            | Facts::CreditLost { customer, .. }
+            | Facts::CustomerReport { customer, .. }
+            | Facts::CustomerBudget { customer, .. } => Some(customer),
+            _ => None,
+        }
+    }
+
+    /// The customer's user a customer's event is for.
+    pub fn customer_user(&self) -> Option<&str> {
+        match &self.facts {
+            Facts::CustomerReport { user, .. } | Facts::CustomerBudget { user, .. } => Some(user),
             _ => None,
         }
     }
@@ -306,30 +396,51 @@ pub fn credit_events(customers: &[crate::margin::CustomerMargin], as_of: NaiveDa
 
 /// Of the events found new in one pass, those worth a message: a customer
 /// whose cost crossed 50 %, 80 % and 100 % of its budget since the last pass
-/// hears of 100 % only (the others are recorded, never sent later).
+/// hears of 100 % only (the others are recorded, never sent later); so
+/// does each of its users of their own budget.
 pub fn worth_sending(new: &[Event]) -> Vec<&Event> {
-    let highest = |customer: &str, month: &str| {
-        new.iter()
-            .filter_map(|e| match &e.facts {
-                Facts::BudgetThreshold {
-                    customer: c,
-                    month: m,
-                    threshold,
-                    ..
-                } if c.id == customer && m == month => Some(*threshold),
-                _ => None,
-            })
-            .max()
-    };
-    new.iter()
-        .filter(|e| match &e.facts {
+    /// Whose crossing it is: kind, customer, user (none for the partner's), month.
+    type Whose<'a> = (EventKind, &'a str, &'a str, &'a str);
+    fn crossed(e: &Event) -> Option<(Whose<'_>, u32)> {
+        match &e.facts {
             Facts::BudgetThreshold {
                 customer,
                 month,
                 threshold,
                 ..
-            } => highest(&customer.id, month) == Some(*threshold),
-            _ => true,
+            } => Some((
+                (e.kind(), customer.id.as_str(), "", month.as_str()),
+                *threshold,
+            )),
+            Facts::CustomerBudget {
+                customer,
+                user,
+                month,
+                threshold,
+                ..
+            } => Some((
+                (
+                    e.kind(),
+                    customer.id.as_str(),
+                    user.as_str(),
+                    month.as_str(),
+                ),
+                *threshold,
+            )),
+            _ => None,
+        }
+    }
+    new.iter()
+        .filter(|e| match crossed(e) {
+            Some((of, threshold)) => {
+                new.iter()
+                    .filter_map(crossed)
+                    .filter(|(o, _)| *o == of)
+                    .map(|(_, t)| t)
+                    .max()
+                    == Some(threshold)
+            }
+            None => true,
         })
         .collect()
 }

@@ -13,6 +13,9 @@ use crate::i18n::Locale;
 pub enum Channel {
     Email,
     Webhook,
+    /// E-mail to each invited user of the event's customer, the only
+    /// channel of the events meant for them.
+    CustomerUsers,
 }
 
 /// A rule as asked for (`POST /api/alerts/rules`).
@@ -24,7 +27,9 @@ pub struct NewRule {
     #[serde(default)]
     pub customer_id: Option<String>,
     pub channel: Channel,
-    /// An e-mail address, or the webhook's `https://` address.
+    /// An e-mail address, or the webhook's `https://` address (none for
+    /// a customer's users: each message goes to its own user).
+    #[serde(default)]
     pub target: String,
     #[serde(default = "generic")]
     pub shape: WebhookShape,
@@ -71,7 +76,9 @@ impl Rule {
         if kind == EventKind::Test {
             return false;
         }
-        if !self.events.contains(&kind) {
+        if !self.events.contains(&kind)
+            || kind.to_customer_users() != (self.channel == Channel::CustomerUsers)
+        {
             return false;
         }
         match (&self.customer_id, event.customer()) {
@@ -168,6 +175,21 @@ impl NewRule {
                         .into(),
                 );
             }
+        }
+        let for_users = self.events.iter().filter(|e| e.to_customer_users()).count();
+        if self.channel == Channel::CustomerUsers {
+            if for_users < self.events.len() {
+                return Err(
+                    "A customer's users can be sent their own budget and monthly report only."
+                        .into(),
+                );
+            }
+            self.target.clear();
+        } else if for_users > 0 {
+            return Err(
+                "A customer's own budget and report go to the customer's invited users only."
+                    .into(),
+            );
         }
         match self.channel {
             Channel::Email if !mail_address(&self.target) => Err(format!(
@@ -286,6 +308,28 @@ mod tests {
         let mut r = rule(Channel::Email, "ann@contoso.com");
         r.language = "zh-Hant".into();
         assert_eq!(r.checked().unwrap().language, "zh-TW");
+    }
+
+    #[test]
+    fn a_customers_own_events_go_to_its_users_and_nothing_else_does() {
+        let mut own = rule(Channel::CustomerUsers, "ignored@x.example");
+        own.events = vec![EventKind::CustomerBudget, EventKind::CustomerReport];
+        let kept = own.clone().checked().unwrap();
+        assert_eq!(kept.target, "", "each message goes to its own user");
+        own.events.push(EventKind::KeyExpiry);
+        assert!(
+            own.checked()
+                .unwrap_err()
+                .contains("own budget and monthly report only")
+        );
+        let mut by_mail = rule(Channel::Email, "ann@contoso.com");
+        by_mail.events = vec![EventKind::CustomerReport];
+        assert!(
+            by_mail
+                .checked()
+                .unwrap_err()
+                .contains("invited users only")
+        );
     }
 
     #[test]

@@ -453,6 +453,12 @@ text! {
         event_sync_recovered,
         event_trial_ending,
         event_test,
+        event_monthly_report,
+        event_weekly_report,
+        event_customer_budget,
+        event_customer_report,
+        channel_customer_users,
+        customer_users_hint,
         alert_events,
         about_customer,
         all_customers,
@@ -574,6 +580,10 @@ impl Text {
             K::SyncFailing => self.event_sync_failing,
             K::SyncRecovered => self.event_sync_recovered,
             K::TrialEnding => self.event_trial_ending,
+            K::MonthlyReport => self.event_monthly_report,
+            K::WeeklyReport => self.event_weekly_report,
+            K::CustomerBudget => self.event_customer_budget,
+            K::CustomerReport => self.event_customer_report,
             K::Test => self.event_test,
         }
     }

@@ -17,6 +17,7 @@ use crate::state::AppState;
 use crate::store::PartnerId;
 use crate::store::alerts::NewDelivery;
 
+mod reports;
 mod send;
 
 pub use send::{Smtp, SmtpSecurity, send_due, signature};
@@ -62,6 +63,7 @@ impl Alerts {
                     ))
                 })?,
                 &config.smtp_from,
+                config.smtp_ca_file.as_deref(),
                 std::env::var("PROXY_SMTP_USER")
                     .ok()
                     .filter(|u| !u.is_empty()),
@@ -101,9 +103,17 @@ impl Alerts {
 /// The message `rule` gets for `event`.
 pub fn message_for(event: &Event, rule: &Rule, app_url: &str) -> NewDelivery {
     let locale = rule.locale();
-    let m = mail(event, locale, app_url);
+    // A customer's user is sent to its own view, and only its own message.
+    let (target, link) = match (rule.channel, event.customer_user()) {
+        (Channel::CustomerUsers, Some(user)) => (
+            user.to_string(),
+            format!("{}/my", app_url.trim_end_matches('/')),
+        ),
+        _ => (rule.target.clone(), app_url.to_string()),
+    };
+    let m = mail(event, locale, &link);
     let (body, html) = match rule.channel {
-        Channel::Email => (m.text, m.html),
+        Channel::Email | Channel::CustomerUsers => (m.text, m.html),
         Channel::Webhook => (
             webhook_body(event, rule.shape, locale, app_url).to_string(),
             String::new(),
@@ -114,7 +124,7 @@ pub fn message_for(event: &Event, rule: &Rule, app_url: &str) -> NewDelivery {
         kind: event.kind(),
         rule_id: rule.id,
         channel: rule.channel,
-        target: rule.target.clone(),
+        target,
         subject: m.subject,
         body,
         html,
@@ -148,8 +158,14 @@ pub async fn detect_at(
     let mut events = Vec::new();
     let kept = crate::reports::kept(&state.store, partner).await?;
     let list = &kept.summaries.customers;
+    let users = state.store.all_customer_users(partner).await?;
     if let Some(as_of) = list.as_of {
         events.extend(found::customer_events(&list.customers, as_of));
+        events.extend(found::reports::customer_budget_events(
+            &list.customers,
+            &users,
+            as_of,
+        ));
         events.extend(found::credit_events(
             &lost_credit(state, partner, as_of).await?.customers,
             as_of,
@@ -184,6 +200,18 @@ pub async fn detect_at(
         now,
         chrono::Duration::hours(i64::from(hours)),
     ));
+    let synced = runs.iter().any(|r| r.failure.is_none());
+    events.extend(
+        reports::due_reports(
+            state,
+            partner,
+            now,
+            synced,
+            (&list.customers, list.as_of),
+            &users,
+        )
+        .await?,
+    );
     if let Some(o) = state.store.onboarding(partner).await?
         && !o.activated
     {

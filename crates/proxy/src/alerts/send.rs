@@ -10,8 +10,10 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use ring::hmac;
 
@@ -19,7 +21,18 @@ use super::{AlertError, seal_context};
 use crate::secret::Secret;
 use crate::state::AppState;
 use crate::store::alerts::Due;
+use model::alerts::message::escape_html;
+use model::alerts::reports::attachment_note;
 use model::alerts::rules::Channel;
+use model::i18n::Locale;
+
+/// An e-mail as sent: the outbox's text, and a report's line items.
+struct Outgoing {
+    text: String,
+    html: String,
+    /// The file's name and its CSV.
+    file: Option<(String, String)>,
+}
 
 /// How the sender looks for due messages when there are none.
 const IDLE: Duration = Duration::from_secs(1);
@@ -62,18 +75,33 @@ impl Smtp {
         port: u16,
         security: SmtpSecurity,
         from: &str,
+        ca_file: Option<&std::path::Path>,
         user: Option<String>,
         password: Option<Secret>,
     ) -> Result<Smtp, AlertError> {
         let bad = |e: lettre::transport::smtp::Error| {
             AlertError::Settings(format!("SMTP server {host}: {e}"))
         };
+        // The system's roots, and the operator's CA when there is one.
+        let mut tls = TlsParameters::builder(host.to_string());
+        if let Some(path) = ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                AlertError::Settings(format!("--smtp-ca-file {}: {e}", path.display()))
+            })?;
+            let ca = Certificate::from_pem(&pem).map_err(|e| {
+                AlertError::Settings(format!(
+                    "--smtp-ca-file {} holds no PEM certificate: {e}",
+                    path.display()
+                ))
+            })?;
+            tls = tls.add_root_certificate(ca);
+        }
+        // "Dangerous": no TLS unless set, which it is just below.
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host);
         let builder = match security {
-            SmtpSecurity::StartTls => {
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host).map_err(bad)?
-            }
-            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(bad)?,
-            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+            SmtpSecurity::StartTls => builder.tls(Tls::Required(tls.build_rustls().map_err(bad)?)),
+            SmtpSecurity::Tls => builder.tls(Tls::Wrapper(tls.build_rustls().map_err(bad)?)),
+            SmtpSecurity::None => builder,
         };
         let mut builder = builder.port(port).timeout(Some(EXCHANGE));
         if let Some(user) = user {
@@ -91,7 +119,7 @@ impl Smtp {
         })
     }
 
-    async fn send(&self, due: &Due) -> Result<String, String> {
+    async fn send(&self, due: &Due, outgoing: Outgoing) -> Result<String, String> {
         let to: Mailbox = due
             .target
             .parse()
@@ -104,10 +132,19 @@ impl Smtp {
                 "<alert-{}-{}@{}>",
                 due.partner.0, due.id, self.domain
             )))
-            .multipart(MultiPart::alternative_plain_html(
-                due.body.clone(),
-                due.html.clone(),
-            ))
+            .multipart({
+                let parts = MultiPart::alternative_plain_html(outgoing.text, outgoing.html);
+                match outgoing.file {
+                    Some((name, csv)) => MultiPart::mixed().multipart(parts).singlepart(
+                        Attachment::new(name).body(
+                            csv,
+                            ContentType::parse("text/csv; charset=utf-8")
+                                .unwrap_or(ContentType::TEXT_PLAIN),
+                        ),
+                    ),
+                    None => parts,
+                }
+            })
             .map_err(|e| format!("the message could not be written: {e}"))?;
         let response = self
             .transport
@@ -192,20 +229,97 @@ async fn post(state: &AppState, due: &Due) -> Result<String, String> {
     }
 }
 
+/// The e-mail of a delivery: a report's gets its line items attached, or
+/// where to download them when they are too large to mail.
+async fn outgoing(state: &AppState, due: &Due) -> Result<Outgoing, String> {
+    let mut out = Outgoing {
+        text: due.body.clone(),
+        html: due.html.clone(),
+        file: None,
+    };
+    if !due.kind.is_some_and(|k| k.with_line_items()) {
+        return Ok(out);
+    }
+    let store = |e: sqlx::Error| format!("store: {e}");
+    let Some(facts) = state
+        .store
+        .event_facts(due.partner, &due.event_key)
+        .await
+        .map_err(store)?
+    else {
+        return Ok(out);
+    };
+    let Some(file) = super::reports::line_items_file(state, due.partner, &facts)
+        .await
+        .map_err(store)?
+    else {
+        return Ok(out);
+    };
+    let locale = state
+        .store
+        .alert_rule_secret(due.partner, due.rule_id)
+        .await
+        .map_err(store)?
+        .and_then(|r| Locale::parse(&r.language))
+        .unwrap_or_default();
+    let app = state.alerts.app_url.trim_end_matches('/');
+    let link = match due.channel {
+        Channel::CustomerUsers => format!("{app}/my"),
+        _ => app.to_string(),
+    };
+    let note = attachment_note(locale, &file.name, file.csv.is_some(), &link);
+    out.text = format!("{}\n{note}\n", out.text);
+    out.html = out.html.replace(
+        "</body>",
+        &format!("<p>{}</p>\n</body>", escape_html(&note)),
+    );
+    out.file = file.csv.map(|csv| (file.name, csv));
+    Ok(out)
+}
+
 async fn attempt(state: &AppState, due: &Due) -> Result<String, String> {
     match due.channel {
-        Channel::Email => match &state.alerts.smtp {
-            Some(smtp) => smtp.send(due).await,
+        Channel::Email | Channel::CustomerUsers => match &state.alerts.smtp {
+            Some(smtp) => smtp.send(due, outgoing(state, due).await?).await,
             None => Err("no SMTP server is configured (PROXY_SMTP_HOST)".into()),
         },
         Channel::Webhook => post(state, due).await,
     }
 }
 
+/// Why a customer's user may no longer be sent its message: the partner
+/// took back the invitation after the message was written.
+async fn withdrawn(state: &AppState, due: &Due) -> Result<Option<String>, sqlx::Error> {
+    if due.channel != Channel::CustomerUsers || due.kind == Some(model::alerts::EventKind::Test) {
+        return Ok(None);
+    }
+    let Some(facts) = state.store.event_facts(due.partner, &due.event_key).await? else {
+        return Ok(None);
+    };
+    let event = model::alerts::Event {
+        key: due.event_key.clone(),
+        facts,
+    };
+    let (Some(customer), Some(user)) = (event.customer(), event.customer_user()) else {
+        return Ok(None);
+    };
+    let invited = state
+        .store
+        .customer_users(due.partner, &customer.id)
+        .await?;
+    Ok((!invited.iter().any(|u| u.user_name == user))
+        .then(|| "the user is no longer invited to the customer's view".to_string()))
+}
+
 /// Sends what is due now, once each; returns how many were tried.
 pub async fn send_due(state: &AppState) -> Result<usize, sqlx::Error> {
     let due = state.store.due_deliveries(Utc::now(), 20).await?;
     for d in &due {
+        if let Some(reason) = withdrawn(state, d).await? {
+            // Given up at once: no later attempt would be allowed either.
+            state.store.attempted(d.id, false, &reason, None).await?;
+            continue;
+        }
         let (ok, result) = match attempt(state, d).await {
             Ok(result) => (true, result),
             Err(result) => (false, result),

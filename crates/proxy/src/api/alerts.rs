@@ -70,7 +70,7 @@ pub async fn add_rule(
             "Webhooks to this machine or a private network are off on this proxy (its operator sets PROXY_ALERT_LOCAL_WEBHOOKS).".into(),
         ));
     }
-    if rule.channel == Channel::Email && state.alerts.smtp.is_none() {
+    if rule.channel != Channel::Webhook && state.alerts.smtp.is_none() {
         return Err(ApiError::BadRequest(
             "E-mail cannot be sent: the proxy has no SMTP server (PROXY_SMTP_HOST). Use a webhook, or ask the operator to set one.".into(),
         ));
@@ -155,7 +155,11 @@ pub async fn test_rule(
             },
         },
     };
-    let message = message_for(&event, &rule, &state.alerts.app_url);
+    let mut message = message_for(&event, &rule, &state.alerts.app_url);
+    // Never a test to a customer's people: it goes to the one who asked.
+    if rule.channel == model::alerts::rules::Channel::CustomerUsers {
+        message.target = who.user_name.clone();
+    }
     state.store.enqueue(partner.id(), &[message]).await?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -12,7 +12,7 @@ use model::usage::LineItem;
 use super::extract::{ApiQuery, Partner, ScopeQuery, scope};
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{Pages, Scope, cube_row};
+use crate::store::{Markups, Pages, Scope, cube_row};
 use futures_util::StreamExt;
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -81,11 +81,11 @@ pub(super) fn csv_stream(
 }
 
 /// `line-items-<customer or all-customers>-<from>-<to>.csv`.
-pub(super) fn file_name(kind: &str, scope: &Scope) -> String {
+pub(crate) fn file_name(kind: &str, scope: &Scope) -> String {
     let who = scope
         .customer
         .as_deref()
-        .map(|c| &c[..8])
+        .map(|c| c.get(..8).unwrap_or(c))
         .unwrap_or("all-customers");
     format!("{kind}-{who}-{}-{}.csv", scope.from, scope.to)
 }
@@ -120,63 +120,71 @@ pub async fn line_items_csv(
     let pages = state.store.pages(partner.id(), &scope);
     Ok(csv_stream(
         file_name("line-items", &scope),
-        &[
-            "Date (UTC)",
-            "Customer",
-            "Customer ID",
-            "Azure subscription",
-            "Resource group",
-            "Resource",
-            "Meter category",
-            "Meter subcategory",
-            "Meter",
-            "Region",
-            "Unit",
-            "Quantity",
-            "Currency",
-            "Partner cost",
-            "Customer price",
-            "Margin",
-            "List cost",
-            "PEC %",
-            "Credit",
-            "Invoice",
-            "Customer unit price",
-            "List unit price",
-        ],
+        LINE_ITEM_COLUMNS,
         pages,
         turn,
         move |l, price, out| {
             if !filters.is_empty() && !cube_row(l, price).matches(&filters) {
                 return;
             }
-            let cost = l.billing_total.micros();
-            let mut row = vec![
-                l.usage_date.to_string(),
-                l.customer_name.clone(),
-                l.customer_id.clone(),
-            ];
-            row.extend(usage_cells(l));
-            row.extend([
-                l.billing_currency.code().to_string(),
-                decimal(cost),
-                decimal(price),
-                decimal(price - cost),
-                decimal(l.list_total().micros()),
-                // Basis points as a percent: 1500 is 15.
-                decimal(l.pec_basis_points as i64 * 10_000),
-                l.credit_type.clone(),
-                l.invoice_number.clone(),
-                model::exact::text(customer_unit_price(
-                    l,
-                    price,
-                    markups.for_customer(&l.customer_id),
-                )),
-                model::exact::text(l.list_unit_price()),
-            ]);
-            write_record(out, &row);
+            write_record(out, &line_item_row(l, price, &markups));
         },
     ))
+}
+
+/// The partner's line-items CSV columns (the export and the reports' attachment).
+pub const LINE_ITEM_COLUMNS: &[&str] = &[
+    "Date (UTC)",
+    "Customer",
+    "Customer ID",
+    "Azure subscription",
+    "Resource group",
+    "Resource",
+    "Meter category",
+    "Meter subcategory",
+    "Meter",
+    "Region",
+    "Unit",
+    "Quantity",
+    "Currency",
+    "Partner cost",
+    "Customer price",
+    "Margin",
+    "List cost",
+    "PEC %",
+    "Credit",
+    "Invoice",
+    "Customer unit price",
+    "List unit price",
+];
+
+/// One line item as a row of [`LINE_ITEM_COLUMNS`].
+pub fn line_item_row(l: &LineItem, price: i64, markups: &Markups) -> Vec<String> {
+    let cost = l.billing_total.micros();
+    let mut row = vec![
+        l.usage_date.to_string(),
+        l.customer_name.clone(),
+        l.customer_id.clone(),
+    ];
+    row.extend(usage_cells(l));
+    row.extend([
+        l.billing_currency.code().to_string(),
+        decimal(cost),
+        decimal(price),
+        decimal(price - cost),
+        decimal(l.list_total().micros()),
+        // Basis points as a percent: 1500 is 15.
+        decimal(l.pec_basis_points as i64 * 10_000),
+        l.credit_type.clone(),
+        l.invoice_number.clone(),
+        model::exact::text(customer_unit_price(
+            l,
+            price,
+            markups.for_customer(&l.customer_id),
+        )),
+        model::exact::text(l.list_unit_price()),
+    ]);
+    row
 }
 
 /// `GET /api/exports/focus.csv`: FOCUS 1.2 rows (see `model::focus`), the

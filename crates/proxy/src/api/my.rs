@@ -17,7 +17,8 @@ use super::extract::{ApiJson, ApiQuery, CustomerViewer, Partner, ScopeQuery, own
 use crate::error::ApiError;
 use crate::onboarding::partner_name;
 use crate::state::AppState;
-use crate::store::{CustomerUserRow, Scope};
+use crate::store::{CustomerUserRow, Markups, Scope};
+use model::usage::LineItem;
 
 /// `GET /api/my`: this month, last month and the forecast at the customer's price.
 pub async fn own_costs(
@@ -74,36 +75,42 @@ pub async fn own_line_items(
     let pages = state.store.pages(viewer.partner, &scope);
     Ok(csv_stream(
         file_name("costs", &scope),
-        &[
-            "Date (UTC)",
-            "Azure subscription",
-            "Resource group",
-            "Resource",
-            "Service",
-            "Meter subcategory",
-            "Meter",
-            "Region",
-            "Unit",
-            "Quantity",
-            "Currency",
-            "Unit price",
-            "Price",
-        ],
+        OWN_LINE_COLUMNS,
         pages,
         turn,
-        move |l, price, out| {
-            let mut row = vec![l.usage_date.to_string()];
-            row.extend(usage_cells(l));
-            // Exact: times the quantity, the price to the millionth.
-            let unit = customer_unit_price(l, price, markups.for_customer(&l.customer_id));
-            row.extend([
-                l.billing_currency.code().to_string(),
-                model::exact::text(unit),
-                decimal(price),
-            ]);
-            write_record(out, &row);
-        },
+        move |l, price, out| write_record(out, &own_line_row(l, price, &markups)),
     ))
+}
+
+/// A customer's own line-items CSV columns: its price, nothing of the partner's.
+pub const OWN_LINE_COLUMNS: &[&str] = &[
+    "Date (UTC)",
+    "Azure subscription",
+    "Resource group",
+    "Resource",
+    "Service",
+    "Meter subcategory",
+    "Meter",
+    "Region",
+    "Unit",
+    "Quantity",
+    "Currency",
+    "Unit price",
+    "Price",
+];
+
+/// One line item as a row of [`OWN_LINE_COLUMNS`].
+pub fn own_line_row(l: &LineItem, price: i64, markups: &Markups) -> Vec<String> {
+    let mut row = vec![l.usage_date.to_string()];
+    row.extend(usage_cells(l));
+    // Exact: times the quantity, the price to the millionth.
+    let unit = customer_unit_price(l, price, markups.for_customer(&l.customer_id));
+    row.extend([
+        l.billing_currency.code().to_string(),
+        model::exact::text(unit),
+        decimal(price),
+    ]);
+    row
 }
 
 fn customer_user(row: CustomerUserRow) -> CustomerUser {

@@ -29,6 +29,8 @@ pub struct NewDelivery {
 pub struct Due {
     pub id: i64,
     pub partner: PartnerId,
+    pub event_key: String,
+    pub kind: Option<EventKind>,
     pub rule_id: i64,
     pub channel: Channel,
     pub target: String,
@@ -42,6 +44,7 @@ pub struct Due {
 #[derive(Debug, Clone)]
 pub struct RuleSecret {
     pub sealed: Option<String>,
+    pub language: String,
 }
 
 #[derive(sqlx::FromRow)]
@@ -61,14 +64,15 @@ fn channel_name(c: Channel) -> &'static str {
     match c {
         Channel::Email => "email",
         Channel::Webhook => "webhook",
+        Channel::CustomerUsers => "customer-users",
     }
 }
 
 fn channel_of(name: &str) -> Channel {
-    if name == "email" {
-        Channel::Email
-    } else {
-        Channel::Webhook
+    match name {
+        "email" => Channel::Email,
+        "customer-users" => Channel::CustomerUsers,
+        _ => Channel::Webhook,
     }
 }
 
@@ -177,13 +181,54 @@ impl Store {
         partner: PartnerId,
         id: i64,
     ) -> Result<Option<RuleSecret>, sqlx::Error> {
-        let row: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT sealed_secret FROM alert_rules WHERE partner_id = ? AND id = ?")
+        let row: Option<(Option<String>, String)> = sqlx::query_as(
+            "SELECT sealed_secret, language FROM alert_rules WHERE partner_id = ? AND id = ?",
+        )
+        .bind(partner)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(sealed, language)| RuleSecret { sealed, language }))
+    }
+
+    /// Whether an event's occurrence was recorded (a report made already).
+    pub async fn event_recorded(&self, partner: PartnerId, key: &str) -> Result<bool, sqlx::Error> {
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM alert_events WHERE partner_id = ? AND key = ?")
                 .bind(partner)
-                .bind(id)
+                .bind(key)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.map(|(sealed,)| RuleSecret { sealed }))
+        Ok(row.is_some())
+    }
+
+    /// A recorded event's facts (what a report's attachment is made for).
+    pub async fn event_facts(
+        &self,
+        partner: PartnerId,
+        key: &str,
+    ) -> Result<Option<model::alerts::Facts>, sqlx::Error> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT facts FROM alert_events WHERE partner_id = ? AND key = ?")
+                .bind(partner)
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.and_then(|(facts,)| serde_json::from_str(&facts).ok()))
+    }
+
+    /// Every customer's invited users: (customer ID, user name).
+    pub async fn all_customer_users(
+        &self,
+        partner: PartnerId,
+    ) -> Result<Vec<(String, String)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT customer_id, user_name FROM customer_users WHERE partner_id = ?
+             ORDER BY customer_id, user_name",
+        )
+        .bind(partner)
+        .fetch_all(&self.pool)
+        .await
     }
 
     /// Records the events not recorded before and, in the same transaction,
@@ -243,9 +288,21 @@ impl Store {
         at: DateTime<Utc>,
         limit: i64,
     ) -> Result<Vec<Due>, sqlx::Error> {
-        type Row = (i64, i64, i64, String, String, String, String, String, i64);
+        type Row = (
+            i64,
+            i64,
+            String,
+            String,
+            i64,
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+        );
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, partner_id, rule_id, channel, target, subject, body, html, attempts
+            "SELECT id, partner_id, event_key, kind, rule_id, channel, target, subject, body, html, attempts
              FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
              ORDER BY next_attempt_at, id LIMIT ?",
         )
@@ -256,9 +313,23 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(
-                |(id, partner, rule_id, channel, target, subject, body, html, attempts)| Due {
+                |(
+                    id,
+                    partner,
+                    event_key,
+                    kind,
+                    rule_id,
+                    channel,
+                    target,
+                    subject,
+                    body,
+                    html,
+                    attempts,
+                )| Due {
                     id,
                     partner: PartnerId(partner),
+                    event_key,
+                    kind: EventKind::parse(&kind),
                     rule_id,
                     channel: channel_of(&channel),
                     target,

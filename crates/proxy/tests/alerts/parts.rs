@@ -1,4 +1,6 @@
 //! The real parts the alert tests send to, and their common set-up.
+// Shared by the alerts and the reports tests; each uses a part.
+#![allow(dead_code)]
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
@@ -29,6 +31,11 @@ impl Drop for SmtpSink {
 
 impl SmtpSink {
     pub fn start(dir: &Path) -> SmtpSink {
+        SmtpSink::start_with(dir, &[])
+    }
+
+    /// With `smtp_sink.py`'s options: `--tls starttls`, `--login`, ….
+    pub fn start_with(dir: &Path, options: &[&str]) -> SmtpSink {
         let port = common::free_port();
         let out = dir.join("mail");
         let child = std::process::Command::new("/usr/bin/python3")
@@ -38,6 +45,7 @@ impl SmtpSink {
             ))
             .arg(port.to_string())
             .arg(&out)
+            .args(options)
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("Debian's python3 with aiosmtpd (cargo xtask test installs it)");
@@ -64,6 +72,80 @@ impl SmtpSink {
             .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
             .collect()
     }
+}
+
+/// A private CA and a certificate it signed for `localhost` and 127.0.0.1,
+/// made by openssl in `dir`: (CA, certificate, key) as PEM files.
+pub fn private_ca(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    let p = |name: &str| dir.join(name);
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .expect("openssl (cargo xtask test installs it)");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &["-keyout", "ca.key", "-out", "ca.pem", "-days", "2"],
+            &["-subj", "/CN=CSP Costs test CA"],
+            &["-addext", "basicConstraints=critical,CA:TRUE"],
+            &["-addext", "keyUsage=critical,keyCertSign"],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &[
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=localhost",
+            ],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        p("server.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+    (p("ca.pem"), p("server.pem"), p("server.key"))
 }
 
 /// One request a receiver got.

@@ -83,19 +83,31 @@ pub async fn stored(state: &AppState) -> Vec<CustomerTotal> {
 /// (`GET /emulator/truth`, computed by its generator; its contract tests
 /// check it against the files and pages it serves), independently of the
 /// proxy.
-pub async fn upstream_totals(up: &Upstream) -> BTreeMap<(String, String), (usize, Amount)> {
-    let truth: Value = reqwest::get(format!("{}/emulator/truth", up.url))
+/// The configured partner in the emulator's `/emulator/truth`, with its
+/// lines (by customer, day and meter) when `lines`.
+pub async fn partner_truth(up: &Upstream, lines: bool) -> Value {
+    let query = if lines {
+        format!("?lines={}", up.credentials.tenant)
+    } else {
+        String::new()
+    };
+    let truth: Value = reqwest::get(format!("{}/emulator/truth{query}", up.url))
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let partner = truth["partners"]
+    truth["partners"]
         .as_array()
         .unwrap()
         .iter()
         .find(|p| p["tenantId"].as_str() == Some(up.credentials.tenant.as_str()))
-        .expect("the partner is in the emulator's truth");
+        .expect("the partner is in the emulator's truth")
+        .clone()
+}
+
+pub async fn upstream_totals(up: &Upstream) -> BTreeMap<(String, String), (usize, Amount)> {
+    let partner = partner_truth(up, false).await;
     partner["customers"]
         .as_array()
         .unwrap()
