@@ -60,7 +60,16 @@ pub fn run() -> Result {
     rows.push(interactive(&built));
     rows.push(under_load(&built));
     rows.push(lighthouse(&built));
-    let report = markdown(&rows);
+    let mut report = markdown(&rows);
+    // Where the first load's bytes are, for judging the next change by.
+    let wasm = root().join(crate::size::RUSTC_WASM);
+    let _ = writeln!(report, "\n## The first load by crate\n");
+    match crate::size::breakdown(&wasm) {
+        Ok(b) => report.push_str(&crate::size::markdown(&b)),
+        Err(e) => {
+            let _ = writeln!(report, "Not measured: {e}");
+        }
+    }
     std::fs::write(root().join("BENCHMARKS.md"), &report)
         .map_err(|e| format!("BENCHMARKS.md: {e}"))?;
     println!("{report}");

@@ -21,6 +21,7 @@ mod fuzz;
 mod mutants;
 mod process;
 mod serve;
+mod size;
 mod spa;
 mod test;
 mod tools;
@@ -39,8 +40,11 @@ struct Cli {
 enum Command {
     /// Installs every tool the build and the tests need (skips what is there).
     Setup,
-    /// Builds the SPA in release into dist/ and prints its transfer size.
+    /// Builds the SPA in release into dist/ and prints its transfer size
+    /// against the 300 KB budget.
     Build,
+    /// Where the last release build's wasm code is, by crate and function.
+    Size,
     /// Builds dist/ for any static host under any sub-path, and says how to host it.
     Dist,
     /// Builds everything and runs the emulator and the proxy until Ctrl-C.
@@ -77,6 +81,10 @@ fn main() -> ExitCode {
             println!("{}", spa::hosting_notes(&dist));
             Ok(())
         }),
+        Command::Size => {
+            let wasm = root().join(size::RUSTC_WASM);
+            size::breakdown(&wasm).map(|b| println!("{}", size::markdown(&b)))
+        }
         Command::Serve(args) => serve::run(args),
         Command::Test(args) => test::run(args),
         Command::Fuzz(args) => fuzz::run(args),

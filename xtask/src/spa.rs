@@ -34,6 +34,7 @@ pub fn build_measured() -> Result<(PathBuf, Transfer)> {
         size.gzip as f64 / 1024.0,
         size.brotli as f64 / 1024.0,
     );
+    println!("{}", crate::size::against_budget(size.gzip));
     Ok((dist, size))
 }
 
