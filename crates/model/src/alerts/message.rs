@@ -395,15 +395,44 @@ fn open_in(app_url: &str, locale: Locale) -> String {
     }
 }
 
+/// A message's text as HTML: a paragraph a line, and the lines that start
+/// with `- ` (a report's figures) as a list.
+fn html_body(body: &str) -> String {
+    let mut out = String::new();
+    let mut list = false;
+    for line in body.lines().filter(|l| !l.trim().is_empty()) {
+        match (line.strip_prefix("- "), list) {
+            (Some(item), _) => {
+                if !list {
+                    out.push_str("<ul>\n");
+                    list = true;
+                }
+                out.push_str(&format!("<li>{}</li>\n", escape_html(item)));
+            }
+            (None, open) => {
+                if open {
+                    out.push_str("</ul>\n");
+                    list = false;
+                }
+                out.push_str(&format!("<p>{}</p>\n", escape_html(line)));
+            }
+        }
+    }
+    if list {
+        out.push_str("</ul>\n");
+    }
+    out
+}
+
 /// The event as an e-mail.
 pub fn mail(event: &Event, locale: Locale, app_url: &str) -> Mail {
     let said = say(event, locale);
     let text = format!("{}\n\n{}\n", said.body, open_in(app_url, locale));
     let html = format!(
-        "<!DOCTYPE html>\n<html lang=\"{}\"><body>\n<h1 style=\"font-size:18px\">{}</h1>\n<p>{}</p>\n<p><a href=\"{}\">CSP Costs</a></p>\n</body></html>\n",
+        "<!DOCTYPE html>\n<html lang=\"{}\"><body>\n<h1 style=\"font-size:18px\">{}</h1>\n{}<p><a href=\"{}\">CSP Costs</a></p>\n</body></html>\n",
         locale.tag(),
         escape_html(&said.title),
-        escape_html(&said.body),
+        html_body(&said.body),
         escape_html(app_url)
     );
     Mail {
@@ -425,7 +454,15 @@ pub fn webhook_body(event: &Event, shape: WebhookShape, locale: Locale, app_url:
             "facts": event.facts,
             "link": app_url,
         }),
-        WebhookShape::Teams => json!({
+        WebhookShape::Teams => {
+            // A block a line: a card's text does not keep single line breaks.
+            let mut blocks = vec![
+                json!({"type": "TextBlock", "text": said.title, "weight": "Bolder", "size": "Medium", "wrap": true}),
+            ];
+            blocks.extend(said.body.lines().filter(|l| !l.trim().is_empty()).map(
+                |line| json!({"type": "TextBlock", "text": line, "wrap": true, "spacing": "None"}),
+            ));
+            json!({
             "type": "message",
             "attachments": [{
                 "contentType": "application/vnd.microsoft.card.adaptive",
@@ -434,14 +471,12 @@ pub fn webhook_body(event: &Event, shape: WebhookShape, locale: Locale, app_url:
                     "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
                     "type": "AdaptiveCard",
                     "version": "1.4",
-                    "body": [
-                        {"type": "TextBlock", "text": said.title, "weight": "Bolder", "size": "Medium", "wrap": true},
-                        {"type": "TextBlock", "text": said.body, "wrap": true}
-                    ],
+                    "body": blocks,
                     "actions": [{"type": "Action.OpenUrl", "title": "CSP Costs", "url": app_url}]
                 }
             }]
-        }),
+            })
+        }
         WebhookShape::Slack => {
             // mrkdwn treats these three as markup.
             let plain = |t: &str| {

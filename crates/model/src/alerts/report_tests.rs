@@ -158,6 +158,35 @@ fn the_partner_report_totals_each_currency_and_names_its_largest_customers() {
          Budgets: 1 over, 1 within. Over budget:\n\
          - Customer u7: $700.00 of a $600.00 budget"
     );
+    // In HTML, each line a paragraph and the figures a list.
+    let html = mail(&e, Locale::En, "https://costs.example").html;
+    assert!(
+        html.contains(
+            "<p>Totals for November 2026:</p>\n<ul>\n<li>EUR: partner cost €50.00, customer price €40.00, margin -25% (1 customer)</li>\n"
+        ),
+        "{html}"
+    );
+    assert!(html.contains("</li>\n</ul>\n<p>Top customers by partner cost:</p>\n<ul>\n"));
+    assert_eq!(html.matches("<ul>").count(), 3);
+    // In a Teams card, a text block a line.
+    let card = crate::alerts::message::webhook_body(
+        &e,
+        crate::alerts::message::WebhookShape::Teams,
+        Locale::En,
+        "https://costs.example",
+    );
+    let blocks = card["attachments"][0]["content"]["body"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        blocks.len(),
+        1 + said.body.lines().filter(|l| !l.is_empty()).count()
+    );
+    assert_eq!(
+        blocks[2]["text"],
+        "- EUR: partner cost €50.00, customer price €40.00, margin -25% (1 customer)"
+    );
     let zh = say(&e, Locale::ZhTw);
     assert_eq!(zh.title, "CSP Costs 2026年11月報告");
     assert!(
