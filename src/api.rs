@@ -8,7 +8,7 @@ use model::api::{
     CustomerUserInvite, ErrorBody, ErrorCode, KeyRequest, MarkupUpdate, NewKey, OnboardingState,
     Overview, OwnCosts, ReportingSettings, SessionInfo, TrialRequest, VerifyRequest,
 };
-use model::cube::Cube;
+use model::cube::{CUBE_MEDIA_TYPE, Cube};
 use model::pc::SpendingBudget;
 use model::pricing::Markup;
 use model::saved_view::{NewSavedView, SavedView};
@@ -140,6 +140,11 @@ async fn send<T: DeserializeOwned>(
 /// page left, a filter changed before the answer came), as leptos'
 /// hackernews example does.
 async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    read(get_response(path, None).await?).await
+}
+
+/// A GET's response, `accept` asked for; cancelled with its view (above).
+async fn get_response(path: &str, accept: Option<&str>) -> Result<Response, ApiError> {
     let controller = web_sys::AbortController::new().ok();
     let signal = controller.as_ref().map(|c| c.signal());
     let controller = SendWrapper::new(controller);
@@ -148,12 +153,34 @@ async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
             c.abort();
         }
     });
-    send(
-        with_cookie(Request::get(&url(path)))
-            .abort_signal(signal.as_ref())
-            .build(),
-    )
-    .await
+    let mut builder = with_cookie(Request::get(&url(path))).abort_signal(signal.as_ref());
+    if let Some(accept) = accept {
+        builder = builder.header("Accept", accept);
+    }
+    builder
+        .build()
+        .map_err(|e| ApiError::Network(e.to_string()))?
+        .send()
+        .await
+        .map_err(|e| ApiError::Network(e.to_string()))
+}
+
+/// A cube, asked for as compact bytes (no JSON to parse in the browser);
+/// read as JSON if the proxy answers so.
+async fn get_cube(path: &str) -> Result<Cube, ApiError> {
+    let response = get_response(path, Some(CUBE_MEDIA_TYPE)).await?;
+    let binary = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|t| t.starts_with(CUBE_MEDIA_TYPE));
+    if response.ok() && binary {
+        let bytes = response
+            .binary()
+            .await
+            .map_err(|e| ApiError::Network(e.to_string()))?;
+        return Cube::from_bytes(&bytes).map_err(ApiError::Decode);
+    }
+    read(response).await
 }
 
 async fn write<T: DeserializeOwned>(
@@ -310,7 +337,7 @@ pub async fn usage(customer: &str, from: &str, to: &str) -> Result<Cube, ApiErro
     if !customer.is_empty() {
         query.push_str(&format!("&customer={customer}"));
     }
-    get(&query).await
+    get_cube(&query).await
 }
 
 /// Price and margin of a period; `customer` empty for all.
@@ -478,7 +505,7 @@ pub async fn own_costs() -> Result<OwnCosts, ApiError> {
 }
 
 pub async fn own_usage(from: &str, to: &str) -> Result<Cube, ApiError> {
-    get(&format!("my/usage?from={from}&to={to}")).await
+    get_cube(&format!("my/usage?from={from}&to={to}")).await
 }
 
 pub fn own_export_url(from: &str, to: &str) -> String {

@@ -157,6 +157,32 @@ async fn the_usage_cube_pivots_to_the_same_totals_as_the_line_items() {
     let cube: Cube = api.get(&format!("/api/usage?{query}")).await;
     let lines = api.all_lines(&query).await;
     assert_eq!(cube.len(), lines.len());
+    // As the app asks for it: compact bytes that read back the same cube.
+    let res = api
+        .http
+        .get(format!("{}/api/usage?{query}", api.base))
+        .header("Accept", model::cube::CUBE_MEDIA_TYPE)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], model::cube::CUBE_MEDIA_TYPE);
+    assert!(
+        res.headers()
+            .get_all("vary")
+            .iter()
+            .any(|v| v.to_str().unwrap().contains("Accept")),
+        "caches keep JSON and bytes apart"
+    );
+    let bytes = res.bytes().await.unwrap();
+    assert_eq!(Cube::from_bytes(&bytes).unwrap(), cube);
+    let json = serde_json::to_vec(&cube).unwrap();
+    assert!(
+        bytes.len() * 2 < json.len(),
+        "{} bytes against {} of JSON",
+        bytes.len(),
+        json.len()
+    );
     let pivot = cube.pivot(&PivotQuery::default());
     let total: i64 = lines.iter().map(|l| l.line.billing_total.micros()).sum();
     assert_eq!(

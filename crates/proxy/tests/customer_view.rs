@@ -145,6 +145,18 @@ async fn a_customer_user_sees_its_own_costs_at_its_price_and_nothing_else() {
         );
         assert_eq!(cube.customer_price, partner_cube.customer_price);
         assert_eq!(cube.customer_price.iter().sum::<i64>(), mine.month_to_date);
+        // The bytes the app asks for hold the same, and no partner column.
+        let res = me
+            .http
+            .get(format!("{}{path}", me.base))
+            .header("cookie", &me.cookie)
+            .header("Accept", model::cube::CUBE_MEDIA_TYPE)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let binary = Cube::from_bytes(&res.bytes().await.unwrap()).unwrap();
+        assert_eq!(binary, cube);
     }
 
     // The CSV: its price per line, no partner column.

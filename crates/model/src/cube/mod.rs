@@ -291,8 +291,11 @@ impl CubeBuilder {
     }
 }
 
+mod bytes;
 mod convert;
 mod pivot;
+
+pub use bytes::CUBE_MEDIA_TYPE;
 
 pub use pivot::{Bucket, OTHER, Pivot, PivotQuery, PivotRow, Stack, StackSeries, synthetic};
 

@@ -7,7 +7,6 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use model::api::{CustomerUser, CustomerUserInvite, OwnCosts};
-use model::cube::Cube;
 use model::export::{decimal, usage_cells, write_record};
 use model::focus::customer_unit_price;
 
@@ -55,12 +54,16 @@ async fn own_scope(
 pub async fn own_usage(
     State(state): State<AppState>,
     viewer: CustomerViewer,
+    headers: axum::http::HeaderMap,
     ApiQuery(q): ApiQuery<ScopeQuery>,
-) -> Result<Json<Cube>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let scope = own_scope(&state, &viewer, q).await?;
     let _turn = state.web.heavy_reads.turn(viewer.partner.0).await;
     let cube = state.store.cube(viewer.partner, &scope).await?;
-    Ok(Json(cube.without_partner_figures()))
+    Ok(super::reports::cube_answer(
+        &headers,
+        cube.without_partner_figures(),
+    ))
 }
 
 /// `GET /api/my/line-items.csv`: the customer's line items at its price.

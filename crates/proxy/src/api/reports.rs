@@ -3,9 +3,10 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::response::Response;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use model::api::{LineItemPage, LineItemRow};
-use model::cube::Cube;
+use model::cube::{CUBE_MEDIA_TYPE, Cube};
 use model::margin::MarginReport;
 
 use super::customers::json_body;
@@ -27,11 +28,35 @@ pub async fn overview(
 pub async fn usage(
     State(state): State<AppState>,
     partner: Partner,
+    headers: HeaderMap,
     ApiQuery(q): ApiQuery<ScopeQuery>,
-) -> Result<Json<Cube>, ApiError> {
+) -> Result<Response, ApiError> {
     let scope = scope(&state, partner.id(), &q).await?;
     let _turn = state.web.heavy_reads.turn(partner.id().0).await;
-    Ok(Json(state.store.cube(partner.id(), &scope).await?))
+    Ok(cube_answer(
+        &headers,
+        state.store.cube(partner.id(), &scope).await?,
+    ))
+}
+
+/// A cube as the client asks for it: compact bytes
+/// ([`CUBE_MEDIA_TYPE`], what the app asks for) or JSON (scripts).
+pub(super) fn cube_answer(headers: &HeaderMap, cube: Cube) -> Response {
+    let binary = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.split(',').any(|t| t.trim().starts_with(CUBE_MEDIA_TYPE)));
+    let mut response = if binary {
+        ([(header::CONTENT_TYPE, CUBE_MEDIA_TYPE)], cube.to_bytes()).into_response()
+    } else {
+        Json(cube).into_response()
+    };
+    // Caches keep the two answers apart.
+    response
+        .headers_mut()
+        .insert(header::VARY, header::HeaderValue::from_static("Accept"));
+    response
 }
 
 /// `GET /api/line-items`: a page of the scope's line items.
