@@ -610,3 +610,71 @@ async fn mail_goes_over_starttls_or_tls_from_the_first_byte_with_the_environment
         assert!(!format!("{log:?}").contains("relay-pass-7Q"));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trials_7_and_1_day_marks_are_mailed_once_each_in_the_rules_language() {
+    let a = Alerting::start(common::emulator_config("2026-11-20"), &[]).await;
+    let (state, smtp, partner) = (&a.state, &a.smtp, a.partner());
+    let ends: chrono::DateTime<Utc> = "2026-12-20T10:00:00Z".parse().unwrap();
+    state
+        .store
+        .set_onboarding(
+            partner,
+            &proxy::store::OnboardingRow {
+                step: model::onboarding::Step::Done,
+                trial_started_at: Some(ends - chrono::Duration::days(30)),
+                trial_ends_at: Some(ends),
+                activated: false,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    a.add_rule(json!({"events": ["trial-ending"], "channel": "email", "target": "owner@fabrikam.example", "language": "zh-TW"}))
+        .await;
+    let trial = |events: Vec<model::alerts::Event>| {
+        events
+            .into_iter()
+            .filter(|e| e.kind() == model::alerts::EventKind::TrialEnding)
+            .map(|e| e.key)
+            .collect::<Vec<_>>()
+    };
+    let look = |before: chrono::Duration| proxy::alerts::detect_at(state, partner, ends - before);
+    // Ten days before: no mark yet.
+    assert!(trial(look(chrono::Duration::days(10)).await.unwrap()).is_empty());
+    // Six days before: the 7-day mark; twenty hours before: the 1-day mark,
+    // however often it is looked at.
+    assert_eq!(
+        trial(look(chrono::Duration::days(6)).await.unwrap()),
+        ["trial:2026-12-20:7"]
+    );
+    send_all(state).await;
+    let mut looks = Vec::new();
+    for _ in 0..2 {
+        looks.push(trial(look(chrono::Duration::hours(20)).await.unwrap()));
+    }
+    assert_eq!(looks, [vec!["trial:2026-12-20:1".to_string()], vec![]]);
+    send_all(state).await;
+    let mails = smtp.messages();
+    let subjects: Vec<&str> = mails
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap())
+        .collect();
+    assert_eq!(subjects, ["試用將於 7 天後結束", "試用將於 1 天後結束"]);
+    assert_eq!(
+        text(&mails[0], "text"),
+        "試用將於 2026年12月20日 結束。請連線您自己的應用程式以繼續讀取用量。\n\n開啟 CSP Costs：http://127.0.0.1:8080\n"
+    );
+    // A restart, the same look: nothing new.
+    let again = AppState::new(&a.config).await.unwrap();
+    assert!(
+        trial(
+            proxy::alerts::detect_at(&again, partner, ends - chrono::Duration::hours(20))
+                .await
+                .unwrap()
+        )
+        .is_empty()
+    );
+    assert_eq!(send_all(&again).await, 0);
+    assert_eq!(smtp.messages().len(), 2);
+}
