@@ -167,7 +167,10 @@ test('a manager sets rules, sends test messages that arrive, and sees the log', 
   });
   const entries = await card.locator('table.deliveries tbody tr').allInnerTexts();
   assert.equal(entries.length, 2);
-  assert.match(entries.find((e) => e.includes(hook)), /Test message\s+.*Sent · 1 attempt: HTTP 200/s);
+  // A webhook's address is its credential: once kept, the page shows it cut.
+  const shown = `http://127.0.0.1:${receiver.address().port}/…lack`;
+  assert.match(entries.find((e) => e.includes(shown)), /Test message\s+.*Sent · 1 attempt: HTTP 200/s);
+  assert.ok(!(await card.innerText()).includes(hook), 'the whole webhook address is not shown');
   assert.match(entries.find((e) => e.includes('ops@fabrikam.example')), /A test message from CSP Costs\s+Sent · 1 attempt: 250/);
 
   // A generic webhook's signing key is shown once, beside the new rule.

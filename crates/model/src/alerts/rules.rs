@@ -144,6 +144,28 @@ fn webhook_address(text: &str) -> bool {
     !host.is_empty() && (secure || loopback) && text.len() <= 2000
 }
 
+/// A rule's target as the app and the log show it. A webhook's address is
+/// its credential (Slack's and Teams' carry their token in the path or the
+/// query): once kept, only its scheme, host and last four characters are
+/// shown, enough to tell rules apart. An e-mail address is shown whole.
+pub fn shown_target(channel: Channel, target: &str) -> String {
+    if channel != Channel::Webhook {
+        return target.to_string();
+    }
+    let Some(after) = target.find("://").map(|i| i + 3) else {
+        return "…".into();
+    };
+    let host_end = target[after..]
+        .find(['/', '?', '#'])
+        .map_or(target.len(), |i| after + i);
+    let rest: Vec<char> = target[host_end..].chars().collect();
+    if rest.len() <= 1 {
+        return target.to_string();
+    }
+    let tail: String = rest[rest.len().saturating_sub(4)..].iter().collect();
+    format!("{}/…{tail}", &target[..host_end])
+}
+
 impl NewRule {
     /// The rule as kept, trimmed; or why it cannot be (in the words shown).
     pub fn checked(mut self) -> Result<NewRule, String> {
@@ -308,6 +330,27 @@ mod tests {
         let mut r = rule(Channel::Email, "ann@contoso.com");
         r.language = "zh-Hant".into();
         assert_eq!(r.checked().unwrap().language, "zh-TW");
+    }
+
+    #[test]
+    fn a_kept_webhooks_address_is_shown_without_its_token() {
+        let slack = "https://hooks.slack.com/services/T0AAA/B0BBB/XyZsecretToken9";
+        assert_eq!(
+            shown_target(Channel::Webhook, slack),
+            "https://hooks.slack.com/…ken9"
+        );
+        let teams = "https://prod-00.westus.logic.azure.com:443/workflows/1/triggers/manual/paths/invoke?api-version=2016-06-01&sig=AbCdEfSecret";
+        let shown = shown_target(Channel::Webhook, teams);
+        assert_eq!(shown, "https://prod-00.westus.logic.azure.com:443/…cret");
+        assert!(!shown.contains("AbCdEf"));
+        assert_eq!(
+            shown_target(Channel::Webhook, "https://hooks.example"),
+            "https://hooks.example"
+        );
+        assert_eq!(
+            shown_target(Channel::Email, "ann@contoso.com"),
+            "ann@contoso.com"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use model::alerts::rules::{
-    AlertSettings, AlertSettingsUpdate, Channel, Delivery, MadeRule, NewRule,
+    AlertSettings, AlertSettingsUpdate, Channel, Delivery, MadeRule, NewRule, Rule, shown_target,
 };
 use model::alerts::{Event, Facts};
 
@@ -20,6 +20,12 @@ const LOG: i64 = 200;
 /// Rules one partner may keep.
 const MAX_RULES: usize = 100;
 
+/// A rule as answered: a webhook's address without its token.
+fn shown(mut rule: Rule) -> Rule {
+    rule.target = shown_target(rule.channel, &rule.target);
+    rule
+}
+
 /// `GET /api/alerts`.
 pub async fn settings(
     State(state): State<AppState>,
@@ -27,7 +33,13 @@ pub async fn settings(
 ) -> Result<Json<AlertSettings>, ApiError> {
     let partner = partner.manager()?;
     Ok(Json(AlertSettings {
-        rules: state.store.alert_rules(partner.id()).await?,
+        rules: state
+            .store
+            .alert_rules(partner.id())
+            .await?
+            .into_iter()
+            .map(shown)
+            .collect(),
         email: state.alerts.smtp.is_some(),
         sync_failing_hours: state.store.sync_failing_hours(partner.id()).await?,
     }))
@@ -109,7 +121,7 @@ pub async fn add_rule(
     Ok((
         StatusCode::CREATED,
         Json(MadeRule {
-            rule: made,
+            rule: shown(made),
             signing_secret: key.map(|(key, _)| key),
         }),
     ))
@@ -170,5 +182,9 @@ pub async fn deliveries(
     partner: Partner,
 ) -> Result<Json<Vec<Delivery>>, ApiError> {
     let partner = partner.manager()?;
-    Ok(Json(state.store.deliveries(partner.id(), LOG).await?))
+    let mut log = state.store.deliveries(partner.id(), LOG).await?;
+    for d in &mut log {
+        d.target = shown_target(d.channel, &d.target);
+    }
+    Ok(Json(log))
 }
