@@ -185,14 +185,18 @@ fn ensure_smtp_server() -> Result {
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    // openssl makes the certificates of the tests' TLS mail servers.
-    let openssl = Path::new("/usr/bin/openssl").exists();
-    match (present, openssl) {
-        (true, true) => Ok(()),
-        (false, true) => apt_install(&["python3-aiosmtpd"]),
-        (true, false) => apt_install(&["openssl"]),
-        (false, false) => apt_install(&["python3-aiosmtpd", "openssl"]),
+    let mut missing = Vec::new();
+    if !present {
+        missing.push("python3-aiosmtpd");
     }
+    // openssl makes the certificates of the tests' TLS mail servers.
+    if !Path::new("/usr/bin/openssl").exists() {
+        missing.push("openssl");
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    apt_install(&missing)
 }
 
 fn ensure_chromium() -> Result {

@@ -350,15 +350,7 @@ async fn a_budget_crossed_by_new_usage_is_mailed_once_though_the_proxy_died_befo
         ]
     };
     let bin = env!("CARGO_BIN_EXE_proxy");
-    let admin = {
-        let demo = early.emulator.demo();
-        let p = demo
-            .partners
-            .iter()
-            .find(|p| p.tenant_id == early.credentials.tenant)
-            .unwrap();
-        p.users[0].clone()
-    };
+    let admin = early.demo_partner().users[0].clone();
 
     // The 8th: a budget the month so far is 45 % of; a rule mailing its alerts.
     let first = common::start_proxy_with(bin, &early, data.path(), None, &env(&nobody)).await;
@@ -538,15 +530,7 @@ async fn mail_goes_over_starttls_or_tls_from_the_first_byte_with_the_environment
     let certs = tempfile::tempdir().unwrap();
     let (ca, cert, key) = private_ca(certs.path());
     let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
-    let admin = {
-        let demo = up.emulator.demo();
-        let p = demo
-            .partners
-            .iter()
-            .find(|p| p.tenant_id == up.credentials.tenant)
-            .unwrap();
-        p.users[0].clone()
-    };
+    let admin = up.demo_partner().users[0].clone();
     // A server the operator's CA vouches for, then one it does not.
     for (security, server, trusted) in [
         ("starttls", "starttls", true),

@@ -33,17 +33,9 @@ fn money(micros: i64, currency: &str) -> String {
 /// November by customer as the emulator served it: currency, rows, cost.
 async fn november(up: &common::Upstream) -> BTreeMap<String, (String, usize, i64)> {
     let partner = common::partner_truth(up, true).await;
-    let currency: BTreeMap<String, String> = partner["customers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            (
-                c["customerId"].as_str().unwrap().to_ascii_lowercase(),
-                c["currency"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
+    // Each customer's currency, as the emulator's totals name it.
+    let currency: BTreeMap<String, String> =
+        common::upstream_totals(up).await.into_keys().collect();
     let mut out: BTreeMap<String, (String, usize, i64)> = BTreeMap::new();
     for line in partner["lines"].as_array().unwrap() {
         if !line["day"].as_str().unwrap().starts_with("2026-11-") {
@@ -86,12 +78,7 @@ async fn last_months_report_and_each_customer_users_own_arrive_once_at_the_right
     state.sync.run(&connection, SyncKind::Full).await.unwrap();
     let customers_url = format!("{}/api/customers", a.base);
     let customers = || common::get_json::<CustomerList>(&a.http, &customers_url);
-    let demo = a.up.emulator.demo();
-    let ours = demo
-        .partners
-        .iter()
-        .find(|p| p.tenant_id == a.up.credentials.tenant)
-        .unwrap();
+    let ours = a.up.demo_partner();
     let (ann, bo, cy) = (
         &ours.customer_users[0],
         &ours.customer_users[1],

@@ -21,6 +21,7 @@ use super::{AlertError, seal_context};
 use crate::secret::Secret;
 use crate::state::AppState;
 use crate::store::alerts::Due;
+use model::alerts::Facts;
 use model::alerts::message::escape_html;
 use model::alerts::reports::attachment_note;
 use model::alerts::rules::Channel;
@@ -231,25 +232,17 @@ async fn post(state: &AppState, due: &Due) -> Result<String, String> {
 
 /// The e-mail of a delivery: a report's gets its line items attached, or
 /// where to download them when they are too large to mail.
-async fn outgoing(state: &AppState, due: &Due) -> Result<Outgoing, String> {
+async fn outgoing(state: &AppState, due: &Due, facts: Option<&Facts>) -> Result<Outgoing, String> {
     let mut out = Outgoing {
         text: due.body.clone(),
         html: due.html.clone(),
         file: None,
     };
-    if !due.kind.is_some_and(|k| k.with_line_items()) {
-        return Ok(out);
-    }
-    let store = |e: sqlx::Error| format!("store: {e}");
-    let Some(facts) = state
-        .store
-        .event_facts(due.partner, &due.event_key)
-        .await
-        .map_err(store)?
-    else {
+    let Some(facts) = facts.filter(|_| due.kind.is_some_and(|k| k.with_line_items())) else {
         return Ok(out);
     };
-    let Some(file) = super::reports::line_items_file(state, due.partner, &facts)
+    let store = |e: sqlx::Error| format!("store: {e}");
+    let Some(file) = super::reports::line_items_file(state, due.partner, facts)
         .await
         .map_err(store)?
     else {
@@ -277,10 +270,10 @@ async fn outgoing(state: &AppState, due: &Due) -> Result<Outgoing, String> {
     Ok(out)
 }
 
-async fn attempt(state: &AppState, due: &Due) -> Result<String, String> {
+async fn attempt(state: &AppState, due: &Due, facts: Option<&Facts>) -> Result<String, String> {
     match due.channel {
         Channel::Email | Channel::CustomerUsers => match &state.alerts.smtp {
-            Some(smtp) => smtp.send(due, outgoing(state, due).await?).await,
+            Some(smtp) => smtp.send(due, outgoing(state, due, facts).await?).await,
             None => Err("no SMTP server is configured (PROXY_SMTP_HOST)".into()),
         },
         Channel::Webhook => post(state, due).await,
@@ -289,16 +282,18 @@ async fn attempt(state: &AppState, due: &Due) -> Result<String, String> {
 
 /// Why a customer's user may no longer be sent its message: the partner
 /// took back the invitation after the message was written.
-async fn withdrawn(state: &AppState, due: &Due) -> Result<Option<String>, sqlx::Error> {
-    if due.channel != Channel::CustomerUsers || due.kind == Some(model::alerts::EventKind::Test) {
-        return Ok(None);
-    }
-    let Some(facts) = state.store.event_facts(due.partner, &due.event_key).await? else {
+async fn withdrawn(
+    state: &AppState,
+    due: &Due,
+    facts: Option<&Facts>,
+) -> Result<Option<String>, sqlx::Error> {
+    // A test message has no recorded event: it goes to the manager.
+    let Some(facts) = facts.filter(|_| due.channel == Channel::CustomerUsers) else {
         return Ok(None);
     };
     let event = model::alerts::Event {
         key: due.event_key.clone(),
-        facts,
+        facts: facts.clone(),
     };
     let (Some(customer), Some(user)) = (event.customer(), event.customer_user()) else {
         return Ok(None);
@@ -315,12 +310,21 @@ async fn withdrawn(state: &AppState, due: &Due) -> Result<Option<String>, sqlx::
 pub async fn send_due(state: &AppState) -> Result<usize, sqlx::Error> {
     let due = state.store.due_deliveries(Utc::now(), 20).await?;
     for d in &due {
-        if let Some(reason) = withdrawn(state, d).await? {
+        // The event's facts, read once when sending needs them: whether a
+        // customer's user is still invited, a report's line items.
+        let facts =
+            if d.channel == Channel::CustomerUsers || d.kind.is_some_and(|k| k.with_line_items()) {
+                state.store.event_facts(d.partner, &d.event_key).await?
+            } else {
+                None
+            };
+        let facts = facts.as_ref();
+        if let Some(reason) = withdrawn(state, d, facts).await? {
             // Given up at once: no later attempt would be allowed either.
             state.store.attempted(d.id, false, &reason, None).await?;
             continue;
         }
-        let (ok, result) = match attempt(state, d).await {
+        let (ok, result) = match attempt(state, d, facts).await {
             Ok(result) => (true, result),
             Err(result) => (false, result),
         };

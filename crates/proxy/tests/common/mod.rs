@@ -32,6 +32,19 @@ pub struct Upstream {
     pub emulator: emulator::Emulator,
 }
 
+impl Upstream {
+    /// The configured partner as the emulator's demo lists it: its people
+    /// and its customers' users, with their passwords.
+    pub fn demo_partner(&self) -> emulator::DemoPartner {
+        self.emulator
+            .demo()
+            .partners
+            .into_iter()
+            .find(|p| p.tenant_id == self.credentials.tenant)
+            .expect("the configured partner is in the demo")
+    }
+}
+
 pub async fn upstream(today: &str) -> Upstream {
     upstream_with(emulator_config(today)).await
 }
