@@ -239,7 +239,13 @@ fn Shell(children: Children) -> impl IntoView {
     // A customer's user sees its own costs and none of the partner's pages.
     let session = expect_context::<SessionResource>();
     let customer_view = move || matches!(session.get(), Some(Ok(s)) if s.customer.is_some());
-    let connected = move || matches!(session.get(), Some(Ok(s)) if s.connected);
+    // Unknown until the session arrives: neither the wizard nor the
+    // connection is offered, so the link does not change under the cursor.
+    let connected = move || match session.get() {
+        Some(Ok(s)) => Some(s.connected),
+        Some(Err(_)) => Some(false),
+        None => None,
+    };
     view! {
         <a class="skip-link" href="#main">{t.skip_to_content}</a>
         <header class="shell-header">
@@ -258,10 +264,10 @@ fn Shell(children: Children) -> impl IntoView {
                         <A href=crate::host::path("/budgets")>{t.nav_budgets}</A>
                         <A href=crate::host::path("/margin")>{t.nav_margin}</A>
                         // Once connected, the wizard's place is the connection's page.
-                        {move || if connected() {
-                            view! { <A href=crate::host::path("/connection")>{t.nav_connection}</A> }.into_any()
-                        } else {
-                            view! { <A href=crate::host::path("/onboarding")>{t.nav_onboarding}</A> }.into_any()
+                        {move || match connected() {
+                            Some(true) => view! { <A href=crate::host::path("/connection")>{t.nav_connection}</A> }.into_any(),
+                            Some(false) => view! { <A href=crate::host::path("/onboarding")>{t.nav_onboarding}</A> }.into_any(),
+                            None => ().into_any(),
                         }}
                         <A href=crate::host::path("/settings")>{t.nav_settings}</A>
                     }.into_any()

@@ -87,7 +87,8 @@ test("the browser's language is spoken by default, and a language picked is reme
   await taiwan.addCookies(cookies);
   const page = await taiwan.newPage();
   await page.goto(`${servers.proxyUrl}/settings`);
-  await page.locator('nav a', { hasText: '總覽' }).waitFor();
+  // The connection's link waits for the session; the rest are there at once.
+  await page.locator('nav a', { hasText: '連線與金鑰' }).waitFor();
   assert.deepEqual(await nav(page), ['總覽', '客戶', '成本分析', '預算', '售價與毛利', '連線與金鑰', '設定']);
   assert.equal(await page.getAttribute('html', 'lang'), 'zh-TW');
   assert.match(await page.locator('footer').innerText(), /日期以 UTC 計/);

@@ -1,10 +1,10 @@
 //! `cargo xtask test`: every runner, each one's summary, and a failure if
 //! any runner fails, skips a test, or runs no test at all.
 
+use std::path::PathBuf;
 use std::process::Command;
 
 use crate::process::run_capturing;
-use crate::serve::build_servers;
 use crate::tools::{self, CHROMEDRIVER, CHROMIUM, Needs, command};
 use crate::{Result, root, spa};
 
@@ -200,12 +200,26 @@ fn browser() -> Result<Summary> {
     })
 }
 
+/// The proxy and emulator binaries the native tests' build leaves in
+/// `target/debug` (their integration tests need them). Built the same way
+/// here, so after the native runner this is a no-op: `cargo build -p proxy`
+/// would unify other features and compile much of the tree again.
+fn test_servers() -> Result<(PathBuf, PathBuf)> {
+    crate::process::run(
+        cargo()
+            .args(["test", "--workspace", "--exclude", "csp-costs", "--no-run"])
+            .current_dir(root()),
+    )?;
+    let dir = crate::serve::target_dir().join("debug");
+    Ok((dir.join("proxy"), dir.join("emulator")))
+}
+
 /// Playwright (playwright-core driving Debian's Chromium) against the real
 /// proxy and emulator, which the tests start themselves.
 fn end_to_end(files: &[String]) -> Result<Summary> {
     println!("xtask: end-to-end tests (Playwright)");
     let dist = spa::build()?;
-    let (proxy, emulator) = build_servers("dev")?;
+    let (proxy, emulator) = test_servers()?;
     let (ok, lines) = run_capturing(
         command("node")
             // No test may hang the run: each gets ten minutes at most.
