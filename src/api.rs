@@ -332,10 +332,21 @@ pub async fn customer(id: &str) -> Result<CustomerDetail, ApiError> {
 }
 
 /// The line items of a scope as a cube; `customer` empty for all.
-pub async fn usage(customer: &str, from: &str, to: &str) -> Result<Cube, ApiError> {
+/// A period's cube; `customer` empty for all. Past the proxy's limit it is
+/// summed to `keep`'s dimensions (none: the proxy's default, the customer).
+pub async fn usage(
+    customer: &str,
+    from: &str,
+    to: &str,
+    keep: &[model::cube::Dim],
+) -> Result<Cube, ApiError> {
     let mut query = format!("usage?from={from}&to={to}");
     if !customer.is_empty() {
         query.push_str(&format!("&customer={customer}"));
+    }
+    if !keep.is_empty() {
+        let names: Vec<String> = keep.iter().map(|d| encode(&d.name())).collect();
+        query.push_str(&format!("&keep={}", names.join(",")));
     }
     get_cube(&query).await
 }

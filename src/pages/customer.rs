@@ -60,7 +60,7 @@ fn CustomerBody(
     let id = c.id.clone();
     let cube = LocalResource::new(move || {
         let (id, from, to) = (id.clone(), from.get(), to.get());
-        async move { api::usage(&id, &from, &to).await }
+        async move { api::usage(&id, &from, &to, &[]).await }
     });
     let budget_state = match c.budget_state {
         BudgetState::Over => t().over_budget_lower,

@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use model::analysis::{Compared, compare};
-use model::cube::{Bucket, Cube, Dim, Measure, Pivot, PivotQuery};
+use model::cube::{Bucket, Cube, Dim, Measure, Pivot, PivotQuery, keep_next};
 use model::overview::Rates;
 use model::views::table_csv;
 
@@ -57,26 +57,98 @@ pub fn Explorer() -> impl IntoView {
     }
 }
 
+/// How the view groups and filters, from the URL.
+#[derive(Clone, Copy)]
+struct ViewQuery {
+    g1: Memo<Dim>,
+    g2: Memo<Option<Dim>>,
+    measure: Memo<Measure>,
+    filters: Memo<Vec<(Dim, Vec<String>)>>,
+    group_by: Memo<Vec<Dim>>,
+    /// What the proxy is asked to keep when it sums a large period.
+    keep: Memo<Vec<Dim>>,
+}
+
+impl ViewQuery {
+    /// `kept`: what the cube on screen was summed to (`None`: line items).
+    fn new(kept: RwSignal<Option<Vec<Dim>>>) -> ViewQuery {
+        let query = use_url_query();
+        let g1 = Memo::new(move |_| {
+            query
+                .get("g1")
+                .and_then(|d| Dim::parse(&d))
+                .unwrap_or(Dim::Customer)
+        });
+        let g2 = Memo::new(move |_| query.get("g2").and_then(|d| Dim::parse(&d)));
+        let measure = Memo::new(move |_| measure_of(&query.get("measure").unwrap_or_default()));
+        let filters = Memo::new(move |_| {
+            query
+                .with_prefix("f.")
+                .into_iter()
+                .filter_map(|(k, v)| Dim::parse(&k).map(|d| (d, vec![v])))
+                .collect::<Vec<_>>()
+        });
+        let group_by = Memo::new(move |_| {
+            let mut group_by = vec![g1.get()];
+            if let Some(g) = g2.get() {
+                group_by.push(g);
+            }
+            // Quantities only add up within one unit.
+            if measure.get() == Measure::Quantity && !group_by.contains(&Dim::Unit) {
+                group_by.push(Dim::Unit);
+            }
+            group_by
+        });
+        let keep = Memo::new(move |asked: Option<&Vec<Dim>>| {
+            let mut in_use = group_by.get();
+            in_use.extend(filters.get().into_iter().map(|(d, _)| d));
+            match asked {
+                Some(asked) => kept.with(|k| keep_next(asked, k.as_deref(), &in_use)),
+                None => keep_next(&[], Some(&[]), &in_use),
+            }
+        });
+        ViewQuery {
+            g1,
+            g2,
+            measure,
+            filters,
+            group_by,
+            keep,
+        }
+    }
+
+    fn in_use(&self) -> Vec<Dim> {
+        let mut dims = self.group_by.get();
+        dims.extend(self.filters.get().into_iter().map(|(d, _)| d));
+        dims
+    }
+}
+
 /// The explorer once the last day with data is known.
 #[component]
 fn ExplorerOf(as_of: NaiveDate) -> impl IntoView {
     let range = use_period(as_of);
+    let kept = RwSignal::new(None);
+    let view_query = ViewQuery::new(kept);
     // The rates, read once: amounts of several currencies are ranked and
     // charted with them, whatever the period.
     let reporting = LocalResource::new(api::reporting);
     // The cube comes with the period it is of: while the next one loads,
-    // the figures on screen keep naming their own period.
+    // the figures on screen keep naming their own period. A summed cube
+    // is asked for again when the view needs a dimension it did not keep.
     let cube = LocalResource::new(move || {
         let (from, to) = range.get();
+        let keep = view_query.keep.get();
         async move {
-            let cube = api::usage("", &from.to_string(), &to.to_string()).await?;
+            let cube = api::usage("", &from.to_string(), &to.to_string(), &keep).await?;
+            kept.set(cube.summed.as_ref().map(|s| s.kept.clone()));
             let rates = Rates::from_settings(&reporting.await?);
             Ok::<_, api::ApiError>((cube, (from, to), rates))
         }
     });
     view! {
         <Loader resource=cube return_to="/explorer" loading=t().loading_line_items let:loaded>
-            <PivotView cube=loaded.0 of=loaded.1 rates=loaded.2 range as_of />
+            <PivotView cube=loaded.0 of=loaded.1 rates=loaded.2 range as_of view_query />
         </Loader>
     }
 }
@@ -90,6 +162,8 @@ struct Shown {
     converted: Memo<Option<Pivot>>,
     measure: Memo<Measure>,
     filters: Memo<Vec<(Dim, Vec<String>)>>,
+    /// What a summed cube of another period is asked to keep.
+    keep: Memo<Vec<Dim>>,
 }
 
 #[component]
@@ -100,9 +174,18 @@ fn PivotView(
     rates: Rates,
     range: Memo<(NaiveDate, NaiveDate)>,
     as_of: NaiveDate,
+    view_query: ViewQuery,
 ) -> impl IntoView {
     let query = use_url_query();
-    let lines = cube.len();
+    let lines = cube.line_count();
+    // A summed cube: how many rows, by what.
+    let summed = cube.summed.as_ref().map(|s| {
+        let mut by: Vec<String> = s.kept.iter().map(label).collect();
+        if by.is_empty() {
+            by.push(label(&Dim::Currency));
+        }
+        (cube.len(), by.join(", "))
+    });
     let tag_dims: Vec<Dim> = cube.tag_keys().into_iter().map(Dim::Tag).collect();
     let all_dims: Vec<Dim> = model::cube::STORED
         .iter()
@@ -112,13 +195,16 @@ fn PivotView(
     let cube = StoredValue::new(cube);
     let rates = StoredValue::new(rates);
     let param = move |k: &str| query.get(k);
-    let g1 = Memo::new(move |_| {
-        param("g1")
-            .and_then(|d| Dim::parse(&d))
-            .unwrap_or(Dim::Customer)
-    });
-    let g2 = Memo::new(move |_| param("g2").and_then(|d| Dim::parse(&d)));
-    let measure = Memo::new(move |_| measure_of(&param("measure").unwrap_or_default()));
+    let ViewQuery {
+        g1,
+        g2,
+        measure,
+        filters,
+        group_by,
+        keep,
+    } = view_query;
+    // While a summed cube is asked for again, it has no figures to show.
+    let covered = Memo::new(move |_| cube.with_value(|c| c.covers(&view_query.in_use())));
     let chart_kind = Memo::new(move |_| param("chart").unwrap_or_else(|| "stacked".into()));
     let bucket = Memo::new(move |_| {
         // The running total is drawn day by day.
@@ -127,25 +213,10 @@ fn PivotView(
         }
         bucket_of(&param("bucket").unwrap_or_else(|| "day".into()))
     });
-    let filters = Memo::new(move |_| {
-        query
-            .with_prefix("f.")
-            .into_iter()
-            .filter_map(|(k, v)| Dim::parse(&k).map(|d| (d, vec![v])))
-            .collect::<Vec<_>>()
-    });
-    let group_by = Memo::new(move |_| {
-        let mut group_by = vec![g1.get()];
-        if let Some(g) = g2.get() {
-            group_by.push(g);
-        }
-        // Quantities only add up within one unit.
-        if measure.get() == Measure::Quantity && !group_by.contains(&Dim::Unit) {
-            group_by.push(Dim::Unit);
-        }
-        group_by
-    });
     let pivot = Memo::new(move |_| {
+        if !covered.get() {
+            return Pivot::default();
+        }
         let mut p = cube.with_value(|c| {
             c.pivot(&PivotQuery {
                 group_by: group_by.get(),
@@ -176,16 +247,20 @@ fn PivotView(
     // The previous period's cube, asked for only while comparing.
     let previous = LocalResource::new(move || {
         let on = comparing.get();
+        let keep = keep.get();
         async move {
             if !on {
                 return None;
             }
             let (f, t) = previous_of;
-            Some(api::usage("", &f.to_string(), &t.to_string()).await)
+            Some(api::usage("", &f.to_string(), &t.to_string(), &keep).await)
         }
     });
     let compared = Memo::new(move |_| {
         let before = previous.get().flatten()?.ok()?;
+        if !before.covers(&view_query.in_use()) {
+            return None;
+        }
         let before = before.pivot(&PivotQuery {
             group_by: group_by.get(),
             filters: filters.get(),
@@ -258,10 +333,13 @@ fn PivotView(
         converted,
         measure,
         filters,
+        keep,
     };
     let day = |d: NaiveDate| format::day(d);
     view! {
         <p class="summary">{(t().line_items_between)(&format::number(lines as f64, 0), &day(of.0), &day(of.1))}</p>
+        {summed.map(|(rows, by)| view! { <p class="notice summed">{(t().summed_by_proxy)(&format::number(rows as f64, 0), &by)}</p> })}
+        {move || (!covered.get()).then(|| view! { <p class="notice" aria-busy="true">{t().summing_again}</p> })}
         <div class="toolbar">
             <PeriodPicker range />
         </div>

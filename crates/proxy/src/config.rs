@@ -165,6 +165,12 @@ pub struct Config {
     /// seconds, then twice as long each time (at most an hour), eight times.
     #[arg(long, env = "PROXY_ALERT_RETRY_SECONDS", default_value_t = 60)]
     pub alert_retry_seconds: u64,
+    /// Above this many line items the Explorer's cube is summed on the proxy
+    /// to a row per day and value of the dimensions the view uses (exact
+    /// totals; another grouping asks again), so a large partner's month is
+    /// not sent line by line.
+    #[arg(long, env = "PROXY_CUBE_LINE_ITEMS", default_value_t = 250_000)]
+    pub cube_line_items: usize,
     /// Let webhooks go to this machine or a private network (a relay beside
     /// the proxy, a receiver under test). Off, a manager cannot make the
     /// proxy post to services only it can reach.

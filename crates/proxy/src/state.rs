@@ -145,6 +145,7 @@ impl AppState {
             web: Arc::new(Policy {
                 trusted_proxies: crate::forwarded::parse_list(&config.trusted_proxies)
                     .map_err(StartError::Settings)?,
+                cube_line_items: config.cube_line_items,
                 ..Policy::new(
                     &config.cors_origins,
                     &config.frame_ancestors,

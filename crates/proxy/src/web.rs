@@ -36,6 +36,8 @@ pub struct Policy {
     pub trusted_proxies: Vec<crate::forwarded::Network>,
     /// Reads that walk a whole scope, at once per partner.
     pub heavy_reads: HeavyReads,
+    /// Line items a cube carries as they are; past it, summed.
+    pub cube_line_items: usize,
 }
 
 /// Reads that walk a whole scope (exports, margin, the Explorer's cube) at
@@ -151,6 +153,7 @@ impl Policy {
             streams: StreamLimiter::default(),
             trusted_proxies: Vec::new(),
             heavy_reads: HeavyReads::default(),
+            cube_line_items: usize::MAX,
         }
     }
 

@@ -53,6 +53,7 @@ pub(super) fn Chart(
         converted,
         measure,
         filters,
+        keep,
     } = shown;
     // What the chart draws: the converted pivot, or one currency of the pivot.
     let drawn = Memo::new(move |_| match converted.get() {
@@ -72,13 +73,14 @@ pub(super) fn Chart(
     // The weeks before a month to date, for the forecast's weekday means.
     let history = LocalResource::new(move || {
         let on = kind.get() == "running" && forecasting;
+        let keep = keep.get();
         async move {
             if !on {
                 return None;
             }
             let to = of.0 - Days::new(1);
             let from = of.0 - Days::new(HISTORY_DAYS);
-            Some(api::usage("", &from.to_string(), &to.to_string()).await)
+            Some(api::usage("", &from.to_string(), &to.to_string(), &keep).await)
         }
     });
     // One customer's month: its budget, for the level line.

@@ -7,22 +7,27 @@
 //! refuses anything malformed with the reason instead of panicking.
 //!
 //! ```text
-//! "CSPCUBE" version(u8 = 1)  rows(u32)  columns(u8)
+//! "CSPCUBE" version(u8 = 2)  rows(u32)  columns(u8)
 //! per column:  values(u32) { len(u32) utf-8 }…  width(u8: 1, 2, 4)  codes[rows]
 //! days:        first(i32) width(u8: 2, 4) offsets[rows]
 //! partner cost, customer price, list cost, quantity: count(u32) varint[count]
 //! partner-earned credit: count(u32) width(u8: 1, 2) values[count]
 //! (a count is the rows, or 0 for a column left out: a customer's own
 //! cube has no partner cost, list cost or credit)
+//! summed:      0 (line items), or 1 then kept(u8) { len(u32) name }…
+//!              tag keys(u32) { len(u32) key }…  width(u8: 1, 2, 4) lines[rows]
 //! ```
+//!
+//! Version 2 added the summed section; a version 1 body is refused (the
+//! app and its proxy are released together).
 
-use super::{Column, Cube};
+use super::{Column, Cube, Dim, Summed};
 
 /// The media type of the encoding.
 pub const CUBE_MEDIA_TYPE: &str = "application/vnd.csp-costs.cube";
 
 const MAGIC: &[u8; 7] = b"CSPCUBE";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 
 fn width_for(largest: u64) -> u8 {
     if largest <= u8::MAX as u64 {
@@ -100,6 +105,30 @@ impl Cube {
         for p in &self.pec_basis_points {
             put_uint(&mut out, width, u32::from(*p));
         }
+        match &self.summed {
+            None => out.push(0),
+            Some(summed) => {
+                out.push(1);
+                out.push(summed.kept.len() as u8);
+                let text = |out: &mut Vec<u8>, t: &str| {
+                    out.extend_from_slice(&(t.len() as u32).to_le_bytes());
+                    out.extend_from_slice(t.as_bytes());
+                };
+                for dim in &summed.kept {
+                    text(&mut out, &dim.name());
+                }
+                out.extend_from_slice(&(summed.tag_keys.len() as u32).to_le_bytes());
+                for key in &summed.tag_keys {
+                    text(&mut out, key);
+                }
+                let largest = summed.lines.iter().copied().max().unwrap_or(0);
+                let width = width_for(u64::from(largest));
+                out.push(width);
+                for n in &summed.lines {
+                    put_uint(&mut out, width, *n);
+                }
+            }
+        }
         out
     }
 
@@ -170,6 +199,32 @@ impl Cube {
             .into_iter()
             .map(|p| p as u16)
             .collect();
+        let summed = match r.u8("the summed flag")? {
+            0 => None,
+            1 => {
+                let kept = (0..r.u8("the kept dimensions")?)
+                    .map(|_| {
+                        let name = r.text("a kept dimension")?;
+                        Dim::parse(&name).ok_or_else(|| format!("an unknown dimension “{name}”"))
+                    })
+                    .collect::<Result<Vec<_>, String>>()?;
+                let keys = r.u32("the tag keys")? as usize;
+                if keys > r.left() / 4 {
+                    return Err(format!("{keys} tag keys do not fit"));
+                }
+                let tag_keys = (0..keys)
+                    .map(|_| r.text("a tag key"))
+                    .collect::<Result<Vec<_>, String>>()?;
+                let width = r.u8("the line counts' width")?;
+                let lines = r.uints(width, rows, "the line counts")?;
+                Some(Summed {
+                    kept,
+                    tag_keys,
+                    lines,
+                })
+            }
+            other => return Err(format!("a summed flag of {other}")),
+        };
         if r.left() != 0 {
             return Err(format!("{} bytes after the cube", r.left()));
         }
@@ -181,6 +236,7 @@ impl Cube {
             list_cost,
             quantity,
             pec_basis_points,
+            summed,
         })
     }
 }
@@ -202,6 +258,15 @@ impl<'a> Reader<'a> {
         let out = &self.bytes[self.at..self.at + n];
         self.at += n;
         Ok(out)
+    }
+
+    /// A length-prefixed UTF-8 text.
+    fn text(&mut self, what: &str) -> Result<String, String> {
+        let len = self.u32(what)? as usize;
+        let bytes = self.take(len, what)?;
+        std::str::from_utf8(bytes)
+            .map(str::to_string)
+            .map_err(|_| format!("{what} is not UTF-8"))
     }
 
     fn u8(&mut self, what: &str) -> Result<u8, String> {

@@ -165,6 +165,10 @@ pub struct Cube {
     pub quantity: Vec<i64>,
     /// Partner-earned credit applied (basis points; 0 where none).
     pub pec_basis_points: Vec<u16>,
+    /// Present when the proxy summed the line items to fewer dimensions
+    /// (a scope too large to send line by line): see [`Summed`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summed: Option<Summed>,
 }
 
 /// One row to add to a cube.
@@ -250,6 +254,8 @@ fn epoch() -> NaiveDate {
 pub struct CubeBuilder {
     cube: Cube,
     dictionaries: Vec<HashMap<String, u32>>,
+    /// Set by [`CubeBuilder::summing_above`].
+    summing: Option<summed::Summing>,
 }
 
 impl CubeBuilder {
@@ -260,6 +266,7 @@ impl CubeBuilder {
                 ..Cube::default()
             },
             dictionaries: vec![HashMap::new(); TAGS + 1],
+            summing: None,
         }
     }
 
@@ -274,6 +281,13 @@ impl CubeBuilder {
     }
 
     pub fn push(&mut self, row: &CubeRow<'_>) {
+        match self.summing {
+            Some(_) => self.push_summing(row),
+            None => self.push_line(row),
+        }
+    }
+
+    fn push_line(&mut self, row: &CubeRow<'_>) {
         for (column, text) in row.texts().iter().enumerate() {
             let code = self.code(column, text);
             self.cube.columns[column].codes.push(code);
@@ -286,7 +300,10 @@ impl CubeBuilder {
         self.cube.pec_basis_points.push(row.pec_basis_points);
     }
 
-    pub fn finish(self) -> Cube {
+    pub fn finish(mut self) -> Cube {
+        if let Some(summing) = self.summing.take() {
+            self.cube.summed = summing.finish();
+        }
         self.cube
     }
 }
@@ -294,6 +311,9 @@ impl CubeBuilder {
 mod bytes;
 mod convert;
 mod pivot;
+mod summed;
+
+pub use summed::{Summed, keep_next};
 
 pub use bytes::CUBE_MEDIA_TYPE;
 

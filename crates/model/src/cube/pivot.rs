@@ -55,7 +55,7 @@ pub struct PivotRow {
     pub series: Vec<Measures>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Pivot {
     pub group_by: Vec<Dim>,
@@ -209,6 +209,9 @@ impl Cube {
 
     /// Tag keys present in the cube.
     pub fn tag_keys(&self) -> Vec<String> {
+        if let Some(summed) = &self.summed {
+            return summed.tag_keys.clone();
+        }
         let mut keys: Vec<String> = self.columns[TAGS]
             .values
             .iter()
@@ -356,6 +359,8 @@ impl Cube {
         };
         let (customer_price, quantity) = (&self.customer_price[..n], &self.quantity[..n]);
         let currency_radix = *radices.last().expect("the currency's radix");
+        // A summed cube's row stands for its lines; a line item for one.
+        let line_counts = self.summed.as_ref().map(|s| &s.lines[..n]);
 
         'rows: for row in 0..n {
             let day = days[row];
@@ -405,7 +410,7 @@ impl Cube {
                 m.customer_price += customer_price[row];
                 m.list_cost += list_cost[row];
                 m.quantity += quantity[row];
-                m.lines += 1;
+                m.lines += line_counts.map_or(1, |l| u64::from(l[row]));
             };
             add(&mut totals[group]);
             if !bucket_of.is_empty() {

@@ -202,6 +202,7 @@ pub static EN: Text = Text {
     list_cost: "List cost",
     cost_explorer: "Cost explorer",
     loading_line_items: "Loading line items…",
+    summing_again: "Summing the line items again by these dimensions…",
     none_option: "(none)",
     group_by: "Group by",
     then_by: "then by",
@@ -220,6 +221,11 @@ pub static EN: Text = Text {
     focus_of_period: "FOCUS export of the period",
     line_items_between: |lines, from, to| {
         format!("{lines} line items from {from} to {to} (UTC days).")
+    },
+    summed_by_proxy: |rows, by| {
+        format!(
+            "Too many line items to send one by one: the proxy summed them to {rows} rows by {by} and day, every total exact. Group or filter by another dimension and they are summed again; a customer's page has its line items."
+        )
     },
     remove_filter: |which| format!("Remove filter {which}"),
     measure_in_by: |measure, currency, by| {

@@ -143,6 +143,7 @@ fn traditional_chinese_has_no_english_left() {
         (t.unusual_cost_on)("1"),
         (t.daily_partner_cost_by)("1"),
         (t.line_items_between)("1", "1", "1"),
+        (t.summed_by_proxy)("1", "1"),
         (t.remove_filter)("1"),
         (t.measure_in_by)("1", "1", "1"),
         (t.measure_in)("1", "1"),

@@ -196,6 +196,7 @@ pub static ZH_TW: Text = Text {
     list_cost: "牌價成本",
     cost_explorer: "成本分析",
     loading_line_items: "正在載入明細…",
+    summing_again: "正在依這些維度重新加總明細…",
     none_option: "（無）",
     group_by: "分組依據",
     then_by: "再依",
@@ -213,6 +214,11 @@ pub static ZH_TW: Text = Text {
     total: "合計",
     focus_of_period: "此期間的 FOCUS 匯出",
     line_items_between: |lines, from, to| format!("{from} 至 {to} 共 {lines} 筆明細（UTC 日）。"),
+    summed_by_proxy: |rows, by| {
+        format!(
+            "明細過多，無法逐筆傳送：伺服器已依{by}與日期加總為 {rows} 列，所有合計皆精確。改依其他維度分組或篩選時會重新加總；客戶頁面仍有逐筆明細。"
+        )
+    },
     remove_filter: |which| format!("移除篩選條件：{which}"),
     measure_in_by: |measure, currency, by| format!("{measure}（{currency}，依{by}）"),
     measure_in: |measure, currency| format!("{measure}（{currency}）"),

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use model::api::{LineItemPage, LineItemRow};
-use model::cube::{CUBE_MEDIA_TYPE, Cube};
+use model::cube::{CUBE_MEDIA_TYPE, Cube, Dim};
 use model::margin::MarginReport;
 
 use super::customers::json_body;
@@ -24,7 +24,11 @@ pub async fn overview(
     Ok(json_body(kept.overview_json.clone()))
 }
 
-/// `GET /api/usage`: the scope's line items as a cube, for pivoting in the browser.
+/// `GET /api/usage`: the scope's line items as a cube, for pivoting in the
+/// browser. Past the proxy's `--cube-line-items` they are summed to a row
+/// per day and value of `keep`'s dimensions (comma-separated; by default
+/// the customer) and the currency. One customer's scope is the drill-down:
+/// always its line items.
 pub async fn usage(
     State(state): State<AppState>,
     partner: Partner,
@@ -32,11 +36,33 @@ pub async fn usage(
     ApiQuery(q): ApiQuery<ScopeQuery>,
 ) -> Result<Response, ApiError> {
     let scope = scope(&state, partner.id(), &q).await?;
+    let keep = kept_dimensions(q.rest.get("keep").map(String::as_str))?;
     let _turn = state.web.heavy_reads.turn(partner.id().0).await;
-    Ok(cube_answer(
-        &headers,
-        state.store.cube(partner.id(), &scope).await?,
-    ))
+    let limit = match scope.customer {
+        Some(_) => usize::MAX,
+        None => state.web.cube_line_items,
+    };
+    let cube = state.store.cube(partner.id(), &scope, limit, &keep).await?;
+    Ok(cube_answer(&headers, cube))
+}
+
+/// The `keep` parameter: dimension names, as the Explorer's URL has them.
+fn kept_dimensions(text: Option<&str>) -> Result<Vec<Dim>, ApiError> {
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+        return Ok(vec![Dim::Customer]);
+    };
+    text.split(',')
+        .map(|name| {
+            Dim::parse(name.trim()).ok_or_else(|| {
+                let known: Vec<String> = model::cube::STORED.iter().map(Dim::name).collect();
+                ApiError::BadRequest(format!(
+                    "keep: “{}” is no dimension; one of {}, or tag:<key>.",
+                    name.trim(),
+                    known.join(", ")
+                ))
+            })
+        })
+        .collect()
 }
 
 /// A cube as the client asks for it: compact bytes

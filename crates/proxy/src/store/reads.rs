@@ -260,9 +260,16 @@ impl Store {
         .await
     }
 
-    /// The scope's line items as a cube for the pivot.
-    pub async fn cube(&self, partner: PartnerId, scope: &Scope) -> Result<cube::Cube, sqlx::Error> {
-        let mut builder = cube::CubeBuilder::new();
+    /// The scope's line items as a cube for the pivot: as they are up to
+    /// `line_items` of them, past it summed to `keep`'s dimensions.
+    pub async fn cube(
+        &self,
+        partner: PartnerId,
+        scope: &Scope,
+        line_items: usize,
+        keep: &[cube::Dim],
+    ) -> Result<cube::Cube, sqlx::Error> {
+        let mut builder = cube::CubeBuilder::summing_above(line_items, keep);
         self.for_each_line(partner, scope, |l, price| {
             builder.push(&cube_row(&l, price));
         })
@@ -403,7 +410,7 @@ mod tests {
             .unwrap();
         assert_eq!((n, walked), (3, 12_500_000));
 
-        let cube = store.cube(p, &november).await.unwrap();
+        let cube = store.cube(p, &november, usize::MAX, &[]).await.unwrap();
         assert_eq!(cube.len(), 3);
         let categories = store.category_totals(p, &november).await.unwrap();
         assert_eq!(categories.iter().map(|c| c.2).sum::<i64>(), 7_500_000);
