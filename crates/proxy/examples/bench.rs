@@ -239,9 +239,51 @@ async fn scale_bench() {
             after_write.last().copied().unwrap_or_default()
         ));
     }
+    // The Explorer's last 30 days of every customer, as the app asks for
+    // them (the cube's bytes, gzip on the wire): past the proxy's default
+    // line-item limit, summed to the view's grouping.
+    let month_from = last - Days::new(29);
+    let mut explorer = Vec::new();
+    for keep in ["customer", "meterCategory"] {
+        let t = Instant::now();
+        let res = client
+            .get(format!(
+                "{base}/api/usage?from={month_from}&to={last}&keep={keep}"
+            ))
+            .header("Accept", model::cube::CUBE_MEDIA_TYPE)
+            .header("Accept-Encoding", "gzip")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let gzipped = res
+            .headers()
+            .get("content-encoding")
+            .is_some_and(|e| e == "gzip");
+        let body = res.bytes().await.unwrap();
+        let ms = t.elapsed().as_secs_f64() * 1000.0;
+        let raw = if gzipped {
+            let mut raw = Vec::new();
+            std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut raw)
+                .unwrap();
+            raw
+        } else {
+            body.to_vec()
+        };
+        let cube = model::cube::Cube::from_bytes(&raw).unwrap();
+        explorer.push(format!(
+            "{{\"keep\":\"{keep}\",\"ms\":{ms:.1},\"wireBytes\":{},\"bytes\":{},\"rows\":{},\"lines\":{},\"summed\":{}}}",
+            body.len(),
+            raw.len(),
+            cube.len(),
+            cube.line_count(),
+            cube.summed.is_some()
+        ));
+    }
     println!(
-        "BENCH {{\"customers\":{CUSTOMERS},\"lineItems\":{lines},\"fillSeconds\":{fill_seconds:.1},{}}}",
-        out.join(",")
+        "BENCH {{\"customers\":{CUSTOMERS},\"lineItems\":{lines},\"fillSeconds\":{fill_seconds:.1},{},\"explorer\":[{}]}}",
+        out.join(","),
+        explorer.join(",")
     );
 }
 

@@ -138,6 +138,25 @@ impl CubeBuilder {
         builder
     }
 
+    /// A row the store already summed over `lines` line items (its
+    /// dimensions not kept left empty), once the scope is known to be past
+    /// the limit.
+    pub fn push_sum(&mut self, row: &CubeRow<'_>, lines: u32) {
+        let mut summing = self.summing.take().expect("a summing builder");
+        summing.active = true;
+        self.add_summed(&mut summing, row, lines);
+        self.summing = Some(summing);
+    }
+
+    /// Tags text of the scope's lines, for the tag keys a summed cube
+    /// offers when its rows came summed without them.
+    pub fn see_tags(&mut self, text: &str) {
+        if let Some(s) = self.summing.as_mut() {
+            s.tag_keys
+                .extend(parse_tags(text).into_iter().map(|(k, _)| k));
+        }
+    }
+
     pub(super) fn push_summing(&mut self, row: &CubeRow<'_>) {
         let mut summing = self.summing.take().expect("summing");
         if !summing.active && self.cube.len() < summing.limit {
@@ -149,15 +168,15 @@ impl CubeBuilder {
                 let lines = std::mem::replace(&mut self.cube, CubeBuilder::new().cube);
                 self.dictionaries = vec![HashMap::new(); TAGS + 1];
                 for i in 0..lines.len() {
-                    self.add_summed(&mut summing, &lines.row_at(i));
+                    self.add_summed(&mut summing, &lines.row_at(i), 1);
                 }
             }
-            self.add_summed(&mut summing, row);
+            self.add_summed(&mut summing, row, 1);
         }
         self.summing = Some(summing);
     }
 
-    fn add_summed(&mut self, s: &mut Summing, row: &CubeRow<'_>) {
+    fn add_summed(&mut self, s: &mut Summing, row: &CubeRow<'_>, lines: u32) {
         let texts = row.texts();
         s.key.clear();
         s.key.push(day_number(row.day) as u32);
@@ -194,7 +213,7 @@ impl CubeBuilder {
                 cube.customer_price[r] += row.customer_price;
                 cube.list_cost[r] += row.list_cost;
                 cube.quantity[r] += row.quantity;
-                s.lines[r] += 1;
+                s.lines[r] += lines;
             }
             None => {
                 s.rows.insert(s.key.clone(), cube.day.len() as u32);
@@ -206,7 +225,7 @@ impl CubeBuilder {
                 cube.customer_price.push(row.customer_price);
                 cube.list_cost.push(row.list_cost);
                 cube.quantity.push(row.quantity);
-                s.lines.push(1);
+                s.lines.push(lines);
             }
         }
     }

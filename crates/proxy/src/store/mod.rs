@@ -26,6 +26,7 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub mod alerts;
+mod cube;
 mod customers;
 pub mod holders;
 mod line_items;

@@ -259,23 +259,6 @@ impl Store {
         .fetch_all(&self.pool)
         .await
     }
-
-    /// The scope's line items as a cube for the pivot: as they are up to
-    /// `line_items` of them, past it summed to `keep`'s dimensions.
-    pub async fn cube(
-        &self,
-        partner: PartnerId,
-        scope: &Scope,
-        line_items: usize,
-        keep: &[cube::Dim],
-    ) -> Result<cube::Cube, sqlx::Error> {
-        let mut builder = cube::CubeBuilder::summing_above(line_items, keep);
-        self.for_each_line(partner, scope, |l, price| {
-            builder.push(&cube_row(&l, price));
-        })
-        .await?;
-        Ok(builder.finish())
-    }
 }
 
 /// A stored line as a row of the Explorer's cube: what it groups and
