@@ -179,4 +179,9 @@ async fn past_the_limit_the_cube_is_summed_to_what_the_view_asks_and_its_totals_
         text.contains("colour") && text.contains("meterCategory"),
         "{text}"
     );
+    // More dimensions than a view uses (the bytes name at most 255).
+    let many: Vec<String> = (0..300).map(|i| format!("tag:k{i}")).collect();
+    let (status, body) = explorer.cube(&format!("&keep={}", many.join(","))).await;
+    assert_eq!(status, 400);
+    assert!(String::from_utf8(body).unwrap().contains("at most 32"));
 }

@@ -51,6 +51,11 @@ fn kept_dimensions(text: Option<&str>) -> Result<Vec<Dim>, ApiError> {
     let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
         return Ok(vec![Dim::Customer]);
     };
+    // A view groups by two and filters by a few; the cube's bytes name at
+    // most 255.
+    if text.split(',').count() > 32 {
+        return Err(ApiError::BadRequest("keep: at most 32 dimensions.".into()));
+    }
     text.split(',')
         .map(|name| {
             Dim::parse(name.trim()).ok_or_else(|| {

@@ -91,7 +91,9 @@ impl Store {
             .iter()
             .zip(COLUMNS)
             .map(|(dim, column)| match column {
-                Some(c) if *dim == Dim::Currency || keep.contains(dim) => format!("COALESCE({c}, '')"),
+                Some(c) if *dim == Dim::Currency || keep.contains(dim) => {
+                    format!("COALESCE({c}, '')")
+                }
                 _ => "''".to_string(),
             })
             .collect();
