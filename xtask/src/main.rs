@@ -18,6 +18,7 @@ use clap::{Parser, Subcommand};
 
 mod bench;
 mod fuzz;
+mod lanes;
 mod mutants;
 mod process;
 mod serve;

@@ -2,7 +2,8 @@
 //! any runner fails, skips a test, or runs no test at all.
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::Instant;
 
 use crate::process::run_capturing;
 use crate::tools::{self, CHROMEDRIVER, CHROMIUM, Needs, command};
@@ -28,23 +29,38 @@ struct Summary {
     /// Ignored (cargo) or skipped, todo and cancelled (node): none may be.
     skipped: usize,
     ok: bool,
+    /// Wall time, its build included.
+    seconds: f64,
+}
+
+/// How the workspace's own crates are compiled for the tests: with clippy's
+/// lints as errors in that same compile, or plain. Linting while building
+/// replaces a separate `cargo clippy` pass, which checked every dependency
+/// a second time (about nine minutes of a clean CI run).
+#[derive(Clone, Copy)]
+enum Lints {
+    Denied,
+    Off,
 }
 
 pub fn run(args: TestArgs) -> Result {
     tools::ensure(Needs::Everything)?;
     let wanted = |name: &str| args.only.is_empty() || args.only.iter().any(|o| o == name);
-    if !args.no_lint {
-        lint()?;
-    }
+    let lints = if args.no_lint {
+        Lints::Off
+    } else {
+        format_check()?;
+        Lints::Denied
+    };
     let mut summaries = Vec::new();
     if wanted("native") {
-        summaries.push(native()?);
+        summaries.push(native(lints)?);
     }
     if wanted("browser") {
-        summaries.push(browser()?);
+        summaries.push(browser(lints)?);
     }
     if wanted("e2e") {
-        summaries.push(end_to_end(&args.e2e_files)?);
+        summaries.push(end_to_end(lints, &args.e2e_files)?);
     }
 
     println!();
@@ -62,8 +78,8 @@ pub fn run(args: TestArgs) -> Result {
         };
         all_ok &= s.ok && s.passed > 0 && s.skipped == 0;
         println!(
-            "  {:<8} {:>4} passed, {:>3} failed, {:>3} skipped   {verdict}",
-            s.runner, s.passed, s.failed, s.skipped
+            "  {:<8} {:>4} passed, {:>3} failed, {:>3} skipped  {:>6.0} s   {verdict}",
+            s.runner, s.passed, s.failed, s.skipped, s.seconds
         );
     }
     let passed: usize = summaries.iter().map(|s| s.passed).sum();
@@ -80,42 +96,37 @@ pub fn cargo() -> Command {
     command(&std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
-/// `cargo fmt --check` and clippy with warnings as errors, for the native
-/// crates and for the SPA as the browser builds it.
-fn lint() -> Result {
-    println!("xtask: cargo fmt --check and clippy -D warnings");
+fn format_check() -> Result {
+    println!("xtask: cargo fmt --check (clippy's lints are denied in the builds below)");
     crate::process::run(
         cargo()
             .args(["fmt", "--all", "--", "--check"])
             .current_dir(root()),
-    )?;
-    crate::process::run(
-        cargo()
-            .args([
-                "clippy",
-                "--workspace",
-                "--exclude",
-                "csp-costs",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ])
-            .current_dir(root()),
-    )?;
-    crate::process::run(
-        cargo()
-            .args([
-                "clippy",
-                "-p",
-                "csp-costs",
-                "--target",
-                "wasm32-unknown-unknown",
-                "--all-targets",
-            ])
-            .args(["--", "-D", "warnings"])
-            .current_dir(root()),
     )
+}
+
+/// Cargo, with clippy-driver compiling the workspace's crates when lints
+/// are denied (what `cargo clippy -- -D warnings` does, in a real build).
+/// Every build of one run must use the same, or cargo compiles it again.
+fn cargo_with(lints: Lints) -> Result<Command> {
+    let mut cmd = cargo();
+    if let Lints::Denied = lints {
+        let sysroot = crate::process::output(command("rustc").args(["--print", "sysroot"]))
+            .ok_or("`rustc --print sysroot` failed")?;
+        let driver = PathBuf::from(sysroot).join("bin/clippy-driver");
+        if !driver.exists() {
+            return Err(format!(
+                "{} is missing: `rustup component add clippy`",
+                driver.display()
+            ));
+        }
+        cmd.env("RUSTC_WORKSPACE_WRAPPER", driver).env(
+            "CLIPPY_ARGS",
+            "-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__",
+        );
+    }
+    cmd.current_dir(root());
+    Ok(cmd)
 }
 
 /// Sums cargo's `test result: ok. N passed; M failed; K ignored; ...`
@@ -149,46 +160,57 @@ fn cargo_counts(lines: &[String]) -> (usize, usize, usize) {
 
 /// Unit tests of every crate and the proxy's integration tests against the
 /// emulator, natively (the SPA package is built for the browser instead).
-fn native() -> Result<Summary> {
+fn native(lints: Lints) -> Result<Summary> {
     println!("xtask: native tests");
-    let (ok, lines) = run_capturing(
-        cargo()
-            .args(["test", "--workspace", "--exclude", "csp-costs"])
-            .current_dir(root()),
-    )?;
+    let started = Instant::now();
+    let built = cargo_with(lints)?
+        .args(NATIVE_TESTS)
+        .args(["--no-run", "--message-format=json-render-diagnostics"])
+        .stdout(Stdio::piped())
+        .output()
+        .map_err(|e| format!("could not start cargo: {e}"))?;
+    if !built.status.success() {
+        return Err("the native tests did not build".into());
+    }
+    let binaries = crate::lanes::from_cargo_messages(&String::from_utf8_lossy(&built.stdout))?;
+    let (doc_ok, mut lines) = run_capturing(cargo_with(lints)?.args(NATIVE_TESTS).arg("--doc"))?;
+    let (ok, more) = crate::lanes::run(binaries, 2);
+    lines.extend(more);
     let (passed, failed, skipped) = cargo_counts(&lines);
     Ok(Summary {
         runner: "native",
         passed,
         failed,
         skipped,
-        ok,
+        ok: ok && doc_ok,
+        seconds: started.elapsed().as_secs_f64(),
     })
 }
 
+/// Every native crate's tests: the SPA's are built for the browser instead.
+const NATIVE_TESTS: [&str; 4] = ["test", "--workspace", "--exclude", "csp-costs"];
+
 /// The SPA's wasm-bindgen tests in headless Chromium.
-fn browser() -> Result<Summary> {
+fn browser(lints: Lints) -> Result<Summary> {
     println!("xtask: browser tests (wasm-bindgen-test in headless Chromium)");
+    let started = Instant::now();
+    // Every target built (and linted), as `clippy --all-targets` did.
+    crate::process::run(
+        cargo_with(lints)?
+            .args(SPA_TESTS)
+            .args(["--all-targets", "--no-run"]),
+    )?;
     let (ok, lines) = run_capturing(
-        cargo()
-            .args([
-                "test",
-                "-p",
-                "csp-costs",
-                "--target",
-                "wasm32-unknown-unknown",
-                // tests/pivot_speed.rs is a benchmark: `cargo xtask bench` runs it.
-                "--lib",
-                "--test",
-                "web",
-            ])
+        cargo_with(lints)?
+            .args(SPA_TESTS)
+            // tests/pivot_speed.rs is a benchmark: `cargo xtask bench` runs it.
+            .args(["--lib", "--test", "web"])
             .env("CHROMEDRIVER", CHROMEDRIVER)
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
             .env(
                 "WASM_BINDGEN_TEST_WEBDRIVER_JSON",
                 root().join("tests/webdriver.json"),
-            )
-            .current_dir(root()),
+            ),
     )?;
     let (passed, failed, skipped) = cargo_counts(&lines);
     Ok(Summary {
@@ -197,29 +219,35 @@ fn browser() -> Result<Summary> {
         failed,
         skipped,
         ok,
+        seconds: started.elapsed().as_secs_f64(),
     })
 }
+
+const SPA_TESTS: [&str; 5] = [
+    "test",
+    "-p",
+    "csp-costs",
+    "--target",
+    "wasm32-unknown-unknown",
+];
 
 /// The proxy and emulator binaries the native tests' build leaves in
 /// `target/debug` (their integration tests need them). Built the same way
 /// here, so after the native runner this is a no-op: `cargo build -p proxy`
 /// would unify other features and compile much of the tree again.
-fn test_servers() -> Result<(PathBuf, PathBuf)> {
-    crate::process::run(
-        cargo()
-            .args(["test", "--workspace", "--exclude", "csp-costs", "--no-run"])
-            .current_dir(root()),
-    )?;
+fn test_servers(lints: Lints) -> Result<(PathBuf, PathBuf)> {
+    crate::process::run(cargo_with(lints)?.args(NATIVE_TESTS).arg("--no-run"))?;
     let dir = crate::serve::target_dir().join("debug");
     Ok((dir.join("proxy"), dir.join("emulator")))
 }
 
 /// Playwright (playwright-core driving Debian's Chromium) against the real
 /// proxy and emulator, which the tests start themselves.
-fn end_to_end(files: &[String]) -> Result<Summary> {
+fn end_to_end(lints: Lints, files: &[String]) -> Result<Summary> {
     println!("xtask: end-to-end tests (Playwright)");
+    let started = Instant::now();
     let dist = spa::build()?;
-    let (proxy, emulator) = test_servers()?;
+    let (proxy, emulator) = test_servers(lints)?;
     let (ok, lines) = run_capturing(
         command("node")
             // No test may hang the run: each gets ten minutes at most.
@@ -249,6 +277,7 @@ fn end_to_end(files: &[String]) -> Result<Summary> {
         failed: count("# fail"),
         skipped: count("# skipped") + count("# todo") + count("# cancelled"),
         ok,
+        seconds: started.elapsed().as_secs_f64(),
     })
 }
 

@@ -238,7 +238,9 @@ async fn a_400_day_export_of_5000_customers_streams_in_bounded_memory() {
         .await
         .unwrap();
     let margin_peak = peak_mb() - before;
-    let customers = margin["customers"].as_array().unwrap();
+    let customers = margin["customers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no customers in {margin}"));
     assert_eq!(customers.len() as i64, CUSTOMERS);
     let cost: i64 = customers
         .iter()
