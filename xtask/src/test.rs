@@ -194,17 +194,25 @@ const NATIVE_TESTS: [&str; 4] = ["test", "--workspace", "--exclude", "csp-costs"
 fn browser(lints: Lints) -> Result<Summary> {
     println!("xtask: browser tests (wasm-bindgen-test in headless Chromium)");
     let started = Instant::now();
-    // Every target built (and linted), as `clippy --all-targets` did.
+    if let Some(file) = unit_tests_in(&root().join("src")) {
+        return Err(format!(
+            "{} has unit tests, which would never run: the app's library is built with `test = false` \
+             (Cargo.toml), so put them in tests/ or set it to true",
+            file.display()
+        ));
+    }
+    // Every target built and linted, as `clippy --all-targets` did: the
+    // library as the tests' dependency, the binary, every file in tests/.
     crate::process::run(
         cargo_with(lints)?
             .args(SPA_TESTS)
-            .args(["--all-targets", "--no-run"]),
+            .args(["--tests", "--no-run"]),
     )?;
     let (ok, lines) = run_capturing(
         cargo_with(lints)?
             .args(SPA_TESTS)
             // tests/pivot_speed.rs is a benchmark: `cargo xtask bench` runs it.
-            .args(["--lib", "--test", "web"])
+            .args(["--test", "web"])
             .env("CHROMEDRIVER", CHROMEDRIVER)
             .env("WASM_BINDGEN_TEST_TIMEOUT", "120")
             .env(
@@ -221,6 +229,26 @@ fn browser(lints: Lints) -> Result<Summary> {
         ok,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// The first file under `dir` with a test module or a wasm-bindgen test.
+fn unit_tests_in(dir: &std::path::Path) -> Option<PathBuf> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = unit_tests_in(&path) {
+                return Some(found);
+            }
+        } else if path.extension().is_some_and(|e| e == "rs")
+            && std::fs::read_to_string(&path).is_ok_and(|text| {
+                text.contains("#[cfg(test)]") || text.contains("wasm_bindgen_test")
+            })
+        {
+            return Some(path);
+        }
+    }
+    None
 }
 
 const SPA_TESTS: [&str; 5] = [

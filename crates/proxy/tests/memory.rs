@@ -75,6 +75,10 @@ fn reset_peak() {
     PEAK.store(HELD.load(Ordering::Relaxed), Ordering::Relaxed);
 }
 
+/// The counters are the process's: the two tests here take turns, or one's
+/// eight exports at once would count in the other's peak.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn seed_line() -> LineItem {
     LineItem {
         key: 1,
@@ -114,6 +118,7 @@ fn seed_line() -> LineItem {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_400_day_export_of_5000_customers_streams_in_bounded_memory() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let up = upstream("2026-11-20").await;
     let data = tempfile::tempdir().unwrap();
     let state = state(&up, data.path()).await;
@@ -219,9 +224,9 @@ async fn a_400_day_export_of_5000_customers_streams_in_bounded_memory() {
     // Built whole, the file alone would take over 50 MB; a page of one
     // day's lines is a few.
     eprintln!("export of 40 days: +{tenth_peak:.0} MB, of 400 days: +{export_peak:.0} MB");
-    // Ten times the days, about the same memory; the bound is loose enough
-    // for the other test of this binary, which runs beside it (30 MB flaked
-    // at 30–33 on two cores, the code before and after alike).
+    // Ten times the days, about the same memory. (The other test of this
+    // binary once ran beside it and its exports counted here: 37 MB in one
+    // CI run against 20 for the tenth. They now take turns.)
     assert!(
         export_peak < 40.0 && export_peak < tenth_peak + 15.0,
         "the export grew the process by {export_peak:.0} MB ({tenth_peak:.0} MB for a tenth of the days)"
@@ -260,6 +265,7 @@ async fn a_400_day_export_of_5000_customers_streams_in_bounded_memory() {
 /// exports at once, the other partner's customers list answers at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_partners_heavy_reads_do_not_hold_up_another_partner() {
+    let _turn = ONE_AT_A_TIME.lock().await;
     let up = upstream("2026-11-20").await;
     let data = tempfile::tempdir().unwrap();
     let (state, a, b) = common::two_partners(&up, data.path()).await;
