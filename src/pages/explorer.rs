@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use model::analysis::{Compared, compare};
-use model::cube::{Bucket, Cube, Dim, Measure, Pivot, PivotQuery, keep_next};
+use model::cube::{Bucket, Cube, Dim, Measure, Pivot, PivotQuery, dims_in_use, keep_next};
 use model::overview::Rates;
 use model::views::table_csv;
 
@@ -100,8 +100,7 @@ impl ViewQuery {
             group_by
         });
         let keep = Memo::new(move |asked: Option<&Vec<Dim>>| {
-            let mut in_use = group_by.get();
-            in_use.extend(filters.get().into_iter().map(|(d, _)| d));
+            let in_use = group_by.with(|g| filters.with(|f| dims_in_use(g, f)));
             match asked {
                 Some(asked) => kept.with(|k| keep_next(asked, k.as_deref(), &in_use)),
                 None => keep_next(&[], Some(&[]), &in_use),
@@ -118,9 +117,8 @@ impl ViewQuery {
     }
 
     fn in_use(&self) -> Vec<Dim> {
-        let mut dims = self.group_by.get();
-        dims.extend(self.filters.get().into_iter().map(|(d, _)| d));
-        dims
+        self.group_by
+            .with(|g| self.filters.with(|f| dims_in_use(g, f)))
     }
 }
 

@@ -6,7 +6,7 @@
 // than the browser's) or worked out here from the API's raw figures.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServers, launchBrowser, signIn, fullSync } from './servers.mjs';
+import { startServers, launchBrowser, signIn, fullSync, money } from './servers.mjs';
 
 let servers;
 let browser;
@@ -35,7 +35,6 @@ const iso = (d) => d.toISOString().slice(0, 10);
 const utc = (s) => new Date(`${s}T00:00:00Z`);
 const monthEnd = (s) => { const d = utc(s); return iso(new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0))); };
 const dayText = (s) => utc(s).toLocaleDateString('en-US', { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
-const money = (micros, currency) => new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(micros / 1e6);
 
 async function session(path) {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });

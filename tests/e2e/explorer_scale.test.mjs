@@ -4,7 +4,7 @@
 // keep asks the proxy again, with no console error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServers, launchBrowser, signIn, fullSync } from './servers.mjs';
+import { startServers, launchBrowser, signIn, fullSync, money, lineItems } from './servers.mjs';
 
 let servers;
 let browser;
@@ -39,22 +39,6 @@ after(async () => {
   await servers?.stop();
 });
 
-const money = (micros, currency) =>
-  new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(micros / 1e6);
-
-async function lines(query) {
-  const out = [];
-  let offset = 0;
-  for (;;) {
-    const res = await page.request.get(`${servers.proxyUrl}/api/line-items?${query}&offset=${offset}&limit=5000`);
-    assert.equal(res.status(), 200);
-    const body = await res.json();
-    out.push(...body.items);
-    if (body.nextOffset == null) return out;
-    offset = body.nextOffset;
-  }
-}
-
 /** The pivot table's rows: first cell, currency, amount. */
 const table = () =>
   page.locator('table.pivot tbody tr').evaluateAll((trs) =>
@@ -74,7 +58,7 @@ test('a period past the limit is summed by the proxy, exact, and regrouped by as
   const asOf = overview.asOf;
   // Thirty days to the last day with usage.
   const from = new Date(Date.parse(asOf) - 29 * 86_400_000).toISOString().slice(0, 10);
-  const items = await lines(`from=${from}&to=${asOf}`);
+  const items = await lineItems(page, servers, `from=${from}&to=${asOf}`);
   assert.ok(items.length > 300, `the month has more lines than the limit: ${items.length}`);
 
   await page.goto(`${servers.proxyUrl}/explorer?from=${from}&to=${asOf}&g1=customer&bucket=none`);

@@ -297,3 +297,21 @@ export async function staticServer(root, { cors = false } = {}) {
     stop: () => new Promise((resolve) => server.close(resolve)),
   };
 }
+
+/** An amount of millionths as the app writes it in English. */
+export const money = (micros, currency) =>
+  new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(micros / 1e6);
+
+/** Every line item of a scope through the proxy's paged route, with the page's session. */
+export async function lineItems(page, servers, query) {
+  const out = [];
+  let offset = 0;
+  for (;;) {
+    const res = await page.request.get(`${servers.proxyUrl}/api/line-items?${query}&offset=${offset}&limit=5000`);
+    assert.equal(res.status(), 200);
+    const body = await res.json();
+    out.push(...body.items);
+    if (body.nextOffset == null) return out;
+    offset = body.nextOffset;
+  }
+}

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startServers, launchBrowser, signIn, syncDone } from './servers.mjs';
+import { startServers, launchBrowser, signIn, syncDone, money, lineItems } from './servers.mjs';
 
 let servers;
 let browser;
@@ -42,30 +42,13 @@ after(async () => {
   await servers?.stop();
 });
 
-const money = (micros, currency) =>
-  new Intl.NumberFormat('en-US', { style: 'currency', currency }).format(micros / 1e6);
-
-/** Every line item of a scope through the proxy's paged route, with the page's session. */
-async function lines(query) {
-  const out = [];
-  let offset = 0;
-  for (;;) {
-    const res = await page.request.get(`${servers.proxyUrl}/api/line-items?${query}&offset=${offset}&limit=5000`);
-    assert.equal(res.status(), 200);
-    const body = await res.json();
-    out.push(...body.items);
-    if (body.nextOffset == null) return out;
-    offset = body.nextOffset;
-  }
-}
-
 test('the overview shows the sums of the line items, per currency and per day', async () => {
   await page.goto(`${servers.proxyUrl}/`);
   await page.locator('.totals').first().waitFor();
   const overview = await (await page.request.get(`${servers.proxyUrl}/api/overview`)).json();
   const asOf = overview.asOf;
   const monthStart = `${asOf.slice(0, 8)}01`;
-  const items = await lines(`from=${monthStart}&to=${asOf}`);
+  const items = await lineItems(page, servers, `from=${monthStart}&to=${asOf}`);
   const byCurrency = {};
   for (const l of items) byCurrency[l.billingCurrency] = (byCurrency[l.billingCurrency] ?? 0) + l.billingTotal;
   const currencies = Object.keys(byCurrency);
@@ -81,7 +64,7 @@ test('the overview shows the sums of the line items, per currency and per day', 
     rows.map((r) => [r.dataset.day, r.querySelector('td.num').textContent]));
   assert.ok(days.length >= 28);
   const perDay = {};
-  const lastWeek = await lines(`from=${days.at(-7)[0]}&to=${asOf}`);
+  const lastWeek = await lineItems(page, servers, `from=${days.at(-7)[0]}&to=${asOf}`);
   for (const l of lastWeek) if (l.billingCurrency === main) perDay[l.usageDate] = (perDay[l.usageDate] ?? 0) + l.billingTotal;
   for (const [day, text] of days.slice(-7)) assert.equal(text, money(Math.round(perDay[day] ?? 0), main), day);
   assert.equal(await page.locator('figure.chart').first().getAttribute('data-points'), String(days.length));
@@ -175,7 +158,7 @@ test('the explorer regroups and filters in the browser, and a deep link restores
   const overview = await (await page.request.get(`${servers.proxyUrl}/api/overview`)).json();
   const asOf = overview.asOf;
   const from = `${asOf.slice(0, 8)}01`;
-  const items = await lines(`from=${from}&to=${asOf}`);
+  const items = await lineItems(page, servers, `from=${from}&to=${asOf}`);
   const usd = items.filter((l) => l.billingCurrency === 'USD');
   assert.ok(usd.length > 0, 'some USD usage');
   const region = usd[0].region;
@@ -225,8 +208,8 @@ test('price and margin equal the line items, flag lost credit and margin falls, 
   // The days as the report has them (the text writes them for people).
   const [from, to, pfrom, pto] = await summary.evaluate((p) =>
     [p.dataset.from, p.dataset.to, p.dataset.previousFrom, p.dataset.previousTo]);
-  const current = await lines(`from=${from}&to=${to}`);
-  const previous = await lines(`from=${pfrom}&to=${pto}`);
+  const current = await lineItems(page, servers, `from=${from}&to=${to}`);
+  const previous = await lineItems(page, servers, `from=${pfrom}&to=${pto}`);
 
   // Partner cost, customer price and margin per customer, summed here.
   const sums = {};

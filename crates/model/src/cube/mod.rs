@@ -313,7 +313,7 @@ mod convert;
 mod pivot;
 mod summed;
 
-pub use summed::{Summed, keep_next};
+pub use summed::{Summed, dims_in_use, keep_next};
 
 pub use bytes::CUBE_MEDIA_TYPE;
 

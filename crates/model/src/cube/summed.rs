@@ -29,9 +29,7 @@ impl Cube {
     pub fn covers(&self, dims: &[Dim]) -> bool {
         match &self.summed {
             None => true,
-            Some(s) => dims
-                .iter()
-                .all(|d| *d == Dim::Currency || s.kept.contains(d)),
+            Some(s) => holds(&s.kept, dims),
         }
     }
 
@@ -236,13 +234,8 @@ impl CubeBuilder {
 /// dimension now grouped or filtered by (`in_use`); then those. A cube of
 /// line items is never asked for again for a regrouping.
 pub fn keep_next(asked: &[Dim], kept: Option<&[Dim]>, in_use: &[Dim]) -> Vec<Dim> {
-    let covered = |kept: &[Dim]| {
-        in_use
-            .iter()
-            .all(|d| *d == Dim::Currency || kept.contains(d))
-    };
     match kept {
-        Some(kept) if !covered(kept) => {
+        Some(kept) if !holds(kept, in_use) => {
             let mut next = in_use.to_vec();
             next.retain(|d| *d != Dim::Currency);
             next.sort();
@@ -251,6 +244,19 @@ pub fn keep_next(asked: &[Dim], kept: Option<&[Dim]>, in_use: &[Dim]) -> Vec<Dim
         }
         _ => asked.to_vec(),
     }
+}
+
+/// Whether a cube summed to `kept` still tells `dims` apart (every summed
+/// row keeps its currency).
+fn holds(kept: &[Dim], dims: &[Dim]) -> bool {
+    dims.iter().all(|d| *d == Dim::Currency || kept.contains(d))
+}
+
+/// The dimensions a view groups or filters by: those its cube must hold.
+pub fn dims_in_use(group_by: &[Dim], filters: &[(Dim, Vec<String>)]) -> Vec<Dim> {
+    let mut dims = group_by.to_vec();
+    dims.extend(filters.iter().map(|(d, _)| d.clone()));
+    dims
 }
 
 #[cfg(test)]

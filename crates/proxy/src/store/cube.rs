@@ -12,7 +12,7 @@ use sqlx::Row;
 
 use super::line_items::KEPT;
 use super::reads::cube_row;
-use super::{PartnerId, Scope, Store, day_text};
+use super::{IN_SCOPE, PartnerId, Scope, Store, scope_arguments};
 
 /// Each stored dimension's value as the store's columns give it, in
 /// [`STORED`]'s order, as [`cube_row`] reads it from a line; `None` where
@@ -31,9 +31,6 @@ const COLUMNS: [Option<&str>; 12] = [
     Some("l.billing_currency"),
     Some("m.unit"),
 ];
-
-const SCOPE: &str = "l.partner_id = ? AND l.usage_date >= ? AND l.usage_date <= ?
-    AND (? IS NULL OR l.customer_id = ?)";
 
 impl Store {
     /// The scope's line items as a cube for the pivot: as they are up to
@@ -66,15 +63,12 @@ impl Store {
     }
 
     async fn count_lines(&self, partner: PartnerId, scope: &Scope) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM line_items l WHERE {SCOPE} AND {KEPT}"
-        )))
-        .bind(partner)
-        .bind(day_text(scope.from))
-        .bind(day_text(scope.to))
-        .bind(&scope.customer)
-        .bind(&scope.customer)
-        .bind(partner)
+        sqlx::query_scalar_with(
+            sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM line_items l WHERE {IN_SCOPE} AND {KEPT}"
+            )),
+            scope_arguments(partner, scope)?,
+        )
         .fetch_one(&self.pool)
         .await
     }
@@ -106,21 +100,16 @@ impl Store {
              JOIN meters m ON m.id = l.meter
              JOIN resources r ON r.id = l.resource
              LEFT JOIN customers c ON c.partner_id = l.partner_id AND c.id = l.customer_id
-             WHERE {SCOPE} AND {KEPT}
+             WHERE {IN_SCOPE} AND {KEPT}
              GROUP BY {}",
             texts.join(", "),
             group.join(", ")
         );
         let mut builder = CubeBuilder::summing_above(0, keep);
         {
-            let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(partner)
-                .bind(day_text(scope.from))
-                .bind(day_text(scope.to))
-                .bind(&scope.customer)
-                .bind(&scope.customer)
-                .bind(partner)
-                .fetch(&self.pool);
+            let mut rows =
+                sqlx::query_with(sqlx::AssertSqlSafe(sql), scope_arguments(partner, scope)?)
+                    .fetch(&self.pool);
             while let Some(row) = rows.try_next().await? {
                 let day: &str = row.try_get(0)?;
                 let day = NaiveDate::parse_from_str(day, "%Y-%m-%d")
@@ -155,16 +144,13 @@ impl Store {
             }
         }
         // The tag keys of the scope, which the view may offer to group by.
-        let tags: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT DISTINCT r.tags FROM line_items l JOIN resources r ON r.id = l.resource
-             WHERE {SCOPE} AND {KEPT}"
-        )))
-        .bind(partner)
-        .bind(day_text(scope.from))
-        .bind(day_text(scope.to))
-        .bind(&scope.customer)
-        .bind(&scope.customer)
-        .bind(partner)
+        let tags: Vec<String> = sqlx::query_scalar_with(
+            sqlx::AssertSqlSafe(format!(
+                "SELECT DISTINCT r.tags FROM line_items l JOIN resources r ON r.id = l.resource
+                 WHERE {IN_SCOPE} AND {KEPT}"
+            )),
+            scope_arguments(partner, scope)?,
+        )
         .fetch_all(&self.pool)
         .await?;
         for t in &tags {

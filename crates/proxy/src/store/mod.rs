@@ -242,6 +242,32 @@ pub(crate) fn day_text(d: NaiveDate) -> String {
     d.format("%Y-%m-%d").to_string()
 }
 
+/// A scope's lines as the reads filter them: the partner's, within the
+/// days, of one customer when the scope names one. Written before
+/// `line_items::KEPT`, and bound with [`scope_arguments`].
+pub(crate) const IN_SCOPE: &str = "l.partner_id = ? AND l.usage_date >= ? AND l.usage_date <= ?
+    AND (? IS NULL OR l.customer_id = ?)";
+
+/// The binds of `{IN_SCOPE} AND {KEPT}`, in their order (more may follow).
+pub(crate) fn scope_arguments(
+    partner: PartnerId,
+    scope: &Scope,
+) -> Result<sqlx::sqlite::SqliteArguments, sqlx::Error> {
+    use sqlx::Arguments;
+    let mut args = sqlx::sqlite::SqliteArguments::default();
+    args.add(partner).map_err(sqlx::Error::Encode)?;
+    args.add(day_text(scope.from))
+        .map_err(sqlx::Error::Encode)?;
+    args.add(day_text(scope.to)).map_err(sqlx::Error::Encode)?;
+    args.add(scope.customer.clone())
+        .map_err(sqlx::Error::Encode)?;
+    args.add(scope.customer.clone())
+        .map_err(sqlx::Error::Encode)?;
+    // line_items::KEPT's own partner.
+    args.add(partner).map_err(sqlx::Error::Encode)?;
+    Ok(args)
+}
+
 impl Store {
     /// Opens (creating if needed) the SQLite file in `data_dir` and migrates it.
     pub async fn open(data_dir: &Path) -> Result<Store, sqlx::Error> {

@@ -8,7 +8,7 @@ use model::usage::LineItem;
 use model::{Amount, Currency, cube, exact};
 
 use super::line_items::KEPT;
-use super::{PartnerId, Scope, Store, day_text};
+use super::{IN_SCOPE, PartnerId, Scope, Store, scope_arguments};
 
 /// Lines per page when a read walks a whole scope: enough to keep round
 /// trips few, few enough to keep one page's memory small.
@@ -134,21 +134,17 @@ impl Store {
         partner: PartnerId,
         scope: &Scope,
     ) -> Result<Vec<DayCost>, sqlx::Error> {
-        let rows: Vec<DayCostRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT customer_id, billing_currency AS currency, usage_date,
+        let rows: Vec<DayCostRow> = sqlx::query_as_with(
+            sqlx::AssertSqlSafe(format!(
+                "SELECT customer_id, billing_currency AS currency, usage_date,
                     SUM(billing_total_micros) AS partner_cost,
                     SUM(customer_price_micros) AS customer_price,
                     SUM(list_cost_micros) AS list_cost
-             FROM line_items l WHERE partner_id = ? AND usage_date >= ? AND usage_date <= ?
-               AND (? IS NULL OR customer_id = ?) AND {KEPT}
+             FROM line_items l WHERE {IN_SCOPE} AND {KEPT}
              GROUP BY customer_id, billing_currency, usage_date",
-        )))
-        .bind(partner)
-        .bind(day_text(scope.from))
-        .bind(day_text(scope.to))
-        .bind(&scope.customer)
-        .bind(&scope.customer)
-        .bind(partner)
+            )),
+            scope_arguments(partner, scope)?,
+        )
         .fetch_all(&self.pool)
         .await?;
         Ok(rows
@@ -173,7 +169,7 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<(LineItem, i64)>, sqlx::Error> {
-        let rows: Vec<LineRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let rows: Vec<LineRow> = sqlx::query_as_with(sqlx::AssertSqlSafe(format!(
             "SELECT l.key, l.customer_id, COALESCE(c.name, '') AS customer_name, l.subscription_id,
                     r.entitlement_id, r.entitlement_name, l.usage_date, m.meter_id, m.name AS meter_name,
                     m.category AS meter_category, m.subcategory AS meter_subcategory, m.unit,
@@ -187,17 +183,10 @@ impl Store {
              JOIN meters m ON m.id = l.meter
              JOIN resources r ON r.id = l.resource
              LEFT JOIN customers c ON c.partner_id = l.partner_id AND c.id = l.customer_id
-             WHERE l.partner_id = ? AND l.usage_date >= ? AND l.usage_date <= ?
-               AND (? IS NULL OR l.customer_id = ?) AND {KEPT}
+             WHERE {IN_SCOPE} AND {KEPT}
              ORDER BY l.usage_date, l.customer_id, l.key, l.id
              LIMIT ? OFFSET ?",
-        )))
-        .bind(partner)
-        .bind(day_text(scope.from))
-        .bind(day_text(scope.to))
-        .bind(&scope.customer)
-        .bind(&scope.customer)
-        .bind(partner)
+        )), scope_arguments(partner, scope)?)
         .bind(limit)
         .bind(offset)
         .fetch_all(&self.pool)
@@ -243,19 +232,12 @@ impl Store {
         partner: PartnerId,
         scope: &Scope,
     ) -> Result<Vec<(String, String, i64, i64)>, sqlx::Error> {
-        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        sqlx::query_as_with(sqlx::AssertSqlSafe(format!(
             "SELECT m.category, l.billing_currency, SUM(l.billing_total_micros), SUM(l.customer_price_micros)
              FROM line_items l JOIN meters m ON m.id = l.meter
-             WHERE l.partner_id = ? AND l.usage_date >= ? AND l.usage_date <= ? AND (? IS NULL OR l.customer_id = ?)
-               AND {KEPT}
+             WHERE {IN_SCOPE} AND {KEPT}
              GROUP BY m.category, l.billing_currency ORDER BY 3 DESC",
-        )))
-        .bind(partner)
-        .bind(day_text(scope.from))
-        .bind(day_text(scope.to))
-        .bind(&scope.customer)
-        .bind(&scope.customer)
-        .bind(partner)
+        )), scope_arguments(partner, scope)?)
         .fetch_all(&self.pool)
         .await
     }
