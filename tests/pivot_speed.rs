@@ -1,8 +1,12 @@
 //! Pivot speed in the browser: regroup 1,000,000 line items by one and by
-//! two dimensions in wasm, against a straightforward JavaScript pivot (row
-//! objects grouped in a Map) over the same data, timed in the same page with
-//! `performance.now()`. Not part of `cargo xtask test`: `cargo xtask bench`
-//! runs it and reads the `BENCH` line it prints.
+//! two dimensions in wasm, against three JavaScript pivots over the same
+//! data in the same page, each timed with `performance.now()` and each
+//! computing what the wasm pivot does (the four measures and a line count
+//! per group): row objects grouped in a Map by a string key; the columns as
+//! typed arrays, groups found in a Map by a packed numeric key; and the
+//! same with a dense table of slots, the wasm pivot's own method. Not part
+//! of `cargo xtask test`: `cargo xtask bench` runs it and reads the `BENCH`
+//! line it prints.
 
 use model::cube::{CubeBuilder, Dim, PivotQuery, synthetic};
 use wasm_bindgen::JsValue;
@@ -22,30 +26,68 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// The baseline, as someone would write it in JavaScript: an array of row
-/// objects, grouped by a string key in a Map.
+/// The baselines. Sums are in doubles, exact here (every sum is below 2^53).
 const BASELINE: &str = r#"
-const rows = new Array(ci.length);
-for (let i = 0; i < ci.length; i++) {
-  rows[i] = { customer: customers[ci[i]], meterCategory: categories[mi[i]], partnerCost: cost[i] };
-}
+const n = ci.length;
 const time = (f) => {
   const runs = [];
-  for (let k = 0; k < RUNS; k++) { const t = performance.now(); f(); runs.push(performance.now() - t); }
+  let groups = 0;
+  for (let k = 0; k < RUNS; k++) { const t = performance.now(); groups = f(); runs.push(performance.now() - t); }
+  if (groups === 0) throw new Error('no groups');
   runs.sort((a, b) => a - b);
   return runs[Math.floor(runs.length / 2)];
 };
-const one = time(() => {
+
+const rows = new Array(n);
+for (let i = 0; i < n; i++) {
+  rows[i] = { customer: customers[ci[i]], meterCategory: categories[mi[i]], partnerCost: cost[i],
+              customerPrice: price[i], listCost: list[i], quantity: qty[i] };
+}
+const objects = (keyOf) => () => {
   const m = new Map();
-  for (const r of rows) m.set(r.customer, (m.get(r.customer) ?? 0) + r.partnerCost);
+  for (const r of rows) {
+    const k = keyOf(r);
+    let g = m.get(k);
+    if (g === undefined) {
+      g = { partnerCost: 0, customerPrice: 0, listCost: 0, quantity: 0, lines: 0 };
+      m.set(k, g);
+    }
+    g.partnerCost += r.partnerCost; g.customerPrice += r.customerPrice;
+    g.listCost += r.listCost; g.quantity += r.quantity; g.lines++;
+  }
   return m.size;
-});
-const two = time(() => {
-  const m = new Map();
-  for (const r of rows) { const k = r.customer + '\u0000' + r.meterCategory; m.set(k, (m.get(k) ?? 0) + r.partnerCost); }
-  return m.size;
-});
-return [one, two];
+};
+
+const space = customers.length * categories.length;
+const typed = (dense, two) => () => {
+  const pc = new Float64Array(space), cp = new Float64Array(space), lc = new Float64Array(space),
+        q = new Float64Array(space), lines = new Uint32Array(space);
+  const map = new Map();
+  const table = dense ? new Int32Array(space).fill(-1) : null;
+  let groups = 0;
+  for (let i = 0; i < n; i++) {
+    const k = two ? ci[i] * categories.length + mi[i] : ci[i];
+    let g;
+    if (dense) {
+      g = table[k];
+      if (g < 0) { g = groups++; table[k] = g; }
+    } else {
+      g = map.get(k);
+      if (g === undefined) { g = groups++; map.set(k, g); }
+    }
+    pc[g] += cost[i]; cp[g] += price[i]; lc[g] += list[i]; q[g] += qty[i]; lines[g]++;
+  }
+  return groups;
+};
+
+return [
+  time(objects((r) => r.customer)),
+  time(objects((r) => r.customer + '\u0000' + r.meterCategory)),
+  time(typed(false, false)),
+  time(typed(false, true)),
+  time(typed(true, false)),
+  time(typed(true, true)),
+];
 "#;
 
 #[wasm_bindgen_test]
@@ -56,6 +98,9 @@ fn pivot_speed_against_a_javascript_baseline() {
     let mut ci = Vec::with_capacity(ROWS);
     let mut mi = Vec::with_capacity(ROWS);
     let mut cost = Vec::with_capacity(ROWS);
+    let mut price = Vec::with_capacity(ROWS);
+    let mut list = Vec::with_capacity(ROWS);
+    let mut qty = Vec::with_capacity(ROWS);
     let index = |names: &mut Vec<String>, name: &str| match names.iter().position(|n| n == name) {
         Some(i) => i as u32,
         None => {
@@ -72,6 +117,9 @@ fn pivot_speed_against_a_javascript_baseline() {
         ci.push(c);
         mi.push(index(&mut categories, r.meter_category));
         cost.push(r.partner_cost as f64);
+        price.push(r.customer_price as f64);
+        list.push(r.list_cost as f64);
+        qty.push(r.quantity as f64);
     });
     let cube = builder.finish();
     let time = |dims: Vec<Dim>| {
@@ -99,19 +147,28 @@ fn pivot_speed_against_a_javascript_baseline() {
             .map(|n| JsValue::from_str(n))
             .collect::<js_sys::Array>()
     };
-    let baseline =
-        js_sys::Function::new_with_args("customers, categories, ci, mi, cost, RUNS", BASELINE);
+    let baseline = js_sys::Function::new_with_args(
+        "customers, categories, ci, mi, cost, price, list, qty, RUNS",
+        BASELINE,
+    );
     let args = js_sys::Array::new();
     args.push(&to_array(&customers));
     args.push(&to_array(&categories));
     args.push(&js_sys::Uint32Array::from(ci.as_slice()));
     args.push(&js_sys::Uint32Array::from(mi.as_slice()));
-    args.push(&js_sys::Float64Array::from(cost.as_slice()));
+    for column in [&cost, &price, &list, &qty] {
+        args.push(&js_sys::Float64Array::from(column.as_slice()));
+    }
     args.push(&JsValue::from(RUNS as u32));
     let js = js_sys::Array::from(&baseline.apply(&JsValue::NULL, &args).unwrap());
-    let js_one = js.get(0).as_f64().unwrap();
-    let js_two = js.get(1).as_f64().unwrap();
+    let js = |i: u32| js.get(i).as_f64().unwrap();
     console_log!(
-        "BENCH {{\"rows\":{ROWS},\"runs\":{RUNS},\"wasmOne\":{wasm_one:.1},\"wasmTwo\":{wasm_two:.1},\"jsOne\":{js_one:.1},\"jsTwo\":{js_two:.1}}}"
+        "BENCH {{\"rows\":{ROWS},\"runs\":{RUNS},\"wasmOne\":{wasm_one:.1},\"wasmTwo\":{wasm_two:.1},\"jsOne\":{:.1},\"jsTwo\":{:.1},\"mapOne\":{:.1},\"mapTwo\":{:.1},\"denseOne\":{:.1},\"denseTwo\":{:.1}}}",
+        js(0),
+        js(1),
+        js(2),
+        js(3),
+        js(4),
+        js(5)
     );
 }

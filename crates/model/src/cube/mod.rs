@@ -312,6 +312,7 @@ mod bytes;
 mod convert;
 mod pivot;
 mod summed;
+mod sums;
 
 pub use summed::{Summed, dims_in_use, keep_next};
 

@@ -1,6 +1,7 @@
 //! The pivot over a cube: grouping, filters, day buckets, and the stacked
 //! series a chart draws.
 
+use super::sums::{BLOCK, Block, Groups, SKIP, Sums};
 use super::*;
 
 /// How days are bucketed in a pivot's series.
@@ -328,96 +329,66 @@ impl Cube {
             .map(|g| g.values.len().max(1) as u64)
             .chain(std::iter::once(currency.values.len().max(1) as u64))
             .collect();
-        let key_space = radices.iter().try_fold(1u64, |acc, r| acc.checked_mul(*r));
-        let dense = key_space.filter(|k| *k <= 1 << 20);
-        let mut dense_index: Vec<u32> = vec![u32::MAX; dense.unwrap_or(0) as usize];
-        let mut sparse_index: HashMap<Vec<u32>, u32> = HashMap::new();
-        let mut keys: Vec<Vec<u32>> = Vec::new();
-        let mut totals: Vec<Measures> = Vec::new();
-        let mut series: Vec<Measures> = Vec::new();
-        let mut key_codes: Vec<u32> = vec![0; groups.len() + 1];
+        let mut index = Groups::new(radices);
+        let (mut totals, mut series) = (Sums::default(), Sums::default());
 
-        // Columns sliced to one length up front: the hot loop below then
-        // needs no bounds checks, and it touches only the columns it sums.
         let n = self.len();
-        let days = &self.day[..n];
-        let group_codes: Vec<&[u32]> = groups.iter().map(|g| &g.codes[..n]).collect();
-        let currency_codes = &currency.codes[..n];
-        // A customer's own cube carries no partner figures: they count as zero.
-        let zeros: Vec<i64> = if self.partner_cost.len() < n || self.list_cost.len() < n {
-            vec![0; n]
-        } else {
-            Vec::new()
-        };
-        let partner_cost = match self.partner_cost.get(..n) {
-            Some(column) => column,
-            None => &zeros[..],
-        };
-        let list_cost = match self.list_cost.get(..n) {
-            Some(column) => column,
-            None => &zeros[..],
-        };
-        let (customer_price, quantity) = (&self.customer_price[..n], &self.quantity[..n]);
-        let currency_radix = *radices.last().expect("the currency's radix");
-        // A summed cube's row stands for its lines; a line item for one.
+        let key_columns: Vec<&[u32]> = groups
+            .iter()
+            .map(|g| &g.codes[..n])
+            .chain(std::iter::once(&currency.codes[..n]))
+            .collect();
+        // A customer's own cube carries no partner figures: they add nothing.
+        fn measure(column: &[i64], rows: std::ops::Range<usize>) -> &[i64] {
+            column.get(rows).unwrap_or(&[])
+        }
         let line_counts = self.summed.as_ref().map(|s| &s.lines[..n]);
-
-        'rows: for row in 0..n {
-            let day = days[row];
-            if day < from || day > to {
-                continue;
+        let in_range = query.from.is_some() || query.to.is_some();
+        let (mut slots, mut series_slots, mut keys) = (Vec::new(), Vec::new(), Vec::new());
+        for start in (0..n).step_by(BLOCK) {
+            let rows = start..(start + BLOCK).min(n);
+            slots.clear();
+            slots.resize(rows.len(), 0u32);
+            let days = &self.day[rows.clone()];
+            if in_range {
+                for (slot, day) in slots.iter_mut().zip(days) {
+                    if *day < from || *day > to {
+                        *slot = SKIP;
+                    }
+                }
             }
             for (r, pass) in &filters {
-                if !pass[r.codes[row] as usize] {
-                    continue 'rows;
+                for (slot, code) in slots.iter_mut().zip(&r.codes[rows.clone()]) {
+                    if !pass[*code as usize] {
+                        *slot = SKIP;
+                    }
                 }
             }
-            let group = match dense {
-                Some(_) => {
-                    let mut key = 0u64;
-                    for (codes, radix) in group_codes.iter().zip(&radices) {
-                        key = key * radix + codes[row] as u64;
-                    }
-                    key = key * currency_radix + currency_codes[row] as u64;
-                    let slot = &mut dense_index[key as usize];
-                    if *slot == u32::MAX {
-                        *slot = keys.len() as u32;
-                        let mut codes: Vec<u32> = group_codes.iter().map(|c| c[row]).collect();
-                        codes.push(currency_codes[row]);
-                        keys.push(codes);
-                        totals.push(Measures::default());
-                        series.extend(std::iter::repeat_n(Measures::default(), n_buckets));
-                    }
-                    *slot as usize
-                }
-                None => {
-                    for (i, codes) in group_codes.iter().enumerate() {
-                        key_codes[i] = codes[row];
-                    }
-                    key_codes[groups.len()] = currency_codes[row];
-                    let next = keys.len() as u32;
-                    let slot = *sparse_index.entry(key_codes.clone()).or_insert(next);
-                    if slot == next {
-                        keys.push(key_codes.clone());
-                        totals.push(Measures::default());
-                        series.extend(std::iter::repeat_n(Measures::default(), n_buckets));
-                    }
-                    slot as usize
-                }
+            let block_columns: Vec<&[u32]> = key_columns.iter().map(|c| &c[rows.clone()]).collect();
+            index.assign(&block_columns, &mut slots, &mut keys);
+            let block = Block {
+                partner_cost: measure(&self.partner_cost, rows.clone()),
+                customer_price: measure(&self.customer_price, rows.clone()),
+                list_cost: measure(&self.list_cost, rows.clone()),
+                quantity: measure(&self.quantity, rows.clone()),
+                lines: line_counts.map(|l| &l[rows.clone()]),
             };
-            let add = |m: &mut Measures| {
-                m.partner_cost += partner_cost[row];
-                m.customer_price += customer_price[row];
-                m.list_cost += list_cost[row];
-                m.quantity += quantity[row];
-                m.lines += line_counts.map_or(1, |l| u64::from(l[row]));
-            };
-            add(&mut totals[group]);
+            totals.grow(index.len());
+            totals.add(&slots, &block);
             if !bucket_of.is_empty() {
-                let b = bucket_of[(day - first_day) as usize] as usize;
-                add(&mut series[group * n_buckets + b]);
+                series_slots.clear();
+                series_slots.extend(slots.iter().zip(days).map(|(slot, day)| {
+                    if *slot == SKIP {
+                        SKIP
+                    } else {
+                        *slot * n_buckets as u32 + bucket_of[(day - first_day) as usize]
+                    }
+                }));
+                series.grow(index.len() * n_buckets);
+                series.add(&series_slots, &block);
             }
         }
+        let keys = index.codes;
 
         let mut by_currency: Vec<(String, Measures)> = Vec::new();
         let mut rows: Vec<PivotRow> = keys
@@ -425,9 +396,10 @@ impl Cube {
             .enumerate()
             .map(|(g, codes)| {
                 let currency_name = currency.values[codes[groups.len()] as usize].clone();
+                let total = totals.get(g);
                 match by_currency.iter_mut().find(|(c, _)| *c == currency_name) {
-                    Some((_, m)) => m.add(&totals[g]),
-                    None => by_currency.push((currency_name.clone(), totals[g])),
+                    Some((_, m)) => m.add(&total),
+                    None => by_currency.push((currency_name.clone(), total)),
                 }
                 PivotRow {
                     keys: groups
@@ -436,11 +408,13 @@ impl Cube {
                         .map(|(r, code)| r.values[*code as usize].clone())
                         .collect(),
                     currency: currency_name,
-                    total: totals[g],
+                    total,
                     series: if bucket_starts.is_empty() {
                         Vec::new()
                     } else {
-                        series[g * n_buckets..(g + 1) * n_buckets].to_vec()
+                        (g * n_buckets..(g + 1) * n_buckets)
+                            .map(|slot| series.get(slot))
+                            .collect()
                     },
                 }
             })
