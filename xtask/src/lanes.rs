@@ -19,8 +19,9 @@ pub struct TestBinary {
 }
 
 /// Run after the others, alone: `memory` reads 400,000 lines twice in one
-/// request, which beside another binary passed the proxy's 60-second
-/// request deadline in a debug build, and it times another partner's wait.
+/// request of a debug build, which beside another binary once came back
+/// without its figures (the proxy's request deadline is 60 s), and it
+/// times another partner's wait.
 const ALONE: &[&str] = &["memory"];
 
 /// Started first so the lanes end together: the longest binaries as last

@@ -35,8 +35,8 @@ struct Summary {
 
 /// How the workspace's own crates are compiled for the tests: with clippy's
 /// lints as errors in that same compile, or plain. Linting while building
-/// replaces a separate `cargo clippy` pass, which checked every dependency
-/// a second time (about nine minutes of a clean CI run).
+/// replaces two `cargo clippy` passes, which checked every dependency before
+/// the test builds compiled it again.
 #[derive(Clone, Copy)]
 enum Lints {
     Denied,
