@@ -167,6 +167,9 @@ fn native(lints: Lints) -> Result<Summary> {
         .args(NATIVE_TESTS)
         .args(["--no-run", "--message-format=json-render-diagnostics"])
         .stdout(Stdio::piped())
+        // `output()` captures both by default: the build's progress and its
+        // errors (a denied lint among them) must reach the terminal.
+        .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("could not start cargo: {e}"))?;
     if !built.status.success() {

@@ -344,7 +344,7 @@ impl Cube {
         }
         let line_counts = self.summed.as_ref().map(|s| &s.lines[..n]);
         let in_range = query.from.is_some() || query.to.is_some();
-        let (mut slots, mut series_slots, mut keys) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut slots, mut series_slots, mut packed) = (Vec::new(), Vec::new(), Vec::new());
         for start in (0..n).step_by(BLOCK) {
             let rows = start..(start + BLOCK).min(n);
             slots.clear();
@@ -365,7 +365,7 @@ impl Cube {
                 }
             }
             let block_columns: Vec<&[u32]> = key_columns.iter().map(|c| &c[rows.clone()]).collect();
-            index.assign(&block_columns, &mut slots, &mut keys);
+            index.assign(&block_columns, &mut slots, &mut packed);
             let block = Block {
                 partner_cost: measure(&self.partner_cost, rows.clone()),
                 customer_price: measure(&self.customer_price, rows.clone()),
