@@ -20,8 +20,7 @@ pub struct TestBinary {
 
 /// Run after the others, alone: `memory` reads 400,000 lines twice in one
 /// request of a debug build, which beside another binary once came back
-/// without its figures (the proxy's request deadline is 60 s), and it
-/// times another partner's wait.
+/// without its figures (the proxy's request deadline is 60 s).
 const ALONE: &[&str] = &["memory"];
 
 /// Started first so the lanes end together: the longest binaries as last

@@ -1,7 +1,8 @@
 //! Many concurrent sessions of two partners reading the summary routes while
 //! one partner syncs, for a bounded time: no errors, every body its own
 //! partner's, and the process's memory stays bounded. (Latency figures are
-//! the benchmark's business, not this test's.)
+//! the benchmark's business, not this test's.) And one partner's heavy
+//! reads do not hold up another partner's.
 
 mod common;
 
@@ -96,4 +97,74 @@ async fn concurrent_sessions_of_two_partners_while_one_syncs() {
     println!("{n} requests in 4 s by 48 sessions, RSS grew {grown} KiB");
     assert!(n >= 48, "every session was answered: {n} requests");
     assert!(grown < 512 * 1024, "memory grew by {grown} KiB");
+}
+
+const FIRST_DAY: &str = "2025-10-01";
+
+/// Two partners on one proxy: while one partner's people run eight large
+/// exports at once, the other partner's line items answer at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_partners_heavy_reads_do_not_hold_up_another_partner() {
+    let up = upstream("2026-11-20").await;
+    let data = tempfile::tempdir().unwrap();
+    let (state, a, b) = two_partners(&up, data.path()).await;
+    let first_day: chrono::NaiveDate = FIRST_DAY.parse().unwrap();
+    for (connection, first) in [(&a, 0), (&b, 1)] {
+        let mut lines = Vec::new();
+        for i in 0..20_000i64 {
+            let mut l = common::line_on(first_day + chrono::Days::new((i / 200) as u64));
+            l.key = i + first * 1_000_000;
+            l.customer_id = format!("{:08}-0000-4000-8000-000000000000", i % 200);
+            lines.push(l);
+        }
+        state
+            .store
+            .add_line_items(connection.partner, "seed", 0, &lines)
+            .await
+            .unwrap();
+    }
+    let a_client = common::client_of(
+        &state,
+        &a.credentials.tenant,
+        &[model::onboarding::Role::GlobalAdmin],
+    )
+    .await;
+    let b_client = common::client_of(
+        &state,
+        &b.credentials.tenant,
+        &[model::onboarding::Role::GlobalAdmin],
+    )
+    .await;
+    let base = common::serve(state.clone(), data.path()).await;
+    let url = format!("{base}/api/exports/focus.csv?from={FIRST_DAY}&to=2026-01-08");
+    let mut heavy = Vec::new();
+    for _ in 0..8 {
+        let (client, url) = (a_client.clone(), url.clone());
+        heavy.push(tokio::spawn(async move {
+            client
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap()
+                .len()
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let started = Instant::now();
+    let res = b_client
+        .get(format!(
+            "{base}/api/line-items?from={FIRST_DAY}&to=2026-01-08&limit=100"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(res.status(), 200);
+    assert!(took < Duration::from_secs(2), "B waited {took:?}");
+    for h in heavy {
+        assert!(h.await.unwrap() > 1_000_000);
+    }
 }

@@ -623,3 +623,44 @@ pub async fn start_proxy_with(
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// One line of a day: 24 hours of a $0.125 meter, $3.00, for one
+/// customer (the caller varies the key, customer and day it needs).
+pub fn line_on(day: NaiveDate) -> model::usage::LineItem {
+    use model::{Amount, Currency};
+
+    model::usage::LineItem {
+        key: 1,
+        customer_id: "00000000-0000-4000-8000-000000000000".into(),
+        customer_name: String::new(),
+        subscription_id: "plan".into(),
+        entitlement_id: "sub".into(),
+        entitlement_name: "Production".into(),
+        usage_date: day,
+        meter_id: "meter-0".into(),
+        meter_name: "Meter 0".into(),
+        meter_category: "Virtual Machines".into(),
+        meter_subcategory: String::new(),
+        unit: "1 Hour".into(),
+        publisher: "Microsoft".into(),
+        region: "westeurope".into(),
+        resource_group: "rg".into(),
+        resource_uri: "/subscriptions/sub/resourceGroups/rg/providers/p/r0".into(),
+        tags: String::new(),
+        charge_type: "new".into(),
+        quantity_micros: 24_000_000,
+        unit_price: model::exact::from_micros(125_000),
+        effective_unit_price: model::exact::from_micros(125_000),
+        pricing_total: Amount::from_micros(3_000_000),
+        pricing_currency: Currency::USD,
+        billing_total: Amount::from_micros(3_000_000),
+        billing_currency: Currency::USD,
+        fx_micros: 1_000_000,
+        pec_basis_points: 0,
+        credit_type: String::new(),
+        invoice_number: String::new(),
+        benefit_id: String::new(),
+        benefit_order_id: String::new(),
+        benefit_type: String::new(),
+    }
+}
