@@ -108,7 +108,12 @@ async fn scale_bench() {
     })
     .await;
     let data = tempfile::tempdir().unwrap();
-    let c = common::config(&up, data.path());
+    let dir = data.path().to_path_buf();
+    // BENCH_SCALE_KEEP keeps the filled store, to look at its queries after.
+    if std::env::var_os("BENCH_SCALE_KEEP").is_some() {
+        eprintln!("the store is kept in {}", data.keep().display());
+    }
+    let c = common::config(&up, &dir);
     let state = AppState::new(&c).await.unwrap();
     let partner = state.connection.as_ref().unwrap().partner;
 
@@ -180,7 +185,7 @@ async fn scale_bench() {
     .await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = proxy::app(state.clone(), data.path().to_path_buf());
+    let app = proxy::app(state.clone(), dir.clone());
     tokio::spawn(proxy::serve::serve(
         listener,
         app,

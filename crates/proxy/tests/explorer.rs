@@ -47,6 +47,7 @@ async fn past_the_limit_the_cube_is_summed_to_what_the_view_asks_and_its_totals_
     let connection = state.connection.clone().unwrap();
     state.sync.run(&connection, SyncKind::Full).await.unwrap();
     let http = common::admin_client(&state).await;
+    let store = state.store.clone();
     let base = common::serve(state, data.path()).await;
     let explorer = Explorer { http, base };
 
@@ -145,6 +146,94 @@ async fn past_the_limit_the_cube_is_summed_to_what_the_view_asks_and_its_totals_
     let full_keys = by_customer.tag_keys();
     assert!(!full_keys.is_empty());
     assert_eq!(by_meter.tag_keys(), full_keys);
+
+    // A markup, so that the customer's price is not the list cost.
+    let res = explorer
+        .http
+        .put(format!(
+            "{}/api/customers/{}/markup",
+            explorer.base, list.customers[1].id
+        ))
+        .json(&serde_json::json!({ "basis": "partnerCost", "percent": "12.5" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    // Every dimension the store sums by itself, two at a time: each row of
+    // the summed cube's pivot, and its line count, equals the same pivot of
+    // the scope's line items read one by one (another reader of the store).
+    let lines = store
+        .cube(
+            connection.partner,
+            &proxy::store::Scope {
+                customer: None,
+                from: FROM.parse().unwrap(),
+                to: TO.parse().unwrap(),
+            },
+            usize::MAX,
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(lines.summed.is_none());
+    assert_eq!(lines.len() as u64, rows);
+    let stored = [
+        Dim::Customer,
+        Dim::Subscription,
+        Dim::MeterCategory,
+        Dim::MeterSubcategory,
+        Dim::Meter,
+        Dim::Region,
+        Dim::ResourceGroup,
+        Dim::Publisher,
+        Dim::ChargeType,
+        Dim::Unit,
+    ];
+    let mut sizes = std::collections::BTreeSet::new();
+    for pair in stored
+        .windows(2)
+        .chain([&[Dim::Currency, Dim::Customer][..]])
+    {
+        let names: Vec<String> = pair.iter().map(Dim::name).collect();
+        let (status, body) = explorer.cube(&format!("&keep={}", names.join(","))).await;
+        assert_eq!(status, 200, "{names:?}");
+        let summed = Cube::from_bytes(&body).unwrap();
+        assert!(summed.summed.is_some(), "{names:?}");
+        assert!(summed.len() < lines.len(), "{names:?}");
+        let query = PivotQuery {
+            group_by: pair.to_vec(),
+            bucket: Bucket::Day,
+            ..Default::default()
+        };
+        let table = |cube: &Cube| {
+            let p = cube.pivot(&query);
+            let mut out = BTreeMap::new();
+            for row in &p.rows {
+                for (day, m) in p.buckets.iter().zip(&row.series) {
+                    if m.lines > 0 {
+                        let key = (row.keys.clone(), row.currency.clone(), day.to_string());
+                        let figures = (
+                            m.partner_cost,
+                            m.customer_price,
+                            m.list_cost,
+                            m.quantity,
+                            m.lines,
+                        );
+                        out.insert(key, figures);
+                    }
+                }
+            }
+            out
+        };
+        let expected = table(&lines);
+        sizes.insert(expected.len());
+        assert_eq!(table(&summed), expected, "grouped by {names:?}");
+    }
+    assert!(
+        sizes.len() > 3,
+        "the pairs group the lines differently: {sizes:?}"
+    );
 
     // One customer's scope is its line items, whatever the limit.
     let (status, body) = explorer

@@ -1,31 +1,46 @@
-//! Writing many lines through SQLite's C API: one prepared INSERT, bound and
-//! stepped once per line, on a connection locked out of sqlx's worker.
-//! Through sqlx every statement is a round trip to the connection's thread
-//! and every value is boxed on the way; a sync writes millions of lines,
-//! and this is the one place that pays for that with `unsafe`.
+//! Writing and reading many lines through SQLite's C API: one prepared
+//! statement, bound and stepped once per line (or read row by row), on a
+//! connection locked out of sqlx's worker. Through sqlx every statement is
+//! a round trip to the connection's thread and every value is boxed on the
+//! way; a sync writes millions of lines and a large partner's Explorer sums
+//! hundreds of thousands, and this is the one place that pays for that
+//! with `unsafe`.
 
 use std::ffi::{CStr, c_int};
 use std::ptr::NonNull;
 
 use libsqlite3_sys as ffi;
 
+/// Runs `work`, which holds this thread for tens of milliseconds or more:
+/// on a multi-threaded runtime the thread's other tasks move to another
+/// worker meanwhile (the page requests of a sync under way among them).
+pub(in crate::store) fn holding_the_thread<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::current().runtime_flavor() {
+        tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(work),
+        _ => work(),
+    }
+}
+
 /// A value bound to one parameter.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Value<'a> {
+pub(in crate::store) enum Value<'a> {
     Int(i64),
     Text(&'a str),
+    Null,
 }
 
 /// A connection locked out of sqlx's worker, on which statements are
 /// prepared: several at once, each borrowing it.
-pub(super) struct Connection<'db> {
+pub(in crate::store) struct Connection<'db> {
     db: NonNull<ffi::sqlite3>,
     /// Ties the connection to the lock on it.
     _lock: std::marker::PhantomData<&'db mut ()>,
 }
 
 impl<'db> Connection<'db> {
-    pub(super) fn of(handle: &'db mut sqlx::sqlite::LockedSqliteHandle<'_>) -> Connection<'db> {
+    pub(in crate::store) fn of(
+        handle: &'db mut sqlx::sqlite::LockedSqliteHandle<'_>,
+    ) -> Connection<'db> {
         Connection {
             db: handle.as_raw_handle(),
             _lock: std::marker::PhantomData,
@@ -34,7 +49,7 @@ impl<'db> Connection<'db> {
 }
 
 /// A prepared statement, finalized when dropped.
-pub(super) struct Insert<'db> {
+pub(in crate::store) struct Statement<'db> {
     db: NonNull<ffi::sqlite3>,
     stmt: NonNull<ffi::sqlite3_stmt>,
     /// Ties the statement to its connection.
@@ -48,12 +63,12 @@ fn failure(db: NonNull<ffi::sqlite3>, what: &str) -> sqlx::Error {
     sqlx::Error::Protocol(format!("{what}: {}", message.to_string_lossy()))
 }
 
-impl<'db> Insert<'db> {
+impl<'db> Statement<'db> {
     /// Prepares `sql` on `conn`.
-    pub(super) fn prepare(
+    pub(in crate::store) fn prepare(
         conn: &'db Connection<'_>,
         sql: &str,
-    ) -> Result<Insert<'db>, sqlx::Error> {
+    ) -> Result<Statement<'db>, sqlx::Error> {
         let db = conn.db;
         let mut stmt = std::ptr::null_mut();
         let len =
@@ -70,12 +85,12 @@ impl<'db> Insert<'db> {
             )
         };
         match NonNull::new(stmt) {
-            Some(stmt) if code == ffi::SQLITE_OK => Ok(Insert {
+            Some(stmt) if code == ffi::SQLITE_OK => Ok(Statement {
                 db,
                 stmt,
                 _lock: std::marker::PhantomData,
             }),
-            _ => Err(failure(db, "preparing the insert")),
+            _ => Err(failure(db, "preparing a statement")),
         }
     }
 
@@ -89,6 +104,7 @@ impl<'db> Insert<'db> {
             let code = unsafe {
                 match *value {
                     Value::Int(n) => ffi::sqlite3_bind_int64(stmt, at, n),
+                    Value::Null => ffi::sqlite3_bind_null(stmt, at),
                     Value::Text(t) => ffi::sqlite3_bind_text(
                         stmt,
                         at,
@@ -137,7 +153,69 @@ impl<'db> Insert<'db> {
     }
 }
 
-impl Drop for Insert<'_> {
+impl Statement<'_> {
+    /// Binds `values` and hands each row the statement answers to `each`,
+    /// in order; the statement is reset after, whatever happened.
+    pub(in crate::store) fn rows(
+        &mut self,
+        values: &[Value<'_>],
+        mut each: impl FnMut(&Row<'_>),
+    ) -> Result<(), sqlx::Error> {
+        self.bind(values)?;
+        let stmt = self.stmt;
+        let code = loop {
+            // SAFETY: as in `run`; the row handed on borrows the statement
+            // only until the next step.
+            match unsafe { ffi::sqlite3_step(stmt.as_ptr()) } {
+                ffi::SQLITE_ROW => each(&Row {
+                    stmt,
+                    _step: std::marker::PhantomData,
+                }),
+                code => break code,
+            }
+        };
+        // SAFETY: as above.
+        unsafe { ffi::sqlite3_reset(stmt.as_ptr()) };
+        if code == ffi::SQLITE_DONE {
+            Ok(())
+        } else {
+            Err(failure(self.db, "reading lines"))
+        }
+    }
+}
+
+/// The row a statement stands on, valid until its next step.
+pub(in crate::store) struct Row<'step> {
+    stmt: NonNull<ffi::sqlite3_stmt>,
+    _step: std::marker::PhantomData<&'step ()>,
+}
+
+impl Row<'_> {
+    /// Column `i` as an integer (0 for NULL, text as SQLite converts it).
+    pub(in crate::store) fn int(&self, i: usize) -> i64 {
+        // SAFETY: the statement stands on a row for as long as `self` lives.
+        unsafe { ffi::sqlite3_column_int64(self.stmt.as_ptr(), i as c_int) }
+    }
+
+    /// Column `i` as text bytes, borrowed until the next step (empty for
+    /// NULL).
+    pub(in crate::store) fn text(&self, i: usize) -> &[u8] {
+        // SAFETY: as above; SQLite's text pointer stays valid until the
+        // next step, reset or type conversion of this column, and `self`
+        // (borrowing the step) outlives the slice. The length is asked
+        // after the text, as SQLite's documentation says to.
+        unsafe {
+            let text = ffi::sqlite3_column_text(self.stmt.as_ptr(), i as c_int);
+            if text.is_null() {
+                return &[];
+            }
+            let len = ffi::sqlite3_column_bytes(self.stmt.as_ptr(), i as c_int);
+            std::slice::from_raw_parts(text, usize::try_from(len).unwrap_or(0))
+        }
+    }
+}
+
+impl Drop for Statement<'_> {
     fn drop(&mut self) {
         // SAFETY: the statement is live and finalized once, here.
         unsafe {
@@ -163,8 +241,8 @@ mod tests {
         {
             let mut handle = conn.lock_handle().await.unwrap();
             let db = Connection::of(&mut handle);
-            assert!(Insert::prepare(&db, "INSERT INTO nowhere VALUES (?)").is_err());
-            let mut insert = Insert::prepare(&db, "INSERT INTO t VALUES (?, ?)").unwrap();
+            assert!(Statement::prepare(&db, "INSERT INTO nowhere VALUES (?)").is_err());
+            let mut insert = Statement::prepare(&db, "INSERT INTO t VALUES (?, ?)").unwrap();
             insert.run(&[Value::Int(7), Value::Text("é ✓")]).unwrap();
             insert.run(&[Value::Int(8), Value::Text("")]).unwrap();
             // A parameter that is not there, then a NULL where none may be.
@@ -173,21 +251,43 @@ mod tests {
                 .unwrap_err();
             assert!(e.to_string().contains("binding"), "{e}");
             drop(insert);
-            let mut unbound = Insert::prepare(&db, "INSERT INTO t VALUES (?, NULL)").unwrap();
+            let mut unbound = Statement::prepare(&db, "INSERT INTO t VALUES (?, NULL)").unwrap();
             let e = unbound.run(&[Value::Int(10)]).unwrap_err();
             assert!(e.to_string().contains("NOT NULL"), "{e}");
             drop(unbound);
             let mut returning =
-                Insert::prepare(&db, "INSERT INTO t VALUES (?, ?) RETURNING n * 2").unwrap();
+                Statement::prepare(&db, "INSERT INTO t VALUES (?, ?) RETURNING n * 2").unwrap();
             assert_eq!(
                 returning.id(&[Value::Int(11), Value::Text("y")]).unwrap(),
                 22
             );
             drop(returning);
             let mut refused =
-                Insert::prepare(&db, "INSERT INTO t VALUES (?, NULL) RETURNING n").unwrap();
+                Statement::prepare(&db, "INSERT INTO t VALUES (?, NULL) RETURNING n").unwrap();
             let e = refused.id(&[Value::Int(12)]).unwrap_err();
             assert!(e.to_string().contains("NOT NULL"), "{e}");
+            drop(refused);
+            // Rows read in place, with a NULL bound and then a number.
+            let mut select = Statement::prepare(
+                &db,
+                "SELECT n, s FROM t WHERE ? IS NULL OR n = ? ORDER BY n",
+            )
+            .unwrap();
+            let mut read = Vec::new();
+            let mut each = |row: &Row<'_>| read.push((row.int(0), row.text(1).to_vec()));
+            select.rows(&[Value::Null, Value::Null], &mut each).unwrap();
+            select
+                .rows(&[Value::Int(8), Value::Int(8)], &mut each)
+                .unwrap();
+            let expected: [(i64, &[u8]); 4] =
+                [(7, "é ✓".as_bytes()), (8, b""), (11, b"y"), (8, b"")];
+            assert_eq!(read, expected.map(|(n, s)| (n, s.to_vec())));
+            // A step that fails (here abs() of the smallest integer, which
+            // SQLite refuses as an overflow) is an error.
+            let mut failing =
+                Statement::prepare(&db, "SELECT abs(-9223372036854775807 - ?)").unwrap();
+            let e = failing.rows(&[Value::Int(1)], |_| {}).unwrap_err();
+            assert!(e.to_string().contains("reading"), "{e}");
         }
         let rows: Vec<(i64, String)> = sqlx::query_as("SELECT n, s FROM t ORDER BY n")
             .fetch_all(&mut conn)

@@ -16,11 +16,12 @@ use model::Amount;
 use model::usage::LineItem;
 
 use super::{PartnerId, Store, now};
-use bulk::{Connection, Insert, Value};
+use bulk::{Connection, Statement, Value};
 
-// The only unsafe code of the proxy: SQLite's C API, for the bulk of a sync.
+// The only unsafe code of the proxy: SQLite's C API, for the bulk of a
+// sync and of the Explorer's sums.
 #[allow(unsafe_code)]
-mod bulk;
+pub(super) mod bulk;
 
 /// The condition that a line (`l`) is kept, not a scope's read under way:
 /// its version is the one its scope's snapshot names, or 0 (kept outside
@@ -109,7 +110,7 @@ fn entry_id(
     cache: &Mutex<HashMap<u64, Vec<(Fields, i64)>>>,
     at: u64,
     fields: &[&str; 6],
-    new: &mut Insert<'_>,
+    new: &mut Statement<'_>,
     lead: &[Value<'_>],
 ) -> Result<i64, sqlx::Error> {
     if let Some(id) = known(cache, at, fields) {
@@ -307,12 +308,12 @@ impl Store {
             .collect();
         let mut tx = self.write().await?;
         let mut handle = tx.lock_handle().await?;
-        let mut write = || -> Result<i64, sqlx::Error> {
+        let write = || -> Result<i64, sqlx::Error> {
             let mut billing_total = 0i64;
             let db = Connection::of(&mut handle);
-            let mut insert = Insert::prepare(&db, &insert_sql())?;
-            let mut new_meter = Insert::prepare(&db, NEW_METER)?;
-            let mut new_resource = Insert::prepare(&db, NEW_RESOURCE)?;
+            let mut insert = Statement::prepare(&db, &insert_sql())?;
+            let mut new_meter = Statement::prepare(&db, NEW_METER)?;
+            let mut new_resource = Statement::prepare(&db, NEW_RESOURCE)?;
             let (meters, resources) = (&self.dictionaries.meters, &self.dictionaries.resources);
             for (l, row) in items.iter().zip(&rows) {
                 // Meters and resources seen for the first time (or earlier
@@ -369,13 +370,8 @@ impl Store {
             }
             Ok(billing_total)
         };
-        // Thousands of lines take tens of milliseconds of this thread: on a
-        // multi-threaded runtime its other tasks move to another worker
-        // meanwhile (the page requests of a sync under way among them).
-        let billing_total = match tokio::runtime::Handle::current().runtime_flavor() {
-            tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(write),
-            _ => write(),
-        }?;
+        // Thousands of lines take tens of milliseconds of this thread.
+        let billing_total = bulk::holding_the_thread(write)?;
         drop(handle);
         tx.commit().await?;
         // Full: one is asked for already.
