@@ -167,8 +167,13 @@ impl LineItem {
     }
 
     pub fn resource_name(&self) -> &str {
-        self.resource_uri.rsplit('/').next().unwrap_or_default()
+        resource_name(&self.resource_uri)
     }
+}
+
+/// A resource's name: the last segment of its Azure resource ID.
+pub fn resource_name(uri: &str) -> &str {
+    uri.rsplit('/').next().unwrap_or_default()
 }
 
 impl TryFrom<&DailyRatedUsageLineItem> for LineItem {

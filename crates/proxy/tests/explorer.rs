@@ -163,19 +163,49 @@ async fn past_the_limit_the_cube_is_summed_to_what_the_view_asks_and_its_totals_
     // Every dimension the store sums by itself, two at a time: each row of
     // the summed cube's pivot, and its line count, equals the same pivot of
     // the scope's line items read one by one (another reader of the store).
-    let lines = store
-        .cube(
-            connection.partner,
-            &proxy::store::Scope {
-                customer: None,
-                from: FROM.parse().unwrap(),
-                to: TO.parse().unwrap(),
-            },
-            usize::MAX,
-            &[],
-        )
+    // The reference: the lines as the exports read them (sqlx, joins),
+    // one by one into a cube. The Explorer's own reader must give the same
+    // cube, value for value and in the same order.
+    let everything = proxy::store::Scope {
+        customer: None,
+        from: FROM.parse().unwrap(),
+        to: TO.parse().unwrap(),
+    };
+    let mut reference = model::cube::CubeBuilder::new();
+    store
+        .for_each_line(connection.partner, &everything, |l, price| {
+            reference.push(&proxy::store::cube_row(&l, price))
+        })
         .await
         .unwrap();
+    let lines = reference.finish();
+    let read = store
+        .cube(connection.partner, &everything, usize::MAX, &[])
+        .await
+        .unwrap();
+    assert!(
+        read == lines,
+        "the Explorer's read of the lines differs from the exports'"
+    );
+    // And one customer's, as its drill-down and its own view read it.
+    let one_customer = proxy::store::Scope {
+        customer: Some(list.customers[1].id.clone()),
+        ..everything.clone()
+    };
+    let mut reference = model::cube::CubeBuilder::new();
+    store
+        .for_each_line(connection.partner, &one_customer, |l, price| {
+            reference.push(&proxy::store::cube_row(&l, price))
+        })
+        .await
+        .unwrap();
+    let reference = reference.finish();
+    assert!(reference.len() > 100);
+    let read = store
+        .cube(connection.partner, &one_customer, usize::MAX, &[])
+        .await
+        .unwrap();
+    assert!(read == reference, "one customer's lines differ");
     assert!(lines.summed.is_none());
     assert_eq!(lines.len() as u64, rows);
     let stored = [

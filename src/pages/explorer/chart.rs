@@ -163,6 +163,13 @@ pub(super) fn Chart(
                 view! { <StackedBars stack currency=currency.clone() label /> }.into_any()
             }
         };
+        // For the benchmark of the first chart: the frame after one is
+        // drawn with data.
+        request_animation_frame(|| {
+            if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+                let _ = p.mark("explorer-chart");
+            }
+        });
         view! { {chart}{note} }.into_any()
     }
 }

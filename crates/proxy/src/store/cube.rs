@@ -1,11 +1,12 @@
 //! The Explorer's cube of a scope: its line items, or past a limit their
-//! sums. Where the view's dimensions are columns of the store, the scope's
-//! lines are read through SQLite's C API, a few integers and short texts
-//! each, and summed here by the store's own ids (meter, resource, customer)
-//! before any name is looked up: a large partner's month is over a million
-//! lines, and SQLite's GROUP BY sorted every one of them first. A
-//! resource's name or a tag's value is derived from text, so those are
-//! summed as the lines are read.
+//! sums. The scope's lines are read through SQLite's C API, a few integers
+//! and short texts each (the store's ids of the meter, the resource and the
+//! customer), and names are looked up once per id after: through sqlx with
+//! its joins a line cost ~40 µs, and SQLite's GROUP BY sorted every line
+//! before summing. Past the limit, where the view's dimensions are columns
+//! of the store, the lines are summed here by those ids as they are read;
+//! a resource's name or a tag's value is derived from text, so a view of
+//! those past the limit is summed line by line.
 
 use std::collections::{HashMap, HashSet};
 
@@ -35,8 +36,11 @@ fn in_columns(dim: &Dim) -> bool {
         || OF_RESOURCE.contains(dim)
 }
 
+/// A text code that names no value (the empty text).
+const NONE: u32 = u32::MAX;
+
 /// A group while the scope is read: the store's ids and codes of the kept
-/// dimensions, 0 for the others.
+/// dimensions; for the others 0 (no meter or resource has it) or [`NONE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct GroupKey {
     day: i32,
@@ -56,15 +60,48 @@ struct GroupSums {
     lines: u32,
 }
 
+/// A line as read, kept while the scope is within the limit.
+#[derive(Debug, Clone, Copy)]
+struct RawLine {
+    day: i32,
+    customer: u32,
+    meter: i64,
+    resource: i64,
+    charge_type: u32,
+    currency: u32,
+    partner_cost: i64,
+    customer_price: i64,
+    list_cost: i64,
+    quantity: i64,
+    pec_basis_points: u16,
+    /// The line's identity and row, for the order lines are read in
+    /// everywhere else (day, customer, key, row).
+    key: i64,
+    id: i64,
+}
+
 /// A text column's values as first seen, each numbered once.
 #[derive(Default)]
 struct Seen {
     codes: HashMap<Box<[u8]>, u32>,
     texts: Vec<String>,
+    /// The last value asked for: lines come a customer's at a time.
+    last: Option<(Box<[u8]>, u32)>,
 }
 
 impl Seen {
     fn code(&mut self, text: &[u8]) -> u32 {
+        if let Some((last, code)) = &self.last
+            && **last == *text
+        {
+            return *code;
+        }
+        let code = self.code_of(text);
+        self.last = Some((text.into(), code));
+        code
+    }
+
+    fn code_of(&mut self, text: &[u8]) -> u32 {
         if let Some(code) = self.codes.get(text) {
             return *code;
         }
@@ -79,13 +116,17 @@ impl Seen {
     }
 }
 
-/// A scope read and summed by the store's ids.
+/// A scope as read: its lines while within the limit, and their sums by
+/// the store's ids when the view can be summed so.
 #[derive(Default)]
 struct ScopeSums {
     groups: HashMap<GroupKey, GroupSums>,
+    /// The lines, while there are no more than the limit.
+    kept: Vec<RawLine>,
     lines: u64,
     /// Every resource a line names: their tags are the keys offered.
     resources: HashSet<i64>,
+    meters: HashSet<i64>,
     customers: Seen,
     charge_types: Seen,
     currencies: Seen,
@@ -101,12 +142,17 @@ impl Store {
         line_items: usize,
         keep: &[Dim],
     ) -> Result<Cube, sqlx::Error> {
-        if line_items != usize::MAX && keep.iter().all(in_columns) {
-            let sums = self.scope_sums(partner, scope, keep).await?;
-            if sums.lines > line_items as u64 {
-                return self.summed_cube(partner, sums, keep).await;
-            }
+        let summable = line_items != usize::MAX && keep.iter().all(in_columns);
+        let sums = self
+            .scope_sums(partner, scope, keep, line_items, summable)
+            .await?;
+        if sums.lines <= line_items as u64 {
+            return self.line_cube(partner, sums, keep).await;
         }
+        if summable {
+            return self.summed_cube(partner, sums, keep).await;
+        }
+        // Past the limit by a resource or a tag: summed from whole lines.
         let mut builder = CubeBuilder::summing_above(line_items, keep);
         self.for_each_line(partner, scope, |l, price| {
             builder.push(&cube_row(&l, price));
@@ -115,13 +161,16 @@ impl Store {
         Ok(builder.finish())
     }
 
-    /// The scope's lines summed per day, currency and the store's ids of
+    /// The scope's lines as read, up to `limit` of them, and when
+    /// `summable` their sums per day, currency and the store's ids of
     /// `keep`'s dimensions (each of them [`in_columns`]).
     async fn scope_sums(
         &self,
         partner: PartnerId,
         scope: &Scope,
         keep: &[Dim],
+        limit: usize,
+        summable: bool,
     ) -> Result<ScopeSums, sqlx::Error> {
         let by_customer = keep.contains(&Dim::Customer);
         let by_meter = keep.iter().any(|d| OF_METER.contains(d));
@@ -130,7 +179,7 @@ impl Store {
         let sql = format!(
             "SELECT l.usage_date, l.customer_id, l.meter, l.resource, l.charge_type,
                     l.billing_currency, l.billing_total_micros, l.customer_price_micros,
-                    l.list_cost_micros, l.quantity_micros
+                    l.list_cost_micros, l.quantity_micros, l.pec_basis_points, l.key, l.id
              FROM line_items l WHERE {IN_SCOPE} AND {KEPT}"
         );
         let (from, to) = (day_text(scope.from), day_text(scope.to));
@@ -172,30 +221,51 @@ impl Store {
                         }
                     }
                 }
-                let resource = row.int(3);
+                let (meter, resource) = (row.int(2), row.int(3));
                 sums.resources.insert(resource);
-                let key = GroupKey {
+                sums.meters.insert(meter);
+                let line = RawLine {
                     day: day.1,
-                    customer: if by_customer {
-                        sums.customers.code(row.text(1))
-                    } else {
-                        0
-                    },
-                    meter: if by_meter { row.int(2) } else { 0 },
+                    customer: sums.customers.code(row.text(1)),
+                    meter,
+                    resource,
+                    charge_type: sums.charge_types.code(row.text(4)),
+                    currency: sums.currencies.code(row.text(5)),
+                    partner_cost: row.int(6),
+                    customer_price: row.int(7),
+                    list_cost: row.int(8),
+                    quantity: row.int(9),
+                    pec_basis_points: row.int(10).clamp(0, u16::MAX.into()) as u16,
+                    key: row.int(11),
+                    id: row.int(12),
+                };
+                sums.lines += 1;
+                if sums.lines <= limit as u64 {
+                    sums.kept.push(line);
+                } else if !sums.kept.is_empty() {
+                    sums.kept = Vec::new();
+                }
+                if !summable {
+                    return;
+                }
+                let key = GroupKey {
+                    day: line.day,
+                    customer: if by_customer { line.customer } else { NONE },
+                    meter: if by_meter { meter } else { 0 },
                     resource: if by_resource { resource } else { 0 },
                     charge_type: if by_charge_type {
-                        sums.charge_types.code(row.text(4))
+                        line.charge_type
                     } else {
-                        0
+                        NONE
                     },
-                    currency: sums.currencies.code(row.text(5)),
+                    currency: line.currency,
                 };
                 let group = sums.groups.entry(key).or_default();
                 let added = [
-                    (&mut group.partner_cost, row.int(6)),
-                    (&mut group.customer_price, row.int(7)),
-                    (&mut group.list_cost, row.int(8)),
-                    (&mut group.quantity, row.int(9)),
+                    (&mut group.partner_cost, line.partner_cost),
+                    (&mut group.customer_price, line.customer_price),
+                    (&mut group.list_cost, line.list_cost),
+                    (&mut group.quantity, line.quantity),
                 ]
                 .into_iter()
                 .all(|(sum, n)| match sum.checked_add(n) {
@@ -209,7 +279,6 @@ impl Store {
                     problem.get_or_insert_with(|| "a sum is past 64 bits".to_string());
                 }
                 group.lines = group.lines.saturating_add(1);
-                sums.lines += 1;
             })?;
             match problem {
                 Some(p) => Err(sqlx::Error::Protocol(format!("summing the scope: {p}"))),
@@ -220,6 +289,86 @@ impl Store {
         bulk::holding_the_thread(read)
     }
 
+    /// The names of what the scope's lines name, by the store's ids.
+    async fn names(&self, partner: PartnerId, sums: &ScopeSums) -> Result<Names, sqlx::Error> {
+        let ids = |ids: &HashSet<i64>| {
+            let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+            format!("[{}]", ids.join(","))
+        };
+        let customers = sqlx::query_as("SELECT id, name FROM customers WHERE partner_id = ?")
+            .bind(partner)
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .collect();
+        let meters = sqlx::query_as::<_, (i64, String, String, String, String, String)>(
+            "SELECT id, category, subcategory, name, publisher, unit FROM meters
+             WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(ids(&sums.meters))
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|(id, a, b, c, d, e)| (id, [a, b, c, d, e]))
+        .collect();
+        let resources = sqlx::query_as::<_, (i64, String, String, String, String, String)>(
+            "SELECT id, entitlement_name, region, resource_group, tags, uri FROM resources
+             WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(ids(&sums.resources))
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(|(id, a, b, c, d, e)| (id, [a, b, c, d, e]))
+        .collect();
+        Ok(Names {
+            customers,
+            meters,
+            resources,
+        })
+    }
+
+    /// The cube of a scope within the limit: every line as it is, in the
+    /// order the store's other reads give them.
+    async fn line_cube(
+        &self,
+        partner: PartnerId,
+        mut sums: ScopeSums,
+        keep: &[Dim],
+    ) -> Result<Cube, sqlx::Error> {
+        let names = self.names(partner, &sums).await?;
+        // Customers ranked by their ID's text, as the other reads order them.
+        let mut ranked: Vec<u32> = (0..sums.customers.texts.len() as u32).collect();
+        ranked.sort_by(|a, b| sums.customers.text(*a).cmp(sums.customers.text(*b)));
+        let mut rank = vec![0u32; ranked.len()];
+        for (r, code) in ranked.into_iter().enumerate() {
+            rank[code as usize] = r as u32;
+        }
+        let mut lines = std::mem::take(&mut sums.kept);
+        lines.sort_unstable_by_key(|l| (l.day, rank[l.customer as usize], l.key, l.id));
+        let mut builder = CubeBuilder::summing_above(usize::MAX, keep);
+        for l in &lines {
+            let row = names.row(
+                &sums,
+                l.day,
+                l.customer,
+                l.meter,
+                l.resource,
+                l.charge_type,
+                l.currency,
+            );
+            builder.push(&CubeRow {
+                partner_cost: l.partner_cost,
+                customer_price: l.customer_price,
+                list_cost: l.list_cost,
+                quantity: l.quantity,
+                pec_basis_points: l.pec_basis_points,
+                ..row
+            });
+        }
+        Ok(builder.finish())
+    }
+
     /// The cube of a scope's sums: ids turned into the names the view
     /// shows (groups that name alike are one row), and the scope's tag keys.
     async fn summed_cube(
@@ -228,91 +377,91 @@ impl Store {
         sums: ScopeSums,
         keep: &[Dim],
     ) -> Result<Cube, sqlx::Error> {
-        let mut groups: Vec<(GroupKey, GroupSums)> = sums.groups.into_iter().collect();
+        let names = self.names(partner, &sums).await?;
+        let mut groups: Vec<(&GroupKey, &GroupSums)> = sums.groups.iter().collect();
         // The same scope gives the same bytes.
-        groups.sort_unstable_by_key(|(key, _)| *key);
-        let customers: HashMap<String, String> = if keep.contains(&Dim::Customer) {
-            sqlx::query_as("SELECT id, name FROM customers WHERE partner_id = ?")
-                .bind(partner)
-                .fetch_all(&self.pool)
-                .await?
-                .into_iter()
-                .collect()
-        } else {
-            HashMap::new()
-        };
-        let ids = |ids: &mut dyn Iterator<Item = i64>| {
-            let ids: Vec<String> = ids.map(|id| id.to_string()).collect();
-            format!("[{}]", ids.join(","))
-        };
-        let meters: HashMap<i64, [String; 5]> = if keep.iter().any(|d| OF_METER.contains(d)) {
-            let wanted: HashSet<i64> = groups.iter().map(|(k, _)| k.meter).collect();
-            sqlx::query_as::<_, (i64, String, String, String, String, String)>(
-                "SELECT id, category, subcategory, name, publisher, unit FROM meters
-                 WHERE id IN (SELECT value FROM json_each(?))",
-            )
-            .bind(ids(&mut wanted.into_iter()))
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(|(id, a, b, c, d, e)| (id, [a, b, c, d, e]))
-            .collect()
-        } else {
-            HashMap::new()
-        };
-        let resources: HashMap<i64, [String; 4]> =
-            sqlx::query_as::<_, (i64, String, String, String, String)>(
-                "SELECT id, entitlement_name, region, resource_group, tags FROM resources
-                 WHERE id IN (SELECT value FROM json_each(?))",
-            )
-            .bind(ids(&mut sums.resources.iter().copied()))
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(|(id, a, b, c, d)| (id, [a, b, c, d]))
-            .collect();
-
+        groups.sort_unstable_by_key(|(key, _)| **key);
         let mut builder = CubeBuilder::summing_above(0, keep);
-        for (key, group) in &groups {
-            let id = sums.customers.text(key.customer);
-            let customer = match customers.get(id) {
-                Some(name) if !name.is_empty() => name,
-                _ => id,
-            };
-            let meter = meters.get(&key.meter);
-            let meter = |i: usize| meter.map_or("", |m| m[i].as_str());
-            let resource = resources.get(&key.resource);
-            let resource = |i: usize| resource.map_or("", |r| r[i].as_str());
+        for (k, group) in groups {
+            let row = names.row(
+                &sums,
+                k.day,
+                k.customer,
+                k.meter,
+                k.resource,
+                k.charge_type,
+                k.currency,
+            );
             builder.push_sum(
                 &CubeRow {
-                    customer,
-                    subscription: resource(0),
-                    meter_category: meter(0),
-                    meter_subcategory: meter(1),
-                    meter: meter(2),
-                    region: resource(1),
-                    resource_group: resource(2),
-                    resource: "",
-                    publisher: meter(3),
-                    charge_type: sums.charge_types.text(key.charge_type),
-                    currency: sums.currencies.text(key.currency),
-                    unit: meter(4),
                     tags: "",
-                    day: model::cube::date_of(key.day),
+                    resource: "",
                     partner_cost: group.partner_cost,
                     customer_price: group.customer_price,
                     list_cost: group.list_cost,
                     quantity: group.quantity,
-                    pec_basis_points: 0,
+                    ..row
                 },
                 group.lines,
             );
         }
         // The tag keys of the scope, which the view may offer to group by.
-        let tags: HashSet<&str> = resources.values().map(|r| r[3].as_str()).collect();
+        let tags: HashSet<&str> = names.resources.values().map(|r| r[3].as_str()).collect();
         for t in tags {
             builder.see_tags(t);
         }
         Ok(builder.finish())
+    }
+}
+
+/// What the store's ids in a scope's lines name.
+struct Names {
+    /// Customers' names by ID (a customer without one shows its ID).
+    customers: HashMap<String, String>,
+    /// Category, subcategory, name, publisher, unit.
+    meters: HashMap<i64, [String; 5]>,
+    /// Subscription name, region, resource group, tags, URI.
+    resources: HashMap<i64, [String; 5]>,
+}
+
+impl Names {
+    /// A cube row of these codes and ids, without its figures.
+    #[allow(clippy::too_many_arguments)]
+    fn row<'a>(
+        &'a self,
+        sums: &'a ScopeSums,
+        day: i32,
+        customer: u32,
+        meter: i64,
+        resource: i64,
+        charge_type: u32,
+        currency: u32,
+    ) -> CubeRow<'a> {
+        let id = sums.customers.text(customer);
+        let customer = match self.customers.get(id) {
+            Some(name) if !name.is_empty() => name,
+            _ => id,
+        };
+        let meter = self.meters.get(&meter);
+        let meter = |i: usize| meter.map_or("", |m| m[i].as_str());
+        let resource = self.resources.get(&resource);
+        let resource = |i: usize| resource.map_or("", |r| r[i].as_str());
+        CubeRow {
+            customer,
+            subscription: resource(0),
+            meter_category: meter(0),
+            meter_subcategory: meter(1),
+            meter: meter(2),
+            region: resource(1),
+            resource_group: resource(2),
+            resource: model::usage::resource_name(resource(4)),
+            publisher: meter(3),
+            charge_type: sums.charge_types.text(charge_type),
+            currency: sums.currencies.text(currency),
+            unit: meter(4),
+            tags: resource(3),
+            day: model::cube::date_of(day),
+            ..CubeRow::default()
+        }
     }
 }
