@@ -17,7 +17,6 @@ use std::time::Instant;
 
 use chrono::{Days, NaiveDate};
 use model::Amount;
-use model::money::Currency;
 use model::usage::LineItem;
 use proxy::AppState;
 use proxy::sync::SyncKind;
@@ -297,10 +296,6 @@ fn line(customer: &str, name: &str, day: NaiveDate, meter: usize, cost: i64) -> 
         key: model::usage::stable_hash(&[customer, &day.to_string(), &meter.to_string()]),
         customer_id: customer.into(),
         customer_name: name.into(),
-        subscription_id: "plan".into(),
-        entitlement_id: "sub".into(),
-        entitlement_name: "Production".into(),
-        usage_date: day,
         meter_id: format!("meter-{meter}"),
         meter_name: format!("Meter {meter}"),
         meter_category: if meter == 0 {
@@ -309,28 +304,12 @@ fn line(customer: &str, name: &str, day: NaiveDate, meter: usize, cost: i64) -> 
             "Storage"
         }
         .into(),
-        meter_subcategory: String::new(),
-        unit: "1 Hour".into(),
-        publisher: "Microsoft".into(),
-        region: "westeurope".into(),
-        resource_group: "rg".into(),
         resource_uri: format!("/subscriptions/sub/resourceGroups/rg/providers/p/r{meter}"),
-        tags: String::new(),
-        charge_type: "new".into(),
-        quantity_micros: 24_000_000,
         unit_price: model::exact::from_micros(cost / 24),
         effective_unit_price: model::exact::from_micros(cost / 24),
         pricing_total: Amount::from_micros(cost),
-        pricing_currency: Currency::USD,
         billing_total: Amount::from_micros(cost),
-        billing_currency: Currency::USD,
-        fx_micros: 1_000_000,
-        pec_basis_points: 0,
-        credit_type: String::new(),
-        invoice_number: String::new(),
-        benefit_id: String::new(),
-        benefit_order_id: String::new(),
-        benefit_type: String::new(),
+        ..common::line_on(day)
     }
 }
 

@@ -86,18 +86,18 @@ struct Seen {
     codes: HashMap<Box<[u8]>, u32>,
     texts: Vec<String>,
     /// The last value asked for: lines come a customer's at a time.
-    last: Option<(Box<[u8]>, u32)>,
+    last: Option<u32>,
 }
 
 impl Seen {
     fn code(&mut self, text: &[u8]) -> u32 {
-        if let Some((last, code)) = &self.last
-            && **last == *text
+        if let Some(code) = self.last
+            && self.texts[code as usize].as_bytes() == text
         {
-            return *code;
+            return code;
         }
         let code = self.code_of(text);
-        self.last = Some((text.into(), code));
+        self.last = Some(code);
         code
     }
 
@@ -291,41 +291,50 @@ impl Store {
 
     /// The names of what the scope's lines name, by the store's ids.
     async fn names(&self, partner: PartnerId, sums: &ScopeSums) -> Result<Names, sqlx::Error> {
-        let ids = |ids: &HashSet<i64>| {
-            let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
-            format!("[{}]", ids.join(","))
-        };
         let customers = sqlx::query_as("SELECT id, name FROM customers WHERE partner_id = ?")
             .bind(partner)
             .fetch_all(&self.pool)
             .await?
             .into_iter()
             .collect();
-        let meters = sqlx::query_as::<_, (i64, String, String, String, String, String)>(
-            "SELECT id, category, subcategory, name, publisher, unit FROM meters
-             WHERE id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(ids(&sums.meters))
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(|(id, a, b, c, d, e)| (id, [a, b, c, d, e]))
-        .collect();
-        let resources = sqlx::query_as::<_, (i64, String, String, String, String, String)>(
-            "SELECT id, entitlement_name, region, resource_group, tags, uri FROM resources
-             WHERE id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(ids(&sums.resources))
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(|(id, a, b, c, d, e)| (id, [a, b, c, d, e]))
-        .collect();
+        let meters = self
+            .five_texts(
+                "SELECT id, category, subcategory, name, publisher, unit FROM meters",
+                &sums.meters,
+            )
+            .await?;
+        let resources = self
+            .five_texts(
+                "SELECT id, entitlement_name, region, resource_group, tags, uri FROM resources",
+                &sums.resources,
+            )
+            .await?;
         Ok(Names {
             customers,
             meters,
             resources,
         })
+    }
+
+    /// Five texts of each row of `select` (an ID and five columns) whose ID
+    /// is one of `ids`.
+    async fn five_texts(
+        &self,
+        select: &str,
+        ids: &HashSet<i64>,
+    ) -> Result<HashMap<i64, [String; 5]>, sqlx::Error> {
+        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+        let rows: Vec<(i64, String, String, String, String, String)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{select} WHERE id IN (SELECT value FROM json_each(?))"
+            )))
+            .bind(format!("[{}]", ids.join(",")))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, a, b, c, d, e)| (id, [a, b, c, d, e]))
+            .collect())
     }
 
     /// The cube of a scope within the limit: every line as it is, in the
