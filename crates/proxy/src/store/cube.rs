@@ -39,8 +39,9 @@ fn in_columns(dim: &Dim) -> bool {
 /// A text code that names no value (the empty text).
 const NONE: u32 = u32::MAX;
 
-/// A group while the scope is read: the store's ids and codes of the kept
-/// dimensions; for the others 0 (no meter or resource has it) or [`NONE`].
+/// What a line names, by the store's ids and the scope's text codes; as a
+/// group, only the kept dimensions, the others 0 (no meter or resource has
+/// it) or [`NONE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct GroupKey {
     day: i32,
@@ -63,12 +64,7 @@ struct GroupSums {
 /// A line as read, kept while the scope is within the limit.
 #[derive(Debug, Clone, Copy)]
 struct RawLine {
-    day: i32,
-    customer: u32,
-    meter: i64,
-    resource: i64,
-    charge_type: u32,
-    currency: u32,
+    names: GroupKey,
     partner_cost: i64,
     customer_price: i64,
     list_cost: i64,
@@ -224,13 +220,16 @@ impl Store {
                 let (meter, resource) = (row.int(2), row.int(3));
                 sums.resources.insert(resource);
                 sums.meters.insert(meter);
-                let line = RawLine {
+                let names = GroupKey {
                     day: day.1,
                     customer: sums.customers.code(row.text(1)),
                     meter,
                     resource,
                     charge_type: sums.charge_types.code(row.text(4)),
                     currency: sums.currencies.code(row.text(5)),
+                };
+                let line = RawLine {
+                    names,
                     partner_cost: row.int(6),
                     customer_price: row.int(7),
                     list_cost: row.int(8),
@@ -249,16 +248,15 @@ impl Store {
                     return;
                 }
                 let key = GroupKey {
-                    day: line.day,
-                    customer: if by_customer { line.customer } else { NONE },
+                    customer: if by_customer { names.customer } else { NONE },
                     meter: if by_meter { meter } else { 0 },
                     resource: if by_resource { resource } else { 0 },
                     charge_type: if by_charge_type {
-                        line.charge_type
+                        names.charge_type
                     } else {
                         NONE
                     },
-                    currency: line.currency,
+                    ..names
                 };
                 let group = sums.groups.entry(key).or_default();
                 let added = [
@@ -354,18 +352,10 @@ impl Store {
             rank[code as usize] = r as u32;
         }
         let mut lines = std::mem::take(&mut sums.kept);
-        lines.sort_unstable_by_key(|l| (l.day, rank[l.customer as usize], l.key, l.id));
+        lines.sort_unstable_by_key(|l| (l.names.day, rank[l.names.customer as usize], l.key, l.id));
         let mut builder = CubeBuilder::summing_above(usize::MAX, keep);
         for l in &lines {
-            let row = names.row(
-                &sums,
-                l.day,
-                l.customer,
-                l.meter,
-                l.resource,
-                l.charge_type,
-                l.currency,
-            );
+            let row = names.row(&sums, &l.names);
             builder.push(&CubeRow {
                 partner_cost: l.partner_cost,
                 customer_price: l.customer_price,
@@ -392,15 +382,7 @@ impl Store {
         groups.sort_unstable_by_key(|(key, _)| **key);
         let mut builder = CubeBuilder::summing_above(0, keep);
         for (k, group) in groups {
-            let row = names.row(
-                &sums,
-                k.day,
-                k.customer,
-                k.meter,
-                k.resource,
-                k.charge_type,
-                k.currency,
-            );
+            let row = names.row(&sums, k);
             builder.push_sum(
                 &CubeRow {
                     tags: "",
@@ -434,26 +416,16 @@ struct Names {
 }
 
 impl Names {
-    /// A cube row of these codes and ids, without its figures.
-    #[allow(clippy::too_many_arguments)]
-    fn row<'a>(
-        &'a self,
-        sums: &'a ScopeSums,
-        day: i32,
-        customer: u32,
-        meter: i64,
-        resource: i64,
-        charge_type: u32,
-        currency: u32,
-    ) -> CubeRow<'a> {
-        let id = sums.customers.text(customer);
+    /// A cube row of what a line or group names, without its figures.
+    fn row<'a>(&'a self, sums: &'a ScopeSums, of: &GroupKey) -> CubeRow<'a> {
+        let id = sums.customers.text(of.customer);
         let customer = match self.customers.get(id) {
             Some(name) if !name.is_empty() => name,
             _ => id,
         };
-        let meter = self.meters.get(&meter);
+        let meter = self.meters.get(&of.meter);
         let meter = |i: usize| meter.map_or("", |m| m[i].as_str());
-        let resource = self.resources.get(&resource);
+        let resource = self.resources.get(&of.resource);
         let resource = |i: usize| resource.map_or("", |r| r[i].as_str());
         CubeRow {
             customer,
@@ -465,11 +437,11 @@ impl Names {
             resource_group: resource(2),
             resource: model::usage::resource_name(resource(4)),
             publisher: meter(3),
-            charge_type: sums.charge_types.text(charge_type),
-            currency: sums.currencies.text(currency),
+            charge_type: sums.charge_types.text(of.charge_type),
+            currency: sums.currencies.text(of.currency),
             unit: meter(4),
             tags: resource(3),
-            day: model::cube::date_of(day),
+            day: model::cube::date_of(of.day),
             ..CubeRow::default()
         }
     }
