@@ -2,7 +2,8 @@
 //! sums. The scope's lines are read through SQLite's C API, a few integers
 //! and short texts each (the store's ids of the meter, the resource and the
 //! customer), and names are looked up once per id after: through sqlx with
-//! its joins a line cost ~40 µs, and SQLite's GROUP BY sorted every line
+//! its joins a month of 82,000 lines took ~3.4 s to answer (~40 µs a
+//! line, the whole request), and SQLite's GROUP BY sorted every line
 //! before summing. Past the limit, where the view's dimensions are columns
 //! of the store, the lines are summed here by those ids as they are read;
 //! a resource's name or a tag's value is derived from text, so a view of
