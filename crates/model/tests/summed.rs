@@ -2,10 +2,10 @@
 //! kept, to exactly what its line items give: every total, every bucket's
 //! series and the number of lines, through its bytes too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use model::cube::{Bucket, Cube, CubeBuilder, CubeRow, Dim, Measures, PivotQuery};
+use model::cube::{Bucket, Cube, CubeBuilder, CubeRow, Dim, Measures, PivotQuery, RowCodes};
 use proptest::prelude::*;
 
 const CUSTOMERS: [&str; 4] = ["A", "B", "C", "D"];
@@ -23,24 +23,45 @@ type Line = (usize, usize, usize, usize, usize, u64, i64, i64);
 
 fn build(lines: &[Line], builder: CubeBuilder) -> Cube {
     let mut b = builder;
-    for (c, m, u, cur, t, day, cost, qty) in lines.iter().copied() {
-        b.push(&CubeRow {
-            customer: CUSTOMERS[c],
-            meter: METERS[m],
-            unit: UNITS[u],
-            currency: CURRENCIES[cur],
-            tags: TAGS[t],
-            region: if m == 0 { "eastus" } else { "westeurope" },
-            day: NaiveDate::from_ymd_opt(2026, 10, 1).unwrap() + chrono::Days::new(day),
-            partner_cost: cost,
-            customer_price: cost * 11 / 10,
-            list_cost: cost * 12 / 10,
-            quantity: qty,
-            pec_basis_points: 1500,
-            ..CubeRow::default()
-        });
+    for line in lines {
+        b.push(&row(line));
     }
     b.finish()
+}
+
+/// As a store pushes them: each naming's codes looked up once, and a
+/// summing builder given rows it summed (here, every line on its own).
+fn build_coded(lines: &[Line], builder: CubeBuilder) -> Cube {
+    let mut b = builder;
+    let mut coded: HashMap<(usize, usize, usize, usize, usize), RowCodes> = HashMap::new();
+    for line in lines {
+        let (c, m, u, cur, t, ..) = *line;
+        let row = row(line);
+        let codes = *coded
+            .entry((c, m, u, cur, t))
+            .or_insert_with(|| b.codes(&row));
+        b.push_coded(&codes, &row.figures(), 1);
+    }
+    b.finish()
+}
+
+fn row(line: &Line) -> CubeRow<'static> {
+    let (c, m, u, cur, t, day, cost, qty) = *line;
+    CubeRow {
+        customer: CUSTOMERS[c],
+        meter: METERS[m],
+        unit: UNITS[u],
+        currency: CURRENCIES[cur],
+        tags: TAGS[t],
+        region: if m == 0 { "eastus" } else { "westeurope" },
+        day: NaiveDate::from_ymd_opt(2026, 10, 1).unwrap() + chrono::Days::new(day),
+        partner_cost: cost,
+        customer_price: cost * 11 / 10,
+        list_cost: cost * 12 / 10,
+        quantity: qty,
+        pec_basis_points: 1500,
+        ..CubeRow::default()
+    }
 }
 
 fn arb_lines() -> impl Strategy<Value = Vec<Line>> {
@@ -110,6 +131,24 @@ proptest! {
             let query = PivotQuery { group_by: group_by.clone(), filters, bucket, ..Default::default() };
             prop_assert_eq!(rows(&summed, &query), rows(&full, &query), "grouped by {:?}", group_by);
         }
+    }
+}
+
+proptest! {
+    #[test]
+    fn rows_pushed_by_their_codes_build_the_cube_their_texts_do(
+        lines in arb_lines(),
+        keep in arb_keep(),
+    ) {
+        // Line items, and a scope summed from its first row on.
+        prop_assert_eq!(
+            build_coded(&lines, CubeBuilder::new()),
+            build(&lines, CubeBuilder::new())
+        );
+        prop_assert_eq!(
+            build_coded(&lines, CubeBuilder::summing_above(0, &keep)),
+            build(&lines, CubeBuilder::summing_above(0, &keep))
+        );
     }
 }
 

@@ -117,7 +117,12 @@ async fn scale_bench() {
     let partner = state.connection.as_ref().unwrap().partner;
 
     const CUSTOMERS: usize = 5_000;
-    const METERS: usize = 2;
+    // BENCH_SCALE_METERS: lines per customer and day (the emulator's month
+    // of 5,000 customers has about nine).
+    let meters: usize = std::env::var("BENCH_SCALE_METERS")
+        .ok()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(2);
     let last = chrono::Utc::now().date_naive() - Days::new(1);
     // BENCH_SCALE_DAYS shortens the history, to try the benchmark quickly.
     let days = std::env::var("BENCH_SCALE_DAYS")
@@ -147,9 +152,9 @@ async fn scale_bench() {
     let mut lines = 0usize;
     let mut day = first;
     while day <= last {
-        let mut batch = Vec::with_capacity(CUSTOMERS * METERS);
+        let mut batch = Vec::with_capacity(CUSTOMERS * meters);
         for (i, customer) in customers.iter().enumerate() {
-            for m in 0..METERS {
+            for m in 0..meters {
                 let cost = 1_000_000 + ((i * 7_919 + m * 104_729) % 5_000_000) as i64;
                 batch.push(line(&customer.id, &customer.name, day, m, cost));
             }

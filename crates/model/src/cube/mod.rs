@@ -195,7 +195,36 @@ pub struct CubeRow<'a> {
     pub pec_basis_points: u16,
 }
 
+/// What a line or a summed row adds, without what it names.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Figures {
+    /// Days since 1970-01-01, as [`day_number`] gives them.
+    pub day: i32,
+    pub partner_cost: i64,
+    pub customer_price: i64,
+    pub list_cost: i64,
+    pub quantity: i64,
+    pub pec_basis_points: u16,
+}
+
+/// A row's texts as one builder's dictionary codes (for a summing builder,
+/// what it keeps of them): rows that name alike, as a store's rows by the
+/// same ids do, are coded once and pushed by [`CubeBuilder::push_coded`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RowCodes([u32; TAGS + 1]);
+
 impl CubeRow<'_> {
+    pub fn figures(&self) -> Figures {
+        Figures {
+            day: day_number(self.day),
+            partner_cost: self.partner_cost,
+            customer_price: self.customer_price,
+            list_cost: self.list_cost,
+            quantity: self.quantity,
+            pec_basis_points: self.pec_basis_points,
+        }
+    }
+
     /// The text columns in [`STORED`]'s order, then the tags.
     fn texts(&self) -> [&str; TAGS + 1] {
         [
@@ -287,17 +316,57 @@ impl CubeBuilder {
         }
     }
 
-    fn push_line(&mut self, row: &CubeRow<'_>) {
-        for (column, text) in row.texts().iter().enumerate() {
-            let code = self.code(column, text);
-            self.cube.columns[column].codes.push(code);
+    /// The codes `push` would give `row`'s texts: for a builder of line
+    /// items, each text's; for a summing one (which this makes sum from
+    /// now on, as [`CubeBuilder::push_sum`] does), what it keeps of them.
+    pub fn codes(&mut self, row: &CubeRow<'_>) -> RowCodes {
+        match self.summing.take() {
+            Some(mut summing) => {
+                summing.active = true;
+                let codes = self.summing_codes(&mut summing, row);
+                self.summing = Some(summing);
+                codes
+            }
+            None => self.line_codes(row),
         }
-        self.cube.day.push(day_number(row.day));
-        self.cube.partner_cost.push(row.partner_cost);
-        self.cube.customer_price.push(row.customer_price);
-        self.cube.list_cost.push(row.list_cost);
-        self.cube.quantity.push(row.quantity);
-        self.cube.pec_basis_points.push(row.pec_basis_points);
+    }
+
+    /// A row whose texts are `codes` (from this builder's
+    /// [`CubeBuilder::codes`]): a line item, or for a summing builder a
+    /// row the store summed over `lines` of them.
+    pub fn push_coded(&mut self, codes: &RowCodes, figures: &Figures, lines: u32) {
+        match self.summing.take() {
+            Some(mut summing) => {
+                self.add_coded(&mut summing, codes, figures, lines);
+                self.summing = Some(summing);
+            }
+            None => self.push_line_coded(codes, figures),
+        }
+    }
+
+    fn line_codes(&mut self, row: &CubeRow<'_>) -> RowCodes {
+        let mut codes = [0; TAGS + 1];
+        for (column, text) in row.texts().iter().enumerate() {
+            codes[column] = self.code(column, text);
+        }
+        RowCodes(codes)
+    }
+
+    fn push_line(&mut self, row: &CubeRow<'_>) {
+        let codes = self.line_codes(row);
+        self.push_line_coded(&codes, &row.figures());
+    }
+
+    fn push_line_coded(&mut self, codes: &RowCodes, figures: &Figures) {
+        for (column, code) in self.cube.columns.iter_mut().zip(codes.0) {
+            column.codes.push(code);
+        }
+        self.cube.day.push(figures.day);
+        self.cube.partner_cost.push(figures.partner_cost);
+        self.cube.customer_price.push(figures.customer_price);
+        self.cube.list_cost.push(figures.list_cost);
+        self.cube.quantity.push(figures.quantity);
+        self.cube.pec_basis_points.push(figures.pec_basis_points);
     }
 
     pub fn finish(mut self) -> Cube {

@@ -5,9 +5,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use foldhash::fast::RandomState;
+
 use serde::{Deserialize, Serialize};
 
-use super::{Cube, CubeBuilder, CubeRow, Dim, STORED, TAGS, date_of, day_number, parse_tags};
+use super::{
+    Cube, CubeBuilder, CubeRow, Dim, Figures, RowCodes, STORED, TAGS, date_of, parse_tags,
+};
 
 /// What a summed cube kept, and how many line items each row sums.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -81,14 +85,14 @@ pub(super) struct Summing {
     kept_columns: [bool; TAGS],
     /// The tag keys kept, whose values stay in the tags column.
     kept_tags: Vec<String>,
-    active: bool,
-    /// (day, each column's code) of a row, to its index.
-    rows: HashMap<Vec<u32>, u32>,
+    pub(super) active: bool,
+    /// A row's day and codes, to its index. Hashed by foldhash: the keys
+    /// are our own codes, and SipHash cost more than the rest of a row.
+    rows: HashMap<(i32, RowCodes), u32, RandomState>,
     /// A line's tags text to the code of what is kept of it.
     tags: HashMap<String, u32>,
     tag_keys: BTreeSet<String>,
     lines: Vec<u32>,
-    key: Vec<u32>,
 }
 
 impl Summing {
@@ -127,11 +131,10 @@ impl CubeBuilder {
             kept_columns,
             kept_tags,
             active: false,
-            rows: HashMap::new(),
+            rows: HashMap::default(),
             tags: HashMap::new(),
             tag_keys: BTreeSet::new(),
             lines: Vec::new(),
-            key: Vec::with_capacity(TAGS + 2),
         });
         builder
     }
@@ -175,14 +178,18 @@ impl CubeBuilder {
     }
 
     fn add_summed(&mut self, s: &mut Summing, row: &CubeRow<'_>, lines: u32) {
+        let codes = self.summing_codes(s, row);
+        self.add_coded(s, &codes, &row.figures(), lines);
+    }
+
+    /// What a summing builder keeps of a row's texts, as codes.
+    pub(super) fn summing_codes(&mut self, s: &mut Summing, row: &CubeRow<'_>) -> RowCodes {
         let texts = row.texts();
-        s.key.clear();
-        s.key.push(day_number(row.day) as u32);
+        let mut codes = [0; TAGS + 1];
         for (c, text) in texts[..TAGS].iter().enumerate() {
-            let code = self.code(c, if s.kept_columns[c] { text } else { "" });
-            s.key.push(code);
+            codes[c] = self.code(c, if s.kept_columns[c] { text } else { "" });
         }
-        let tags = match s.tags.get(texts[TAGS]) {
+        codes[TAGS] = match s.tags.get(texts[TAGS]) {
             Some(code) => *code,
             None => {
                 let pairs = parse_tags(texts[TAGS]);
@@ -202,27 +209,38 @@ impl CubeBuilder {
                 code
             }
         };
-        s.key.push(tags);
+        RowCodes(codes)
+    }
+
+    /// Adds `figures` over `lines` line items to the row of its day and
+    /// codes, a new row the first time.
+    pub(super) fn add_coded(
+        &mut self,
+        s: &mut Summing,
+        codes: &RowCodes,
+        figures: &Figures,
+        lines: u32,
+    ) {
         let cube = &mut self.cube;
-        match s.rows.get(&s.key[..]) {
-            Some(&r) => {
-                let r = r as usize;
-                cube.partner_cost[r] += row.partner_cost;
-                cube.customer_price[r] += row.customer_price;
-                cube.list_cost[r] += row.list_cost;
-                cube.quantity[r] += row.quantity;
+        match s.rows.entry((figures.day, *codes)) {
+            std::collections::hash_map::Entry::Occupied(row) => {
+                let r = *row.get() as usize;
+                cube.partner_cost[r] += figures.partner_cost;
+                cube.customer_price[r] += figures.customer_price;
+                cube.list_cost[r] += figures.list_cost;
+                cube.quantity[r] += figures.quantity;
                 s.lines[r] += lines;
             }
-            None => {
-                s.rows.insert(s.key.clone(), cube.day.len() as u32);
-                for (column, code) in cube.columns.iter_mut().zip(&s.key[1..]) {
-                    column.codes.push(*code);
+            std::collections::hash_map::Entry::Vacant(row) => {
+                row.insert(cube.day.len() as u32);
+                for (column, code) in cube.columns.iter_mut().zip(codes.0) {
+                    column.codes.push(code);
                 }
-                cube.day.push(day_number(row.day));
-                cube.partner_cost.push(row.partner_cost);
-                cube.customer_price.push(row.customer_price);
-                cube.list_cost.push(row.list_cost);
-                cube.quantity.push(row.quantity);
+                cube.day.push(figures.day);
+                cube.partner_cost.push(figures.partner_cost);
+                cube.customer_price.push(figures.customer_price);
+                cube.list_cost.push(figures.list_cost);
+                cube.quantity.push(figures.quantity);
                 s.lines.push(lines);
             }
         }

@@ -12,7 +12,8 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
-use model::cube::{Cube, CubeBuilder, CubeRow, Dim};
+use foldhash::fast::RandomState;
+use model::cube::{Cube, CubeBuilder, CubeRow, Dim, Figures, RowCodes};
 
 use super::line_items::KEPT;
 use super::line_items::bulk::{self, Value};
@@ -40,17 +41,28 @@ fn in_columns(dim: &Dim) -> bool {
 /// A text code that names no value (the empty text).
 const NONE: u32 = u32::MAX;
 
+/// Our own integer keys, hashed by foldhash: SipHash cost more than the
+/// rest of a line's work.
+type FastMap<K, V> = HashMap<K, V, RandomState>;
+type FastSet<T> = HashSet<T, RandomState>;
+
 /// What a line names, by the store's ids and the scope's text codes; as a
 /// group, only the kept dimensions, the others 0 (no meter or resource has
 /// it) or [`NONE`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct GroupKey {
-    day: i32,
+struct Named {
     customer: u32,
     meter: i64,
     resource: i64,
     charge_type: u32,
     currency: u32,
+}
+
+/// A line's or a group's day and what it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct GroupKey {
+    day: i32,
+    named: Named,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -117,13 +129,13 @@ impl Seen {
 /// the store's ids when the view can be summed so.
 #[derive(Default)]
 struct ScopeSums {
-    groups: HashMap<GroupKey, GroupSums>,
+    groups: FastMap<GroupKey, GroupSums>,
     /// The lines, while there are no more than the limit.
     kept: Vec<RawLine>,
     lines: u64,
     /// Every resource a line names: their tags are the keys offered.
-    resources: HashSet<i64>,
-    meters: HashSet<i64>,
+    resources: FastSet<i64>,
+    meters: FastSet<i64>,
     customers: Seen,
     charge_types: Seen,
     currencies: Seen,
@@ -144,7 +156,7 @@ impl Store {
             .scope_sums(partner, scope, keep, line_items, summable)
             .await?;
         if sums.lines <= line_items as u64 {
-            return self.line_cube(partner, sums, keep).await;
+            return self.line_cube(partner, sums).await;
         }
         if summable {
             return self.summed_cube(partner, sums, keep).await;
@@ -223,11 +235,13 @@ impl Store {
                 sums.meters.insert(meter);
                 let names = GroupKey {
                     day: day.1,
-                    customer: sums.customers.code(row.text(1)),
-                    meter,
-                    resource,
-                    charge_type: sums.charge_types.code(row.text(4)),
-                    currency: sums.currencies.code(row.text(5)),
+                    named: Named {
+                        customer: sums.customers.code(row.text(1)),
+                        meter,
+                        resource,
+                        charge_type: sums.charge_types.code(row.text(4)),
+                        currency: sums.currencies.code(row.text(5)),
+                    },
                 };
                 let line = RawLine {
                     names,
@@ -248,16 +262,20 @@ impl Store {
                 if !summable {
                     return;
                 }
+                let named = names.named;
                 let key = GroupKey {
-                    customer: if by_customer { names.customer } else { NONE },
-                    meter: if by_meter { meter } else { 0 },
-                    resource: if by_resource { resource } else { 0 },
-                    charge_type: if by_charge_type {
-                        names.charge_type
-                    } else {
-                        NONE
+                    day: names.day,
+                    named: Named {
+                        customer: if by_customer { named.customer } else { NONE },
+                        meter: if by_meter { meter } else { 0 },
+                        resource: if by_resource { resource } else { 0 },
+                        charge_type: if by_charge_type {
+                            named.charge_type
+                        } else {
+                            NONE
+                        },
+                        currency: named.currency,
                     },
-                    ..names
                 };
                 let group = sums.groups.entry(key).or_default();
                 let added = [
@@ -320,7 +338,7 @@ impl Store {
     async fn five_texts(
         &self,
         select: &str,
-        ids: &HashSet<i64>,
+        ids: &FastSet<i64>,
     ) -> Result<HashMap<i64, [String; 5]>, sqlx::Error> {
         let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
         let rows: Vec<(i64, String, String, String, String, String)> =
@@ -342,7 +360,6 @@ impl Store {
         &self,
         partner: PartnerId,
         mut sums: ScopeSums,
-        keep: &[Dim],
     ) -> Result<Cube, sqlx::Error> {
         let names = self.names(partner, &sums).await?;
         // Customers ranked by their ID's text, as the other reads order them.
@@ -353,18 +370,27 @@ impl Store {
             rank[code as usize] = r as u32;
         }
         let mut lines = std::mem::take(&mut sums.kept);
-        lines.sort_unstable_by_key(|l| (l.names.day, rank[l.names.customer as usize], l.key, l.id));
-        let mut builder = CubeBuilder::summing_above(usize::MAX, keep);
+        lines.sort_unstable_by_key(|l| {
+            let n = &l.names;
+            (n.day, rank[n.named.customer as usize], l.key, l.id)
+        });
+        let mut builder = CubeBuilder::new();
+        // Texts are looked up once for all the lines that name alike.
+        let mut coded: FastMap<Named, RowCodes> = FastMap::default();
         for l in &lines {
-            let row = names.row(&sums, &l.names);
-            builder.push(&CubeRow {
+            let named = l.names.named;
+            let codes = *coded
+                .entry(named)
+                .or_insert_with(|| builder.codes(&names.row(&sums, &named)));
+            let figures = Figures {
+                day: l.names.day,
                 partner_cost: l.partner_cost,
                 customer_price: l.customer_price,
                 list_cost: l.list_cost,
                 quantity: l.quantity,
                 pec_basis_points: l.pec_basis_points,
-                ..row
-            });
+            };
+            builder.push_coded(&codes, &figures, 1);
         }
         Ok(builder.finish())
     }
@@ -382,20 +408,24 @@ impl Store {
         // The same scope gives the same bytes.
         groups.sort_unstable_by_key(|(key, _)| **key);
         let mut builder = CubeBuilder::summing_above(0, keep);
+        let mut coded: FastMap<Named, RowCodes> = FastMap::default();
         for (k, group) in groups {
-            let row = names.row(&sums, k);
-            builder.push_sum(
-                &CubeRow {
+            let codes = *coded.entry(k.named).or_insert_with(|| {
+                builder.codes(&CubeRow {
                     tags: "",
                     resource: "",
-                    partner_cost: group.partner_cost,
-                    customer_price: group.customer_price,
-                    list_cost: group.list_cost,
-                    quantity: group.quantity,
-                    ..row
-                },
-                group.lines,
-            );
+                    ..names.row(&sums, &k.named)
+                })
+            });
+            let figures = Figures {
+                day: k.day,
+                partner_cost: group.partner_cost,
+                customer_price: group.customer_price,
+                list_cost: group.list_cost,
+                quantity: group.quantity,
+                pec_basis_points: 0,
+            };
+            builder.push_coded(&codes, &figures, group.lines);
         }
         // The tag keys of the scope, which the view may offer to group by.
         let tags: HashSet<&str> = names.resources.values().map(|r| r[3].as_str()).collect();
@@ -417,8 +447,9 @@ struct Names {
 }
 
 impl Names {
-    /// A cube row of what a line or group names, without its figures.
-    fn row<'a>(&'a self, sums: &'a ScopeSums, of: &GroupKey) -> CubeRow<'a> {
+    /// A cube row of what a line or group names, without its day and
+    /// figures.
+    fn row<'a>(&'a self, sums: &'a ScopeSums, of: &Named) -> CubeRow<'a> {
         let id = sums.customers.text(of.customer);
         let customer = match self.customers.get(id) {
             Some(name) if !name.is_empty() => name,
@@ -442,7 +473,6 @@ impl Names {
             currency: sums.currencies.text(of.currency),
             unit: meter(4),
             tags: resource(3),
-            day: model::cube::date_of(of.day),
             ..CubeRow::default()
         }
     }
