@@ -215,6 +215,18 @@ impl Store {
             // is read once per day.
             let mut day: (Vec<u8>, i32) = (Vec::new(), 0);
             select.rows(&binds, |row| {
+                sums.lines += 1;
+                let within = sums.lines <= limit as u64;
+                if !within {
+                    if !sums.kept.is_empty() {
+                        sums.kept = Vec::new();
+                    }
+                    // Past the limit by a resource or a tag: the lines are
+                    // read again whole, so these are only counted.
+                    if !summable {
+                        return;
+                    }
+                }
                 let text = row.text(0);
                 if text != day.0.as_slice() {
                     match std::str::from_utf8(text)
@@ -243,21 +255,19 @@ impl Store {
                         currency: sums.currencies.code(row.text(5)),
                     },
                 };
-                let line = RawLine {
-                    names,
-                    partner_cost: row.int(6),
-                    customer_price: row.int(7),
-                    list_cost: row.int(8),
-                    quantity: row.int(9),
-                    pec_basis_points: row.int(10).clamp(0, u16::MAX.into()) as u16,
-                    key: row.int(11),
-                    id: row.int(12),
-                };
-                sums.lines += 1;
-                if sums.lines <= limit as u64 {
-                    sums.kept.push(line);
-                } else if !sums.kept.is_empty() {
-                    sums.kept = Vec::new();
+                let (partner_cost, customer_price) = (row.int(6), row.int(7));
+                let (list_cost, quantity) = (row.int(8), row.int(9));
+                if within {
+                    sums.kept.push(RawLine {
+                        names,
+                        partner_cost,
+                        customer_price,
+                        list_cost,
+                        quantity,
+                        pec_basis_points: row.int(10).clamp(0, u16::MAX.into()) as u16,
+                        key: row.int(11),
+                        id: row.int(12),
+                    });
                 }
                 if !summable {
                     return;
@@ -279,10 +289,10 @@ impl Store {
                 };
                 let group = sums.groups.entry(key).or_default();
                 let added = [
-                    (&mut group.partner_cost, line.partner_cost),
-                    (&mut group.customer_price, line.customer_price),
-                    (&mut group.list_cost, line.list_cost),
-                    (&mut group.quantity, line.quantity),
+                    (&mut group.partner_cost, partner_cost),
+                    (&mut group.customer_price, customer_price),
+                    (&mut group.list_cost, list_cost),
+                    (&mut group.quantity, quantity),
                 ]
                 .into_iter()
                 .all(|(sum, n)| match sum.checked_add(n) {
