@@ -149,14 +149,27 @@ async fn scale_bench() {
         .await
         .unwrap();
     let filling = Instant::now();
+    // Stored a day at a time, every customer's lines of the day together;
+    // BENCH_SCALE_BY_CUSTOMER=1 stores a hundred customers' whole history
+    // at a time instead, as an export grouped by customer would.
+    let by_customer = std::env::var_os("BENCH_SCALE_BY_CUSTOMER").is_some();
+    let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
+    let batches: Vec<(&[model::api::CustomerRow], &[NaiveDate])> = if by_customer {
+        customers.chunks(100).map(|c| (c, &days[..])).collect()
+    } else {
+        days.chunks(1).map(|d| (&customers[..], d)).collect()
+    };
     let mut lines = 0usize;
-    let mut day = first;
-    while day <= last {
-        let mut batch = Vec::with_capacity(CUSTOMERS * meters);
-        for (i, customer) in customers.iter().enumerate() {
-            for m in 0..meters {
-                let cost = 1_000_000 + ((i * 7_919 + m * 104_729) % 5_000_000) as i64;
-                batch.push(line(&customer.id, &customer.name, day, m, cost));
+    for (of, on) in batches {
+        let mut batch = Vec::with_capacity(of.len() * on.len() * meters);
+        for customer in of {
+            // The customer's number, as its seed was.
+            let i: usize = customer.name["Customer ".len()..].parse().unwrap();
+            for day in on {
+                for m in 0..meters {
+                    let cost = 1_000_000 + ((i * 7_919 + m * 104_729) % 5_000_000) as i64;
+                    batch.push(line(&customer.id, &customer.name, *day, m, cost));
+                }
             }
         }
         lines += batch.len();
@@ -165,7 +178,6 @@ async fn scale_bench() {
             .add_line_items(partner, "v1:unbilled:USD:bench", run, &batch)
             .await
             .unwrap();
-        day = day + Days::new(1);
     }
     let fill_seconds = filling.elapsed().as_secs_f64();
     // The fill stands for a finished sync, or the customer list would wait for one.
