@@ -16,9 +16,9 @@ use foldhash::fast::RandomState;
 use model::cube::{Cube, CubeBuilder, CubeRow, Dim, Figures, RowCodes};
 
 use super::line_items::KEPT;
-use super::line_items::bulk::{self, Value};
+use super::line_items::bulk;
 use super::reads::cube_row;
-use super::{IN_SCOPE, PartnerId, Scope, Store, day_text};
+use super::{IN_SCOPE, PartnerId, Scope, ScopeBinds, Store};
 
 /// The dimensions read from the meter a line names.
 const OF_METER: [Dim; 5] = [
@@ -191,19 +191,8 @@ impl Store {
                     l.list_cost_micros, l.quantity_micros, l.pec_basis_points, l.key, l.id
              FROM line_items l WHERE {IN_SCOPE} AND {KEPT}"
         );
-        let (from, to) = (day_text(scope.from), day_text(scope.to));
-        let customer = match &scope.customer {
-            Some(c) => Value::Text(c),
-            None => Value::Null,
-        };
-        let binds = [
-            Value::Int(partner.0),
-            Value::Text(&from),
-            Value::Text(&to),
-            customer,
-            customer,
-            Value::Int(partner.0),
-        ];
+        let binds = ScopeBinds::of(partner, scope);
+        let binds = binds.values();
         let mut connection = self.pool.acquire().await?;
         let mut handle = connection.lock_handle().await?;
         let read = || -> Result<ScopeSums, sqlx::Error> {

@@ -248,23 +248,56 @@ pub(crate) fn day_text(d: NaiveDate) -> String {
 pub(crate) const IN_SCOPE: &str = "l.partner_id = ? AND l.usage_date >= ? AND l.usage_date <= ?
     AND (? IS NULL OR l.customer_id = ?)";
 
+/// The values `{IN_SCOPE} AND {KEPT}` binds, in their order: one list for
+/// sqlx's reads ([`scope_arguments`]) and the C-API reader of the cube.
+pub(crate) struct ScopeBinds {
+    partner: i64,
+    from: String,
+    to: String,
+    customer: Option<String>,
+}
+
+impl ScopeBinds {
+    pub(crate) fn of(partner: PartnerId, scope: &Scope) -> ScopeBinds {
+        ScopeBinds {
+            partner: partner.0,
+            from: day_text(scope.from),
+            to: day_text(scope.to),
+            customer: scope.customer.clone(),
+        }
+    }
+
+    pub(in crate::store) fn values(&self) -> [line_items::bulk::Value<'_>; 6] {
+        use line_items::bulk::Value;
+        let customer = self.customer.as_deref().map_or(Value::Null, Value::Text);
+        [
+            Value::Int(self.partner),
+            Value::Text(&self.from),
+            Value::Text(&self.to),
+            customer,
+            customer,
+            // line_items::KEPT's own partner.
+            Value::Int(self.partner),
+        ]
+    }
+}
+
 /// The binds of `{IN_SCOPE} AND {KEPT}`, in their order (more may follow).
 pub(crate) fn scope_arguments(
     partner: PartnerId,
     scope: &Scope,
 ) -> Result<sqlx::sqlite::SqliteArguments, sqlx::Error> {
+    use line_items::bulk::Value;
     use sqlx::Arguments;
     let mut args = sqlx::sqlite::SqliteArguments::default();
-    args.add(partner).map_err(sqlx::Error::Encode)?;
-    args.add(day_text(scope.from))
+    for value in ScopeBinds::of(partner, scope).values() {
+        match value {
+            Value::Int(n) => args.add(n),
+            Value::Text(t) => args.add(t.to_string()),
+            Value::Null => args.add(None::<String>),
+        }
         .map_err(sqlx::Error::Encode)?;
-    args.add(day_text(scope.to)).map_err(sqlx::Error::Encode)?;
-    args.add(scope.customer.clone())
-        .map_err(sqlx::Error::Encode)?;
-    args.add(scope.customer.clone())
-        .map_err(sqlx::Error::Encode)?;
-    // line_items::KEPT's own partner.
-    args.add(partner).map_err(sqlx::Error::Encode)?;
+    }
     Ok(args)
 }
 
