@@ -317,8 +317,9 @@ impl CubeBuilder {
     }
 
     /// The codes `push` would give `row`'s texts: for a builder of line
-    /// items, each text's; for a summing one (which this makes sum from
-    /// now on, as [`CubeBuilder::push_sum`] does), what it keeps of them.
+    /// items, each text's; for a summing one, what it keeps of them, and
+    /// from now on it sums (a store calls this once it knows the scope is
+    /// past the limit, and pushes the rows it summed).
     pub fn codes(&mut self, row: &CubeRow<'_>) -> RowCodes {
         match self.summing.take() {
             Some(mut summing) => {

@@ -139,16 +139,6 @@ impl CubeBuilder {
         builder
     }
 
-    /// A row the store already summed over `lines` line items (its
-    /// dimensions not kept left empty), once the scope is known to be past
-    /// the limit.
-    pub fn push_sum(&mut self, row: &CubeRow<'_>, lines: u32) {
-        let mut summing = self.summing.take().expect("a summing builder");
-        summing.active = true;
-        self.add_summed(&mut summing, row, lines);
-        self.summing = Some(summing);
-    }
-
     /// Tags text of the scope's lines, for the tag keys a summed cube
     /// offers when its rows came summed without them.
     pub fn see_tags(&mut self, text: &str) {
