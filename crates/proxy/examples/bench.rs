@@ -154,17 +154,18 @@ async fn scale_bench() {
     // at a time instead, as an export grouped by customer would.
     let by_customer = std::env::var_os("BENCH_SCALE_BY_CUSTOMER").is_some();
     let days: Vec<NaiveDate> = first.iter_days().take_while(|d| *d <= last).collect();
-    let batches: Vec<(&[model::api::CustomerRow], &[NaiveDate])> = if by_customer {
-        customers.chunks(100).map(|c| (c, &days[..])).collect()
+    // Each customer with its number, which its costs are drawn from.
+    let numbered: Vec<(usize, &model::api::CustomerRow)> = customers.iter().enumerate().collect();
+    type Batch<'a> = (&'a [(usize, &'a model::api::CustomerRow)], &'a [NaiveDate]);
+    let batches: Vec<Batch<'_>> = if by_customer {
+        numbered.chunks(100).map(|c| (c, &days[..])).collect()
     } else {
-        days.chunks(1).map(|d| (&customers[..], d)).collect()
+        days.chunks(1).map(|d| (&numbered[..], d)).collect()
     };
     let mut lines = 0usize;
     for (of, on) in batches {
         let mut batch = Vec::with_capacity(of.len() * on.len() * meters);
-        for customer in of {
-            // The customer's number, as its seed was.
-            let i: usize = customer.name["Customer ".len()..].parse().unwrap();
+        for &(i, customer) in of {
             for day in on {
                 for m in 0..meters {
                     let cost = 1_000_000 + ((i * 7_919 + m * 104_729) % 5_000_000) as i64;
