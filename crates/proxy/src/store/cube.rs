@@ -77,12 +77,9 @@ struct GroupSums {
 /// A line as read, kept while the scope is within the limit.
 #[derive(Debug, Clone, Copy)]
 struct RawLine {
-    names: GroupKey,
-    partner_cost: i64,
-    customer_price: i64,
-    list_cost: i64,
-    quantity: i64,
-    pec_basis_points: u16,
+    named: Named,
+    /// Its day and figures, as the cube takes them.
+    figures: Figures,
     /// The line's identity and row, for the order lines are read in
     /// everywhere else (day, customer, key, row).
     key: i64,
@@ -248,12 +245,15 @@ impl Store {
                 let (list_cost, quantity) = (row.int(8), row.int(9));
                 if within {
                     sums.kept.push(RawLine {
-                        names,
-                        partner_cost,
-                        customer_price,
-                        list_cost,
-                        quantity,
-                        pec_basis_points: row.int(10).clamp(0, u16::MAX.into()) as u16,
+                        named: names.named,
+                        figures: Figures {
+                            day: names.day,
+                            partner_cost,
+                            customer_price,
+                            list_cost,
+                            quantity,
+                            pec_basis_points: row.int(10).clamp(0, u16::MAX.into()) as u16,
+                        },
                         key: row.int(11),
                         id: row.int(12),
                     });
@@ -370,26 +370,16 @@ impl Store {
         }
         let mut lines = std::mem::take(&mut sums.kept);
         lines.sort_unstable_by_key(|l| {
-            let n = &l.names;
-            (n.day, rank[n.named.customer as usize], l.key, l.id)
+            (l.figures.day, rank[l.named.customer as usize], l.key, l.id)
         });
         let mut builder = CubeBuilder::new();
         // Texts are looked up once for all the lines that name alike.
         let mut coded: FastMap<Named, RowCodes> = FastMap::default();
         for l in &lines {
-            let named = l.names.named;
             let codes = *coded
-                .entry(named)
-                .or_insert_with(|| builder.codes(&names.row(&sums, &named)));
-            let figures = Figures {
-                day: l.names.day,
-                partner_cost: l.partner_cost,
-                customer_price: l.customer_price,
-                list_cost: l.list_cost,
-                quantity: l.quantity,
-                pec_basis_points: l.pec_basis_points,
-            };
-            builder.push_coded(&codes, &figures, 1);
+                .entry(l.named)
+                .or_insert_with(|| builder.codes(&names.row(&sums, &l.named)));
+            builder.push_coded(&codes, &l.figures, 1);
         }
         Ok(builder.finish())
     }
