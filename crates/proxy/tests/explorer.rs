@@ -206,7 +206,12 @@ async fn past_the_limit_the_cube_is_summed_to_what_the_view_asks_and_its_totals_
     let mut sizes = std::collections::BTreeSet::new();
     for pair in stored
         .windows(2)
-        .chain([&[Dim::Currency, Dim::Customer][..]])
+        // Those the store keeps summed at rest, alone and together.
+        .chain([
+            &[Dim::Currency, Dim::Customer][..],
+            &[Dim::Customer, Dim::ChargeType],
+            &[Dim::ChargeType],
+        ])
     {
         let names: Vec<String> = pair.iter().map(Dim::name).collect();
         let (status, body) = explorer.cube(&format!("&keep={}", names.join(","))).await;
@@ -242,6 +247,10 @@ async fn past_the_limit_the_cube_is_summed_to_what_the_view_asks_and_its_totals_
         let expected = table(&lines);
         sizes.insert(expected.len());
         assert_eq!(table(&summed), expected, "grouped by {names:?}");
+        // The tag keys offered to group by next: the scope's, whether the
+        // lines were summed as read or the sums kept at rest were read.
+        assert!(!lines.tag_keys().is_empty());
+        assert_eq!(summed.tag_keys(), lines.tag_keys(), "grouped by {names:?}");
     }
     assert!(
         sizes.len() > 3,

@@ -26,6 +26,7 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub mod alerts;
+mod codes;
 mod cube;
 mod customers;
 pub mod holders;
@@ -346,7 +347,7 @@ impl Store {
             .await?;
         let (checkpoint, asked) = tokio::sync::mpsc::channel(1);
         tokio::spawn(checkpoints(pool.clone(), asked));
-        Ok(Store {
+        let store = Store {
             pool,
             writes,
             checkpoint,
@@ -358,7 +359,9 @@ impl Store {
             memos: Arc::default(),
             sessions: Arc::default(),
             onboarding: Arc::default(),
-        })
+        };
+        store.sum_lines_kept_without_sums().await?;
+        Ok(store)
     }
 
     /// A write transaction that takes the write lock at its start: a deferred

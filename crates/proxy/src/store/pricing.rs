@@ -8,6 +8,8 @@ use model::Currency;
 use model::overview::Rates;
 use model::pricing::{Markup, MarkupBasis};
 
+use super::line_items::bulk::{self, Connection};
+use super::line_items::sums;
 use super::{PartnerId, Store, now};
 
 /// The customer ID under which the partner's default markup is kept.
@@ -123,6 +125,11 @@ impl Store {
             .bind(customer)
             .execute(&mut *tx)
             .await?;
+        // What customers pay is summed per line: the sums are written again.
+        let mut handle = tx.lock_handle().await?;
+        let of = (customer != DEFAULT).then_some(customer);
+        bulk::holding_the_thread(|| sums::rebuild(&Connection::of(&mut handle), partner.0, of))?;
+        drop(handle);
         tx.commit().await?;
         self.lines_changed();
         Ok(())

@@ -22,12 +22,16 @@ use bulk::{Connection, Statement, Value};
 // sync and of the Explorer's sums.
 #[allow(unsafe_code)]
 pub(super) mod bulk;
+pub(super) mod sums;
 
 /// The condition that a line (`l`) is kept, not a scope's read under way:
 /// its version is the one its scope's snapshot names, or 0 (kept outside
 /// any snapshot). Binds the partner once.
 pub(crate) const KEPT: &str =
     "(l.version = 0 OR l.version IN (SELECT version FROM snapshots WHERE partner_id = ?))";
+
+/// The lines and their sums at rest ([`sums`]), deleted alike.
+const LINES_AND_SUMS: [&str; 2] = ["line_items", "line_sums"];
 
 /// The columns of a line as written, in the order they are bound.
 const LINE_COLUMNS: &str =
@@ -306,6 +310,14 @@ impl Store {
                 }
             })
             .collect();
+        let day_sums = sums::LineSums::of_batch(
+            scope,
+            version,
+            items
+                .iter()
+                .zip(&rows)
+                .map(|(l, row)| (l, &row.day, row.list_cost, row.price)),
+        );
         let mut tx = self.write().await?;
         let mut handle = tx.lock_handle().await?;
         let write = || -> Result<i64, sqlx::Error> {
@@ -368,6 +380,7 @@ impl Store {
                     Int(version),
                 ])?;
             }
+            day_sums.write(&db, partner.0)?;
             Ok(billing_total)
         };
         // Thousands of lines take tens of milliseconds of this thread.
@@ -448,16 +461,18 @@ impl Store {
     pub async fn clear_staged(&self, partner: PartnerId, scope: &str) -> Result<(), sqlx::Error> {
         self.readings.take(partner, scope);
         let mut tx = self.write().await?;
-        sqlx::query(
-            "DELETE FROM line_items WHERE partner_id = ? AND scope = ? AND version <> 0
-               AND version NOT IN (SELECT version FROM snapshots WHERE partner_id = ? AND scope = ?)",
-        )
-        .bind(partner)
-        .bind(scope)
-        .bind(partner)
-        .bind(scope)
-        .execute(&mut *tx)
-        .await?;
+        for table in LINES_AND_SUMS {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE partner_id = ? AND scope = ? AND version <> 0
+                   AND version NOT IN (SELECT version FROM snapshots WHERE partner_id = ? AND scope = ?)"
+            )))
+            .bind(partner)
+            .bind(scope)
+            .bind(partner)
+            .bind(scope)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await
     }
 
@@ -496,47 +511,45 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             if invoiced.is_some() {
-                for sql in [
-                    "DELETE FROM line_items WHERE partner_id = ? AND scope = ?",
-                    "DELETE FROM snapshots WHERE partner_id = ? AND scope = ?",
-                ] {
-                    sqlx::query(sql)
-                        .bind(partner)
-                        .bind(&snapshot.scope)
-                        .execute(&mut *tx)
-                        .await?;
+                for table in ["line_items", "line_sums", "snapshots"] {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DELETE FROM {table} WHERE partner_id = ? AND scope = ?"
+                    )))
+                    .bind(partner)
+                    .bind(&snapshot.scope)
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 tx.commit().await?;
                 self.lines_changed();
                 return Ok(Replaced::Superseded);
             }
         } else {
-            for sql in [
-                format!(
-                    "DELETE FROM line_items WHERE partner_id = ? AND scope IN ({unbilled_of_month})"
-                ),
-                format!(
-                    "DELETE FROM snapshots WHERE partner_id = ? AND scope IN ({unbilled_of_month})"
-                ),
-            ] {
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .bind(partner)
-                    .bind(partner)
-                    .bind(&snapshot.api)
-                    .bind(&snapshot.currency)
-                    .bind(&snapshot.month)
-                    .execute(&mut *tx)
-                    .await?;
+            for table in ["line_items", "line_sums", "snapshots"] {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DELETE FROM {table} WHERE partner_id = ? AND scope IN ({unbilled_of_month})"
+                )))
+                .bind(partner)
+                .bind(partner)
+                .bind(&snapshot.api)
+                .bind(&snapshot.currency)
+                .bind(&snapshot.month)
+                .execute(&mut *tx)
+                .await?;
             }
         }
         // Every other version of the scope: the lines it held, and any
         // left by a read that never finished.
-        sqlx::query("DELETE FROM line_items WHERE partner_id = ? AND scope = ? AND version <> ?")
+        for table in LINES_AND_SUMS {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE partner_id = ? AND scope = ? AND version <> ?"
+            )))
             .bind(partner)
             .bind(&snapshot.scope)
             .bind(reading.version)
             .execute(&mut *tx)
             .await?;
+        }
         sqlx::query(
             "INSERT INTO snapshots (partner_id, scope, api, billed, currency, month, etag,
                 line_items, billing_total_micros, unreadable, run_id, completed_at, version)

@@ -44,6 +44,45 @@ async fn november(store: &Store, p: PartnerId) -> (usize, i64) {
     )
 }
 
+/// A sums-at-rest row as compared: what names it, then its figures.
+type SumRow = (
+    i64,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    i64,
+);
+
+/// The sums at rest equal the lines they sum, worked out by SQLite from
+/// the lines alone: per scope, version, day, customer, charge type and
+/// currency, every figure and the line count.
+async fn sums_match_lines(store: &Store) {
+    let sums_of = |table: &str, count: &str| {
+        format!(
+            "SELECT partner_id, scope, version, usage_date, customer_id, charge_type,
+                billing_currency, SUM(billing_total_micros), SUM(customer_price_micros),
+                SUM(list_cost_micros), SUM(quantity_micros), {count}
+             FROM {table} GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7"
+        )
+    };
+    let read = |sql: String| async move {
+        sqlx::query_as::<_, SumRow>(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&store.pool)
+            .await
+            .unwrap()
+    };
+    let lines = read(sums_of("line_items", "COUNT(*)")).await;
+    let sums = read(sums_of("line_sums", "SUM(line_items)")).await;
+    assert_eq!(sums, lines, "the sums at rest and the lines differ");
+}
+
 #[tokio::test]
 async fn a_scope_is_replaced_whole_once_read_to_its_end() {
     let (_dir, store) = temporary().await;
@@ -70,6 +109,7 @@ async fn a_scope_is_replaced_whole_once_read_to_its_end() {
     // Run 2 reads only `a`: `b` is gone upstream, and so here.
     store.stage_lines(p, scope, 2, &[a]).await.unwrap();
     assert_eq!(november(&store, p).await, (2, 3_000_000), "until replaced");
+    sums_match_lines(&store).await;
     let replaced = store
         .replace_scope(p, &snapshot(scope, false), 2)
         .await
@@ -86,6 +126,7 @@ async fn a_scope_is_replaced_whole_once_read_to_its_end() {
         store.snapshot(p, scope).await.unwrap().map(|s| s.etag),
         Some("e1".to_string())
     );
+    sums_match_lines(&store).await;
 }
 
 #[tokio::test]
@@ -101,6 +142,7 @@ async fn two_lines_that_share_every_identity_field_are_both_kept() {
     let scope = "v2:invoice:G1";
     read_whole(&store, p, scope, true, 1, &[first, second]).await;
     assert_eq!(november(&store, p).await, (2, 1_000_000));
+    sums_match_lines(&store).await;
 }
 
 #[tokio::test]
@@ -154,6 +196,7 @@ async fn an_invoice_replaces_the_unbilled_usage_of_its_month() {
         store.complete_invoices(p).await.unwrap(),
         HashSet::from([invoice.to_string()])
     );
+    sums_match_lines(&store).await;
 }
 
 #[tokio::test]
@@ -166,6 +209,7 @@ async fn what_a_dead_sync_staged_is_cleared_and_never_seen() {
         .await
         .unwrap();
     store.clear_staged(p, scope).await.unwrap();
+    sums_match_lines(&store).await;
     read_whole(
         &store,
         p,
@@ -176,6 +220,81 @@ async fn what_a_dead_sync_staged_is_cleared_and_never_seen() {
     )
     .await;
     assert_eq!(november(&store, p).await, (1, 2_000_000));
+    sums_match_lines(&store).await;
+}
+
+#[tokio::test]
+async fn the_sums_at_rest_follow_repricing_and_a_store_from_before_them_gets_them() {
+    use model::pricing::{Markup, MarkupBasis};
+    let (dir, store) = temporary().await;
+    let p = store.partner("tenant-a").await.unwrap();
+    let mut tagged = line("c2", "2026-11-03", 1_000_001);
+    tagged.tags = r#"{"env":"prod"}"#.into();
+    tagged.resource_uri.push('2');
+    let lines = [
+        line("c1", "2026-11-03", 1_000_003),
+        line("c1", "2026-11-04", 2_000_007),
+        line("c2", "2026-11-03", 3_000_001),
+        tagged,
+    ];
+    read_whole(&store, p, "v2:unbilled:USD:2026-11", false, 1, &lines).await;
+    let markup = |basis_points| Markup {
+        basis: MarkupBasis::PartnerCost,
+        basis_points,
+    };
+    // Odd costs and percentages: each line's price is rounded on its own.
+    store.set_markup(p, None, Some(markup(333))).await.unwrap();
+    sums_match_lines(&store).await;
+    store
+        .set_markup(p, Some("c2"), Some(markup(1517)))
+        .await
+        .unwrap();
+    sums_match_lines(&store).await;
+    let prices: i64 = sqlx::query_scalar("SELECT SUM(customer_price_micros) FROM line_sums")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    // 1,000,003 and 2,000,007 at 3.33 %, 3,000,001 and 1,000,001 at 15.17 %,
+    // each rounded half away from zero.
+    assert_eq!(prices, 1_033_303 + 2_066_607 + 3_455_101 + 1_151_701);
+    // Two sets of tag keys of one customer's day are two sums.
+    let keys: Vec<String> = sqlx::query_scalar(
+        "SELECT tag_keys FROM line_sums WHERE customer_id = 'c2' ORDER BY tag_keys",
+    )
+    .fetch_all(&store.pool)
+    .await
+    .unwrap();
+    assert_eq!(keys, ["", r#"{"env":""}"#]);
+
+    // A store that kept its lines before it kept their sums.
+    sqlx::query("DELETE FROM line_sums")
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).await.unwrap();
+    sums_match_lines(&store).await;
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM line_sums")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(rows, 4);
+}
+
+#[tokio::test]
+async fn a_sum_past_64_bits_is_refused_not_kept_as_a_float() {
+    let (_dir, store) = temporary().await;
+    let p = store.partner("tenant-a").await.unwrap();
+    let scope = "v2:unbilled:USD:2026-11";
+    let huge = line("c1", "2026-11-03", i64::MAX - 10);
+    store
+        .stage_lines(p, scope, 1, &[huge.clone()])
+        .await
+        .unwrap();
+    // The same day's sum, written by a later batch, would pass 64 bits.
+    let err = store.stage_lines(p, scope, 1, &[huge]).await.unwrap_err();
+    assert!(err.to_string().to_lowercase().contains("integer"), "{err}");
+    sums_match_lines(&store).await;
 }
 
 /// What every read of lines sees in November: (lines paged, their day
@@ -238,6 +357,7 @@ async fn no_read_sees_a_scope_being_read_nor_what_a_dead_process_left() {
     drop(store);
     let store = Store::open(dir.path()).await.unwrap();
     assert_eq!(every_read(&store, p).await, kept, "left by a dead process");
+    sums_match_lines(&store).await;
     store.clear_staged(p, scope).await.unwrap();
     assert_eq!(store.staged_count(p).await.unwrap(), 0);
     store
