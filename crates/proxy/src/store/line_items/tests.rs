@@ -288,7 +288,7 @@ async fn a_sum_past_64_bits_is_refused_not_kept_as_a_float() {
     let scope = "v2:unbilled:USD:2026-11";
     let huge = line("c1", "2026-11-03", i64::MAX - 10);
     store
-        .stage_lines(p, scope, 1, &[huge.clone()])
+        .stage_lines(p, scope, 1, std::slice::from_ref(&huge))
         .await
         .unwrap();
     // The same day's sum, written by a later batch, would pass 64 bits.
