@@ -125,9 +125,11 @@ impl Store {
             .bind(customer)
             .execute(&mut *tx)
             .await?;
-        // What customers pay is summed per line: the sums are written again.
+        // What customers pay is summed per line: the kept lines' sums are
+        // written again, and those of scopes being read when they are kept.
+        self.readings.repriced();
         let mut handle = tx.lock_handle().await?;
-        let of = (customer != DEFAULT).then_some(customer);
+        let of = sums::Lines::Kept((customer != DEFAULT).then_some(customer));
         bulk::holding_the_thread(|| sums::rebuild(&Connection::of(&mut handle), partner.0, of))?;
         drop(handle);
         tx.commit().await?;

@@ -17,11 +17,14 @@ use model::usage::LineItem;
 
 use super::{PartnerId, Store, now};
 use bulk::{Connection, Statement, Value};
+use readings::Reading;
+pub(super) use readings::Readings;
 
 // The only unsafe code of the proxy: SQLite's C API, for the bulk of a
 // sync and of the Explorer's sums.
 #[allow(unsafe_code)]
 pub(super) mod bulk;
+mod readings;
 pub(super) mod sums;
 
 /// The condition that a line (`l`) is kept, not a scope's read under way:
@@ -180,48 +183,6 @@ fn day_digits(d: NaiveDate) -> [u8; 10] {
     out
 }
 
-/// A scope being read: the version its lines are written under, and what
-/// has been written so far (the snapshot's figures, without counting the
-/// lines again when it is kept).
-#[derive(Debug, Clone, Copy)]
-struct Reading {
-    run: i64,
-    version: i64,
-    line_items: usize,
-    billing_total: i64,
-}
-
-/// The scopes being read, by partner and scope. In memory: the versions of
-/// a process that died are simply never kept, and the next read of their
-/// scope clears them.
-#[derive(Default)]
-pub(super) struct Readings(Mutex<HashMap<(PartnerId, String), Reading>>);
-
-impl Readings {
-    fn get(&self, partner: PartnerId, scope: &str, run: i64) -> Option<Reading> {
-        self.0
-            .lock()
-            .expect("readings poisoned")
-            .get(&(partner, scope.to_string()))
-            .filter(|r| r.run == run)
-            .copied()
-    }
-
-    fn set(&self, partner: PartnerId, scope: &str, reading: Reading) {
-        self.0
-            .lock()
-            .expect("readings poisoned")
-            .insert((partner, scope.to_string()), reading);
-    }
-
-    fn take(&self, partner: PartnerId, scope: &str) -> Option<Reading> {
-        self.0
-            .lock()
-            .expect("readings poisoned")
-            .remove(&(partner, scope.to_string()))
-    }
-}
-
 /// A scope read to its end, as it is recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
@@ -272,7 +233,9 @@ pub struct CustomerTotal {
 
 impl Store {
     /// Writes line items of `version` in one transaction; returns their
-    /// billing total.
+    /// billing total and their sums, which are written with them only
+    /// outside any snapshot (version 0: a scope's are written when it is
+    /// kept).
     async fn insert_lines(
         &self,
         partner: PartnerId,
@@ -280,7 +243,7 @@ impl Store {
         run: i64,
         version: i64,
         items: &[LineItem],
-    ) -> Result<i64, sqlx::Error> {
+    ) -> Result<(i64, sums::LineSums), sqlx::Error> {
         let markups = self.markups(partner).await?;
         // Everything a line needs that is not the database's, before the
         // write turn: one connection writes, and every moment it spends
@@ -380,7 +343,9 @@ impl Store {
                     Int(version),
                 ])?;
             }
-            day_sums.write(&db, partner.0)?;
+            if version == 0 {
+                day_sums.write(&db, partner.0)?;
+            }
             Ok(billing_total)
         };
         // Thousands of lines take tens of milliseconds of this thread.
@@ -389,7 +354,7 @@ impl Store {
         tx.commit().await?;
         // Full: one is asked for already.
         let _ = self.checkpoint.try_send(());
-        Ok(billing_total)
+        Ok((billing_total, day_sums))
     }
 
     /// Adds line items to the kept ones at once, outside any snapshot
@@ -425,12 +390,7 @@ impl Store {
         .bind(now())
         .fetch_one(&mut *conn)
         .await?;
-        Ok(Reading {
-            run,
-            version,
-            line_items: 0,
-            billing_total: 0,
-        })
+        Ok(self.readings.new_reading(run, version))
     }
 
     /// Writes lines of a scope being read in `run`; they are seen only once
@@ -442,17 +402,22 @@ impl Store {
         run: i64,
         items: &[LineItem],
     ) -> Result<(), sqlx::Error> {
-        let mut reading = match self.readings.get(partner, scope, run) {
+        let mut reading = match self.readings.take(partner, scope).filter(|r| r.run == run) {
             Some(reading) => reading,
             None => self.new_reading(partner, scope, run).await?,
         };
-        let total = self
+        let written = self
             .insert_lines(partner, scope, run, reading.version, items)
-            .await?;
-        reading.line_items += items.len();
-        reading.billing_total += total;
+            .await;
+        if let Ok((total, sums)) = &written {
+            reading.line_items += items.len();
+            // Past 64 bits the sums refuse the scope when it is kept.
+            reading.billing_total = reading.billing_total.saturating_add(*total);
+            reading.sums.merge(sums);
+        }
+        // A batch that failed leaves the reading as it was.
         self.readings.set(partner, scope, reading);
-        Ok(())
+        written.map(|_| ())
     }
 
     /// Forgets what was written for a scope and not kept: left by a sync
@@ -576,6 +541,22 @@ impl Store {
         .bind(reading.version)
         .execute(&mut *tx)
         .await?;
+        // The kept lines' sums: as read, or from the lines if a markup
+        // repriced them meanwhile.
+        let repriced = self.readings.repriced_since(&reading);
+        let mut handle = tx.lock_handle().await?;
+        bulk::holding_the_thread(|| {
+            let db = Connection::of(&mut handle);
+            match repriced {
+                true => sums::rebuild(
+                    &db,
+                    partner.0,
+                    sums::Lines::Read(&snapshot.scope, reading.version),
+                ),
+                false => reading.sums.write(&db, partner.0),
+            }
+        })?;
+        drop(handle);
         tx.commit().await?;
         self.lines_changed();
         Ok(Replaced::Kept {

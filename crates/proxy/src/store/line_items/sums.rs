@@ -1,7 +1,9 @@
 //! The lines' sums at rest (`line_sums`): per day, customer, charge type,
 //! currency and the set of tag keys the lines' resources carry, for each
-//! scope and version. Written in the transaction that writes the lines,
-//! deleted by the same conditions, and written again from the lines when
+//! kept scope and version. A scope's read sums its lines in memory as they
+//! are written and writes the sums in the transaction that keeps it
+//! (lines kept outside any snapshot, with them); they go by the same
+//! conditions as the lines, and are worked out again from the lines when
 //! repricing changes what customers pay. The Explorer's view of a large
 //! partner by customer reads a month's sums (~150,000 rows at 5,000
 //! customers) where the lines are over a million.
@@ -10,13 +12,14 @@ use std::collections::BTreeMap;
 
 use model::usage::LineItem;
 
+use super::KEPT;
 use super::bulk::{self, Connection, Statement, Value};
 use crate::store::Store;
 use crate::store::codes::{FastMap, Seen};
 
-/// A sum's key: the codes of its scope, day, customer, charge type,
-/// currency and tag keys, and its version.
-type Key = ([u32; 6], i64);
+/// A sum's key: the codes of its scope, day, customer, charge type and
+/// currency, and its version.
+type Key = ([u32; 5], i64);
 
 /// A line's or a sum's figures, in the columns' order.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -58,16 +61,14 @@ pub(in crate::store) struct Named<'a> {
 
 /// The tag keys of a resource's tags, as `line_sums` keeps them: a JSON
 /// object of the keys, sorted, each with an empty value (what the
-/// Explorer's cube reads tags from), or empty for none.
+/// Explorer's cube reads tags from; SQLite's `json_patch` unites two).
 pub(in crate::store) fn tag_keys(tags: &str) -> String {
-    let keys: BTreeMap<String, &str> = model::cube::parse_tags(tags)
-        .into_iter()
-        .map(|(k, _)| (k, ""))
-        .collect();
-    if keys.is_empty() {
-        return String::new();
-    }
-    serde_json::to_string(&keys).unwrap_or_default()
+    keys_text(model::cube::parse_tags(tags).into_iter().map(|(k, _)| k))
+}
+
+fn keys_text(keys: impl Iterator<Item = String>) -> String {
+    let keys: BTreeMap<String, &str> = keys.map(|k| (k, "")).collect();
+    serde_json::to_string(&keys).unwrap_or_else(|_| "{}".into())
 }
 
 /// Lines summed as `line_sums` keeps them, texts numbered once.
@@ -77,8 +78,12 @@ pub(in crate::store) struct LineSums {
     tags: Seen,
     /// The code of each resource tags' keys, by the tags' code.
     keys_of_tags: Vec<u32>,
+    /// Sets of tag keys as kept (`{"env":""}`).
     tag_keys: Seen,
-    sums: FastMap<Key, Sum>,
+    /// Two sets' union, by their codes.
+    unions: FastMap<(u32, u32), u32>,
+    /// Each sum, and the code of its lines' tag keys.
+    sums: FastMap<Key, (Sum, u32)>,
     /// A sum went past 64 bits.
     overflow: bool,
 }
@@ -129,17 +134,52 @@ impl LineSums {
                 customer.code(line.customer),
                 charge_type.code(line.charge_type),
                 currency.code(line.currency),
-                self.keys_of_tags[tags],
             ],
             line.version,
         );
-        if !self.sums.entry(key).or_default().add(figures) {
+        let keys = self.keys_of_tags[tags];
+        self.add_sum(key, figures, keys);
+    }
+
+    /// Adds a sum and its tag keys' code to the one of `key`.
+    fn add_sum(&mut self, key: Key, figures: &Sum, keys: u32) {
+        let (sum, kept) = self.sums.entry(key).or_insert((Sum::default(), keys));
+        if !sum.add(figures) {
             self.overflow = true;
+        }
+        if *kept != keys {
+            let pair = ((*kept).min(keys), (*kept).max(keys));
+            *kept = match self.unions.get(&pair) {
+                Some(union) => *union,
+                None => {
+                    let all = [pair.0, pair.1].into_iter().flat_map(|k| {
+                        model::cube::parse_tags(self.tag_keys.text(k))
+                            .into_iter()
+                            .map(|(k, _)| k)
+                    });
+                    let union = self.tag_keys.code(keys_text(all).as_bytes());
+                    self.unions.insert(pair, union);
+                    union
+                }
+            };
         }
     }
 
     fn is_empty(&self) -> bool {
         self.sums.is_empty()
+    }
+
+    /// Adds `other`'s sums to these.
+    pub(in crate::store) fn merge(&mut self, other: &LineSums) {
+        self.overflow |= other.overflow;
+        for (([s, d, c, t, cur], version), (sum, k)) in &other.sums {
+            let mut codes = [0u32; 5];
+            for (i, code) in [s, d, c, t, cur].into_iter().enumerate() {
+                codes[i] = self.texts[i].code(other.texts[i].text(*code).as_bytes());
+            }
+            let keys = self.tag_keys.code(other.tag_keys.text(*k).as_bytes());
+            self.add_sum((codes, *version), sum, keys);
+        }
     }
 
     /// Adds the sums to `partner`'s in `line_sums`.
@@ -158,7 +198,22 @@ impl LineSums {
         }
         let mut add = Statement::prepare(db, ADD)?;
         let [scope, day, customer, charge_type, currency] = &self.texts;
-        for (([s, d, c, t, cur, k], version), sum) in &self.sums {
+        let mut sums: Vec<(&Key, &(Sum, u32))> = self.sums.iter().collect();
+        // In the table's order (day, customer…): its B-tree is appended to
+        // rather than split all over.
+        sums.sort_unstable_by(|(a, _), (b, _)| {
+            let texts = |([s, d, c, t, cur], _): &Key| {
+                [
+                    day.text(*d),
+                    customer.text(*c),
+                    charge_type.text(*t),
+                    currency.text(*cur),
+                    scope.text(*s),
+                ]
+            };
+            (texts(a), a.1).cmp(&(texts(b), b.1))
+        });
+        for (([s, d, c, t, cur], version), (sum, k)) in sums {
             use Value::{Int, Text};
             add.run(&[
                 Int(partner),
@@ -166,9 +221,9 @@ impl LineSums {
                 Text(customer.text(*c)),
                 Text(charge_type.text(*t)),
                 Text(currency.text(*cur)),
-                Text(self.tag_keys.text(*k)),
                 Text(scope.text(*s)),
                 Int(*version),
+                Text(self.tag_keys.text(*k)),
                 Int(sum.partner_cost),
                 Int(sum.customer_price),
                 Int(sum.list_cost),
@@ -183,39 +238,64 @@ impl LineSums {
 /// Adds one sum to the stored one of its key (STRICT refuses a sum past
 /// 64 bits, which SQLite would make a REAL).
 const ADD: &str = "INSERT INTO line_sums (partner_id, usage_date, customer_id, charge_type,
-        billing_currency, tag_keys, scope, version, billing_total_micros, customer_price_micros,
+        billing_currency, scope, version, tag_keys, billing_total_micros, customer_price_micros,
         list_cost_micros, quantity_micros, line_items)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (partner_id, usage_date, customer_id, charge_type, billing_currency, tag_keys,
-        scope, version) DO UPDATE SET
+     ON CONFLICT (partner_id, usage_date, customer_id, charge_type, billing_currency, scope,
+        version) DO UPDATE SET
+        tag_keys = json_patch(tag_keys, excluded.tag_keys),
         billing_total_micros = billing_total_micros + excluded.billing_total_micros,
         customer_price_micros = customer_price_micros + excluded.customer_price_micros,
         list_cost_micros = list_cost_micros + excluded.list_cost_micros,
         quantity_micros = quantity_micros + excluded.quantity_micros,
         line_items = line_items + excluded.line_items";
 
-/// Writes the sums of `partner`'s lines again from the lines (of one
-/// customer, or of all), in the caller's transaction: after repricing, and
-/// for a store whose lines were kept before their sums were.
+/// Which lines' sums are written again from the lines.
+pub(in crate::store) enum Lines<'a> {
+    /// The kept lines, of one customer or (`None`) of all.
+    Kept(Option<&'a str>),
+    /// The lines of a scope's read (scope, version), as it is kept.
+    Read(&'a str, i64),
+}
+
+/// Writes the sums of `partner`'s `lines` again from the lines, in the
+/// caller's transaction: after repricing, for a scope's read that was
+/// repriced, and for a store whose lines were kept before their sums were.
 pub(in crate::store) fn rebuild(
     db: &Connection<'_>,
     partner: i64,
-    customer: Option<&str>,
+    lines: Lines<'_>,
 ) -> Result<(), sqlx::Error> {
-    let of_customer = if customer.is_some() {
-        "AND customer_id = ?"
-    } else {
-        ""
+    let mut binds = vec![Value::Int(partner)];
+    let (only, order) = match lines {
+        Lines::Kept(customer) => {
+            binds.extend(customer.map(Value::Text));
+            let only = if customer.is_some() {
+                "AND l.customer_id = ?"
+            } else {
+                ""
+            };
+            // A customer's lines at a time (the index by customer), so
+            // the sums held are one customer's.
+            (only, "ORDER BY l.customer_id")
+        }
+        Lines::Read(scope, version) => {
+            binds.extend([Value::Text(scope), Value::Int(version)]);
+            ("AND l.scope = ? AND l.version = ?", "")
+        }
     };
     let mut clear = Statement::prepare(
         db,
-        &format!("DELETE FROM line_sums WHERE partner_id = ? {of_customer}"),
+        &format!("DELETE FROM line_sums AS l WHERE l.partner_id = ? {only}"),
     )?;
-    let mut binds = vec![Value::Int(partner)];
-    binds.extend(customer.map(Value::Text));
     clear.run(&binds)?;
-    // A customer's lines at a time (the index by customer), so the sums
-    // held are one customer's.
+    let kept = match lines {
+        Lines::Kept(_) => {
+            binds.push(Value::Int(partner));
+            format!("AND {KEPT}")
+        }
+        Lines::Read(..) => String::new(),
+    };
     let mut select = Statement::prepare(
         db,
         &format!(
@@ -223,8 +303,7 @@ pub(in crate::store) fn rebuild(
                 l.billing_currency, COALESCE(r.tags, ''), l.billing_total_micros,
                 l.customer_price_micros, l.list_cost_micros, l.quantity_micros
              FROM line_items l LEFT JOIN resources r ON r.id = l.resource
-             WHERE l.partner_id = ? {} ORDER BY l.customer_id",
-            of_customer.replace("customer_id", "l.customer_id")
+             WHERE l.partner_id = ? {only} {kept} {order}"
         ),
     )?;
     let mut sums = LineSums::default();
@@ -289,7 +368,9 @@ impl Store {
         let mut handle = tx.lock_handle().await?;
         bulk::holding_the_thread(|| {
             let db = Connection::of(&mut handle);
-            partners.iter().try_for_each(|p| rebuild(&db, *p, None))
+            partners
+                .iter()
+                .try_for_each(|p| rebuild(&db, *p, Lines::Kept(None)))
         })?;
         drop(handle);
         tx.commit().await
@@ -306,9 +387,9 @@ mod tests {
             tag_keys(r#"{"owner":"ana","env":"prod"}"#),
             r#"{"env":"","owner":""}"#
         );
-        assert_eq!(tag_keys(""), "");
-        assert_eq!(tag_keys("{}"), "");
-        assert_eq!(tag_keys("not json"), "");
+        assert_eq!(tag_keys(""), "{}");
+        assert_eq!(tag_keys("{}"), "{}");
+        assert_eq!(tag_keys("not json"), "{}");
         // What the cube reads tags from gives the same keys.
         let keys: Vec<String> = model::cube::parse_tags(&tag_keys(r#"{"b":1,"a":"x"}"#))
             .into_iter()
@@ -318,7 +399,7 @@ mod tests {
     }
 
     #[test]
-    fn lines_that_name_alike_are_one_sum_and_an_overflow_is_told() {
+    fn lines_that_name_alike_are_one_sum_with_their_tag_keys_united() {
         let line = |customer: &'static [u8], tags: &'static [u8]| Named {
             scope: b"v2:unbilled:USD:2026-11",
             version: 3,
@@ -337,13 +418,24 @@ mod tests {
         };
         let mut sums = LineSums::default();
         sums.add(&line(b"c1", br#"{"env":"a"}"#), &one);
-        // Other values of the same keys: the same sum.
-        sums.add(&line(b"c1", br#"{"env":"b"}"#), &one);
+        sums.add(&line(b"c1", br#"{"env":"b","owner":"x"}"#), &one);
+        sums.add(&line(b"c1", b""), &one);
         sums.add(&line(b"c2", b""), &one);
-        assert_eq!(sums.sums.len(), 2);
-        let c1 = sums.sums.values().find(|s| s.lines == 2).unwrap();
-        assert_eq!((c1.partner_cost, c1.quantity), (10, 16));
-        assert!(!sums.overflow);
+        // Batches merged: the same sums as one batch.
+        let mut merged = LineSums::default();
+        merged.add(&line(b"c2", b""), &one);
+        let mut later = LineSums::default();
+        later.add(&line(b"c1", br#"{"owner":"y"}"#), &one);
+        later.add(&line(b"c1", br#"{"env":"c"}"#), &one);
+        later.add(&line(b"c1", b"{}"), &one);
+        merged.merge(&later);
+        for sums in [&sums, &merged] {
+            assert_eq!(sums.sums.len(), 2);
+            let (c1, keys) = sums.sums.values().find(|(s, _)| s.lines == 3).unwrap();
+            assert_eq!((c1.partner_cost, c1.quantity), (15, 24));
+            assert_eq!(sums.tag_keys.text(*keys), r#"{"env":"","owner":""}"#);
+            assert!(!sums.overflow);
+        }
         sums.add(
             &line(b"c2", b""),
             &Sum {
@@ -352,5 +444,7 @@ mod tests {
             },
         );
         assert!(sums.overflow);
+        merged.merge(&sums);
+        assert!(merged.overflow);
     }
 }

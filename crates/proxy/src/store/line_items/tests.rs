@@ -60,26 +60,28 @@ type SumRow = (
     i64,
 );
 
-/// The sums at rest equal the lines they sum, worked out by SQLite from
-/// the lines alone: per scope, version, day, customer, charge type and
-/// currency, every figure and the line count.
+/// The sums at rest equal the kept lines they sum (and nothing else),
+/// worked out by SQLite from the lines alone: per scope, version, day,
+/// customer, charge type and currency, every figure and the line count.
 async fn sums_match_lines(store: &Store) {
-    let sums_of = |table: &str, count: &str| {
+    let sums_of = |table: &str, count: &str, only: &str| {
         format!(
             "SELECT partner_id, scope, version, usage_date, customer_id, charge_type,
                 billing_currency, SUM(billing_total_micros), SUM(customer_price_micros),
                 SUM(list_cost_micros), SUM(quantity_micros), {count}
-             FROM {table} GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7"
+             FROM {table} l {only} GROUP BY 1, 2, 3, 4, 5, 6, 7 ORDER BY 1, 2, 3, 4, 5, 6, 7"
         )
     };
+    let kept = "WHERE l.version = 0 OR l.version IN
+        (SELECT version FROM snapshots s WHERE s.partner_id = l.partner_id)";
     let read = |sql: String| async move {
         sqlx::query_as::<_, SumRow>(sqlx::AssertSqlSafe(sql))
             .fetch_all(&store.pool)
             .await
             .unwrap()
     };
-    let lines = read(sums_of("line_items", "COUNT(*)")).await;
-    let sums = read(sums_of("line_sums", "SUM(line_items)")).await;
+    let lines = read(sums_of("line_items", "COUNT(*)", kept)).await;
+    let sums = read(sums_of("line_sums", "SUM(line_items)", "")).await;
     assert_eq!(sums, lines, "the sums at rest and the lines differ");
 }
 
@@ -257,14 +259,53 @@ async fn the_sums_at_rest_follow_repricing_and_a_store_from_before_them_gets_the
     // 1,000,003 and 2,000,007 at 3.33 %, 3,000,001 and 1,000,001 at 15.17 %,
     // each rounded half away from zero.
     assert_eq!(prices, 1_033_303 + 2_066_607 + 3_455_101 + 1_151_701);
-    // Two sets of tag keys of one customer's day are two sums.
-    let keys: Vec<String> = sqlx::query_scalar(
-        "SELECT tag_keys FROM line_sums WHERE customer_id = 'c2' ORDER BY tag_keys",
-    )
-    .fetch_all(&store.pool)
-    .await
-    .unwrap();
-    assert_eq!(keys, ["", r#"{"env":""}"#]);
+    // A customer's day of an untagged and a tagged resource: one sum, with
+    // the tagged one's keys.
+    let keys: Vec<String> =
+        sqlx::query_scalar("SELECT tag_keys FROM line_sums WHERE customer_id = 'c2'")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+    assert_eq!(keys, [r#"{"env":""}"#]);
+
+    // A markup set while a scope is read reprices the lines already
+    // written: the scope's sums are worked out from its lines when kept.
+    let invoice = "v2:invoice:G7";
+    store
+        .stage_lines(p, invoice, 2, &[line("c1", "2026-11-05", 5_000_011)])
+        .await
+        .unwrap();
+    store
+        .set_markup(p, Some("c1"), Some(markup(-250)))
+        .await
+        .unwrap();
+    sums_match_lines(&store).await;
+    store
+        .stage_lines(p, invoice, 2, &[line("c1", "2026-11-06", 1_000_013)])
+        .await
+        .unwrap();
+    store
+        .replace_scope(p, &snapshot(invoice, true), 2)
+        .await
+        .unwrap();
+    sums_match_lines(&store).await;
+
+    // Lines kept outside any snapshot, in two batches: each batch's sums
+    // are added to the stored ones, their tag keys united.
+    let (mut a, mut b) = (line("c9", "2026-11-07", 1), line("c9", "2026-11-07", 2));
+    a.tags = r#"{"env":"x"}"#.into();
+    b.tags = r#"{"team":"y"}"#.into();
+    b.resource_uri.push('9');
+    for batch in [a, b] {
+        store.add_line_items(p, "tools", 3, &[batch]).await.unwrap();
+    }
+    let keys: String =
+        sqlx::query_scalar("SELECT tag_keys FROM line_sums WHERE customer_id = 'c9'")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+    assert_eq!(keys, r#"{"env":"","team":""}"#);
+    sums_match_lines(&store).await;
 
     // A store that kept its lines before it kept their sums.
     sqlx::query("DELETE FROM line_sums")
@@ -278,7 +319,9 @@ async fn the_sums_at_rest_follow_repricing_and_a_store_from_before_them_gets_the
         .fetch_one(&store.pool)
         .await
         .unwrap();
-    assert_eq!(rows, 4);
+    // The invoice replaced the month's unbilled usage: its two days, and
+    // the tools' one.
+    assert_eq!(rows, 3);
 }
 
 #[tokio::test]
@@ -287,12 +330,28 @@ async fn a_sum_past_64_bits_is_refused_not_kept_as_a_float() {
     let p = store.partner("tenant-a").await.unwrap();
     let scope = "v2:unbilled:USD:2026-11";
     let huge = line("c1", "2026-11-03", i64::MAX - 10);
+    // Two batches of one scope: their day's sum would pass 64 bits when kept.
+    for _ in 0..2 {
+        store
+            .stage_lines(p, scope, 1, std::slice::from_ref(&huge))
+            .await
+            .unwrap();
+    }
+    let err = store
+        .replace_scope(p, &snapshot(scope, false), 1)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("past 64 bits"), "{err}");
+    assert_eq!(november(&store, p).await, (0, 0), "nothing kept");
+    // Outside any snapshot each batch's sums are added to the stored ones.
     store
-        .stage_lines(p, scope, 1, std::slice::from_ref(&huge))
+        .add_line_items(p, "tools", 1, std::slice::from_ref(&huge))
         .await
         .unwrap();
-    // The same day's sum, written by a later batch, would pass 64 bits.
-    let err = store.stage_lines(p, scope, 1, &[huge]).await.unwrap_err();
+    let err = store
+        .add_line_items(p, "tools", 1, &[huge])
+        .await
+        .unwrap_err();
     assert!(err.to_string().to_lowercase().contains("integer"), "{err}");
     sums_match_lines(&store).await;
 }
