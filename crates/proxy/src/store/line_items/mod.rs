@@ -232,10 +232,10 @@ pub struct CustomerTotal {
 }
 
 impl Store {
-    /// Writes line items of `version` in one transaction; returns their
-    /// billing total and their sums, which are written with them only
-    /// outside any snapshot (version 0: a scope's are written when it is
-    /// kept).
+    /// Writes line items of `version` in one transaction and returns their
+    /// billing total; adds them to `sums` first, which are written with them
+    /// only outside any snapshot (version 0: a scope's are written when it
+    /// is kept).
     async fn insert_lines(
         &self,
         partner: PartnerId,
@@ -243,7 +243,8 @@ impl Store {
         run: i64,
         version: i64,
         items: &[LineItem],
-    ) -> Result<(i64, sums::LineSums), sqlx::Error> {
+        sums: &mut sums::LineSums,
+    ) -> Result<i64, sqlx::Error> {
         let markups = self.markups(partner).await?;
         // Everything a line needs that is not the database's, before the
         // write turn: one connection writes, and every moment it spends
@@ -273,7 +274,7 @@ impl Store {
                 }
             })
             .collect();
-        let day_sums = sums::LineSums::of_batch(
+        sums.add_batch(
             scope,
             version,
             items
@@ -344,7 +345,7 @@ impl Store {
                 ])?;
             }
             if version == 0 {
-                day_sums.write(&db, partner.0)?;
+                sums.write(&db, partner.0)?;
             }
             Ok(billing_total)
         };
@@ -354,7 +355,7 @@ impl Store {
         tx.commit().await?;
         // Full: one is asked for already.
         let _ = self.checkpoint.try_send(());
-        Ok((billing_total, day_sums))
+        Ok(billing_total)
     }
 
     /// Adds line items to the kept ones at once, outside any snapshot
@@ -366,7 +367,9 @@ impl Store {
         run: i64,
         items: &[LineItem],
     ) -> Result<(), sqlx::Error> {
-        self.insert_lines(partner, scope, run, 0, items).await?;
+        let mut sums = sums::LineSums::default();
+        self.insert_lines(partner, scope, run, 0, items, &mut sums)
+            .await?;
         self.lines_changed();
         Ok(())
     }
@@ -407,15 +410,25 @@ impl Store {
             None => self.new_reading(partner, scope, run).await?,
         };
         let written = self
-            .insert_lines(partner, scope, run, reading.version, items)
+            .insert_lines(
+                partner,
+                scope,
+                run,
+                reading.version,
+                items,
+                &mut reading.sums,
+            )
             .await;
-        if let Ok((total, sums)) = &written {
-            reading.line_items += items.len();
-            // Past 64 bits the sums refuse the scope when it is kept.
-            reading.billing_total = reading.billing_total.saturating_add(*total);
-            reading.sums.merge(sums);
+        match &written {
+            Ok(total) => {
+                reading.line_items += items.len();
+                // Past 64 bits the sums refuse the scope when it is kept.
+                reading.billing_total = reading.billing_total.saturating_add(*total);
+            }
+            // The batch is in the sums but not in the store: the scope's
+            // sums are worked out from its lines when it is kept.
+            Err(_) => reading.sums.spoil(),
         }
-        // A batch that failed leaves the reading as it was.
         self.readings.set(partner, scope, reading);
         written.map(|_| ())
     }
@@ -543,11 +556,11 @@ impl Store {
         .await?;
         // The kept lines' sums: as read, or from the lines if a markup
         // repriced them meanwhile.
-        let repriced = self.readings.repriced_since(&reading);
+        let from_lines = self.readings.repriced_since(&reading) || reading.sums.spoiled();
         let mut handle = tx.lock_handle().await?;
         bulk::holding_the_thread(|| {
             let db = Connection::of(&mut handle);
-            match repriced {
+            match from_lines {
                 true => sums::rebuild(
                     &db,
                     partner.0,

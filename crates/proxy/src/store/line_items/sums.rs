@@ -86,17 +86,19 @@ pub(in crate::store) struct LineSums {
     sums: FastMap<Key, (Sum, u32)>,
     /// A sum went past 64 bits.
     overflow: bool,
+    /// See [`LineSums::spoil`].
+    spoiled: bool,
 }
 
 impl LineSums {
-    /// The sums of a batch of lines of one scope and version, each with
-    /// its day as stored, its list cost and its price as worked out.
-    pub(in crate::store) fn of_batch<'a>(
+    /// Adds a batch of lines of one scope and version, each with its day
+    /// as stored, its list cost and its price as worked out.
+    pub(in crate::store) fn add_batch<'a>(
+        &mut self,
         scope: &str,
         version: i64,
         lines: impl Iterator<Item = (&'a LineItem, &'a [u8; 10], i64, i64)>,
-    ) -> LineSums {
-        let mut sums = LineSums::default();
+    ) {
         for (l, day, list_cost, price) in lines {
             let named = Named {
                 scope: scope.as_bytes(),
@@ -114,9 +116,8 @@ impl LineSums {
                 quantity: l.quantity_micros,
                 lines: 1,
             };
-            sums.add(&named, &figures);
+            self.add(&named, &figures);
         }
-        sums
     }
 
     pub(in crate::store) fn add(&mut self, line: &Named<'_>, figures: &Sum) {
@@ -169,17 +170,13 @@ impl LineSums {
         self.sums.is_empty()
     }
 
-    /// Adds `other`'s sums to these.
-    pub(in crate::store) fn merge(&mut self, other: &LineSums) {
-        self.overflow |= other.overflow;
-        for (([s, d, c, t, cur], version), (sum, k)) in &other.sums {
-            let mut codes = [0u32; 5];
-            for (i, code) in [s, d, c, t, cur].into_iter().enumerate() {
-                codes[i] = self.texts[i].code(other.texts[i].text(*code).as_bytes());
-            }
-            let keys = self.tag_keys.code(other.tag_keys.text(*k).as_bytes());
-            self.add_sum((codes, *version), sum, keys);
-        }
+    /// Lines were added that are not in the store (their write failed).
+    pub(in crate::store) fn spoil(&mut self) {
+        self.spoiled = true;
+    }
+
+    pub(in crate::store) fn spoiled(&self) -> bool {
+        self.spoiled
     }
 
     /// Adds the sums to `partner`'s in `line_sums`.
@@ -421,21 +418,16 @@ mod tests {
         sums.add(&line(b"c1", br#"{"env":"b","owner":"x"}"#), &one);
         sums.add(&line(b"c1", b""), &one);
         sums.add(&line(b"c2", b""), &one);
-        // Batches merged: the same sums as one batch.
-        let mut merged = LineSums::default();
-        merged.add(&line(b"c2", b""), &one);
-        let mut later = LineSums::default();
-        later.add(&line(b"c1", br#"{"owner":"y"}"#), &one);
-        later.add(&line(b"c1", br#"{"env":"c"}"#), &one);
-        later.add(&line(b"c1", b"{}"), &one);
-        merged.merge(&later);
-        for sums in [&sums, &merged] {
-            assert_eq!(sums.sums.len(), 2);
-            let (c1, keys) = sums.sums.values().find(|(s, _)| s.lines == 3).unwrap();
-            assert_eq!((c1.partner_cost, c1.quantity), (15, 24));
-            assert_eq!(sums.tag_keys.text(*keys), r#"{"env":"","owner":""}"#);
-            assert!(!sums.overflow);
-        }
+        assert_eq!(sums.sums.len(), 2);
+        let (c1, keys) = sums.sums.values().find(|(s, _)| s.lines == 3).unwrap();
+        assert_eq!((c1.partner_cost, c1.quantity), (15, 24));
+        assert_eq!(sums.tag_keys.text(*keys), r#"{"env":"","owner":""}"#);
+        // A set already seen, and no keys, keep the union.
+        sums.add(&line(b"c1", br#"{"owner":"y"}"#), &one);
+        sums.add(&line(b"c1", b"{}"), &one);
+        let (_, keys) = sums.sums.values().find(|(s, _)| s.lines == 5).unwrap();
+        assert_eq!(sums.tag_keys.text(*keys), r#"{"env":"","owner":""}"#);
+        assert!(!sums.overflow);
         sums.add(
             &line(b"c2", b""),
             &Sum {
@@ -444,7 +436,5 @@ mod tests {
             },
         );
         assert!(sums.overflow);
-        merged.merge(&sums);
-        assert!(merged.overflow);
     }
 }
