@@ -27,7 +27,9 @@ pub(super) struct Reading {
     pub priced: u64,
 }
 
-/// The scopes being read, by partner and scope.
+/// The scopes being read, by partner and scope. A scope's batches come one
+/// at a time (a feed's pages, an export's files in order): a batch takes
+/// its reading out and puts it back.
 #[derive(Default)]
 pub(in crate::store) struct Readings {
     reading: Mutex<HashMap<(PartnerId, String), Reading>>,

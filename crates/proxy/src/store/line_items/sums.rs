@@ -1,5 +1,5 @@
-//! The lines' sums at rest (`line_sums`): per day, customer, charge type,
-//! currency and the set of tag keys the lines' resources carry, for each
+//! The lines' sums at rest (`line_sums`): per day, customer, charge type
+//! and currency, with the tag keys the lines' resources carry, for each
 //! kept scope and version. A scope's read sums its lines in memory as they
 //! are written and writes the sums in the transaction that keeps it
 //! (lines kept outside any snapshot, with them); they go by the same
