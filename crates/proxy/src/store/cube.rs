@@ -155,112 +155,96 @@ impl Store {
                     l.list_cost_micros, l.quantity_micros, l.pec_basis_points, l.key, l.id
              FROM line_items l WHERE {IN_SCOPE} AND {KEPT}"
         );
-        let binds = ScopeBinds::of(partner, scope);
-        let binds = binds.values();
-        let mut connection = self.pool.acquire().await?;
-        let mut handle = connection.lock_handle().await?;
-        let read = || -> Result<ScopeSums, sqlx::Error> {
-            let db = bulk::Connection::of(&mut handle);
-            let mut select = bulk::Statement::prepare(&db, &sql)?;
-            let mut sums = ScopeSums::default();
-            let mut problem = None;
-            // Lines come in day order (the date index): the day's text
-            // is read once per day.
-            let mut day: (Vec<u8>, i32) = (Vec::new(), 0);
-            select.rows(&binds, |row| {
-                sums.lines += 1;
-                let within = sums.lines <= limit as u64;
-                if !within {
-                    if !sums.kept.is_empty() {
-                        sums.kept = Vec::new();
-                    }
-                    // Past the limit by a resource or a tag: the lines are
-                    // read again whole, so these are only counted.
-                    if !summable {
-                        return;
-                    }
+        // Lines come in day order (the date index): the day's text is read
+        // once per day.
+        let mut day: (Vec<u8>, i32) = (Vec::new(), 0);
+        self.fold_scope(partner, scope, &sql, |sums, row| {
+            sums.lines += 1;
+            let within = sums.lines <= limit as u64;
+            if !within {
+                if !sums.kept.is_empty() {
+                    sums.kept = Vec::new();
                 }
-                let text = row.text(0);
-                if text != day.0.as_slice() {
-                    match std::str::from_utf8(text)
-                        .ok()
-                        .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
-                    {
-                        Some(d) => day = (text.to_vec(), model::cube::day_number(d)),
-                        None => {
-                            problem.get_or_insert_with(|| {
-                                format!("a line's day is {:?}", String::from_utf8_lossy(text))
-                            });
-                            return;
-                        }
-                    }
-                }
-                let (meter, resource) = (row.int(2), row.int(3));
-                sums.resources.insert(resource);
-                sums.meters.insert(meter);
-                let names = GroupKey {
-                    day: day.1,
-                    named: Named {
-                        customer: sums.customers.code(row.text(1)),
-                        meter,
-                        resource,
-                        charge_type: sums.charge_types.code(row.text(4)),
-                        currency: sums.currencies.code(row.text(5)),
-                    },
-                };
-                let (partner_cost, customer_price) = (row.int(6), row.int(7));
-                let (list_cost, quantity) = (row.int(8), row.int(9));
-                if within {
-                    sums.kept.push(RawLine {
-                        named: names.named,
-                        figures: Figures {
-                            day: names.day,
-                            partner_cost,
-                            customer_price,
-                            list_cost,
-                            quantity,
-                            pec_basis_points: row.int(10).clamp(0, u16::MAX.into()) as u16,
-                        },
-                        key: row.int(11),
-                        id: row.int(12),
-                    });
-                }
+                // Past the limit by a resource or a tag: the lines are
+                // read again whole, so these are only counted.
                 if !summable {
-                    return;
+                    return Ok(());
                 }
-                let named = names.named;
-                let key = GroupKey {
-                    day: names.day,
-                    named: Named {
-                        customer: if by_customer { named.customer } else { NONE },
-                        meter: if by_meter { meter } else { 0 },
-                        resource: if by_resource { resource } else { 0 },
-                        charge_type: if by_charge_type {
-                            named.charge_type
-                        } else {
-                            NONE
-                        },
-                        currency: named.currency,
-                    },
-                };
-                let line = Sum {
-                    partner_cost,
-                    customer_price,
-                    list_cost,
-                    quantity,
-                    lines: 1,
-                };
-                if !sums.groups.entry(key).or_default().add(&line) {
-                    problem.get_or_insert_with(|| "a sum is past 64 bits".to_string());
-                }
-            })?;
-            match problem {
-                Some(p) => Err(sqlx::Error::Protocol(format!("summing the scope: {p}"))),
-                None => Ok(sums),
             }
-        };
-        // Hundreds of thousands of lines take a good part of a second.
-        bulk::holding_the_thread(read)
+            let text = row.text(0);
+            if text != day.0.as_slice() {
+                match std::str::from_utf8(text)
+                    .ok()
+                    .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+                {
+                    Some(d) => day = (text.to_vec(), model::cube::day_number(d)),
+                    None => {
+                        let text = String::from_utf8_lossy(text);
+                        return Err(format!("a line's day is {text:?}"));
+                    }
+                }
+            }
+            let (meter, resource) = (row.int(2), row.int(3));
+            sums.resources.insert(resource);
+            sums.meters.insert(meter);
+            let names = GroupKey {
+                day: day.1,
+                named: Named {
+                    customer: sums.customers.code(row.text(1)),
+                    meter,
+                    resource,
+                    charge_type: sums.charge_types.code(row.text(4)),
+                    currency: sums.currencies.code(row.text(5)),
+                },
+            };
+            let (partner_cost, customer_price) = (row.int(6), row.int(7));
+            let (list_cost, quantity) = (row.int(8), row.int(9));
+            if within {
+                sums.kept.push(RawLine {
+                    named: names.named,
+                    figures: Figures {
+                        day: names.day,
+                        partner_cost,
+                        customer_price,
+                        list_cost,
+                        quantity,
+                        pec_basis_points: row.int(10).clamp(0, u16::MAX.into()) as u16,
+                    },
+                    key: row.int(11),
+                    id: row.int(12),
+                });
+            }
+            if !summable {
+                return Ok(());
+            }
+            let named = names.named;
+            let key = GroupKey {
+                day: names.day,
+                named: Named {
+                    customer: if by_customer { named.customer } else { NONE },
+                    meter: if by_meter { meter } else { 0 },
+                    resource: if by_resource { resource } else { 0 },
+                    charge_type: if by_charge_type {
+                        named.charge_type
+                    } else {
+                        NONE
+                    },
+                    currency: named.currency,
+                },
+            };
+            let line = Sum {
+                partner_cost,
+                customer_price,
+                list_cost,
+                quantity,
+                lines: 1,
+            };
+            match sums.groups.entry(key).or_default().add(&line) {
+                true => Ok(()),
+                false => Err("a sum is past 64 bits".into()),
+            }
+        })
+        .await
     }
 
     /// The scope's sums at rest, summed again to `keep`'s dimensions (each
@@ -280,67 +264,83 @@ impl Store {
                     l.quantity_micros, l.line_items
              FROM line_sums l WHERE {IN_SCOPE} AND {KEPT}"
         );
+        let mut days = Seen::default();
+        let mut day_numbers: Vec<Option<i32>> = Vec::new();
+        self.fold_scope(partner, scope, &sql, |sums, row| {
+            let day = days.code(row.text(0)) as usize;
+            while day_numbers.len() <= day {
+                let text = days.text(day_numbers.len() as u32);
+                let number = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+                day_numbers.push(number.map(model::cube::day_number));
+            }
+            let Some(day) = day_numbers[day] else {
+                return Err(format!("a sum's day is {:?}", days.text(day as u32)));
+            };
+            sums.tag_keys.code(row.text(4));
+            let key = GroupKey {
+                day,
+                named: Named {
+                    customer: if by_customer {
+                        sums.customers.code(row.text(1))
+                    } else {
+                        NONE
+                    },
+                    meter: 0,
+                    resource: 0,
+                    charge_type: if by_charge_type {
+                        sums.charge_types.code(row.text(2))
+                    } else {
+                        NONE
+                    },
+                    currency: sums.currencies.code(row.text(3)),
+                },
+            };
+            let sum = Sum {
+                partner_cost: row.int(5),
+                customer_price: row.int(6),
+                list_cost: row.int(7),
+                quantity: row.int(8),
+                lines: row.int(9),
+            };
+            sums.lines += u64::try_from(sum.lines).unwrap_or(0);
+            match sums.groups.entry(key).or_default().add(&sum) {
+                true => Ok(()),
+                false => Err("a sum is past 64 bits".into()),
+            }
+        })
+        .await
+    }
+
+    /// Reads `sql` (whose condition is `{IN_SCOPE} AND {KEPT}`) row by row
+    /// into a [`ScopeSums`] through the C API, holding the thread:
+    /// hundreds of thousands of rows take a good part of a second. `each`
+    /// may tell what is wrong with a row; the first such fails the read.
+    async fn fold_scope(
+        &self,
+        partner: PartnerId,
+        scope: &Scope,
+        sql: &str,
+        mut each: impl FnMut(&mut ScopeSums, &bulk::Row<'_>) -> Result<(), String>,
+    ) -> Result<ScopeSums, sqlx::Error> {
         let binds = ScopeBinds::of(partner, scope);
         let binds = binds.values();
         let mut connection = self.pool.acquire().await?;
         let mut handle = connection.lock_handle().await?;
-        let read = || -> Result<ScopeSums, sqlx::Error> {
+        bulk::holding_the_thread(|| {
             let db = bulk::Connection::of(&mut handle);
-            let mut select = bulk::Statement::prepare(&db, &sql)?;
+            let mut select = bulk::Statement::prepare(&db, sql)?;
             let mut sums = ScopeSums::default();
-            let mut days = Seen::default();
-            let mut day_numbers: Vec<Option<i32>> = Vec::new();
             let mut problem = None;
             select.rows(&binds, |row| {
-                let day = days.code(row.text(0)) as usize;
-                while day_numbers.len() <= day {
-                    let text = days.text(day_numbers.len() as u32);
-                    let number = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
-                    day_numbers.push(number.map(model::cube::day_number));
-                }
-                let Some(day) = day_numbers[day] else {
-                    problem.get_or_insert_with(|| {
-                        format!("a sum's day is {:?}", days.text(day as u32))
-                    });
-                    return;
-                };
-                sums.tag_keys.code(row.text(4));
-                let key = GroupKey {
-                    day,
-                    named: Named {
-                        customer: if by_customer {
-                            sums.customers.code(row.text(1))
-                        } else {
-                            NONE
-                        },
-                        meter: 0,
-                        resource: 0,
-                        charge_type: if by_charge_type {
-                            sums.charge_types.code(row.text(2))
-                        } else {
-                            NONE
-                        },
-                        currency: sums.currencies.code(row.text(3)),
-                    },
-                };
-                let sum = Sum {
-                    partner_cost: row.int(5),
-                    customer_price: row.int(6),
-                    list_cost: row.int(7),
-                    quantity: row.int(8),
-                    lines: row.int(9),
-                };
-                sums.lines += u64::try_from(sum.lines).unwrap_or(0);
-                if !sums.groups.entry(key).or_default().add(&sum) {
-                    problem.get_or_insert_with(|| "a sum is past 64 bits".to_string());
+                if let Err(p) = each(&mut sums, row) {
+                    problem.get_or_insert(p);
                 }
             })?;
             match problem {
                 Some(p) => Err(sqlx::Error::Protocol(format!("summing the scope: {p}"))),
                 None => Ok(sums),
             }
-        };
-        bulk::holding_the_thread(read)
+        })
     }
 
     /// The names of what the scope's lines name, by the store's ids.
