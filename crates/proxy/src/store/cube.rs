@@ -69,6 +69,65 @@ struct GroupKey {
     named: Named,
 }
 
+/// Which namings a group keeps; the others are 0 (no meter or resource
+/// has it) or [`NONE`]. The currency is always kept.
+struct Kept {
+    customer: bool,
+    meter: bool,
+    resource: bool,
+    charge_type: bool,
+}
+
+impl Kept {
+    fn of(keep: &[Dim]) -> Kept {
+        Kept {
+            customer: keep.contains(&Dim::Customer),
+            meter: keep.iter().any(|d| OF_METER.contains(d)),
+            resource: keep.iter().any(|d| OF_RESOURCE.contains(d)),
+            charge_type: keep.contains(&Dim::ChargeType),
+        }
+    }
+
+    /// The group of what a line or a sum names on `day`.
+    fn group(&self, day: i32, named: Named) -> GroupKey {
+        GroupKey {
+            day,
+            named: Named {
+                customer: if self.customer { named.customer } else { NONE },
+                meter: if self.meter { named.meter } else { 0 },
+                resource: if self.resource { named.resource } else { 0 },
+                charge_type: if self.charge_type {
+                    named.charge_type
+                } else {
+                    NONE
+                },
+                currency: named.currency,
+            },
+        }
+    }
+}
+
+/// Days as the store writes them (`YYYY-MM-DD`), turned into the cube's
+/// day numbers. Rows come in day order (the date index, the sums' key), so
+/// the last day's text is kept and each day parsed once.
+#[derive(Default)]
+struct Days {
+    last: (Vec<u8>, i32),
+}
+
+impl Days {
+    fn number(&mut self, text: &[u8]) -> Result<i32, String> {
+        if text != self.last.0.as_slice() {
+            let day = std::str::from_utf8(text)
+                .ok()
+                .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
+                .ok_or_else(|| format!("a day is {:?}", String::from_utf8_lossy(text)))?;
+            self.last = (text.to_vec(), model::cube::day_number(day));
+        }
+        Ok(self.last.1)
+    }
+}
+
 /// A line as read, kept while the scope is within the limit.
 #[derive(Debug, Clone, Copy)]
 struct RawLine {
@@ -97,6 +156,16 @@ struct ScopeSums {
     currencies: Seen,
     /// The tag keys of the lines summed at rest (`{"env":""}`).
     tag_keys: Seen,
+}
+
+impl ScopeSums {
+    /// Adds `sum` to its group's.
+    fn add_to(&mut self, group: GroupKey, sum: &Sum) -> Result<(), String> {
+        match self.groups.entry(group).or_default().add(sum) {
+            true => Ok(()),
+            false => Err("a sum is past 64 bits".into()),
+        }
+    }
 }
 
 impl Store {
@@ -145,19 +214,14 @@ impl Store {
         limit: usize,
         summable: bool,
     ) -> Result<ScopeSums, sqlx::Error> {
-        let by_customer = keep.contains(&Dim::Customer);
-        let by_meter = keep.iter().any(|d| OF_METER.contains(d));
-        let by_resource = keep.iter().any(|d| OF_RESOURCE.contains(d));
-        let by_charge_type = keep.contains(&Dim::ChargeType);
+        let kept = Kept::of(keep);
         let sql = format!(
             "SELECT l.usage_date, l.customer_id, l.meter, l.resource, l.charge_type,
                     l.billing_currency, l.billing_total_micros, l.customer_price_micros,
                     l.list_cost_micros, l.quantity_micros, l.pec_basis_points, l.key, l.id
              FROM line_items l WHERE {IN_SCOPE} AND {KEPT}"
         );
-        // Lines come in day order (the date index): the day's text is read
-        // once per day.
-        let mut day: (Vec<u8>, i32) = (Vec::new(), 0);
+        let mut days = Days::default();
         self.fold_scope(partner, scope, &sql, |sums, row| {
             sums.lines += 1;
             let within = sums.lines <= limit as u64;
@@ -171,39 +235,24 @@ impl Store {
                     return Ok(());
                 }
             }
-            let text = row.text(0);
-            if text != day.0.as_slice() {
-                match std::str::from_utf8(text)
-                    .ok()
-                    .and_then(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").ok())
-                {
-                    Some(d) => day = (text.to_vec(), model::cube::day_number(d)),
-                    None => {
-                        let text = String::from_utf8_lossy(text);
-                        return Err(format!("a line's day is {text:?}"));
-                    }
-                }
-            }
+            let day = days.number(row.text(0))?;
             let (meter, resource) = (row.int(2), row.int(3));
             sums.resources.insert(resource);
             sums.meters.insert(meter);
-            let names = GroupKey {
-                day: day.1,
-                named: Named {
-                    customer: sums.customers.code(row.text(1)),
-                    meter,
-                    resource,
-                    charge_type: sums.charge_types.code(row.text(4)),
-                    currency: sums.currencies.code(row.text(5)),
-                },
+            let named = Named {
+                customer: sums.customers.code(row.text(1)),
+                meter,
+                resource,
+                charge_type: sums.charge_types.code(row.text(4)),
+                currency: sums.currencies.code(row.text(5)),
             };
             let (partner_cost, customer_price) = (row.int(6), row.int(7));
             let (list_cost, quantity) = (row.int(8), row.int(9));
             if within {
                 sums.kept.push(RawLine {
-                    named: names.named,
+                    named,
                     figures: Figures {
-                        day: names.day,
+                        day,
                         partner_cost,
                         customer_price,
                         list_cost,
@@ -217,21 +266,7 @@ impl Store {
             if !summable {
                 return Ok(());
             }
-            let named = names.named;
-            let key = GroupKey {
-                day: names.day,
-                named: Named {
-                    customer: if by_customer { named.customer } else { NONE },
-                    meter: if by_meter { meter } else { 0 },
-                    resource: if by_resource { resource } else { 0 },
-                    charge_type: if by_charge_type {
-                        named.charge_type
-                    } else {
-                        NONE
-                    },
-                    currency: named.currency,
-                },
-            };
+            let key = kept.group(day, named);
             let line = Sum {
                 partner_cost,
                 customer_price,
@@ -239,10 +274,7 @@ impl Store {
                 quantity,
                 lines: 1,
             };
-            match sums.groups.entry(key).or_default().add(&line) {
-                true => Ok(()),
-                false => Err("a sum is past 64 bits".into()),
-            }
+            sums.add_to(key, &line)
         })
         .await
     }
@@ -255,8 +287,7 @@ impl Store {
         scope: &Scope,
         keep: &[Dim],
     ) -> Result<ScopeSums, sqlx::Error> {
-        let by_customer = keep.contains(&Dim::Customer);
-        let by_charge_type = keep.contains(&Dim::ChargeType);
+        let kept = Kept::of(keep);
         // The same conditions as the lines': `l` is a sum here.
         let sql = format!(
             "SELECT l.usage_date, l.customer_id, l.charge_type, l.billing_currency, l.tag_keys,
@@ -264,37 +295,18 @@ impl Store {
                     l.quantity_micros, l.line_items
              FROM line_sums l WHERE {IN_SCOPE} AND {KEPT}"
         );
-        let mut days = Seen::default();
-        let mut day_numbers: Vec<Option<i32>> = Vec::new();
+        let mut days = Days::default();
         self.fold_scope(partner, scope, &sql, |sums, row| {
-            let day = days.code(row.text(0)) as usize;
-            while day_numbers.len() <= day {
-                let text = days.text(day_numbers.len() as u32);
-                let number = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
-                day_numbers.push(number.map(model::cube::day_number));
-            }
-            let Some(day) = day_numbers[day] else {
-                return Err(format!("a sum's day is {:?}", days.text(day as u32)));
-            };
+            let day = days.number(row.text(0))?;
             sums.tag_keys.code(row.text(4));
-            let key = GroupKey {
-                day,
-                named: Named {
-                    customer: if by_customer {
-                        sums.customers.code(row.text(1))
-                    } else {
-                        NONE
-                    },
-                    meter: 0,
-                    resource: 0,
-                    charge_type: if by_charge_type {
-                        sums.charge_types.code(row.text(2))
-                    } else {
-                        NONE
-                    },
-                    currency: sums.currencies.code(row.text(3)),
-                },
+            let named = Named {
+                customer: sums.customers.code(row.text(1)),
+                meter: 0,
+                resource: 0,
+                charge_type: sums.charge_types.code(row.text(2)),
+                currency: sums.currencies.code(row.text(3)),
             };
+            let key = kept.group(day, named);
             let sum = Sum {
                 partner_cost: row.int(5),
                 customer_price: row.int(6),
@@ -303,10 +315,7 @@ impl Store {
                 lines: row.int(9),
             };
             sums.lines += u64::try_from(sum.lines).unwrap_or(0);
-            match sums.groups.entry(key).or_default().add(&sum) {
-                true => Ok(()),
-                false => Err("a sum is past 64 bits".into()),
-            }
+            sums.add_to(key, &sum)
         })
         .await
     }
