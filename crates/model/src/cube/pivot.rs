@@ -331,6 +331,14 @@ impl Cube {
             .collect();
         let mut index = Groups::new(radices);
         let (mut totals, mut series) = (Sums::default(), Sums::default());
+        // Series as large as they can be, when that is small: grown group
+        // by group, a large partner's were copied over and over.
+        let most = index
+            .most()
+            .map_or(usize::MAX, |m| m.saturating_mul(n_buckets));
+        if !bucket_starts.is_empty() && most <= 1 << 18 {
+            series.grow(most);
+        }
 
         let n = self.len();
         let key_columns: Vec<&[u32]> = groups
@@ -339,8 +347,13 @@ impl Cube {
             .chain(std::iter::once(&currency.codes[..n]))
             .collect();
         // A customer's own cube carries no partner figures: they add nothing.
-        fn measure(column: &[i64], rows: std::ops::Range<usize>) -> &[i64] {
-            column.get(rows).unwrap_or(&[])
+        let (zeros, ones) = (vec![0i64; BLOCK], vec![1u32; BLOCK]);
+        fn measure<'a>(
+            column: &'a [i64],
+            rows: std::ops::Range<usize>,
+            zeros: &'a [i64],
+        ) -> &'a [i64] {
+            column.get(rows.clone()).unwrap_or(&zeros[..rows.len()])
         }
         let line_counts = self.summed.as_ref().map(|s| &s.lines[..n]);
         let in_range = query.from.is_some() || query.to.is_some();
@@ -367,11 +380,11 @@ impl Cube {
             let block_columns: Vec<&[u32]> = key_columns.iter().map(|c| &c[rows.clone()]).collect();
             index.assign(&block_columns, &mut slots, &mut packed);
             let block = Block {
-                partner_cost: measure(&self.partner_cost, rows.clone()),
-                customer_price: measure(&self.customer_price, rows.clone()),
-                list_cost: measure(&self.list_cost, rows.clone()),
-                quantity: measure(&self.quantity, rows.clone()),
-                lines: line_counts.map(|l| &l[rows.clone()]),
+                partner_cost: measure(&self.partner_cost, rows.clone(), &zeros),
+                customer_price: measure(&self.customer_price, rows.clone(), &zeros),
+                list_cost: measure(&self.list_cost, rows.clone(), &zeros),
+                quantity: measure(&self.quantity, rows.clone(), &zeros),
+                lines: line_counts.map_or(&ones[..rows.len()], |l| &l[rows.clone()]),
             };
             totals.grow(index.len());
             totals.add(&slots, &block);
@@ -389,25 +402,38 @@ impl Cube {
             }
         }
         let keys = index.codes;
-
+        let currency_of = |g: usize| &currency.values[keys[g][groups.len()] as usize];
+        let key_of = |g: usize| {
+            groups
+                .iter()
+                .zip(&keys[g])
+                .map(|(r, code)| r.values[*code as usize].as_str())
+        };
+        // Costliest first; by price where there is no cost (a customer's own
+        // cube). The groups are ordered before any row is made, so that no
+        // row is moved and no name copied to be compared.
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_by(|a, b| {
+            let (ta, tb) = (totals.get(*a), totals.get(*b));
+            tb.partner_cost
+                .cmp(&ta.partner_cost)
+                .then_with(|| tb.customer_price.cmp(&ta.customer_price))
+                .then_with(|| key_of(*a).cmp(key_of(*b)))
+                .then_with(|| currency_of(*a).cmp(currency_of(*b)))
+        });
         let mut by_currency: Vec<(String, Measures)> = Vec::new();
-        let mut rows: Vec<PivotRow> = keys
-            .iter()
-            .enumerate()
-            .map(|(g, codes)| {
-                let currency_name = currency.values[codes[groups.len()] as usize].clone();
+        let rows: Vec<PivotRow> = order
+            .into_iter()
+            .map(|g| {
+                let currency_name = currency_of(g);
                 let total = totals.get(g);
-                match by_currency.iter_mut().find(|(c, _)| *c == currency_name) {
+                match by_currency.iter_mut().find(|(c, _)| c == currency_name) {
                     Some((_, m)) => m.add(&total),
                     None => by_currency.push((currency_name.clone(), total)),
                 }
                 PivotRow {
-                    keys: groups
-                        .iter()
-                        .zip(codes)
-                        .map(|(r, code)| r.values[*code as usize].clone())
-                        .collect(),
-                    currency: currency_name,
+                    keys: key_of(g).map(str::to_string).collect(),
+                    currency: currency_name.clone(),
                     total,
                     series: if bucket_starts.is_empty() {
                         Vec::new()
@@ -419,15 +445,6 @@ impl Cube {
                 }
             })
             .collect();
-        // Costliest first; by price where there is no cost (a customer's own cube).
-        rows.sort_by(|a, b| {
-            b.total
-                .partner_cost
-                .cmp(&a.total.partner_cost)
-                .then_with(|| b.total.customer_price.cmp(&a.total.customer_price))
-                .then_with(|| a.keys.cmp(&b.keys))
-                .then_with(|| a.currency.cmp(&b.currency))
-        });
         by_currency.sort_by(|a, b| a.0.cmp(&b.0));
         Pivot {
             group_by: query.group_by.clone(),

@@ -57,6 +57,14 @@ impl Groups {
         self.codes.len()
     }
 
+    /// How many groups there can be at most, when that is known small.
+    pub fn most(&self) -> Option<usize> {
+        match &self.index {
+            Index::Dense(table) => Some(table.len()),
+            _ => None,
+        }
+    }
+
     /// Turns the block's rows into group slots in `slots` (`SKIP` stays):
     /// `columns` are the block's codes per dimension, the currency's last.
     pub fn assign(&mut self, columns: &[&[u32]], slots: &mut [u32], keys: &mut Vec<u64>) {
@@ -74,27 +82,56 @@ impl Groups {
             }
             return;
         }
-        keys.clear();
-        keys.resize(slots.len(), 0);
-        for (codes, radix) in columns.iter().zip(&self.radices) {
-            for (key, code) in keys.iter_mut().zip(*codes) {
-                *key = *key * radix + u64::from(*code);
+        // A dimension of one value (most often the currency) adds nothing
+        // to a key: its code is 0 and its radix 1.
+        let varying: Vec<(&[u32], u64)> = columns
+            .iter()
+            .zip(&self.radices)
+            .filter(|(_, radix)| **radix > 1)
+            .map(|(codes, radix)| (*codes, *radix))
+            .collect();
+        match varying.as_slice() {
+            // One dimension: its code is the key.
+            [(codes, _)] => self.find(slots, codes.iter().map(|c| u64::from(*c))),
+            _ => {
+                keys.clear();
+                keys.resize(slots.len(), 0);
+                for (codes, radix) in &varying {
+                    for (key, code) in keys.iter_mut().zip(*codes) {
+                        *key = *key * radix + u64::from(*code);
+                    }
+                }
+                self.find(slots, keys.iter().copied())
             }
         }
-        for (slot, key) in slots.iter_mut().zip(keys.iter()) {
-            if *slot == SKIP {
-                continue;
+    }
+
+    /// Each row's group by its packed key, a new group for a key not seen.
+    fn find(&mut self, slots: &mut [u32], keys: impl Iterator<Item = u64>) {
+        let (codes, radices) = (&mut self.codes, &self.radices);
+        let mut found = |entry: &mut u32, key: u64| {
+            if *entry == SKIP {
+                *entry = codes.len() as u32;
+                codes.push(unpack(key, radices));
             }
-            let found = match &mut self.index {
-                Index::Dense(table) => &mut table[*key as usize],
-                Index::Packed(map) => map.entry(*key).or_insert(SKIP),
-                Index::Wide(_) => unreachable!("handled above"),
-            };
-            if *found == SKIP {
-                *found = self.codes.len() as u32;
-                self.codes.push(unpack(*key, &self.radices));
+            *entry
+        };
+        match &mut self.index {
+            Index::Dense(table) => {
+                for (slot, key) in slots.iter_mut().zip(keys) {
+                    if *slot != SKIP {
+                        *slot = found(&mut table[key as usize], key);
+                    }
+                }
             }
-            *slot = *found;
+            Index::Packed(map) => {
+                for (slot, key) in slots.iter_mut().zip(keys) {
+                    if *slot != SKIP {
+                        *slot = found(map.entry(key).or_insert(SKIP), key);
+                    }
+                }
+            }
+            Index::Wide(_) => unreachable!("handled in assign"),
         }
     }
 }
@@ -132,81 +169,64 @@ fn unpack(mut key: u64, radices: &[u64]) -> Vec<u32> {
     codes
 }
 
-/// The measures of each slot, each in an array of its own.
+/// The measures of each slot side by side, so that a row's five additions
+/// touch one place: partner cost, customer price, list cost, quantity and
+/// the line count.
 #[derive(Default)]
-pub(super) struct Sums {
-    partner_cost: Vec<i64>,
-    customer_price: Vec<i64>,
-    list_cost: Vec<i64>,
-    quantity: Vec<i64>,
-    lines: Vec<u64>,
-}
+pub(super) struct Sums(Vec<[i64; 5]>);
 
-/// One block's measures; an empty slice is a column the cube does not
-/// carry (a customer's own cube has no partner figures), read as zero.
+/// One block's measures, each of the block's length. A column the cube
+/// does not carry (a customer's own cube has no partner figures) is given
+/// as zeros, and a line item's count as ones.
 pub(super) struct Block<'a> {
     pub partner_cost: &'a [i64],
     pub customer_price: &'a [i64],
     pub list_cost: &'a [i64],
     pub quantity: &'a [i64],
-    /// A summed cube's line count per row; a line item counts one.
-    pub lines: Option<&'a [u32]>,
+    /// A summed cube's line count per row.
+    pub lines: &'a [u32],
 }
 
 impl Sums {
     /// Room for `slots` slots.
     pub fn grow(&mut self, slots: usize) {
-        if self.lines.len() < slots {
-            for column in [
-                &mut self.partner_cost,
-                &mut self.customer_price,
-                &mut self.list_cost,
-                &mut self.quantity,
-            ] {
-                column.resize(slots, 0);
-            }
-            self.lines.resize(slots, 0);
+        if self.0.len() < slots {
+            self.0.resize(slots, [0; 5]);
         }
     }
 
+    /// Adds each row of the block into its slot (a `SKIP` row nowhere).
     pub fn add(&mut self, slots: &[u32], block: &Block<'_>) {
-        add(&mut self.partner_cost, slots, block.partner_cost);
-        add(&mut self.customer_price, slots, block.customer_price);
-        add(&mut self.list_cost, slots, block.list_cost);
-        add(&mut self.quantity, slots, block.quantity);
-        match block.lines {
-            Some(lines) => {
-                for (slot, n) in slots.iter().zip(lines) {
-                    if *slot != SKIP {
-                        self.lines[*slot as usize] += u64::from(*n);
-                    }
-                }
+        let n = slots.len();
+        // Slices of the same length let the compiler drop the bounds checks.
+        let (pc, cp, lc, q, lines) = (
+            &block.partner_cost[..n],
+            &block.customer_price[..n],
+            &block.list_cost[..n],
+            &block.quantity[..n],
+            &block.lines[..n],
+        );
+        for i in 0..n {
+            if slots[i] == SKIP {
+                continue;
             }
-            None => {
-                for slot in slots {
-                    if *slot != SKIP {
-                        self.lines[*slot as usize] += 1;
-                    }
-                }
-            }
+            let sum = &mut self.0[slots[i] as usize];
+            sum[0] += pc[i];
+            sum[1] += cp[i];
+            sum[2] += lc[i];
+            sum[3] += q[i];
+            sum[4] += i64::from(lines[i]);
         }
     }
 
     pub fn get(&self, slot: usize) -> Measures {
+        let [partner_cost, customer_price, list_cost, quantity, lines] = self.0[slot];
         Measures {
-            partner_cost: self.partner_cost[slot],
-            customer_price: self.customer_price[slot],
-            list_cost: self.list_cost[slot],
-            quantity: self.quantity[slot],
-            lines: self.lines[slot],
-        }
-    }
-}
-
-fn add(sums: &mut [i64], slots: &[u32], values: &[i64]) {
-    for (slot, value) in slots.iter().zip(values) {
-        if *slot != SKIP {
-            sums[*slot as usize] += value;
+            partner_cost,
+            customer_price,
+            list_cost,
+            quantity,
+            lines: lines as u64,
         }
     }
 }
@@ -249,10 +269,10 @@ mod tests {
             &slots,
             &Block {
                 partner_cost: &[5, 7, 11],
-                customer_price: &[],
+                customer_price: &[0, 0, 0],
                 list_cost: &[1, 1, 1],
                 quantity: &[2, 2, 2],
-                lines: Some(&[3, 9, 4]),
+                lines: &[3, 9, 4],
             },
         );
         let m = sums.get(0);
