@@ -292,15 +292,21 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// `n` zigzag LEB128 numbers.
+    /// `n` zigzag LEB128 numbers. The bytes are read from a local slice
+    /// (no `Result` per byte): a large cube's measures are most of its body.
     fn varints(&mut self, n: usize, what: &str) -> Result<Vec<i64>, String> {
-        let mut out = Vec::with_capacity(n.min(self.left()));
+        let bytes = &self.bytes[self.at..];
+        let mut out = Vec::with_capacity(n.min(bytes.len()));
+        let mut at = 0;
         for _ in 0..n {
             let (mut value, mut shift) = (0u64, 0u32);
             loop {
-                let byte = self.u8(what)?;
+                let Some(&byte) = bytes.get(at) else {
+                    return Err(format!("the body ends in {what} (byte {})", self.at + at));
+                };
+                at += 1;
                 if shift > 63 {
-                    return Err(format!("{what}: a number too long (byte {})", self.at));
+                    return Err(format!("{what}: a number too long (byte {})", self.at + at));
                 }
                 value |= u64::from(byte & 0x7F) << shift;
                 if byte < 0x80 {
@@ -310,6 +316,7 @@ impl<'a> Reader<'a> {
             }
             out.push(((value >> 1) as i64) ^ -((value & 1) as i64));
         }
+        self.at += at;
         Ok(out)
     }
 

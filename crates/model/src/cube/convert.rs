@@ -42,24 +42,39 @@ impl Pivot {
     /// otherwise currency by currency.
     pub fn rank(&mut self, rates: &Rates) {
         let converts = self.converts_with(rates);
-        let key = |r: &PivotRow| {
-            let m = &r.total;
-            if converts {
-                let at = |v: i64| rates.convert(v, &r.currency).unwrap_or(v);
-                (String::new(), at(m.partner_cost), at(m.customer_price))
-            } else {
-                (r.currency.clone(), m.partner_cost, m.customer_price)
-            }
-        };
-        self.rows.sort_by(|a, b| {
-            let (ca, pa, qa) = key(a);
-            let (cb, pb, qb) = key(b);
-            ca.cmp(&cb)
-                .then(pb.cmp(&pa))
-                .then(qb.cmp(&qa))
-                .then_with(|| a.keys.cmp(&b.keys))
-                .then_with(|| a.currency.cmp(&b.currency))
+        // Each row's key once, not twice per comparison.
+        let keys: Vec<(i64, i64)> = self
+            .rows
+            .iter()
+            .map(|r| {
+                let m = &r.total;
+                if converts {
+                    let at = |v: i64| rates.convert(v, &r.currency).unwrap_or(v);
+                    (at(m.partner_cost), at(m.customer_price))
+                } else {
+                    (m.partner_cost, m.customer_price)
+                }
+            })
+            .collect();
+        let rows = &self.rows;
+        fn within(r: &PivotRow, converts: bool) -> &str {
+            if converts { "" } else { &r.currency }
+        }
+        let mut order: Vec<usize> = (0..rows.len()).collect();
+        order.sort_by(|a, b| {
+            let (ra, rb) = (&rows[*a], &rows[*b]);
+            within(ra, converts)
+                .cmp(within(rb, converts))
+                .then(keys[*b].0.cmp(&keys[*a].0))
+                .then(keys[*b].1.cmp(&keys[*a].1))
+                .then_with(|| ra.keys.cmp(&rb.keys))
+                .then_with(|| ra.currency.cmp(&rb.currency))
         });
+        let mut rows: Vec<Option<PivotRow>> = std::mem::take(&mut self.rows)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.rows = order.into_iter().filter_map(|i| rows[i].take()).collect();
     }
 
     /// The pivot in the reporting currency: each row's total and buckets
@@ -67,6 +82,8 @@ impl Pivot {
     /// `None` when a currency has no rate or a sum would not fit.
     pub fn in_currency(&self, rates: &Rates) -> Option<Pivot> {
         let mut rows: Vec<PivotRow> = Vec::new();
+        // The row of each keys, so that merging stays linear.
+        let mut row_of: std::collections::HashMap<&[String], usize> = Default::default();
         for r in &self.rows {
             let rate = rates.rate(&r.currency)?;
             let total = r.total.converted(rate)?;
@@ -75,19 +92,22 @@ impl Pivot {
                 .iter()
                 .map(|m| m.converted(rate))
                 .collect::<Option<Vec<_>>>()?;
-            match rows.iter_mut().find(|o| o.keys == r.keys) {
+            match row_of.get(r.keys.as_slice()).map(|i| &mut rows[*i]) {
                 Some(o) => {
                     o.total.checked_add(&total)?;
                     for (a, b) in o.series.iter_mut().zip(&series) {
                         a.checked_add(b)?;
                     }
                 }
-                None => rows.push(PivotRow {
-                    keys: r.keys.clone(),
-                    currency: rates.currency.clone(),
-                    total,
-                    series,
-                }),
+                None => {
+                    row_of.insert(&r.keys, rows.len());
+                    rows.push(PivotRow {
+                        keys: r.keys.clone(),
+                        currency: rates.currency.clone(),
+                        total,
+                        series,
+                    });
+                }
             }
         }
         let mut sum = Measures::default();
