@@ -178,9 +178,27 @@ async fn get_cube(path: &str) -> Result<Cube, ApiError> {
             .binary()
             .await
             .map_err(|e| ApiError::Network(e.to_string()))?;
-        return Cube::from_bytes(&bytes).map_err(ApiError::Decode);
+        let cube = Cube::from_bytes(&bytes).map_err(ApiError::Decode);
+        // What the cube is drawn into runs in a task of its own: decoding a
+        // large one and drawing it in one task held the page.
+        next_task().await;
+        return cube;
     }
     read(response).await
+}
+
+/// Resolves in a later task of the browser's event loop (a zero timeout),
+/// so that what follows the `await` does not lengthen the current one.
+async fn next_task() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| match web_sys::window() {
+        Some(w) => {
+            let _ = w.set_timeout_with_callback(&resolve);
+        }
+        None => {
+            let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 async fn write<T: DeserializeOwned>(

@@ -44,6 +44,7 @@ pub fn start(config: AppConfig, root: Option<web_sys::HtmlElement>) {
         Some(root) => leptos::mount::mount_to(root, mount).forget(),
         None => leptos::mount::mount_to_body(mount),
     }
+    leptos::prelude::set_timeout(format::warm, std::time::Duration::ZERO);
 }
 
 /// The JavaScript entry for host pages (`embed.js` calls it): mounts the

@@ -3,6 +3,8 @@
 //! filters, period, buckets, measure, chart and comparison live in the
 //! URL, which is also what a saved view keeps.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use model::analysis::{Compared, compare};
@@ -16,6 +18,11 @@ use crate::{api, download, format};
 
 mod chart;
 mod saved;
+
+/// Rows the table draws at first, and again with each "Show more rows": a
+/// large partner's thousands of customers at once held the page for most
+/// of a second, and the chart above already shows how they stack up.
+const TABLE_ROWS: usize = 100;
 
 fn measure_of(key: &str) -> Measure {
     match key {
@@ -141,7 +148,8 @@ fn ExplorerOf(as_of: NaiveDate) -> impl IntoView {
             let cube = api::usage("", &from.to_string(), &to.to_string(), &keep).await?;
             kept.set(cube.summed.as_ref().map(|s| s.kept.clone()));
             let rates = Rates::from_settings(&reporting.await?);
-            Ok::<_, api::ApiError>((cube, (from, to), rates))
+            // Shared, not copied, each time the page reads it.
+            Ok::<_, api::ApiError>((Arc::new(cube), (from, to), rates))
         }
     });
     view! {
@@ -149,6 +157,14 @@ fn ExplorerOf(as_of: NaiveDate) -> impl IntoView {
             <PivotView cube=loaded.0 of=loaded.1 rates=loaded.2 range as_of view_query />
         </Loader>
     }
+}
+
+/// How far a newly read period is drawn.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Stage {
+    Frame,
+    Chart,
+    Table,
 }
 
 /// What the table and chart show, shared with the chart module.
@@ -166,7 +182,7 @@ struct Shown {
 
 #[component]
 fn PivotView(
-    cube: Cube,
+    cube: Arc<Cube>,
     /// The period `cube` is of.
     of: (NaiveDate, NaiveDate),
     rates: Rates,
@@ -334,6 +350,24 @@ fn PivotView(
         keep,
     };
     let day = |d: NaiveDate| format::day(d);
+    let table_rows = RwSignal::new(TABLE_ROWS);
+    // A large period is drawn in steps, a task each, so that none holds
+    // the page long: the frame of the page, the pivot, the chart, the table.
+    let stage = RwSignal::new(Stage::Frame);
+    let next = |then: Box<dyn FnOnce()>| set_timeout(then, std::time::Duration::ZERO);
+    next(Box::new(move || {
+        // Read here, the pivot is worked out in this task, not the chart's.
+        pivot.with_untracked(|_| ());
+        converted.with_untracked(|_| ());
+        next(Box::new(move || {
+            let _ = stage.try_set(Stage::Chart);
+            next(Box::new(move || {
+                let _ = stage.try_set(Stage::Table);
+            }));
+        }));
+    }));
+    let chart_ready = Memo::new(move |_| stage.get() >= Stage::Chart);
+    let table_ready = Memo::new(move |_| stage.get() >= Stage::Table);
     view! {
         <p class="summary">{(t().line_items_between)(&format::number(lines as f64, 0), &day(of.0), &day(of.1))}</p>
         {summed.map(|(rows, by)| view! { <p class="notice summed">{(t().summed_by_proxy)(&format::number(rows as f64, 0), &by)}</p> })}
@@ -376,12 +410,12 @@ fn PivotView(
                 }).collect_view()}
             </p>
         })}
-        <chart::Chart shown kind=chart_kind of as_of rates=rates.get_value() />
+        {move || chart_ready.get().then(|| view! { <chart::Chart shown kind=chart_kind of as_of rates=rates.get_value() /> })}
         {move || in_reporting().then(|| view! { <RatesUsed rates=rates.get_value() currencies=currencies.get() /> })}
         {move || (currencies.with(Vec::len) > 1 && converted.with(Option::is_none) && measure.get() != Measure::Quantity)
             .then(|| view! { <p class="notice ranked-within">{t().ranked_within_currency}</p> })}
-        {move || match compared.get() {
-            Some(rows) if comparing.get() => view! { <ComparedTable rows dims=pivot.get().group_by previous=previous_of value_text /> }.into_any(),
+        {move || if !table_ready.get() { ().into_any() } else { match compared.get() {
+            Some(rows) if comparing.get() => view! { <ComparedTable rows dims=pivot.with(|p| p.group_by.clone()) previous=previous_of value_text /> }.into_any(),
             _ => view! {
                 // The period before is read apart: while it loads, or when it
                 // cannot be read, this period's table stays, with a word why.
@@ -392,16 +426,15 @@ fn PivotView(
                 })}
                 <table class="data pivot">
                     <thead><tr>
-                        {move || pivot.get().group_by.iter().map(|d| view! { <th scope="col">{label(d)}</th> }).collect_view()}
+                        {move || pivot.with(|p| p.group_by.iter().map(|d| view! { <th scope="col">{label(d)}</th> }).collect_view())}
                         <th scope="col">{t().currency}</th>
                         <th scope="col" class="num">{move || measure_label(measure.get())}</th>
                         {move || in_reporting().then(|| view! { <th scope="col" class="num converted">{reporting_currency.with_value(|c| (t().in_currency)(c))}</th> })}
                     </tr></thead>
                     <tbody>
-                        {move || {
-                            let p = pivot.get();
-                            let dims = p.group_by.clone();
-                            p.rows.into_iter().take(500).map(|r| {
+                        {move || pivot.with(|p| {
+                            let dims = &p.group_by;
+                            p.rows.iter().take(table_rows.get()).map(|r| {
                                 let cells = r.keys.iter().zip(dims.iter()).map(|(k, d)| {
                                     let key = format!("f.{}", d.name());
                                     let value = k.clone();
@@ -414,26 +447,33 @@ fn PivotView(
                                         {in_reporting().then(|| view! { <td class="num converted">{rates.with_value(|rt| format::money(converted_of(v, &cur), &rt.currency))}</td> })}</tr>
                                 }
                             }).collect_view()
-                        }}
+                        })}
                     </tbody>
                     // Quantities of different units (hours, GB) do not add up.
                     <tfoot>
-                        {move || if measure.get() == Measure::Quantity { Vec::new() } else { pivot.get().totals }.into_iter().map(|(c, m)| {
+                        {move || if measure.get() == Measure::Quantity { Vec::new() } else { pivot.with(|p| p.totals.clone()) }.into_iter().map(|(c, m)| {
                             let v = m.get(measure.get());
                             let c2 = c.clone();
                             view! {
-                                <tr><th scope="row" colspan=pivot.get().group_by.len()>{t().total}</th><td translate="no">{c.clone()}</td><td class="num">{value_text(v, &c)}</td>
+                                <tr><th scope="row" colspan=pivot.with(|p| p.group_by.len())>{t().total}</th><td translate="no">{c.clone()}</td><td class="num">{value_text(v, &c)}</td>
                                     {in_reporting().then(|| view! { <td class="num converted">{rates.with_value(|rt| format::money(converted_of(v, &c2), &rt.currency))}</td> })}</tr>
                             }
                         }).collect_view()}
-                        {move || in_reporting().then(|| converted.get().and_then(|p| p.totals.first().cloned())).flatten().map(|(c, m)| view! {
-                            <tr class="converted-total"><th scope="row" colspan=pivot.get().group_by.len() + 2>{(t().in_currency)(&c)}</th>
+                        {move || in_reporting().then(|| converted.with(|p| p.as_ref().and_then(|p| p.totals.first().cloned()))).flatten().map(|(c, m)| view! {
+                            <tr class="converted-total"><th scope="row" colspan=pivot.with(|p| p.group_by.len()) + 2>{(t().in_currency)(&c)}</th>
                                 <td class="num converted">{format::money(m.get(measure.get()), &c)}</td></tr>
                         })}
                     </tfoot>
                 </table>
+                {move || {
+                    let (shown, all) = (table_rows.get(), pivot.with(|p| p.rows.len()));
+                    (all > shown).then(|| view! {
+                        <p class="more-rows">{(t().rows_shown_of)(&format::number(shown as f64, 0), &format::number(all as f64, 0))}" "
+                            <button type="button" class="link" on:click=move |_| table_rows.update(|n| *n += TABLE_ROWS)>{t().show_more_rows}</button></p>
+                    })
+                }}
             }.into_any(),
-        }}
+        }}}
         <p>
             <button type="button" class="link" on:click=export>{t().export_csv}</button>
             " · "

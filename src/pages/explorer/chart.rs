@@ -55,19 +55,27 @@ pub(super) fn Chart(
         filters,
         keep,
     } = shown;
-    // What the chart draws: the converted pivot, or one currency of the pivot.
-    let drawn = Memo::new(move |_| match converted.get() {
-        Some(p) => {
-            let c = rates.with_value(|r| r.currency.clone());
-            (p, c, false)
-        }
-        None => {
-            let p = pivot.get();
-            let c = main_currency(&p);
-            let alone = p.totals.len() > 1;
-            (p, c, alone)
+    // What the chart draws: the converted pivot (`true`), or one currency
+    // of the pivot (named when there are others). The pivots are read in
+    // place: a copy of a large one cost more than drawing it.
+    let drawn = Memo::new(move |_| {
+        if converted.with(Option::is_some) {
+            (true, rates.with_value(|r| r.currency.clone()), false)
+        } else {
+            pivot.with(|p| (false, main_currency(p), p.totals.len() > 1))
         }
     });
+    let with_drawn = move |from_converted: bool, f: &mut dyn FnMut(&Pivot)| {
+        if from_converted {
+            converted.with(|c| {
+                if let Some(p) = c {
+                    f(p)
+                }
+            });
+        } else {
+            pivot.with(|p| f(p))
+        }
+    };
     let end = chart_end(of.0, of.1, as_of);
     let forecasting = end > as_of && of.0 <= as_of;
     // The weeks before a month to date, for the forecast's weekday means.
@@ -99,20 +107,35 @@ pub(super) fn Chart(
     });
     move || {
         let m = measure.get();
-        let (p, currency, alone) = drawn.get();
-        if m == Measure::Quantity || p.buckets.is_empty() {
+        let (from_converted, currency, alone) = drawn.get();
+        let mut group = None;
+        let mut totals = Vec::new();
+        let mut stack = None;
+        let stacked = !matches!(kind.get().as_str(), "line" | "running");
+        with_drawn(from_converted, &mut |p: &Pivot| {
+            if p.buckets.is_empty() || m == Measure::Quantity {
+                return;
+            }
+            group = p.group_by.first().cloned();
+            if stacked {
+                stack = Some(p.stack(m, &currency, 7));
+            } else {
+                totals = p.bucket_totals(m, &currency);
+            }
+        });
+        let Some(group) = group else {
             return ().into_any();
-        }
+        };
         let note = alone.then(
             || view! { <p class="notice chart-currency">{(t().chart_one_currency)(&currency)}</p> },
         );
         let chart = match kind.get().as_str() {
             "line" => {
-                let points = p.bucket_totals(m, &currency);
+                let points = totals;
                 view! { <TrendChart points currency=currency.clone() label=(t().measure_in)(measure_label(m), &currency) /> }.into_any()
             }
             "running" => {
-                let daily = p.bucket_totals(m, &currency);
+                let daily = totals;
                 let read = history.get().flatten();
                 let history_pending = history.get().is_none();
                 // Without the weeks before, no forecast: said, not guessed.
@@ -157,9 +180,8 @@ pub(super) fn Chart(
                 view! { <AccumulatedChart actual=a.actual forecast=a.forecast budget end currency=currency.clone() label />{unread} }.into_any()
             }
             _ => {
-                let stack = p.stack(m, &currency, 7);
-                let label =
-                    (t().measure_in_by)(measure_label(m), &currency, &dim_label(&p.group_by[0]));
+                let stack = stack.unwrap_or_default();
+                let label = (t().measure_in_by)(measure_label(m), &currency, &dim_label(&group));
                 view! { <StackedBars stack currency=currency.clone() label /> }.into_any()
             }
         };

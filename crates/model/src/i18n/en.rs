@@ -217,6 +217,7 @@ pub static EN: Text = Text {
     totals_only: "Totals only",
     filtered_to: "Filtered to ",
     filter_to_this: "Filter to this",
+    show_more_rows: "Show more rows",
     total: "Total",
     focus_of_period: "FOCUS export of the period",
     line_items_between: |lines, from, to| {
@@ -226,6 +227,9 @@ pub static EN: Text = Text {
         format!(
             "Too many line items to send one by one: the proxy summed them to {rows} rows by {by} and day, every total exact. Group or filter by another dimension and they are summed again; a customer's page has its line items."
         )
+    },
+    rows_shown_of: |shown, all| {
+        format!("The first {shown} of {all} rows; the CSV export has them all.")
     },
     remove_filter: |which| format!("Remove filter {which}"),
     measure_in_by: |measure, currency, by| {

@@ -144,6 +144,7 @@ fn traditional_chinese_has_no_english_left() {
         (t.daily_partner_cost_by)("1"),
         (t.line_items_between)("1", "1", "1"),
         (t.summed_by_proxy)("1", "1"),
+        (t.rows_shown_of)("1", "1"),
         (t.remove_filter)("1"),
         (t.measure_in_by)("1", "1", "1"),
         (t.measure_in)("1", "1"),

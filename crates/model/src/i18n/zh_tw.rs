@@ -211,6 +211,7 @@ pub static ZH_TW: Text = Text {
     totals_only: "僅合計",
     filtered_to: "篩選條件：",
     filter_to_this: "篩選此項",
+    show_more_rows: "顯示更多列",
     total: "合計",
     focus_of_period: "此期間的 FOCUS 匯出",
     line_items_between: |lines, from, to| format!("{from} 至 {to} 共 {lines} 筆明細（UTC 日）。"),
@@ -219,6 +220,7 @@ pub static ZH_TW: Text = Text {
             "明細過多，無法逐筆傳送：伺服器已依{by}與日期加總為 {rows} 列，所有合計皆精確。改依其他維度分組或篩選時會重新加總；客戶頁面仍有逐筆明細。"
         )
     },
+    rows_shown_of: |shown, all| format!("顯示 {all} 列中的前 {shown} 列；CSV 匯出含全部列。"),
     remove_filter: |which| format!("移除篩選條件：{which}"),
     measure_in_by: |measure, currency, by| format!("{measure}（{currency}，依{by}）"),
     measure_in: |measure, currency| format!("{measure}（{currency}）"),
