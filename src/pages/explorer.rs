@@ -357,8 +357,9 @@ fn PivotView(
     let next = |then: Box<dyn FnOnce()>| set_timeout(then, std::time::Duration::ZERO);
     next(Box::new(move || {
         // Read here, the pivot is worked out in this task, not the chart's.
-        pivot.with_untracked(|_| ());
-        converted.with_untracked(|_| ());
+        // (`try_`: the page may have been left since, and the pivot with it.)
+        let _ = pivot.try_with_untracked(|_| ());
+        let _ = converted.try_with_untracked(|_| ());
         next(Box::new(move || {
             let _ = stage.try_set(Stage::Chart);
             next(Box::new(move || {
