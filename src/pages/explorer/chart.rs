@@ -65,17 +65,17 @@ pub(super) fn Chart(
             pivot.with(|p| (false, main_currency(p), p.totals.len() > 1))
         }
     });
-    let with_drawn = move |from_converted: bool, f: &mut dyn FnMut(&Pivot)| {
+    fn with_drawn<T>(
+        (pivot, converted): (Memo<Pivot>, Memo<Option<Pivot>>),
+        from_converted: bool,
+        f: impl FnOnce(&Pivot) -> Option<T>,
+    ) -> Option<T> {
         if from_converted {
-            converted.with(|c| {
-                if let Some(p) = c {
-                    f(p)
-                }
-            });
+            converted.with(|c| c.as_ref().and_then(f))
         } else {
             pivot.with(|p| f(p))
         }
-    };
+    }
     let end = chart_end(of.0, of.1, as_of);
     let forecasting = end > as_of && of.0 <= as_of;
     // The weeks before a month to date, for the forecast's weekday means.
@@ -108,22 +108,21 @@ pub(super) fn Chart(
     move || {
         let m = measure.get();
         let (from_converted, currency, alone) = drawn.get();
-        let mut group = None;
-        let mut totals = Vec::new();
-        let mut stack = None;
         let stacked = !matches!(kind.get().as_str(), "line" | "running");
-        with_drawn(from_converted, &mut |p: &Pivot| {
+        // What is drawn, worked out from the pivot in place.
+        let Some((group, stack, totals)) = with_drawn((pivot, converted), from_converted, |p| {
             if p.buckets.is_empty() || m == Measure::Quantity {
-                return;
+                return None;
             }
-            group = p.group_by.first().cloned();
-            if stacked {
-                stack = Some(p.stack(m, &currency, 7));
+            let group = p.group_by.first().cloned()?;
+            let stack = stacked.then(|| p.stack(m, &currency, 7));
+            let totals = if stacked {
+                Vec::new()
             } else {
-                totals = p.bucket_totals(m, &currency);
-            }
-        });
-        let Some(group) = group else {
+                p.bucket_totals(m, &currency)
+            };
+            Some((group, stack, totals))
+        }) else {
             return ().into_any();
         };
         let note = alone.then(

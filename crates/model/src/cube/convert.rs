@@ -43,38 +43,32 @@ impl Pivot {
     pub fn rank(&mut self, rates: &Rates) {
         let converts = self.converts_with(rates);
         // Each row's key once, not twice per comparison.
-        let keys: Vec<(i64, i64)> = self
-            .rows
-            .iter()
-            .map(|r| {
-                let m = &r.total;
-                if converts {
-                    let at = |v: i64| rates.convert(v, &r.currency).unwrap_or(v);
-                    (at(m.partner_cost), at(m.customer_price))
-                } else {
-                    (m.partner_cost, m.customer_price)
-                }
-            })
-            .collect();
-        let rows = &self.rows;
-        fn within(r: &PivotRow, converts: bool) -> &str {
-            if converts { "" } else { &r.currency }
-        }
-        let mut order: Vec<usize> = (0..rows.len()).collect();
-        order.sort_by(|a, b| {
-            let (ra, rb) = (&rows[*a], &rows[*b]);
-            within(ra, converts)
-                .cmp(within(rb, converts))
-                .then(keys[*b].0.cmp(&keys[*a].0))
-                .then(keys[*b].1.cmp(&keys[*a].1))
-                .then_with(|| ra.keys.cmp(&rb.keys))
-                .then_with(|| ra.currency.cmp(&rb.currency))
-        });
-        let mut rows: Vec<Option<PivotRow>> = std::mem::take(&mut self.rows)
+        let key = |r: &PivotRow| {
+            let m = &r.total;
+            if converts {
+                let at = |v: i64| rates.convert(v, &r.currency).unwrap_or(v);
+                (at(m.partner_cost), at(m.customer_price))
+            } else {
+                (m.partner_cost, m.customer_price)
+            }
+        };
+        let mut keyed: Vec<((i64, i64), PivotRow)> = std::mem::take(&mut self.rows)
             .into_iter()
-            .map(Some)
+            .map(|r| (key(&r), r))
             .collect();
-        self.rows = order.into_iter().filter_map(|i| rows[i].take()).collect();
+        keyed.sort_by(|(ka, a), (kb, b)| {
+            let currency_first = if converts {
+                std::cmp::Ordering::Equal
+            } else {
+                a.currency.cmp(&b.currency)
+            };
+            currency_first
+                .then(kb.0.cmp(&ka.0))
+                .then(kb.1.cmp(&ka.1))
+                .then_with(|| a.keys.cmp(&b.keys))
+                .then_with(|| a.currency.cmp(&b.currency))
+        });
+        self.rows = keyed.into_iter().map(|(_, r)| r).collect();
     }
 
     /// The pivot in the reporting currency: each row's total and buckets
