@@ -157,7 +157,7 @@ pub fn opt_amount<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Amount>, D::
         fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
             // The shortest text that reads back as this double is the text
             // the service wrote, for any decimal of fifteen digits or fewer.
-            decimal_text(&v.to_string())
+            shortest(v, decimal_text)
                 .map(Some)
                 .ok_or_else(|| E::custom(format!("{v} is out of range")))
         }
@@ -171,6 +171,34 @@ pub fn opt_amount<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Amount>, D::
         }
     }
     d.deserialize_any(Money)
+}
+
+/// `read` of the shortest text that reads back as `v`, written on the
+/// stack: the exports carry millions of numbers.
+fn shortest<R>(v: f64, read: impl FnOnce(&str) -> R) -> R {
+    use std::fmt::Write;
+    struct Digits {
+        bytes: [u8; 48],
+        len: usize,
+    }
+    impl Write for Digits {
+        fn write_str(&mut self, s: &str) -> std::fmt::Result {
+            let end = self.len + s.len();
+            let to = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+            to.copy_from_slice(s.as_bytes());
+            self.len = end;
+            Ok(())
+        }
+    }
+    let mut digits = Digits {
+        bytes: [0; 48],
+        len: 0,
+    };
+    match write!(digits, "{v}") {
+        Ok(()) => read(std::str::from_utf8(&digits.bytes[..digits.len]).unwrap_or_default()),
+        // Past 48 characters (1e60 is written out in full).
+        Err(_) => read(&v.to_string()),
+    }
 }
 
 /// A unit price exactly as written ([`crate::exact`]), from a JSON number
@@ -198,7 +226,7 @@ pub fn exact<'de, D: Deserializer<'de>>(d: D) -> Result<crate::exact::Decimal, D
         fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Decimal, E> {
             // The shortest text that reads back as this double is the text
             // the service wrote (see `opt_amount`).
-            parse(&v.to_string()).ok_or_else(|| E::custom(format!("{v} is out of range")))
+            shortest(v, parse).ok_or_else(|| E::custom(format!("{v} is out of range")))
         }
         fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Decimal, E> {
             if v.trim().is_empty() {
@@ -353,6 +381,15 @@ pub fn decode_entities(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_double_is_read_from_its_shortest_text_however_long() {
+        assert_eq!(shortest(0.00306, str::to_owned), "0.00306");
+        assert_eq!(shortest(-12.5, str::to_owned), "-12.5");
+        // Written out in full, past the stack's 48 characters.
+        let huge = shortest(1e60, str::to_owned);
+        assert_eq!((huge.len(), &huge[..4]), (61, "1000"));
+    }
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()

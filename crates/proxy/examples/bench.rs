@@ -344,6 +344,25 @@ fn memory_mb() -> (f64, f64) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// Seconds of CPU the process has used, its threads' user and system time.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // After the command's name in parentheses: utime and stime are the
+    // 12th and 13th fields, in clock ticks.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    // Linux reports them in USER_HZ, 100 a second on every architecture.
+    let ticks = 100.0;
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (tick(11) + tick(12)) / ticks
+}
+
 async fn export_bench() {
     use proxy::graph_billing::{BillingPeriod, ExportRequest, ExportTiming};
     // About 280 rows per customer in a 30-day month, nearly half of them in
@@ -414,6 +433,7 @@ async fn export_bench() {
                 .unwrap();
             let path = files.path().join(format!("{currency}-{}", blob.name));
             std::fs::write(&path, &bytes).unwrap();
+
             paths.push(path);
         }
     }
@@ -444,12 +464,14 @@ async fn export_bench() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let (before, _) = memory_mb();
     let started = Instant::now();
+    let cpu_before = cpu_seconds();
     let counts = state
         .sync
         .run(state.connection.as_ref().unwrap(), SyncKind::Usage)
         .await
         .unwrap();
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
     let (_, peak) = memory_mb();
     let partner = state.connection.as_ref().unwrap().partner;
     let totals = state
@@ -466,7 +488,7 @@ async fn export_bench() {
     let largest = per_currency.values().max().copied().unwrap_or(0);
     let rows = counts.line_items;
     println!(
-        "BENCH {{\"customers\":{customers},\"exports\":{exports},\"largestExportRows\":{largest},\"files\":{},\"compressedMb\":{:.1},\"rows\":{rows},\"storedRows\":{stored},\"seconds\":{seconds:.2},\"rowsPerSecond\":{:.0},\"floorSeconds\":{floor_seconds:.2},\"floorRowsPerSecond\":{:.0},\"baselineMb\":{before:.0},\"peakMb\":{peak:.0},\"syncPeakMb\":{:.0},\"errors\":{}}}",
+        "BENCH {{\"customers\":{customers},\"exports\":{exports},\"largestExportRows\":{largest},\"files\":{},\"compressedMb\":{:.1},\"rows\":{rows},\"storedRows\":{stored},\"seconds\":{seconds:.2},\"cpuSeconds\":{cpu:.2},\"rowsPerSecond\":{:.0},\"floorSeconds\":{floor_seconds:.2},\"floorRowsPerSecond\":{:.0},\"baselineMb\":{before:.0},\"peakMb\":{peak:.0},\"syncPeakMb\":{:.0},\"errors\":{}}}",
         paths.len(),
         compressed as f64 / 1e6,
         rows as f64 / seconds,
