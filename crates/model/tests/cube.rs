@@ -313,6 +313,23 @@ proptest! {
         for (currency, _) in &p.totals {
             let stack = p.stack(Measure::Margin, currency, top);
             prop_assert!(stack.series.len() <= top + 1 || stack.series.len() <= 1);
+            // The series drawn are the largest, in the order a full sort of
+            // every label's series gives (by absolute total, then label).
+            let mut every: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
+            for r in p.rows.iter().filter(|r| &r.currency == currency) {
+                let label = r.keys.first().map_or(model::cube::OTHER, String::as_str);
+                let values = every.entry(label).or_insert_with(|| vec![0; p.buckets.len()]);
+                for (v, m) in values.iter_mut().zip(&r.series) {
+                    *v += m.margin();
+                }
+            }
+            let size = |v: &[i64]| v.iter().map(|x| x.unsigned_abs()).sum::<u64>();
+            let mut sorted: Vec<(&str, Vec<i64>)> = every.into_iter().collect();
+            sorted.sort_by(|a, b| size(&b.1).cmp(&size(&a.1)).then(a.0.cmp(b.0)));
+            let shown = if sorted.len() > top + 1 { top } else { sorted.len() };
+            let drawn: Vec<(&str, Vec<i64>)> = stack.series.iter().take(shown).map(|s| (s.label.as_str(), s.values.clone())).collect();
+            prop_assert_eq!(&drawn[..], &sorted[..shown]);
+            prop_assert_eq!(stack.series.len(), shown + usize::from(shown < sorted.len()));
             for (i, _) in stack.buckets.iter().enumerate() {
                 let stacked: i64 = stack.series.iter().map(|s| s.values[i]).sum();
                 let total: i64 = p.rows.iter().filter(|r| &r.currency == currency).map(|r| r.series[i].margin()).sum();

@@ -138,39 +138,63 @@ impl Pivot {
     /// `currency`: the `top` largest, then one "Other" for the rest, so the
     /// stack of each bucket equals the bucket's total.
     pub fn stack(&self, measure: Measure, currency: &str, top: usize) -> Stack {
-        let mut by_label: Vec<StackSeries> = Vec::new();
-        let mut index: std::collections::HashMap<&str, usize> = Default::default();
+        let width = self.buckets.len();
+        // Each label's series side by side in one table; only the labels
+        // drawn are copied (a large partner has thousands of customers, and
+        // the chart shows eight series).
+        let mut labels: Vec<&str> = Vec::new();
+        let mut values: Vec<i64> = Vec::new();
+        let mut index: std::collections::HashMap<&str, usize, foldhash::fast::RandomState> =
+            Default::default();
         for r in self.rows.iter().filter(|r| r.currency == currency) {
             let label = r.keys.first().map(String::as_str).unwrap_or(OTHER);
             let i = *index.entry(label).or_insert_with(|| {
-                by_label.push(StackSeries {
-                    label: label.to_string(),
-                    values: vec![0; self.buckets.len()],
-                });
-                by_label.len() - 1
+                labels.push(label);
+                values.resize(values.len() + width, 0);
+                labels.len() - 1
             });
-            for (v, m) in by_label[i].values.iter_mut().zip(&r.series) {
+            for (v, m) in values[i * width..(i + 1) * width].iter_mut().zip(&r.series) {
                 *v += m.get(measure);
             }
         }
-        let size = |s: &StackSeries| s.values.iter().map(|v| v.unsigned_abs()).sum::<u64>();
-        by_label.sort_by(|a, b| size(b).cmp(&size(a)).then(a.label.cmp(&b.label)));
-        if by_label.len() > top + 1 {
-            let rest = by_label.split_off(top);
-            let mut other = StackSeries {
-                label: OTHER.into(),
-                values: vec![0; self.buckets.len()],
-            };
-            for s in rest {
-                for (o, v) in other.values.iter_mut().zip(s.values) {
+        let series = |i: usize| &values[i * width..(i + 1) * width];
+        let size: Vec<u64> = (0..labels.len())
+            .map(|i| series(i).iter().map(|v| v.unsigned_abs()).sum())
+            .collect();
+        let largest =
+            |a: &usize, b: &usize| size[*b].cmp(&size[*a]).then(labels[*a].cmp(labels[*b]));
+        let mut order: Vec<usize> = (0..labels.len()).collect();
+        let shown = if order.len() > top + 1 {
+            top
+        } else {
+            order.len()
+        };
+        if shown < order.len() {
+            order.select_nth_unstable_by(shown, largest);
+        }
+        order[..shown].sort_unstable_by(largest);
+        let mut stacked: Vec<StackSeries> = order[..shown]
+            .iter()
+            .map(|&i| StackSeries {
+                label: labels[i].to_string(),
+                values: series(i).to_vec(),
+            })
+            .collect();
+        if shown < order.len() {
+            let mut other = vec![0; width];
+            for &i in &order[shown..] {
+                for (o, v) in other.iter_mut().zip(series(i)) {
                     *o += v;
                 }
             }
-            by_label.push(other);
+            stacked.push(StackSeries {
+                label: OTHER.into(),
+                values: other,
+            });
         }
         Stack {
             buckets: self.buckets.clone(),
-            series: by_label,
+            series: stacked,
         }
     }
 }
