@@ -101,8 +101,17 @@ pub fn StackedBars(stack: Stack, currency: String, label: String) -> impl IntoVi
             format!("s{}", k % PALETTE)
         }
     };
+    // Each day's and each amount's text once: the tooltips and the table
+    // show the same ones, and each is a call into Intl.
+    let days: Vec<String> = stack.buckets.iter().map(|d| format::day(*d)).collect();
+    let amounts: Vec<Vec<String>> = stack
+        .series
+        .iter()
+        .map(|s| s.values.iter().map(|v| format::money(*v, &currency)).collect())
+        .collect();
+    let names: Vec<String> = stack.series.iter().map(|s| key_label(&s.label)).collect();
     let mut rects = Vec::new();
-    for (i, day) in stack.buckets.iter().enumerate() {
+    for (i, day) in days.iter().enumerate() {
         let (mut up, mut down) = (0i64, 0i64);
         for (k, s) in stack.series.iter().enumerate() {
             let v = s.values[i];
@@ -120,32 +129,24 @@ pub fn StackedBars(stack: Stack, currency: String, label: String) -> impl IntoVi
             rects.push(view! {
                 <rect x=format!("{:.1}", PAD + slot * i as f64 + (slot - bar) / 2.0) y=format!("{y1:.1}")
                     width=format!("{bar:.1}") height=format!("{:.1}", (y2 - y1).max(0.5)) class=class(k, &s.label)>
-                    <title>{format!("{} · {}: {}", format::day(*day), key_label(&s.label), format::money(v, &currency))}</title>
+                    <title>{format!("{day} · {}: {}", names[k], amounts[k][i])}</title>
                 </rect>
             });
         }
     }
-    let first = stack
-        .buckets
-        .first()
-        .map(|d| format::day(*d))
-        .unwrap_or_default();
-    let last = stack
-        .buckets
-        .last()
-        .map(|d| format::day(*d))
-        .unwrap_or_default();
+    let first = days.first().cloned().unwrap_or_default();
+    let last = days.last().cloned().unwrap_or_default();
     let rows = stack
         .buckets
         .iter()
+        .zip(&days)
         .enumerate()
-        .map(|(i, d)| {
-            let cells = stack
-                .series
+        .map(|(i, (d, day))| {
+            let cells = amounts
                 .iter()
-                .map(|s| view! { <td class="num">{format::money(s.values[i], &currency)}</td> })
+                .map(|a| view! { <td class="num">{a[i].clone()}</td> })
                 .collect_view();
-            view! { <tr data-day=d.to_string()><th scope="row">{format::day(*d)}</th>{cells}</tr> }
+            view! { <tr data-day=d.to_string()><th scope="row">{day.clone()}</th>{cells}</tr> }
         })
         .collect_view();
     view! {
