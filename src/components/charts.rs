@@ -107,7 +107,12 @@ pub fn StackedBars(stack: Stack, currency: String, label: String) -> impl IntoVi
     let amounts: Vec<Vec<String>> = stack
         .series
         .iter()
-        .map(|s| s.values.iter().map(|v| format::money(*v, &currency)).collect())
+        .map(|s| {
+            s.values
+                .iter()
+                .map(|v| format::money(*v, &currency))
+                .collect()
+        })
         .collect();
     let names: Vec<String> = stack.series.iter().map(|s| key_label(&s.label)).collect();
     let mut rects = Vec::new();

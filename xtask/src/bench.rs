@@ -299,9 +299,15 @@ fn export() -> Row {
                 command,
                 figure: format!(
                     "{rate:.0} rows/s: {} rows of {} exports ({} files, {} MB gzip; the largest {largest} rows) \
-                     downloaded, gunzipped, parsed and stored in {} s; the sync's peak memory {peak:.0} MB \
+                     downloaded, gunzipped, parsed and stored in {} s ({} s of CPU, the emulator serving the files \
+                     included); the sync's peak memory {peak:.0} MB \
                      (growth of the process's peak RSS during the sync; the emulator's files were already in memory)",
-                    v["rows"], v["exports"], v["files"], v["compressedMb"], v["seconds"]
+                    v["rows"],
+                    v["exports"],
+                    v["files"],
+                    v["compressedMb"],
+                    v["seconds"],
+                    v["cpuSeconds"]
                 ),
                 baseline: format!(
                     "floor: gzip -dc of the same files to /dev/null, {floor:.0} rows/s ({} s)",

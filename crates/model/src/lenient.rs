@@ -126,9 +126,10 @@ pub fn amount<'de, D: Deserializer<'de>>(d: D) -> Result<Amount, D::Error> {
     opt_amount(d).map(Option::unwrap_or_default)
 }
 
-/// Like [`amount`], `None` when null, missing or empty. A JSON number is
-/// read from its text, digit by digit, not through a double: the exact
-/// decimal the service wrote is rounded once, to the millionth.
+/// Like [`amount`], `None` when null, missing or empty. Text is read digit
+/// by digit; a JSON number comes as a double and is read from its shortest
+/// text, which is the decimal the service wrote when it has 15 significant
+/// digits or fewer. Either way the decimal is rounded once, to the millionth.
 pub fn opt_amount<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Amount>, D::Error> {
     struct Money;
     impl<'de> serde::de::Visitor<'de> for Money {
