@@ -352,18 +352,21 @@ fn PivotView(
     let day = |d: NaiveDate| format::day(d);
     let table_rows = RwSignal::new(TABLE_ROWS);
     // A large period is drawn in steps, a task each, so that none holds
-    // the page long: the frame of the page, the pivot, the chart, the table.
+    // the page long: the frame of the page, the pivot, its conversion to
+    // the reporting currency, the chart, the table.
     let stage = RwSignal::new(Stage::Frame);
     let next = |then: Box<dyn FnOnce()>| set_timeout(then, std::time::Duration::ZERO);
     next(Box::new(move || {
         // Read here, the pivot is worked out in this task, not the chart's.
         // (`try_`: the page may have been left since, and the pivot with it.)
         let _ = pivot.try_with_untracked(|_| ());
-        let _ = converted.try_with_untracked(|_| ());
         next(Box::new(move || {
-            let _ = stage.try_set(Stage::Chart);
+            let _ = converted.try_with_untracked(|_| ());
             next(Box::new(move || {
-                let _ = stage.try_set(Stage::Table);
+                let _ = stage.try_set(Stage::Chart);
+                next(Box::new(move || {
+                    let _ = stage.try_set(Stage::Table);
+                }));
             }));
         }));
     }));
