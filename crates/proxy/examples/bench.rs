@@ -433,7 +433,6 @@ async fn export_bench() {
                 .unwrap();
             let path = files.path().join(format!("{currency}-{}", blob.name));
             std::fs::write(&path, &bytes).unwrap();
-
             paths.push(path);
         }
     }
