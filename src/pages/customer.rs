@@ -239,7 +239,7 @@ fn Breakdown(cube: Cube) -> impl IntoView {
                             let drill = next.clone().map(|n| {
                                 let key = key.clone();
                                 let mut f = filters.get();
-                                f.push((by.get(), vec![key.clone()]));
+                                f.push((by.get(), vec![key.to_string()]));
                                 view! { <button type="button" class="link" on:click=move |_| set_query.with_value(|s| s(&n, &f))>{key.clone()}</button> }.into_any()
                             }).unwrap_or_else(|| key.clone().into_any());
                             view! {
@@ -258,7 +258,7 @@ fn Breakdown(cube: Cube) -> impl IntoView {
             <button type="button" class="link" on:click=move |_| {
                 let p = pivot.get();
                 let rows: Vec<Vec<String>> = p.rows.iter().map(|r| vec![
-                    r.keys[0].clone(), r.currency.clone(),
+                    r.keys[0].to_string(), r.currency.to_string(),
                     model::export::decimal(r.total.partner_cost), model::export::decimal(r.total.customer_price),
                     model::export::decimal(r.total.margin()),
                 ]).collect();

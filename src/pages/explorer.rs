@@ -310,8 +310,8 @@ fn PivotView(
             .rows
             .iter()
             .map(|r| {
-                let mut row = r.keys.clone();
-                row.push(r.currency.clone());
+                let mut row: Vec<String> = r.keys.iter().map(|k| k.to_string()).collect();
+                row.push(r.currency.to_string());
                 row.push(model::export::decimal(r.total.get(m)));
                 if in_reporting() {
                     row.push(model::export::decimal(converted_of(

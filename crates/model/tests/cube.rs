@@ -55,7 +55,13 @@ fn groups_by_customer_keeping_currencies_apart() {
     let rows: Vec<(String, String, i64)> = p
         .rows
         .iter()
-        .map(|r| (r.keys[0].clone(), r.currency.clone(), r.total.partner_cost))
+        .map(|r| {
+            (
+                r.keys[0].to_string(),
+                r.currency.to_string(),
+                r.total.partner_cost,
+            )
+        })
         .collect();
     assert_eq!(
         rows,
@@ -114,7 +120,7 @@ fn weeks_start_on_monday_and_months_on_the_first() {
     // 2026-11-02 is a Monday; 11-08 is the Sunday of that week.
     assert_eq!(weeks.buckets[0], date("2026-11-02"));
     assert_eq!(weeks.buckets[1], date("2026-11-09"));
-    let usd = weeks.rows.iter().find(|r| r.currency == "USD").unwrap();
+    let usd = weeks.rows.iter().find(|r| &*r.currency == "USD").unwrap();
     assert_eq!(usd.series[0].partner_cost, 12_000_000);
 
     let months = cube.pivot(&PivotQuery {
@@ -122,7 +128,7 @@ fn weeks_start_on_monday_and_months_on_the_first() {
         ..Default::default()
     });
     assert_eq!(months.buckets, [date("2026-11-01"), date("2026-12-01")]);
-    let eur = months.rows.iter().find(|r| r.currency == "EUR").unwrap();
+    let eur = months.rows.iter().find(|r| &*r.currency == "EUR").unwrap();
     assert_eq!(
         eur.series
             .iter()
@@ -139,7 +145,7 @@ fn tags_group_by_key_with_untagged_rows_named() {
         filters: vec![(Dim::Currency, vec!["EUR".into()])],
         ..Default::default()
     });
-    let keys: Vec<&str> = p.rows.iter().map(|r| r.keys[0].as_str()).collect();
+    let keys: Vec<&str> = p.rows.iter().map(|r| &*r.keys[0]).collect();
     assert_eq!(keys, ["prod", UNTAGGED]);
     assert_eq!(sample().tag_keys(), ["env"]);
 }
@@ -154,7 +160,7 @@ fn date_range_and_filters_narrow_the_rows() {
         ..Default::default()
     });
     assert_eq!(p.rows.len(), 1);
-    assert_eq!(p.rows[0].keys, ["P10"]);
+    assert_eq!(*p.rows[0].keys, ["P10".into()]);
     assert_eq!(p.rows[0].total.lines, 1);
 }
 
@@ -182,6 +188,14 @@ const CURRENCIES: [&str; 2] = ["USD", "EUR"];
 const TAGS: [&str; 3] = [r#"{"env":"prod"}"#, r#"{"env":"dev","app":"web"}"#, ""];
 
 fn arb_cube() -> impl Strategy<Value = Cube> {
+    cube_of(-1_000_000i64..50_000_000, 0..300)
+}
+
+/// A cube whose lines cost amounts drawn from `costs`.
+fn cube_of(
+    costs: impl Strategy<Value = i64>,
+    lines: std::ops::Range<usize>,
+) -> impl Strategy<Value = Cube> {
     prop::collection::vec(
         (
             0..4usize,
@@ -190,10 +204,10 @@ fn arb_cube() -> impl Strategy<Value = Cube> {
             0..2usize,
             0..3usize,
             0..90u64,
-            -1_000_000i64..50_000_000,
+            costs,
             0i64..10_000_000,
         ),
-        0..300,
+        lines,
     )
     .prop_map(|rows| {
         let mut b = CubeBuilder::new();
@@ -250,6 +264,10 @@ fn direct_totals(cube: &Cube) -> BTreeMap<String, Measures> {
     out
 }
 
+fn texts(keys: &[std::sync::Arc<str>]) -> Vec<String> {
+    keys.iter().map(|k| k.to_string()).collect()
+}
+
 fn regroup(
     rows: impl Iterator<Item = (Vec<String>, String, Measures)>,
 ) -> BTreeMap<(Vec<String>, String), Measures> {
@@ -266,7 +284,7 @@ proptest! {
         let p = cube.pivot(&PivotQuery { group_by: dims, bucket, ..Default::default() });
         let mut sums: BTreeMap<String, Measures> = BTreeMap::new();
         for row in &p.rows {
-            sums.entry(row.currency.clone()).or_default().add(&row.total);
+            sums.entry(row.currency.to_string()).or_default().add(&row.total);
             if bucket != Bucket::None {
                 let mut series = Measures::default();
                 row.series.iter().for_each(|m| series.add(m));
@@ -276,6 +294,23 @@ proptest! {
         let direct = direct_totals(&cube);
         prop_assert_eq!(&sums, &direct);
         prop_assert_eq!(p.totals.into_iter().collect::<BTreeMap<_, _>>(), direct);
+    }
+
+    #[test]
+    fn rows_come_costliest_first_then_by_price_then_by_name(
+        // Few amounts, so that many groups tie on their figures.
+        cube in cube_of(0i64..3, 0..60),
+        dims in arb_dims(),
+    ) {
+        let p = cube.pivot(&PivotQuery { group_by: dims, ..Default::default() });
+        let mut expected = p.rows.clone();
+        expected.sort_by(|a, b| {
+            b.total.partner_cost.cmp(&a.total.partner_cost)
+                .then(b.total.customer_price.cmp(&a.total.customer_price))
+                .then_with(|| a.keys.cmp(&b.keys))
+                .then_with(|| a.currency.cmp(&b.currency))
+        });
+        prop_assert_eq!(p.rows, expected);
     }
 
     #[test]
@@ -294,12 +329,12 @@ proptest! {
         let mut wider = dims.clone();
         wider.push(filter_dim.clone());
         let grouped = cube.pivot(&PivotQuery { group_by: wider, ..Default::default() });
-        let expected = regroup(grouped.rows.into_iter().filter(|r| allowed.contains(r.keys.last().unwrap())).map(|r| {
-            let mut keys = r.keys;
+        let expected = regroup(grouped.rows.into_iter().filter(|r| allowed.iter().any(|a| **a == **r.keys.last().unwrap())).map(|r| {
+            let mut keys = texts(&r.keys);
             keys.pop();
-            (keys, r.currency, r.total)
+            (keys, r.currency.to_string(), r.total)
         }));
-        let got = regroup(filtered.rows.into_iter().map(|r| (r.keys, r.currency, r.total)));
+        let got = regroup(filtered.rows.into_iter().map(|r| (texts(&r.keys), r.currency.to_string(), r.total)));
         prop_assert_eq!(got, expected);
     }
 
@@ -316,8 +351,8 @@ proptest! {
             // The series drawn are the largest, in the order a full sort of
             // every label's series gives (by absolute total, then label).
             let mut every: std::collections::BTreeMap<&str, Vec<i64>> = Default::default();
-            for r in p.rows.iter().filter(|r| &r.currency == currency) {
-                let label = r.keys.first().map_or(model::cube::OTHER, String::as_str);
+            for r in p.rows.iter().filter(|r| &*r.currency == currency) {
+                let label = r.keys.first().map_or(model::cube::OTHER, |k| &**k);
                 let values = every.entry(label).or_insert_with(|| vec![0; p.buckets.len()]);
                 for (v, m) in values.iter_mut().zip(&r.series) {
                     *v += m.margin();
@@ -332,7 +367,7 @@ proptest! {
             prop_assert_eq!(stack.series.len(), shown + usize::from(shown < sorted.len()));
             for (i, _) in stack.buckets.iter().enumerate() {
                 let stacked: i64 = stack.series.iter().map(|s| s.values[i]).sum();
-                let total: i64 = p.rows.iter().filter(|r| &r.currency == currency).map(|r| r.series[i].margin()).sum();
+                let total: i64 = p.rows.iter().filter(|r| &*r.currency == currency).map(|r| r.series[i].margin()).sum();
                 prop_assert_eq!(stacked, total);
             }
         }

@@ -97,8 +97,14 @@ fn check(lines: &[Line], query: &PivotQuery) -> Result<(), TestCaseError> {
             .map(|(d, m)| (*d, m))
             .collect();
         prop_assert!(
-            got.insert((row.keys, row.currency), (row.total, series))
-                .is_none(),
+            got.insert(
+                (
+                    row.keys.iter().map(|k| k.to_string()).collect(),
+                    row.currency.to_string()
+                ),
+                (row.total, series)
+            )
+            .is_none(),
             "a group twice"
         );
     }

@@ -88,7 +88,7 @@ fn arb_keep() -> impl Strategy<Value = Vec<Dim>> {
 }
 
 /// Every row of a pivot by its keys and currency: total and series.
-type Rows = BTreeMap<(Vec<String>, String), (Measures, Vec<Measures>)>;
+type Rows = BTreeMap<(Vec<std::sync::Arc<str>>, std::sync::Arc<str>), (Measures, Vec<Measures>)>;
 
 fn rows(cube: &Cube, query: &PivotQuery) -> (Rows, Vec<(String, Measures)>) {
     let p = cube.pivot(query);

@@ -106,7 +106,11 @@ async fn past_the_limit_the_cube_is_summed_to_what_the_view_asks_and_its_totals_
         for (day, m) in pivot.buckets.iter().zip(&row.series) {
             if m.lines > 0 {
                 shown.insert(
-                    (row.keys[0].clone(), row.currency.clone(), day.to_string()),
+                    (
+                        row.keys[0].to_string(),
+                        row.currency.to_string(),
+                        day.to_string(),
+                    ),
                     m.partner_cost,
                 );
             }
@@ -130,7 +134,7 @@ async fn past_the_limit_the_cube_is_summed_to_what_the_view_asks_and_its_totals_
         let mut out: BTreeMap<(String, String), i64> = BTreeMap::new();
         for row in &p.rows {
             for (day, m) in p.buckets.iter().zip(&row.series) {
-                *out.entry((row.currency.clone(), day.to_string()))
+                *out.entry((row.currency.to_string(), day.to_string()))
                     .or_default() += m.partner_cost;
             }
         }

@@ -3,6 +3,8 @@
 //! when they do not (¥101,575 is not more than $4,038); and the whole pivot
 //! in the reporting currency, for one chart of all currencies.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 
 use super::{Measure, Measures, Pivot, PivotRow};
@@ -77,7 +79,7 @@ impl Pivot {
     pub fn in_currency(&self, rates: &Rates) -> Option<Pivot> {
         let mut rows: Vec<PivotRow> = Vec::new();
         // The row of each keys, so that merging stays linear.
-        let mut row_of: std::collections::HashMap<&[String], usize> = Default::default();
+        let mut row_of: std::collections::HashMap<&[Arc<str>], usize> = Default::default();
         for r in &self.rows {
             let rate = rates.rate(&r.currency)?;
             let total = r.total.converted(rate)?;
@@ -97,7 +99,7 @@ impl Pivot {
                     row_of.insert(&r.keys, rows.len());
                     rows.push(PivotRow {
                         keys: r.keys.clone(),
-                        currency: rates.currency.clone(),
+                        currency: rates.currency.as_str().into(),
                         total,
                         series,
                     });
@@ -125,7 +127,7 @@ impl Pivot {
     /// Each bucket's total of `measure` over the rows in `currency`.
     pub fn bucket_totals(&self, measure: Measure, currency: &str) -> Vec<(NaiveDate, i64)> {
         let mut sums = vec![0i64; self.buckets.len()];
-        for r in self.rows.iter().filter(|r| r.currency == currency) {
+        for r in self.rows.iter().filter(|r| &*r.currency == currency) {
             for (s, m) in sums.iter_mut().zip(&r.series) {
                 *s = s.saturating_add(m.get(measure));
             }
@@ -179,7 +181,7 @@ mod tests {
     fn order(p: &Pivot) -> Vec<(String, String)> {
         p.rows
             .iter()
-            .map(|r| (r.keys[0].clone(), r.currency.clone()))
+            .map(|r| (r.keys[0].to_string(), r.currency.to_string()))
             .collect()
     }
 
@@ -223,11 +225,11 @@ mod tests {
     fn the_pivot_in_one_currency_merges_and_keeps_every_cent() {
         let p = by_customer().in_currency(&usd()).unwrap();
         assert_eq!(p.totals.len(), 1);
-        let names: Vec<&str> = p.rows.iter().map(|r| r.keys[0].as_str()).collect();
+        let names: Vec<&str> = p.rows.iter().map(|r| &*r.keys[0]).collect();
         assert_eq!(names, ["Fabrikam", "Tailspin", "Contoso"]);
         // Fabrikam: $4,038 plus €100 at 1.1.
         assert_eq!(p.rows[0].total.partner_cost, 4_148_000_000);
-        assert_eq!(p.rows[0].currency, "USD");
+        assert_eq!(&*p.rows[0].currency, "USD");
         // ¥102,575 at 0.0067.
         assert_eq!(p.rows[2].total.partner_cost, 687_252_500);
         let total: i64 = p.rows.iter().map(|r| r.total.partner_cost).sum();

@@ -3,6 +3,8 @@
 
 use super::sums::{BLOCK, Block, Groups, SKIP, Sums};
 use super::*;
+use std::cmp::Reverse;
+use std::sync::Arc;
 
 /// How days are bucketed in a pivot's series.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,9 +50,11 @@ pub struct PivotQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PivotRow {
-    /// One value per grouping dimension, in the query's order.
-    pub keys: Vec<String>,
-    pub currency: String,
+    /// One value per grouping dimension, in the query's order. Shared with
+    /// every other row of the same value: a pivot by two dimensions has
+    /// tens of thousands of rows, and a copy of each name made them.
+    pub keys: Vec<Arc<str>>,
+    pub currency: Arc<str>,
     pub total: Measures,
     /// One entry per bucket of [`Pivot::buckets`]; empty without buckets.
     pub series: Vec<Measures>,
@@ -146,8 +150,8 @@ impl Pivot {
         let mut values: Vec<i64> = Vec::new();
         let mut index: std::collections::HashMap<&str, usize, foldhash::fast::RandomState> =
             Default::default();
-        for r in self.rows.iter().filter(|r| r.currency == currency) {
-            let label = r.keys.first().map(String::as_str).unwrap_or(OTHER);
+        for r in self.rows.iter().filter(|r| &*r.currency == currency) {
+            let label = r.keys.first().map(|k| &**k).unwrap_or(OTHER);
             let i = *index.entry(label).or_insert_with(|| {
                 labels.push(label);
                 values.resize(values.len() + width, 0);
@@ -425,39 +429,67 @@ impl Cube {
                 series.add(&series_slots, &block);
             }
         }
-        let keys = index.codes;
-        let currency_of = |g: usize| &currency.values[keys[g][groups.len()] as usize];
+        let width = groups.len();
+        let currency_code = |g: usize| index.codes(g)[width] as usize;
         let key_of = |g: usize| {
             groups
                 .iter()
-                .zip(&keys[g])
+                .zip(index.codes(g))
                 .map(|(r, code)| r.values[*code as usize].as_str())
+        };
+        // Each name shared by the rows that carry it, made when first used.
+        let mut names: Vec<Vec<Option<Arc<str>>>> = groups
+            .iter()
+            .map(|r| vec![None; r.values.len()])
+            .chain(std::iter::once(vec![None; currency.values.len()]))
+            .collect();
+        let mut name = |dim: usize, code: u32| -> Arc<str> {
+            names[dim][code as usize]
+                .get_or_insert_with(|| match groups.get(dim) {
+                    Some(r) => r.values[code as usize].as_str().into(),
+                    None => currency.values[code as usize].as_str().into(),
+                })
+                .clone()
         };
         // Costliest first; by price where there is no cost (a customer's own
         // cube). The groups are ordered before any row is made, so that no
-        // row is moved and no name copied to be compared.
-        let mut order: Vec<usize> = (0..keys.len()).collect();
-        order.sort_by(|a, b| {
-            let (ta, tb) = (totals.get(*a), totals.get(*b));
-            tb.partner_cost
-                .cmp(&ta.partner_cost)
-                .then_with(|| tb.customer_price.cmp(&ta.customer_price))
-                .then_with(|| key_of(*a).cmp(key_of(*b)))
-                .then_with(|| currency_of(*a).cmp(currency_of(*b)))
-        });
-        let mut by_currency: Vec<(String, Measures)> = Vec::new();
+        // row is moved and no name copied to be compared; each carries the
+        // figures it is ordered by, so that a comparison looks nothing up
+        // (a pivot by two dimensions has tens of thousands of groups).
+        let mut order: Vec<(i64, i64, u32)> = (0..index.len())
+            .map(|g| {
+                let t = totals.get(g);
+                (t.partner_cost, t.customer_price, g as u32)
+            })
+            .collect();
+        // By the figures alone first (integers compared, no closure), then
+        // each run of equal figures by the names.
+        order.sort_unstable_by_key(|&(cost, price, g)| (Reverse(cost), Reverse(price), g));
+        for run in order.chunk_by_mut(|a, b| (a.0, a.1) == (b.0, b.1)) {
+            if run.len() > 1 {
+                run.sort_by(|a, b| {
+                    let (ga, gb) = (a.2 as usize, b.2 as usize);
+                    key_of(ga).cmp(key_of(gb)).then_with(|| {
+                        currency.values[currency_code(ga)].cmp(&currency.values[currency_code(gb)])
+                    })
+                });
+            }
+        }
+        let mut by_currency: Vec<Option<Measures>> = vec![None; currency.values.len()];
         let rows: Vec<PivotRow> = order
             .into_iter()
-            .map(|g| {
-                let currency_name = currency_of(g);
+            .map(|(_, _, g)| {
+                let g = g as usize;
+                let code = currency_code(g);
                 let total = totals.get(g);
-                match by_currency.iter_mut().find(|(c, _)| c == currency_name) {
-                    Some((_, m)) => m.add(&total),
-                    None => by_currency.push((currency_name.clone(), total)),
+                match &mut by_currency[code] {
+                    Some(m) => m.add(&total),
+                    none => *none = Some(total),
                 }
+                let codes = index.codes(g);
                 PivotRow {
-                    keys: key_of(g).map(str::to_string).collect(),
-                    currency: currency_name.clone(),
+                    keys: (0..width).map(|d| name(d, codes[d])).collect(),
+                    currency: name(width, code as u32),
                     total,
                     series: if bucket_starts.is_empty() {
                         Vec::new()
@@ -469,7 +501,20 @@ impl Cube {
                 }
             })
             .collect();
+        let mut by_currency: Vec<(String, Measures)> = by_currency
+            .into_iter()
+            .zip(&currency.values)
+            .filter_map(|(m, c)| Some((c.clone(), m?)))
+            .collect();
         by_currency.sort_by(|a, b| a.0.cmp(&b.0));
+        // A decoded cube's dictionary could name a currency twice.
+        by_currency.dedup_by(|later, kept| {
+            let same = later.0 == kept.0;
+            if same {
+                kept.1.add(&later.1);
+            }
+            same
+        });
         Pivot {
             group_by: query.group_by.clone(),
             buckets: bucket_starts.into_iter().map(date_of).collect(),

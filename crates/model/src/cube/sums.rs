@@ -25,8 +25,9 @@ pub(super) struct Groups {
     /// Each dimension's number of values, the currency's last.
     radices: Vec<u64>,
     index: Index,
-    /// Each group's codes, one per dimension, the currency's last.
-    pub codes: Vec<Vec<u32>>,
+    /// Each group's codes side by side, one per dimension, the currency's
+    /// last (one array: a large pivot has tens of thousands of groups).
+    codes: Vec<u32>,
 }
 
 enum Index {
@@ -54,7 +55,13 @@ impl Groups {
     }
 
     pub fn len(&self) -> usize {
-        self.codes.len()
+        self.codes.len() / self.radices.len()
+    }
+
+    /// A group's codes, one per dimension, the currency's last.
+    pub fn codes(&self, group: usize) -> &[u32] {
+        let width = self.radices.len();
+        &self.codes[group * width..(group + 1) * width]
     }
 
     /// How many groups there can be at most, when that is known small.
@@ -74,9 +81,9 @@ impl Groups {
                     continue;
                 }
                 let codes: Vec<u32> = columns.iter().map(|c| c[row]).collect();
-                let next = self.codes.len() as u32;
-                *slot = *map.entry(codes.clone()).or_insert_with(|| {
-                    self.codes.push(codes);
+                let next = (self.codes.len() / columns.len()) as u32;
+                *slot = *map.entry(codes).or_insert_with_key(|codes| {
+                    self.codes.extend_from_slice(codes);
                     next
                 });
             }
@@ -111,8 +118,8 @@ impl Groups {
         let (codes, radices) = (&mut self.codes, &self.radices);
         let mut found = |entry: &mut u32, key: u64| {
             if *entry == SKIP {
-                *entry = codes.len() as u32;
-                codes.push(unpack(key, radices));
+                *entry = (codes.len() / radices.len()) as u32;
+                unpack(key, radices, codes);
             }
             *entry
         };
@@ -159,14 +166,14 @@ impl Hasher for Folded {
     }
 }
 
-/// A packed key's codes, most significant first.
-fn unpack(mut key: u64, radices: &[u64]) -> Vec<u32> {
-    let mut codes = vec![0u32; radices.len()];
-    for (code, radix) in codes.iter_mut().zip(radices).rev() {
+/// Appends a packed key's codes to `codes`, most significant first.
+fn unpack(mut key: u64, radices: &[u64], codes: &mut Vec<u32>) {
+    let start = codes.len();
+    codes.resize(start + radices.len(), 0);
+    for (code, radix) in codes[start..].iter_mut().zip(radices).rev() {
         *code = (key % radix) as u32;
         key /= radix;
     }
-    codes
 }
 
 /// The measures of each slot side by side, so that a row's five additions
@@ -248,10 +255,8 @@ mod tests {
         for radices in [vec![3, 2], vec![3 << 20, 2], vec![u64::MAX / 2, 4]] {
             let mut groups = Groups::new(radices);
             assert_eq!(slots_of(&mut groups, &[a, b]), [0, 1, 0, 2, 1, 3]);
-            assert_eq!(
-                groups.codes,
-                [vec![2, 1], vec![0, 1], vec![1, 0], vec![2, 0]]
-            );
+            let codes: Vec<&[u32]> = (0..groups.len()).map(|g| groups.codes(g)).collect();
+            assert_eq!(codes, [[2, 1], [0, 1], [1, 0], [2, 0]]);
             // A later block continues the same numbering.
             assert_eq!(slots_of(&mut groups, &[&[1, 0], &[0, 0]]), [2, 4]);
         }
