@@ -367,6 +367,9 @@ impl Cube {
         if !bucket_starts.is_empty() && most <= 1 << 18 {
             series.grow(most);
         }
+        if let Some(most) = index.most().filter(|m| *m <= 1 << 18) {
+            totals.grow(most);
+        }
 
         let n = self.len();
         let key_columns: Vec<&[u32]> = groups
