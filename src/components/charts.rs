@@ -141,19 +141,27 @@ pub fn StackedBars(stack: Stack, currency: String, label: String) -> impl IntoVi
     }
     let first = days.first().cloned().unwrap_or_default();
     let last = days.last().cloned().unwrap_or_default();
-    let rows = stack
-        .buckets
-        .iter()
-        .zip(&days)
-        .enumerate()
-        .map(|(i, (d, day))| {
-            let cells = amounts
+    // The table's rows (in a closed <details>) are drawn in a task after
+    // the bars': the two in one task held a large partner's page over 50 ms.
+    let table_drawn = RwSignal::new(false);
+    set_timeout(move || table_drawn.set(true), std::time::Duration::ZERO);
+    let buckets = stack.buckets.clone();
+    let rows = move || {
+        table_drawn.get().then(|| {
+            buckets
                 .iter()
-                .map(|a| view! { <td class="num">{a[i].clone()}</td> })
-                .collect_view();
-            view! { <tr data-day=d.to_string()><th scope="row">{day.clone()}</th>{cells}</tr> }
+                .zip(&days)
+                .enumerate()
+                .map(|(i, (d, day))| {
+                    let cells = amounts
+                        .iter()
+                        .map(|a| view! { <td class="num">{a[i].clone()}</td> })
+                        .collect_view();
+                    view! { <tr data-day=d.to_string()><th scope="row">{day.clone()}</th>{cells}</tr> }
+                })
+                .collect_view()
         })
-        .collect_view();
+    };
     view! {
         <figure class="chart stacked" data-buckets=n data-series=stack.series.len()>
             <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label.clone() preserveAspectRatio="none">

@@ -4,9 +4,9 @@
 // browser context each run (nothing cached).
 // Measured: from navigation start to the frame after the first chart is
 // drawn with data (the app's `explorer-chart` mark); the bytes transferred
-// for it; the longest task on the main thread meanwhile; and a regroup (by
-// the currency, which the summed cube keeps) from the change to the next
-// chart. `cargo xtask bench` runs it and reads the BENCH line.
+// for it; the main thread's long tasks (over 50 ms), the longest of all and
+// the longest from when the cube was asked for; and a regroup (by the
+// currency, which the summed cube keeps) from the change to the next chart. `cargo xtask bench` runs it and reads the BENCH line.
 import { startServers, launchBrowser } from '../e2e/servers.mjs';
 import { syncedSession, median } from './session.mjs';
 
@@ -39,9 +39,9 @@ try {
     const p = await context.newPage();
     // Long tasks from the very start of the page, not from when we asked.
     await p.addInitScript(() => {
-      window.__longest = 0;
+      window.__long = [];
       new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) window.__longest = Math.max(window.__longest, e.duration);
+        for (const e of list.getEntries()) window.__long.push([Math.round(e.startTime), Math.round(e.duration)]);
       }).observe({ type: 'longtask', buffered: true });
     });
     let usage = null;
@@ -52,7 +52,6 @@ try {
     await p.waitForFunction(() => performance.getEntriesByName('explorer-chart').length > 0, null, { timeout: 120_000 });
     const first = await p.evaluate(() => ({
       chartMs: performance.getEntriesByName('explorer-chart')[0].startTime,
-      longestTaskMs: window.__longest,
       // When the cube was asked for and when it had arrived.
       usage: performance
         .getEntriesByType('resource')
@@ -78,7 +77,21 @@ try {
         if (performance.now() - t > 30_000) return null;
       }
     });
-    runs.push({ ...first, usageBodyBytes: sizes?.responseBodySize ?? null, regroupMs });
+    // A task that ends after the regroup's chart is still counted.
+    await p.waitForTimeout(1000);
+    const long = await p.evaluate(() => window.__long);
+    // Issue 24: no task over 50 ms while the cube loads or regroups, that
+    // is from when it was asked for on (the start-up before is the app's).
+    const asked = first.usage.length ? first.usage[0][0] : Infinity;
+    const longest = (tasks) => tasks.reduce((n, [, d]) => Math.max(n, d), 0);
+    runs.push({
+      ...first,
+      usageBodyBytes: sizes?.responseBodySize ?? null,
+      regroupMs,
+      longTasks: long,
+      longestTaskMs: longest(long),
+      longestTaskFromCubeMs: longest(long.filter(([start]) => start >= asked)),
+    });
     await context.close();
   }
   const m = (k) => median(runs.map((r) => r[k]));
@@ -91,6 +104,7 @@ try {
     chartMedianMs: m('chartMs'),
     transferredMedianBytes: m('transferred'),
     longestTaskMedianMs: m('longestTaskMs'),
+    longestTaskFromCubeMs: Math.max(...runs.map((r) => r.longestTaskFromCubeMs)),
     regroupMedianMs: m('regroupMs'),
     all: runs,
   })}`);

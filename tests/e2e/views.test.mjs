@@ -189,6 +189,8 @@ test('the explorer regroups and filters in the browser, and a deep link restores
   await page.goto(link.replace('bucket=week', 'bucket=month'));
   await page.locator('figure.stacked').waitFor();
   const labels = await page.locator('figure.stacked .legend li').allTextContents();
+  // The table (in a closed <details>) is drawn in the task after the bars.
+  await page.locator('table.stacked-table tbody tr').first().waitFor({ state: 'attached' });
   const cells = await page.locator('table.stacked-table tbody tr td').allTextContents();
   assert.equal(await page.locator('table.stacked-table tbody tr').count(), 1);
   const ranked = Object.entries(expected).sort((a, b) => Math.abs(b[1]) - Math.abs(a[1]) || a[0].localeCompare(b[0]));

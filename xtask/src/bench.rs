@@ -448,20 +448,21 @@ fn interactive(built: &Result<Built>) -> Row {
 fn explorer_first_chart(built: &Result<Built>) -> Row {
     let name = "Explorer's first chart in a browser, 5,000 customers";
     let command = "node tests/bench/explorer.mjs (headless Chromium, server build)".to_string();
-    let target = "first chart ≤ 1.5 s, ≤ 10 MB, regroup ≤ 100 ms";
+    let target = "first chart ≤ 1.5 s, ≤ 10 MB, regroup ≤ 100 ms, no task over 50 ms from the cube's request on";
     match node_bench(built, "tests/bench/explorer.mjs") {
         Ok(v) => {
             let n = |k: &str| v[k].as_f64().unwrap_or(f64::NAN);
-            let (chart, bytes, regroup) = (
+            let (chart, bytes, regroup, from_cube) = (
                 n("chartMedianMs"),
                 n("transferredMedianBytes"),
                 n("regroupMedianMs"),
+                n("longestTaskFromCubeMs"),
             );
             Row {
                 name,
                 command,
                 figure: format!(
-                    "first chart {chart:.0} ms from navigation, {} transferred, regroup by currency {regroup:.0} ms, longest main-thread task {:.0} ms (medians of {} fresh loads; the first sync of {} s before)",
+                    "first chart {chart:.0} ms from navigation, {} transferred, regroup by currency {regroup:.0} ms, longest main-thread task {:.0} ms (start-up included), from the cube's request on at most {from_cube:.0} ms in any load (medians of {} fresh loads; the first sync of {} s before)",
                     kb(bytes as u64),
                     n("longestTaskMedianMs"),
                     v["runs"],
@@ -470,7 +471,12 @@ fn explorer_first_chart(built: &Result<Built>) -> Row {
                 baseline: "the targets".into(),
                 ratio: format!("{:.2}× the 1.5 s target", chart / 1500.0),
                 target,
-                met: Some(chart <= 1500.0 && bytes <= 10_000_000.0 && regroup <= 100.0),
+                met: Some(
+                    chart <= 1500.0
+                        && bytes <= 10_000_000.0
+                        && regroup <= 100.0
+                        && from_cube <= 50.0,
+                ),
             }
         }
         Err(e) => Row::failed(name, command, target, e),

@@ -54,11 +54,7 @@ impl Pivot {
                 (m.partner_cost, m.customer_price)
             }
         };
-        let mut keyed: Vec<((i64, i64), PivotRow)> = std::mem::take(&mut self.rows)
-            .into_iter()
-            .map(|r| (key(&r), r))
-            .collect();
-        keyed.sort_by(|(ka, a), (kb, b)| {
+        let order = |(ka, a): &((i64, i64), &PivotRow), (kb, b): &((i64, i64), &PivotRow)| {
             let currency_first = if converts {
                 std::cmp::Ordering::Equal
             } else {
@@ -69,8 +65,21 @@ impl Pivot {
                 .then(kb.1.cmp(&ka.1))
                 .then_with(|| a.keys.cmp(&b.keys))
                 .then_with(|| a.currency.cmp(&b.currency))
-        });
-        self.rows = keyed.into_iter().map(|(_, r)| r).collect();
+        };
+        // Most often the pivot's own order already is the ranking (one
+        // currency): checked in one pass, the rows are not moved at all.
+        let keys: Vec<((i64, i64), &PivotRow)> = self.rows.iter().map(|r| (key(r), r)).collect();
+        if keys.is_sorted_by(|a, b| order(a, b).is_le()) {
+            return;
+        }
+        let mut ranked: Vec<usize> = (0..keys.len()).collect();
+        ranked.sort_by(|a, b| order(&keys[*a], &keys[*b]));
+        drop(keys);
+        let mut rows: Vec<Option<PivotRow>> = std::mem::take(&mut self.rows)
+            .into_iter()
+            .map(Some)
+            .collect();
+        self.rows = ranked.into_iter().filter_map(|i| rows[i].take()).collect();
     }
 
     /// The pivot in the reporting currency: each row's total and buckets
