@@ -180,6 +180,21 @@ struct Shown {
     keep: Memo<Vec<Dim>>,
 }
 
+/// Runs each step in a browser task of its own (a zero timeout each), in
+/// order.
+fn in_tasks(steps: Vec<Box<dyn FnOnce()>>) {
+    let mut steps = steps.into_iter();
+    if let Some(step) = steps.next() {
+        set_timeout(
+            move || {
+                step();
+                in_tasks(steps.collect());
+            },
+            std::time::Duration::ZERO,
+        );
+    }
+}
+
 #[component]
 fn PivotView(
     cube: Arc<Cube>,
@@ -355,21 +370,22 @@ fn PivotView(
     // the page long: the frame of the page, the pivot, its conversion to
     // the reporting currency, the chart, the table.
     let stage = RwSignal::new(Stage::Frame);
-    let next = |then: Box<dyn FnOnce()>| set_timeout(then, std::time::Duration::ZERO);
-    next(Box::new(move || {
+    in_tasks(vec![
         // Read here, the pivot is worked out in this task, not the chart's.
         // (`try_`: the page may have been left since, and the pivot with it.)
-        let _ = pivot.try_with_untracked(|_| ());
-        next(Box::new(move || {
+        Box::new(move || {
+            let _ = pivot.try_with_untracked(|_| ());
+        }),
+        Box::new(move || {
             let _ = converted.try_with_untracked(|_| ());
-            next(Box::new(move || {
-                let _ = stage.try_set(Stage::Chart);
-                next(Box::new(move || {
-                    let _ = stage.try_set(Stage::Table);
-                }));
-            }));
-        }));
-    }));
+        }),
+        Box::new(move || {
+            let _ = stage.try_set(Stage::Chart);
+        }),
+        Box::new(move || {
+            let _ = stage.try_set(Stage::Table);
+        }),
+    ]);
     let chart_ready = Memo::new(move |_| stage.get() >= Stage::Chart);
     let table_ready = Memo::new(move |_| stage.get() >= Stage::Table);
     view! {
