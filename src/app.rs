@@ -28,8 +28,50 @@ pub fn App(
     #[prop(optional)]
     host: Option<Host>,
 ) -> impl IntoView {
-    let host = host.unwrap_or_default();
+    frame(host.unwrap_or_default(), Entry::Partner, || {
+        view! {
+            <Routes fallback=NotFound>
+                <Route path=path!("/") view=Overview />
+                <Route path=path!("/customers") view=Customers />
+                <Route path=path!("/customers/:id") view=Customer />
+                <Route path=path!("/explorer") view=Explorer />
+                <Route path=path!("/budgets") view=Budgets />
+                <Route path=path!("/margin") view=Margin />
+                <Route path=path!("/onboarding") view=Onboarding />
+                <Route path=path!("/connection") view=Connection />
+                <Route path=path!("/settings") view=Settings />
+                <Route path=path!("/my") view=Own />
+            </Routes>
+        }
+        .into_any()
+    })
+}
+
+/// The customer's own view alone, as `/my` loads it: a customer's user,
+/// who opens it once a month, gets this page and none of the partner's.
+#[component]
+pub fn OwnApp(host: Host) -> impl IntoView {
+    frame(host, Entry::Own, || {
+        view! {
+            <Routes fallback=NotFound>
+                <Route path=path!("/my") view=Own />
+            </Routes>
+        }
+        .into_any()
+    })
+}
+
+/// Which app the page holds: its links to the other one load it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    Partner,
+    Own,
+}
+
+/// The router, the shell and the gate around an entry's routes.
+fn frame(host: Host, entry: Entry, routes: fn() -> AnyView) -> impl IntoView {
     provide_context(host.clone());
+    provide_context(entry);
     let session: SessionResource = LocalResource::new(api::session);
     provide_context(session);
     let base = host.base.clone();
@@ -43,20 +85,7 @@ pub fn App(
                 i18n::set(locale.get());
                 view! {
                     <Shell>
-                        <Gate>
-                        <Routes fallback=NotFound>
-                            <Route path=path!("/") view=Overview />
-                            <Route path=path!("/customers") view=Customers />
-                            <Route path=path!("/customers/:id") view=Customer />
-                            <Route path=path!("/explorer") view=Explorer />
-                            <Route path=path!("/budgets") view=Budgets />
-                            <Route path=path!("/margin") view=Margin />
-                            <Route path=path!("/onboarding") view=Onboarding />
-                            <Route path=path!("/connection") view=Connection />
-                            <Route path=path!("/settings") view=Settings />
-                            <Route path=path!("/my") view=Own />
-                        </Routes>
-                        </Gate>
+                        <Gate>{routes()}</Gate>
                     </Shell>
                 }
             }}
@@ -235,6 +264,7 @@ fn HostLink(host: Host) -> impl IntoView {
 #[component]
 fn Shell(children: Children) -> impl IntoView {
     let logo = expect_context::<Host>().config.logo.clone();
+    let entry = expect_context::<Entry>();
     let t = i18n::t();
     // A customer's user sees its own costs and none of the partner's pages.
     let session = expect_context::<SessionResource>();
@@ -256,6 +286,14 @@ fn Shell(children: Children) -> impl IntoView {
             <nav aria-label=t.nav_label>
                 {move || if customer_view() {
                     view! { <A href=crate::host::path("/my")>{t.nav_own}</A> }.into_any()
+                } else if entry == Entry::Own {
+                    // The partner's pages are the other entry (a page load),
+                    // offered only to a partner's session.
+                    let partner = matches!(session.get(), Some(Ok(_)));
+                    view! {
+                        <A href=crate::host::path("/my")>{t.nav_own}</A>
+                        {partner.then(|| view! { <a href=crate::host::path("/") rel="external">{t.nav_overview}</a> })}
+                    }.into_any()
                 } else {
                     view! {
                         <A href=crate::host::path("/") exact=true>{t.nav_overview}</A>

@@ -10,13 +10,39 @@ pub mod host;
 pub mod i18n;
 pub mod pages;
 
-pub use app::App;
+pub use app::{App, OwnApp};
 use leptos::prelude::*;
 use model::host::AppConfig;
 
-/// Starts the app with its configuration, on the page's body or, mounted by
-/// a host page, in `root`.
+/// Reads `config.json` and starts an entry with it (or says on the page why
+/// it cannot start). Leptos sets up its executor when it mounts; until then,
+/// plain futures. The entry is a function, not a choice made here, so that
+/// each binary holds only the app it starts.
+pub fn run(start: fn(AppConfig)) {
+    wasm_bindgen_futures::spawn_local(async move {
+        match host::load_config().await {
+            Ok(config) => start(config),
+            Err(problem) => show_problem(problem),
+        }
+    });
+}
+
+/// Starts the partner's app with its configuration, on the page's body or,
+/// mounted by a host page, in `root`.
 pub fn start(config: AppConfig, root: Option<web_sys::HtmlElement>) {
+    start_app(config, root, |host| view! { <App host /> });
+}
+
+/// Starts the customer's own view alone (the `own` entry, served at `/my`).
+pub fn start_own(config: AppConfig) {
+    start_app(config, None, |host| view! { <OwnApp host /> });
+}
+
+fn start_app<V: IntoView + 'static>(
+    config: AppConfig,
+    root: Option<web_sys::HtmlElement>,
+    app: fn(host::Host) -> V,
+) {
     let base = host::base_path(&config);
     if root.is_none() {
         host::restore_route(&base);
@@ -26,7 +52,7 @@ pub fn start(config: AppConfig, root: Option<web_sys::HtmlElement>) {
     i18n::set(i18n::initial());
     let mount_root = root.clone();
     let mount = move || {
-        let host = host::Host {
+        app(host::Host {
             root: mount_root,
             // The person's own pick wins over the host's default.
             theme: RwSignal::new(
@@ -37,26 +63,13 @@ pub fn start(config: AppConfig, root: Option<web_sys::HtmlElement>) {
             accent: RwSignal::new(config.accent.clone()),
             config,
             base,
-        };
-        view! { <App host /> }
+        })
     };
     match root {
         Some(root) => leptos::mount::mount_to(root, mount).forget(),
         None => leptos::mount::mount_to_body(mount),
     }
     leptos::prelude::set_timeout(format::warm, std::time::Duration::ZERO);
-}
-
-/// The JavaScript entry for host pages (`embed.js` calls it): mounts the
-/// app into `root` (an element inside the host's shadow root, so that
-/// neither page's styles reach the other) with `config` as JSON, the same
-/// fields as `config.json`. A wrong config throws an error saying which.
-#[wasm_bindgen::prelude::wasm_bindgen(js_name = mountApp)]
-pub fn mount_app(root: web_sys::HtmlElement, config: &str) -> Result<(), wasm_bindgen::JsError> {
-    let config =
-        AppConfig::parse(config).map_err(|e| wasm_bindgen::JsError::new(&e.to_string()))?;
-    start(config, Some(root));
-    Ok(())
 }
 
 /// When the app cannot start (a wrong `config.json`), says why on the page.

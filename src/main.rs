@@ -1,5 +1,8 @@
-//! Starts the app once its `config.json` is read; everything else is in the
-//! library so tests can reach it.
+//! The partner's app: starts once its `config.json` is read, unless a host
+//! page mounts it itself (`embed.js`). Everything else is in the library so
+//! tests can reach it.
+
+use model::host::AppConfig;
 
 fn main() {
     console_error_panic_hook::set_once();
@@ -7,14 +10,21 @@ fn main() {
     let embedded = web_sys::window()
         .and_then(|w| js_sys::Reflect::get(&w, &"cspCostsEmbedded".into()).ok())
         .is_some_and(|v| v.is_truthy());
-    if embedded {
-        return;
+    if !embedded {
+        csp_costs::run(|config| csp_costs::start(config, None));
     }
-    // Leptos sets up its executor when it mounts; until then, plain futures.
-    wasm_bindgen_futures::spawn_local(async {
-        match csp_costs::host::load_config().await {
-            Ok(config) => csp_costs::start(config, None),
-            Err(problem) => csp_costs::show_problem(problem),
-        }
-    });
+}
+
+/// The JavaScript entry for host pages (`embed.js` calls it): mounts the
+/// app into `root` (an element inside the host's shadow root, so that
+/// neither page's styles reach the other) with `config` as JSON, the same
+/// fields as `config.json`. A wrong config throws an error saying which.
+/// Here rather than in the library: an export there would be kept in the
+/// customer's own entry too, and with it the whole app.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = mountApp)]
+pub fn mount_app(root: web_sys::HtmlElement, config: &str) -> Result<(), wasm_bindgen::JsError> {
+    let config =
+        AppConfig::parse(config).map_err(|e| wasm_bindgen::JsError::new(&e.to_string()))?;
+    csp_costs::start(config, Some(root));
+    Ok(())
 }

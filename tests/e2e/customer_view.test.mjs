@@ -64,6 +64,10 @@ test('an invited customer user sees its own costs at its price and nothing of th
   // The customer's user, in a browser of its own, opens the address it was sent.
   const context = await browser.newContext();
   const page = await context.newPage();
+  const wasm = [];
+  page.on('request', (r) => {
+    if (r.url().endsWith('.wasm')) wasm.push(new URL(r.url()).pathname);
+  });
   await page.goto(`${servers.proxyUrl}/my`);
   await page.locator('.notice-box a.button').click();
   await page.fill('#login', it.userName);
@@ -92,6 +96,8 @@ test('an invited customer user sees its own costs at its price and nothing of th
   assert.equal(sum, detail.monthToDate.customerPrice);
   assert.equal(await page.locator('table.breakdown tbody tr').count() > 0, true);
   await page.locator('figure.stacked ul.legend li').first().waitFor();
+  // The address it was sent loads the customer's own entry, not the partner's app.
+  assert.ok(wasm.length > 0 && wasm.every((p) => /^\/own-[0-9a-f]+_bg\.wasm$/.test(p)), wasm.join());
 
   // The partner's pages are closed to it: the app takes it to its own page
   // without asking for theirs.

@@ -105,6 +105,30 @@ test('the app works from a static host under a sub-path, with the proxy on anoth
   await context.close();
 });
 
+test("the customer's own view is a page of its own in the app's folder", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const fetched = [];
+  page.on('request', (r) => fetched.push(r.url()));
+  // The address a customer's user is sent, without and with the folder's slash.
+  for (const address of [`${SUB}my`, `${SUB}my/`]) {
+    fetched.length = 0;
+    await page.goto(`${site.url}${address}`);
+    const signIn = page.locator('.notice-box a.button', { hasText: 'Sign in' });
+    await signIn.waitFor();
+    // Its own small entry, from the app's folder, with the app's config.json.
+    const paths = fetched.map((u) => new URL(u)).filter((u) => u.origin === site.url).map((u) => u.pathname);
+    assert.ok(paths.some((p) => new RegExp(`^${SUB}own-[0-9a-f]+_bg\\.wasm$`).test(p)), paths.join());
+    assert.ok(!paths.some((p) => p.includes('csp-costs-')), `the partner's app is not loaded: ${paths.join()}`);
+    assert.ok(paths.includes(`${SUB}config.json`), paths.join());
+    // A customer's sign-in, at the proxy named in config.json.
+    const href = new URL(await signIn.getAttribute('href'));
+    assert.equal(href.origin, servers.proxyUrl);
+    assert.equal(href.searchParams.get('as'), 'customer');
+  }
+  await context.close();
+});
+
 test('a wrong config.json says what is wrong instead of a blank page', async () => {
   const context = await browser.newContext();
   const page = await context.newPage();

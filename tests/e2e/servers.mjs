@@ -280,6 +280,11 @@ export async function staticServer(root, { cors = false } = {}) {
     const stat = fs.statSync(file, { throwIfNoEntry: false });
     if (stat?.isFile()) return send(res, 200, file);
     if (stat?.isDirectory() && fs.existsSync(path.join(file, 'index.html'))) {
+      // As static hosts do (nginx, GitHub Pages, S3): a folder's address ends with a slash.
+      if (!url.pathname.endsWith('/')) {
+        res.writeHead(301, { location: `${url.pathname}/${url.search}` }).end();
+        return;
+      }
       return send(res, 200, path.join(file, 'index.html'));
     }
     for (let dir = path.dirname(file); dir.startsWith(root); dir = path.dirname(dir)) {

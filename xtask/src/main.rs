@@ -82,10 +82,11 @@ fn main() -> ExitCode {
             println!("{}", spa::hosting_notes(&dist));
             Ok(())
         }),
-        Command::Size => {
-            let wasm = root().join(size::RUSTC_WASM);
-            size::breakdown(&wasm).map(|b| println!("{}", size::markdown(&b)))
-        }
+        Command::Size => size::ENTRIES.iter().try_for_each(|(entry, wasm)| {
+            let b = size::breakdown(&root().join(wasm))?;
+            println!("{entry}:\n\n{}", size::markdown(&b));
+            Ok(())
+        }),
         Command::Serve(args) => serve::run(args),
         Command::Test(args) => test::run(args),
         Command::Fuzz(args) => fuzz::run(args),

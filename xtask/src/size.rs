@@ -14,9 +14,18 @@ use crate::Result;
 
 /// What trunk's release build has rustc write, names and all.
 pub const RUSTC_WASM: &str = "target/wasm32-unknown-unknown/release/csp-costs.wasm";
+/// The same for the customer's own entry (`/my`).
+pub const RUSTC_OWN_WASM: &str = "target/wasm32-unknown-unknown/release/own.wasm";
+/// Each entry's wasm as rustc writes it, with what to call it.
+pub const ENTRIES: [(&str, &str); 2] = [
+    ("The partner's app", RUSTC_WASM),
+    ("The customer's own view (/my)", RUSTC_OWN_WASM),
+];
 
 /// The first load's budget, gzip.
 pub const BUDGET_GZIP: u64 = 300 * 1024;
+/// The customer's own view (`/my`), a page of its own (issue 23).
+pub const OWN_BUDGET_GZIP: u64 = 150 * 1024;
 
 /// The wasm's code by crate and its largest functions.
 pub struct Breakdown {
@@ -163,22 +172,22 @@ pub fn markdown(b: &Breakdown) -> String {
     out
 }
 
-/// The sentence `cargo xtask build` ends with.
-pub fn against_budget(gzip: u64) -> String {
+/// The sentence `cargo xtask build` ends each entry's size with.
+pub fn against_budget(gzip: u64, budget: u64) -> String {
     let kb = |n: u64| n as f64 / 1024.0;
-    if gzip <= BUDGET_GZIP {
+    if gzip <= budget {
         format!(
             "xtask: first load {:.1} KB gzip, within the {:.0} KB budget",
             kb(gzip),
-            kb(BUDGET_GZIP)
+            kb(budget)
         )
     } else {
         format!(
             "xtask: first load {:.1} KB gzip, {:.1} KB over the {:.0} KB budget ({:.2}×)",
             kb(gzip),
-            kb(gzip - BUDGET_GZIP),
-            kb(BUDGET_GZIP),
-            gzip as f64 / BUDGET_GZIP as f64
+            kb(gzip - budget),
+            kb(budget),
+            gzip as f64 / budget as f64
         )
     }
 }
@@ -209,11 +218,11 @@ mod tests {
     #[test]
     fn the_budget_sentence_says_how_far_over() {
         assert_eq!(
-            against_budget(450 * 1024),
+            against_budget(450 * 1024, BUDGET_GZIP),
             "xtask: first load 450.0 KB gzip, 150.0 KB over the 300 KB budget (1.50×)"
         );
         assert_eq!(
-            against_budget(200 * 1024),
+            against_budget(200 * 1024, BUDGET_GZIP),
             "xtask: first load 200.0 KB gzip, within the 300 KB budget"
         );
     }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
+use crate::size::{BUDGET_GZIP, OWN_BUDGET_GZIP};
 use crate::tools::command;
 use crate::{Result, root};
 
@@ -17,8 +18,8 @@ pub fn build() -> Result<PathBuf> {
     build_measured().map(|(dist, _)| dist)
 }
 
-/// [`build`], with what a first visit transfers (measured while compressing).
-pub fn build_measured() -> Result<(PathBuf, Transfer)> {
+/// [`build`], with what a first visit to each entry transfers.
+pub fn build_measured() -> Result<(PathBuf, FirstLoads)> {
     let root = root();
     crate::process::run(
         command("trunk")
@@ -26,16 +27,75 @@ pub fn build_measured() -> Result<(PathBuf, Transfer)> {
             .current_dir(&root),
     )?;
     let dist = root.join("dist");
+    build_own(&root, &dist)?;
     write_embed_js(&dist)?;
-    let size = precompress(&dist)?;
-    println!(
-        "xtask: SPA built in dist/: {:.1} KB, {:.1} KB gzip, {:.1} KB brotli (html, js, wasm, css)",
-        size.raw as f64 / 1024.0,
-        size.gzip as f64 / 1024.0,
-        size.brotli as f64 / 1024.0,
-    );
-    println!("{}", crate::size::against_budget(size.gzip));
-    Ok((dist, size))
+    let files = precompress(&dist)?;
+    let loads = FirstLoads {
+        partner: first_load(&dist, "index.html", &files)?,
+        own: first_load(&dist, OWN_PAGE, &files)?,
+    };
+    for (what, page, size, budget) in [
+        (
+            "the partner's app",
+            "dist/index.html",
+            &loads.partner,
+            BUDGET_GZIP,
+        ),
+        (
+            "the customer's own view",
+            "dist/my/index.html",
+            &loads.own,
+            OWN_BUDGET_GZIP,
+        ),
+    ] {
+        println!(
+            "xtask: {what} ({page}): {:.1} KB, {:.1} KB gzip, {:.1} KB brotli (html, js, wasm, css)",
+            size.raw as f64 / 1024.0,
+            size.gzip as f64 / 1024.0,
+            size.brotli as f64 / 1024.0,
+        );
+        println!("{}", crate::size::against_budget(size.gzip, budget));
+    }
+    Ok((dist, loads))
+}
+
+/// Where the customer's own entry's page goes in `dist/`.
+const OWN_PAGE: &str = "my/index.html";
+
+/// The customer's own entry (`my.html`, the `own` binary): built on its own,
+/// its page put at `dist/my/index.html` and its files beside the partner's
+/// app's. Its base is then `../`, the app's folder wherever that is hosted,
+/// against which its `./` file names resolve (trunk's `--public-url ../`
+/// would write `../` into both, one folder too far up).
+fn build_own(root: &Path, dist: &Path) -> Result {
+    let staging = root.join("target/own-dist");
+    crate::process::run(
+        command("trunk")
+            .args(["build", "my.html", "--release", "--offline", "--dist"])
+            .arg(&staging)
+            .current_dir(root),
+    )?;
+    std::fs::create_dir_all(dist.join("my")).map_err(|e| e.to_string())?;
+    for entry in std::fs::read_dir(&staging).map_err(|e| format!("{}: {e}", staging.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if !path.is_file() {
+            continue;
+        }
+        let name = path.file_name().unwrap_or_default();
+        if name == "index.html" {
+            let html = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+            let base = r#"<base href="./""#;
+            if html.matches(base).count() != 1 {
+                return Err(format!("{}: no single {base} to move up", path.display()));
+            }
+            let html = html.replacen(base, r#"<base href="../""#, 1);
+            std::fs::write(dist.join(OWN_PAGE), html).map_err(|e| e.to_string())?;
+        } else {
+            let to = dist.join(name);
+            std::fs::copy(&path, &to).map_err(|e| format!("{}: {e}", to.display()))?;
+        }
+    }
+    Ok(())
 }
 
 /// `embed.js`: the stable entry a host page imports to mount the app into
@@ -78,52 +138,85 @@ pub fn hosting_notes(dist: &Path) -> String {
 
 /// Bytes of the files a browser fetches on first load: as built, and as
 /// sent with gzip and with brotli.
-#[derive(Default)]
+#[derive(Default, Clone, Copy)]
 pub struct Transfer {
     pub raw: u64,
     pub gzip: u64,
     pub brotli: u64,
 }
 
-fn first_load_files(dist: &Path) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dist).map_err(|e| format!("{}: {e}", dist.display()))? {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        let first_load = matches!(
-            path.extension().and_then(|e| e.to_str()),
-            Some("html" | "js" | "wasm" | "css" | "json")
-        );
-        // 404.html (deep links on static hosts) and embed.js (host pages'
-        // entry) are not part of the app's own first load.
-        let other = path
-            .file_name()
-            .is_some_and(|n| n == "404.html" || n == "embed.js");
-        if first_load && !other {
-            files.push(path);
-        }
+impl std::ops::AddAssign for Transfer {
+    fn add_assign(&mut self, other: Self) {
+        self.raw += other.raw;
+        self.gzip += other.gzip;
+        self.brotli += other.brotli;
     }
-    files.sort();
-    Ok(files)
 }
 
-/// Compresses each first-load file both ways, writes the compressed copies
-/// of all but the HTML (the proxy reads index.html itself), and sums them.
-fn precompress(dist: &Path) -> Result<Transfer> {
-    let mut size = Transfer::default();
-    for path in first_load_files(dist)? {
+/// What a first visit to each entry transfers.
+pub struct FirstLoads {
+    pub partner: Transfer,
+    pub own: Transfer,
+}
+
+/// Each file of `dist/` a page may fetch, by name, with its sizes.
+type Files = std::collections::BTreeMap<String, Transfer>;
+
+/// What a first visit to `page` fetches: the page, the files it names (its
+/// script, wasm and stylesheet) and `config.json`.
+fn first_load(dist: &Path, page: &str, files: &Files) -> Result<Transfer> {
+    let html = std::fs::read(dist.join(page)).map_err(|e| format!("dist/{page}: {e}"))?;
+    let mut total = Transfer {
+        raw: html.len() as u64,
+        gzip: gzip(&html)?.len() as u64,
+        brotli: brotli(&html)?.len() as u64,
+    };
+    let text = String::from_utf8_lossy(&html);
+    let mut named: Vec<&str> = text
+        .split(['"', '\''])
+        .map(|s| s.trim_start_matches("../").trim_start_matches("./"))
+        .filter(|s| files.contains_key(*s))
+        .collect();
+    named.push("config.json");
+    named.sort_unstable();
+    named.dedup();
+    for name in named {
+        if let Some(size) = files.get(name) {
+            total += *size;
+        }
+    }
+    Ok(total)
+}
+
+/// Compresses each script, wasm, stylesheet and JSON file of `dist/` both
+/// ways, writes the compressed copies (but of the JSON: the proxy answers
+/// `config.json` itself), and returns their sizes.
+fn precompress(dist: &Path) -> Result<Files> {
+    let mut files = Files::new();
+    for entry in std::fs::read_dir(dist).map_err(|e| format!("{}: {e}", dist.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let extension = path.extension().and_then(|e| e.to_str());
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        let (Some(extension @ ("js" | "wasm" | "css" | "json")), Some(name)) = (extension, name)
+        else {
+            continue;
+        };
         let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
         let gz = gzip(&bytes)?;
         let br = brotli(&bytes)?;
-        size.raw += bytes.len() as u64;
-        size.gzip += gz.len() as u64;
-        size.brotli += br.len() as u64;
-        if path.extension().is_some_and(|e| e != "html") {
+        if extension != "json" {
             let name = path.to_string_lossy();
             std::fs::write(format!("{name}.gz"), &gz).map_err(|e| e.to_string())?;
             std::fs::write(format!("{name}.br"), &br).map_err(|e| e.to_string())?;
         }
+        let size = Transfer {
+            raw: bytes.len() as u64,
+            gzip: gz.len() as u64,
+            brotli: br.len() as u64,
+        };
+        files.insert(name, size);
     }
-    Ok(size)
+    Ok(files)
 }
 
 fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {

@@ -76,6 +76,7 @@ pub fn app(state: AppState, dist: PathBuf) -> Router {
     Router::new()
         .nest("/api", api::routes(state.clone()))
         .route("/config.json", axum::routing::get(spa::app_config))
+        .merge(own_view(&dist))
         .fallback_service(files)
         .with_state(state)
         // Layers wrap what is above them: headers apply to every response.
@@ -90,6 +91,15 @@ pub fn app(state: AppState, dist: PathBuf) -> Router {
             "camera=(), microphone=(), geolocation=(), payment=()",
         ))
         .layer(TraceLayer::new_for_http())
+}
+
+/// `/my` and every path below it: the customer's own entry.
+fn own_view<S: Clone + Send + Sync + 'static>(dist: &std::path::Path) -> Router<S> {
+    let page = axum::routing::get(spa::own_view).with_state(Arc::new(dist.to_path_buf()));
+    Router::new()
+        .route("/my", page.clone())
+        .route("/my/", page.clone())
+        .route("/my/{*rest}", page)
 }
 
 /// Installs the TLS crypto provider (ring) once per process.

@@ -37,6 +37,19 @@ pub async fn deep_link(
     }
 }
 
+/// The customer's own view (`/my` and below): `my/index.html`, the build's
+/// small entry that holds that view alone, its base made absolute as for
+/// any deep link. A build without it (an older `dist/`) gets the whole app,
+/// which has the same route.
+pub async fn own_view(
+    axum::extract::State(dist): axum::extract::State<std::sync::Arc<std::path::PathBuf>>,
+) -> Response {
+    match tokio::fs::read_to_string(dist.join("my/index.html")).await {
+        Ok(html) => axum::response::Html(rooted(&html)).into_response(),
+        Err(_) => deep_link(axum::extract::State(dist)).await,
+    }
+}
+
 /// Middleware for the static files: a path that leads out of `dist/`
 /// through a symbolic link is not served (a link left there by a build
 /// tool must not expose the rest of the machine).

@@ -216,14 +216,17 @@ impl Policy {
     /// this origin (plus the hashes of the page's own inline scripts, which
     /// trunk writes to start the wasm), no inline styles, no plugins.
     pub fn content_security_policy(&self, dist: &Path) -> String {
-        let hashes: Vec<String> = std::fs::read_to_string(dist.join("index.html"))
-            .map(|html| {
+        // Both entries' pages: the partner's app and the customer's own view.
+        let hashes: Vec<String> = ["index.html", "my/index.html"]
+            .iter()
+            .filter_map(|page| std::fs::read_to_string(dist.join(page)).ok())
+            .flat_map(|html| {
                 inline_scripts(&html)
                     .iter()
                     .map(|s| script_hash(s))
-                    .collect()
+                    .collect::<Vec<_>>()
             })
-            .unwrap_or_default();
+            .collect();
         let ancestors = if self.frame_ancestors.is_empty() {
             "'none'".to_string()
         } else {
@@ -309,7 +312,15 @@ impl SignInLimiter {
 
 /// index.html with the app's base at the site's root.
 pub fn rooted(html: &str) -> String {
-    html.replacen(r#"<base href="./""#, r#"<base href="/""#, 1)
+    // `../` is the customer's own entry, one folder down (`my/index.html`).
+    ["./", "../"]
+        .iter()
+        .find_map(|relative| {
+            let base = format!(r#"<base href="{relative}""#);
+            html.contains(&base)
+                .then(|| html.replacen(&base, r#"<base href="/""#, 1))
+        })
+        .unwrap_or_else(|| html.to_string())
 }
 
 #[cfg(test)]
@@ -403,6 +414,15 @@ mod tests {
         ] {
             assert!(!policy.may_return_to(bad, "http://127.0.0.1:8080"), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_own_entry_gets_its_base_at_the_root_too() {
+        let html = r#"<head><base href="../" /><link rel="modulepreload" href="../own-1.js">"#;
+        assert_eq!(
+            super::rooted(html),
+            r#"<head><base href="/" /><link rel="modulepreload" href="../own-1.js">"#
+        );
     }
 
     #[test]

@@ -15,9 +15,21 @@ use serde_json::{Value, json};
 const INDEX: &str = r#"<!doctype html><html><head><link rel="modulepreload" href="/app.js">
 <script type="module">import init, * as bindings from '/app.js'; init('/app_bg.wasm');</script></head><body></body></html>"#;
 
+/// The customer's own entry, as `cargo xtask build` writes it into `my/`.
+const OWN: &str = r#"<!doctype html><html><head><base href="../" /><link rel="modulepreload" href="./own.js">
+<script type="module">import init, * as bindings from './own.js'; init('./own_bg.wasm');</script></head><body></body></html>"#;
+
 async fn proxy_with(
     cors: &[&str],
     frame_ancestors: &[&str],
+) -> (String, reqwest::Client, common::Upstream, tempfile::TempDir) {
+    proxy_with_pages(cors, frame_ancestors, &[("index.html", INDEX)]).await
+}
+
+async fn proxy_with_pages(
+    cors: &[&str],
+    frame_ancestors: &[&str],
+    pages: &[(&str, &str)],
 ) -> (String, reqwest::Client, common::Upstream, tempfile::TempDir) {
     let up = upstream("2026-11-20").await;
     let data = tempfile::tempdir().unwrap();
@@ -25,7 +37,11 @@ async fn proxy_with(
     c.cors_origins = cors.iter().map(|s| s.to_string()).collect();
     c.frame_ancestors = frame_ancestors.iter().map(|s| s.to_string()).collect();
     // `serve` hands the data directory to the proxy as its `dist/`.
-    std::fs::write(data.path().join("index.html"), INDEX).unwrap();
+    for (path, html) in pages {
+        let path = data.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, html).unwrap();
+    }
     let state = AppState::new(&c).await.unwrap();
     state
         .sync
@@ -75,6 +91,52 @@ async fn every_response_carries_the_security_headers() {
         .unwrap();
     assert_eq!(csv.status(), 200);
     assert_eq!(csv.headers()["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn my_is_the_customers_own_entry_with_its_script_allowed() {
+    let (base, client, _up, _data) =
+        proxy_with_pages(&[], &[], &[("index.html", INDEX), ("my/index.html", OWN)]).await;
+    let own_hash = proxy::web::script_hash(proxy::web::inline_scripts(OWN)[0]);
+    let app_hash = proxy::web::script_hash(proxy::web::inline_scripts(INDEX)[0]);
+    for (path, page) in [
+        ("/my", "own.js"),
+        ("/my/", "own.js"),
+        ("/my/anything?by=region", "own.js"),
+        ("/customers", "/app.js"),
+        ("/mystery", "/app.js"),
+    ] {
+        let res = client.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        // Either page may be the one a browser holds: both scripts are allowed.
+        let csp = res.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(csp.contains(&format!("'{own_hash}'")), "{csp}");
+        assert!(csp.contains(&format!("'{app_hash}'")), "{csp}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains(page), "{path}: {html}");
+        // The proxy serves the app at its root.
+        assert!(!html.contains(r#"<base href="../""#), "{path}: {html}");
+        if page == "own.js" {
+            assert!(html.contains(r#"<base href="/" />"#), "{path}: {html}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn without_the_own_entry_my_is_the_whole_apps_route() {
+    let (base, client, _up, _data) = proxy_with(&[], &[]).await;
+    let html = client
+        .get(format!("{base}/my"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("/app.js"), "{html}");
 }
 
 #[tokio::test]
