@@ -135,10 +135,11 @@ fn date(d: chrono::NaiveDate, key: &str, options: &[(&str, &str)]) -> String {
             })
             .clone()
     });
-    let date = js_sys::Date::new(&JsValue::from_str(&format!(
-        "{}T00:00:00Z",
-        d.format("%Y-%m-%d")
-    )));
+    // Midnight UTC as milliseconds since 1970 (day 719,163 of the common
+    // era): no date text to write and for the browser to parse again, and
+    // chrono's format machinery stays out of the wasm.
+    let days = i64::from(d.num_days_from_ce()) - 719_163;
+    let date = js_sys::Date::new(&JsValue::from_f64(days as f64 * 86_400_000.0));
     f.call1(&JsValue::NULL, &date)
         .ok()
         .and_then(|v| v.as_string())

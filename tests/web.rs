@@ -118,3 +118,18 @@ fn counts_have_separators_and_no_figure_reads_minus_zero() {
     );
     assert!(format::money(-10_000, "USD").contains('-'));
 }
+
+/// Days are UTC days as Partner Center reports them, written by the
+/// browser's Intl: the day itself whatever the machine's time zone, leap
+/// days and the turn of a year included.
+#[wasm_bindgen_test]
+fn days_and_months_are_the_utc_days_written_in_the_language() {
+    use chrono::NaiveDate;
+    use csp_costs::format;
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    assert_eq!(format::day(d(2026, 11, 30)), "Nov 30, 2026");
+    assert_eq!(format::day(d(2024, 2, 29)), "Feb 29, 2024");
+    assert_eq!(format::day(d(1969, 12, 31)), "Dec 31, 1969");
+    assert_eq!(format::month(d(2027, 1, 1)), "January 2027");
+    assert_eq!(format::month_before(d(2026, 3, 1)), "February 2026");
+}
