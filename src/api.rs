@@ -181,7 +181,8 @@ async fn get_cube(path: &str) -> Result<Cube, ApiError> {
         // The body's copy into wasm and its decoding in two tasks: a large
         // partner's cube (2.6 MB) made one task over 50 ms of them.
         next_task().await;
-        let cube = Cube::from_bytes(&bytes).map_err(ApiError::Decode);
+        let cube = crate::timing::measured("csp-costs:decode", || Cube::from_bytes(&bytes))
+            .map_err(ApiError::Decode);
         // What the cube is drawn into runs in a task of its own: decoding a
         // large one and drawing it in one task held the page.
         next_task().await;

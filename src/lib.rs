@@ -9,6 +9,7 @@ pub mod format;
 pub mod host;
 pub mod i18n;
 pub mod pages;
+pub mod timing;
 
 pub use app::{App, OwnApp};
 use leptos::prelude::*;

@@ -180,14 +180,17 @@ struct Shown {
     keep: Memo<Vec<Dim>>,
 }
 
+/// A step of drawing a period, with its name as `crate::timing` measures it.
+type Step = (&'static str, Box<dyn FnOnce()>);
+
 /// Runs each step in a browser task of its own (a zero timeout each), in
-/// order.
-fn in_tasks(steps: Vec<Box<dyn FnOnce()>>) {
+/// order, each measured by its name.
+fn in_tasks(steps: Vec<Step>) {
     let mut steps = steps.into_iter();
-    if let Some(step) = steps.next() {
+    if let Some((name, step)) = steps.next() {
         set_timeout(
             move || {
-                step();
+                crate::timing::measured(name, step);
                 in_tasks(steps.collect());
             },
             std::time::Duration::ZERO,
@@ -373,18 +376,30 @@ fn PivotView(
     in_tasks(vec![
         // Read here, the pivot is worked out in this task, not the chart's.
         // (`try_`: the page may have been left since, and the pivot with it.)
-        Box::new(move || {
-            let _ = pivot.try_with_untracked(|_| ());
-        }),
-        Box::new(move || {
-            let _ = converted.try_with_untracked(|_| ());
-        }),
-        Box::new(move || {
-            let _ = stage.try_set(Stage::Chart);
-        }),
-        Box::new(move || {
-            let _ = stage.try_set(Stage::Table);
-        }),
+        (
+            "csp-costs:pivot",
+            Box::new(move || {
+                let _ = pivot.try_with_untracked(|_| ());
+            }),
+        ),
+        (
+            "csp-costs:convert",
+            Box::new(move || {
+                let _ = converted.try_with_untracked(|_| ());
+            }),
+        ),
+        (
+            "csp-costs:chart",
+            Box::new(move || {
+                let _ = stage.try_set(Stage::Chart);
+            }),
+        ),
+        (
+            "csp-costs:table",
+            Box::new(move || {
+                let _ = stage.try_set(Stage::Table);
+            }),
+        ),
     ]);
     let chart_ready = Memo::new(move |_| stage.get() >= Stage::Chart);
     let table_ready = Memo::new(move |_| stage.get() >= Stage::Table);

@@ -131,7 +131,9 @@ pub fn hosting_notes(dist: &Path) -> String {
          \x20    (same site, e.g. a sibling subdomain, so the session cookie goes along).\n\
          \x20 Deep links: the host must answer unknown paths with 404.html (GitHub Pages,\n\
          \x20 Netlify, Cloudflare Pages and S3 websites do); it finds the app's folder and\n\
-         \x20 reopens the link there.",
+         \x20 reopens the link there. The customer's own view is my/index.html: the host\n\
+         \x20 must answer /my with a redirect to /my/ (nginx, Apache, GitHub Pages and S3\n\
+         \x20 websites do).",
         dist = dist.display()
     )
 }
