@@ -144,7 +144,13 @@ pub fn StackedBars(stack: Stack, currency: String, label: String) -> impl IntoVi
     // The table's rows (in a closed <details>) are drawn in a task after
     // the bars': the two in one task held a large partner's page over 50 ms.
     let table_drawn = RwSignal::new(false);
-    set_timeout(move || table_drawn.set(true), std::time::Duration::ZERO);
+    // `try_`: the chart may be gone by then (its page drawn again).
+    set_timeout(
+        move || {
+            let _ = table_drawn.try_set(true);
+        },
+        std::time::Duration::ZERO,
+    );
     let buckets = stack.buckets.clone();
     let rows = move || {
         table_drawn.get().then(|| {

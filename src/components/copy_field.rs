@@ -25,13 +25,14 @@ pub fn CopyField(
                     .is_ok(),
                 None => false,
             };
+            // `try_`: the page may have been left while the browser copied.
             if copied {
-                set_status.set(t().copied.into());
+                let _ = set_status.try_set(t().copied.into());
             } else {
-                if let Some(i) = input.get() {
+                if let Some(i) = input.try_get().flatten() {
                     i.select();
                 }
-                set_status.set(t().copy_refused.into());
+                let _ = set_status.try_set(t().copy_refused.into());
             }
         });
     };

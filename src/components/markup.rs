@@ -15,11 +15,17 @@ pub fn MarkupForm(
     basis: MarkupBasis,
     basis_points: i32,
     on_change: impl Fn() + Copy + Send + Sync + 'static,
+    /// Where the last save's word is kept: above a page body that
+    /// `on_change` draws again, so that it stays in view; the form's own
+    /// otherwise.
+    #[prop(optional)]
+    status: Option<RwSignal<Option<(bool, String)>>>,
 ) -> impl IntoView {
     let (over_cost, set_over_cost) = signal(basis == MarkupBasis::PartnerCost);
     // Basis points to percent text: 1250 is "12.5".
     let (percent, set_percent) = signal(model::export::decimal(basis_points as i64 * 10_000));
-    let (status, set_status) = signal(None::<(bool, String)>);
+    let status = status.unwrap_or_else(|| RwSignal::new(None));
+    let set_status = status.write_only();
     let is_default = customer.is_none();
     let save = Action::new_local(move |update: &MarkupUpdate| {
         let (customer, update) = (customer.clone(), update.clone());

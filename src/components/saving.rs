@@ -15,8 +15,14 @@ pub fn Saving(#[prop(into)] pending: Signal<bool>) -> impl IntoView {
     let shown = RwSignal::new(false);
     Effect::new(move |_| {
         if pending.get() {
+            // `try_`: the form may be gone by then (saved, its page drawn
+            // again), and a panic would stop the app.
             set_timeout(
-                move || shown.set(pending.get_untracked()),
+                move || {
+                    if let Some(still) = pending.try_get_untracked() {
+                        let _ = shown.try_set(still);
+                    }
+                },
                 Duration::from_millis(800),
             );
         } else {

@@ -23,10 +23,13 @@ const DRILL: [Dim; 4] = [
     Dim::Meter,
 ];
 
-/// What the last budget save said: kept above the page's body, which a
-/// save refetches and draws again (the confirmation stays in view).
+/// What the last budget and markup saves said: kept above the page's body,
+/// which a save refetches and draws again (the confirmation stays in view).
 #[derive(Clone, Copy)]
-struct BudgetStatus(RwSignal<Option<(bool, String)>>);
+struct SaveStatus {
+    budget: RwSignal<Option<(bool, String)>>,
+    markup: RwSignal<Option<(bool, String)>>,
+}
 
 #[component]
 pub fn Customer() -> impl IntoView {
@@ -37,7 +40,10 @@ pub fn Customer() -> impl IntoView {
         async move { api::customer(&id).await }
     });
     // Outlives the page body, which is drawn again with the saved figures.
-    provide_context(BudgetStatus(RwSignal::new(None)));
+    provide_context(SaveStatus {
+        budget: RwSignal::new(None),
+        markup: RwSignal::new(None),
+    });
     view! {
         <Loader resource=detail return_to="/customers" error_heading=t().dim_customer let:d>
             <CustomerBody d on_change=move || detail.refetch() />
@@ -50,6 +56,7 @@ fn CustomerBody(
     d: CustomerDetail,
     on_change: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
+    let markup_status = expect_context::<SaveStatus>().markup;
     let c = d.summary.clone();
     let currency = c.currency.clone().unwrap_or_else(|| "USD".into());
     let as_of = d.as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
@@ -96,7 +103,7 @@ fn CustomerBody(
                 })}
             </section>
             <BudgetForm id=c.id.clone() budget=c.budget thresholds=c.budget_thresholds.clone() on_change=on_change />
-            <MarkupForm customer=Some(c.id.clone()) basis=c.markup.basis basis_points=c.markup.basis_points on_change=on_change />
+            <MarkupForm customer=Some(c.id.clone()) basis=c.markup.basis basis_points=c.markup.basis_points on_change=on_change status=markup_status />
             <CustomerAccess id=c.id.clone() />
         </div>
         <Loader resource=cube return_to="/customers" loading=t().loading_usage let:cube>
@@ -283,7 +290,7 @@ fn BudgetForm(
             .collect::<Vec<_>>()
             .join(", "),
     );
-    let status = expect_context::<BudgetStatus>().0;
+    let status = expect_context::<SaveStatus>().budget;
     let set_status = status.write_only();
     let save = Action::new_local(move |update: &BudgetUpdate| {
         let (id, update) = (id.clone(), update.clone());

@@ -73,6 +73,11 @@ test('signed out, the app asks to sign in instead of showing data', async () => 
 
 test('a saved markup reads back as it was typed, and says it was saved', async () => {
   const page = await browser.newPage();
+  // A panic stops the app with its last page still on screen, "Saved" and all.
+  const panics = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && m.text().includes('panicked')) panics.push(m.text());
+  });
   await signIn(page, servers, servers.partner.users[0].userName, '/customers');
   const first = page.locator('table.customers tbody tr td:first-child a').first();
   await first.waitFor();
@@ -100,6 +105,10 @@ test('a saved markup reads back as it was typed, and says it was saved', async (
   const again = await (await page.request.get(`${servers.proxyUrl}/api/customers/${id}`)).json();
   assert.deepEqual(again.summary.markup, { basis: 'partnerCost', basisPoints: 1000 });
   assert.equal(again.summary.monthToDate.customerPrice, detail.summary.monthToDate.customerPrice);
+  // The page was drawn again with the saved figures, the word still in view.
+  await page.locator('table.breakdown, figure.stacked').first().waitFor();
+  assert.equal(await page.locator('p.ok[role=status]', { hasText: 'Saved' }).count(), 1);
+  assert.deepEqual(panics, []);
   await page.close();
 });
 
