@@ -331,6 +331,15 @@ fn line(customer: &str, name: &str, day: NaiveDate, meter: usize, cost: i64) -> 
     }
 }
 
+/// SQLite's own memory at its peak since the last reset, in MB (`reset`
+/// starts a new peak from what it holds now).
+#[allow(unsafe_code)]
+fn sqlite_memory_mb(reset: bool) -> f64 {
+    // SAFETY: a read of SQLite's global counter, safe from any thread.
+    let bytes = unsafe { libsqlite3_sys::sqlite3_memory_highwater(i32::from(reset)) };
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
 /// This process's resident memory now and at its peak, in MB.
 fn memory_mb() -> (f64, f64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -461,6 +470,7 @@ async fn export_bench() {
     }
     // Peak memory from here on: the emulator's files are already in memory.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let sqlite_before = sqlite_memory_mb(true);
     let (before, _) = memory_mb();
     let started = Instant::now();
     let cpu_before = cpu_seconds();
@@ -472,6 +482,8 @@ async fn export_bench() {
     let seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu_before;
     let (_, peak) = memory_mb();
+    // How much of the peak was SQLite's own (its page caches above all).
+    let sqlite_peak = sqlite_memory_mb(false);
     let partner = state.connection.as_ref().unwrap().partner;
     let totals = state
         .store
@@ -487,7 +499,7 @@ async fn export_bench() {
     let largest = per_currency.values().max().copied().unwrap_or(0);
     let rows = counts.line_items;
     println!(
-        "BENCH {{\"customers\":{customers},\"exports\":{exports},\"largestExportRows\":{largest},\"files\":{},\"compressedMb\":{:.1},\"rows\":{rows},\"storedRows\":{stored},\"seconds\":{seconds:.2},\"cpuSeconds\":{cpu:.2},\"rowsPerSecond\":{:.0},\"floorSeconds\":{floor_seconds:.2},\"floorRowsPerSecond\":{:.0},\"baselineMb\":{before:.0},\"peakMb\":{peak:.0},\"syncPeakMb\":{:.0},\"errors\":{}}}",
+        "BENCH {{\"customers\":{customers},\"exports\":{exports},\"largestExportRows\":{largest},\"files\":{},\"compressedMb\":{:.1},\"rows\":{rows},\"storedRows\":{stored},\"seconds\":{seconds:.2},\"cpuSeconds\":{cpu:.2},\"rowsPerSecond\":{:.0},\"floorSeconds\":{floor_seconds:.2},\"floorRowsPerSecond\":{:.0},\"baselineMb\":{before:.0},\"peakMb\":{peak:.0},\"syncPeakMb\":{:.0},\"sqliteBeforeMb\":{sqlite_before:.0},\"sqlitePeakMb\":{sqlite_peak:.0},\"errors\":{}}}",
         paths.len(),
         compressed as f64 / 1e6,
         rows as f64 / seconds,
