@@ -313,14 +313,12 @@ impl SignInLimiter {
 /// index.html with the app's base at the site's root.
 pub fn rooted(html: &str) -> String {
     // `../` is the customer's own entry, one folder down (`my/index.html`).
-    ["./", "../"]
-        .iter()
-        .find_map(|relative| {
-            let base = format!(r#"<base href="{relative}""#);
-            html.contains(&base)
-                .then(|| html.replacen(&base, r#"<base href="/""#, 1))
-        })
-        .unwrap_or_else(|| html.to_string())
+    for relative in [r#"<base href="./""#, r#"<base href="../""#] {
+        if html.contains(relative) {
+            return html.replacen(relative, r#"<base href="/""#, 1);
+        }
+    }
+    html.to_string()
 }
 
 #[cfg(test)]
