@@ -47,7 +47,7 @@ pub fn trial_info(row: &OnboardingRow) -> Option<TrialInfo> {
 /// Data routes answer `trial_ended` once a trial is over and no
 /// subscription was activated.
 pub async fn check_trial(store: &Store, partner: PartnerId) -> Result<(), ApiError> {
-    if let Some(row) = store.onboarding_for_check(partner).await?
+    if let Some(row) = store.onboarding(partner).await?
         && !row.activated
         && let Some(end) = row.trial_ends_at
         && end <= Utc::now()
@@ -57,8 +57,8 @@ pub async fn check_trial(store: &Store, partner: PartnerId) -> Result<(), ApiErr
     Ok(())
 }
 
-/// The partner's name, asked on every page load: kept until this process
-/// writes (it changes only with its writes).
+/// The partner's name, asked on every page load: kept until the store is
+/// written.
 pub async fn partner_name(
     store: &Store,
     partner: PartnerId,

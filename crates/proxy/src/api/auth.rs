@@ -187,9 +187,8 @@ pub(super) async fn session_info(
     who: &SignedIn,
 ) -> Result<SessionInfo, ApiError> {
     let partner = who.session.partner;
-    // The trial as the trial check sees it (at most a second old).
     let partner_name = partner_name(&state.store, partner).await?;
-    let row = state.store.onboarding_for_check(partner).await?;
+    let row = state.store.onboarding(partner).await?;
     Ok(SessionInfo {
         user_name: who.session.user_name.clone(),
         display_name: who.session.display_name.clone(),

@@ -131,6 +131,7 @@ impl Store {
         by: &str,
     ) -> Result<Rule, sqlx::Error> {
         let events: Vec<&str> = rule.events.iter().map(|e| e.name()).collect();
+        let mut tx = self.write().await?;
         let row: RuleRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "INSERT INTO alert_rules (partner_id, events, customer_id, channel, target, shape,
                  language, sealed_secret, created_by, created_at)
@@ -146,8 +147,9 @@ impl Store {
         .bind(sealed_secret)
         .bind(by)
         .bind(now())
-        .fetch_one(&mut *self.writer().await?)
+        .fetch_one(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(row.into())
     }
 
@@ -448,15 +450,16 @@ impl Store {
         partner: PartnerId,
         hours: u32,
     ) -> Result<(), sqlx::Error> {
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO alert_settings (partner_id, sync_failing_hours) VALUES (?, ?)
              ON CONFLICT (partner_id) DO UPDATE SET sync_failing_hours = excluded.sync_failing_hours",
         )
         .bind(partner)
         .bind(hours)
-        .execute(&mut *self.writer().await?)
-        .await
-        .map(|_| ())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
     }
 
     /// The partner's finished syncs started since `since`, in order.

@@ -261,6 +261,7 @@ impl Store {
         customer: &str,
         budget: Budget,
     ) -> Result<(), sqlx::Error> {
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO budgets (partner_id, customer_id, amount_micros, updated_at) VALUES (?, ?, ?, ?)
              ON CONFLICT (partner_id, customer_id) DO UPDATE SET
@@ -270,9 +271,9 @@ impl Store {
         .bind(customer)
         .bind(budget.0.map(|a| a.micros()))
         .bind(now())
-        .execute(&mut *self.writer().await?)
-        .await
-        .map(|_| ())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
     }
 
     /// A customer's budget; `None` when it was never read.
@@ -341,6 +342,7 @@ impl Store {
             .map(|p| p.to_string())
             .collect::<Vec<_>>()
             .join(",");
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO budget_thresholds (partner_id, customer_id, percents) VALUES (?, ?, ?)
              ON CONFLICT (partner_id, customer_id) DO UPDATE SET percents = excluded.percents",
@@ -348,9 +350,9 @@ impl Store {
         .bind(partner)
         .bind(customer)
         .bind(text)
-        .execute(&mut *self.writer().await?)
-        .await
-        .map(|_| ())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
     }
 
     pub async fn set_usage_estimate(
@@ -359,6 +361,7 @@ impl Store {
         customer: &str,
         estimate: &UsageEstimate,
     ) -> Result<(), sqlx::Error> {
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO usage_summaries (partner_id, customer_id, total_micros, currency, billing_start, updated_at)
              VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (partner_id, customer_id) DO UPDATE SET
@@ -371,9 +374,9 @@ impl Store {
         .bind(&estimate.currency)
         .bind(&estimate.billing_start)
         .bind(now())
-        .execute(&mut *self.writer().await?)
-        .await
-        .map(|_| ())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
     }
 
     /// Partner Center's estimate of a customer's open period, if it gave one.

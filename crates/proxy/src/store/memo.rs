@@ -1,34 +1,45 @@
 //! Figures kept between writes: summaries of millions of lines are read
 //! far more often than the lines change (a sync an hour).
+//!
+//! Every process that shares the store (replicas behind a load balancer,
+//! an operator command) moves its versions in each write's transaction
+//! (`store_versions`), and each kept figure is checked against them when
+//! asked for: a budget set through one replica is in the next answer of
+//! every other.
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::{PartnerId, Store};
 
-type Memo = (u64, Arc<dyn std::any::Any + Send + Sync>);
+type Memo = (i64, Arc<dyn std::any::Any + Send + Sync>);
 
 /// Kept values by partner and name, each with the version it was computed at.
 #[derive(Default)]
 pub(super) struct Memos(Mutex<HashMap<(PartnerId, &'static str), Memo>>);
 
-impl Store {
-    /// Called after a write to the line items commits (after, so that no
-    /// figure is kept under the new version from the old lines).
-    pub(super) fn lines_changed(&self) {
-        self.lines_version.fetch_add(1, Ordering::SeqCst);
-    }
+/// How far the store has moved, as `store_versions` holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub(super) struct Versions {
+    /// Moved by every write but sessions'.
+    pub everything: i64,
+    /// Moved by writes to the line items and their prices.
+    pub lines: i64,
+    /// Moved by markups' repricings of the lines.
+    pub repricings: i64,
+}
 
-    /// The version of the store as a whole: it moves with every write.
-    pub(super) fn version(&self) -> u64 {
-        self.version.load(Ordering::SeqCst)
+impl Store {
+    /// The store's versions now (every process's committed writes).
+    pub(super) async fn versions(&self) -> Result<Versions, sqlx::Error> {
+        sqlx::query_as("SELECT everything, lines, repricings FROM store_versions WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
     }
 
     /// `compute`'s answer for a partner, kept until the next write to the
-    /// store. Another process's writes (an operator command) are not seen,
-    /// and touch no figure.
+    /// store by any process.
     pub async fn memo<T, E, F, Fut>(
         &self,
         partner: PartnerId,
@@ -40,7 +51,7 @@ impl Store {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        self.memo_at(&self.version, partner, name, compute).await
+        self.memo_at(|v| v.everything, partner, name, compute).await
     }
 
     /// Like [`Store::memo`] for what depends on the line items alone: kept
@@ -56,13 +67,12 @@ impl Store {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        self.memo_at(&self.lines_version, partner, name, compute)
-            .await
+        self.memo_at(|v| v.lines, partner, name, compute).await
     }
 
     async fn memo_at<T, E, F, Fut>(
         &self,
-        counter: &AtomicU64,
+        counter: fn(&Versions) -> i64,
         partner: PartnerId,
         name: &'static str,
         compute: F,
@@ -74,7 +84,10 @@ impl Store {
     {
         // Read before computing: a write that lands meanwhile leaves the
         // entry older than the store, so the next caller computes again.
-        let version = counter.load(Ordering::SeqCst);
+        // Unknown (the store did not answer), nothing is kept or trusted.
+        let Ok(version) = self.versions().await.map(|v| counter(&v)) else {
+            return compute().await.map(Arc::new);
+        };
         let kept = self
             .memos
             .0
@@ -132,12 +145,45 @@ mod tests {
         store.set_partner_name(partner, "Contoso").await.unwrap();
         store.memo_lines(partner, "y", compute).await.unwrap();
         assert_eq!(computed.load(Ordering::SeqCst), 1);
-        store.lines_changed();
+        let mut tx = store.write().await.unwrap();
+        tx.lines_changed();
+        tx.commit().await.unwrap();
         store.memo_lines(partner, "y", compute).await.unwrap();
         assert_eq!(computed.load(Ordering::SeqCst), 2);
         let err = store
             .memo_lines(partner, "z", || async { Err::<u8, _>("no") })
             .await;
         assert_eq!(err.unwrap_err(), "no", "a failure is not kept");
+    }
+
+    #[tokio::test]
+    async fn a_write_through_another_replica_is_seen_at_once() {
+        let (dir, store) = temporary().await;
+        // A second process on the same store, as a replica is.
+        let other = crate::store::Store::open(dir.path()).await.unwrap();
+        let partner = store.partner("tenant-a").await.unwrap();
+        let computed = AtomicUsize::new(0);
+        let compute = || async {
+            computed.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, sqlx::Error>(7)
+        };
+        store.memo(partner, "x", compute).await.unwrap();
+        store.memo_lines(partner, "y", compute).await.unwrap();
+        store.memo(partner, "x", compute).await.unwrap();
+        assert_eq!(computed.load(Ordering::SeqCst), 2, "kept");
+        other.set_partner_name(partner, "Contoso").await.unwrap();
+        store.memo(partner, "x", compute).await.unwrap();
+        assert_eq!(computed.load(Ordering::SeqCst), 3, "the other's write seen");
+        store.memo_lines(partner, "y", compute).await.unwrap();
+        assert_eq!(
+            computed.load(Ordering::SeqCst),
+            3,
+            "not a write to the lines"
+        );
+        let mut tx = other.write().await.unwrap();
+        tx.lines_changed();
+        tx.commit().await.unwrap();
+        store.memo_lines(partner, "y", compute).await.unwrap();
+        assert_eq!(computed.load(Ordering::SeqCst), 4, "the other's lines seen");
     }
 }

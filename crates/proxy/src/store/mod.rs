@@ -15,11 +15,9 @@
 //! - `sessions`: sign-ins and customers' users
 //! - `onboarding`: the wizard's state, the partner's connection, app keys
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::SqlitePool;
@@ -53,7 +51,6 @@ pub use sync_runs::SyncRun;
 
 use line_items::Dictionaries;
 use memo::Memos;
-use sessions::KeptSessions;
 
 /// A partner's row ID in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
@@ -86,37 +83,48 @@ pub struct Store {
     /// more time than the writes themselves. Queued here, the next writer
     /// starts the moment the last one commits.
     turn: Arc<tokio::sync::Mutex<()>>,
-    /// Counts committed writes: figures derived from the store are kept
-    /// while it has not moved (see [`Store::memo`]).
-    version: Arc<AtomicU64>,
-    /// Counts committed writes to the line items alone (a sync's pages, a
-    /// markup's repricing): what is computed from the lines is kept across
-    /// other writes (budgets, rates, the wizard).
-    lines_version: Arc<AtomicU64>,
+    /// Figures derived from the store, kept while the store's versions
+    /// (`store_versions`, moved by every process's writes) stand.
     memos: Arc<Memos>,
     /// Asks for a checkpoint of the write-ahead log (see [`checkpoints`]).
     checkpoint: tokio::sync::mpsc::Sender<()>,
-    /// Sessions already read, by token hash: every request names one, and
-    /// only this process creates or revokes them (revoking drops the entry).
-    sessions: Arc<KeptSessions>,
-    /// Onboarding rows read for the trial check on every request, with when
-    /// and at which version: kept a second at most, since an operator
-    /// command in another process may end or extend a trial.
-    onboarding: Arc<Mutex<HashMap<PartnerId, onboarding::KeptOnboarding>>>,
 }
 
-/// A write transaction with the process's writing turn.
+/// A write transaction with the process's writing turn. Its commit moves
+/// the store's versions in the same transaction, so that every process
+/// sharing the store (replicas, an operator command) sees the write and
+/// drops what it kept from before it.
 pub(crate) struct WriteTx {
     tx: sqlx::Transaction<'static, sqlx::Sqlite>,
     _turn: tokio::sync::OwnedMutexGuard<()>,
-    version: Arc<AtomicU64>,
+    lines: bool,
+    repriced: bool,
 }
 
 impl WriteTx {
-    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await?;
-        self.version.fetch_add(1, Ordering::SeqCst);
-        Ok(())
+    /// The transaction writes line items (or their prices): what is
+    /// computed from the lines alone is computed again after it.
+    pub(crate) fn lines_changed(&mut self) {
+        self.lines = true;
+    }
+
+    /// A markup repriced the kept lines: scopes being read meanwhile work
+    /// their sums out again from the lines when they are kept.
+    pub(crate) fn repriced(&mut self) {
+        self.lines = true;
+        self.repriced = true;
+    }
+
+    pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE store_versions SET everything = everything + 1, lines = lines + ?,
+                repricings = repricings + ? WHERE id = 1",
+        )
+        .bind(i64::from(self.lines))
+        .bind(i64::from(self.repriced))
+        .execute(&mut *self.tx)
+        .await?;
+        self.tx.commit().await
     }
 }
 
@@ -133,21 +141,13 @@ impl std::ops::DerefMut for WriteTx {
     }
 }
 
-/// A connection for one write statement, with the process's writing turn.
+/// A connection for one write statement no kept figure depends on (a
+/// session signed in or out), with the process's writing turn: the store's
+/// versions stand, and the summaries of 5,000 customers are not computed
+/// again for it.
 pub(crate) struct WriteConn {
     conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
     _turn: tokio::sync::OwnedMutexGuard<()>,
-    /// None for writes no kept figure depends on (sessions).
-    version: Option<Arc<AtomicU64>>,
-}
-
-/// The statement has run by the time its connection is let go.
-impl Drop for WriteConn {
-    fn drop(&mut self) {
-        if let Some(version) = &self.version {
-            version.fetch_add(1, Ordering::SeqCst);
-        }
-    }
 }
 
 impl std::ops::Deref for WriteConn {
@@ -354,11 +354,7 @@ impl Store {
             dictionaries: Arc::default(),
             readings: Arc::default(),
             turn: Arc::default(),
-            version: Arc::default(),
-            lines_version: Arc::default(),
             memos: Arc::default(),
-            sessions: Arc::default(),
-            onboarding: Arc::default(),
         };
         store.sum_lines_kept_without_sums().await?;
         Ok(store)
@@ -373,28 +369,17 @@ impl Store {
         Ok(WriteTx {
             tx: self.writes.begin_with("BEGIN IMMEDIATE").await?,
             _turn: turn,
-            version: self.version.clone(),
+            lines: false,
+            repriced: false,
         })
     }
 
-    /// A connection for a single write statement, in turn with the others.
-    async fn writer(&self) -> Result<WriteConn, sqlx::Error> {
-        let turn = self.turn.clone().lock_owned().await;
-        Ok(WriteConn {
-            conn: self.writes.acquire().await?,
-            _turn: turn,
-            version: Some(self.version.clone()),
-        })
-    }
-
-    /// A write no kept figure depends on (a session signed in or out): the
-    /// summaries of 5,000 customers are not computed again for it.
+    /// A write no kept figure depends on (a session signed in or out).
     async fn quiet_writer(&self) -> Result<WriteConn, sqlx::Error> {
         let turn = self.turn.clone().lock_owned().await;
         Ok(WriteConn {
             conn: self.writes.acquire().await?,
             _turn: turn,
-            version: None,
         })
     }
 

@@ -1,8 +1,6 @@
 //! Where a partner is in the onboarding and its trial, its connection (the
 //! registered app with its key sealed), and the keys made in the wizard.
 
-use std::time::{Duration, Instant};
-
 use chrono::{DateTime, Utc};
 use model::onboarding::Step;
 
@@ -104,13 +102,6 @@ impl From<StoredKey> for KeyRow {
     }
 }
 
-/// An onboarding row as read, when, and at which store version.
-pub(super) type KeptOnboarding = (Instant, u64, Option<OnboardingRow>);
-
-/// How long the trial check may trust an onboarding row another process
-/// could have changed (`proxy partner end-trial` beside a running proxy).
-const ONBOARDING_KEPT_FOR: Duration = Duration::from_secs(1);
-
 impl Store {
     pub async fn onboarding(
         &self,
@@ -126,36 +117,12 @@ impl Store {
         Ok(row.map(OnboardingRow::from))
     }
 
-    /// The onboarding row as the trial check on every request needs it: read
-    /// at most once a second, and again at once after this process writes.
-    pub async fn onboarding_for_check(
-        &self,
-        partner: PartnerId,
-    ) -> Result<Option<OnboardingRow>, sqlx::Error> {
-        let version = self.version();
-        if let Some((read, v, row)) = self
-            .onboarding
-            .lock()
-            .expect("onboarding poisoned")
-            .get(&partner)
-            && *v == version
-            && read.elapsed() < ONBOARDING_KEPT_FOR
-        {
-            return Ok(row.clone());
-        }
-        let row = self.onboarding(partner).await?;
-        self.onboarding
-            .lock()
-            .expect("onboarding poisoned")
-            .insert(partner, (Instant::now(), version, row.clone()));
-        Ok(row)
-    }
-
     pub async fn set_onboarding(
         &self,
         partner: PartnerId,
         o: &OnboardingRow,
     ) -> Result<(), sqlx::Error> {
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO onboarding (partner_id, step, app_object_id, app_id, app_name, trial_started_at,
                 trial_ends_at, activated, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -173,9 +140,9 @@ impl Store {
         .bind(o.trial_ends_at.map(stamp))
         .bind(o.activated)
         .bind(now())
-        .execute(&mut *self.writer().await?)
-        .await
-        .map(|_| ())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
     }
 
     pub async fn set_connection(
@@ -184,6 +151,7 @@ impl Store {
         app_id: &str,
         sealed: &str,
     ) -> Result<(), sqlx::Error> {
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO connections (partner_id, app_id, sealed_secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (partner_id) DO UPDATE SET app_id = excluded.app_id,
@@ -194,9 +162,9 @@ impl Store {
         .bind(sealed)
         .bind(now())
         .bind(now())
-        .execute(&mut *self.writer().await?)
-        .await
-        .map(|_| ())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
     }
 
     /// Replaces sealed keys all at once (a key rotation): all or none.
@@ -234,6 +202,7 @@ impl Store {
         k: &KeyRow,
         value_hash: &str,
     ) -> Result<(), sqlx::Error> {
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO app_keys (partner_id, app_id, key_id, display_name, created_at, expires_at, value_hash)
              VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partner_id, key_id) DO NOTHING",
@@ -245,21 +214,22 @@ impl Store {
         .bind(stamp(k.created_at))
         .bind(stamp(k.expires_at))
         .bind(value_hash)
-        .execute(&mut *self.writer().await?)
-        .await
-        .map(|_| ())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
     }
 
     pub async fn revoke_key(&self, partner: PartnerId, key_id: &str) -> Result<(), sqlx::Error> {
+        let mut tx = self.write().await?;
         sqlx::query(
             "UPDATE app_keys SET revoked_at = ? WHERE partner_id = ? AND key_id = ? AND revoked_at IS NULL",
         )
         .bind(now())
         .bind(partner)
         .bind(key_id)
-        .execute(&mut *self.writer().await?)
-        .await
-        .map(|_| ())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
     }
 
     /// A key made in the wizard whose value hashes to this, if any.
@@ -300,8 +270,7 @@ mod tests {
             activated: false,
         };
         store.set_onboarding(p, &row).await.unwrap();
-        assert_eq!(store.onboarding(p).await.unwrap(), Some(row.clone()));
-        assert_eq!(store.onboarding_for_check(p).await.unwrap(), Some(row));
+        assert_eq!(store.onboarding(p).await.unwrap(), Some(row));
     }
 
     #[tokio::test]

@@ -21,14 +21,16 @@ fn role_name(role: Role) -> Option<&'static str> {
 impl Store {
     /// The partner with this tenant, created on first sight.
     pub async fn partner(&self, tenant_id: &str) -> Result<PartnerId, sqlx::Error> {
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO partners (tenant_id, created_at) VALUES (?, ?)
              ON CONFLICT (tenant_id) DO NOTHING",
         )
         .bind(tenant_id)
         .bind(now())
-        .execute(&mut *self.writer().await?)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         sqlx::query_scalar("SELECT id FROM partners WHERE tenant_id = ?")
             .bind(tenant_id)
             .fetch_one(&self.pool)
@@ -66,13 +68,14 @@ impl Store {
         partner: PartnerId,
         name: &str,
     ) -> Result<(), sqlx::Error> {
+        let mut tx = self.write().await?;
         sqlx::query("UPDATE partners SET name = ? WHERE id = ? AND (name IS NULL OR name <> ?)")
             .bind(name)
             .bind(partner)
             .bind(name)
-            .execute(&mut *self.writer().await?)
-            .await
-            .map(|_| ())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
     }
 }
 
@@ -110,6 +113,7 @@ impl Store {
             return Ok(());
         };
         let now = now();
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO agent_groups (partner_id, role, group_id, found_at, checked_at)
              VALUES (?, ?, ?, ?, ?)
@@ -123,9 +127,9 @@ impl Store {
         .bind(group_id.to_ascii_lowercase())
         .bind(&now)
         .bind(&now)
-        .execute(&mut *self.writer().await?)
-        .await
-        .map(|_| ())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
     }
 
     /// Forgets a group that is gone from the directory.
@@ -137,12 +141,13 @@ impl Store {
         let Some(name) = role_name(role) else {
             return Ok(());
         };
+        let mut tx = self.write().await?;
         sqlx::query("DELETE FROM agent_groups WHERE partner_id = ? AND role = ?")
             .bind(partner)
             .bind(name)
-            .execute(&mut *self.writer().await?)
-            .await
-            .map(|_| ())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
     }
 }
 

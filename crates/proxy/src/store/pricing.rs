@@ -127,13 +127,12 @@ impl Store {
             .await?;
         // What customers pay is summed per line: the kept lines' sums are
         // written again, and those of scopes being read when they are kept.
-        self.readings.repriced();
+        tx.repriced();
         let mut handle = tx.lock_handle().await?;
         let of = sums::Lines::Kept((customer != DEFAULT).then_some(customer));
         bulk::holding_the_thread(|| sums::rebuild(&Connection::of(&mut handle), partner.0, of))?;
         drop(handle);
         tx.commit().await?;
-        self.lines_changed();
         Ok(())
     }
 

@@ -1,10 +1,6 @@
 //! Signed-in users' sessions (only a SHA-256 of the token is stored) and
 //! the customers' users a partner let in.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
 use chrono::{DateTime, Utc};
 
 use super::{PartnerId, Store, now, stamp, time};
@@ -66,23 +62,6 @@ impl From<StoredSession> for SessionRow {
     }
 }
 
-/// A session as kept in memory: live, or revoked by this process (a marker,
-/// so that a read racing the revocation cannot put the live row back).
-#[derive(Debug, Clone)]
-enum KeptSession {
-    Live(SessionRow),
-    Revoked(Instant),
-}
-
-#[derive(Default)]
-pub(super) struct KeptSessions(Mutex<HashMap<String, KeptSession>>);
-
-/// Past this many kept sessions, expired ones are dropped before adding one.
-const KEPT_SESSIONS: usize = 10_000;
-
-/// A revocation's marker outlives any read that started before it.
-const REVOKED_KEPT_FOR: Duration = Duration::from_secs(60);
-
 impl Store {
     pub async fn create_session(
         &self,
@@ -106,21 +85,10 @@ impl Store {
         .map(|_| ())
     }
 
-    /// A live session: known, not revoked, not expired.
+    /// A live session: known, not revoked, not expired. Read from the store
+    /// on every request, not kept: a sign-out or a removed customer user
+    /// through one replica ends the session on all of them at once.
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
-        match self
-            .sessions
-            .0
-            .lock()
-            .expect("sessions poisoned")
-            .get(token_hash)
-        {
-            Some(KeptSession::Live(session)) if session.expires_at > Utc::now() => {
-                return Ok(Some(session.clone()));
-            }
-            Some(_) => return Ok(None),
-            None => {}
-        }
         let row: Option<StoredSession> = sqlx::query_as(
             "SELECT s.partner_id, p.tenant_id, s.user_name, s.display_name, s.roles, s.expires_at, s.customer_id
              FROM sessions s JOIN partners p ON p.id = s.partner_id
@@ -129,37 +97,12 @@ impl Store {
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
-        let session = row
+        Ok(row
             .map(SessionRow::from)
-            .filter(|s| s.expires_at > Utc::now());
-        if let Some(session) = &session {
-            let mut kept = self.sessions.0.lock().expect("sessions poisoned");
-            if kept.len() >= KEPT_SESSIONS {
-                let now = Utc::now();
-                kept.retain(|_, k| match k {
-                    KeptSession::Live(s) => s.expires_at > now,
-                    KeptSession::Revoked(at) => at.elapsed() < REVOKED_KEPT_FOR,
-                });
-            }
-            // Never over a revocation made while this read was on its way.
-            let entry = kept
-                .entry(token_hash.to_string())
-                .or_insert_with(|| KeptSession::Live(session.clone()));
-            if let KeptSession::Revoked(_) = entry {
-                return Ok(None);
-            }
-        }
-        Ok(session)
+            .filter(|s| s.expires_at > Utc::now()))
     }
 
     pub async fn revoke_session(&self, token_hash: &str) -> Result<(), sqlx::Error> {
-        // Marked before the store is written: a read on its way meanwhile
-        // cannot keep the live row.
-        self.sessions
-            .0
-            .lock()
-            .expect("sessions poisoned")
-            .insert(token_hash.to_string(), KeptSession::Revoked(Instant::now()));
         sqlx::query(
             "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
         )
@@ -305,11 +248,22 @@ mod tests {
         assert_eq!(store.session("old").await.unwrap(), None, "expired");
         assert_eq!(store.session("unknown").await.unwrap(), None);
         store.revoke_session("live").await.unwrap();
-        assert_eq!(
-            store.session("live").await.unwrap(),
-            None,
-            "revoked, kept copy too"
-        );
+        assert_eq!(store.session("live").await.unwrap(), None, "revoked");
+    }
+
+    #[tokio::test]
+    async fn a_sign_out_through_another_replica_ends_the_session_here() {
+        let (dir, store) = temporary().await;
+        let other = crate::store::Store::open(dir.path()).await.unwrap();
+        let p = store.partner("tenant-a").await.unwrap();
+        store
+            .create_session("live", &new_session(p, 8, None))
+            .await
+            .unwrap();
+        assert!(store.session("live").await.unwrap().is_some());
+        assert!(other.session("live").await.unwrap().is_some());
+        other.revoke_session("live").await.unwrap();
+        assert_eq!(store.session("live").await.unwrap(), None);
     }
 
     #[tokio::test]

@@ -60,19 +60,23 @@ impl From<SyncRunRow> for SyncRun {
 
 impl Store {
     pub async fn start_sync(&self, partner: PartnerId, kind: SyncKind) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar(
+        let mut tx = self.write().await?;
+        let id = sqlx::query_scalar(
             "INSERT INTO sync_runs (partner_id, started_at, status, kind) VALUES (?, ?, ?, ?) RETURNING id",
         )
         .bind(partner)
         .bind(now())
         .bind(SyncStatus::Running.as_str())
         .bind(kind.as_str())
-        .fetch_one(&mut *self.writer().await?)
-        .await
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(id)
     }
 
     /// Records a sync's progress, so it can be shown after a restart.
     pub async fn update_sync(&self, run: i64, p: &SyncCounts) -> Result<(), sqlx::Error> {
+        let mut tx = self.write().await?;
         sqlx::query(
             "UPDATE sync_runs SET customers_done = ?, customers_total = ?, line_items = ?,
                     feeds_done = ?, feeds_total = ?, errors = ? WHERE id = ?",
@@ -84,9 +88,9 @@ impl Store {
         .bind(p.feeds_total.map(|n| n as i64))
         .bind(p.errors as i64)
         .bind(run)
-        .execute(&mut *self.writer().await?)
-        .await
-        .map(|_| ())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await
     }
 
     pub async fn finish_sync(
@@ -99,6 +103,7 @@ impl Store {
     ) -> Result<(), sqlx::Error> {
         self.update_sync(run, p).await?;
         let problems = serde_json::to_string(problems).unwrap_or_else(|_| "[]".into());
+        let mut tx = self.write().await?;
         sqlx::query(
             "UPDATE sync_runs SET finished_at = ?, status = ?, error = ?, problems = ? WHERE id = ?",
         )
@@ -107,20 +112,24 @@ impl Store {
             .bind(error)
             .bind(problems)
             .bind(run)
-            .execute(&mut *self.writer().await?)
-            .await
-            .map(|_| ())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
     }
 
     /// Runs left `running` by a process that died: they are over.
     pub async fn abandon_running_syncs(&self) -> Result<u64, sqlx::Error> {
-        sqlx::query("UPDATE sync_runs SET status = ?, finished_at = ? WHERE status = ?")
-            .bind(SyncStatus::Interrupted.as_str())
-            .bind(now())
-            .bind(SyncStatus::Running.as_str())
-            .execute(&mut *self.writer().await?)
-            .await
-            .map(|r| r.rows_affected())
+        let mut tx = self.write().await?;
+        let affected =
+            sqlx::query("UPDATE sync_runs SET status = ?, finished_at = ? WHERE status = ?")
+                .bind(SyncStatus::Interrupted.as_str())
+                .bind(now())
+                .bind(SyncStatus::Running.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        tx.commit().await?;
+        Ok(affected)
     }
 
     /// The partner's latest sync, whatever its state.

@@ -352,6 +352,9 @@ impl Store {
         // Thousands of lines take tens of milliseconds of this thread.
         let billing_total = bulk::holding_the_thread(write)?;
         drop(handle);
+        if version == 0 {
+            tx.lines_changed();
+        }
         tx.commit().await?;
         // Full: one is asked for already.
         let _ = self.checkpoint.try_send(());
@@ -370,7 +373,6 @@ impl Store {
         let mut sums = sums::LineSums::default();
         self.insert_lines(partner, scope, run, 0, items, &mut sums)
             .await?;
-        self.lines_changed();
         Ok(())
     }
 
@@ -393,7 +395,9 @@ impl Store {
         .bind(now())
         .fetch_one(&mut *conn)
         .await?;
-        Ok(self.readings.new_reading(run, version))
+        drop(conn);
+        let priced = self.versions().await?.repricings;
+        Ok(self.readings.new_reading(run, version, priced))
     }
 
     /// Writes lines of a scope being read in `run`; they are seen only once
@@ -498,8 +502,8 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
+                tx.lines_changed();
                 tx.commit().await?;
-                self.lines_changed();
                 return Ok(Replaced::Superseded);
             }
         } else {
@@ -555,8 +559,11 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         // The kept lines' sums: as read, or from the lines if a markup
-        // repriced them meanwhile.
-        let from_lines = self.readings.repriced_since(&reading) || reading.sums.spoiled();
+        // (through any replica) repriced them meanwhile.
+        let priced: i64 = sqlx::query_scalar("SELECT repricings FROM store_versions WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let from_lines = priced != reading.priced || reading.sums.spoiled();
         let mut handle = tx.lock_handle().await?;
         bulk::holding_the_thread(|| {
             let db = Connection::of(&mut handle);
@@ -570,8 +577,8 @@ impl Store {
             }
         })?;
         drop(handle);
+        tx.lines_changed();
         tx.commit().await?;
-        self.lines_changed();
         Ok(Replaced::Kept {
             line_items: reading.line_items,
             billing_total: Amount::from_micros(reading.billing_total),

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::sums::LineSums;
 use crate::store::PartnerId;
@@ -22,9 +21,10 @@ pub(super) struct Reading {
     /// sum written per batch cost an upsert for most lines of an export
     /// (its batches rarely repeat a customer's day), a third of the ingest.
     pub sums: LineSums,
-    /// The repricings counted when the read began: after another one the
-    /// sums are worked out again from the repriced lines.
-    pub priced: u64,
+    /// The repricings counted when the read began (`store_versions`):
+    /// after another one the sums are worked out again from the repriced
+    /// lines.
+    pub priced: i64,
 }
 
 /// The scopes being read, by partner and scope. A scope's batches come one
@@ -33,30 +33,18 @@ pub(super) struct Reading {
 #[derive(Default)]
 pub(in crate::store) struct Readings {
     reading: Mutex<HashMap<(PartnerId, String), Reading>>,
-    /// Counts markups' repricings of the lines.
-    repricings: AtomicU64,
 }
 
 impl Readings {
-    pub(super) fn new_reading(&self, run: i64, version: i64) -> Reading {
+    pub(super) fn new_reading(&self, run: i64, version: i64, priced: i64) -> Reading {
         Reading {
             run,
             version,
             line_items: 0,
             billing_total: 0,
             sums: LineSums::default(),
-            priced: self.repricings.load(Ordering::SeqCst),
+            priced,
         }
-    }
-
-    /// Whether the lines were repriced since `reading` began.
-    pub(super) fn repriced_since(&self, reading: &Reading) -> bool {
-        self.repricings.load(Ordering::SeqCst) != reading.priced
-    }
-
-    /// The lines were repriced (in the transaction under way).
-    pub(in crate::store) fn repriced(&self) {
-        self.repricings.fetch_add(1, Ordering::SeqCst);
     }
 
     pub(super) fn set(&self, partner: PartnerId, scope: &str, reading: Reading) {
