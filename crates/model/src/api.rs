@@ -164,6 +164,25 @@ pub enum SyncPhase {
     Done,
 }
 
+impl SyncPhase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncPhase::Customers => "customers",
+            SyncPhase::Usage => "usage",
+            SyncPhase::Done => "done",
+        }
+    }
+
+    /// The stored name back; an unknown one reads as done.
+    pub fn parse(text: &str) -> SyncPhase {
+        match text {
+            "customers" => SyncPhase::Customers,
+            "usage" => SyncPhase::Usage,
+            _ => SyncPhase::Done,
+        }
+    }
+}
+
 /// How much a sync reads.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

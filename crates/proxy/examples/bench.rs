@@ -145,8 +145,15 @@ async fn scale_bench() {
         .unwrap();
     let run = state
         .store
-        .start_sync(partner, SyncKind::Full)
+        .start_sync(
+            partner,
+            SyncKind::Full,
+            "bench",
+            chrono::Utc::now() + chrono::Duration::hours(1),
+            &|_| false,
+        )
         .await
+        .unwrap()
         .unwrap();
     let filling = Instant::now();
     // Stored a day at a time, every customer's lines of the day together;

@@ -132,6 +132,11 @@ pub struct Config {
     /// rescans would only cost its quota.
     #[arg(long, env = "PROXY_SYNC_MINUTES", default_value_t = 240)]
     pub sync_minutes: u64,
+    /// Replicas sharing one store run a partner's sync one at a time: the
+    /// one running it renews a lease of this many seconds, and another takes
+    /// the sync over once a stopped replica's lease has run out.
+    #[arg(long, env = "PROXY_SYNC_LEASE_SECONDS", default_value_t = 30)]
+    pub sync_lease_seconds: u64,
     /// Read customers, subscriptions, Azure subscriptions and budgets again
     /// when the last such read is this many hours old.
     #[arg(long, env = "PROXY_DETAILS_HOURS", default_value_t = 24)]

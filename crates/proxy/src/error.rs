@@ -82,6 +82,9 @@ impl From<SyncError> for ApiError {
             SyncError::Upstream(e) => ApiError::Upstream(e),
             SyncError::Store(e) => ApiError::Store(e),
             SyncError::Internal(e) => ApiError::Internal(e),
+            // Runs are started in the background and these end only runs:
+            // no request waits on one.
+            e @ (SyncError::Elsewhere | SyncError::LeaseLost) => ApiError::Internal(e.to_string()),
             SyncError::NothingRead(why) => ApiError::refused(
                 ErrorCode::UpstreamUnavailable,
                 format!("Nothing could be read from Partner Center: {why}"),

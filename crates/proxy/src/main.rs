@@ -49,6 +49,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             std::time::Duration::from_secs(config.sync_minutes * 60),
             std::time::Duration::from_secs(config.details_hours * 3600),
         );
+        state.take_over_abandoned_syncs();
     }
     proxy::alerts::start(state.clone());
     let listener = tokio::net::TcpListener::bind((config.host.as_str(), config.port)).await?;

@@ -47,7 +47,7 @@ pub fn trial_info(row: &OnboardingRow) -> Option<TrialInfo> {
 /// Data routes answer `trial_ended` once a trial is over and no
 /// subscription was activated.
 pub async fn check_trial(store: &Store, partner: PartnerId) -> Result<(), ApiError> {
-    if let Some(row) = store.onboarding(partner).await?
+    if let Some(row) = store.onboarding_for_check(partner).await?
         && !row.activated
         && let Some(end) = row.trial_ends_at
         && end <= Utc::now()

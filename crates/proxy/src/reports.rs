@@ -252,7 +252,12 @@ mod tests {
             .collect();
         lines.extend((1..=19).map(|d| line("c1", &format!("2026-11-{d:02}"), 10_000_000)));
         lines.push(line("c1", "2026-11-20", 50_000_000));
-        let run = store.start_sync(p, SyncKind::Full).await.unwrap();
+        let until = chrono::Utc::now() + chrono::Duration::minutes(1);
+        let run = store
+            .start_sync(p, SyncKind::Full, "test", until, &|_| false)
+            .await
+            .unwrap()
+            .unwrap();
         let scope = "v2:unbilled:USD:2026-11";
         store.stage_lines(p, scope, run, &lines).await.unwrap();
         let snapshot = Snapshot {

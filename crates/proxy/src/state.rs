@@ -55,7 +55,6 @@ impl AppState {
             None => Sealer::from_file(&config.key_file())?,
         };
         let store = Store::open(&config.data_dir).await?;
-        store.abandon_running_syncs().await?;
         let pc = Arc::new(PartnerCenter::with_limits(
             Endpoints {
                 api: config.upstream_url.clone(),
@@ -85,38 +84,12 @@ impl AppState {
             }),
             _ => None,
         };
-        let mut opened = Vec::new();
-        for c in store.connections().await? {
-            let context = onboarding::seal_context(&c.tenant_id, &c.app_id);
-            // One key that does not open (the sealing key replaced, the row
-            // damaged) costs its own partner, not every partner's service.
-            let secret = match sealer.open(&c.sealed_secret, &context) {
-                Ok(secret) => secret,
-                Err(e) => {
-                    tracing::error!(
-                        tenant = %c.tenant_id,
-                        error = %e,
-                        "this partner's stored app key does not open with the sealing key: it is \
-                         not synced until an admin enters the key again (onboarding, last step)"
-                    );
-                    continue;
-                }
-            };
-            opened.push(Connection {
-                partner: c.partner_id,
-                credentials: Credentials {
-                    tenant: c.tenant_id,
-                    app_id: c.app_id,
-                    secret,
-                },
-            });
-        }
-        let connections = Arc::new(Connections::new(opened));
+        let sealer = Arc::new(sealer);
         if let Some(c) = &connection {
             // Configured partners are connected and not on a trial.
-            connections.add(c.clone());
             onboarding::mark_configured(&store, c.partner).await?;
         }
+        let connections = Arc::new(Connections::new(sealer.clone(), connection.clone()));
         let sync = Arc::new(Engine::new(
             store.clone(),
             pc.clone(),
@@ -132,13 +105,26 @@ impl AppState {
                     deadline: Duration::from_secs(config.export_deadline_minutes * 60),
                     ..Default::default()
                 },
+                lease: sync::lease::LeaseTiming {
+                    lease: Duration::from_secs(config.sync_lease_seconds.max(3)),
+                },
             },
         ));
+        let interrupted = sync.interrupt_abandoned().await.map_err(|e| match e {
+            sync::SyncError::Store(e) => StartError::Store(e),
+            other => StartError::Settings(other.to_string()),
+        })?;
+        if interrupted > 0 {
+            tracing::info!(
+                runs = interrupted,
+                "syncs left running by a stopped proxy marked interrupted"
+            );
+        }
         let alerts = Arc::new(crate::alerts::Alerts::new(config)?);
         Ok(AppState {
             alerts,
             identity: Arc::new(Identity::new(config)),
-            sealer: Arc::new(sealer),
+            sealer,
             connection,
             connections,
             sync,
@@ -157,13 +143,10 @@ impl AppState {
         })
     }
 
-    /// The partner's connection, if onboarding (or configuration) made one.
-    pub fn connection_of(&self, partner: PartnerId) -> Option<Connection> {
-        self.connections.of(partner)
-    }
-
-    pub fn add_connection(&self, connection: Connection) {
-        self.connections.add(connection);
+    /// The partner's connection, if onboarding (or configuration) made one
+    /// (through any replica).
+    pub async fn connection_of(&self, partner: PartnerId) -> Option<Connection> {
+        self.connections.of(&self.store, partner).await
     }
 
     /// The partner's sync (one at a time per partner).
@@ -175,5 +158,12 @@ impl AppState {
     /// and its customers' details when they are `details` old.
     pub fn schedule_syncs(&self, usage: Duration, details: Duration) {
         sync::Engine::schedule(self.sync.clone(), self.connections.clone(), usage, details);
+    }
+
+    /// Takes over the syncs of replicas that stopped mid-run.
+    pub fn take_over_abandoned_syncs(&self) {
+        self.sync
+            .clone()
+            .take_over_abandoned(self.connections.clone());
     }
 }

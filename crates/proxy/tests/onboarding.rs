@@ -253,6 +253,7 @@ async fn the_whole_onboarding_with_each_failure_on_the_way() {
         .unwrap();
     let connection = restarted
         .connection_of(partner)
+        .await
         .expect("connected after a restart");
     assert_eq!(connection.credentials.secret.expose(), key.value);
 
@@ -536,6 +537,7 @@ async fn a_manager_switches_the_sync_to_a_new_key_and_revokes_the_old_one() {
     assert_eq!(
         state
             .connection_of(partner)
+            .await
             .unwrap()
             .credentials
             .secret
@@ -544,7 +546,7 @@ async fn a_manager_switches_the_sync_to_a_new_key_and_revokes_the_old_one() {
     );
 
     // A sync with the old key leaves its token in the cache.
-    let before = state.connection_of(partner).unwrap();
+    let before = state.connection_of(partner).await.unwrap();
     state.sync.run(&before, SyncKind::Usage).await.unwrap();
 
     // A new key, switched to; the old one revoked in Entra ID.
@@ -572,7 +574,7 @@ async fn a_manager_switches_the_sync_to_a_new_key_and_revokes_the_old_one() {
         .await;
     assert_eq!(res.status(), 204);
     // The sync reads with the new key (the old one no longer gets a token).
-    let connection = state.connection_of(partner).unwrap();
+    let connection = state.connection_of(partner).await.unwrap();
     assert_eq!(connection.credentials.secret.expose(), new.value);
     // No token got with the old key stands in for the new one: signing in
     // with the old key now fails, with the new one the sync reads.

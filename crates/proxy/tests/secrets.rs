@@ -62,6 +62,7 @@ async fn a_rotated_sealing_key_reseals_every_stored_app_key() {
     let state = AppState::new(&c).await.unwrap();
     let connection = state
         .connection_of(partner)
+        .await
         .expect("the stored connection opened");
     assert_eq!(connection.credentials.secret.expose(), value);
     // ...and the old key no longer opens what is stored.
@@ -197,10 +198,10 @@ async fn a_key_that_does_not_open_costs_only_its_partner() {
         partner
     };
     let state = AppState::new(&c).await.expect("the proxy starts");
-    assert!(state.connection_of(partner).is_none());
+    assert!(state.connection_of(partner).await.is_none());
     let configured = state.connection.as_ref().unwrap().partner;
     assert!(
-        state.connection_of(configured).is_some(),
+        state.connection_of(configured).await.is_some(),
         "the others are served"
     );
 }

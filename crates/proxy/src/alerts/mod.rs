@@ -171,7 +171,7 @@ pub async fn detect_at(
             as_of,
         ));
     }
-    if let Some(connection) = state.connection_of(partner)
+    if let Some(connection) = state.connection_of(partner).await
         && let Some(key) = state
             .store
             .key_by_value_hash(
@@ -254,7 +254,7 @@ pub fn start(state: AppState) {
     let watcher = state.clone();
     tokio::spawn(async move {
         loop {
-            for c in watcher.connections.all() {
+            for c in watcher.connections.all(&watcher.store).await {
                 match detect(&watcher, c.partner).await {
                     Ok(new) if !new.is_empty() => {
                         tracing::info!(

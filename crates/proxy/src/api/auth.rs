@@ -188,7 +188,8 @@ pub(super) async fn session_info(
 ) -> Result<SessionInfo, ApiError> {
     let partner = who.session.partner;
     let partner_name = partner_name(&state.store, partner).await?;
-    let row = state.store.onboarding(partner).await?;
+    // The trial as the trial check sees it.
+    let row = state.store.onboarding_for_check(partner).await?;
     Ok(SessionInfo {
         user_name: who.session.user_name.clone(),
         display_name: who.session.display_name.clone(),
@@ -197,7 +198,7 @@ pub(super) async fn session_info(
         roles_message: (!who.can_manage()).then(|| onboarding::roles_needed_message(&who.roles)),
         tenant_id: who.session.tenant_id.clone(),
         partner_name,
-        connected: state.connection_of(partner).is_some(),
+        connected: state.connection_of(partner).await.is_some(),
         trial: row.as_ref().and_then(trial_info),
         customer: None,
         as_of: super::as_of(state, partner).await?,
@@ -221,7 +222,7 @@ async fn customer_session_info(state: &AppState, who: &SignedIn) -> Result<Sessi
         roles_message: None,
         tenant_id: customer.clone(),
         partner_name: partner_name(&state.store, partner).await?,
-        connected: state.connection_of(partner).is_some(),
+        connected: state.connection_of(partner).await.is_some(),
         trial: None,
         customer: Some(SessionCustomer { id: customer, name }),
         as_of: super::as_of(state, partner).await?,

@@ -140,6 +140,7 @@ impl FromRequestParts<AppState> for Partner {
         let who = SignedIn::from_request_parts(parts, state).await?;
         let connection = state
             .connection_of(who.session.partner)
+            .await
             .ok_or(ApiError::NotConnected)?;
         check_trial(&state.store, connection.partner).await?;
         Ok(Partner(connection, who))
@@ -181,7 +182,7 @@ impl FromRequestParts<AppState> for CustomerViewer {
         let partner = who.session.partner;
         // The partner's connection and trial are the partner's business: the
         // customer is told only that the view is closed and whom to ask.
-        if state.connection_of(partner).is_none()
+        if state.connection_of(partner).await.is_none()
             || check_trial(&state.store, partner).await.is_err()
         {
             return Err(ApiError::refused(

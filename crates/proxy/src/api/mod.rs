@@ -114,6 +114,12 @@ pub fn routes(state: AppState) -> Router<AppState> {
             state,
             middleware::same_origin_writes,
         ))
+        // Each request reads the store's versions once for all it asks.
+        .layer(axum::middleware::from_fn(
+            |req: axum::extract::Request, next: axum::middleware::Next| {
+                crate::store::one_reading(next.run(req))
+            },
+        ))
         .layer(axum::middleware::from_fn(middleware::json_errors))
         // Outermost, so it sees the final body; the event stream is left
         // alone (tower-http's default predicate). The Explorer's cube of a

@@ -53,9 +53,10 @@ pub async fn start(
     let syncer = state.syncer(partner.id());
     let mut progress = syncer.subscribe();
     state.sync.spawn(partner.0.clone(), kind);
-    // Answer once the run has started, so the caller sees its ID.
+    // Answer once the run has started, so the caller sees its ID (or that
+    // of the run another replica holds).
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), progress.changed()).await;
-    Ok((StatusCode::ACCEPTED, Json(syncer.current())))
+    Ok((StatusCode::ACCEPTED, Json(state.sync.progress(partner.id()).await?)))
 }
 
 /// `GET /api/sync`: the latest sync. Shown during onboarding too, before
@@ -107,43 +108,80 @@ pub async fn events(
             ApiError::refused(model::api::ErrorCode::TooManyStreams, message)
         })?;
     let partner = who.session.partner;
-    let mut receiver = state.syncer(partner).subscribe();
+    let syncer = state.syncer(partner);
+    let mut receiver = syncer.subscribe();
     receiver.mark_unchanged();
     let first = state.sync.progress(partner).await?;
-    let (store, session) = (state.store.clone(), who.session_hash.clone());
-    let stream = futures_util::stream::unfold(
-        (receiver, Some(first), place),
-        move |(mut rx, first, place)| {
-            let (store, session) = (store.clone(), session.clone());
-            async move {
-                if let Some(first) = first {
-                    return Some((Ok(progress_event(&first)), (rx, None, place)));
-                }
-                loop {
-                    tokio::select! {
-                        changed = rx.changed() => {
-                            changed.ok()?;
-                            // A busy sync changes faster than the check below
-                            // comes round: each change checks the session too.
-                            if !matches!(store.session(&session).await, Ok(Some(_))) {
-                                return None;
-                            }
-                            let progress = rx.borrow_and_update().clone();
-                            return Some((Ok(progress_event(&progress)), (rx, None, place)));
+    let (state, session) = (state.clone(), who.session_hash.clone());
+    let follow = Follow {
+        receiver,
+        last: first.clone(),
+        first: Some(first),
+        checked: tokio::time::Instant::now(),
+        _place: place,
+    };
+    let stream = futures_util::stream::unfold(follow, move |mut follow| {
+        let (state, session, syncer) = (state.clone(), session.clone(), syncer.clone());
+        async move {
+            if let Some(first) = follow.first.take() {
+                return Some((Ok(progress_event(&first)), follow));
+            }
+            loop {
+                tokio::select! {
+                    changed = follow.receiver.changed() => {
+                        changed.ok()?;
+                        // A busy sync changes faster than the check below
+                        // comes round: each change checks the session too.
+                        if !matches!(state.store.session(&session).await, Ok(Some(_))) {
+                            return None;
                         }
-                        _ = tokio::time::sleep(SESSION_CHECK) => {
+                        let progress = follow.receiver.borrow_and_update().clone();
+                        follow.last = progress.clone();
+                        return Some((Ok(progress_event(&progress)), follow));
+                    }
+                    _ = tokio::time::sleep(REMOTE_CHECK) => {
+                        if follow.checked.elapsed() >= SESSION_CHECK {
+                            follow.checked = tokio::time::Instant::now();
                             // Signed out, revoked or expired: the stream ends.
-                            if !matches!(store.session(&session).await, Ok(Some(_))) {
+                            if !matches!(state.store.session(&session).await, Ok(Some(_))) {
                                 return None;
                             }
+                        }
+                        // A run of another replica is followed in the store.
+                        if syncer.is_running() {
+                            continue;
+                        }
+                        if let Ok(progress) = state.sync.progress(partner).await
+                            && progress != follow.last
+                        {
+                            follow.last = progress.clone();
+                            return Some((Ok(progress_event(&progress)), follow));
                         }
                     }
                 }
             }
-        },
-    );
+        }
+    });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
 /// How often an open event stream checks that its session still holds.
 pub const SESSION_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How often an open event stream reads the progress of a run that another
+/// replica is running (it updates the store about as often).
+const REMOTE_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// An event stream's state.
+struct Follow<P> {
+    /// This process's runs, as they change.
+    receiver: tokio::sync::watch::Receiver<SyncProgress>,
+    /// The last progress sent.
+    last: SyncProgress,
+    /// The progress sent when the stream opens.
+    first: Option<SyncProgress>,
+    /// When the session was checked last.
+    checked: tokio::time::Instant,
+    /// The stream's place among those open, given back when it ends.
+    _place: P,
+}

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use super::versions::Versions;
 use super::{PartnerId, Store};
 
 type Memo = (i64, Arc<dyn std::any::Any + Send + Sync>);
@@ -19,23 +20,10 @@ type Memo = (i64, Arc<dyn std::any::Any + Send + Sync>);
 #[derive(Default)]
 pub(super) struct Memos(Mutex<HashMap<(PartnerId, &'static str), Memo>>);
 
-/// How far the store has moved, as `store_versions` holds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
-pub(super) struct Versions {
-    /// Moved by every write but sessions'.
-    pub everything: i64,
-    /// Moved by writes to the line items and their prices.
-    pub lines: i64,
-    /// Moved by markups' repricings of the lines.
-    pub repricings: i64,
-}
-
 impl Store {
     /// The store's versions now (every process's committed writes).
-    pub(super) async fn versions(&self) -> Result<Versions, sqlx::Error> {
-        sqlx::query_as("SELECT everything, lines, repricings FROM store_versions WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await
+    pub(super) fn versions(&self) -> Result<Versions, sqlx::Error> {
+        self.versions.read()
     }
 
     /// `compute`'s answer for a partner, kept until the next write to the
@@ -85,7 +73,7 @@ impl Store {
         // Read before computing: a write that lands meanwhile leaves the
         // entry older than the store, so the next caller computes again.
         // Unknown (the store did not answer), nothing is kept or trusted.
-        let Ok(version) = self.versions().await.map(|v| counter(&v)) else {
+        let Ok(version) = self.versions().map(|v| counter(&v)) else {
             return compute().await.map(Arc::new);
         };
         let kept = self

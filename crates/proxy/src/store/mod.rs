@@ -15,9 +15,10 @@
 //! - `sessions`: sign-ins and customers' users
 //! - `onboarding`: the wizard's state, the partner's connection, app keys
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::SqlitePool;
@@ -37,8 +38,11 @@ mod reads;
 mod saved_views;
 mod sessions;
 mod sync_runs;
+// SQLite's C API for the one read every request makes.
 #[cfg(test)]
 pub(crate) mod tests;
+#[allow(unsafe_code)]
+mod versions;
 
 pub use customers::{AzureSubscriptionRow, Budget, SubscriptionRow, UsageEstimate};
 pub use line_items::{CustomerTotal, Replaced, Snapshot, StoredSnapshot};
@@ -48,9 +52,12 @@ pub use reads::{Pages, cube_row};
 pub use saved_views::SaveView;
 pub use sessions::{CustomerUserRow, NewSession, SessionRow};
 pub use sync_runs::SyncRun;
+pub use versions::one_reading;
 
 use line_items::Dictionaries;
 use memo::Memos;
+use sessions::KeptSessions;
+use versions::VersionsReader;
 
 /// A partner's row ID in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sqlx::Type)]
@@ -83,9 +90,15 @@ pub struct Store {
     /// more time than the writes themselves. Queued here, the next writer
     /// starts the moment the last one commits.
     turn: Arc<tokio::sync::Mutex<()>>,
-    /// Figures derived from the store, kept while the store's versions
-    /// (`store_versions`, moved by every process's writes) stand.
+    /// Reads the store's versions (`store_versions`, moved by every
+    /// process's writes), against which everything below is kept.
+    versions: Arc<VersionsReader>,
+    /// Figures derived from the store.
     memos: Arc<Memos>,
+    /// Sessions already read, by token hash: every request names one.
+    sessions: Arc<KeptSessions>,
+    /// Onboarding rows read for the trial check on every request.
+    onboarding: Arc<Mutex<HashMap<PartnerId, onboarding::KeptOnboarding>>>,
     /// Asks for a checkpoint of the write-ahead log (see [`checkpoints`]).
     checkpoint: tokio::sync::mpsc::Sender<()>,
 }
@@ -97,8 +110,12 @@ pub struct Store {
 pub(crate) struct WriteTx {
     tx: sqlx::Transaction<'static, sqlx::Sqlite>,
     _turn: tokio::sync::OwnedMutexGuard<()>,
+    /// False for writes no kept figure depends on (sessions ended).
+    everything: bool,
     lines: bool,
     repriced: bool,
+    sessions: bool,
+    connections: bool,
 }
 
 impl WriteTx {
@@ -115,16 +132,33 @@ impl WriteTx {
         self.repriced = true;
     }
 
+    /// Sessions end in this transaction: every process reads them again.
+    pub(crate) fn sessions_ended(&mut self) {
+        self.sessions = true;
+    }
+
+    /// A partner's key is stored or sealed again: every process opens the
+    /// keys again.
+    pub(crate) fn connections_changed(&mut self) {
+        self.connections = true;
+    }
+
     pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "UPDATE store_versions SET everything = everything + 1, lines = lines + ?,
-                repricings = repricings + ? WHERE id = 1",
+            "UPDATE store_versions SET everything = everything + ?, lines = lines + ?,
+                repricings = repricings + ?, sessions = sessions + ?,
+                connections = connections + ? WHERE id = 1",
         )
+        .bind(i64::from(self.everything))
         .bind(i64::from(self.lines))
         .bind(i64::from(self.repriced))
+        .bind(i64::from(self.sessions))
+        .bind(i64::from(self.connections))
         .execute(&mut *self.tx)
         .await?;
-        self.tx.commit().await
+        self.tx.commit().await?;
+        versions::forget_reading();
+        Ok(())
     }
 }
 
@@ -341,6 +375,7 @@ impl Store {
             )
             .await?;
         sqlx::migrate!("./migrations").run(&writes).await?;
+        let versions = Arc::new(VersionsReader::open(&file)?);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
@@ -354,7 +389,10 @@ impl Store {
             dictionaries: Arc::default(),
             readings: Arc::default(),
             turn: Arc::default(),
+            versions,
             memos: Arc::default(),
+            sessions: Arc::default(),
+            onboarding: Arc::default(),
         };
         store.sum_lines_kept_without_sums().await?;
         Ok(store)
@@ -369,8 +407,19 @@ impl Store {
         Ok(WriteTx {
             tx: self.writes.begin_with("BEGIN IMMEDIATE").await?,
             _turn: turn,
+            everything: true,
             lines: false,
             repriced: false,
+            sessions: false,
+            connections: false,
+        })
+    }
+
+    /// A write transaction no kept figure depends on (sessions ending).
+    async fn quiet_write(&self) -> Result<WriteTx, sqlx::Error> {
+        Ok(WriteTx {
+            everything: false,
+            ..self.write().await?
         })
     }
 
@@ -381,6 +430,12 @@ impl Store {
             conn: self.writes.acquire().await?,
             _turn: turn,
         })
+    }
+
+    /// How often partners' connections were stored or sealed again, by any
+    /// process: kept keys are opened again when it moves.
+    pub fn connections_version(&self) -> Result<i64, sqlx::Error> {
+        Ok(self.versions.read()?.connections)
     }
 
     /// Whether the store answers, for health checks.

@@ -59,6 +59,9 @@ impl From<StoredOnboarding> for OnboardingRow {
     }
 }
 
+/// An onboarding row as read, with the store's version it was read at.
+pub(super) type KeptOnboarding = (i64, Option<OnboardingRow>);
+
 /// A partner's stored connection: its app and the key, sealed.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ConnectionRow {
@@ -117,6 +120,31 @@ impl Store {
         Ok(row.map(OnboardingRow::from))
     }
 
+    /// The onboarding row as the trial check on every request needs it:
+    /// kept while the store has not been written by any process (an
+    /// operator's `proxy partner end-trial`, another replica's wizard).
+    pub async fn onboarding_for_check(
+        &self,
+        partner: PartnerId,
+    ) -> Result<Option<OnboardingRow>, sqlx::Error> {
+        let version = self.versions()?.everything;
+        if let Some((v, row)) = self
+            .onboarding
+            .lock()
+            .expect("onboarding poisoned")
+            .get(&partner)
+            && *v == version
+        {
+            return Ok(row.clone());
+        }
+        let row = self.onboarding(partner).await?;
+        self.onboarding
+            .lock()
+            .expect("onboarding poisoned")
+            .insert(partner, (version, row.clone()));
+        Ok(row)
+    }
+
     pub async fn set_onboarding(
         &self,
         partner: PartnerId,
@@ -164,6 +192,7 @@ impl Store {
         .bind(now())
         .execute(&mut *tx)
         .await?;
+        tx.connections_changed();
         tx.commit().await
     }
 
@@ -183,6 +212,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        tx.connections_changed();
         tx.commit().await
     }
 
@@ -270,7 +300,8 @@ mod tests {
             activated: false,
         };
         store.set_onboarding(p, &row).await.unwrap();
-        assert_eq!(store.onboarding(p).await.unwrap(), Some(row));
+        assert_eq!(store.onboarding(p).await.unwrap(), Some(row.clone()));
+        assert_eq!(store.onboarding_for_check(p).await.unwrap(), Some(row));
     }
 
     #[tokio::test]

@@ -1,6 +1,9 @@
 //! Signed-in users' sessions (only a SHA-256 of the token is stored) and
 //! the customers' users a partner let in.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use chrono::{DateTime, Utc};
 
 use super::{PartnerId, Store, now, stamp, time};
@@ -62,6 +65,14 @@ impl From<StoredSession> for SessionRow {
     }
 }
 
+/// Sessions read, by token hash, each with the `sessions` version it was
+/// read at: kept while no session has ended early, in any process.
+#[derive(Default)]
+pub(super) struct KeptSessions(Mutex<HashMap<String, (i64, SessionRow)>>);
+
+/// Past this many kept sessions, expired ones are dropped before adding one.
+const KEPT_SESSIONS: usize = 10_000;
+
 impl Store {
     pub async fn create_session(
         &self,
@@ -85,10 +96,22 @@ impl Store {
         .map(|_| ())
     }
 
-    /// A live session: known, not revoked, not expired. Read from the store
-    /// on every request, not kept: a sign-out or a removed customer user
-    /// through one replica ends the session on all of them at once.
+    /// A live session: known, not revoked, not expired. Kept in memory while
+    /// the store's `sessions` version stands: a sign-out or a removed
+    /// customer user through any replica moves it, and every replica reads
+    /// its sessions again on their next request.
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+        let version = self.versions()?.sessions;
+        if let Some((at, session)) = self
+            .sessions
+            .0
+            .lock()
+            .expect("sessions poisoned")
+            .get(token_hash)
+            && *at == version
+        {
+            return Ok(Some(session.clone()).filter(|s| s.expires_at > Utc::now()));
+        }
         let row: Option<StoredSession> = sqlx::query_as(
             "SELECT s.partner_id, p.tenant_id, s.user_name, s.display_name, s.roles, s.expires_at, s.customer_id
              FROM sessions s JOIN partners p ON p.id = s.partner_id
@@ -97,20 +120,33 @@ impl Store {
         .bind(token_hash)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row
+        let session = row
             .map(SessionRow::from)
-            .filter(|s| s.expires_at > Utc::now()))
+            .filter(|s| s.expires_at > Utc::now());
+        if let Some(session) = &session {
+            let mut kept = self.sessions.0.lock().expect("sessions poisoned");
+            if kept.len() >= KEPT_SESSIONS {
+                let now = Utc::now();
+                kept.retain(|_, (at, s)| *at == version && s.expires_at > now);
+            }
+            // Read at `version` (or later): a session ended meanwhile moved
+            // the version past it, and the next request reads it again.
+            kept.insert(token_hash.to_string(), (version, session.clone()));
+        }
+        Ok(session)
     }
 
     pub async fn revoke_session(&self, token_hash: &str) -> Result<(), sqlx::Error> {
+        let mut tx = self.quiet_write().await?;
         sqlx::query(
             "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
         )
         .bind(now())
         .bind(token_hash)
-        .execute(&mut *self.quiet_writer().await?)
-        .await
-        .map(|_| ())
+        .execute(&mut *tx)
+        .await?;
+        tx.sessions_ended();
+        tx.commit().await
     }
 
     /// Lets a customer's user see that customer's own costs (again: the

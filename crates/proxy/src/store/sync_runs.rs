@@ -1,8 +1,12 @@
-//! One row per sync, so progress survives restarts and failures are visible.
+//! One row per sync, so progress survives restarts and failures are visible,
+//! and every replica sharing the store sees it. The process running a sync
+//! holds it under a lease that it renews; a run left `running` past its
+//! lease was left by a process that died.
 
-use model::api::{SyncCounts, SyncKind, SyncProblem, SyncStatus};
+use chrono::{DateTime, Utc};
+use model::api::{SyncCounts, SyncKind, SyncPhase, SyncProblem, SyncStatus};
 
-use super::{PartnerId, Store, now};
+use super::{PartnerId, Store, now, stamp};
 
 /// A sync as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +16,7 @@ pub struct SyncRun {
     pub started_at: String,
     pub finished_at: Option<String>,
     pub status: SyncStatus,
+    pub phase: SyncPhase,
     pub counts: SyncCounts,
     pub error: Option<String>,
     /// What it could not read.
@@ -25,6 +30,7 @@ struct SyncRunRow {
     started_at: String,
     finished_at: Option<String>,
     status: String,
+    phase: String,
     customers_done: i64,
     customers_total: Option<i64>,
     line_items: i64,
@@ -43,6 +49,7 @@ impl From<SyncRunRow> for SyncRun {
             started_at: r.started_at,
             finished_at: r.finished_at,
             status: SyncStatus::parse(&r.status),
+            phase: SyncPhase::parse(&r.phase),
             counts: SyncCounts {
                 customers_done: r.customers_done as usize,
                 customers_total: r.customers_total.map(|n| n as usize),
@@ -58,29 +65,155 @@ impl From<SyncRunRow> for SyncRun {
     }
 }
 
+/// A run left `running` past its lease: its process died.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AbandonedRun {
+    pub id: i64,
+    pub partner: PartnerId,
+    pub kind: SyncKind,
+    pub holder: Option<String>,
+}
+
 impl Store {
-    pub async fn start_sync(&self, partner: PartnerId, kind: SyncKind) -> Result<i64, sqlx::Error> {
+    /// Starts a run of the partner's sync held by `holder` until
+    /// `lease_until`, unless another process holds a running one whose lease
+    /// has not expired (then `None`). Runs of the partner left running past
+    /// their lease, or by `dead` holders, are interrupted in the same
+    /// transaction: one run of a partner is running at a time.
+    pub async fn start_sync(
+        &self,
+        partner: PartnerId,
+        kind: SyncKind,
+        holder: &str,
+        lease_until: DateTime<Utc>,
+        dead: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<Option<i64>, sqlx::Error> {
         let mut tx = self.write().await?;
-        let id = sqlx::query_scalar(
-            "INSERT INTO sync_runs (partner_id, started_at, status, kind) VALUES (?, ?, ?, ?) RETURNING id",
+        let running: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT id, holder, lease_expires_at FROM sync_runs WHERE partner_id = ? AND status = ?",
         )
         .bind(partner)
-        .bind(now())
+        .bind(SyncStatus::Running.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+        let now_text = now();
+        for (id, held_by, until) in running {
+            let held_by = held_by.unwrap_or_default();
+            // Written by `stamp`, so text order is time order.
+            let live = until.is_some_and(|until| until > now_text);
+            if live && held_by != holder && !dead(&held_by) {
+                return Ok(None);
+            }
+            sqlx::query("UPDATE sync_runs SET status = ?, phase = ?, finished_at = ? WHERE id = ?")
+                .bind(SyncStatus::Interrupted.as_str())
+                .bind(SyncPhase::Done.as_str())
+                .bind(&now_text)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let id = sqlx::query_scalar(
+            "INSERT INTO sync_runs (partner_id, started_at, status, kind, phase, holder, lease_expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(partner)
+        .bind(&now_text)
         .bind(SyncStatus::Running.as_str())
         .bind(kind.as_str())
+        .bind(SyncPhase::Customers.as_str())
+        .bind(holder)
+        .bind(stamp(lease_until))
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(id)
+        Ok(Some(id))
     }
 
-    /// Records a sync's progress, so it can be shown after a restart.
-    pub async fn update_sync(&self, run: i64, p: &SyncCounts) -> Result<(), sqlx::Error> {
+    /// Extends the lease of a run `holder` holds; false when the run is no
+    /// longer its own (taken over after its lease ran out) or over.
+    pub async fn renew_sync(
+        &self,
+        run: i64,
+        holder: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool, sqlx::Error> {
+        // Not a write any kept figure depends on.
+        let renewed = sqlx::query(
+            "UPDATE sync_runs SET lease_expires_at = ? WHERE id = ? AND holder = ? AND status = ?",
+        )
+        .bind(stamp(lease_until))
+        .bind(run)
+        .bind(holder)
+        .bind(SyncStatus::Running.as_str())
+        .execute(&mut *self.quiet_writer().await?)
+        .await?
+        .rows_affected();
+        Ok(renewed == 1)
+    }
+
+    /// Runs still `running` past their lease, or held by `dead` holders.
+    pub async fn abandoned_syncs(
+        &self,
+        dead: &(dyn Fn(&str) -> bool + Sync),
+    ) -> Result<Vec<AbandonedRun>, sqlx::Error> {
+        let rows: Vec<(i64, PartnerId, String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT id, partner_id, kind, holder, lease_expires_at FROM sync_runs WHERE status = ?",
+        )
+        .bind(SyncStatus::Running.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        let now = now();
+        Ok(rows
+            .into_iter()
+            .filter(|(_, _, _, holder, until)| {
+                until.as_ref().is_none_or(|until| *until <= now)
+                    || holder.as_deref().is_some_and(dead)
+            })
+            .map(|(id, partner, kind, holder, _)| AbandonedRun {
+                id,
+                partner,
+                kind: SyncKind::parse(&kind).unwrap_or_default(),
+                holder,
+            })
+            .collect())
+    }
+
+    /// Marks runs as interrupted (left running by processes that died).
+    pub async fn interrupt_syncs(&self, runs: &[i64]) -> Result<(), sqlx::Error> {
+        if runs.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.write().await?;
+        let now = now();
+        for run in runs {
+            sqlx::query(
+                "UPDATE sync_runs SET status = ?, phase = ?, finished_at = ? WHERE id = ? AND status = ?",
+            )
+            .bind(SyncStatus::Interrupted.as_str())
+            .bind(SyncPhase::Done.as_str())
+            .bind(&now)
+            .bind(run)
+            .bind(SyncStatus::Running.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await
+    }
+
+    /// Records a sync's progress, so it can be shown after a restart and by
+    /// every replica.
+    pub async fn update_sync(
+        &self,
+        run: i64,
+        phase: SyncPhase,
+        p: &SyncCounts,
+    ) -> Result<(), sqlx::Error> {
         let mut tx = self.write().await?;
         sqlx::query(
-            "UPDATE sync_runs SET customers_done = ?, customers_total = ?, line_items = ?,
+            "UPDATE sync_runs SET phase = ?, customers_done = ?, customers_total = ?, line_items = ?,
                     feeds_done = ?, feeds_total = ?, errors = ? WHERE id = ?",
         )
+        .bind(phase.as_str())
         .bind(p.customers_done as i64)
         .bind(p.customers_total.map(|n| n as i64))
         .bind(p.line_items as i64)
@@ -101,41 +234,26 @@ impl Store {
         error: Option<&str>,
         problems: &[SyncProblem],
     ) -> Result<(), sqlx::Error> {
-        self.update_sync(run, p).await?;
+        self.update_sync(run, SyncPhase::Done, p).await?;
         let problems = serde_json::to_string(problems).unwrap_or_else(|_| "[]".into());
         let mut tx = self.write().await?;
         sqlx::query(
             "UPDATE sync_runs SET finished_at = ?, status = ?, error = ?, problems = ? WHERE id = ?",
         )
-            .bind(now())
-            .bind(status.as_str())
-            .bind(error)
-            .bind(problems)
-            .bind(run)
-            .execute(&mut *tx)
-            .await?;
+        .bind(now())
+        .bind(status.as_str())
+        .bind(error)
+        .bind(problems)
+        .bind(run)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await
-    }
-
-    /// Runs left `running` by a process that died: they are over.
-    pub async fn abandon_running_syncs(&self) -> Result<u64, sqlx::Error> {
-        let mut tx = self.write().await?;
-        let affected =
-            sqlx::query("UPDATE sync_runs SET status = ?, finished_at = ? WHERE status = ?")
-                .bind(SyncStatus::Interrupted.as_str())
-                .bind(now())
-                .bind(SyncStatus::Running.as_str())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        tx.commit().await?;
-        Ok(affected)
     }
 
     /// The partner's latest sync, whatever its state.
     pub async fn latest_sync(&self, partner: PartnerId) -> Result<Option<SyncRun>, sqlx::Error> {
         let row: Option<SyncRunRow> = sqlx::query_as(
-            "SELECT id, kind, started_at, finished_at, status, customers_done, customers_total,
+            "SELECT id, kind, started_at, finished_at, status, phase, customers_done, customers_total,
                     line_items, feeds_done, feeds_total, errors, error, problems
              FROM sync_runs WHERE partner_id = ? ORDER BY id DESC LIMIT 1",
         )
@@ -178,12 +296,24 @@ mod tests {
     use super::*;
     use crate::store::tests::temporary;
 
+    fn alive(_: &str) -> bool {
+        false
+    }
+
+    fn in_seconds(s: i64) -> DateTime<Utc> {
+        Utc::now() + chrono::Duration::seconds(s)
+    }
+
     #[tokio::test]
     async fn a_run_keeps_its_progress_and_outcome() {
         let (_dir, store) = temporary().await;
         let p = store.partner("tenant-a").await.unwrap();
         assert_eq!(store.latest_sync(p).await.unwrap(), None);
-        let id = store.start_sync(p, SyncKind::Incremental).await.unwrap();
+        let id = store
+            .start_sync(p, SyncKind::Incremental, "a", in_seconds(30), &alive)
+            .await
+            .unwrap()
+            .unwrap();
         let counts = SyncCounts {
             customers_done: 3,
             customers_total: Some(5),
@@ -192,11 +322,19 @@ mod tests {
             feeds_total: Some(4),
             errors: 0,
         };
-        store.update_sync(id, &counts).await.unwrap();
+        store
+            .update_sync(id, SyncPhase::Usage, &counts)
+            .await
+            .unwrap();
         let run = store.latest_sync(p).await.unwrap().unwrap();
         assert_eq!(
-            (run.id, run.kind, run.status),
-            (id, SyncKind::Incremental, SyncStatus::Running)
+            (run.id, run.kind, run.status, run.phase),
+            (
+                id,
+                SyncKind::Incremental,
+                SyncStatus::Running,
+                SyncPhase::Usage
+            )
         );
         assert_eq!(run.counts, counts);
         assert_eq!(store.last_synced(p).await.unwrap(), None);
@@ -205,19 +343,92 @@ mod tests {
             .await
             .unwrap();
         let run = store.latest_sync(p).await.unwrap().unwrap();
-        assert_eq!(run.status, SyncStatus::Succeeded);
+        assert_eq!(
+            (run.status, run.phase),
+            (SyncStatus::Succeeded, SyncPhase::Done)
+        );
         assert_eq!(store.last_synced(p).await.unwrap(), run.finished_at);
+    }
+
+    #[tokio::test]
+    async fn one_run_of_a_partner_at_a_time_among_replicas() {
+        let (dir, store) = temporary().await;
+        let other = crate::store::Store::open(dir.path()).await.unwrap();
+        let p = store.partner("tenant-a").await.unwrap();
+        let q = store.partner("tenant-b").await.unwrap();
+        let first = store
+            .start_sync(p, SyncKind::Full, "a", in_seconds(30), &alive)
+            .await
+            .unwrap()
+            .unwrap();
+        // The other replica may not start one of this partner, but of another.
+        let refused = other.start_sync(p, SyncKind::Full, "b", in_seconds(30), &alive);
+        assert_eq!(refused.await.unwrap(), None);
+        let elsewhere = other.start_sync(q, SyncKind::Full, "b", in_seconds(30), &alive);
+        assert!(elsewhere.await.unwrap().is_some());
+        assert!(store.abandoned_syncs(&alive).await.unwrap().is_empty());
+        // The holder renews; another cannot.
+        assert!(store.renew_sync(first, "a", in_seconds(-1)).await.unwrap());
+        assert!(!other.renew_sync(first, "b", in_seconds(30)).await.unwrap());
+        // Its lease ran out: abandoned, and the other replica takes it over.
+        let abandoned = other.abandoned_syncs(&alive).await.unwrap();
+        assert_eq!(
+            abandoned,
+            [AbandonedRun {
+                id: first,
+                partner: p,
+                kind: SyncKind::Full,
+                holder: Some("a".into()),
+            }]
+        );
+        let second = other
+            .start_sync(p, SyncKind::Full, "b", in_seconds(30), &alive)
+            .await
+            .unwrap()
+            .unwrap();
+        let first_run = |runs: Vec<(i64, String)>| runs.into_iter().find(|r| r.0 == first);
+        let runs: Vec<(i64, String)> = sqlx::query_as("SELECT id, status FROM sync_runs")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(first_run(runs).unwrap().1, "interrupted");
+        assert!(
+            !store.renew_sync(first, "a", in_seconds(30)).await.unwrap(),
+            "the first holder learns it lost the run"
+        );
+        // A holder known dead (a process of this host that is gone) holds
+        // nothing, lease or not.
+        let dead = |holder: &str| holder == "b";
+        assert_eq!(store.abandoned_syncs(&dead).await.unwrap().len(), 2);
+        let third = store.start_sync(p, SyncKind::Usage, "a", in_seconds(30), &dead);
+        assert!(third.await.unwrap().is_some());
+        assert_eq!(
+            store.latest_sync(p).await.unwrap().unwrap().status,
+            SyncStatus::Running
+        );
+        let second_status: String = sqlx::query_scalar("SELECT status FROM sync_runs WHERE id = ?")
+            .bind(second)
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(second_status, "interrupted");
     }
 
     #[tokio::test]
     async fn runs_left_running_by_a_dead_process_are_interrupted() {
         let (_dir, store) = temporary().await;
         let p = store.partner("tenant-a").await.unwrap();
-        store.start_sync(p, SyncKind::Full).await.unwrap();
-        assert_eq!(store.abandon_running_syncs().await.unwrap(), 1);
+        store
+            .start_sync(p, SyncKind::Full, "gone", in_seconds(30), &alive)
+            .await
+            .unwrap();
+        let dead = |holder: &str| holder == "gone";
+        let abandoned = store.abandoned_syncs(&dead).await.unwrap();
+        assert_eq!(abandoned.len(), 1);
+        store.interrupt_syncs(&[abandoned[0].id]).await.unwrap();
         let run = store.latest_sync(p).await.unwrap().unwrap();
         assert_eq!(run.status, SyncStatus::Interrupted);
         assert!(run.finished_at.is_some());
-        assert_eq!(store.abandon_running_syncs().await.unwrap(), 0);
+        assert!(store.abandoned_syncs(&dead).await.unwrap().is_empty());
     }
 }

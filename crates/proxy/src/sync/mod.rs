@@ -27,11 +27,13 @@ use tokio::sync::watch;
 
 mod customers;
 mod exports;
+pub mod lease;
 #[cfg(test)]
 mod tests;
 mod usage;
 
 use customers::{sync_customer_details, sync_customers};
+use lease::{Holder, LeaseTiming};
 use usage::sync_usage;
 
 pub use model::api::SyncKind;
@@ -53,6 +55,13 @@ pub enum SyncError {
     /// Every read failed: nothing of the partner's could be kept.
     #[error("nothing could be read from Partner Center: {0}")]
     NothingRead(String),
+    /// Another replica runs the partner's sync (and holds its lease).
+    #[error("another replica is running this partner's sync")]
+    Elsewhere,
+    /// The run's lease ran out (the store answered none of its renewals)
+    /// and another replica took the partner's sync over: this run stopped.
+    #[error("this replica lost the sync's lease to another")]
+    LeaseLost,
 }
 
 /// Problems kept with a run and shown; the count says how many there were.
@@ -69,6 +78,7 @@ pub struct SyncSettings {
     /// Graph's billing export (Microsoft's cutover: April 2025).
     pub v2_from: chrono::NaiveDate,
     pub export_timing: crate::graph_billing::ExportTiming,
+    pub lease: LeaseTiming,
 }
 
 /// Runs the partners' syncs: one at a time per partner, in the background
@@ -78,6 +88,8 @@ pub struct Engine {
     pc: Arc<PartnerCenter>,
     settings: SyncSettings,
     syncers: Mutex<HashMap<PartnerId, Arc<Syncer>>>,
+    /// This process, as the holder of the runs it starts.
+    holder: Holder,
 }
 
 /// The sync of one partner: at most one runs at a time, and its progress is
@@ -197,7 +209,7 @@ impl Run {
             seconds_left,
             ..self.progress.clone()
         });
-        self.store.update_sync(self.id, &counts).await?;
+        self.store.update_sync(self.id, phase, &counts).await?;
         Ok(())
     }
 }
@@ -209,7 +221,51 @@ impl Engine {
             pc,
             settings,
             syncers: Mutex::default(),
+            holder: Holder::of_this_process(),
         }
+    }
+
+    /// Whether a run's holder is known to be gone (see [`Holder::knows_dead`]).
+    fn dead(&self) -> impl Fn(&str) -> bool + Sync + '_ {
+        |holder| self.holder.knows_dead(holder)
+    }
+
+    /// Marks the runs left running by processes that died (their lease ran
+    /// out, or they were this host's) as interrupted; at start-up.
+    pub async fn interrupt_abandoned(&self) -> Result<usize, SyncError> {
+        let abandoned = self.store.abandoned_syncs(&self.dead()).await?;
+        let ids: Vec<i64> = abandoned.iter().map(|run| run.id).collect();
+        self.store.interrupt_syncs(&ids).await?;
+        Ok(ids.len())
+    }
+
+    /// Every `LeaseTiming::renew_every`: the partners whose run was left by a
+    /// replica that died are synced here, the same kind of sync again.
+    pub fn take_over_abandoned(self: Arc<Self>, connections: Arc<Connections>) {
+        tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(self.settings.lease.renew_every());
+            loop {
+                ticks.tick().await;
+                let abandoned = match self.store.abandoned_syncs(&self.dead()).await {
+                    Ok(abandoned) => abandoned,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not look for abandoned syncs");
+                        continue;
+                    }
+                };
+                for run in abandoned {
+                    let Some(connection) = connections.of(&self.store, run.partner).await else {
+                        continue;
+                    };
+                    tracing::info!(
+                        run = run.id,
+                        holder = run.holder.as_deref().unwrap_or(""),
+                        "taking over a sync whose replica stopped"
+                    );
+                    self.spawn(connection, run.kind);
+                }
+            }
+        });
     }
 
     /// The partner's sync (one at a time per partner).
@@ -229,8 +285,12 @@ impl Engine {
         }
         let engine = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = engine.run(&connection, kind).await {
-                tracing::warn!(error = %e, "sync failed");
+            match engine.run(&connection, kind).await {
+                Err(SyncError::Elsewhere) => {
+                    tracing::info!(partner = connection.partner.0, "sync left to the replica running it")
+                }
+                Err(e) => tracing::warn!(error = %e, "sync failed"),
+                Ok(_) => {}
             }
         });
     }
@@ -243,7 +303,14 @@ impl Engine {
     ) -> Result<SyncCounts, SyncError> {
         let syncer = self.syncer(connection.partner);
         let _running = syncer.running.lock().await;
-        let id = self.store.start_sync(connection.partner, kind).await?;
+        let lease = self.settings.lease;
+        let until = || Utc::now() + lease.lease;
+        let holder = self.holder.name.as_str();
+        let id = self
+            .store
+            .start_sync(connection.partner, kind, holder, until(), &self.dead())
+            .await?
+            .ok_or(SyncError::Elsewhere)?;
         let progress = SyncProgress {
             run_id: Some(id),
             kind,
@@ -269,8 +336,30 @@ impl Engine {
         });
         tracing::info!(run = id, kind = kind.as_str(), "sync started");
         // Only the store's failures (and crashed tasks) end a run early: an
-        // upstream failure is a problem of its own item.
-        let outcome = async {
+        // upstream failure is a problem of its own item. And a lease lost:
+        // the run stops where it is (what it staged is cleared by the next
+        // read of its scope) and leaves the partner to the replica that
+        // took it over.
+        let renewals = async {
+            let mut ticks = tokio::time::interval(lease.renew_every());
+            ticks.tick().await;
+            let mut last_renewed = Instant::now();
+            loop {
+                ticks.tick().await;
+                match self.store.renew_sync(id, holder, until()).await {
+                    Ok(true) => last_renewed = Instant::now(),
+                    Ok(false) => return,
+                    Err(e) if last_renewed.elapsed() >= lease.lease => {
+                        tracing::warn!(run = id, error = %e, "the sync's lease ran out");
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(run = id, error = %e, "the sync's lease was not renewed")
+                    }
+                }
+            }
+        };
+        let work = async {
             if kind == SyncKind::Usage {
                 run.bump(|c| c.customers_total = Some(0));
                 return sync_usage(&run, kind).await;
@@ -283,8 +372,21 @@ impl Engine {
                 sync_usage(&run, kind)
             );
             details.and(usage)
+        };
+        let outcome = tokio::select! {
+            outcome = work => outcome,
+            () = renewals => Err(SyncError::LeaseLost),
+        };
+        if let Err(SyncError::LeaseLost) = outcome {
+            tracing::warn!(run = id, "sync stopped: another replica took it over");
+            syncer.progress.send_replace(SyncProgress {
+                status: SyncStatus::Interrupted,
+                phase: SyncPhase::Done,
+                finished_at: Some(now()),
+                ..run.progress.clone()
+            });
+            return Err(SyncError::LeaseLost);
         }
-        .await;
         let counts = run.counts.lock().expect("counts poisoned").clone();
         let problems = run.problems.lock().expect("problems poisoned").clone();
         let nothing_read = !run.read_something.load(Ordering::Relaxed);
@@ -346,19 +448,28 @@ impl Engine {
         Ok(counts)
     }
 
-    /// The latest sync, from memory while this process runs one, else from the store.
+    /// The latest sync: from memory while this process runs it, else from
+    /// the store (a run of another replica, or one that ended).
     pub async fn progress(&self, partner: PartnerId) -> Result<SyncProgress, SyncError> {
-        let live = self.syncer(partner).current();
-        if live.run_id.is_some() {
+        let syncer = self.syncer(partner);
+        let live = syncer.current();
+        if syncer.is_running() && live.status == SyncStatus::Running {
             return Ok(live);
         }
-        Ok(match self.store.latest_sync(partner).await? {
+        // Asked by every open page: kept until the store moves.
+        let latest = self
+            .store
+            .memo(partner, "latest sync", || self.store.latest_sync(partner))
+            .await?;
+        Ok(match Option::clone(&latest) {
             None => live,
+            // This process's own last run, with its estimate.
+            Some(run) if live.run_id == Some(run.id) && run.status != SyncStatus::Running => live,
             Some(run) => SyncProgress {
                 run_id: Some(run.id),
                 kind: run.kind,
                 status: run.status,
-                phase: SyncPhase::Done,
+                phase: run.phase,
                 counts: run.counts,
                 started_at: Some(run.started_at),
                 finished_at: run.finished_at,
@@ -409,7 +520,7 @@ impl Engine {
             let mut ticks = tokio::time::interval(usage);
             loop {
                 ticks.tick().await;
-                for connection in connections.all() {
+                for connection in connections.all(&self.store).await {
                     let kind = self
                         .due(connection.partner, details)
                         .await

@@ -310,7 +310,16 @@ pub async fn two_partners(
     proxy::onboarding::mark_configured(&state.store, b.partner)
         .await
         .unwrap();
-    state.add_connection(b.clone());
+    // Stored sealed, as onboarding stores a key: every replica's connection.
+    let sealed = state.sealer.seal(
+        &b.credentials.secret,
+        &proxy::onboarding::seal_context(&b.credentials.tenant, &b.credentials.app_id),
+    );
+    state
+        .store
+        .set_connection(b.partner, &b.credentials.app_id, &sealed)
+        .await
+        .unwrap();
     (state, a, b)
 }
 

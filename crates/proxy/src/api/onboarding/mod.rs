@@ -243,7 +243,7 @@ async fn keys_app(
     partner: PartnerId,
     token: &str,
 ) -> Result<(String, String), ApiError> {
-    if let Some(c) = state.connection_of(partner) {
+    if let Some(c) = state.connection_of(partner).await {
         let app_id = c.credentials.app_id;
         let listed = apps(state, token).await?;
         let app = listed
@@ -429,12 +429,12 @@ async fn connect(
     state.store.set_connection(partner, app_id, &sealed).await?;
     // Tokens got with the key before must not stand in for this one.
     state.pc.drop_app_tokens(&credentials).await;
-    let connection = Connection {
+    // Stored, the key is every replica's connection (the store's
+    // connections version moved).
+    Ok(Connection {
         partner,
         credentials,
-    };
-    state.add_connection(connection.clone());
-    Ok(connection)
+    })
 }
 
 /// What Entra or Partner Center's refusal of the app's credentials means to

@@ -20,8 +20,8 @@ use bulk::{Connection, Statement, Value};
 use readings::Reading;
 pub(super) use readings::Readings;
 
-// The only unsafe code of the proxy: SQLite's C API, for the bulk of a
-// sync and of the Explorer's sums.
+// SQLite's C API, for the bulk of a sync and of the Explorer's sums (the
+// proxy's other unsafe code: the store's versions read, the open-file limit).
 #[allow(unsafe_code)]
 pub(super) mod bulk;
 mod readings;
@@ -396,7 +396,7 @@ impl Store {
         .fetch_one(&mut *conn)
         .await?;
         drop(conn);
-        let priced = self.versions().await?.repricings;
+        let priced = self.versions()?.repricings;
         Ok(self.readings.new_reading(run, version, priced))
     }
 
