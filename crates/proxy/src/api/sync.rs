@@ -56,7 +56,10 @@ pub async fn start(
     // Answer once the run has started, so the caller sees its ID (or that
     // of the run another replica holds).
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), progress.changed()).await;
-    Ok((StatusCode::ACCEPTED, Json(state.sync.progress(partner.id()).await?)))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(state.sync.progress(partner.id()).await?),
+    ))
 }
 
 /// `GET /api/sync`: the latest sync. Shown during onboarding too, before

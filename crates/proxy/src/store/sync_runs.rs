@@ -65,6 +65,15 @@ impl From<SyncRunRow> for SyncRun {
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct RunningRow {
+    id: i64,
+    partner_id: PartnerId,
+    kind: String,
+    holder: Option<String>,
+    lease_expires_at: Option<String>,
+}
+
 /// A run left `running` past its lease: its process died.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AbandonedRun {
@@ -156,7 +165,7 @@ impl Store {
         &self,
         dead: &(dyn Fn(&str) -> bool + Sync),
     ) -> Result<Vec<AbandonedRun>, sqlx::Error> {
-        let rows: Vec<(i64, PartnerId, String, Option<String>, Option<String>)> = sqlx::query_as(
+        let rows: Vec<RunningRow> = sqlx::query_as(
             "SELECT id, partner_id, kind, holder, lease_expires_at FROM sync_runs WHERE status = ?",
         )
         .bind(SyncStatus::Running.as_str())
@@ -165,15 +174,17 @@ impl Store {
         let now = now();
         Ok(rows
             .into_iter()
-            .filter(|(_, _, _, holder, until)| {
-                until.as_ref().is_none_or(|until| *until <= now)
-                    || holder.as_deref().is_some_and(dead)
+            .filter(|r| {
+                r.lease_expires_at
+                    .as_ref()
+                    .is_none_or(|until| *until <= now)
+                    || r.holder.as_deref().is_some_and(dead)
             })
-            .map(|(id, partner, kind, holder, _)| AbandonedRun {
-                id,
-                partner,
-                kind: SyncKind::parse(&kind).unwrap_or_default(),
-                holder,
+            .map(|r| AbandonedRun {
+                id: r.id,
+                partner: r.partner_id,
+                kind: SyncKind::parse(&r.kind).unwrap_or_default(),
+                holder: r.holder,
             })
             .collect())
     }

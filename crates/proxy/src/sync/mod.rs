@@ -287,7 +287,10 @@ impl Engine {
         tokio::spawn(async move {
             match engine.run(&connection, kind).await {
                 Err(SyncError::Elsewhere) => {
-                    tracing::info!(partner = connection.partner.0, "sync left to the replica running it")
+                    tracing::info!(
+                        partner = connection.partner.0,
+                        "sync left to the replica running it"
+                    )
                 }
                 Err(e) => tracing::warn!(error = %e, "sync failed"),
                 Ok(_) => {}
