@@ -306,10 +306,22 @@ async fn withdrawn(
         .then(|| "the user is no longer invited to the customer's view".to_string()))
 }
 
+/// How long a message taken for sending is left to its sender before it is
+/// due again (the sender died): longer than an attempt can take.
+const CLAIMED_FOR: chrono::Duration = chrono::Duration::minutes(5);
+
 /// Sends what is due now, once each; returns how many were tried.
 pub async fn send_due(state: &AppState) -> Result<usize, sqlx::Error> {
     let due = state.store.due_deliveries(Utc::now(), 20).await?;
     for d in &due {
+        // Replicas share the outbox: each message goes out from one.
+        if !state
+            .store
+            .claim_delivery(d, Utc::now() + CLAIMED_FOR)
+            .await?
+        {
+            continue;
+        }
         // The event's facts, read once when sending needs them: whether a
         // customer's user is still invited, a report's line items.
         let facts =

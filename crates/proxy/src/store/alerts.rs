@@ -38,6 +38,8 @@ pub struct Due {
     pub body: String,
     pub html: String,
     pub attempts: u32,
+    /// When it was due, as stored: the sender claims it at that value.
+    pub due_at: String,
 }
 
 /// A rule with its sealed signing key, for the sender.
@@ -302,9 +304,11 @@ impl Store {
             String,
             String,
             i64,
+            String,
         );
         let rows: Vec<Row> = sqlx::query_as(
-            "SELECT id, partner_id, event_key, kind, rule_id, channel, target, subject, body, html, attempts
+            "SELECT id, partner_id, event_key, kind, rule_id, channel, target, subject, body, html,
+                 attempts, next_attempt_at
              FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
              ORDER BY next_attempt_at, id LIMIT ?",
         )
@@ -327,6 +331,7 @@ impl Store {
                     body,
                     html,
                     attempts,
+                    due_at,
                 )| Due {
                     id,
                     partner: PartnerId(partner),
@@ -339,9 +344,32 @@ impl Store {
                     body,
                     html,
                     attempts: attempts as u32,
+                    due_at,
                 },
             )
             .collect())
+    }
+
+    /// Takes a due message for this process to send, until `until`: false
+    /// when another replica took it first (its due time moved on). A sender
+    /// that dies mid-attempt leaves it due again at `until`.
+    pub async fn claim_delivery(
+        &self,
+        due: &Due,
+        until: DateTime<Utc>,
+    ) -> Result<bool, sqlx::Error> {
+        // No kept figure depends on the outbox.
+        let claimed = sqlx::query(
+            "UPDATE deliveries SET next_attempt_at = ?
+             WHERE id = ? AND status = 'pending' AND next_attempt_at = ?",
+        )
+        .bind(stamp(until))
+        .bind(due.id)
+        .bind(&due.due_at)
+        .execute(&mut *self.quiet_writer().await?)
+        .await?
+        .rows_affected();
+        Ok(claimed == 1)
     }
 
     /// Records an attempt: sent, tried again at `retry`, or given up.
@@ -520,4 +548,42 @@ async fn insert_deliveries(
         .await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests::temporary;
+
+    #[tokio::test]
+    async fn a_due_message_is_sent_by_one_replica() {
+        let (dir, store) = temporary().await;
+        let other = Store::open(dir.path()).await.unwrap();
+        let p = store.partner("tenant-a").await.unwrap();
+        let message = NewDelivery {
+            event_key: "budget:c1:2026-11:80".into(),
+            kind: EventKind::BudgetThreshold,
+            rule_id: 1,
+            channel: Channel::Webhook,
+            target: "https://hooks.example/costs".into(),
+            subject: "Budget".into(),
+            body: "{}".into(),
+            html: String::new(),
+        };
+        store.enqueue(p, &[message]).await.unwrap();
+        let soon = Utc::now() + chrono::Duration::seconds(1);
+        // Both replicas see it due; one takes it.
+        let seen_here = store.due_deliveries(soon, 10).await.unwrap();
+        let seen_there = other.due_deliveries(soon, 10).await.unwrap();
+        assert_eq!((seen_here.len(), seen_there.len()), (1, 1));
+        let until = Utc::now() + chrono::Duration::minutes(5);
+        assert!(other.claim_delivery(&seen_there[0], until).await.unwrap());
+        assert!(!store.claim_delivery(&seen_here[0], until).await.unwrap());
+        assert!(store.due_deliveries(soon, 10).await.unwrap().is_empty());
+        // A sender that died: due again once its claim runs out.
+        let later = until + chrono::Duration::seconds(1);
+        let again = store.due_deliveries(later, 10).await.unwrap();
+        assert_eq!(again.len(), 1);
+        assert!(store.claim_delivery(&again[0], later).await.unwrap());
+    }
 }
