@@ -82,13 +82,15 @@ impl Replica {
     /// Whether the log has (or gets within `limit`) a line with `needle`.
     async fn logged(&self, needle: &str, limit: Duration) -> bool {
         let started = Instant::now();
-        while started.elapsed() < limit {
+        loop {
             if self.log.lock().unwrap().iter().any(|l| l.contains(needle)) {
                 return true;
             }
+            if started.elapsed() >= limit {
+                return false;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        false
     }
 
     async fn kill(mut self) {
@@ -160,8 +162,17 @@ async fn replicas_share_sessions_figures_and_the_partners_sync() {
     assert_eq!(done.status, SyncStatus::Succeeded);
     assert_ne!(done.run_id, seen_on_a.run_id, "a run of its own");
 
-    // A replica again (syncing nothing): what one writes, the other answers.
-    let a = Replica::start(&up, data.path(), 0).await;
+    // A replica again: its scheduled sync at start is skipped, since B's
+    // just succeeded; what one writes, the other answers.
+    let a = Replica::start(&up, data.path(), 600).await;
+    assert!(
+        a.logged(
+            "scheduled sync skipped: synced recently",
+            Duration::from_secs(10)
+        )
+        .await
+    );
+    assert!(!a.logged("sync started", Duration::ZERO).await);
     let on_a = a.as_(&on_a);
     let list: CustomerList = on_b.json(Method::GET, "/api/customers", None).await;
     let id = list.customers[0].id.clone();

@@ -249,13 +249,16 @@ impl Store {
         let problems = serde_json::to_string(problems).unwrap_or_else(|_| "[]".into());
         let mut tx = self.write().await?;
         sqlx::query(
-            "UPDATE sync_runs SET finished_at = ?, status = ?, error = ?, problems = ? WHERE id = ?",
+            "UPDATE sync_runs SET finished_at = ?, status = ?, error = ?, problems = ?
+             WHERE id = ? AND status = ?",
         )
         .bind(now())
         .bind(status.as_str())
         .bind(error)
         .bind(problems)
         .bind(run)
+        // A run another replica took over (and marked interrupted) stays so.
+        .bind(SyncStatus::Running.as_str())
         .execute(&mut *tx)
         .await?;
         tx.commit().await
@@ -407,6 +410,15 @@ mod tests {
             !store.renew_sync(first, "a", in_seconds(30)).await.unwrap(),
             "the first holder learns it lost the run"
         );
+        // Finishing it anyway (a holder stalled past its lease) leaves it so.
+        let counts = SyncCounts::default();
+        let finish = store.finish_sync(first, &counts, SyncStatus::Succeeded, None, &[]);
+        finish.await.unwrap();
+        let runs: Vec<(i64, String)> = sqlx::query_as("SELECT id, status FROM sync_runs")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(first_run(runs).unwrap().1, "interrupted");
         // A holder known dead (a process of this host that is gone) holds
         // nothing, lease or not.
         let dead = |holder: &str| holder == "b";

@@ -510,9 +510,10 @@ impl Engine {
         }
     }
 
-    /// For every connected partner: a sync now, then one every `usage`:
-    /// full the first time, incremental (details and usage) when the
-    /// details read last are `details` old, usage only otherwise.
+    /// For every connected partner: a sync now, then one every `usage`
+    /// (each skipped when one succeeded within half of it): full the first
+    /// time, incremental (details and usage) when the details read last are
+    /// `details` old, usage only otherwise.
     pub fn schedule(
         self: Arc<Self>,
         connections: Arc<Connections>,
@@ -524,6 +525,19 @@ impl Engine {
             loop {
                 ticks.tick().await;
                 for connection in connections.all(&self.store).await {
+                    // Every replica schedules every partner: a sync that
+                    // succeeded within half the interval (through another
+                    // replica, or before a restart) is the one due now.
+                    if let Ok(Some(ago)) = self.synced_ago(connection.partner).await
+                        && ago < usage / 2
+                    {
+                        tracing::info!(
+                            partner = connection.partner.0,
+                            minutes_ago = ago.as_secs() / 60,
+                            "scheduled sync skipped: synced recently"
+                        );
+                        continue;
+                    }
                     let kind = self
                         .due(connection.partner, details)
                         .await
@@ -532,6 +546,22 @@ impl Engine {
                 }
             }
         });
+    }
+
+    /// How long ago the partner's last successful sync finished.
+    async fn synced_ago(
+        &self,
+        partner: PartnerId,
+    ) -> Result<Option<std::time::Duration>, SyncError> {
+        Ok(self
+            .store
+            .last_synced(partner)
+            .await?
+            .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok())
+            .map(|at| {
+                let age = Utc::now().signed_duration_since(at);
+                age.to_std().unwrap_or_default()
+            }))
     }
 
     /// What a scheduled sync of the partner reads now.
