@@ -1,7 +1,8 @@
 //! Two proxy processes on one store, as replicas behind a load balancer: a
 //! session made through one is good on the other and a sign-out through
 //! either ends it on both; a budget or markup set through one is in the
-//! other's next answer; one sync of the partner runs at a time, and when
+//! other's next answer; one sync of the partner runs at a time (the
+//! other shows it, in `/api/sync` and its event stream), and when
 //! its replica is killed (SIGKILL) mid-sync the other takes it over and
 //! ends with the upstream's totals, no line twice.
 
@@ -108,6 +109,35 @@ impl Replica {
     }
 }
 
+/// The first two events of `person`'s sync event stream.
+async fn two_events(person: &Person) -> Vec<SyncProgress> {
+    let mut res = person
+        .http
+        .get(format!("{}/api/sync/events", person.base))
+        .header("cookie", &person.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let mut text = String::new();
+    let mut events = Vec::new();
+    while events.len() < 2 {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), res.chunk())
+            .await
+            .expect("an event within 10 s")
+            .unwrap()
+            .expect("the stream goes on");
+        text.push_str(std::str::from_utf8(&chunk).unwrap());
+        while let Some(end) = text.find("\n\n") {
+            let event: String = text.drain(..end + 2).collect();
+            if let Some(data) = event.lines().find_map(|l| l.strip_prefix("data:")) {
+                events.push(serde_json::from_str(data.trim()).unwrap());
+            }
+        }
+    }
+    events
+}
+
 async fn status(person: &Person, path: &str) -> u16 {
     person.call(Method::GET, path, None).await.status().as_u16()
 }
@@ -117,7 +147,7 @@ async fn replicas_share_sessions_figures_and_the_partners_sync() {
     // Some latency stretches the sync over seconds, so the kill lands in it.
     let mut config = emulator_config("2026-11-20");
     config.customers = 40;
-    config.faults.latency_ms = 50;
+    config.faults.latency_ms = 100;
     let up = upstream_with(config).await;
     let expected = upstream_totals(&up).await;
     let admin = up.demo_partner().users[0].clone();
@@ -146,6 +176,13 @@ async fn replicas_share_sessions_figures_and_the_partners_sync() {
         (seen_on_b.run_id, seen_on_b.status),
         (seen_on_a.run_id, SyncStatus::Running)
     );
+    // B's event stream follows A's run as A stores its progress.
+    let events = two_events(&on_b).await;
+    assert!(
+        events.iter().all(|e| e.run_id == seen_on_a.run_id),
+        "{events:?}"
+    );
+    assert_ne!(events[0], events[1]);
 
     // A dies mid-sync: once its lease has run out, B takes the sync over.
     a.kill().await;
