@@ -69,7 +69,17 @@ impl Sealer {
             if let Some(dir) = path.parent() {
                 crate::store::create_private_dir(dir).map_err(err)?;
             }
-            write_private(path, STANDARD.encode(key).as_bytes()).map_err(err)?;
+            // Written whole beside it, then linked in its place unless
+            // another process (a replica starting with this one) did first:
+            // every process ends with the one key, never a half-written file.
+            let written = path.with_extension(format!("new-{}", random_token()));
+            write_private(&written, STANDARD.encode(key).as_bytes()).map_err(err)?;
+            let linked = std::fs::hard_link(&written, path);
+            let _ = std::fs::remove_file(&written);
+            match linked {
+                Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => return Err(err(e)),
+                _ => {}
+            }
         }
         let text = std::fs::read_to_string(path).map_err(err)?;
         Self::from_base64(&text)
@@ -153,6 +163,35 @@ pub fn digest(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn processes_starting_together_make_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data").join("secret.key");
+        // All at once, as replicas started together are.
+        let together = std::sync::Barrier::new(8);
+        let keys: Vec<String> = std::thread::scope(|s| {
+            let starts: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        together.wait();
+                        Sealer::from_file(&path).map(|k| k.seal(&Secret::new("x"), "c"))
+                    })
+                })
+                .collect();
+            starts
+                .into_iter()
+                .map(|t| t.join().unwrap().unwrap())
+                .collect()
+        });
+        // Each sealed with the key on disk: it opens all of them.
+        let on_disk = Sealer::from_file(&path).unwrap();
+        for sealed in keys {
+            assert_eq!(on_disk.open(&sealed, "c").unwrap().expose(), "x");
+        }
+        let left: Vec<_> = std::fs::read_dir(path.parent().unwrap()).unwrap().collect();
+        assert_eq!(left.len(), 1, "only the key is left");
+    }
 
     #[test]
     fn sealed_secrets_open_only_with_the_key_and_context() {
