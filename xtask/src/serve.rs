@@ -29,6 +29,11 @@ pub struct ServeArgs {
     /// Months of emulated usage history.
     #[arg(long, default_value_t = 13)]
     pub months: u32,
+    /// Proxies serving from the one store, on `port` and the ports after it
+    /// (the emulator's skipped): the replicas a load balancer would spread
+    /// people over (README, "Replicas").
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=8))]
+    pub replicas: u16,
 }
 
 pub fn target_dir() -> PathBuf {
@@ -99,47 +104,77 @@ pub fn run(args: ServeArgs) -> Result {
         .ok_or("the emulator lists no partner with a registered app")?;
     let app = &connected["apps"][0];
     let upstream = format!("http://{emulator_addr}");
-    let proxy_addr = format!("127.0.0.1:{}", args.port);
-    let mut proxy = Command::new(&proxy_bin)
-        .args(["--port", &args.port.to_string()])
-        .arg("--data-dir")
-        .arg(root().join(&args.data_dir))
-        .arg("--dist")
-        .arg(&dist)
-        .args([
-            "--upstream-url",
-            &upstream,
-            "--login-url",
-            &upstream,
-            "--graph-url",
-            &upstream,
-        ])
-        .args([
-            "--app-management-url",
-            &format!("{upstream}/emulator/portal/app-management"),
-        ])
-        // `trunk serve` (the README's fast loop) serves the SPA from here
-        // and forwards /api: its pages may write.
-        .args(["--cors-origins", "http://127.0.0.1:8090"])
-        .env(
-            "PROXY_PARTNER_TENANT",
-            connected["tenantId"].as_str().unwrap_or_default(),
-        )
-        .env("PROXY_APP_ID", app["appId"].as_str().unwrap_or_default())
-        .env(
-            "PROXY_APP_SECRET",
-            app["keys"][0]["secret"].as_str().unwrap_or_default(),
-        )
-        .spawn()
-        .map_err(|e| format!("could not start the proxy: {e}"))?;
-    if let Err(e) = wait_for(&proxy_addr, "/api/health", 200, Duration::from_secs(60)) {
-        stop_child(&mut proxy);
-        stop_child(&mut emulator);
-        return Err(e);
+    let start_proxy = |port: u16| {
+        Command::new(&proxy_bin)
+            .args(["--port", &port.to_string()])
+            .arg("--data-dir")
+            .arg(root().join(&args.data_dir))
+            .arg("--dist")
+            .arg(&dist)
+            .args([
+                "--upstream-url",
+                &upstream,
+                "--login-url",
+                &upstream,
+                "--graph-url",
+                &upstream,
+            ])
+            .args([
+                "--app-management-url",
+                &format!("{upstream}/emulator/portal/app-management"),
+            ])
+            // `trunk serve` (the README's fast loop) serves the SPA from here
+            // and forwards /api: its pages may write.
+            .args(["--cors-origins", "http://127.0.0.1:8090"])
+            .env(
+                "PROXY_PARTNER_TENANT",
+                connected["tenantId"].as_str().unwrap_or_default(),
+            )
+            .env("PROXY_APP_ID", app["appId"].as_str().unwrap_or_default())
+            .env(
+                "PROXY_APP_SECRET",
+                app["keys"][0]["secret"].as_str().unwrap_or_default(),
+            )
+            .spawn()
+            .map_err(|e| format!("could not start the proxy: {e}"))
+    };
+    // The next ports up, past the emulator's.
+    let ports: Vec<u16> = (args.port..=u16::MAX)
+        .filter(|&p| p != args.emulator_port)
+        .take(args.replicas.into())
+        .collect();
+    let mut proxies = Vec::new();
+    for &port in &ports {
+        let started = start_proxy(port).and_then(|mut proxy| {
+            match wait_for(
+                &format!("127.0.0.1:{port}"),
+                "/api/health",
+                200,
+                Duration::from_secs(60),
+            ) {
+                Ok(_) => Ok(proxy),
+                Err(e) => {
+                    stop_child(&mut proxy);
+                    Err(e)
+                }
+            }
+        });
+        match started {
+            Ok(proxy) => proxies.push(proxy),
+            Err(e) => {
+                proxies.iter_mut().for_each(stop_child);
+                stop_child(&mut emulator);
+                return Err(e);
+            }
+        }
     }
+    let proxy_addr = format!("127.0.0.1:{}", args.port);
 
     println!();
     println!("  CSP Cost Tracker is running: http://{proxy_addr}/");
+    for port in &ports[1..] {
+        println!("  Another replica, same store: http://127.0.0.1:{port}/");
+    }
     println!(
         "  Partner Center emulator:     http://{emulator_addr}/  (seeded partners: /emulator/demo)"
     );
@@ -181,15 +216,15 @@ pub fn run(args: ServeArgs) -> Result {
         if stop.load(Ordering::SeqCst) {
             break Ok(());
         }
-        if let Ok(Some(status)) = proxy.try_wait() {
-            break Err(format!("the proxy stopped ({status})"));
+        if let Some(status) = proxies.iter_mut().find_map(|p| p.try_wait().ok().flatten()) {
+            break Err(format!("a proxy stopped ({status})"));
         }
         if let Ok(Some(status)) = emulator.try_wait() {
             break Err(format!("the emulator stopped ({status})"));
         }
         std::thread::sleep(Duration::from_millis(200));
     };
-    stop_child(&mut proxy);
+    proxies.iter_mut().for_each(stop_child);
     stop_child(&mut emulator);
     outcome
 }
