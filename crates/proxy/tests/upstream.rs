@@ -165,6 +165,11 @@ async fn health_names_the_reason_when_the_upstream_is_down() {
         "{upstream:?}"
     );
     assert!(!reason.contains("AADSTS") && !reason.contains(&r.demo.partners[0].tenant_id));
+    // A load balancer's check keeps the replica: it still serves what is stored.
+    let res = reqwest::get(format!("http://{}/api/health/ready", r.proxy))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
 }
 
 /// Anyone may ask for the health: it spends none of a partner's Partner

@@ -50,3 +50,17 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         }),
     )
 }
+
+/// `GET /api/health/ready`: whether this replica can serve, for a load
+/// balancer's health check: the store answers. The upstream is left out on
+/// purpose: when Partner Center is down every replica would be taken out of
+/// rotation, and the costs already stored could not be read either.
+pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ok" }))),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "the store does not answer" })),
+        ),
+    }
+}

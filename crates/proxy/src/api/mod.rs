@@ -36,6 +36,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         ));
     let bounded = Router::new()
         .route("/health", get(health::health))
+        .route("/health/ready", get(health::ready))
         .route("/session", get(auth::session))
         .route("/auth/logout", post(auth::logout))
         .route("/customers", get(customers::list))
