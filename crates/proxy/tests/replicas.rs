@@ -35,15 +35,7 @@ impl Replica {
     async fn start(up: &common::Upstream, data: &std::path::Path, sync_minutes: u32) -> Replica {
         let port = free_port();
         let mut child = Command::new(env!("CARGO_BIN_EXE_proxy"))
-            .env("PROXY_PORT", port.to_string())
-            .env("PROXY_DATA_DIR", data)
-            .env("PROXY_DIST", data.join("dist"))
-            .env("PROXY_UPSTREAM_URL", &up.url)
-            .env("PROXY_LOGIN_URL", &up.url)
-            .env("PROXY_GRAPH_URL", &up.url)
-            .env("PROXY_PARTNER_TENANT", &up.credentials.tenant)
-            .env("PROXY_APP_ID", &up.credentials.app_id)
-            .env("PROXY_APP_SECRET", up.credentials.secret.expose())
+            .envs(common::proxy_env(up, data, port))
             .env("PROXY_HISTORY_MONTHS", "3")
             .env("PROXY_SYNC_MINUTES", sync_minutes.to_string())
             // Short, so that the test waits seconds for a takeover.

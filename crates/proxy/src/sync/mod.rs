@@ -557,11 +557,7 @@ impl Engine {
             .store
             .last_synced(partner)
             .await?
-            .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok())
-            .map(|at| {
-                let age = Utc::now().signed_duration_since(at);
-                age.to_std().unwrap_or_default()
-            }))
+            .and_then(|at| age(&at)))
     }
 
     /// What a scheduled sync of the partner reads now.
@@ -577,17 +573,26 @@ impl Engine {
             .store
             .last_details_read(partner)
             .await?
-            .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok())
-            .is_some_and(|at| {
-                let age = Utc::now().signed_duration_since(at);
-                age.to_std().is_ok_and(|age| age < details)
-            });
+            .and_then(|at| age(&at))
+            .is_some_and(|age| age < details);
         Ok(if fresh {
             SyncKind::Usage
         } else {
             SyncKind::Incremental
         })
     }
+}
+
+/// How long ago a stored time was (a time ahead of this clock, written by
+/// another replica's: zero).
+fn age(at: &str) -> Option<std::time::Duration> {
+    let at = chrono::DateTime::parse_from_rfc3339(at).ok()?;
+    Some(
+        Utc::now()
+            .signed_duration_since(at)
+            .to_std()
+            .unwrap_or_default(),
+    )
 }
 
 /// What a run could not read, in one sentence: how many customers, feeds

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -584,6 +585,22 @@ pub async fn start_proxy(bin: &str, up: &Upstream, data: &Path, files: Option<u3
     start_proxy_with(bin, up, data, files, &[]).await
 }
 
+/// The environment of a proxy process of the tests: listening on `port`,
+/// its store in `data`, `up` as every upstream, its partner configured.
+pub fn proxy_env(up: &Upstream, data: &Path, port: u16) -> Vec<(&'static str, OsString)> {
+    vec![
+        ("PROXY_PORT", port.to_string().into()),
+        ("PROXY_DATA_DIR", data.as_os_str().to_owned()),
+        ("PROXY_DIST", data.join("dist").into_os_string()),
+        ("PROXY_UPSTREAM_URL", up.url.clone().into()),
+        ("PROXY_LOGIN_URL", up.url.clone().into()),
+        ("PROXY_GRAPH_URL", up.url.clone().into()),
+        ("PROXY_PARTNER_TENANT", up.credentials.tenant.clone().into()),
+        ("PROXY_APP_ID", up.credentials.app_id.clone().into()),
+        ("PROXY_APP_SECRET", up.credentials.secret.expose().into()),
+    ]
+}
+
 /// [`start_proxy`] with more of the proxy's environment (`PROXY_SMTP_HOST`…).
 pub async fn start_proxy_with(
     bin: &str,
@@ -598,15 +615,7 @@ pub async fn start_proxy_with(
         .arg("-c")
         .arg(format!(r#"{limit}exec "$0""#))
         .arg(bin)
-        .env("PROXY_PORT", port.to_string())
-        .env("PROXY_DATA_DIR", data)
-        .env("PROXY_DIST", data.join("dist"))
-        .env("PROXY_UPSTREAM_URL", &up.url)
-        .env("PROXY_LOGIN_URL", &up.url)
-        .env("PROXY_GRAPH_URL", &up.url)
-        .env("PROXY_PARTNER_TENANT", &up.credentials.tenant)
-        .env("PROXY_APP_ID", &up.credentials.app_id)
-        .env("PROXY_APP_SECRET", up.credentials.secret.expose())
+        .envs(proxy_env(up, data, port))
         .env("PROXY_SYNC_MINUTES", "0")
         .env("PROXY_HEADER_TIMEOUT_SECONDS", "10")
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
