@@ -15,15 +15,21 @@ pub struct Holder {
     pid: u32,
 }
 
-/// The host's name as the kernel has it; one name for every process of
-/// the host is all that matters.
+/// The host's name as the kernel has it, with the process ID namespace
+/// (`pid:[4026531836]`) on Linux: process IDs are compared only among
+/// processes that see the same ones (two containers of one name, each with
+/// its own namespace, never take each other for dead).
 fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "host".into())
+        .unwrap_or_else(|| "host".into());
+    match std::fs::read_link("/proc/self/ns/pid") {
+        Ok(namespace) => format!("{name}@{}", namespace.display()),
+        Err(_) => name,
+    }
 }
 
 impl Holder {
@@ -101,6 +107,10 @@ mod tests {
         // A live process of this host (PID 1 always is).
         assert!(!me.knows_dead(&format!("{host}/1/1")) || me.pid == 1);
         assert!(!me.knows_dead("other-host/99999999/1"), "another host");
+        // This host's name in another process namespace (a container).
+        if let Some((name, _)) = me.host.split_once('@') {
+            assert!(!me.knows_dead(&format!("{name}@pid:[1]/99999999/1")));
+        }
         assert!(!me.knows_dead("not a holder"));
         assert!(!me.knows_dead(&format!("{host}/x/1")));
     }
