@@ -14,22 +14,8 @@ use tokio::process::{Child, Command};
 /// Starts the proxy binary on the store in `data`, syncing at start.
 fn start(up: &common::Upstream, data: &std::path::Path) -> Child {
     Command::new(env!("CARGO_BIN_EXE_proxy"))
-        .args(["--port", "0", "--data-dir"])
-        .arg(data)
-        .args(["--dist"])
-        .arg(data)
-        .args([
-            "--upstream-url",
-            &up.url,
-            "--login-url",
-            &up.url,
-            "--graph-url",
-            &up.url,
-        ])
+        .envs(common::proxy_env(up, data, common::free_port()))
         .args(["--history-months", "3", "--sync-minutes", "600"])
-        .env("PROXY_PARTNER_TENANT", &up.credentials.tenant)
-        .env("PROXY_APP_ID", &up.credentials.app_id)
-        .env("PROXY_APP_SECRET", up.credentials.secret.expose())
         .env("RUST_LOG", "proxy=info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())

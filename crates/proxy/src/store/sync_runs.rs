@@ -74,6 +74,18 @@ struct RunningRow {
     lease_expires_at: Option<String>,
 }
 
+impl RunningRow {
+    /// Whether the run was left by a process that died: its lease ran out
+    /// (times are written by `stamp`, so text order is time order), or its
+    /// holder is known dead.
+    fn left_behind(&self, now: &str, dead: &(dyn Fn(&str) -> bool + Sync)) -> bool {
+        self.lease_expires_at
+            .as_deref()
+            .is_none_or(|until| until <= now)
+            || self.holder.as_deref().is_some_and(dead)
+    }
+}
+
 /// A run left `running` past its lease: its process died.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AbandonedRun {
@@ -98,26 +110,24 @@ impl Store {
         dead: &(dyn Fn(&str) -> bool + Sync),
     ) -> Result<Option<i64>, sqlx::Error> {
         let mut tx = self.write().await?;
-        let running: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
-            "SELECT id, holder, lease_expires_at FROM sync_runs WHERE partner_id = ? AND status = ?",
+        let running: Vec<RunningRow> = sqlx::query_as(
+            "SELECT id, partner_id, kind, holder, lease_expires_at FROM sync_runs
+             WHERE partner_id = ? AND status = ?",
         )
         .bind(partner)
         .bind(SyncStatus::Running.as_str())
         .fetch_all(&mut *tx)
         .await?;
         let now_text = now();
-        for (id, held_by, until) in running {
-            let held_by = held_by.unwrap_or_default();
-            // Written by `stamp`, so text order is time order.
-            let live = until.is_some_and(|until| until > now_text);
-            if live && held_by != holder && !dead(&held_by) {
+        for run in running {
+            if run.holder.as_deref() != Some(holder) && !run.left_behind(&now_text, dead) {
                 return Ok(None);
             }
             sqlx::query("UPDATE sync_runs SET status = ?, phase = ?, finished_at = ? WHERE id = ?")
                 .bind(SyncStatus::Interrupted.as_str())
                 .bind(SyncPhase::Done.as_str())
                 .bind(&now_text)
-                .bind(id)
+                .bind(run.id)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -174,12 +184,7 @@ impl Store {
         let now = now();
         Ok(rows
             .into_iter()
-            .filter(|r| {
-                r.lease_expires_at
-                    .as_ref()
-                    .is_none_or(|until| *until <= now)
-                    || r.holder.as_deref().is_some_and(dead)
-            })
+            .filter(|r| r.left_behind(&now, dead))
             .map(|r| AbandonedRun {
                 id: r.id,
                 partner: r.partner_id,

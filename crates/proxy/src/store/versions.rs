@@ -7,7 +7,7 @@
 //! connection of its own, in two microseconds on the request's thread, and
 //! once per request ([`one_reading`]): through sqlx's pool, three reads a
 //! request (the session, the trial, a kept figure) took the proxy under
-//! load from 40,000 requests a second to 9,800, and through the C API one
+//! load from 35,000-40,000 requests a second to 9,800, and through the C API one
 //! each to 27,000 (BENCHMARKS.md).
 
 use std::cell::Cell;
