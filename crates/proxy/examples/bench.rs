@@ -309,10 +309,25 @@ async fn scale_bench() {
             cube.summed.is_some()
         ));
     }
+    // A markup for one customer reprices the partner's lines of that
+    // customer and writes their sums again, found through the index by day.
+    let mut markup_ms = Vec::new();
+    for percent in ["10", "12.5", "15"] {
+        let t = Instant::now();
+        let res = client
+            .put(format!("{base}/api/customers/{}/markup", customers[42].id))
+            .json(&serde_json::json!({"basis": "listPrice", "percent": percent}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        markup_ms.push(format!("{:.0}", t.elapsed().as_secs_f64() * 1000.0));
+    }
     println!(
-        "BENCH {{\"customers\":{CUSTOMERS},\"lineItems\":{lines},\"fillSeconds\":{fill_seconds:.1},{},\"explorer\":[{}]}}",
+        "BENCH {{\"customers\":{CUSTOMERS},\"lineItems\":{lines},\"fillSeconds\":{fill_seconds:.1},{},\"explorer\":[{}],\"oneCustomerMarkupMs\":[{}]}}",
         out.join(","),
-        explorer.join(",")
+        explorer.join(","),
+        markup_ms.join(",")
     );
 }
 
@@ -358,6 +373,16 @@ fn memory_mb() -> (f64, f64) {
             .map_or(0.0, |kb| kb / 1024.0)
     };
     (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// Bytes this process has handed to `write` calls (files and sockets), in MB:
+/// what a store's layout costs in log and checkpoint writes.
+fn written_mb() -> f64 {
+    let io = std::fs::read_to_string("/proc/self/io").unwrap_or_default();
+    io.lines()
+        .find_map(|l| l.strip_prefix("wchar:"))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map_or(0.0, |b| b / 1e6)
 }
 
 /// Seconds of CPU the process has used, its threads' user and system time.
@@ -481,6 +506,7 @@ async fn export_bench() {
     let (before, _) = memory_mb();
     let started = Instant::now();
     let cpu_before = cpu_seconds();
+    let written_before = written_mb();
     let counts = state
         .sync
         .run(state.connection.as_ref().unwrap(), SyncKind::Usage)
@@ -488,6 +514,7 @@ async fn export_bench() {
         .unwrap();
     let seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu_before;
+    let written = written_mb() - written_before;
     let (_, peak) = memory_mb();
     // How much of the peak was SQLite's own (its page caches above all).
     let sqlite_peak = sqlite_memory_mb(false);
@@ -505,8 +532,10 @@ async fn export_bench() {
     }
     let largest = per_currency.values().max().copied().unwrap_or(0);
     let rows = counts.line_items;
+    let store_mb =
+        std::fs::metadata(data.path().join("proxy.sqlite3")).map_or(0, |m| m.len()) as f64 / 1e6;
     println!(
-        "BENCH {{\"customers\":{customers},\"exports\":{exports},\"largestExportRows\":{largest},\"files\":{},\"compressedMb\":{:.1},\"rows\":{rows},\"storedRows\":{stored},\"seconds\":{seconds:.2},\"cpuSeconds\":{cpu:.2},\"rowsPerSecond\":{:.0},\"floorSeconds\":{floor_seconds:.2},\"floorRowsPerSecond\":{:.0},\"baselineMb\":{before:.0},\"peakMb\":{peak:.0},\"syncPeakMb\":{:.0},\"sqliteBeforeMb\":{sqlite_before:.0},\"sqlitePeakMb\":{sqlite_peak:.0},\"errors\":{}}}",
+        "BENCH {{\"customers\":{customers},\"exports\":{exports},\"largestExportRows\":{largest},\"files\":{},\"compressedMb\":{:.1},\"rows\":{rows},\"storedRows\":{stored},\"seconds\":{seconds:.2},\"cpuSeconds\":{cpu:.2},\"writtenMb\":{written:.0},\"storeMb\":{store_mb:.0},\"rowsPerSecond\":{:.0},\"floorSeconds\":{floor_seconds:.2},\"floorRowsPerSecond\":{:.0},\"baselineMb\":{before:.0},\"peakMb\":{peak:.0},\"syncPeakMb\":{:.0},\"sqliteBeforeMb\":{sqlite_before:.0},\"sqlitePeakMb\":{sqlite_peak:.0},\"errors\":{}}}",
         paths.len(),
         compressed as f64 / 1e6,
         rows as f64 / seconds,

@@ -272,9 +272,9 @@ pub(in crate::store) fn rebuild(
             } else {
                 ""
             };
-            // A customer's lines at a time (the index by customer), so
-            // the sums held are one customer's.
-            (only, "ORDER BY l.customer_id")
+            // A day's lines at a time (the index by day), so the sums
+            // held are one day's.
+            (only, "ORDER BY l.usage_date")
         }
         Lines::Read(scope, version) => {
             binds.extend([Value::Text(scope), Value::Int(version)]);
@@ -304,19 +304,19 @@ pub(in crate::store) fn rebuild(
         ),
     )?;
     let mut sums = LineSums::default();
-    let mut last_customer: Vec<u8> = Vec::new();
+    let mut last_day: Vec<u8> = Vec::new();
     let mut failed = None;
     select.rows(&binds, |row| {
         if failed.is_some() {
             return;
         }
-        if row.text(3) != last_customer.as_slice() {
+        if row.text(2) != last_day.as_slice() {
             if let Err(e) = sums.write(db, partner) {
                 failed = Some(e);
                 return;
             }
             sums = LineSums::default();
-            last_customer = row.text(3).to_vec();
+            last_day = row.text(2).to_vec();
         }
         let named = Named {
             scope: row.text(0),
