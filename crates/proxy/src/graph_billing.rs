@@ -25,7 +25,7 @@ use crate::pc::{
 /// Where the billing routes live under Graph's base URL.
 const BILLING: &str = "/v1.0/reports/partners/billing";
 /// Lines handed over at a time while a file is read.
-const BATCH: usize = 8_000;
+const BATCH: usize = 4_000;
 /// A file whose bytes stop arriving for this long is read again.
 const STALLED: Duration = Duration::from_secs(60);
 

@@ -19,10 +19,12 @@ use crate::graph_billing::{BlobError, ExportRequest};
 use crate::pc::{PcError, Service};
 
 /// Lines kept in one transaction (two of the reader's batches). Each held
-/// line is memory: at 32,000 a sync of a million-row export peaked at
-/// 220-284 MB over its start, at 16,000 at 203-210 MB and no slower
-/// (`cargo xtask bench`'s ingest row, 2026-12-04).
-const STAGED: usize = 16_000;
+/// line is memory, and a commit now costs little (the lines' indexes take
+/// new entries at their ends): at 16,000 a sync of a million-row export
+/// peaked at 143-318 MB over its start in six runs, at 8,000 at 108-215 MB,
+/// 160,000 rows/s against 166,000 (`cargo xtask bench`'s ingest row,
+/// 2026-12-04).
+const STAGED: usize = 8_000;
 /// Exports whose files are read at once.
 const DOWNLOADS: usize = 2;
 /// Fresh manifests asked for one export (expired SAS) before giving up.
