@@ -309,8 +309,9 @@ async fn scale_bench() {
             cube.summed.is_some()
         ));
     }
-    // A markup for one customer reprices the partner's lines of that
-    // customer and writes their sums again, found through the index by day.
+    // A markup for one customer reprices that customer's lines and writes
+    // their sums again; with no index by customer, every line of the
+    // partner is read to find them.
     let mut markup_ms = Vec::new();
     for percent in ["10", "12.5", "15"] {
         let t = Instant::now();
