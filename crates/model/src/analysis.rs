@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{Datelike, Days, NaiveDate};
 
-use crate::cube::{Measure, Pivot};
+use crate::cube::{Keys, Measure, Pivot};
 use crate::forecast::{last_day_of_month, rest_of_month};
 use crate::views::change_basis_points;
 
@@ -98,7 +98,7 @@ pub fn accumulated(
 /// A row of a period beside the period before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compared {
-    pub keys: Vec<Arc<str>>,
+    pub keys: Keys,
     pub currency: Arc<str>,
     pub now: i64,
     pub before: i64,

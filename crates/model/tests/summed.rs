@@ -95,7 +95,7 @@ fn rows(cube: &Cube, query: &PivotQuery) -> (Rows, Vec<(String, Measures)>) {
     let rows = p
         .rows
         .into_iter()
-        .map(|r| ((r.keys, r.currency), (r.total, r.series)))
+        .map(|r| ((r.keys.to_vec(), r.currency), (r.total, r.series)))
         .collect();
     (rows, p.totals)
 }

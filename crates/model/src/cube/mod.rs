@@ -388,7 +388,7 @@ pub use summed::{Summed, dims_in_use, keep_next};
 
 pub use bytes::CUBE_MEDIA_TYPE;
 
-pub use pivot::{Bucket, OTHER, Pivot, PivotQuery, PivotRow, Stack, StackSeries, synthetic};
+pub use pivot::{Bucket, Keys, OTHER, Pivot, PivotQuery, PivotRow, Stack, StackSeries, synthetic};
 
 /// The value of tag `key` in a line's tags text, or [`UNTAGGED`].
 fn tag_value(tags: &str, key: &str) -> String {

@@ -3,6 +3,7 @@
 
 use super::sums::{BLOCK, Block, Groups, SKIP, Sums};
 use super::*;
+use smallvec::SmallVec;
 use std::cmp::Reverse;
 use std::sync::Arc;
 
@@ -47,21 +48,24 @@ pub struct PivotQuery {
     pub bucket: Bucket,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PivotRow {
     /// One value per grouping dimension, in the query's order. Shared with
     /// every other row of the same value: a pivot by two dimensions has
-    /// tens of thousands of rows, and a copy of each name made them.
-    pub keys: Vec<Arc<str>>,
+    /// tens of thousands of rows, and a copy of each name made them; held
+    /// in place up to two, since an allocation a row was most of the time
+    /// of a pivot by two dimensions.
+    pub keys: Keys,
     pub currency: Arc<str>,
     pub total: Measures,
     /// One entry per bucket of [`Pivot::buckets`]; empty without buckets.
     pub series: Vec<Measures>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// A pivot row's names, one per grouping dimension.
+pub type Keys = SmallVec<[Arc<str>; 2]>;
+
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Pivot {
     pub group_by: Vec<Dim>,
     /// First day of each bucket, in order.
