@@ -16,6 +16,8 @@ pub struct TestBinary {
     pub name: String,
     pub path: PathBuf,
     pub package_dir: PathBuf,
+    /// Environment it runs with, beside what it inherits.
+    pub env: Vec<(&'static str, String)>,
 }
 
 /// Run after the others, alone: `memory` reads 400,000 lines twice in one
@@ -64,6 +66,7 @@ pub fn from_cargo_messages(json_lines: &str) -> Result<Vec<TestBinary>> {
                 .to_string(),
             path: PathBuf::from(path),
             package_dir,
+            env: Vec::new(),
         });
     }
     found.sort_by_key(|b| {
@@ -127,6 +130,7 @@ fn run_one(binary: &TestBinary) -> (bool, Vec<String>) {
         .current_dir(&binary.package_dir)
         // As `cargo test` sets it for the tests it runs.
         .env("CARGO_MANIFEST_DIR", &binary.package_dir)
+        .envs(binary.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .output();
     match output {

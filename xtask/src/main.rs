@@ -20,6 +20,7 @@ mod bench;
 mod fuzz;
 mod lanes;
 mod mutants;
+mod postgres;
 mod process;
 mod serve;
 mod size;

@@ -175,7 +175,14 @@ fn native(lints: Lints) -> Result<Summary> {
     if !built.status.success() {
         return Err("the native tests did not build".into());
     }
-    let binaries = crate::lanes::from_cargo_messages(&String::from_utf8_lossy(&built.stdout))?;
+    let mut binaries = crate::lanes::from_cargo_messages(&String::from_utf8_lossy(&built.stdout))?;
+    // The PostgreSQL store's tests get a server of the run's own, stopped
+    // and removed when the tests end (dropped at the end of this function).
+    let postgres = crate::postgres::Postgres::start("test")?;
+    println!("xtask: PostgreSQL for the tests at {}", postgres.shown());
+    for binary in &mut binaries {
+        binary.env.push(("PROXY_TEST_DATABASE_URL", postgres.url()));
+    }
     let (doc_ok, mut lines) = run_capturing(cargo_with(lints)?.args(NATIVE_TESTS).arg("--doc"))?;
     let (ok, more) = crate::lanes::run(binaries, 2);
     lines.extend(more);

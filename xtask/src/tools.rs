@@ -131,7 +131,7 @@ fn cargo_install(args: &[&str]) -> Result {
     run(&mut cmd)
 }
 
-fn apt_install(packages: &[&str]) -> Result {
+pub fn apt_install(packages: &[&str]) -> Result {
     println!("xtask: installing {} with apt-get", packages.join(" "));
     run(Command::new("apt-get").args(["update", "-qq"]))?;
     run(Command::new("apt-get")
