@@ -41,7 +41,7 @@ impl Connections {
     /// replaced, the row damaged) costs its own partner, not every
     /// partner's service.
     async fn fresh(&self, store: &Store) -> Result<(), sqlx::Error> {
-        let version = store.connections_version()?;
+        let version = store.connections_version().await?;
         if self.opened.read().expect("connections poisoned").0 == Some(version) {
             return Ok(());
         }

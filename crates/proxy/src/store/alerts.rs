@@ -110,17 +110,16 @@ impl From<RuleRow> for Rule {
     }
 }
 
-const RULE_COLUMNS: &str =
-    "id, events, customer_id, channel, target, shape, language, created_by, created_at";
-
 impl Store {
     pub async fn alert_rules(&self, partner: PartnerId) -> Result<Vec<Rule>, sqlx::Error> {
-        let rows: Vec<RuleRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT {RULE_COLUMNS} FROM alert_rules WHERE partner_id = ? ORDER BY id"
-        )))
-        .bind(partner)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<RuleRow> = sql!(
+            query_as,
+            self.reader().await?.on(),
+            "SELECT id, events, customer_id, channel, target, shape, language, created_by, created_at
+             FROM alert_rules WHERE partner_id = ? ORDER BY id";
+            .bind(partner)
+            .fetch_all
+        )?;
         Ok(rows.into_iter().map(Rule::from).collect())
     }
 
@@ -134,23 +133,25 @@ impl Store {
     ) -> Result<Rule, sqlx::Error> {
         let events: Vec<&str> = rule.events.iter().map(|e| e.name()).collect();
         let mut tx = self.write().await?;
-        let row: RuleRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        let row: RuleRow = sql!(
+            query_as,
+            tx.on(),
             "INSERT INTO alert_rules (partner_id, events, customer_id, channel, target, shape,
                  language, sealed_secret, created_by, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {RULE_COLUMNS}"
-        )))
-        .bind(partner)
-        .bind(events.join(","))
-        .bind(&rule.customer_id)
-        .bind(channel_name(rule.channel))
-        .bind(&rule.target)
-        .bind(shape_name(rule.shape))
-        .bind(&rule.language)
-        .bind(sealed_secret)
-        .bind(by)
-        .bind(now())
-        .fetch_one(&mut *tx)
-        .await?;
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             RETURNING id, events, customer_id, channel, target, shape, language, created_by, created_at";
+            .bind(partner)
+            .bind(events.join(","))
+            .bind(&rule.customer_id)
+            .bind(channel_name(rule.channel))
+            .bind(&rule.target)
+            .bind(shape_name(rule.shape))
+            .bind(&rule.language)
+            .bind(sealed_secret)
+            .bind(by)
+            .bind(now())
+            .fetch_one
+        )?;
         tx.commit().await?;
         Ok(row.into())
     }
@@ -162,19 +163,20 @@ impl Store {
         id: i64,
     ) -> Result<bool, sqlx::Error> {
         let mut tx = self.write().await?;
-        let removed = sqlx::query("DELETE FROM alert_rules WHERE partner_id = ? AND id = ?")
+        let removed = sql!(
+            execute,
+            tx.on(),
+            "DELETE FROM alert_rules WHERE partner_id = ? AND id = ?";
             .bind(partner)
             .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        sqlx::query(
-            "UPDATE deliveries SET status = 'failed' WHERE partner_id = ? AND rule_id = ? AND status = 'pending'",
-        )
-        .bind(partner)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+        )?;
+        sql!(
+            execute,
+            tx.on(),
+            "UPDATE deliveries SET status = 'failed' WHERE partner_id = ? AND rule_id = ? AND status = 'pending'";
+            .bind(partner)
+            .bind(id)
+        )?;
         tx.commit().await?;
         Ok(removed > 0)
     }
@@ -185,24 +187,27 @@ impl Store {
         partner: PartnerId,
         id: i64,
     ) -> Result<Option<RuleSecret>, sqlx::Error> {
-        let row: Option<(Option<String>, String)> = sqlx::query_as(
-            "SELECT sealed_secret, language FROM alert_rules WHERE partner_id = ? AND id = ?",
-        )
-        .bind(partner)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row: Option<(Option<String>, String)> = sql!(
+            query_as,
+            self.reader().await?.on(),
+            "SELECT sealed_secret, language FROM alert_rules WHERE partner_id = ? AND id = ?";
+            .bind(partner)
+            .bind(id)
+            .fetch_optional
+        )?;
         Ok(row.map(|(sealed, language)| RuleSecret { sealed, language }))
     }
 
     /// Whether an event's occurrence was recorded (a report made already).
     pub async fn event_recorded(&self, partner: PartnerId, key: &str) -> Result<bool, sqlx::Error> {
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT 1 FROM alert_events WHERE partner_id = ? AND key = ?")
-                .bind(partner)
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(i64,)> = sql!(
+            query_as,
+            self.reader().await?.on(),
+            "SELECT 1 FROM alert_events WHERE partner_id = ? AND key = ?";
+            .bind(partner)
+            .bind(key)
+            .fetch_optional
+        )?;
         Ok(row.is_some())
     }
 
@@ -212,12 +217,14 @@ impl Store {
         partner: PartnerId,
         key: &str,
     ) -> Result<Option<model::alerts::Facts>, sqlx::Error> {
-        let row: Option<(String,)> =
-            sqlx::query_as("SELECT facts FROM alert_events WHERE partner_id = ? AND key = ?")
-                .bind(partner)
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(String,)> = sql!(
+            query_as,
+            self.reader().await?.on(),
+            "SELECT facts FROM alert_events WHERE partner_id = ? AND key = ?";
+            .bind(partner)
+            .bind(key)
+            .fetch_optional
+        )?;
         Ok(row.and_then(|(facts,)| serde_json::from_str(&facts).ok()))
     }
 
@@ -226,13 +233,14 @@ impl Store {
         &self,
         partner: PartnerId,
     ) -> Result<Vec<(String, String)>, sqlx::Error> {
-        sqlx::query_as(
+        sql!(
+            query_as,
+            self.reader().await?.on(),
             "SELECT customer_id, user_name FROM customer_users WHERE partner_id = ?
-             ORDER BY customer_id, user_name",
+             ORDER BY customer_id, user_name";
+            .bind(partner)
+            .fetch_all
         )
-        .bind(partner)
-        .fetch_all(&self.pool)
-        .await
     }
 
     /// Records the events not recorded before and, in the same transaction,
@@ -253,18 +261,17 @@ impl Store {
         let mut new = Vec::new();
         for e in events {
             let facts = serde_json::to_string(&e.facts).unwrap_or_default();
-            let added = sqlx::query(
+            let added = sql!(
+                execute,
+                tx.on(),
                 "INSERT INTO alert_events (partner_id, key, kind, facts, found_at)
-                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (partner_id, key) DO NOTHING",
-            )
-            .bind(partner)
-            .bind(&e.key)
-            .bind(e.kind().name())
-            .bind(facts)
-            .bind(&found_at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+                     VALUES (?, ?, ?, ?, ?) ON CONFLICT (partner_id, key) DO NOTHING";
+                .bind(partner)
+                .bind(&e.key)
+                .bind(e.kind().name())
+                .bind(facts)
+                .bind(&found_at)
+            )?;
             if added > 0 {
                 new.push(e.clone());
             }
@@ -306,16 +313,17 @@ impl Store {
             i64,
             String,
         );
-        let rows: Vec<Row> = sqlx::query_as(
+        let rows: Vec<Row> = sql!(
+            query_as,
+            self.reader().await?.on(),
             "SELECT id, partner_id, event_key, kind, rule_id, channel, target, subject, body, html,
                  attempts, next_attempt_at
              FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-             ORDER BY next_attempt_at, id LIMIT ?",
-        )
-        .bind(stamp(at))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+             ORDER BY next_attempt_at, id LIMIT ?";
+            .bind(stamp(at))
+            .bind(limit)
+            .fetch_all
+        )?;
         Ok(rows
             .into_iter()
             .map(
@@ -359,16 +367,15 @@ impl Store {
         until: DateTime<Utc>,
     ) -> Result<bool, sqlx::Error> {
         // No kept figure depends on the outbox.
-        let claimed = sqlx::query(
+        let claimed = sql!(
+            execute,
+            self.quiet_writer().await?.on(),
             "UPDATE deliveries SET next_attempt_at = ?
-             WHERE id = ? AND status = 'pending' AND next_attempt_at = ?",
-        )
-        .bind(stamp(until))
-        .bind(due.id)
-        .bind(&due.due_at)
-        .execute(&mut *self.quiet_writer().await?)
-        .await?
-        .rows_affected();
+             WHERE id = ? AND status = 'pending' AND next_attempt_at = ?";
+            .bind(stamp(until))
+            .bind(due.id)
+            .bind(&due.due_at)
+        )?;
         Ok(claimed == 1)
     }
 
@@ -382,32 +389,32 @@ impl Store {
     ) -> Result<(), sqlx::Error> {
         let mut tx = self.write().await?;
         let at = now();
-        sqlx::query(
-            "INSERT INTO delivery_attempts (delivery_id, at, ok, result) VALUES (?, ?, ?, ?)",
-        )
-        .bind(delivery)
-        .bind(&at)
-        .bind(ok)
-        .bind(result)
-        .execute(&mut *tx)
-        .await?;
+        sql!(
+            execute,
+            tx.on(),
+            "INSERT INTO delivery_attempts (delivery_id, at, ok, result) VALUES (?, ?, ?, ?)";
+            .bind(delivery)
+            .bind(&at)
+            .bind(i64::from(ok))
+            .bind(result)
+        )?;
         let (status, next) = match (ok, retry) {
             (true, _) => ("sent", at.clone()),
             (false, Some(retry)) => ("pending", stamp(retry)),
             (false, None) => ("failed", at.clone()),
         };
-        sqlx::query(
+        sql!(
+            execute,
+            tx.on(),
             "UPDATE deliveries SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
-                 sent_at = CASE WHEN ? THEN ? ELSE sent_at END
-             WHERE id = ?",
-        )
-        .bind(status)
-        .bind(next)
-        .bind(ok)
-        .bind(&at)
-        .bind(delivery)
-        .execute(&mut *tx)
-        .await?;
+                 sent_at = CASE WHEN ? = 1 THEN ? ELSE sent_at END
+             WHERE id = ?";
+            .bind(status)
+            .bind(next)
+            .bind(i64::from(ok))
+            .bind(&at)
+            .bind(delivery)
+        )?;
         tx.commit().await
     }
 
@@ -418,31 +425,40 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<Delivery>, sqlx::Error> {
         type Row = (i64, i64, String, String, String, String, String, String);
-        let rows: Vec<Row> = sqlx::query_as(
+        let rows: Vec<Row> = sql!(
+            query_as,
+            self.reader().await?.on(),
             "SELECT id, rule_id, kind, channel, target, subject, status, created_at
-             FROM deliveries WHERE partner_id = ? ORDER BY id DESC LIMIT ?",
-        )
-        .bind(partner)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+             FROM deliveries WHERE partner_id = ? ORDER BY id DESC LIMIT ?";
+            .bind(partner)
+            .bind(limit)
+            .fetch_all
+        )?;
         // Every listed message's attempts in one read, not one read each.
-        let attempts: Vec<(i64, String, bool, String)> = sqlx::query_as(
+        let attempts: Vec<(i64, String, i64, String)> = sql!(
+            query_as,
+            self.reader().await?.on(),
             "SELECT delivery_id, at, ok, result FROM delivery_attempts
              WHERE delivery_id IN (SELECT id FROM deliveries WHERE partner_id = ?
                                    ORDER BY id DESC LIMIT ?)
              ORDER BY rowid",
-        )
-        .bind(partner)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+            // No row IDs: attempts are never updated, so in the order of
+            // their times, and of their places in the table for a tie.
+            postgres: "SELECT delivery_id, at, ok, result FROM delivery_attempts
+             WHERE delivery_id IN (SELECT id FROM deliveries WHERE partner_id = $1
+                                   ORDER BY id DESC LIMIT $2)
+             ORDER BY at, ctid";
+            .bind(partner)
+            .bind(limit)
+            .fetch_all
+        )?;
         let mut by_delivery: std::collections::HashMap<i64, Vec<Attempt>> = Default::default();
         for (delivery, at, ok, result) in attempts {
-            by_delivery
-                .entry(delivery)
-                .or_default()
-                .push(Attempt { at, ok, result });
+            by_delivery.entry(delivery).or_default().push(Attempt {
+                at,
+                ok: ok != 0,
+                result,
+            });
         }
         let out = rows
             .into_iter()
@@ -464,12 +480,13 @@ impl Store {
     }
 
     pub async fn sync_failing_hours(&self, partner: PartnerId) -> Result<u32, sqlx::Error> {
-        let hours: Option<i64> = sqlx::query_scalar(
-            "SELECT sync_failing_hours FROM alert_settings WHERE partner_id = ?",
-        )
-        .bind(partner)
-        .fetch_optional(&self.pool)
-        .await?;
+        let hours: Option<i64> = sql!(
+            query_scalar,
+            self.reader().await?.on(),
+            "SELECT sync_failing_hours FROM alert_settings WHERE partner_id = ?";
+            .bind(partner)
+            .fetch_optional
+        )?;
         Ok(hours.map_or(SYNC_FAILING_HOURS, |h| h as u32))
     }
 
@@ -479,14 +496,14 @@ impl Store {
         hours: u32,
     ) -> Result<(), sqlx::Error> {
         let mut tx = self.write().await?;
-        sqlx::query(
+        sql!(
+            execute,
+            tx.on(),
             "INSERT INTO alert_settings (partner_id, sync_failing_hours) VALUES (?, ?)
-             ON CONFLICT (partner_id) DO UPDATE SET sync_failing_hours = excluded.sync_failing_hours",
-        )
-        .bind(partner)
-        .bind(hours)
-        .execute(&mut *tx)
-        .await?;
+             ON CONFLICT (partner_id) DO UPDATE SET sync_failing_hours = excluded.sync_failing_hours";
+            .bind(partner)
+            .bind(i64::from(hours))
+        )?;
         tx.commit().await
     }
 
@@ -496,15 +513,16 @@ impl Store {
         partner: PartnerId,
         since: DateTime<Utc>,
     ) -> Result<Vec<RunOutcome>, sqlx::Error> {
-        let rows: Vec<(String, Option<String>, String, Option<String>)> = sqlx::query_as(
+        let rows: Vec<(String, Option<String>, String, Option<String>)> = sql!(
+            query_as,
+            self.reader().await?.on(),
             "SELECT started_at, finished_at, status, error FROM sync_runs
              WHERE partner_id = ? AND started_at >= ? AND status IN ('succeeded', 'failed')
-             ORDER BY id",
-        )
-        .bind(partner)
-        .bind(stamp(since))
-        .fetch_all(&self.pool)
-        .await?;
+             ORDER BY id";
+            .bind(partner)
+            .bind(stamp(since))
+            .fetch_all
+        )?;
         Ok(rows
             .into_iter()
             .filter_map(|(started, finished, status, error)| {
@@ -527,25 +545,25 @@ async fn insert_deliveries(
     at: &str,
 ) -> Result<(), sqlx::Error> {
     for d in deliveries {
-        sqlx::query(
+        sql!(
+            execute,
+            tx.on(),
             "INSERT INTO deliveries (partner_id, event_key, kind, rule_id, channel, target, subject,
                  body, html, status, next_attempt_at, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
-             ON CONFLICT (partner_id, event_key, rule_id) DO NOTHING",
-        )
-        .bind(partner)
-        .bind(&d.event_key)
-        .bind(d.kind.name())
-        .bind(d.rule_id)
-        .bind(channel_name(d.channel))
-        .bind(&d.target)
-        .bind(&d.subject)
-        .bind(&d.body)
-        .bind(&d.html)
-        .bind(at)
-        .bind(at)
-        .execute(&mut **tx)
-        .await?;
+             ON CONFLICT (partner_id, event_key, rule_id) DO NOTHING";
+            .bind(partner)
+            .bind(&d.event_key)
+            .bind(d.kind.name())
+            .bind(d.rule_id)
+            .bind(channel_name(d.channel))
+            .bind(&d.target)
+            .bind(&d.subject)
+            .bind(&d.body)
+            .bind(&d.html)
+            .bind(at)
+            .bind(at)
+        )?;
     }
     Ok(())
 }
@@ -553,37 +571,35 @@ async fn insert_deliveries(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tests::temporary;
 
-    #[tokio::test]
-    async fn a_due_message_is_sent_by_one_replica() {
-        let (dir, store) = temporary().await;
-        let other = Store::open(dir.path()).await.unwrap();
-        let p = store.partner("tenant-a").await.unwrap();
-        let message = NewDelivery {
-            event_key: "budget:c1:2026-11:80".into(),
-            kind: EventKind::BudgetThreshold,
-            rule_id: 1,
-            channel: Channel::Webhook,
-            target: "https://hooks.example/costs".into(),
-            subject: "Budget".into(),
-            body: "{}".into(),
-            html: String::new(),
-        };
-        store.enqueue(p, &[message]).await.unwrap();
-        let soon = Utc::now() + chrono::Duration::seconds(1);
-        // Both replicas see it due; one takes it.
-        let seen_here = store.due_deliveries(soon, 10).await.unwrap();
-        let seen_there = other.due_deliveries(soon, 10).await.unwrap();
-        assert_eq!((seen_here.len(), seen_there.len()), (1, 1));
-        let until = Utc::now() + chrono::Duration::minutes(5);
-        assert!(other.claim_delivery(&seen_there[0], until).await.unwrap());
-        assert!(!store.claim_delivery(&seen_here[0], until).await.unwrap());
-        assert!(store.due_deliveries(soon, 10).await.unwrap().is_empty());
-        // A sender that died: due again once its claim runs out.
-        let later = until + chrono::Duration::seconds(1);
-        let again = store.due_deliveries(later, 10).await.unwrap();
-        assert_eq!(again.len(), 1);
-        assert!(store.claim_delivery(&again[0], later).await.unwrap());
+    on_both_stores! {
+        async fn a_due_message_is_sent_by_one_replica(store: Store, other: Store) {
+            let p = store.partner("tenant-a").await.unwrap();
+            let message = NewDelivery {
+                event_key: "budget:c1:2026-11:80".into(),
+                kind: EventKind::BudgetThreshold,
+                rule_id: 1,
+                channel: Channel::Webhook,
+                target: "https://hooks.example/costs".into(),
+                subject: "Budget".into(),
+                body: "{}".into(),
+                html: String::new(),
+            };
+            store.enqueue(p, &[message]).await.unwrap();
+            let soon = Utc::now() + chrono::Duration::seconds(1);
+            // Both replicas see it due; one takes it.
+            let seen_here = store.due_deliveries(soon, 10).await.unwrap();
+            let seen_there = other.due_deliveries(soon, 10).await.unwrap();
+            assert_eq!((seen_here.len(), seen_there.len()), (1, 1));
+            let until = Utc::now() + chrono::Duration::minutes(5);
+            assert!(other.claim_delivery(&seen_there[0], until).await.unwrap());
+            assert!(!store.claim_delivery(&seen_here[0], until).await.unwrap());
+            assert!(store.due_deliveries(soon, 10).await.unwrap().is_empty());
+            // A sender that died: due again once its claim runs out.
+            let later = until + chrono::Duration::seconds(1);
+            let again = store.due_deliveries(later, 10).await.unwrap();
+            assert_eq!(again.len(), 1);
+            assert!(store.claim_delivery(&again[0], later).await.unwrap());
+        }
     }
 }

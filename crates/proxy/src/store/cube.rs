@@ -333,7 +333,7 @@ impl Store {
     ) -> Result<ScopeSums, sqlx::Error> {
         let binds = ScopeBinds::of(partner, scope);
         let binds = binds.values();
-        let mut connection = self.pool.acquire().await?;
+        let mut connection = self.lite()?.pool.acquire().await?;
         let mut handle = connection.lock_handle().await?;
         bulk::holding_the_thread(|| {
             let db = bulk::Connection::of(&mut handle);
@@ -356,7 +356,7 @@ impl Store {
     async fn names(&self, partner: PartnerId, sums: &ScopeSums) -> Result<Names, sqlx::Error> {
         let customers = sqlx::query_as("SELECT id, name FROM customers WHERE partner_id = ?")
             .bind(partner)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.lite()?.pool)
             .await?
             .into_iter()
             .collect();
@@ -392,7 +392,7 @@ impl Store {
                 "{select} WHERE id IN (SELECT value FROM json_each(?))"
             )))
             .bind(format!("[{}]", ids.join(",")))
-            .fetch_all(&self.pool)
+            .fetch_all(&self.lite()?.pool)
             .await?;
         Ok(rows
             .into_iter()

@@ -12,7 +12,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use super::versions::Versions;
-use super::{PartnerId, Store};
+use super::{Db, PartnerId, Store};
 
 type Memo = (i64, Arc<dyn std::any::Any + Send + Sync>);
 
@@ -22,8 +22,13 @@ pub(super) struct Memos(Mutex<HashMap<(PartnerId, &'static str), Memo>>);
 
 impl Store {
     /// The store's versions now (every process's committed writes).
-    pub(super) fn versions(&self) -> Result<Versions, sqlx::Error> {
-        self.versions.read()
+    pub(super) async fn versions(&self) -> Result<Versions, sqlx::Error> {
+        match &self.db {
+            Db::Sqlite(lite) => lite.versions.read(),
+            Db::Postgres(pg) => {
+                super::versions::read_postgres(Arc::as_ptr(&pg.me) as usize, &pg.pool).await
+            }
+        }
     }
 
     /// `compute`'s answer for a partner, kept until the next write to the
@@ -73,7 +78,7 @@ impl Store {
         // Read before computing: a write that lands meanwhile leaves the
         // entry older than the store, so the next caller computes again.
         // Unknown (the store did not answer), nothing is kept or trusted.
-        let Ok(version) = self.versions().map(|v| counter(&v)) else {
+        let Ok(version) = self.versions().await.map(|v| counter(&v)) else {
             return compute().await.map(Arc::new);
         };
         let kept = self

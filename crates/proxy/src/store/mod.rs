@@ -21,9 +21,15 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
-use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
 
+// `sql!`, and the tests' `on_both_stores!`, for the modules below.
+#[macro_use]
+mod sql;
+#[cfg(test)]
+#[macro_use]
+pub(crate) mod tests;
 pub mod alerts;
 mod codes;
 mod cube;
@@ -47,8 +53,6 @@ mod saved_views;
 mod sessions;
 mod sync_runs;
 // SQLite's C API for the one read every request makes.
-#[cfg(test)]
-pub(crate) mod tests;
 #[allow(unsafe_code)]
 mod versions;
 
@@ -65,6 +69,7 @@ pub use versions::one_reading;
 use line_items::Dictionaries;
 use memo::Memos;
 use sessions::KeptSessions;
+use sql::On;
 use versions::VersionsReader;
 
 /// A partner's row ID in the store.
@@ -82,6 +87,48 @@ pub struct Scope {
 
 #[derive(Clone)]
 pub struct Store {
+    /// The database, and what this process keeps of it.
+    db: Db,
+    /// Dictionary IDs already known, so a page of line items rarely queries them.
+    dictionaries: Arc<Dictionaries>,
+    /// The scopes being read and the versions they write.
+    readings: Arc<line_items::Readings>,
+    /// Figures derived from the store.
+    memos: Arc<Memos>,
+    /// Sessions already read, by token hash: every request names one.
+    sessions: Arc<KeptSessions>,
+    /// Onboarding rows read for the trial check on every request.
+    onboarding: Arc<Mutex<HashMap<PartnerId, onboarding::KeptOnboarding>>>,
+}
+
+/// The PostgreSQL advisory lock every write transaction takes (an
+/// arbitrary number: "CSPCOSTS" in ASCII).
+const WRITER_LOCK: i64 = 0x4353_5043_4f53_5453;
+
+/// Which database holds the store.
+#[derive(Clone)]
+enum Db {
+    Sqlite(Lite),
+    /// Only the tests open one yet: the store's methods move to it one
+    /// group of tables at a time (#22).
+    #[cfg_attr(
+        not(test),
+        expect(dead_code, reason = "opened by the tests only, for now")
+    )]
+    Postgres(Pg),
+}
+
+/// A PostgreSQL database, shared by every replica.
+#[derive(Clone)]
+struct Pg {
+    pool: PgPool,
+    /// Tells this store apart in a request's one reading of the versions.
+    me: Arc<()>,
+}
+
+/// The SQLite file in the data directory.
+#[derive(Clone)]
+struct Lite {
     /// Connections for reads.
     pool: SqlitePool,
     /// The one connection every write goes through. A connection's page
@@ -89,10 +136,6 @@ pub struct Store {
     /// spread over the pool would each start cold and read their index
     /// pages back from the file; one writer keeps them warm.
     writes: SqlitePool,
-    /// Dictionary IDs already known, so a page of line items rarely queries them.
-    dictionaries: Arc<Dictionaries>,
-    /// The scopes being read and the versions they write.
-    readings: Arc<line_items::Readings>,
     /// Writers take turns here: SQLite allows one writer, and connections
     /// that meet its lock poll with sleeps, which under a busy sync cost
     /// more time than the writes themselves. Queued here, the next writer
@@ -101,29 +144,28 @@ pub struct Store {
     /// Reads the store's versions (`store_versions`, moved by every
     /// process's writes), against which everything below is kept.
     versions: Arc<VersionsReader>,
-    /// Figures derived from the store.
-    memos: Arc<Memos>,
-    /// Sessions already read, by token hash: every request names one.
-    sessions: Arc<KeptSessions>,
-    /// Onboarding rows read for the trial check on every request.
-    onboarding: Arc<Mutex<HashMap<PartnerId, onboarding::KeptOnboarding>>>,
     /// Asks for a checkpoint of the write-ahead log (see [`checkpoints`]).
     checkpoint: tokio::sync::mpsc::Sender<()>,
 }
 
-/// A write transaction with the process's writing turn. Its commit moves
-/// the store's versions in the same transaction, so that every process
-/// sharing the store (replicas, an operator command) sees the write and
-/// drops what it kept from before it.
+/// A write transaction (with the process's writing turn, on SQLite). Its
+/// commit moves the store's versions in the same transaction, so that
+/// every process sharing the store (replicas, an operator command) sees
+/// the write and drops what it kept from before it.
 pub(crate) struct WriteTx {
-    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
-    _turn: tokio::sync::OwnedMutexGuard<()>,
+    tx: Tx,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
     /// False for writes no kept figure depends on (sessions ended).
     everything: bool,
     lines: bool,
     repriced: bool,
     sessions: bool,
     connections: bool,
+}
+
+enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
 impl WriteTx {
@@ -151,35 +193,50 @@ impl WriteTx {
         self.connections = true;
     }
 
+    /// The transaction's connection, for [`sql!`].
+    pub(crate) fn on(&mut self) -> On<'_> {
+        match &mut self.tx {
+            Tx::Sqlite(tx) => On::Sqlite(tx),
+            Tx::Postgres(tx) => On::Postgres(tx),
+        }
+    }
+
+    /// The transaction's SQLite connection, for writes not yet written for
+    /// PostgreSQL.
+    pub(crate) fn lite(&mut self) -> Result<&mut sqlx::SqliteConnection, sqlx::Error> {
+        match &mut self.tx {
+            Tx::Sqlite(tx) => Ok(tx),
+            Tx::Postgres(_) => Err(sql::not_yet()),
+        }
+    }
+
     pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
-        sqlx::query(
+        let moved = [
+            self.everything,
+            self.lines,
+            self.repriced,
+            self.sessions,
+            self.connections,
+        ]
+        .map(i64::from);
+        sql!(
+            execute,
+            self.on(),
             "UPDATE store_versions SET everything = everything + ?, lines = lines + ?,
                 repricings = repricings + ?, sessions = sessions + ?,
-                connections = connections + ? WHERE id = 1",
-        )
-        .bind(i64::from(self.everything))
-        .bind(i64::from(self.lines))
-        .bind(i64::from(self.repriced))
-        .bind(i64::from(self.sessions))
-        .bind(i64::from(self.connections))
-        .execute(&mut *self.tx)
-        .await?;
-        self.tx.commit().await?;
+                connections = connections + ? WHERE id = 1";
+            .bind(moved[0])
+            .bind(moved[1])
+            .bind(moved[2])
+            .bind(moved[3])
+            .bind(moved[4])
+        )?;
+        match self.tx {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
         versions::forget_reading();
         Ok(())
-    }
-}
-
-impl std::ops::Deref for WriteTx {
-    type Target = sqlx::SqliteConnection;
-    fn deref(&self) -> &Self::Target {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.tx
     }
 }
 
@@ -188,20 +245,37 @@ impl std::ops::DerefMut for WriteTx {
 /// versions stand, and the summaries of 5,000 customers are not computed
 /// again for it.
 pub(crate) struct WriteConn {
-    conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
-    _turn: tokio::sync::OwnedMutexGuard<()>,
+    conn: Connection,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
-impl std::ops::Deref for WriteConn {
-    type Target = sqlx::SqliteConnection;
-    fn deref(&self) -> &Self::Target {
-        &self.conn
+impl WriteConn {
+    pub(crate) fn on(&mut self) -> On<'_> {
+        self.conn.on()
+    }
+
+    /// The SQLite connection, for writes not yet written for PostgreSQL.
+    pub(crate) fn lite(&mut self) -> Result<&mut sqlx::SqliteConnection, sqlx::Error> {
+        match &mut self.conn {
+            Connection::Sqlite(c) => Ok(c),
+            Connection::Postgres(_) => Err(sql::not_yet()),
+        }
     }
 }
 
-impl std::ops::DerefMut for WriteConn {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.conn
+/// A connection from either database's pool.
+pub(crate) enum Connection {
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+}
+
+impl Connection {
+    /// For [`sql!`].
+    pub(crate) fn on(&mut self) -> On<'_> {
+        match self {
+            Connection::Sqlite(c) => On::Sqlite(c),
+            Connection::Postgres(c) => On::Postgres(c),
+        }
     }
 }
 
@@ -345,6 +419,27 @@ pub(crate) fn scope_arguments(
 }
 
 impl Store {
+    fn on(db: Db) -> Store {
+        Store {
+            db,
+            dictionaries: Arc::default(),
+            readings: Arc::default(),
+            memos: Arc::default(),
+            sessions: Arc::default(),
+            onboarding: Arc::default(),
+        }
+    }
+
+    /// A store in the PostgreSQL database at `url`, its tables in `schema`
+    /// (the tests' own).
+    #[cfg(test)]
+    pub(crate) async fn open_postgres(url: &str, schema: &str) -> Result<Store, sqlx::Error> {
+        Ok(Store::on(Db::Postgres(Pg {
+            pool: postgres::open(url, Some(schema)).await?,
+            me: Arc::default(),
+        })))
+    }
+
     /// Opens (creating if needed) the SQLite file in `data_dir` and migrates it.
     pub async fn open(data_dir: &Path) -> Result<Store, sqlx::Error> {
         let file = data_dir.join("proxy.sqlite3");
@@ -390,18 +485,13 @@ impl Store {
             .await?;
         let (checkpoint, asked) = tokio::sync::mpsc::channel(1);
         tokio::spawn(checkpoints(pool.clone(), asked));
-        let store = Store {
+        let store = Store::on(Db::Sqlite(Lite {
             pool,
             writes,
             checkpoint,
-            dictionaries: Arc::default(),
-            readings: Arc::default(),
             turn: Arc::default(),
             versions,
-            memos: Arc::default(),
-            sessions: Arc::default(),
-            onboarding: Arc::default(),
-        };
+        }));
         store.sum_lines_kept_without_sums().await?;
         Ok(store)
     }
@@ -411,9 +501,27 @@ impl Store {
     /// command) has written, and SQLite answers "database is locked" at once
     /// instead of waiting out the busy timeout.
     async fn write(&self) -> Result<WriteTx, sqlx::Error> {
-        let turn = self.turn.clone().lock_owned().await;
+        let (tx, turn) = match &self.db {
+            Db::Sqlite(lite) => {
+                let turn = lite.turn.clone().lock_owned().await;
+                let tx = lite.writes.begin_with("BEGIN IMMEDIATE").await?;
+                (Tx::Sqlite(tx), Some(turn))
+            }
+            Db::Postgres(pg) => {
+                let mut tx = pg.pool.begin().await?;
+                // One writer at a time across every replica, as SQLite's
+                // BEGIN IMMEDIATE makes them: what a write reads before it
+                // writes (a running sync, a person's views) stays true until
+                // it commits. Released with the transaction.
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(WRITER_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+                (Tx::Postgres(tx), None)
+            }
+        };
         Ok(WriteTx {
-            tx: self.writes.begin_with("BEGIN IMMEDIATE").await?,
+            tx,
             _turn: turn,
             everything: true,
             lines: false,
@@ -433,24 +541,45 @@ impl Store {
 
     /// A write no kept figure depends on (a session signed in or out).
     async fn quiet_writer(&self) -> Result<WriteConn, sqlx::Error> {
-        let turn = self.turn.clone().lock_owned().await;
-        Ok(WriteConn {
-            conn: self.writes.acquire().await?,
-            _turn: turn,
+        Ok(match &self.db {
+            Db::Sqlite(lite) => {
+                let turn = lite.turn.clone().lock_owned().await;
+                WriteConn {
+                    conn: Connection::Sqlite(lite.writes.acquire().await?),
+                    _turn: Some(turn),
+                }
+            }
+            Db::Postgres(pg) => WriteConn {
+                conn: Connection::Postgres(pg.pool.acquire().await?),
+                _turn: None,
+            },
         })
+    }
+
+    /// A connection for reads.
+    pub(crate) async fn reader(&self) -> Result<Connection, sqlx::Error> {
+        Ok(match &self.db {
+            Db::Sqlite(lite) => Connection::Sqlite(lite.pool.acquire().await?),
+            Db::Postgres(pg) => Connection::Postgres(pg.pool.acquire().await?),
+        })
+    }
+
+    /// The SQLite store, for what is not yet written for PostgreSQL.
+    fn lite(&self) -> Result<&Lite, sqlx::Error> {
+        match &self.db {
+            Db::Sqlite(lite) => Ok(lite),
+            Db::Postgres(_) => Err(sql::not_yet()),
+        }
     }
 
     /// How often partners' connections were stored or sealed again, by any
     /// process: kept keys are opened again when it moves.
-    pub fn connections_version(&self) -> Result<i64, sqlx::Error> {
-        Ok(self.versions.read()?.connections)
+    pub async fn connections_version(&self) -> Result<i64, sqlx::Error> {
+        Ok(self.versions().await?.connections)
     }
 
     /// Whether the store answers, for health checks.
     pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
+        sql!(execute, self.reader().await?.on(), "SELECT 1";).map(|_| ())
     }
 }

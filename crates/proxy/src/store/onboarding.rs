@@ -41,7 +41,8 @@ struct StoredOnboarding {
     app_name: Option<String>,
     trial_started_at: Option<String>,
     trial_ends_at: Option<String>,
-    activated: bool,
+    /// 0 or 1: an integer in both stores.
+    activated: i64,
 }
 
 impl From<StoredOnboarding> for OnboardingRow {
@@ -54,7 +55,7 @@ impl From<StoredOnboarding> for OnboardingRow {
             app_name: o.app_name,
             trial_started_at: time(o.trial_started_at.as_deref()),
             trial_ends_at: time(o.trial_ends_at.as_deref()),
-            activated: o.activated,
+            activated: o.activated != 0,
         }
     }
 }
@@ -110,13 +111,14 @@ impl Store {
         &self,
         partner: PartnerId,
     ) -> Result<Option<OnboardingRow>, sqlx::Error> {
-        let row: Option<StoredOnboarding> = sqlx::query_as(
+        let row: Option<StoredOnboarding> = sql!(
+            query_as,
+            self.reader().await?.on(),
             "SELECT step, app_object_id, app_id, app_name, trial_started_at, trial_ends_at, activated
-             FROM onboarding WHERE partner_id = ?",
-        )
-        .bind(partner)
-        .fetch_optional(&self.pool)
-        .await?;
+             FROM onboarding WHERE partner_id = ?";
+            .bind(partner)
+            .fetch_optional
+        )?;
         Ok(row.map(OnboardingRow::from))
     }
 
@@ -127,7 +129,7 @@ impl Store {
         &self,
         partner: PartnerId,
     ) -> Result<Option<OnboardingRow>, sqlx::Error> {
-        let version = self.versions()?.everything;
+        let version = self.versions().await?.everything;
         if let Some((v, row)) = self
             .onboarding
             .lock()
@@ -151,25 +153,25 @@ impl Store {
         o: &OnboardingRow,
     ) -> Result<(), sqlx::Error> {
         let mut tx = self.write().await?;
-        sqlx::query(
+        sql!(
+            execute,
+            tx.on(),
             "INSERT INTO onboarding (partner_id, step, app_object_id, app_id, app_name, trial_started_at,
                 trial_ends_at, activated, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (partner_id) DO UPDATE SET step = excluded.step, app_object_id = excluded.app_object_id,
                 app_id = excluded.app_id, app_name = excluded.app_name,
                 trial_started_at = excluded.trial_started_at, trial_ends_at = excluded.trial_ends_at,
-                activated = excluded.activated, updated_at = excluded.updated_at",
-        )
-        .bind(partner)
-        .bind(o.step.as_str())
-        .bind(&o.app_object_id)
-        .bind(&o.app_id)
-        .bind(&o.app_name)
-        .bind(o.trial_started_at.map(stamp))
-        .bind(o.trial_ends_at.map(stamp))
-        .bind(o.activated)
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
+                activated = excluded.activated, updated_at = excluded.updated_at";
+            .bind(partner)
+            .bind(o.step.as_str())
+            .bind(&o.app_object_id)
+            .bind(&o.app_id)
+            .bind(&o.app_name)
+            .bind(o.trial_started_at.map(stamp))
+            .bind(o.trial_ends_at.map(stamp))
+            .bind(i64::from(o.activated))
+            .bind(now())
+        )?;
         tx.commit().await
     }
 
@@ -180,18 +182,18 @@ impl Store {
         sealed: &str,
     ) -> Result<(), sqlx::Error> {
         let mut tx = self.write().await?;
-        sqlx::query(
+        sql!(
+            execute,
+            tx.on(),
             "INSERT INTO connections (partner_id, app_id, sealed_secret, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (partner_id) DO UPDATE SET app_id = excluded.app_id,
-             sealed_secret = excluded.sealed_secret, updated_at = excluded.updated_at",
-        )
-        .bind(partner)
-        .bind(app_id)
-        .bind(sealed)
-        .bind(now())
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
+             sealed_secret = excluded.sealed_secret, updated_at = excluded.updated_at";
+            .bind(partner)
+            .bind(app_id)
+            .bind(sealed)
+            .bind(now())
+            .bind(now())
+        )?;
         tx.connections_changed();
         tx.commit().await
     }
@@ -203,14 +205,14 @@ impl Store {
     ) -> Result<(), sqlx::Error> {
         let mut tx = self.write().await?;
         for (partner, value) in sealed {
-            sqlx::query(
-                "UPDATE connections SET sealed_secret = ?, updated_at = ? WHERE partner_id = ?",
-            )
-            .bind(value)
-            .bind(now())
-            .bind(*partner)
-            .execute(&mut *tx)
-            .await?;
+            sql!(
+                execute,
+                tx.on(),
+                "UPDATE connections SET sealed_secret = ?, updated_at = ? WHERE partner_id = ?";
+                .bind(value)
+                .bind(now())
+                .bind(*partner)
+            )?;
         }
         tx.connections_changed();
         tx.commit().await
@@ -218,12 +220,13 @@ impl Store {
 
     /// Every stored connection.
     pub async fn connections(&self) -> Result<Vec<ConnectionRow>, sqlx::Error> {
-        sqlx::query_as(
+        sql!(
+            query_as,
+            self.reader().await?.on(),
             "SELECT c.partner_id, p.tenant_id, c.app_id, c.sealed_secret
-             FROM connections c JOIN partners p ON p.id = c.partner_id ORDER BY c.partner_id",
+             FROM connections c JOIN partners p ON p.id = c.partner_id ORDER BY c.partner_id";
+            .fetch_all
         )
-        .fetch_all(&self.pool)
-        .await
     }
 
     pub async fn add_key(
@@ -233,32 +236,32 @@ impl Store {
         value_hash: &str,
     ) -> Result<(), sqlx::Error> {
         let mut tx = self.write().await?;
-        sqlx::query(
+        sql!(
+            execute,
+            tx.on(),
             "INSERT INTO app_keys (partner_id, app_id, key_id, display_name, created_at, expires_at, value_hash)
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partner_id, key_id) DO NOTHING",
-        )
-        .bind(partner)
-        .bind(&k.app_id)
-        .bind(&k.key_id)
-        .bind(&k.display_name)
-        .bind(stamp(k.created_at))
-        .bind(stamp(k.expires_at))
-        .bind(value_hash)
-        .execute(&mut *tx)
-        .await?;
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (partner_id, key_id) DO NOTHING";
+            .bind(partner)
+            .bind(&k.app_id)
+            .bind(&k.key_id)
+            .bind(&k.display_name)
+            .bind(stamp(k.created_at))
+            .bind(stamp(k.expires_at))
+            .bind(value_hash)
+        )?;
         tx.commit().await
     }
 
     pub async fn revoke_key(&self, partner: PartnerId, key_id: &str) -> Result<(), sqlx::Error> {
         let mut tx = self.write().await?;
-        sqlx::query(
-            "UPDATE app_keys SET revoked_at = ? WHERE partner_id = ? AND key_id = ? AND revoked_at IS NULL",
-        )
-        .bind(now())
-        .bind(partner)
-        .bind(key_id)
-        .execute(&mut *tx)
-        .await?;
+        sql!(
+            execute,
+            tx.on(),
+            "UPDATE app_keys SET revoked_at = ? WHERE partner_id = ? AND key_id = ? AND revoked_at IS NULL";
+            .bind(now())
+            .bind(partner)
+            .bind(key_id)
+        )?;
         tx.commit().await
     }
 
@@ -268,14 +271,15 @@ impl Store {
         partner: PartnerId,
         value_hash: &str,
     ) -> Result<Option<KeyRow>, sqlx::Error> {
-        let row: Option<StoredKey> = sqlx::query_as(
+        let row: Option<StoredKey> = sql!(
+            query_as,
+            self.reader().await?.on(),
             "SELECT app_id, key_id, display_name, created_at, expires_at, revoked_at FROM app_keys
-             WHERE partner_id = ? AND value_hash = ?",
-        )
-        .bind(partner)
-        .bind(value_hash)
-        .fetch_optional(&self.pool)
-        .await?;
+             WHERE partner_id = ? AND value_hash = ?";
+            .bind(partner)
+            .bind(value_hash)
+            .fetch_optional
+        )?;
         Ok(row.map(KeyRow::from))
     }
 }
@@ -283,61 +287,58 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tests::temporary;
 
-    #[tokio::test]
-    async fn the_wizard_resumes_where_it_was_left() {
-        let (_dir, store) = temporary().await;
-        let p = store.partner("tenant-a").await.unwrap();
-        assert_eq!(store.onboarding(p).await.unwrap(), None);
-        let row = OnboardingRow {
-            step: Step::AddKey,
-            app_object_id: Some("obj".into()),
-            app_id: Some("app".into()),
-            app_name: Some("CSP Cost Tracker".into()),
-            trial_started_at: time(Some("2026-11-01T10:00:00.000Z")),
-            trial_ends_at: time(Some("2026-12-01T10:00:00.000Z")),
-            activated: false,
-        };
-        store.set_onboarding(p, &row).await.unwrap();
-        assert_eq!(store.onboarding(p).await.unwrap(), Some(row.clone()));
-        assert_eq!(store.onboarding_for_check(p).await.unwrap(), Some(row));
-    }
+    on_both_stores! {
+        async fn the_wizard_resumes_where_it_was_left(store: Store) {
+            let p = store.partner("tenant-a").await.unwrap();
+            assert_eq!(store.onboarding(p).await.unwrap(), None);
+            let row = OnboardingRow {
+                step: Step::AddKey,
+                app_object_id: Some("obj".into()),
+                app_id: Some("app".into()),
+                app_name: Some("CSP Cost Tracker".into()),
+                trial_started_at: time(Some("2026-11-01T10:00:00.000Z")),
+                trial_ends_at: time(Some("2026-12-01T10:00:00.000Z")),
+                activated: false,
+            };
+            store.set_onboarding(p, &row).await.unwrap();
+            assert_eq!(store.onboarding(p).await.unwrap(), Some(row.clone()));
+            assert_eq!(store.onboarding_for_check(p).await.unwrap(), Some(row));
+        }
 
-    #[tokio::test]
-    async fn connections_and_keys_belong_to_their_partner() {
-        let (_dir, store) = temporary().await;
-        let a = store.partner("tenant-a").await.unwrap();
-        let b = store.partner("tenant-b").await.unwrap();
-        store.set_connection(a, "app-a", "sealed-a").await.unwrap();
-        store.set_connection(b, "app-b", "sealed-b").await.unwrap();
-        store
-            .reseal_connections(&[(a, "resealed-a".into())])
-            .await
-            .unwrap();
-        let all = store.connections().await.unwrap();
-        assert_eq!(
-            all.iter()
-                .map(|c| (c.tenant_id.as_str(), c.sealed_secret.as_str()))
-                .collect::<Vec<_>>(),
-            [("tenant-a", "resealed-a"), ("tenant-b", "sealed-b")]
-        );
-        let key = KeyRow {
-            app_id: "app-a".into(),
-            key_id: "k1".into(),
-            display_name: "1 year".into(),
-            created_at: Utc::now(),
-            expires_at: Utc::now() + chrono::Duration::days(365),
-            revoked_at: None,
-        };
-        store.add_key(a, &key, "hash-1").await.unwrap();
-        assert_eq!(
-            store.key_by_value_hash(b, "hash-1").await.unwrap(),
-            None,
-            "another partner's"
-        );
-        store.revoke_key(a, "k1").await.unwrap();
-        let found = store.key_by_value_hash(a, "hash-1").await.unwrap().unwrap();
-        assert!(found.revoked_at.is_some());
+        async fn connections_and_keys_belong_to_their_partner(store: Store) {
+            let a = store.partner("tenant-a").await.unwrap();
+            let b = store.partner("tenant-b").await.unwrap();
+            store.set_connection(a, "app-a", "sealed-a").await.unwrap();
+            store.set_connection(b, "app-b", "sealed-b").await.unwrap();
+            store
+                .reseal_connections(&[(a, "resealed-a".into())])
+                .await
+                .unwrap();
+            let all = store.connections().await.unwrap();
+            assert_eq!(
+                all.iter()
+                    .map(|c| (c.tenant_id.as_str(), c.sealed_secret.as_str()))
+                    .collect::<Vec<_>>(),
+                [("tenant-a", "resealed-a"), ("tenant-b", "sealed-b")]
+            );
+            let key = KeyRow {
+                app_id: "app-a".into(),
+                key_id: "k1".into(),
+                display_name: "1 year".into(),
+                created_at: Utc::now(),
+                expires_at: Utc::now() + chrono::Duration::days(365),
+                revoked_at: None,
+            };
+            store.add_key(a, &key, "hash-1").await.unwrap();
+            assert_eq!(
+                store.key_by_value_hash(b, "hash-1").await.unwrap(),
+                None,
+                "another partner's"
+            );
+            store.revoke_key(a, "k1").await.unwrap();
+            let found = store.key_by_value_hash(a, "hash-1").await.unwrap().unwrap();
+            assert!(found.revoked_at.is_some());
+        }
     }
 }

@@ -39,9 +39,9 @@ pub(crate) mod tests {
         )
     }
 
-    /// A schema of its own on the test server, dropped by the caller's
-    /// server when the run ends (the whole cluster is temporary).
-    pub(crate) async fn fresh() -> (String, PgPool) {
+    /// The test server's URL and a new schema on it, for one test: the
+    /// whole cluster is temporary, so nothing drops it.
+    pub(crate) async fn fresh_schema() -> (String, String) {
         let url = server_url();
         let name = format!("t{}", uuid::Uuid::new_v4().simple());
         let admin = PgPool::connect(&url)
@@ -52,6 +52,13 @@ pub(crate) mod tests {
             .execute(&admin)
             .await
             .expect("a schema");
+        admin.close().await;
+        (url, name)
+    }
+
+    /// A migrated schema of its own: its name and a pool on it.
+    pub(crate) async fn fresh() -> (String, PgPool) {
+        let (url, name) = fresh_schema().await;
         let pool = open(&url, Some(&name)).await.expect("the store migrates");
         (name, pool)
     }
@@ -75,7 +82,7 @@ pub(crate) mod tests {
             "SELECT name FROM sqlite_master WHERE type = 'table'
              AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations'",
         )
-        .fetch_all(&sqlite.pool)
+        .fetch_all(&sqlite.lite().unwrap().pool)
         .await
         .unwrap();
         for table in names {
@@ -83,7 +90,7 @@ pub(crate) mod tests {
                 "SELECT name, type, \"notnull\" OR pk FROM pragma_table_info(?) ORDER BY cid",
             )
             .bind(&table)
-            .fetch_all(&sqlite.pool)
+            .fetch_all(&sqlite.lite().unwrap().pool)
             .await
             .unwrap();
             lite.insert(
@@ -98,7 +105,7 @@ pub(crate) mod tests {
             "SELECT name FROM sqlite_master WHERE type = 'index'
              AND name NOT LIKE 'sqlite_autoindex_%' ORDER BY name",
         )
-        .fetch_all(&sqlite.pool)
+        .fetch_all(&sqlite.lite().unwrap().pool)
         .await
         .unwrap();
 

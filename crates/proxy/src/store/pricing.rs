@@ -42,17 +42,18 @@ fn basis_name(b: MarkupBasis) -> &'static str {
 struct MarkupRow {
     customer_id: String,
     basis: String,
-    basis_points: i32,
+    basis_points: i64,
 }
 
 impl Store {
     pub async fn markups(&self, partner: PartnerId) -> Result<Markups, sqlx::Error> {
-        let rows: Vec<MarkupRow> = sqlx::query_as(
-            "SELECT customer_id, basis, basis_points FROM markups WHERE partner_id = ?",
-        )
-        .bind(partner)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<MarkupRow> = sql!(
+            query_as,
+            self.reader().await?.on(),
+            "SELECT customer_id, basis, basis_points FROM markups WHERE partner_id = ?";
+            .bind(partner)
+            .fetch_all
+        )?;
         let mut markups = Markups::default();
         for r in rows {
             let basis = if r.basis == basis_name(MarkupBasis::PartnerCost) {
@@ -62,7 +63,8 @@ impl Store {
             };
             let markup = Markup {
                 basis,
-                basis_points: r.basis_points,
+                // Written from an i32: it fits.
+                basis_points: r.basis_points as i32,
             };
             if r.customer_id == DEFAULT {
                 markups.default = markup;
@@ -86,25 +88,27 @@ impl Store {
         let mut tx = self.write().await?;
         match markup {
             Some(m) => {
-                sqlx::query(
+                sql!(
+                    execute,
+                    tx.on(),
                     "INSERT INTO markups (partner_id, customer_id, basis, basis_points, updated_at) VALUES (?, ?, ?, ?, ?)
                      ON CONFLICT (partner_id, customer_id) DO UPDATE SET
-                     basis = excluded.basis, basis_points = excluded.basis_points, updated_at = excluded.updated_at",
-                )
-                .bind(partner)
-                .bind(customer)
-                .bind(basis_name(m.basis))
-                .bind(m.basis_points)
-                .bind(now())
-                .execute(&mut *tx)
-                .await?;
-            }
-            None => {
-                sqlx::query("DELETE FROM markups WHERE partner_id = ? AND customer_id = ?")
+                     basis = excluded.basis, basis_points = excluded.basis_points, updated_at = excluded.updated_at";
                     .bind(partner)
                     .bind(customer)
-                    .execute(&mut *tx)
-                    .await?;
+                    .bind(basis_name(m.basis))
+                    .bind(i64::from(m.basis_points))
+                    .bind(now())
+                )?;
+            }
+            None => {
+                sql!(
+                    execute,
+                    tx.on(),
+                    "DELETE FROM markups WHERE partner_id = ? AND customer_id = ?";
+                    .bind(partner)
+                    .bind(customer)
+                )?;
             }
         }
         // The same rounding as Markup::price: half away from zero.
@@ -123,12 +127,12 @@ impl Store {
             .bind(partner)
             .bind(customer)
             .bind(customer)
-            .execute(&mut *tx)
+            .execute(tx.lite()?)
             .await?;
         // What customers pay is summed per line: the kept lines' sums are
         // written again, and those of scopes being read when they are kept.
         tx.repriced();
-        let mut handle = tx.lock_handle().await?;
+        let mut handle = tx.lite()?.lock_handle().await?;
         let of = sums::Lines::Kept((customer != DEFAULT).then_some(customer));
         bulk::holding_the_thread(|| sums::rebuild(&Connection::of(&mut handle), partner.0, of))?;
         drop(handle);
@@ -137,19 +141,21 @@ impl Store {
     }
 
     pub async fn reporting(&self, partner: PartnerId) -> Result<Rates, sqlx::Error> {
-        let settings: Option<(String, Option<String>)> = sqlx::query_as(
-            "SELECT reporting_currency, rates_of FROM settings WHERE partner_id = ?",
-        )
-        .bind(partner)
-        .fetch_optional(&self.pool)
-        .await?;
+        let settings: Option<(String, Option<String>)> = sql!(
+            query_as,
+            self.reader().await?.on(),
+            "SELECT reporting_currency, rates_of FROM settings WHERE partner_id = ?";
+            .bind(partner)
+            .fetch_optional
+        )?;
         let (currency, of) = settings.unzip();
-        let rates = sqlx::query_as(
-            "SELECT currency, rate_micros FROM exchange_rates WHERE partner_id = ? ORDER BY currency",
-        )
-        .bind(partner)
-        .fetch_all(&self.pool)
-        .await?;
+        let rates = sql!(
+            query_as,
+            self.reader().await?.on(),
+            "SELECT currency, rate_micros FROM exchange_rates WHERE partner_id = ? ORDER BY currency";
+            .bind(partner)
+            .fetch_all
+        )?;
         Ok(Rates {
             currency: currency.unwrap_or_else(|| Currency::USD.code().to_string()),
             rates,
@@ -163,31 +169,33 @@ impl Store {
         rates: &Rates,
     ) -> Result<(), sqlx::Error> {
         let mut tx = self.write().await?;
-        sqlx::query(
+        sql!(
+            execute,
+            tx.on(),
             "INSERT INTO settings (partner_id, reporting_currency, rates_of, updated_at) VALUES (?, ?, ?, ?)
              ON CONFLICT (partner_id) DO UPDATE SET reporting_currency = excluded.reporting_currency,
-             rates_of = excluded.rates_of, updated_at = excluded.updated_at",
-        )
-        .bind(partner)
-        .bind(&rates.currency)
-        .bind(rates.of.map(|d| d.to_string()))
-        .bind(now())
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("DELETE FROM exchange_rates WHERE partner_id = ?")
+             rates_of = excluded.rates_of, updated_at = excluded.updated_at";
             .bind(partner)
-            .execute(&mut *tx)
-            .await?;
-        for (currency, rate) in &rates.rates {
-            sqlx::query(
-                "INSERT INTO exchange_rates (partner_id, currency, rate_micros, updated_at) VALUES (?, ?, ?, ?)",
-            )
-            .bind(partner)
-            .bind(currency)
-            .bind(rate)
+            .bind(&rates.currency)
+            .bind(rates.of.map(|d| d.to_string()))
             .bind(now())
-            .execute(&mut *tx)
-            .await?;
+        )?;
+        sql!(
+            execute,
+            tx.on(),
+            "DELETE FROM exchange_rates WHERE partner_id = ?";
+            .bind(partner)
+        )?;
+        for (currency, rate) in &rates.rates {
+            sql!(
+                execute,
+                tx.on(),
+                "INSERT INTO exchange_rates (partner_id, currency, rate_micros, updated_at) VALUES (?, ?, ?, ?)";
+                .bind(partner)
+                .bind(currency)
+                .bind(rate)
+                .bind(now())
+            )?;
         }
         tx.commit().await
     }
@@ -266,31 +274,31 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn the_reporting_currency_and_rates_are_replaced_together() {
-        let (_dir, store) = temporary().await;
-        let p = store.partner("tenant-a").await.unwrap();
-        assert_eq!(
-            store.reporting(p).await.unwrap(),
-            Rates {
+    on_both_stores! {
+        async fn the_reporting_currency_and_rates_are_replaced_together(store: Store) {
+            let p = store.partner("tenant-a").await.unwrap();
+            assert_eq!(
+                store.reporting(p).await.unwrap(),
+                Rates {
+                    of: None,
+                    currency: "USD".into(),
+                    rates: vec![]
+                }
+            );
+            let eur = Rates {
+                currency: "EUR".into(),
+                rates: vec![("GBP".into(), 1_170_000), ("USD".into(), 920_000)],
+                of: "2026-11-30".parse().ok(),
+            };
+            store.set_reporting(p, &eur).await.unwrap();
+            assert_eq!(store.reporting(p).await.unwrap(), eur);
+            let fewer = Rates {
                 of: None,
-                currency: "USD".into(),
-                rates: vec![]
-            }
-        );
-        let eur = Rates {
-            currency: "EUR".into(),
-            rates: vec![("GBP".into(), 1_170_000), ("USD".into(), 920_000)],
-            of: "2026-11-30".parse().ok(),
-        };
-        store.set_reporting(p, &eur).await.unwrap();
-        assert_eq!(store.reporting(p).await.unwrap(), eur);
-        let fewer = Rates {
-            of: None,
-            currency: "EUR".into(),
-            rates: vec![("USD".into(), 930_000)],
-        };
-        store.set_reporting(p, &fewer).await.unwrap();
-        assert_eq!(store.reporting(p).await.unwrap(), fewer);
+                currency: "EUR".into(),
+                rates: vec![("USD".into(), 930_000)],
+            };
+            store.set_reporting(p, &fewer).await.unwrap();
+            assert_eq!(store.reporting(p).await.unwrap(), fewer);
+        }
     }
 }

@@ -123,7 +123,7 @@ impl Store {
         )))
         .bind(partner)
         .bind(partner)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.lite()?.pool)
         .await?;
         Ok(last.as_deref().map(day))
     }
@@ -145,7 +145,7 @@ impl Store {
             )),
             scope_arguments(partner, scope)?,
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&self.lite()?.pool)
         .await?;
         Ok(rows
             .into_iter()
@@ -189,7 +189,7 @@ impl Store {
         )), scope_arguments(partner, scope)?)
         .bind(limit)
         .bind(offset)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.lite()?.pool)
         .await?;
         Ok(rows.into_iter().map(LineRow::into_line).collect())
     }
@@ -238,7 +238,7 @@ impl Store {
              WHERE {IN_SCOPE} AND {KEPT}
              GROUP BY m.category, l.billing_currency ORDER BY 3 DESC",
         )), scope_arguments(partner, scope)?)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.lite()?.pool)
         .await
     }
 }

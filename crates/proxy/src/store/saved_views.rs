@@ -27,14 +27,17 @@ impl Store {
         partner: PartnerId,
         user: &str,
     ) -> Result<Vec<SavedView>, sqlx::Error> {
-        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+        let rows: Vec<(i64, String, String, String)> = sql!(
+            query_as,
+            self.reader().await?.on(),
             "SELECT id, name, path, query FROM saved_views
              WHERE partner_id = ? AND user_name = ? ORDER BY name COLLATE NOCASE, id",
-        )
-        .bind(partner)
-        .bind(user)
-        .fetch_all(&self.pool)
-        .await?;
+            postgres: "SELECT id, name, path, query FROM saved_views
+             WHERE partner_id = $1 AND user_name = $2 ORDER BY lower(name), id";
+            .bind(partner)
+            .bind(user)
+            .fetch_all
+        )?;
         Ok(rows
             .into_iter()
             .map(|(id, name, path, query)| SavedView {
@@ -55,33 +58,35 @@ impl Store {
         view: &NewSavedView,
     ) -> Result<SavedView, SaveView> {
         let mut tx = self.write().await?;
-        let (count, same_name): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), COALESCE(SUM(name = ?), 0) FROM saved_views
-             WHERE partner_id = ? AND user_name = ?",
-        )
-        .bind(&view.name)
-        .bind(partner)
-        .bind(user)
-        .fetch_one(&mut *tx)
-        .await?;
+        let (count, same_name): (i64, i64) = sql!(
+            query_as,
+            tx.on(),
+            "SELECT COUNT(*), COUNT(CASE WHEN name = ? THEN 1 END) FROM saved_views
+             WHERE partner_id = ? AND user_name = ?";
+            .bind(&view.name)
+            .bind(partner)
+            .bind(user)
+            .fetch_one
+        )?;
         if same_name == 0 && count as usize >= model::saved_view::MAX_VIEWS {
             return Err(SaveView::TooMany);
         }
-        let id: i64 = sqlx::query_scalar(
+        let id: i64 = sql!(
+            query_scalar,
+            tx.on(),
             "INSERT INTO saved_views (partner_id, user_name, name, path, query, updated_at)
              VALUES (?, ?, ?, ?, ?, ?)
              ON CONFLICT (partner_id, user_name, name) DO UPDATE SET path = excluded.path,
              query = excluded.query, updated_at = excluded.updated_at
-             RETURNING id",
-        )
-        .bind(partner)
-        .bind(user)
-        .bind(&view.name)
-        .bind(&view.path)
-        .bind(&view.query)
-        .bind(now())
-        .fetch_one(&mut *tx)
-        .await?;
+             RETURNING id";
+            .bind(partner)
+            .bind(user)
+            .bind(&view.name)
+            .bind(&view.path)
+            .bind(&view.query)
+            .bind(now())
+            .fetch_one
+        )?;
         tx.commit().await?;
         Ok(SavedView {
             id,
@@ -99,15 +104,14 @@ impl Store {
         id: i64,
     ) -> Result<bool, sqlx::Error> {
         let mut tx = self.write().await?;
-        let done = sqlx::query(
-            "DELETE FROM saved_views WHERE id = ? AND partner_id = ? AND user_name = ?",
-        )
-        .bind(id)
-        .bind(partner)
-        .bind(user)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let done = sql!(
+            execute,
+            tx.on(),
+            "DELETE FROM saved_views WHERE id = ? AND partner_id = ? AND user_name = ?";
+            .bind(id)
+            .bind(partner)
+            .bind(user)
+        )?;
         tx.commit().await?;
         Ok(done == 1)
     }
@@ -116,7 +120,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tests::temporary;
 
     fn view(name: &str, query: &str) -> NewSavedView {
         NewSavedView {
@@ -126,62 +129,60 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn views_are_each_persons_own_and_replaced_by_name() {
-        let (_dir, store) = temporary().await;
-        let p = store.partner("tenant-a").await.unwrap();
-        let q = store.partner("tenant-b").await.unwrap();
-        let a = store
-            .save_view(p, "ann@a", &view("By service", "g1=service"))
-            .await
-            .unwrap();
-        store
-            .save_view(p, "ann@a", &view("by region", "g1=region"))
-            .await
-            .unwrap();
-        store
-            .save_view(p, "bob@a", &view("Mine", "g1=meter"))
-            .await
-            .unwrap();
-        store
-            .save_view(q, "ann@a", &view("Other partner", ""))
-            .await
-            .unwrap();
-        let again = store
-            .save_view(p, "ann@a", &view("By service", "g1=service&chart=line"))
-            .await
-            .unwrap();
-        assert_eq!(again.id, a.id, "same name, same view");
-        let mine = store.saved_views(p, "ann@a").await.unwrap();
-        let names: Vec<&str> = mine.iter().map(|v| v.name.as_str()).collect();
-        assert_eq!(names, ["by region", "By service"]);
-        assert_eq!(mine[1].query, "g1=service&chart=line");
-        // Bob's view is not Ann's to delete; her own is.
-        let bobs = store.saved_views(p, "bob@a").await.unwrap()[0].id;
-        assert!(!store.delete_view(p, "ann@a", bobs).await.unwrap());
-        assert!(store.delete_view(p, "ann@a", a.id).await.unwrap());
-        assert_eq!(store.saved_views(p, "ann@a").await.unwrap().len(), 1);
-        assert_eq!(store.saved_views(p, "bob@a").await.unwrap().len(), 1);
-    }
-
-    #[tokio::test]
-    async fn a_person_keeps_at_most_so_many_views() {
-        let (_dir, store) = temporary().await;
-        let p = store.partner("tenant-a").await.unwrap();
-        for i in 0..model::saved_view::MAX_VIEWS {
+    on_both_stores! {
+        async fn views_are_each_persons_own_and_replaced_by_name(store: Store) {
+            let p = store.partner("tenant-a").await.unwrap();
+            let q = store.partner("tenant-b").await.unwrap();
+            let a = store
+                .save_view(p, "ann@a", &view("By service", "g1=service"))
+                .await
+                .unwrap();
             store
-                .save_view(p, "ann@a", &view(&format!("v{i}"), ""))
+                .save_view(p, "ann@a", &view("by region", "g1=region"))
+                .await
+                .unwrap();
+            store
+                .save_view(p, "bob@a", &view("Mine", "g1=meter"))
+                .await
+                .unwrap();
+            store
+                .save_view(q, "ann@a", &view("Other partner", ""))
+                .await
+                .unwrap();
+            let again = store
+                .save_view(p, "ann@a", &view("By service", "g1=service&chart=line"))
+                .await
+                .unwrap();
+            assert_eq!(again.id, a.id, "same name, same view");
+            let mine = store.saved_views(p, "ann@a").await.unwrap();
+            let names: Vec<&str> = mine.iter().map(|v| v.name.as_str()).collect();
+            assert_eq!(names, ["by region", "By service"]);
+            assert_eq!(mine[1].query, "g1=service&chart=line");
+            // Bob's view is not Ann's to delete; her own is.
+            let bobs = store.saved_views(p, "bob@a").await.unwrap()[0].id;
+            assert!(!store.delete_view(p, "ann@a", bobs).await.unwrap());
+            assert!(store.delete_view(p, "ann@a", a.id).await.unwrap());
+            assert_eq!(store.saved_views(p, "ann@a").await.unwrap().len(), 1);
+            assert_eq!(store.saved_views(p, "bob@a").await.unwrap().len(), 1);
+        }
+
+        async fn a_person_keeps_at_most_so_many_views(store: Store) {
+            let p = store.partner("tenant-a").await.unwrap();
+            for i in 0..model::saved_view::MAX_VIEWS {
+                store
+                    .save_view(p, "ann@a", &view(&format!("v{i}"), ""))
+                    .await
+                    .unwrap();
+            }
+            assert!(matches!(
+                store.save_view(p, "ann@a", &view("one more", "")).await,
+                Err(SaveView::TooMany)
+            ));
+            // Replacing one of them is still a save.
+            store
+                .save_view(p, "ann@a", &view("v3", "g1=meter"))
                 .await
                 .unwrap();
         }
-        assert!(matches!(
-            store.save_view(p, "ann@a", &view("one more", "")).await,
-            Err(SaveView::TooMany)
-        ));
-        // Replacing one of them is still a save.
-        store
-            .save_view(p, "ann@a", &view("v3", "g1=meter"))
-            .await
-            .unwrap();
     }
 }

@@ -79,20 +79,20 @@ impl Store {
         token_hash: &str,
         s: &NewSession<'_>,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
+        sql!(
+            execute,
+            self.quiet_writer().await?.on(),
             "INSERT INTO sessions (token_hash, partner_id, user_name, display_name, roles, customer_id, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+            .bind(token_hash)
+            .bind(s.partner)
+            .bind(s.user_name)
+            .bind(s.display_name)
+            .bind(s.roles)
+            .bind(s.customer)
+            .bind(now())
+            .bind(stamp(s.expires_at))
         )
-        .bind(token_hash)
-        .bind(s.partner)
-        .bind(s.user_name)
-        .bind(s.display_name)
-        .bind(s.roles)
-        .bind(s.customer)
-        .bind(now())
-        .bind(stamp(s.expires_at))
-        .execute(&mut *self.quiet_writer().await?)
-        .await
         .map(|_| ())
     }
 
@@ -101,7 +101,7 @@ impl Store {
     /// customer user through any replica moves it, and every replica reads
     /// its sessions again on their next request.
     pub async fn session(&self, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
-        let version = self.versions()?.sessions;
+        let version = self.versions().await?.sessions;
         if let Some((at, session)) = self
             .sessions
             .0
@@ -112,14 +112,15 @@ impl Store {
         {
             return Ok(Some(session.clone()).filter(|s| s.expires_at > Utc::now()));
         }
-        let row: Option<StoredSession> = sqlx::query_as(
+        let row: Option<StoredSession> = sql!(
+            query_as,
+            self.reader().await?.on(),
             "SELECT s.partner_id, p.tenant_id, s.user_name, s.display_name, s.roles, s.expires_at, s.customer_id
              FROM sessions s JOIN partners p ON p.id = s.partner_id
-             WHERE s.token_hash = ? AND s.revoked_at IS NULL",
-        )
-        .bind(token_hash)
-        .fetch_optional(&self.pool)
-        .await?;
+             WHERE s.token_hash = ? AND s.revoked_at IS NULL";
+            .bind(token_hash)
+            .fetch_optional
+        )?;
         let session = row
             .map(SessionRow::from)
             .filter(|s| s.expires_at > Utc::now());
@@ -138,13 +139,13 @@ impl Store {
 
     pub async fn revoke_session(&self, token_hash: &str) -> Result<(), sqlx::Error> {
         let mut tx = self.quiet_write().await?;
-        sqlx::query(
-            "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
-        )
-        .bind(now())
-        .bind(token_hash)
-        .execute(&mut *tx)
-        .await?;
+        sql!(
+            execute,
+            tx.on(),
+            "UPDATE sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL";
+            .bind(now())
+            .bind(token_hash)
+        )?;
         tx.sessions_ended();
         tx.commit().await
     }
@@ -158,18 +159,18 @@ impl Store {
         user_name: &str,
         invited_by: &str,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query(
+        sql!(
+            execute,
+            self.quiet_writer().await?.on(),
             "INSERT INTO customer_users (partner_id, customer_id, user_name, invited_by, invited_at) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (partner_id, customer_id, user_name) DO UPDATE SET invited_by = excluded.invited_by,
-             invited_at = excluded.invited_at",
+             invited_at = excluded.invited_at";
+            .bind(partner)
+            .bind(customer)
+            .bind(user_name.to_lowercase())
+            .bind(invited_by)
+            .bind(now())
         )
-        .bind(partner)
-        .bind(customer)
-        .bind(user_name.to_lowercase())
-        .bind(invited_by)
-        .bind(now())
-        .execute(&mut *self.quiet_writer().await?)
-        .await
         .map(|_| ())
     }
 
@@ -178,14 +179,15 @@ impl Store {
         partner: PartnerId,
         customer: &str,
     ) -> Result<Vec<CustomerUserRow>, sqlx::Error> {
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
+        let rows: Vec<(String, String, String)> = sql!(
+            query_as,
+            self.reader().await?.on(),
             "SELECT user_name, invited_by, invited_at FROM customer_users
-             WHERE partner_id = ? AND customer_id = ? ORDER BY user_name",
-        )
-        .bind(partner)
-        .bind(customer)
-        .fetch_all(&self.pool)
-        .await?;
+             WHERE partner_id = ? AND customer_id = ? ORDER BY user_name";
+            .bind(partner)
+            .bind(customer)
+            .fetch_all
+        )?;
         Ok(rows
             .into_iter()
             .map(|(user_name, invited_by, invited_at)| CustomerUserRow {
@@ -205,25 +207,24 @@ impl Store {
         user_name: &str,
     ) -> Result<bool, sqlx::Error> {
         let user_name = user_name.to_lowercase();
-        let removed = sqlx::query(
-            "DELETE FROM customer_users WHERE partner_id = ? AND customer_id = ? AND user_name = ?",
-        )
-        .bind(partner)
-        .bind(customer)
-        .bind(&user_name)
-        .execute(&mut *self.quiet_writer().await?)
-        .await?
-        .rows_affected()
-            > 0;
-        let open: Vec<String> = sqlx::query_scalar(
+        let removed = sql!(
+            execute,
+            self.quiet_writer().await?.on(),
+            "DELETE FROM customer_users WHERE partner_id = ? AND customer_id = ? AND user_name = ?";
+            .bind(partner)
+            .bind(customer)
+            .bind(&user_name)
+        )? > 0;
+        let open: Vec<String> = sql!(
+            query_scalar,
+            self.reader().await?.on(),
             "SELECT token_hash FROM sessions WHERE partner_id = ? AND customer_id = ?
-             AND lower(user_name) = ? AND revoked_at IS NULL",
-        )
-        .bind(partner)
-        .bind(customer)
-        .bind(&user_name)
-        .fetch_all(&self.pool)
-        .await?;
+             AND lower(user_name) = ? AND revoked_at IS NULL";
+            .bind(partner)
+            .bind(customer)
+            .bind(&user_name)
+            .fetch_all
+        )?;
         for hash in open {
             self.revoke_session(&hash).await?;
         }
@@ -237,21 +238,21 @@ impl Store {
         customer: &str,
         user_name: &str,
     ) -> Result<Vec<PartnerId>, sqlx::Error> {
-        sqlx::query_scalar(
+        sql!(
+            query_scalar,
+            self.reader().await?.on(),
             "SELECT partner_id FROM customer_users WHERE customer_id = ? AND user_name = ?
-             ORDER BY invited_at DESC",
+             ORDER BY invited_at DESC";
+            .bind(customer)
+            .bind(user_name.to_lowercase())
+            .fetch_all
         )
-        .bind(customer)
-        .bind(user_name.to_lowercase())
-        .fetch_all(&self.pool)
-        .await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tests::temporary;
 
     fn new_session(partner: PartnerId, hours: i64, customer: Option<&str>) -> NewSession<'_> {
         NewSession {
@@ -264,84 +265,79 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_session_lives_until_it_expires_or_is_revoked() {
-        let (_dir, store) = temporary().await;
-        let p = store.partner("tenant-a").await.unwrap();
-        store
-            .create_session("live", &new_session(p, 8, None))
-            .await
-            .unwrap();
-        store
-            .create_session("old", &new_session(p, -1, None))
-            .await
-            .unwrap();
-        let s = store.session("live").await.unwrap().unwrap();
-        assert_eq!(
-            (s.partner, s.tenant_id.as_str(), s.roles.as_str()),
-            (p, "tenant-a", "globalAdmin")
-        );
-        assert_eq!(store.session("old").await.unwrap(), None, "expired");
-        assert_eq!(store.session("unknown").await.unwrap(), None);
-        store.revoke_session("live").await.unwrap();
-        assert_eq!(store.session("live").await.unwrap(), None, "revoked");
-    }
+    on_both_stores! {
+        async fn a_session_lives_until_it_expires_or_is_revoked(store: Store) {
+            let p = store.partner("tenant-a").await.unwrap();
+            store
+                .create_session("live", &new_session(p, 8, None))
+                .await
+                .unwrap();
+            store
+                .create_session("old", &new_session(p, -1, None))
+                .await
+                .unwrap();
+            let s = store.session("live").await.unwrap().unwrap();
+            assert_eq!(
+                (s.partner, s.tenant_id.as_str(), s.roles.as_str()),
+                (p, "tenant-a", "globalAdmin")
+            );
+            assert_eq!(store.session("old").await.unwrap(), None, "expired");
+            assert_eq!(store.session("unknown").await.unwrap(), None);
+            store.revoke_session("live").await.unwrap();
+            assert_eq!(store.session("live").await.unwrap(), None, "revoked");
+        }
 
-    #[tokio::test]
-    async fn a_sign_out_through_another_replica_ends_the_session_here() {
-        let (dir, store) = temporary().await;
-        let other = crate::store::Store::open(dir.path()).await.unwrap();
-        let p = store.partner("tenant-a").await.unwrap();
-        store
-            .create_session("live", &new_session(p, 8, None))
-            .await
-            .unwrap();
-        assert!(store.session("live").await.unwrap().is_some());
-        assert!(other.session("live").await.unwrap().is_some());
-        other.revoke_session("live").await.unwrap();
-        assert_eq!(store.session("live").await.unwrap(), None);
-    }
+        async fn a_sign_out_through_another_replica_ends_the_session_here(store: Store, other: Store) {
+            let p = store.partner("tenant-a").await.unwrap();
+            store
+                .create_session("live", &new_session(p, 8, None))
+                .await
+                .unwrap();
+            assert!(store.session("live").await.unwrap().is_some());
+            assert!(other.session("live").await.unwrap().is_some());
+            other.revoke_session("live").await.unwrap();
+            assert_eq!(store.session("live").await.unwrap(), None);
+        }
 
-    #[tokio::test]
-    async fn removing_a_customer_user_ends_their_sessions() {
-        let (_dir, store) = temporary().await;
-        let p = store.partner("tenant-a").await.unwrap();
-        store
-            .invite_customer_user(p, "c1", "IT@Contoso.example", "ada")
-            .await
-            .unwrap();
-        let users = store.customer_users(p, "c1").await.unwrap();
-        assert_eq!(users[0].user_name, "it@contoso.example", "kept lower-case");
-        assert_eq!(
+        async fn removing_a_customer_user_ends_their_sessions(store: Store) {
+            let p = store.partner("tenant-a").await.unwrap();
             store
-                .customer_access("c1", "it@CONTOSO.example")
+                .invite_customer_user(p, "c1", "IT@Contoso.example", "ada")
                 .await
-                .unwrap(),
-            [p]
-        );
-        let mut s = new_session(p, 8, Some("c1"));
-        s.user_name = "it@contoso.example";
-        store.create_session("theirs", &s).await.unwrap();
-        assert!(store.session("theirs").await.unwrap().is_some());
-        assert!(
-            store
-                .remove_customer_user(p, "c1", "it@contoso.example")
-                .await
-                .unwrap()
-        );
-        assert_eq!(store.session("theirs").await.unwrap(), None);
-        assert!(
-            !store
-                .remove_customer_user(p, "c1", "it@contoso.example")
-                .await
-                .unwrap()
-        );
-        assert!(
-            store
-                .customer_access("c1", "it@contoso.example")
-                .await
-                .unwrap()
-                .is_empty()
-        );
+                .unwrap();
+            let users = store.customer_users(p, "c1").await.unwrap();
+            assert_eq!(users[0].user_name, "it@contoso.example", "kept lower-case");
+            assert_eq!(
+                store
+                    .customer_access("c1", "it@CONTOSO.example")
+                    .await
+                    .unwrap(),
+                [p]
+            );
+            let mut s = new_session(p, 8, Some("c1"));
+            s.user_name = "it@contoso.example";
+            store.create_session("theirs", &s).await.unwrap();
+            assert!(store.session("theirs").await.unwrap().is_some());
+            assert!(
+                store
+                    .remove_customer_user(p, "c1", "it@contoso.example")
+                    .await
+                    .unwrap()
+            );
+            assert_eq!(store.session("theirs").await.unwrap(), None);
+            assert!(
+                !store
+                    .remove_customer_user(p, "c1", "it@contoso.example")
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                store
+                    .customer_access("c1", "it@contoso.example")
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+        }
     }
 }

@@ -110,40 +110,44 @@ impl Store {
         dead: &(dyn Fn(&str) -> bool + Sync),
     ) -> Result<Option<i64>, sqlx::Error> {
         let mut tx = self.write().await?;
-        let running: Vec<RunningRow> = sqlx::query_as(
+        let running: Vec<RunningRow> = sql!(
+            query_as,
+            tx.on(),
             "SELECT id, partner_id, kind, holder, lease_expires_at FROM sync_runs
-             WHERE partner_id = ? AND status = ?",
-        )
-        .bind(partner)
-        .bind(SyncStatus::Running.as_str())
-        .fetch_all(&mut *tx)
-        .await?;
+             WHERE partner_id = ? AND status = ?";
+            .bind(partner)
+            .bind(SyncStatus::Running.as_str())
+            .fetch_all
+        )?;
         let now_text = now();
         for run in running {
             if run.holder.as_deref() != Some(holder) && !run.left_behind(&now_text, dead) {
                 return Ok(None);
             }
-            sqlx::query("UPDATE sync_runs SET status = ?, phase = ?, finished_at = ? WHERE id = ?")
+            sql!(
+                execute,
+                tx.on(),
+                "UPDATE sync_runs SET status = ?, phase = ?, finished_at = ? WHERE id = ?";
                 .bind(SyncStatus::Interrupted.as_str())
                 .bind(SyncPhase::Done.as_str())
                 .bind(&now_text)
                 .bind(run.id)
-                .execute(&mut *tx)
-                .await?;
+            )?;
         }
-        let id = sqlx::query_scalar(
+        let id = sql!(
+            query_scalar,
+            tx.on(),
             "INSERT INTO sync_runs (partner_id, started_at, status, kind, phase, holder, lease_expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(partner)
-        .bind(&now_text)
-        .bind(SyncStatus::Running.as_str())
-        .bind(kind.as_str())
-        .bind(SyncPhase::Customers.as_str())
-        .bind(holder)
-        .bind(stamp(lease_until))
-        .fetch_one(&mut *tx)
-        .await?;
+             VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id";
+            .bind(partner)
+            .bind(&now_text)
+            .bind(SyncStatus::Running.as_str())
+            .bind(kind.as_str())
+            .bind(SyncPhase::Customers.as_str())
+            .bind(holder)
+            .bind(stamp(lease_until))
+            .fetch_one
+        )?;
         tx.commit().await?;
         Ok(Some(id))
     }
@@ -157,16 +161,15 @@ impl Store {
         lease_until: DateTime<Utc>,
     ) -> Result<bool, sqlx::Error> {
         // Not a write any kept figure depends on.
-        let renewed = sqlx::query(
-            "UPDATE sync_runs SET lease_expires_at = ? WHERE id = ? AND holder = ? AND status = ?",
-        )
-        .bind(stamp(lease_until))
-        .bind(run)
-        .bind(holder)
-        .bind(SyncStatus::Running.as_str())
-        .execute(&mut *self.quiet_writer().await?)
-        .await?
-        .rows_affected();
+        let renewed = sql!(
+            execute,
+            self.quiet_writer().await?.on(),
+            "UPDATE sync_runs SET lease_expires_at = ? WHERE id = ? AND holder = ? AND status = ?";
+            .bind(stamp(lease_until))
+            .bind(run)
+            .bind(holder)
+            .bind(SyncStatus::Running.as_str())
+        )?;
         Ok(renewed == 1)
     }
 
@@ -175,12 +178,13 @@ impl Store {
         &self,
         dead: &(dyn Fn(&str) -> bool + Sync),
     ) -> Result<Vec<AbandonedRun>, sqlx::Error> {
-        let rows: Vec<RunningRow> = sqlx::query_as(
-            "SELECT id, partner_id, kind, holder, lease_expires_at FROM sync_runs WHERE status = ?",
-        )
-        .bind(SyncStatus::Running.as_str())
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<RunningRow> = sql!(
+            query_as,
+            self.reader().await?.on(),
+            "SELECT id, partner_id, kind, holder, lease_expires_at FROM sync_runs WHERE status = ?";
+            .bind(SyncStatus::Running.as_str())
+            .fetch_all
+        )?;
         let now = now();
         Ok(rows
             .into_iter()
@@ -202,16 +206,16 @@ impl Store {
         let mut tx = self.write().await?;
         let now = now();
         for run in runs {
-            sqlx::query(
-                "UPDATE sync_runs SET status = ?, phase = ?, finished_at = ? WHERE id = ? AND status = ?",
-            )
-            .bind(SyncStatus::Interrupted.as_str())
-            .bind(SyncPhase::Done.as_str())
-            .bind(&now)
-            .bind(run)
-            .bind(SyncStatus::Running.as_str())
-            .execute(&mut *tx)
-            .await?;
+            sql!(
+                execute,
+                tx.on(),
+                "UPDATE sync_runs SET status = ?, phase = ?, finished_at = ? WHERE id = ? AND status = ?";
+                .bind(SyncStatus::Interrupted.as_str())
+                .bind(SyncPhase::Done.as_str())
+                .bind(&now)
+                .bind(run)
+                .bind(SyncStatus::Running.as_str())
+            )?;
         }
         tx.commit().await
     }
@@ -225,20 +229,20 @@ impl Store {
         p: &SyncCounts,
     ) -> Result<(), sqlx::Error> {
         let mut tx = self.write().await?;
-        sqlx::query(
+        sql!(
+            execute,
+            tx.on(),
             "UPDATE sync_runs SET phase = ?, customers_done = ?, customers_total = ?, line_items = ?,
-                    feeds_done = ?, feeds_total = ?, errors = ? WHERE id = ?",
-        )
-        .bind(phase.as_str())
-        .bind(p.customers_done as i64)
-        .bind(p.customers_total.map(|n| n as i64))
-        .bind(p.line_items as i64)
-        .bind(p.feeds_done as i64)
-        .bind(p.feeds_total.map(|n| n as i64))
-        .bind(p.errors as i64)
-        .bind(run)
-        .execute(&mut *tx)
-        .await?;
+                    feeds_done = ?, feeds_total = ?, errors = ? WHERE id = ?";
+            .bind(phase.as_str())
+            .bind(p.customers_done as i64)
+            .bind(p.customers_total.map(|n| n as i64))
+            .bind(p.line_items as i64)
+            .bind(p.feeds_done as i64)
+            .bind(p.feeds_total.map(|n| n as i64))
+            .bind(p.errors as i64)
+            .bind(run)
+        )?;
         tx.commit().await
     }
 
@@ -253,32 +257,33 @@ impl Store {
         self.update_sync(run, SyncPhase::Done, p).await?;
         let problems = serde_json::to_string(problems).unwrap_or_else(|_| "[]".into());
         let mut tx = self.write().await?;
-        sqlx::query(
-            "UPDATE sync_runs SET finished_at = ?, status = ?, error = ?, problems = ?
-             WHERE id = ? AND status = ?",
-        )
-        .bind(now())
-        .bind(status.as_str())
-        .bind(error)
-        .bind(problems)
-        .bind(run)
         // A run another replica took over (and marked interrupted) stays so.
-        .bind(SyncStatus::Running.as_str())
-        .execute(&mut *tx)
-        .await?;
+        sql!(
+            execute,
+            tx.on(),
+            "UPDATE sync_runs SET finished_at = ?, status = ?, error = ?, problems = ?
+             WHERE id = ? AND status = ?";
+            .bind(now())
+            .bind(status.as_str())
+            .bind(error)
+            .bind(problems)
+            .bind(run)
+            .bind(SyncStatus::Running.as_str())
+        )?;
         tx.commit().await
     }
 
     /// The partner's latest sync, whatever its state.
     pub async fn latest_sync(&self, partner: PartnerId) -> Result<Option<SyncRun>, sqlx::Error> {
-        let row: Option<SyncRunRow> = sqlx::query_as(
+        let row: Option<SyncRunRow> = sql!(
+            query_as,
+            self.reader().await?.on(),
             "SELECT id, kind, started_at, finished_at, status, phase, customers_done, customers_total,
                     line_items, feeds_done, feeds_total, errors, error, problems
-             FROM sync_runs WHERE partner_id = ? ORDER BY id DESC LIMIT 1",
-        )
-        .bind(partner)
-        .fetch_optional(&self.pool)
-        .await?;
+             FROM sync_runs WHERE partner_id = ? ORDER BY id DESC LIMIT 1";
+            .bind(partner)
+            .fetch_optional
+        )?;
         Ok(row.map(SyncRun::from))
     }
 
@@ -289,31 +294,32 @@ impl Store {
         &self,
         partner: PartnerId,
     ) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT MAX(finished_at) FROM sync_runs WHERE partner_id = ? AND status = ? AND kind <> ?",
+        sql!(
+            query_scalar,
+            self.reader().await?.on(),
+            "SELECT MAX(finished_at) FROM sync_runs WHERE partner_id = ? AND status = ? AND kind <> ?";
+            .bind(partner)
+            .bind(SyncStatus::Succeeded.as_str())
+            .bind(SyncKind::Usage.as_str())
+            .fetch_one
         )
-        .bind(partner)
-        .bind(SyncStatus::Succeeded.as_str())
-        .bind(SyncKind::Usage.as_str())
-        .fetch_one(&self.pool)
-        .await
     }
 
     pub async fn last_synced(&self, partner: PartnerId) -> Result<Option<String>, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT MAX(finished_at) FROM sync_runs WHERE partner_id = ? AND status = ?",
+        sql!(
+            query_scalar,
+            self.reader().await?.on(),
+            "SELECT MAX(finished_at) FROM sync_runs WHERE partner_id = ? AND status = ?";
+            .bind(partner)
+            .bind(SyncStatus::Succeeded.as_str())
+            .fetch_one
         )
-        .bind(partner)
-        .bind(SyncStatus::Succeeded.as_str())
-        .fetch_one(&self.pool)
-        .await
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tests::temporary;
 
     fn alive(_: &str) -> bool {
         false
@@ -323,140 +329,132 @@ mod tests {
         Utc::now() + chrono::Duration::seconds(s)
     }
 
-    #[tokio::test]
-    async fn a_run_keeps_its_progress_and_outcome() {
-        let (_dir, store) = temporary().await;
-        let p = store.partner("tenant-a").await.unwrap();
-        assert_eq!(store.latest_sync(p).await.unwrap(), None);
-        let id = store
-            .start_sync(p, SyncKind::Incremental, "a", in_seconds(30), &alive)
-            .await
+    /// Every run's ID and status, as stored.
+    async fn statuses(store: &Store) -> Vec<(i64, String)> {
+        let mut reader = store.reader().await.unwrap();
+        sql!(query_as, reader.on(), "SELECT id, status FROM sync_runs ORDER BY id"; .fetch_all)
             .unwrap()
-            .unwrap();
-        let counts = SyncCounts {
-            customers_done: 3,
-            customers_total: Some(5),
-            line_items: 1234,
-            feeds_done: 1,
-            feeds_total: Some(4),
-            errors: 0,
-        };
-        store
-            .update_sync(id, SyncPhase::Usage, &counts)
-            .await
-            .unwrap();
-        let run = store.latest_sync(p).await.unwrap().unwrap();
-        assert_eq!(
-            (run.id, run.kind, run.status, run.phase),
-            (
-                id,
-                SyncKind::Incremental,
-                SyncStatus::Running,
-                SyncPhase::Usage
-            )
-        );
-        assert_eq!(run.counts, counts);
-        assert_eq!(store.last_synced(p).await.unwrap(), None);
-        store
-            .finish_sync(id, &counts, SyncStatus::Succeeded, None, &[])
-            .await
-            .unwrap();
-        let run = store.latest_sync(p).await.unwrap().unwrap();
-        assert_eq!(
-            (run.status, run.phase),
-            (SyncStatus::Succeeded, SyncPhase::Done)
-        );
-        assert_eq!(store.last_synced(p).await.unwrap(), run.finished_at);
     }
 
-    #[tokio::test]
-    async fn one_run_of_a_partner_at_a_time_among_replicas() {
-        let (dir, store) = temporary().await;
-        let other = crate::store::Store::open(dir.path()).await.unwrap();
-        let p = store.partner("tenant-a").await.unwrap();
-        let q = store.partner("tenant-b").await.unwrap();
-        let first = store
-            .start_sync(p, SyncKind::Full, "a", in_seconds(30), &alive)
-            .await
-            .unwrap()
-            .unwrap();
-        // The other replica may not start one of this partner, but of another.
-        let refused = other.start_sync(p, SyncKind::Full, "b", in_seconds(30), &alive);
-        assert_eq!(refused.await.unwrap(), None);
-        let elsewhere = other.start_sync(q, SyncKind::Full, "b", in_seconds(30), &alive);
-        assert!(elsewhere.await.unwrap().is_some());
-        assert!(store.abandoned_syncs(&alive).await.unwrap().is_empty());
-        // The holder renews; another cannot.
-        assert!(store.renew_sync(first, "a", in_seconds(-1)).await.unwrap());
-        assert!(!other.renew_sync(first, "b", in_seconds(30)).await.unwrap());
-        // Its lease ran out: abandoned, and the other replica takes it over.
-        let abandoned = other.abandoned_syncs(&alive).await.unwrap();
-        assert_eq!(
-            abandoned,
-            [AbandonedRun {
-                id: first,
-                partner: p,
-                kind: SyncKind::Full,
-                holder: Some("a".into()),
-            }]
-        );
-        let second = other
-            .start_sync(p, SyncKind::Full, "b", in_seconds(30), &alive)
-            .await
-            .unwrap()
-            .unwrap();
-        let first_run = |runs: Vec<(i64, String)>| runs.into_iter().find(|r| r.0 == first);
-        let runs: Vec<(i64, String)> = sqlx::query_as("SELECT id, status FROM sync_runs")
-            .fetch_all(&store.pool)
-            .await
-            .unwrap();
-        assert_eq!(first_run(runs).unwrap().1, "interrupted");
-        assert!(
-            !store.renew_sync(first, "a", in_seconds(30)).await.unwrap(),
-            "the first holder learns it lost the run"
-        );
-        // Finishing it anyway (a holder stalled past its lease) leaves it so.
-        let counts = SyncCounts::default();
-        let finish = store.finish_sync(first, &counts, SyncStatus::Succeeded, None, &[]);
-        finish.await.unwrap();
-        let runs: Vec<(i64, String)> = sqlx::query_as("SELECT id, status FROM sync_runs")
-            .fetch_all(&store.pool)
-            .await
-            .unwrap();
-        assert_eq!(first_run(runs).unwrap().1, "interrupted");
-        // A holder known dead (a process of this host that is gone) holds
-        // nothing, lease or not.
-        let dead = |holder: &str| holder == "b";
-        assert_eq!(store.abandoned_syncs(&dead).await.unwrap().len(), 2);
-        let third = store.start_sync(p, SyncKind::Usage, "a", in_seconds(30), &dead);
-        assert!(third.await.unwrap().is_some());
-        assert_eq!(
-            store.latest_sync(p).await.unwrap().unwrap().status,
-            SyncStatus::Running
-        );
-        let second_status: String = sqlx::query_scalar("SELECT status FROM sync_runs WHERE id = ?")
-            .bind(second)
-            .fetch_one(&store.pool)
-            .await
-            .unwrap();
-        assert_eq!(second_status, "interrupted");
-    }
+    on_both_stores! {
+        async fn a_run_keeps_its_progress_and_outcome(store: Store) {
+            let p = store.partner("tenant-a").await.unwrap();
+            assert_eq!(store.latest_sync(p).await.unwrap(), None);
+            let id = store
+                .start_sync(p, SyncKind::Incremental, "a", in_seconds(30), &alive)
+                .await
+                .unwrap()
+                .unwrap();
+            let counts = SyncCounts {
+                customers_done: 3,
+                customers_total: Some(5),
+                line_items: 1234,
+                feeds_done: 1,
+                feeds_total: Some(4),
+                errors: 0,
+            };
+            store
+                .update_sync(id, SyncPhase::Usage, &counts)
+                .await
+                .unwrap();
+            let run = store.latest_sync(p).await.unwrap().unwrap();
+            assert_eq!(
+                (run.id, run.kind, run.status, run.phase),
+                (
+                    id,
+                    SyncKind::Incremental,
+                    SyncStatus::Running,
+                    SyncPhase::Usage
+                )
+            );
+            assert_eq!(run.counts, counts);
+            assert_eq!(store.last_synced(p).await.unwrap(), None);
+            store
+                .finish_sync(id, &counts, SyncStatus::Succeeded, None, &[])
+                .await
+                .unwrap();
+            let run = store.latest_sync(p).await.unwrap().unwrap();
+            assert_eq!(
+                (run.status, run.phase),
+                (SyncStatus::Succeeded, SyncPhase::Done)
+            );
+            assert_eq!(store.last_synced(p).await.unwrap(), run.finished_at);
+        }
 
-    #[tokio::test]
-    async fn runs_left_running_by_a_dead_process_are_interrupted() {
-        let (_dir, store) = temporary().await;
-        let p = store.partner("tenant-a").await.unwrap();
-        store
-            .start_sync(p, SyncKind::Full, "gone", in_seconds(30), &alive)
-            .await
-            .unwrap();
-        let dead = |holder: &str| holder == "gone";
-        let abandoned = store.abandoned_syncs(&dead).await.unwrap();
-        assert_eq!(abandoned.len(), 1);
-        store.interrupt_syncs(&[abandoned[0].id]).await.unwrap();
-        let run = store.latest_sync(p).await.unwrap().unwrap();
-        assert_eq!(run.status, SyncStatus::Interrupted);
-        assert!(run.finished_at.is_some());
-        assert!(store.abandoned_syncs(&dead).await.unwrap().is_empty());
+        async fn one_run_of_a_partner_at_a_time_among_replicas(store: Store, other: Store) {
+            let p = store.partner("tenant-a").await.unwrap();
+            let q = store.partner("tenant-b").await.unwrap();
+            let first = store
+                .start_sync(p, SyncKind::Full, "a", in_seconds(30), &alive)
+                .await
+                .unwrap()
+                .unwrap();
+            // The other replica may not start one of this partner, but of another.
+            let refused = other.start_sync(p, SyncKind::Full, "b", in_seconds(30), &alive);
+            assert_eq!(refused.await.unwrap(), None);
+            let elsewhere = other.start_sync(q, SyncKind::Full, "b", in_seconds(30), &alive);
+            assert!(elsewhere.await.unwrap().is_some());
+            assert!(store.abandoned_syncs(&alive).await.unwrap().is_empty());
+            // The holder renews; another cannot.
+            assert!(store.renew_sync(first, "a", in_seconds(-1)).await.unwrap());
+            assert!(!other.renew_sync(first, "b", in_seconds(30)).await.unwrap());
+            // Its lease ran out: abandoned, and the other replica takes it over.
+            let abandoned = other.abandoned_syncs(&alive).await.unwrap();
+            assert_eq!(
+                abandoned,
+                [AbandonedRun {
+                    id: first,
+                    partner: p,
+                    kind: SyncKind::Full,
+                    holder: Some("a".into()),
+                }]
+            );
+            let second = other
+                .start_sync(p, SyncKind::Full, "b", in_seconds(30), &alive)
+                .await
+                .unwrap()
+                .unwrap();
+            let first_run = |runs: Vec<(i64, String)>| runs.into_iter().find(|r| r.0 == first);
+            let runs = statuses(&store).await;
+            assert_eq!(first_run(runs).unwrap().1, "interrupted");
+            assert!(
+                !store.renew_sync(first, "a", in_seconds(30)).await.unwrap(),
+                "the first holder learns it lost the run"
+            );
+            // Finishing it anyway (a holder stalled past its lease) leaves it so.
+            let counts = SyncCounts::default();
+            let finish = store.finish_sync(first, &counts, SyncStatus::Succeeded, None, &[]);
+            finish.await.unwrap();
+            let runs = statuses(&store).await;
+            assert_eq!(first_run(runs).unwrap().1, "interrupted");
+            // A holder known dead (a process of this host that is gone) holds
+            // nothing, lease or not.
+            let dead = |holder: &str| holder == "b";
+            assert_eq!(store.abandoned_syncs(&dead).await.unwrap().len(), 2);
+            let third = store.start_sync(p, SyncKind::Usage, "a", in_seconds(30), &dead);
+            assert!(third.await.unwrap().is_some());
+            assert_eq!(
+                store.latest_sync(p).await.unwrap().unwrap().status,
+                SyncStatus::Running
+            );
+            let second_status = statuses(&store).await.into_iter().find(|r| r.0 == second);
+            assert_eq!(second_status.unwrap().1, "interrupted");
+        }
+
+        async fn runs_left_running_by_a_dead_process_are_interrupted(store: Store) {
+            let p = store.partner("tenant-a").await.unwrap();
+            store
+                .start_sync(p, SyncKind::Full, "gone", in_seconds(30), &alive)
+                .await
+                .unwrap();
+            let dead = |holder: &str| holder == "gone";
+            let abandoned = store.abandoned_syncs(&dead).await.unwrap();
+            assert_eq!(abandoned.len(), 1);
+            store.interrupt_syncs(&[abandoned[0].id]).await.unwrap();
+            let run = store.latest_sync(p).await.unwrap().unwrap();
+            assert_eq!(run.status, SyncStatus::Interrupted);
+            assert!(run.finished_at.is_some());
+            assert!(store.abandoned_syncs(&dead).await.unwrap().is_empty());
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! What the store's tests share: a store in a temporary directory, and
-//! line items made by hand.
+//! What the store's tests share: a store in a temporary directory or in
+//! the test server's PostgreSQL, a suite run on both, and line items made
+//! by hand.
 
 use model::usage::LineItem;
 use model::{Amount, Currency};
@@ -11,6 +12,74 @@ pub async fn temporary() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let store = Store::open(dir.path()).await.expect("the store opens");
     (dir, store)
+}
+
+/// A new, migrated store in PostgreSQL: a schema of its own on the run's
+/// test server (see `store::postgres`).
+pub async fn postgres() -> Store {
+    let (url, schema) = super::postgres::tests::fresh_schema().await;
+    Store::open_postgres(&url, &schema)
+        .await
+        .expect("the PostgreSQL store opens")
+}
+
+/// Two stores on one new PostgreSQL schema: two replicas.
+pub async fn postgres_twice() -> (Store, Store) {
+    let (url, schema) = super::postgres::tests::fresh_schema().await;
+    let open = || Store::open_postgres(&url, &schema);
+    let store = open().await.expect("the PostgreSQL store opens");
+    (store, open().await.expect("opens again"))
+}
+
+/// Store tests run on both stores: each `async fn name(store: Store)`
+/// becomes a module `name` with a test `sqlite` and a test `postgres`,
+/// so that one suite holds both to the same answers; `(store: Store,
+/// other: Store)` gets two stores on one database, as two replicas.
+macro_rules! on_both_stores {
+    ($(async fn $name:ident($store:ident: Store $(, $other:ident: Store)?) $body:block)*) => {
+        $(on_both_stores!(@one $name($store $(, $other)?) $body);)*
+    };
+    // Two stores on one database: two replicas.
+    (@one $name:ident($store:ident, $other:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body($store: crate::store::Store, $other: crate::store::Store) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                let (dir, store) = crate::store::tests::temporary().await;
+                let other = crate::store::Store::open(dir.path()).await.expect("opens again");
+                body(store, other).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let (store, other) = crate::store::tests::postgres_twice().await;
+                body(store, other).await
+            }
+        }
+    };
+    (@one $name:ident($store:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body($store: crate::store::Store) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                let (_dir, store) = crate::store::tests::temporary().await;
+                body(store).await
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                body(crate::store::tests::postgres().await).await
+            }
+        }
+    };
 }
 
 /// A line of `customer` on `day` (YYYY-MM-DD) costing the partner

@@ -52,6 +52,37 @@ pub(super) fn forget_reading() {
     let _ = SEEN.try_with(|seen| seen.set(None));
 }
 
+/// What this request read of the store `me` names, if it did.
+fn seen(me: usize) -> Option<Versions> {
+    match SEEN.try_with(Cell::get) {
+        Ok(Some((from, versions))) if from == me => Some(versions),
+        _ => None,
+    }
+}
+
+fn remember(me: usize, versions: Versions) {
+    let _ = SEEN.try_with(|seen| seen.set(Some((me, versions))));
+}
+
+/// The versions in a PostgreSQL store, once per request as in SQLite's:
+/// `me` tells the store apart from another a task may use (the tests').
+pub(super) async fn read_postgres(me: usize, pool: &sqlx::PgPool) -> Result<Versions, sqlx::Error> {
+    if let Some(versions) = seen(me) {
+        return Ok(versions);
+    }
+    let (everything, lines, repricings, sessions, connections) =
+        sqlx::query_as(READ).fetch_one(pool).await?;
+    let versions = Versions {
+        everything,
+        lines,
+        repricings,
+        sessions,
+        connections,
+    };
+    remember(me, versions);
+    Ok(versions)
+}
+
 const READ: &str =
     "SELECT everything, lines, repricings, sessions, connections FROM store_versions WHERE id = 1";
 
@@ -129,13 +160,11 @@ impl VersionsReader {
     /// request read them first (see [`one_reading`]).
     pub(super) fn read(&self) -> Result<Versions, sqlx::Error> {
         let me = std::ptr::from_ref(self) as usize;
-        if let Ok(Some((from, versions))) = SEEN.try_with(Cell::get)
-            && from == me
-        {
+        if let Some(versions) = seen(me) {
             return Ok(versions);
         }
         let versions = self.read_now()?;
-        let _ = SEEN.try_with(|seen| seen.set(Some((me, versions))));
+        remember(me, versions);
         Ok(versions)
     }
 

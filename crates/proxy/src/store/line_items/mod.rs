@@ -280,7 +280,7 @@ impl Store {
                 .map(|(l, row)| (l, &row.day, row.list_cost, row.price)),
         );
         let mut tx = self.write().await?;
-        let mut handle = tx.lock_handle().await?;
+        let mut handle = tx.lite()?.lock_handle().await?;
         let write = || -> Result<i64, sqlx::Error> {
             let mut billing_total = 0i64;
             let db = Connection::of(&mut handle);
@@ -354,7 +354,9 @@ impl Store {
         }
         tx.commit().await?;
         // Full: one is asked for already.
-        let _ = self.checkpoint.try_send(());
+        if let Ok(lite) = self.lite() {
+            let _ = lite.checkpoint.try_send(());
+        }
         Ok(billing_total)
     }
 
@@ -390,10 +392,10 @@ impl Store {
         .bind(scope)
         .bind(run)
         .bind(now())
-        .fetch_one(&mut *conn)
+        .fetch_one(conn.lite()?)
         .await?;
         drop(conn);
-        let priced = self.versions()?.repricings;
+        let priced = self.versions().await?.repricings;
         Ok(self.readings.new_reading(run, version, priced))
     }
 
@@ -449,7 +451,7 @@ impl Store {
             .bind(scope)
             .bind(partner)
             .bind(scope)
-            .execute(&mut *tx)
+            .execute(tx.lite()?)
             .await?;
         }
         tx.commit().await
@@ -487,7 +489,7 @@ impl Store {
             .bind(&snapshot.api)
             .bind(&snapshot.currency)
             .bind(&snapshot.month)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(tx.lite()?)
             .await?;
             if invoiced.is_some() {
                 for table in ["line_items", "line_sums", "snapshots"] {
@@ -496,7 +498,7 @@ impl Store {
                     )))
                     .bind(partner)
                     .bind(&snapshot.scope)
-                    .execute(&mut *tx)
+                    .execute(tx.lite()?)
                     .await?;
                 }
                 tx.lines_changed();
@@ -513,7 +515,7 @@ impl Store {
                 .bind(&snapshot.api)
                 .bind(&snapshot.currency)
                 .bind(&snapshot.month)
-                .execute(&mut *tx)
+                .execute(tx.lite()?)
                 .await?;
             }
         }
@@ -526,7 +528,7 @@ impl Store {
             .bind(partner)
             .bind(&snapshot.scope)
             .bind(reading.version)
-            .execute(&mut *tx)
+            .execute(tx.lite()?)
             .await?;
         }
         sqlx::query(
@@ -553,15 +555,15 @@ impl Store {
         .bind(run)
         .bind(now())
         .bind(reading.version)
-        .execute(&mut *tx)
+        .execute(tx.lite()?)
         .await?;
         // The kept lines' sums: as read, or from the lines if a markup
         // (through any replica) repriced them meanwhile.
         let priced: i64 = sqlx::query_scalar("SELECT repricings FROM store_versions WHERE id = 1")
-            .fetch_one(&mut *tx)
+            .fetch_one(tx.lite()?)
             .await?;
         let from_lines = priced != reading.priced || reading.sums.spoiled();
-        let mut handle = tx.lock_handle().await?;
+        let mut handle = tx.lite()?.lock_handle().await?;
         bulk::holding_the_thread(|| {
             let db = Connection::of(&mut handle);
             match from_lines {
@@ -590,7 +592,7 @@ impl Store {
         )))
         .bind(partner)
         .bind(partner)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.lite()?.pool)
         .await
     }
 
@@ -603,7 +605,7 @@ impl Store {
             "SELECT scope, api, billed FROM snapshots WHERE partner_id = ? ORDER BY scope",
         )
         .bind(partner)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.lite()?.pool)
         .await
     }
 
@@ -618,7 +620,7 @@ impl Store {
         )
         .bind(partner)
         .bind(scope)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.lite()?.pool)
         .await?;
         Ok(row.map(|(etag, unreadable)| StoredSnapshot {
             etag,
@@ -633,7 +635,7 @@ impl Store {
             "SELECT DISTINCT currency FROM snapshots WHERE partner_id = ? ORDER BY currency",
         )
         .bind(partner)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.lite()?.pool)
         .await
     }
 
@@ -647,7 +649,7 @@ impl Store {
             "SELECT scope FROM snapshots WHERE partner_id = ? AND billed = 1 AND unreadable = 0",
         )
         .bind(partner)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.lite()?.pool)
         .await?;
         Ok(scopes.into_iter().collect())
     }
@@ -669,7 +671,7 @@ impl Store {
         .bind(from)
         .bind(to)
         .bind(partner)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.lite()?.pool)
         .await?;
         Ok(rows
             .into_iter()

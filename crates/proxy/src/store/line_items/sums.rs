@@ -349,20 +349,20 @@ impl Store {
         let (lines, sums): (bool, bool) = sqlx::query_as(
             "SELECT EXISTS (SELECT 1 FROM line_items), EXISTS (SELECT 1 FROM line_sums)",
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&self.lite()?.pool)
         .await?;
         if !lines || sums {
             return Ok(());
         }
         let partners: Vec<i64> = sqlx::query_scalar("SELECT DISTINCT partner_id FROM line_items")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.lite()?.pool)
             .await?;
         tracing::info!(
             partners = partners.len(),
             "summing the lines kept before their sums"
         );
         let mut tx = self.write().await?;
-        let mut handle = tx.lock_handle().await?;
+        let mut handle = tx.lite()?.lock_handle().await?;
         bulk::holding_the_thread(|| {
             let db = Connection::of(&mut handle);
             partners

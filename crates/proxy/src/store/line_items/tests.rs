@@ -76,7 +76,7 @@ async fn sums_match_lines(store: &Store) {
         (SELECT version FROM snapshots s WHERE s.partner_id = l.partner_id)";
     let read = |sql: String| async move {
         sqlx::query_as::<_, SumRow>(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&store.pool)
+            .fetch_all(&store.lite().unwrap().pool)
             .await
             .unwrap()
     };
@@ -253,7 +253,7 @@ async fn the_sums_at_rest_follow_repricing_and_a_store_from_before_them_gets_the
         .unwrap();
     sums_match_lines(&store).await;
     let prices: i64 = sqlx::query_scalar("SELECT SUM(customer_price_micros) FROM line_sums")
-        .fetch_one(&store.pool)
+        .fetch_one(&store.lite().unwrap().pool)
         .await
         .unwrap();
     // 1,000,003 and 2,000,007 at 3.33 %, 3,000,001 and 1,000,001 at 15.17 %,
@@ -263,7 +263,7 @@ async fn the_sums_at_rest_follow_repricing_and_a_store_from_before_them_gets_the
     // the tagged one's keys.
     let keys: Vec<String> =
         sqlx::query_scalar("SELECT tag_keys FROM line_sums WHERE customer_id = 'c2'")
-            .fetch_all(&store.pool)
+            .fetch_all(&store.lite().unwrap().pool)
             .await
             .unwrap();
     assert_eq!(keys, [r#"{"env":""}"#]);
@@ -301,7 +301,7 @@ async fn the_sums_at_rest_follow_repricing_and_a_store_from_before_them_gets_the
     }
     let keys: String =
         sqlx::query_scalar("SELECT tag_keys FROM line_sums WHERE customer_id = 'c9'")
-            .fetch_one(&store.pool)
+            .fetch_one(&store.lite().unwrap().pool)
             .await
             .unwrap();
     assert_eq!(keys, r#"{"env":"","team":""}"#);
@@ -309,14 +309,14 @@ async fn the_sums_at_rest_follow_repricing_and_a_store_from_before_them_gets_the
 
     // A store that kept its lines before it kept their sums.
     sqlx::query("DELETE FROM line_sums")
-        .execute(&store.pool)
+        .execute(&store.lite().unwrap().pool)
         .await
         .unwrap();
     drop(store);
     let store = Store::open(dir.path()).await.unwrap();
     sums_match_lines(&store).await;
     let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM line_sums")
-        .fetch_one(&store.pool)
+        .fetch_one(&store.lite().unwrap().pool)
         .await
         .unwrap();
     // The invoice replaced the month's unbilled usage: its two days, and
@@ -538,7 +538,7 @@ async fn unit_prices_survive_the_upgrade_and_new_ones_keep_every_decimal() {
     let store = Store::open(dir.path()).await.unwrap();
     let kept: (String, String) =
         sqlx::query_as("SELECT unit_price, effective_unit_price FROM line_items WHERE key = 7")
-            .fetch_one(&store.pool)
+            .fetch_one(&store.lite().unwrap().pool)
             .await
             .unwrap();
     let read = |t: &str| model::exact::parse(t).map(model::exact::text);
