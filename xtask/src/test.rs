@@ -5,13 +5,15 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use crate::lanes::TestBinary;
+
 use crate::process::run_capturing;
 use crate::tools::{self, CHROMEDRIVER, CHROMIUM, Needs, command};
 use crate::{Result, root, spa};
 
 #[derive(clap::Args)]
 pub struct TestArgs {
-    /// Run only these runners (native, browser, e2e); all by default.
+    /// Run only these runners (native, postgres, browser, e2e); all by default.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Skip the formatting and clippy checks that run first.
@@ -53,8 +55,8 @@ pub fn run(args: TestArgs) -> Result {
         Lints::Denied
     };
     let mut summaries = Vec::new();
-    if wanted("native") {
-        summaries.push(native(lints)?);
+    if wanted("native") || wanted("postgres") {
+        summaries.extend(native(lints, wanted("native"), wanted("postgres"))?);
     }
     if wanted("browser") {
         summaries.push(browser(lints)?);
@@ -159,10 +161,12 @@ fn cargo_counts(lines: &[String]) -> (usize, usize, usize) {
 }
 
 /// Unit tests of every crate and the proxy's integration tests against the
-/// emulator, natively (the SPA package is built for the browser instead).
-fn native(lints: Lints) -> Result<Summary> {
+/// emulator, natively (the SPA package is built for the browser instead);
+/// then the proxy's tests again with its store in PostgreSQL (`postgres`):
+/// one suite holds both stores to the same answers.
+fn native(lints: Lints, sqlite: bool, postgres: bool) -> Result<Vec<Summary>> {
     println!("xtask: native tests");
-    let started = Instant::now();
+    let mut started = Instant::now();
     let built = cargo_with(lints)?
         .args(NATIVE_TESTS)
         .args(["--no-run", "--message-format=json-render-diagnostics"])
@@ -178,23 +182,50 @@ fn native(lints: Lints) -> Result<Summary> {
     let mut binaries = crate::lanes::from_cargo_messages(&String::from_utf8_lossy(&built.stdout))?;
     // The PostgreSQL store's tests get a server of the run's own, stopped
     // and removed when the tests end (dropped at the end of this function).
-    let postgres = crate::postgres::Postgres::start("test")?;
-    println!("xtask: PostgreSQL for the tests at {}", postgres.shown());
+    let server = crate::postgres::Postgres::start("test")?;
+    println!("xtask: PostgreSQL for the tests at {}", server.shown());
     for binary in &mut binaries {
-        binary.env.push(("PROXY_TEST_DATABASE_URL", postgres.url()));
+        binary.env.push(("PROXY_TEST_DATABASE_URL", server.url()));
     }
-    let (doc_ok, mut lines) = run_capturing(cargo_with(lints)?.args(NATIVE_TESTS).arg("--doc"))?;
-    let (ok, more) = crate::lanes::run(binaries, 2);
-    lines.extend(more);
-    let (passed, failed, skipped) = cargo_counts(&lines);
-    Ok(Summary {
-        runner: "native",
+    let mut summaries = Vec::new();
+    // The proxy's integration tests, run again on PostgreSQL below (its
+    // unit tests, named after the crate, hold both stores already).
+    let proxy_tests: Vec<TestBinary> = binaries
+        .iter()
+        .filter(|b| b.package_dir.ends_with("crates/proxy") && b.name != "proxy")
+        .map(|b| TestBinary {
+            name: b.name.clone(),
+            path: b.path.clone(),
+            package_dir: b.package_dir.clone(),
+            env: [b.env.clone(), vec![("PROXY_TEST_STORE", "postgres".into())]].concat(),
+        })
+        .collect();
+    if sqlite {
+        let (doc_ok, mut lines) =
+            run_capturing(cargo_with(lints)?.args(NATIVE_TESTS).arg("--doc"))?;
+        let (ok, more) = crate::lanes::run(binaries, 2);
+        lines.extend(more);
+        summaries.push(summary("native", &lines, ok && doc_ok, started));
+        started = Instant::now();
+    }
+    if postgres {
+        println!("xtask: the proxy's tests with its store in PostgreSQL");
+        let (ok, lines) = crate::lanes::run(proxy_tests, 2);
+        summaries.push(summary("postgres", &lines, ok, started));
+    }
+    Ok(summaries)
+}
+
+fn summary(runner: &'static str, lines: &[String], ok: bool, started: Instant) -> Summary {
+    let (passed, failed, skipped) = cargo_counts(lines);
+    Summary {
+        runner,
         passed,
         failed,
         skipped,
-        ok: ok && doc_ok,
+        ok,
         seconds: started.elapsed().as_secs_f64(),
-    })
+    }
 }
 
 /// Every native crate's tests: the SPA's are built for the browser instead.

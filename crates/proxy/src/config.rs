@@ -24,9 +24,18 @@ pub struct Config {
     /// Connections open at once (default: what the open-file limit leaves room for).
     #[arg(long, env = "PROXY_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
-    /// Directory of the SQLite store (and, later, the encryption key file).
+    /// Directory of the SQLite store and the sealing key file.
     #[arg(long, env = "PROXY_DATA_DIR", default_value = "data")]
     pub data_dir: PathBuf,
+    /// A PostgreSQL store (`postgres://user@host:5432/db`), shared by every
+    /// replica, instead of the SQLite file in the data directory. Its
+    /// password is best given in PGPASSWORD, out of the command line.
+    #[arg(long, env = "PROXY_DATABASE_URL")]
+    pub database_url: Option<DatabaseUrl>,
+    /// The PostgreSQL schema the store's tables live in, made if missing
+    /// (default: the database's search path, normally `public`).
+    #[arg(long, env = "PROXY_DATABASE_SCHEMA", value_parser = schema_name)]
+    pub database_schema: Option<String>,
     /// The built SPA (trunk's `dist/`), served with an index.html fallback.
     #[arg(long, env = "PROXY_DIST", default_value = "dist")]
     pub dist: PathBuf,
@@ -181,6 +190,60 @@ pub struct Config {
     /// proxy post to services only it can reach.
     #[arg(long, env = "PROXY_ALERT_LOCAL_WEBHOOKS", default_value_t = false)]
     pub alert_local_webhooks: bool,
+}
+
+/// A schema's name as the store writes it unquoted: lower-case letters,
+/// digits and underscores, not starting with a digit.
+fn schema_name(s: &str) -> Result<String, String> {
+    let valid = !s.is_empty()
+        && s.len() <= 63
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if valid {
+        Ok(s.to_string())
+    } else {
+        Err("a schema name of lower-case letters, digits and underscores".into())
+    }
+}
+
+/// A database's address, whose password never shows (`{:?}` hides it).
+#[derive(Clone)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let url = reqwest::Url::parse(s).map_err(|e| format!("not a database address: {e}"))?;
+        if !matches!(url.scheme(), "postgres" | "postgresql") {
+            return Err(format!(
+                "a PostgreSQL address (postgres://...) is expected, not {}://",
+                url.scheme()
+            ));
+        }
+        Ok(DatabaseUrl(s.to_string()))
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match reqwest::Url::parse(&self.0) {
+            Ok(mut url) => {
+                if url.password().is_some() {
+                    let _ = url.set_password(Some("redacted"));
+                }
+                write!(f, "{url}")
+            }
+            Err(_) => f.write_str("(a database address)"),
+        }
+    }
 }
 
 impl Config {

@@ -17,7 +17,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Operator tasks touch only the store: a running proxy keeps its syncs.
     match &config.command {
         Some(Command::Partner { action }) => {
-            let store = proxy::store::Store::open(&config.data_dir).await?;
+            let store = proxy::store::Store::open_configured(&config).await?;
             println!("{}", proxy::cli::operator(&store, action).await?);
             return Ok(());
         }
@@ -29,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             // Keys are resealed under a running proxy's feet otherwise.
             let _alone = proxy::store::holders::alone(&config.data_dir)?;
-            let store = proxy::store::Store::open(&config.data_dir).await?;
+            let store = proxy::store::Store::open_configured(&config).await?;
             let report = proxy::cli::rotate_sealing_key(&store, &config.key_file()).await?;
             println!("{report}");
             return Ok(());

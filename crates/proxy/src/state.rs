@@ -54,7 +54,7 @@ impl AppState {
             Some(key) => Sealer::from_base64(&key)?,
             None => Sealer::from_file(&config.key_file())?,
         };
-        let store = Store::open(&config.data_dir).await?;
+        let store = Store::open_configured(config).await?;
         let pc = Arc::new(PartnerCenter::with_limits(
             Endpoints {
                 api: config.upstream_url.clone(),

@@ -168,19 +168,19 @@ async fn a_sync_failing_longer_than_the_setting_is_posted_and_so_is_its_recovery
         );
     }
     // They failed three hours ago (the store's clock is moved, not the test's).
-    let file = a.data.path().join("proxy.sqlite3");
-    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", file.display()))
-        .await
-        .unwrap();
-    sqlx::query(
+    common::execute_on_store(
+        a.data.path(),
         "UPDATE sync_runs SET started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3 hours'),
              finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-3 hours')
-         WHERE status = 'failed'",
+         WHERE status = 'failed'"
+            .into(),
+        "UPDATE sync_runs SET
+             started_at = to_char(now() AT TIME ZONE 'UTC' - interval '3 hours', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
+             finished_at = to_char(now() AT TIME ZONE 'UTC' - interval '3 hours', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')
+         WHERE status = 'failed'"
+            .into(),
     )
-    .execute(&db)
-    .await
-    .unwrap();
-    db.close().await;
+    .await;
     // As of an hour after they began: under the setting, nothing.
     let partner = connection.partner;
     let hour_in = Utc::now() - chrono::Duration::hours(2);

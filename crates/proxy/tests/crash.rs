@@ -75,7 +75,7 @@ async fn sigkill_during_syncs_then_a_restart_ends_as_a_clean_sync() {
     }
     // The kills did land mid-sync: no run completed.
     {
-        let store = proxy::store::Store::open(data.path()).await.unwrap();
+        let store = common::open_store(data.path()).await;
         let partner = store.partner(&up.credentials.tenant).await.unwrap();
         assert_eq!(store.last_synced(partner).await.unwrap(), None);
     }

@@ -15,7 +15,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::NaiveDate;
 use common::{state, upstream};
-use sqlx::Connection;
 
 const CUSTOMERS: i64 = 5_000;
 const DAYS: i64 = 400;
@@ -89,14 +88,11 @@ async fn a_400_day_export_of_5000_customers_streams_in_bounded_memory() {
         .unwrap();
     // Copies of the seed line, one per customer every fifth day, written by
     // SQLite itself (the proxy's writer would take a minute here).
-    let mut db = sqlx::SqliteConnection::connect(&format!(
-        "sqlite://{}",
-        data.path().join("proxy.sqlite3").display()
-    ))
-    .await
-    .unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "WITH RECURSIVE d(n) AS (SELECT {EVERY} UNION ALL SELECT n + {EVERY} FROM d WHERE n < {DAYS} - {EVERY}),
+    // (PostgreSQL: the same rows, in its words.)
+    common::execute_on_store(
+        data.path(),
+        format!(
+            "WITH RECURSIVE d(n) AS (SELECT {EVERY} UNION ALL SELECT n + {EVERY} FROM d WHERE n < {DAYS} - {EVERY}),
               c(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM c WHERE k < {CUSTOMERS} - 1)
          INSERT INTO line_items (partner_id, key, customer_id, subscription_id, usage_date, meter,
              resource, charge_type, quantity_micros, unit_price, effective_unit_price,
@@ -120,11 +116,34 @@ async fn a_400_day_export_of_5000_customers_streams_in_bounded_memory() {
              l.invoice_number, l.benefit_order_id, l.benefit_id, l.benefit_type, l.scope,
              l.run_id, l.version
          FROM line_items l, c WHERE l.scope = 'seed' AND k > 0"
-    )))
-    .execute(&mut db)
-    .await
-    .unwrap();
-    drop(db);
+        ),
+        format!(
+            "INSERT INTO line_items (partner_id, key, customer_id, subscription_id, usage_date, meter,
+             resource, charge_type, quantity_micros, unit_price, effective_unit_price,
+             pricing_total_micros, pricing_currency, billing_total_micros, billing_currency,
+             list_cost_micros, customer_price_micros, fx_micros, pec_basis_points, credit_type,
+             invoice_number, benefit_order_id, benefit_id, benefit_type, scope, run_id, version)
+         SELECT l.partner_id, l.key + k * 1000 + n, lpad(k::text, 8, '0') || '-0000-4000-8000-000000000000',
+             l.subscription_id, to_char(l.usage_date::date + n::int, 'YYYY-MM-DD'), l.meter, l.resource,
+             l.charge_type, l.quantity_micros, l.unit_price, l.effective_unit_price,
+             l.pricing_total_micros, l.pricing_currency, l.billing_total_micros, l.billing_currency,
+             l.list_cost_micros, l.customer_price_micros, l.fx_micros, l.pec_basis_points,
+             l.credit_type, l.invoice_number, l.benefit_order_id, l.benefit_id, l.benefit_type,
+             l.scope, l.run_id, l.version
+         FROM line_items l, generate_series({EVERY}, {DAYS} - {EVERY}, {EVERY}) AS d(n),
+             generate_series(0, {CUSTOMERS} - 1) AS c(k) WHERE l.scope = 'seed'
+         UNION ALL
+         SELECT l.partner_id, l.key + k * 1000, lpad(k::text, 8, '0') || '-0000-4000-8000-000000000000',
+             l.subscription_id, l.usage_date, l.meter, l.resource, l.charge_type, l.quantity_micros,
+             l.unit_price, l.effective_unit_price, l.pricing_total_micros,
+             l.pricing_currency, l.billing_total_micros, l.billing_currency, l.list_cost_micros,
+             l.customer_price_micros, l.fx_micros, l.pec_basis_points, l.credit_type,
+             l.invoice_number, l.benefit_order_id, l.benefit_id, l.benefit_type, l.scope,
+             l.run_id, l.version
+         FROM line_items l, generate_series(1, {CUSTOMERS} - 1) AS c(k) WHERE l.scope = 'seed'"
+        ),
+    )
+    .await;
     let lines = CUSTOMERS * DAYS / EVERY;
 
     let client = common::admin_client(&state).await;

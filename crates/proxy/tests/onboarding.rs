@@ -233,8 +233,8 @@ async fn the_whole_onboarding_with_each_failure_on_the_way() {
     assert_eq!(list.customers.len(), contoso.customers);
 
     // The key is sealed in the store: its value is nowhere in the file.
-    let mut bytes = std::fs::read(data.path().join("proxy.sqlite3")).unwrap();
-    bytes.extend(std::fs::read(data.path().join("proxy.sqlite3-wal")).unwrap_or_default());
+    let bytes = common::store_bytes(data.path()).await;
+    assert!(!bytes.is_empty());
     assert!(
         !bytes
             .windows(key.value.len())

@@ -324,7 +324,7 @@ async fn operator_commands_run_beside_a_syncing_proxy() {
         ] {
             let started = std::time::Instant::now();
             // Opened for each command, as each operator process does.
-            let operator = proxy::store::Store::open(data.path()).await.unwrap();
+            let operator = common::open_store(data.path()).await;
             proxy::cli::operator(&operator, &action).await.unwrap();
             assert!(
                 started.elapsed().as_secs() < 3,

@@ -200,7 +200,8 @@ impl Store {
 
     /// Whether an event's occurrence was recorded (a report made already).
     pub async fn event_recorded(&self, partner: PartnerId, key: &str) -> Result<bool, sqlx::Error> {
-        let row: Option<(i64,)> = sql!(
+        // A literal 1 is a 32-bit integer in PostgreSQL.
+        let row: Option<(i32,)> = sql!(
             query_as,
             self.reader().await?.on(),
             "SELECT 1 FROM alert_events WHERE partner_id = ? AND key = ?";

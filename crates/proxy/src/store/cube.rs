@@ -22,7 +22,41 @@ use super::line_items::KEPT;
 use super::line_items::bulk;
 use super::line_items::sums::Sum;
 use super::reads::cube_row;
-use super::{IN_SCOPE, PartnerId, Scope, ScopeBinds, Store};
+use super::{Connection, IN_SCOPE, PartnerId, Scope, ScopeBinds, Store};
+
+/// A row of a scope's read, from either database: SQLite's through its C
+/// API, or PostgreSQL's as it arrives.
+enum Columns<'a, 'r> {
+    Sqlite(&'a bulk::Row<'r>),
+    Postgres(&'a sqlx::postgres::PgRow),
+}
+
+impl Columns<'_, '_> {
+    /// Column `i` as an integer (0 for NULL).
+    fn int(&self, i: usize) -> i64 {
+        match self {
+            Columns::Sqlite(row) => row.int(i),
+            Columns::Postgres(row) => {
+                use sqlx::Row as _;
+                row.try_get::<Option<i64>, _>(i).ok().flatten().unwrap_or(0)
+            }
+        }
+    }
+
+    /// Column `i` as text bytes (empty for NULL).
+    fn text(&self, i: usize) -> &[u8] {
+        match self {
+            Columns::Sqlite(row) => row.text(i),
+            Columns::Postgres(row) => {
+                use sqlx::Row as _;
+                row.try_get::<Option<&str>, _>(i)
+                    .ok()
+                    .flatten()
+                    .map_or(&[][..], str::as_bytes)
+            }
+        }
+    }
+}
 
 /// The dimensions read from the meter a line names.
 const OF_METER: [Dim; 5] = [
@@ -329,37 +363,63 @@ impl Store {
         partner: PartnerId,
         scope: &Scope,
         sql: &str,
-        mut each: impl FnMut(&mut ScopeSums, &bulk::Row<'_>) -> Result<(), String>,
+        mut each: impl FnMut(&mut ScopeSums, &Columns<'_, '_>) -> Result<(), String>,
     ) -> Result<ScopeSums, sqlx::Error> {
         let binds = ScopeBinds::of(partner, scope);
-        let binds = binds.values();
-        let mut connection = self.lite()?.pool.acquire().await?;
-        let mut handle = connection.lock_handle().await?;
-        bulk::holding_the_thread(|| {
-            let db = bulk::Connection::of(&mut handle);
-            let mut select = bulk::Statement::prepare(&db, sql)?;
-            let mut sums = ScopeSums::default();
-            let mut problem = None;
-            select.rows(&binds, |row| {
-                if let Err(p) = each(&mut sums, row) {
-                    problem.get_or_insert(p);
-                }
-            })?;
-            match problem {
-                Some(p) => Err(sqlx::Error::Protocol(format!("summing the scope: {p}"))),
-                None => Ok(sums),
+        let mut sums = ScopeSums::default();
+        let mut problem = None;
+        let connection = self.reader().await?;
+        match connection {
+            Connection::Sqlite(mut connection) => {
+                let binds = binds.values();
+                let mut handle = connection.lock_handle().await?;
+                bulk::holding_the_thread(|| {
+                    let db = bulk::Connection::of(&mut handle);
+                    let mut select = bulk::Statement::prepare(&db, sql)?;
+                    select.rows(&binds, |row| {
+                        if let Err(p) = each(&mut sums, &Columns::Sqlite(row)) {
+                            problem.get_or_insert(p);
+                        }
+                    })
+                })?;
             }
-        })
+            Connection::Postgres(mut connection) => {
+                use futures_util::TryStreamExt;
+                // Our own text: `sql` is one of this file's statements.
+                let numbered = sqlx::AssertSqlSafe(super::sql::numbered(sql));
+                let mut rows = sqlx::query(numbered)
+                    .bind(binds.partner)
+                    .bind(&binds.from)
+                    .bind(&binds.to)
+                    .bind(binds.customer.as_deref())
+                    .bind(binds.customer.as_deref())
+                    .bind(binds.partner)
+                    .fetch(&mut *connection);
+                // Row by row as they arrive: a large partner's month is
+                // over a million lines.
+                while let Some(row) = rows.try_next().await? {
+                    if let Err(p) = each(&mut sums, &Columns::Postgres(&row)) {
+                        problem.get_or_insert(p);
+                    }
+                }
+            }
+        }
+        match problem {
+            Some(p) => Err(sqlx::Error::Protocol(format!("summing the scope: {p}"))),
+            None => Ok(sums),
+        }
     }
 
     /// The names of what the scope's lines name, by the store's ids.
     async fn names(&self, partner: PartnerId, sums: &ScopeSums) -> Result<Names, sqlx::Error> {
-        let customers = sqlx::query_as("SELECT id, name FROM customers WHERE partner_id = ?")
+        let customers: Vec<(String, String)> = sql!(
+            query_as,
+            self.reader().await?.on(),
+            "SELECT id, name FROM customers WHERE partner_id = ?";
             .bind(partner)
-            .fetch_all(&self.lite()?.pool)
-            .await?
-            .into_iter()
-            .collect();
+            .fetch_all
+        )?;
+        let customers = customers.into_iter().collect();
         let meters = self
             .five_texts(
                 "SELECT id, category, subcategory, name, publisher, unit FROM meters",
@@ -386,14 +446,25 @@ impl Store {
         select: &str,
         ids: &FastSet<i64>,
     ) -> Result<HashMap<i64, [String; 5]>, sqlx::Error> {
-        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
-        let rows: Vec<(i64, String, String, String, String, String)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{select} WHERE id IN (SELECT value FROM json_each(?))"
-            )))
-            .bind(format!("[{}]", ids.join(",")))
-            .fetch_all(&self.lite()?.pool)
-            .await?;
+        type Texts = (i64, String, String, String, String, String);
+        // `select` is one of this file's statements.
+        let rows: Vec<Texts> = match self.reader().await? {
+            Connection::Sqlite(mut c) => {
+                let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+                sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                    "{select} WHERE id IN (SELECT value FROM json_each(?))"
+                )))
+                .bind(format!("[{}]", ids.join(",")))
+                .fetch_all(&mut *c)
+                .await?
+            }
+            Connection::Postgres(mut c) => {
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("{select} WHERE id = ANY($1)")))
+                    .bind(ids.iter().copied().collect::<Vec<i64>>())
+                    .fetch_all(&mut *c)
+                    .await?
+            }
+        };
         Ok(rows
             .into_iter()
             .map(|(id, a, b, c, d, e)| (id, [a, b, c, d, e]))

@@ -106,77 +106,70 @@ impl Store {
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use crate::store::tests::temporary;
+    on_both_stores! {
+        async fn a_kept_value_lasts_until_the_next_write(store: Store) {
+            let partner = store.partner("tenant-a").await.unwrap();
+            let computed = AtomicUsize::new(0);
+            let compute = || async {
+                computed.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, sqlx::Error>(42)
+            };
+            assert_eq!(*store.memo(partner, "x", compute).await.unwrap(), 42);
+            assert_eq!(*store.memo(partner, "x", compute).await.unwrap(), 42);
+            assert_eq!(computed.load(Ordering::SeqCst), 1, "kept between writes");
+            store.set_partner_name(partner, "Contoso").await.unwrap();
+            store.memo(partner, "x", compute).await.unwrap();
+            assert_eq!(computed.load(Ordering::SeqCst), 2, "computed after a write");
+        }
 
-    #[tokio::test]
-    async fn a_kept_value_lasts_until_the_next_write() {
-        let (_dir, store) = temporary().await;
-        let partner = store.partner("tenant-a").await.unwrap();
-        let computed = AtomicUsize::new(0);
-        let compute = || async {
-            computed.fetch_add(1, Ordering::SeqCst);
-            Ok::<_, sqlx::Error>(42)
-        };
-        assert_eq!(*store.memo(partner, "x", compute).await.unwrap(), 42);
-        assert_eq!(*store.memo(partner, "x", compute).await.unwrap(), 42);
-        assert_eq!(computed.load(Ordering::SeqCst), 1, "kept between writes");
-        store.set_partner_name(partner, "Contoso").await.unwrap();
-        store.memo(partner, "x", compute).await.unwrap();
-        assert_eq!(computed.load(Ordering::SeqCst), 2, "computed after a write");
-    }
+        async fn figures_of_the_lines_outlast_other_writes(store: Store) {
+            let partner = store.partner("tenant-a").await.unwrap();
+            let computed = AtomicUsize::new(0);
+            let compute = || async {
+                computed.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, sqlx::Error>("figures")
+            };
+            store.memo_lines(partner, "y", compute).await.unwrap();
+            store.set_partner_name(partner, "Contoso").await.unwrap();
+            store.memo_lines(partner, "y", compute).await.unwrap();
+            assert_eq!(computed.load(Ordering::SeqCst), 1);
+            let mut tx = store.write().await.unwrap();
+            tx.lines_changed();
+            tx.commit().await.unwrap();
+            store.memo_lines(partner, "y", compute).await.unwrap();
+            assert_eq!(computed.load(Ordering::SeqCst), 2);
+            let err = store
+                .memo_lines(partner, "z", || async { Err::<u8, _>("no") })
+                .await;
+            assert_eq!(err.unwrap_err(), "no", "a failure is not kept");
+        }
 
-    #[tokio::test]
-    async fn figures_of_the_lines_outlast_other_writes() {
-        let (_dir, store) = temporary().await;
-        let partner = store.partner("tenant-a").await.unwrap();
-        let computed = AtomicUsize::new(0);
-        let compute = || async {
-            computed.fetch_add(1, Ordering::SeqCst);
-            Ok::<_, sqlx::Error>("figures")
-        };
-        store.memo_lines(partner, "y", compute).await.unwrap();
-        store.set_partner_name(partner, "Contoso").await.unwrap();
-        store.memo_lines(partner, "y", compute).await.unwrap();
-        assert_eq!(computed.load(Ordering::SeqCst), 1);
-        let mut tx = store.write().await.unwrap();
-        tx.lines_changed();
-        tx.commit().await.unwrap();
-        store.memo_lines(partner, "y", compute).await.unwrap();
-        assert_eq!(computed.load(Ordering::SeqCst), 2);
-        let err = store
-            .memo_lines(partner, "z", || async { Err::<u8, _>("no") })
-            .await;
-        assert_eq!(err.unwrap_err(), "no", "a failure is not kept");
-    }
-
-    #[tokio::test]
-    async fn a_write_through_another_replica_is_seen_at_once() {
-        let (dir, store) = temporary().await;
         // A second process on the same store, as a replica is.
-        let other = crate::store::Store::open(dir.path()).await.unwrap();
-        let partner = store.partner("tenant-a").await.unwrap();
-        let computed = AtomicUsize::new(0);
-        let compute = || async {
-            computed.fetch_add(1, Ordering::SeqCst);
-            Ok::<_, sqlx::Error>(7)
-        };
-        store.memo(partner, "x", compute).await.unwrap();
-        store.memo_lines(partner, "y", compute).await.unwrap();
-        store.memo(partner, "x", compute).await.unwrap();
-        assert_eq!(computed.load(Ordering::SeqCst), 2, "kept");
-        other.set_partner_name(partner, "Contoso").await.unwrap();
-        store.memo(partner, "x", compute).await.unwrap();
-        assert_eq!(computed.load(Ordering::SeqCst), 3, "the other's write seen");
-        store.memo_lines(partner, "y", compute).await.unwrap();
-        assert_eq!(
-            computed.load(Ordering::SeqCst),
-            3,
-            "not a write to the lines"
-        );
-        let mut tx = other.write().await.unwrap();
-        tx.lines_changed();
-        tx.commit().await.unwrap();
-        store.memo_lines(partner, "y", compute).await.unwrap();
-        assert_eq!(computed.load(Ordering::SeqCst), 4, "the other's lines seen");
+        async fn a_write_through_another_replica_is_seen_at_once(store: Store, other: Store) {
+            let partner = store.partner("tenant-a").await.unwrap();
+            let computed = AtomicUsize::new(0);
+            let compute = || async {
+                computed.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, sqlx::Error>(7)
+            };
+            store.memo(partner, "x", compute).await.unwrap();
+            store.memo_lines(partner, "y", compute).await.unwrap();
+            store.memo(partner, "x", compute).await.unwrap();
+            assert_eq!(computed.load(Ordering::SeqCst), 2, "kept");
+            other.set_partner_name(partner, "Contoso").await.unwrap();
+            store.memo(partner, "x", compute).await.unwrap();
+            assert_eq!(computed.load(Ordering::SeqCst), 3, "the other's write seen");
+            store.memo_lines(partner, "y", compute).await.unwrap();
+            assert_eq!(
+                computed.load(Ordering::SeqCst),
+                3,
+                "not a write to the lines"
+            );
+            let mut tx = other.write().await.unwrap();
+            tx.lines_changed();
+            tx.commit().await.unwrap();
+            store.memo_lines(partner, "y", compute).await.unwrap();
+            assert_eq!(computed.load(Ordering::SeqCst), 4, "the other's lines seen");
+        }
     }
 }

@@ -1,7 +1,10 @@
 //! The store: every query the proxy makes lives here, one file per group
 //! of tables, behind the methods of [`Store`]. Callers never see SQL or
-//! rows, so another database (PostgreSQL for scale-out) can sit behind the
-//! same methods.
+//! rows. Two databases sit behind the same methods: the SQLite file in the
+//! data directory (the default), and PostgreSQL for replicas that share one
+//! store (`--database-url`). A statement is written once for both where it
+//! can be (`sql!`); the bulk paths take each database's own way (SQLite's
+//! C API, PostgreSQL's arrays).
 //!
 //! - `memo`: figures kept between writes
 //! - `partners`: partners, their names and Commerce IDs
@@ -39,13 +42,6 @@ mod line_items;
 mod memo;
 mod onboarding;
 mod partners;
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the store's methods run on SQLite only, for now (#22)"
-    )
-)]
 mod postgres;
 mod pricing;
 mod reads;
@@ -109,12 +105,6 @@ const WRITER_LOCK: i64 = 0x4353_5043_4f53_5453;
 #[derive(Clone)]
 enum Db {
     Sqlite(Lite),
-    /// Only the tests open one yet: the store's methods move to it one
-    /// group of tables at a time (#22).
-    #[cfg_attr(
-        not(test),
-        expect(dead_code, reason = "opened by the tests only, for now")
-    )]
     Postgres(Pg),
 }
 
@@ -201,12 +191,21 @@ impl WriteTx {
         }
     }
 
-    /// The transaction's SQLite connection, for writes not yet written for
-    /// PostgreSQL.
+    /// The transaction's PostgreSQL connection, where a write takes its
+    /// own way there (bulk writes).
+    pub(crate) fn postgres(&mut self) -> Option<&mut sqlx::PgConnection> {
+        match &mut self.tx {
+            Tx::Sqlite(_) => None,
+            Tx::Postgres(tx) => Some(tx),
+        }
+    }
+
+    /// The transaction's SQLite connection, for SQLite's own way of a write
+    /// (the C API's), after PostgreSQL's has been taken.
     pub(crate) fn lite(&mut self) -> Result<&mut sqlx::SqliteConnection, sqlx::Error> {
         match &mut self.tx {
             Tx::Sqlite(tx) => Ok(tx),
-            Tx::Postgres(_) => Err(sql::not_yet()),
+            Tx::Postgres(_) => Err(sql::sqlite_only()),
         }
     }
 
@@ -252,14 +251,6 @@ pub(crate) struct WriteConn {
 impl WriteConn {
     pub(crate) fn on(&mut self) -> On<'_> {
         self.conn.on()
-    }
-
-    /// The SQLite connection, for writes not yet written for PostgreSQL.
-    pub(crate) fn lite(&mut self) -> Result<&mut sqlx::SqliteConnection, sqlx::Error> {
-        match &mut self.conn {
-            Connection::Sqlite(c) => Ok(c),
-            Connection::Postgres(_) => Err(sql::not_yet()),
-        }
     }
 }
 
@@ -399,25 +390,6 @@ impl ScopeBinds {
     }
 }
 
-/// The binds of `{IN_SCOPE} AND {KEPT}`, in their order (more may follow).
-pub(crate) fn scope_arguments(
-    partner: PartnerId,
-    scope: &Scope,
-) -> Result<sqlx::sqlite::SqliteArguments, sqlx::Error> {
-    use line_items::bulk::Value;
-    use sqlx::Arguments;
-    let mut args = sqlx::sqlite::SqliteArguments::default();
-    for value in ScopeBinds::of(partner, scope).values() {
-        match value {
-            Value::Int(n) => args.add(n),
-            Value::Text(t) => args.add(t.to_string()),
-            Value::Null => args.add(None::<String>),
-        }
-        .map_err(sqlx::Error::Encode)?;
-    }
-    Ok(args)
-}
-
 impl Store {
     fn on(db: Db) -> Store {
         Store {
@@ -430,12 +402,23 @@ impl Store {
         }
     }
 
-    /// A store in the PostgreSQL database at `url`, its tables in `schema`
-    /// (the tests' own).
-    #[cfg(test)]
-    pub(crate) async fn open_postgres(url: &str, schema: &str) -> Result<Store, sqlx::Error> {
+    /// The store a proxy is configured with: the PostgreSQL database at
+    /// `database_url`, or else the SQLite file in `data_dir`.
+    pub async fn open_configured(config: &crate::Config) -> Result<Store, sqlx::Error> {
+        match &config.database_url {
+            Some(url) => {
+                Store::open_postgres(url.expose(), config.database_schema.as_deref()).await
+            }
+            None => Store::open(&config.data_dir).await,
+        }
+    }
+
+    /// A store in the PostgreSQL database at `url` (migrated first), its
+    /// tables in `schema` when given (made if missing), else where the
+    /// database's search path puts them.
+    pub async fn open_postgres(url: &str, schema: Option<&str>) -> Result<Store, sqlx::Error> {
         Ok(Store::on(Db::Postgres(Pg {
-            pool: postgres::open(url, Some(schema)).await?,
+            pool: postgres::open(url, schema).await?,
             me: Arc::default(),
         })))
     }
@@ -564,11 +547,11 @@ impl Store {
         })
     }
 
-    /// The SQLite store, for what is not yet written for PostgreSQL.
+    /// The SQLite store, for SQLite's own way of a read or a write.
     fn lite(&self) -> Result<&Lite, sqlx::Error> {
         match &self.db {
             Db::Sqlite(lite) => Ok(lite),
-            Db::Postgres(_) => Err(sql::not_yet()),
+            Db::Postgres(_) => Err(sql::sqlite_only()),
         }
     }
 

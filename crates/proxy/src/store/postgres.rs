@@ -1,19 +1,35 @@
-//! The PostgreSQL store's connection and schema (issue #22, under way):
-//! the same tables, columns and indexes as the SQLite store, from its own
-//! migrations (`migrations_pg/`). The store's methods do not run on it yet,
-//! so nothing outside the tests opens it; `--database-url` comes with them.
+//! The PostgreSQL store's connection and schema: the same tables, columns
+//! and indexes as the SQLite store, from its own migrations
+//! (`migrations_pg/`).
 
 use std::str::FromStr;
 
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection as _, PgPool};
 
 /// Connects to the database at `url` and brings its schema up to date;
 /// `schema`, when given, is the PostgreSQL schema the store's tables live
-/// in (one per test, so tests share a server).
+/// in, made if missing (one per test, so tests share a server; or an
+/// operator's choice). Its name is checked by the caller (`config`).
 pub(crate) async fn open(url: &str, schema: Option<&str>) -> Result<PgPool, sqlx::Error> {
     let mut options = PgConnectOptions::from_str(url)?;
     if let Some(schema) = schema {
+        let valid = schema
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid || schema.is_empty() {
+            return Err(sqlx::Error::Configuration(
+                format!("'{schema}' is not a schema name the store uses").into(),
+            ));
+        }
+        let mut admin = sqlx::PgConnection::connect_with(&options).await?;
+        // Checked above: lower-case letters, digits and underscores.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema}"
+        )))
+        .execute(&mut admin)
+        .await?;
+        admin.close().await?;
         options = options.options([("search_path", schema)]);
     }
     let pool = PgPoolOptions::new()

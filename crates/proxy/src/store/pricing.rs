@@ -112,7 +112,10 @@ impl Store {
             }
         }
         // The same rounding as Markup::price: half away from zero.
-        let reprice = "UPDATE line_items SET customer_price_micros = (
+        sql!(
+            execute,
+            tx.on(),
+            "UPDATE line_items SET customer_price_micros = (
                 SELECT CASE WHEN base >= 0 THEN (base * (10000 + bp) + 5000) / 10000
                             ELSE (base * (10000 + bp) - 5000) / 10000 END
                 FROM (SELECT CASE COALESCE(own.basis, def.basis, 'listPrice')
@@ -122,18 +125,32 @@ impl Store {
                       FROM (SELECT 1) LEFT JOIN markups own
                         ON own.partner_id = line_items.partner_id AND own.customer_id = line_items.customer_id
                       LEFT JOIN markups def ON def.partner_id = line_items.partner_id AND def.customer_id = '*'))
-             WHERE partner_id = ? AND (? = '*' OR customer_id = ?)";
-        sqlx::query(reprice)
+             WHERE partner_id = ? AND (? = '*' OR customer_id = ?)",
+            // The same, its one-row table named as PostgreSQL 15 asks.
+            postgres: "UPDATE line_items SET customer_price_micros = (
+                SELECT CASE WHEN base >= 0 THEN (base * (10000 + bp) + 5000) / 10000
+                            ELSE (base * (10000 + bp) - 5000) / 10000 END
+                FROM (SELECT CASE COALESCE(own.basis, def.basis, 'listPrice')
+                                  WHEN 'partnerCost' THEN line_items.billing_total_micros
+                                  ELSE line_items.list_cost_micros END AS base,
+                             COALESCE(own.basis_points, def.basis_points, 0) AS bp
+                      FROM (SELECT 1) AS one LEFT JOIN markups own
+                        ON own.partner_id = line_items.partner_id AND own.customer_id = line_items.customer_id
+                      LEFT JOIN markups def ON def.partner_id = line_items.partner_id AND def.customer_id = '*') AS priced)
+             WHERE partner_id = $1 AND ($2 = '*' OR customer_id = $3)";
             .bind(partner)
             .bind(customer)
             .bind(customer)
-            .execute(tx.lite()?)
-            .await?;
+        )?;
         // What customers pay is summed per line: the kept lines' sums are
         // written again, and those of scopes being read when they are kept.
         tx.repriced();
-        let mut handle = tx.lite()?.lock_handle().await?;
         let of = sums::Lines::Kept((customer != DEFAULT).then_some(customer));
+        if let Some(conn) = tx.postgres() {
+            super::line_items::rebuild_in_postgres(conn, partner.0, of).await?;
+            return tx.commit().await;
+        }
+        let mut handle = tx.lite()?.lock_handle().await?;
         bulk::holding_the_thread(|| sums::rebuild(&Connection::of(&mut handle), partner.0, of))?;
         drop(handle);
         tx.commit().await?;
@@ -205,7 +222,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::store::Scope;
-    use crate::store::tests::{line, temporary};
+    use crate::store::tests::line;
 
     async fn prices(store: &Store, p: PartnerId) -> Vec<(String, i64)> {
         let scope = Scope {
@@ -222,59 +239,57 @@ mod tests {
         out
     }
 
-    #[tokio::test]
-    async fn a_markup_reprices_the_lines_it_applies_to() {
-        let (_dir, store) = temporary().await;
-        let p = store.partner("tenant-a").await.unwrap();
-        // Partner cost 10.00 on each; no markup: the list cost (the line's
-        // unit price times quantity) is the price.
-        let (a, b) = (
-            line("c1", "2026-11-01", 10_000_000),
-            line("c2", "2026-11-01", 10_000_000),
-        );
-        let list = a.list_total().micros();
-        store
-            .add_line_items(p, "v1:invoice:G1", 1, &[a, b])
-            .await
-            .unwrap();
-        assert_eq!(
-            prices(&store, p).await,
-            [("c1".into(), list), ("c2".into(), list)]
-        );
-
-        let ten_over_cost = Markup::new(MarkupBasis::PartnerCost, 1000).unwrap();
-        store
-            .set_markup(p, None, Some(ten_over_cost))
-            .await
-            .unwrap();
-        assert_eq!(
-            prices(&store, p).await,
-            [("c1".into(), 11_000_000), ("c2".into(), 11_000_000)]
-        );
-        let own = Markup::new(MarkupBasis::PartnerCost, -500).unwrap();
-        store.set_markup(p, Some("c2"), Some(own)).await.unwrap();
-        assert_eq!(
-            prices(&store, p).await,
-            [("c1".into(), 11_000_000), ("c2".into(), 9_500_000)]
-        );
-        let markups = store.markups(p).await.unwrap();
-        assert_eq!(
-            (
-                markups.default,
-                markups.for_customer("c2"),
-                markups.for_customer("c9")
-            ),
-            (ten_over_cost, own, ten_over_cost)
-        );
-        store.set_markup(p, Some("c2"), None).await.unwrap();
-        assert_eq!(
-            prices(&store, p).await[1],
-            ("c2".into(), 11_000_000),
-            "back to the default"
-        );
-    }
-
     on_both_stores! {
+        async fn a_markup_reprices_the_lines_it_applies_to(store: Store) {
+                let p = store.partner("tenant-a").await.unwrap();
+                // Partner cost 10.00 on each; no markup: the list cost (the line's
+                // unit price times quantity) is the price.
+                let (a, b) = (
+                    line("c1", "2026-11-01", 10_000_000),
+                    line("c2", "2026-11-01", 10_000_000),
+                );
+                let list = a.list_total().micros();
+                store
+                    .add_line_items(p, "v1:invoice:G1", 1, &[a, b])
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    prices(&store, p).await,
+                    [("c1".into(), list), ("c2".into(), list)]
+                );
+
+                let ten_over_cost = Markup::new(MarkupBasis::PartnerCost, 1000).unwrap();
+                store
+                    .set_markup(p, None, Some(ten_over_cost))
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    prices(&store, p).await,
+                    [("c1".into(), 11_000_000), ("c2".into(), 11_000_000)]
+                );
+                let own = Markup::new(MarkupBasis::PartnerCost, -500).unwrap();
+                store.set_markup(p, Some("c2"), Some(own)).await.unwrap();
+                assert_eq!(
+                    prices(&store, p).await,
+                    [("c1".into(), 11_000_000), ("c2".into(), 9_500_000)]
+                );
+                let markups = store.markups(p).await.unwrap();
+                assert_eq!(
+                    (
+                        markups.default,
+                        markups.for_customer("c2"),
+                        markups.for_customer("c9")
+                    ),
+                    (ten_over_cost, own, ten_over_cost)
+                );
+                store.set_markup(p, Some("c2"), None).await.unwrap();
+                assert_eq!(
+                    prices(&store, p).await[1],
+                    ("c2".into(), 11_000_000),
+                    "back to the default"
+                );
+            }
+
         async fn the_reporting_currency_and_rates_are_replaced_together(store: Store) {
             let p = store.partner("tenant-a").await.unwrap();
             assert_eq!(

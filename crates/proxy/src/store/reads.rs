@@ -7,8 +7,7 @@ use model::report::DayCost;
 use model::usage::LineItem;
 use model::{Amount, Currency, cube, exact};
 
-use super::line_items::KEPT;
-use super::{IN_SCOPE, PartnerId, Scope, Store, scope_arguments};
+use super::{PartnerId, Scope, ScopeBinds, Store};
 
 /// Lines per page when a read walks a whole scope: enough to keep round
 /// trips few, few enough to keep one page's memory small.
@@ -58,7 +57,8 @@ struct LineRow {
     billing_total_micros: i64,
     billing_currency: String,
     fx_micros: i64,
-    pec_basis_points: i32,
+    /// Written from an i32: it fits.
+    pec_basis_points: i64,
     credit_type: String,
     invoice_number: String,
     benefit_order_id: String,
@@ -100,7 +100,7 @@ impl LineRow {
                 billing_total: Amount::from_micros(self.billing_total_micros),
                 billing_currency: currency(&self.billing_currency),
                 fx_micros: self.fx_micros,
-                pec_basis_points: self.pec_basis_points,
+                pec_basis_points: self.pec_basis_points as i32,
                 credit_type: self.credit_type,
                 invoice_number: self.invoice_number,
                 benefit_id: self.benefit_id,
@@ -118,13 +118,15 @@ impl Store {
         &self,
         partner: PartnerId,
     ) -> Result<Option<NaiveDate>, sqlx::Error> {
-        let last: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT MAX(usage_date) FROM line_items l WHERE partner_id = ? AND {KEPT}"
-        )))
-        .bind(partner)
-        .bind(partner)
-        .fetch_one(&self.lite()?.pool)
-        .await?;
+        let last: Option<String> = sql!(
+            query_scalar,
+            self.reader().await?.on(),
+            "SELECT MAX(usage_date) FROM line_items l WHERE partner_id = ?
+             AND (l.version = 0 OR l.version IN (SELECT version FROM snapshots WHERE partner_id = ?))";
+            .bind(partner)
+            .bind(partner)
+            .fetch_one
+        )?;
         Ok(last.as_deref().map(day))
     }
 
@@ -134,19 +136,29 @@ impl Store {
         partner: PartnerId,
         scope: &Scope,
     ) -> Result<Vec<DayCost>, sqlx::Error> {
-        let rows: Vec<DayCostRow> = sqlx::query_as_with(
-            sqlx::AssertSqlSafe(format!(
+        let b = ScopeBinds::of(partner, scope);
+        // PostgreSQL sums 64-bit integers as decimals: cast back (past 64
+        // bits an error, as SQLite's).
+        let rows: Vec<DayCostRow> = sql!(
+            query_as,
+            self.reader().await?.on(),
+            concat!(
                 "SELECT customer_id, billing_currency AS currency, usage_date,
-                    SUM(billing_total_micros) AS partner_cost,
-                    SUM(customer_price_micros) AS customer_price,
-                    SUM(list_cost_micros) AS list_cost
-             FROM line_items l WHERE {IN_SCOPE} AND {KEPT}
-             GROUP BY customer_id, billing_currency, usage_date",
-            )),
-            scope_arguments(partner, scope)?,
-        )
-        .fetch_all(&self.lite()?.pool)
-        .await?;
+                    CAST(SUM(billing_total_micros) AS BIGINT) AS partner_cost,
+                    CAST(SUM(customer_price_micros) AS BIGINT) AS customer_price,
+                    CAST(SUM(list_cost_micros) AS BIGINT) AS list_cost
+                 FROM line_items l WHERE ",
+                in_scope_and_kept!(),
+                " GROUP BY customer_id, billing_currency, usage_date"
+            );
+            .bind(b.partner)
+            .bind(&b.from)
+            .bind(&b.to)
+            .bind(b.customer.as_deref())
+            .bind(b.customer.as_deref())
+            .bind(b.partner)
+            .fetch_all
+        )?;
         Ok(rows
             .into_iter()
             .map(|r| DayCost {
@@ -169,7 +181,11 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<(LineItem, i64)>, sqlx::Error> {
-        let rows: Vec<LineRow> = sqlx::query_as_with(sqlx::AssertSqlSafe(format!(
+        let b = ScopeBinds::of(partner, scope);
+        let rows: Vec<LineRow> = sql!(
+            query_as,
+            self.reader().await?.on(),
+            concat!(
             "SELECT l.key, l.customer_id, COALESCE(c.name, '') AS customer_name, l.subscription_id,
                     r.entitlement_id, r.entitlement_name, l.usage_date, m.meter_id, m.name AS meter_name,
                     m.category AS meter_category, m.subcategory AS meter_subcategory, m.unit,
@@ -183,14 +199,21 @@ impl Store {
              JOIN meters m ON m.id = l.meter
              JOIN resources r ON r.id = l.resource
              LEFT JOIN customers c ON c.partner_id = l.partner_id AND c.id = l.customer_id
-             WHERE {IN_SCOPE} AND {KEPT}
-             ORDER BY l.usage_date, l.customer_id, l.key, l.id
-             LIMIT ? OFFSET ?",
-        )), scope_arguments(partner, scope)?)
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.lite()?.pool)
-        .await?;
+             WHERE ",
+            in_scope_and_kept!(),
+            " ORDER BY l.usage_date, l.customer_id, l.key, l.id
+             LIMIT ? OFFSET ?"
+            );
+            .bind(b.partner)
+            .bind(&b.from)
+            .bind(&b.to)
+            .bind(b.customer.as_deref())
+            .bind(b.customer.as_deref())
+            .bind(b.partner)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all
+        )?;
         Ok(rows.into_iter().map(LineRow::into_line).collect())
     }
 
@@ -232,14 +255,26 @@ impl Store {
         partner: PartnerId,
         scope: &Scope,
     ) -> Result<Vec<(String, String, i64, i64)>, sqlx::Error> {
-        sqlx::query_as_with(sqlx::AssertSqlSafe(format!(
-            "SELECT m.category, l.billing_currency, SUM(l.billing_total_micros), SUM(l.customer_price_micros)
-             FROM line_items l JOIN meters m ON m.id = l.meter
-             WHERE {IN_SCOPE} AND {KEPT}
-             GROUP BY m.category, l.billing_currency ORDER BY 3 DESC",
-        )), scope_arguments(partner, scope)?)
-        .fetch_all(&self.lite()?.pool)
-        .await
+        let b = ScopeBinds::of(partner, scope);
+        sql!(
+            query_as,
+            self.reader().await?.on(),
+            concat!(
+                "SELECT m.category, l.billing_currency, CAST(SUM(l.billing_total_micros) AS BIGINT),
+                    CAST(SUM(l.customer_price_micros) AS BIGINT)
+                 FROM line_items l JOIN meters m ON m.id = l.meter
+                 WHERE ",
+                in_scope_and_kept!(),
+                " GROUP BY m.category, l.billing_currency ORDER BY 3 DESC"
+            );
+            .bind(b.partner)
+            .bind(&b.from)
+            .bind(&b.to)
+            .bind(b.customer.as_deref())
+            .bind(b.customer.as_deref())
+            .bind(b.partner)
+            .fetch_all
+        )
     }
 }
 
@@ -318,7 +353,7 @@ impl Pages {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::tests::{line, temporary};
+    use crate::store::tests::line;
 
     fn scope(customer: Option<&str>, from: &str, to: &str) -> Scope {
         Scope {
@@ -328,56 +363,56 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn totals_pages_and_the_cube_agree_with_the_lines_written() {
-        let (_dir, store) = temporary().await;
-        let p = store.partner("tenant-a").await.unwrap();
-        let lines = [
-            line("c1", "2026-11-01", 1_000_000),
-            line("c1", "2026-11-02", 2_500_000),
-            line("c2", "2026-11-02", 4_000_000),
-            line("c1", "2026-10-31", 9_000_000),
-        ];
-        store
-            .add_line_items(p, "v1:invoice:G1", 1, &lines)
-            .await
-            .unwrap();
-        assert_eq!(
-            store.last_usage_day(p).await.unwrap(),
-            Some("2026-11-02".parse().unwrap())
-        );
+    on_both_stores! {
+        async fn totals_pages_and_the_cube_agree_with_the_lines_written(store: Store) {
+            let p = store.partner("tenant-a").await.unwrap();
+            let lines = [
+                line("c1", "2026-11-01", 1_000_000),
+                line("c1", "2026-11-02", 2_500_000),
+                line("c2", "2026-11-02", 4_000_000),
+                line("c1", "2026-10-31", 9_000_000),
+            ];
+            store
+                .add_line_items(p, "v1:invoice:G1", 1, &lines)
+                .await
+                .unwrap();
+            assert_eq!(
+                store.last_usage_day(p).await.unwrap(),
+                Some("2026-11-02".parse().unwrap())
+            );
 
-        let november = scope(None, "2026-11-01", "2026-11-30");
-        let mut days = store.daily_totals(p, &november).await.unwrap();
-        days.sort_by(|a, b| (a.day, &a.customer_id).cmp(&(b.day, &b.customer_id)));
-        let costs: Vec<_> = days
-            .iter()
-            .map(|d| (d.customer_id.as_str(), d.partner_cost))
-            .collect();
-        assert_eq!(
-            costs,
-            [("c1", 1_000_000), ("c1", 2_500_000), ("c2", 4_000_000)]
-        );
+            let november = scope(None, "2026-11-01", "2026-11-30");
+            let mut days = store.daily_totals(p, &november).await.unwrap();
+            days.sort_by(|a, b| (a.day, &a.customer_id).cmp(&(b.day, &b.customer_id)));
+            let costs: Vec<_> = days
+                .iter()
+                .map(|d| (d.customer_id.as_str(), d.partner_cost))
+                .collect();
+            assert_eq!(
+                costs,
+                [("c1", 1_000_000), ("c1", 2_500_000), ("c2", 4_000_000)]
+            );
 
-        let c1 = scope(Some("c1"), "2026-10-01", "2026-11-30");
-        let first_page = store.line_items(p, &c1, 2, 0).await.unwrap();
-        let rest = store.line_items(p, &c1, 2, 2).await.unwrap();
-        assert_eq!((first_page.len(), rest.len()), (2, 1));
-        assert_eq!(
-            first_page[0].0.usage_date.to_string(),
-            "2026-10-31",
-            "oldest first"
-        );
-        let mut walked = 0;
-        let n = store
-            .for_each_line(p, &c1, |l, _| walked += l.billing_total.micros())
-            .await
-            .unwrap();
-        assert_eq!((n, walked), (3, 12_500_000));
+            let c1 = scope(Some("c1"), "2026-10-01", "2026-11-30");
+            let first_page = store.line_items(p, &c1, 2, 0).await.unwrap();
+            let rest = store.line_items(p, &c1, 2, 2).await.unwrap();
+            assert_eq!((first_page.len(), rest.len()), (2, 1));
+            assert_eq!(
+                first_page[0].0.usage_date.to_string(),
+                "2026-10-31",
+                "oldest first"
+            );
+            let mut walked = 0;
+            let n = store
+                .for_each_line(p, &c1, |l, _| walked += l.billing_total.micros())
+                .await
+                .unwrap();
+            assert_eq!((n, walked), (3, 12_500_000));
 
-        let cube = store.cube(p, &november, usize::MAX, &[]).await.unwrap();
-        assert_eq!(cube.len(), 3);
-        let categories = store.category_totals(p, &november).await.unwrap();
-        assert_eq!(categories.iter().map(|c| c.2).sum::<i64>(), 7_500_000);
+            let cube = store.cube(p, &november, usize::MAX, &[]).await.unwrap();
+            assert_eq!(cube.len(), 3);
+            let categories = store.category_totals(p, &november).await.unwrap();
+            assert_eq!(categories.iter().map(|c| c.2).sum::<i64>(), 7_500_000);
+        }
     }
 }

@@ -4,6 +4,16 @@
 //! use), or a text of its own where the two differ. The values are bound
 //! and the rows read by the same code for both.
 
+/// `{IN_SCOPE} AND {KEPT}` (store/mod.rs, line_items) as one literal, for
+/// `concat!` in [`sql!`]; bound by [`crate::store::ScopeBinds`]' six values.
+macro_rules! in_scope_and_kept {
+    () => {
+        "l.partner_id = ? AND l.usage_date >= ? AND l.usage_date <= ?
+         AND (? IS NULL OR l.customer_id = ?)
+         AND (l.version = 0 OR l.version IN (SELECT version FROM snapshots WHERE partner_id = ?))"
+    };
+}
+
 /// A connection of either database, for [`sql!`].
 pub(crate) enum On<'c> {
     Sqlite(&'c mut sqlx::SqliteConnection),
@@ -16,7 +26,7 @@ pub(crate) enum On<'c> {
 /// for the number of rows changed. Evaluates to the awaited result.
 macro_rules! sql {
     // A statement run for its effect: the rows it changed.
-    (execute, $on:expr, $sqlite:literal $(, postgres: $postgres:literal)?; $($chain:tt)*) => {
+    (execute, $on:expr, $sqlite:expr $(, postgres: $postgres:expr)?; $($chain:tt)*) => {
         match $on {
             $crate::store::sql::On::Sqlite(c) => sqlx::query($sqlite) $($chain)* .execute(c).await.map(|r| r.rows_affected()),
             $crate::store::sql::On::Postgres(c) => {
@@ -27,7 +37,7 @@ macro_rules! sql {
             }
         }
     };
-    ($kind:ident, $on:expr, $sqlite:literal $(, postgres: $postgres:literal)?; $($chain:tt)*) => {
+    ($kind:ident, $on:expr, $sqlite:expr $(, postgres: $postgres:expr)?; $($chain:tt)*) => {
         match $on {
             $crate::store::sql::On::Sqlite(c) => sqlx::$kind($sqlite) $($chain)* (c).await,
             $crate::store::sql::On::Postgres(c) => {
@@ -38,8 +48,8 @@ macro_rules! sql {
             }
         }
     };
-    (@text $sqlite:literal) => { $sqlite };
-    (@text $sqlite:literal, $postgres:literal) => { $postgres };
+    (@text $sqlite:expr) => { $sqlite };
+    (@text $sqlite:expr, $postgres:expr) => { $postgres };
 }
 
 /// `text` with each `?` outside quotes as `$1`, `$2`, ... in order.
@@ -62,10 +72,11 @@ pub(crate) fn numbered(text: &str) -> String {
     out
 }
 
-/// What a statement not yet written for PostgreSQL answers there (#22):
-/// only the tests open a PostgreSQL store until every one is.
-pub(crate) fn not_yet() -> sqlx::Error {
-    sqlx::Error::Configuration("this part of the store does not run on PostgreSQL yet".into())
+/// What SQLite's own path (the C API's bulk reads and writes, a store
+/// from before the sums) answers when asked of a PostgreSQL store: each
+/// caller takes PostgreSQL's way first, so this is a bug, said plainly.
+pub(crate) fn sqlite_only() -> sqlx::Error {
+    sqlx::Error::Configuration("SQLite's own path was asked of a PostgreSQL store".into())
 }
 
 #[cfg(test)]

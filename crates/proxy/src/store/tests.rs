@@ -18,7 +18,7 @@ pub async fn temporary() -> (tempfile::TempDir, Store) {
 /// test server (see `store::postgres`).
 pub async fn postgres() -> Store {
     let (url, schema) = super::postgres::tests::fresh_schema().await;
-    Store::open_postgres(&url, &schema)
+    Store::open_postgres(&url, Some(&schema))
         .await
         .expect("the PostgreSQL store opens")
 }
@@ -26,7 +26,7 @@ pub async fn postgres() -> Store {
 /// Two stores on one new PostgreSQL schema: two replicas.
 pub async fn postgres_twice() -> (Store, Store) {
     let (url, schema) = super::postgres::tests::fresh_schema().await;
-    let open = || Store::open_postgres(&url, &schema);
+    let open = || Store::open_postgres(&url, Some(&schema));
     let store = open().await.expect("the PostgreSQL store opens");
     (store, open().await.expect("opens again"))
 }

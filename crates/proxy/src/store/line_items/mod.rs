@@ -24,6 +24,8 @@ pub(super) use readings::Readings;
 // proxy's other unsafe code: the store's versions read, the open-file limit).
 #[allow(unsafe_code)]
 pub(super) mod bulk;
+mod postgres;
+pub(super) use postgres::rebuild as rebuild_in_postgres;
 mod readings;
 pub(super) mod sums;
 
@@ -32,9 +34,6 @@ pub(super) mod sums;
 /// any snapshot). Binds the partner once.
 pub(crate) const KEPT: &str =
     "(l.version = 0 OR l.version IN (SELECT version FROM snapshots WHERE partner_id = ?))";
-
-/// The lines and their sums at rest ([`sums`]), deleted alike.
-const LINES_AND_SUMS: [&str; 2] = ["line_items", "line_sums"];
 
 /// The columns of a line as written, in the order they are bound.
 const LINE_COLUMNS: &str =
@@ -280,6 +279,25 @@ impl Store {
                 .map(|(l, row)| (l, &row.day, row.list_cost, row.price)),
         );
         let mut tx = self.write().await?;
+        if let Some(conn) = tx.postgres() {
+            let total = postgres::insert(
+                conn,
+                &self.dictionaries,
+                partner.0,
+                scope,
+                run,
+                version,
+                items,
+                &rows,
+            )
+            .await?;
+            if version == 0 {
+                postgres::write_sums(conn, sums, partner.0).await?;
+                tx.lines_changed();
+            }
+            tx.commit().await?;
+            return Ok(total);
+        }
         let mut handle = tx.lite()?.lock_handle().await?;
         let write = || -> Result<i64, sqlx::Error> {
             let mut billing_total = 0i64;
@@ -384,16 +402,17 @@ impl Store {
         run: i64,
     ) -> Result<Reading, sqlx::Error> {
         let mut conn = self.quiet_writer().await?;
-        let version = sqlx::query_scalar(
+        let version = sql!(
+            query_scalar,
+            conn.on(),
             "INSERT INTO line_versions (partner_id, scope, run_id, started_at) VALUES (?, ?, ?, ?)
-             RETURNING id",
-        )
-        .bind(partner)
-        .bind(scope)
-        .bind(run)
-        .bind(now())
-        .fetch_one(conn.lite()?)
-        .await?;
+             RETURNING id";
+            .bind(partner)
+            .bind(scope)
+            .bind(run)
+            .bind(now())
+            .fetch_one
+        )?;
         drop(conn);
         let priced = self.versions().await?.repricings;
         Ok(self.readings.new_reading(run, version, priced))
@@ -442,18 +461,26 @@ impl Store {
     pub async fn clear_staged(&self, partner: PartnerId, scope: &str) -> Result<(), sqlx::Error> {
         self.readings.take(partner, scope);
         let mut tx = self.write().await?;
-        for table in LINES_AND_SUMS {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE partner_id = ? AND scope = ? AND version <> 0
-                   AND version NOT IN (SELECT version FROM snapshots WHERE partner_id = ? AND scope = ?)"
-            )))
+        sql!(
+            execute,
+            tx.on(),
+            "DELETE FROM line_items WHERE partner_id = ? AND scope = ? AND version <> 0
+               AND version NOT IN (SELECT version FROM snapshots WHERE partner_id = ? AND scope = ?)";
             .bind(partner)
             .bind(scope)
             .bind(partner)
             .bind(scope)
-            .execute(tx.lite()?)
-            .await?;
-        }
+        )?;
+        sql!(
+            execute,
+            tx.on(),
+            "DELETE FROM line_sums WHERE partner_id = ? AND scope = ? AND version <> 0
+               AND version NOT IN (SELECT version FROM snapshots WHERE partner_id = ? AND scope = ?)";
+            .bind(partner)
+            .bind(scope)
+            .bind(partner)
+            .bind(scope)
+        )?;
         tx.commit().await
     }
 
@@ -478,60 +505,106 @@ impl Store {
             None => self.new_reading(partner, &snapshot.scope, run).await?,
         };
         let mut tx = self.write().await?;
-        let unbilled_of_month = "SELECT scope FROM snapshots WHERE partner_id = ? AND api = ?
-             AND billed = 0 AND currency = ? AND month = ?";
         if !snapshot.billed {
-            let invoiced: Option<i64> = sqlx::query_scalar(
+            let invoiced: Option<i32> = sql!(
+                query_scalar,
+                tx.on(),
                 "SELECT 1 FROM snapshots WHERE partner_id = ? AND api = ? AND billed = 1
-                 AND currency = ? AND month = ? LIMIT 1",
-            )
-            .bind(partner)
-            .bind(&snapshot.api)
-            .bind(&snapshot.currency)
-            .bind(&snapshot.month)
-            .fetch_optional(tx.lite()?)
-            .await?;
+                 AND currency = ? AND month = ? LIMIT 1";
+                .bind(partner)
+                .bind(&snapshot.api)
+                .bind(&snapshot.currency)
+                .bind(&snapshot.month)
+                .fetch_optional
+            )?;
             if invoiced.is_some() {
-                for table in ["line_items", "line_sums", "snapshots"] {
-                    sqlx::query(sqlx::AssertSqlSafe(format!(
-                        "DELETE FROM {table} WHERE partner_id = ? AND scope = ?"
-                    )))
+                // The lines, their sums and the snapshot of the scope.
+                sql!(
+                    execute,
+                    tx.on(),
+                    "DELETE FROM line_items WHERE partner_id = ? AND scope = ?";
                     .bind(partner)
                     .bind(&snapshot.scope)
-                    .execute(tx.lite()?)
-                    .await?;
-                }
+                )?;
+                sql!(
+                    execute,
+                    tx.on(),
+                    "DELETE FROM line_sums WHERE partner_id = ? AND scope = ?";
+                    .bind(partner)
+                    .bind(&snapshot.scope)
+                )?;
+                sql!(
+                    execute,
+                    tx.on(),
+                    "DELETE FROM snapshots WHERE partner_id = ? AND scope = ?";
+                    .bind(partner)
+                    .bind(&snapshot.scope)
+                )?;
                 tx.lines_changed();
                 tx.commit().await?;
                 return Ok(Replaced::Superseded);
             }
         } else {
-            for table in ["line_items", "line_sums", "snapshots"] {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DELETE FROM {table} WHERE partner_id = ? AND scope IN ({unbilled_of_month})"
-                )))
+            // The unbilled usage of the invoice's month: its lines, their
+            // sums, and last its snapshots, which the first two look up.
+            sql!(
+                execute,
+                tx.on(),
+                "DELETE FROM line_items WHERE partner_id = ? AND scope IN (
+                    SELECT scope FROM snapshots WHERE partner_id = ? AND api = ?
+                    AND billed = 0 AND currency = ? AND month = ?)";
                 .bind(partner)
                 .bind(partner)
                 .bind(&snapshot.api)
                 .bind(&snapshot.currency)
                 .bind(&snapshot.month)
-                .execute(tx.lite()?)
-                .await?;
-            }
+            )?;
+            sql!(
+                execute,
+                tx.on(),
+                "DELETE FROM line_sums WHERE partner_id = ? AND scope IN (
+                    SELECT scope FROM snapshots WHERE partner_id = ? AND api = ?
+                    AND billed = 0 AND currency = ? AND month = ?)";
+                .bind(partner)
+                .bind(partner)
+                .bind(&snapshot.api)
+                .bind(&snapshot.currency)
+                .bind(&snapshot.month)
+            )?;
+            sql!(
+                execute,
+                tx.on(),
+                "DELETE FROM snapshots WHERE partner_id = ? AND scope IN (
+                    SELECT scope FROM snapshots WHERE partner_id = ? AND api = ?
+                    AND billed = 0 AND currency = ? AND month = ?)";
+                .bind(partner)
+                .bind(partner)
+                .bind(&snapshot.api)
+                .bind(&snapshot.currency)
+                .bind(&snapshot.month)
+            )?;
         }
         // Every other version of the scope: the lines it held, and any
         // left by a read that never finished.
-        for table in LINES_AND_SUMS {
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DELETE FROM {table} WHERE partner_id = ? AND scope = ? AND version <> ?"
-            )))
+        sql!(
+            execute,
+            tx.on(),
+            "DELETE FROM line_items WHERE partner_id = ? AND scope = ? AND version <> ?";
             .bind(partner)
             .bind(&snapshot.scope)
             .bind(reading.version)
-            .execute(tx.lite()?)
-            .await?;
-        }
-        sqlx::query(
+        )?;
+        sql!(
+            execute,
+            tx.on(),
+            "DELETE FROM line_sums WHERE partner_id = ? AND scope = ? AND version <> ?";
+            .bind(partner)
+            .bind(&snapshot.scope)
+            .bind(reading.version)
+        )?;
+        sql!(
+            execute,
+            tx.on(),
             "INSERT INTO snapshots (partner_id, scope, api, billed, currency, month, etag,
                 line_items, billing_total_micros, unreadable, run_id, completed_at, version)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -540,29 +613,45 @@ impl Store {
                 etag = excluded.etag, line_items = excluded.line_items,
                 billing_total_micros = excluded.billing_total_micros,
                 unreadable = excluded.unreadable, run_id = excluded.run_id,
-                completed_at = excluded.completed_at, version = excluded.version",
-        )
-        .bind(partner)
-        .bind(&snapshot.scope)
-        .bind(&snapshot.api)
-        .bind(snapshot.billed)
-        .bind(&snapshot.currency)
-        .bind(&snapshot.month)
-        .bind(&snapshot.etag)
-        .bind(reading.line_items as i64)
-        .bind(reading.billing_total)
-        .bind(snapshot.unreadable as i64)
-        .bind(run)
-        .bind(now())
-        .bind(reading.version)
-        .execute(tx.lite()?)
-        .await?;
+                completed_at = excluded.completed_at, version = excluded.version";
+            .bind(partner)
+            .bind(&snapshot.scope)
+            .bind(&snapshot.api)
+            .bind(i64::from(snapshot.billed))
+            .bind(&snapshot.currency)
+            .bind(&snapshot.month)
+            .bind(&snapshot.etag)
+            .bind(reading.line_items as i64)
+            .bind(reading.billing_total)
+            .bind(snapshot.unreadable as i64)
+            .bind(run)
+            .bind(now())
+            .bind(reading.version)
+        )?;
         // The kept lines' sums: as read, or from the lines if a markup
         // (through any replica) repriced them meanwhile.
-        let priced: i64 = sqlx::query_scalar("SELECT repricings FROM store_versions WHERE id = 1")
-            .fetch_one(tx.lite()?)
-            .await?;
+        let priced: i64 = sql!(
+            query_scalar,
+            tx.on(),
+            "SELECT repricings FROM store_versions WHERE id = 1";
+            .fetch_one
+        )?;
         let from_lines = priced != reading.priced || reading.sums.spoiled();
+        if let Some(conn) = tx.postgres() {
+            match from_lines {
+                true => {
+                    let lines = sums::Lines::Read(&snapshot.scope, reading.version);
+                    postgres::rebuild(conn, partner.0, lines).await?
+                }
+                false => postgres::write_sums(conn, &reading.sums, partner.0).await?,
+            }
+            tx.lines_changed();
+            tx.commit().await?;
+            return Ok(Replaced::Kept {
+                line_items: reading.line_items,
+                billing_total: Amount::from_micros(reading.billing_total),
+            });
+        }
         let mut handle = tx.lite()?.lock_handle().await?;
         bulk::holding_the_thread(|| {
             let db = Connection::of(&mut handle);
@@ -587,13 +676,16 @@ impl Store {
     /// Lines written and not kept: scopes being read (or left by a sync
     /// that died before the next one cleared them).
     pub async fn staged_count(&self, partner: PartnerId) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM line_items l WHERE l.partner_id = ? AND NOT {KEPT}"
-        )))
-        .bind(partner)
-        .bind(partner)
-        .fetch_one(&self.lite()?.pool)
-        .await
+        // NOT KEPT.
+        sql!(
+            query_scalar,
+            self.reader().await?.on(),
+            "SELECT COUNT(*) FROM line_items l WHERE l.partner_id = ? AND NOT
+                (l.version = 0 OR l.version IN (SELECT version FROM snapshots WHERE partner_id = ?))";
+            .bind(partner)
+            .bind(partner)
+            .fetch_one
+        )
     }
 
     /// The scopes kept, with where they came from: `(scope, api, billed)`.
@@ -601,12 +693,17 @@ impl Store {
         &self,
         partner: PartnerId,
     ) -> Result<Vec<(String, String, bool)>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT scope, api, billed FROM snapshots WHERE partner_id = ? ORDER BY scope",
-        )
-        .bind(partner)
-        .fetch_all(&self.lite()?.pool)
-        .await
+        let rows: Vec<(String, String, i64)> = sql!(
+            query_as,
+            self.reader().await?.on(),
+            "SELECT scope, api, billed FROM snapshots WHERE partner_id = ? ORDER BY scope";
+            .bind(partner)
+            .fetch_all
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|(scope, api, billed)| (scope, api, billed != 0))
+            .collect())
     }
 
     /// The data version a scope holds, if it was read before.
@@ -615,13 +712,14 @@ impl Store {
         partner: PartnerId,
         scope: &str,
     ) -> Result<Option<StoredSnapshot>, sqlx::Error> {
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT etag, unreadable FROM snapshots WHERE partner_id = ? AND scope = ?",
-        )
-        .bind(partner)
-        .bind(scope)
-        .fetch_optional(&self.lite()?.pool)
-        .await?;
+        let row: Option<(String, i64)> = sql!(
+            query_as,
+            self.reader().await?.on(),
+            "SELECT etag, unreadable FROM snapshots WHERE partner_id = ? AND scope = ?";
+            .bind(partner)
+            .bind(scope)
+            .fetch_optional
+        )?;
         Ok(row.map(|(etag, unreadable)| StoredSnapshot {
             etag,
             unreadable: unreadable as usize,
@@ -631,12 +729,13 @@ impl Store {
     /// The billing currencies of the usage read before: the unbilled usage
     /// is read in them even when the invoice list cannot be.
     pub async fn feed_currencies(&self, partner: PartnerId) -> Result<Vec<String>, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT DISTINCT currency FROM snapshots WHERE partner_id = ? ORDER BY currency",
+        sql!(
+            query_scalar,
+            self.reader().await?.on(),
+            "SELECT DISTINCT currency FROM snapshots WHERE partner_id = ? ORDER BY currency";
+            .bind(partner)
+            .fetch_all
         )
-        .bind(partner)
-        .fetch_all(&self.lite()?.pool)
-        .await
     }
 
     /// Invoices read to their end with every line: billed usage never
@@ -645,12 +744,13 @@ impl Store {
         &self,
         partner: PartnerId,
     ) -> Result<HashSet<String>, sqlx::Error> {
-        let scopes: Vec<String> = sqlx::query_scalar(
-            "SELECT scope FROM snapshots WHERE partner_id = ? AND billed = 1 AND unreadable = 0",
-        )
-        .bind(partner)
-        .fetch_all(&self.lite()?.pool)
-        .await?;
+        let scopes: Vec<String> = sql!(
+            query_scalar,
+            self.reader().await?.on(),
+            "SELECT scope FROM snapshots WHERE partner_id = ? AND billed = 1 AND unreadable = 0";
+            .bind(partner)
+            .fetch_all
+        )?;
         Ok(scopes.into_iter().collect())
     }
 
@@ -662,17 +762,26 @@ impl Store {
         from: &str,
         to: &str,
     ) -> Result<Vec<CustomerTotal>, sqlx::Error> {
-        let rows: Vec<(String, String, i64, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        // AND KEPT; PostgreSQL sums 64-bit integers as decimals: cast back
+        // (a sum past 64 bits is then an error, as in SQLite).
+        let rows: Vec<(String, String, i64, i64, i64)> = sql!(
+            query_as,
+            self.reader().await?.on(),
             "SELECT customer_id, billing_currency, COUNT(*), SUM(billing_total_micros), SUM(key % 1000000007)
-             FROM line_items l WHERE partner_id = ? AND usage_date >= ? AND usage_date <= ? AND {KEPT}
+             FROM line_items l WHERE partner_id = ? AND usage_date >= ? AND usage_date <= ?
+             AND (l.version = 0 OR l.version IN (SELECT version FROM snapshots WHERE partner_id = ?))
              GROUP BY customer_id, billing_currency ORDER BY customer_id, billing_currency",
-        )))
-        .bind(partner)
-        .bind(from)
-        .bind(to)
-        .bind(partner)
-        .fetch_all(&self.lite()?.pool)
-        .await?;
+            postgres: "SELECT customer_id, billing_currency, COUNT(*),
+                SUM(billing_total_micros)::bigint, SUM(key % 1000000007)::bigint
+             FROM line_items l WHERE partner_id = $1 AND usage_date >= $2 AND usage_date <= $3
+             AND (l.version = 0 OR l.version IN (SELECT version FROM snapshots WHERE partner_id = $4))
+             GROUP BY customer_id, billing_currency ORDER BY customer_id, billing_currency";
+            .bind(partner)
+            .bind(from)
+            .bind(to)
+            .bind(partner)
+            .fetch_all
+        )?;
         Ok(rows
             .into_iter()
             .map(

@@ -166,10 +166,6 @@ impl LineSums {
         }
     }
 
-    fn is_empty(&self) -> bool {
-        self.sums.is_empty()
-    }
-
     /// Lines were added that are not in the store (their write failed).
     pub(in crate::store) fn spoil(&mut self) {
         self.spoiled = true;
@@ -179,57 +175,94 @@ impl LineSums {
         self.spoiled
     }
 
+    /// The sums as `line_sums` rows, in the table's order (day,
+    /// customer…: its B-tree is appended to rather than split all over);
+    /// an error if one went past 64 bits.
+    pub(in crate::store) fn rows(&self) -> Result<Vec<SumRow<'_>>, sqlx::Error> {
+        if self.overflow {
+            return Err(sqlx::Error::Protocol(
+                "a day's sum of a customer's lines is past 64 bits".into(),
+            ));
+        }
+        let [scope, day, customer, charge_type, currency] = &self.texts;
+        let mut rows: Vec<SumRow<'_>> = self
+            .sums
+            .iter()
+            .map(|(([s, d, c, t, cur], version), (sum, k))| SumRow {
+                day: day.text(*d),
+                customer: customer.text(*c),
+                charge_type: charge_type.text(*t),
+                currency: currency.text(*cur),
+                scope: scope.text(*s),
+                version: *version,
+                tag_keys: self.tag_keys.text(*k),
+                sum: *sum,
+            })
+            .collect();
+        rows.sort_unstable_by(|a, b| {
+            (
+                a.day,
+                a.customer,
+                a.charge_type,
+                a.currency,
+                a.scope,
+                a.version,
+            )
+                .cmp(&(
+                    b.day,
+                    b.customer,
+                    b.charge_type,
+                    b.currency,
+                    b.scope,
+                    b.version,
+                ))
+        });
+        Ok(rows)
+    }
+
     /// Adds the sums to `partner`'s in `line_sums`.
     pub(in crate::store) fn write(
         &self,
         db: &Connection<'_>,
         partner: i64,
     ) -> Result<(), sqlx::Error> {
-        if self.overflow {
-            return Err(sqlx::Error::Protocol(
-                "a day's sum of a customer's lines is past 64 bits".into(),
-            ));
-        }
-        if self.is_empty() {
+        let rows = self.rows()?;
+        if rows.is_empty() {
             return Ok(());
         }
         let mut add = Statement::prepare(db, ADD)?;
-        let [scope, day, customer, charge_type, currency] = &self.texts;
-        let mut sums: Vec<(&Key, &(Sum, u32))> = self.sums.iter().collect();
-        // In the table's order (day, customer…): its B-tree is appended to
-        // rather than split all over.
-        sums.sort_unstable_by(|(a, _), (b, _)| {
-            let texts = |([s, d, c, t, cur], _): &Key| {
-                [
-                    day.text(*d),
-                    customer.text(*c),
-                    charge_type.text(*t),
-                    currency.text(*cur),
-                    scope.text(*s),
-                ]
-            };
-            (texts(a), a.1).cmp(&(texts(b), b.1))
-        });
-        for (([s, d, c, t, cur], version), (sum, k)) in sums {
+        for r in rows {
             use Value::{Int, Text};
             add.run(&[
                 Int(partner),
-                Text(day.text(*d)),
-                Text(customer.text(*c)),
-                Text(charge_type.text(*t)),
-                Text(currency.text(*cur)),
-                Text(scope.text(*s)),
-                Int(*version),
-                Text(self.tag_keys.text(*k)),
-                Int(sum.partner_cost),
-                Int(sum.customer_price),
-                Int(sum.list_cost),
-                Int(sum.quantity),
-                Int(sum.lines),
+                Text(r.day),
+                Text(r.customer),
+                Text(r.charge_type),
+                Text(r.currency),
+                Text(r.scope),
+                Int(r.version),
+                Text(r.tag_keys),
+                Int(r.sum.partner_cost),
+                Int(r.sum.customer_price),
+                Int(r.sum.list_cost),
+                Int(r.sum.quantity),
+                Int(r.sum.lines),
             ])?;
         }
         Ok(())
     }
+}
+
+/// One row of `line_sums` as written.
+pub(in crate::store) struct SumRow<'a> {
+    pub day: &'a str,
+    pub customer: &'a str,
+    pub charge_type: &'a str,
+    pub currency: &'a str,
+    pub scope: &'a str,
+    pub version: i64,
+    pub tag_keys: &'a str,
+    pub sum: Sum,
 }
 
 /// Adds one sum to the stored one of its key (STRICT refuses a sum past
