@@ -18,6 +18,44 @@ pub enum Command {
         #[command(subcommand)]
         action: KeyAction,
     },
+    /// Copies a SQLite store into an empty PostgreSQL one (every table,
+    /// checked by equal counts and sums). Run it with the proxy stopped.
+    MigrateStore {
+        /// The SQLite store: `sqlite:<data directory>` (or its `proxy.sqlite3`).
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL store: `postgres://user@host:5432/db` (the
+        /// password best in PGPASSWORD).
+        #[arg(long)]
+        to: crate::config::DatabaseUrl,
+        /// The schema the copy's tables go to (made if missing).
+        #[arg(long)]
+        schema: Option<String>,
+    },
+}
+
+/// The data directory a `--from sqlite:...` names: the directory, or the
+/// one that holds the named store file. It must hold a store.
+pub fn sqlite_dir(from: &str) -> Result<std::path::PathBuf, String> {
+    let path = from
+        .strip_prefix("sqlite://")
+        .or_else(|| from.strip_prefix("sqlite:"))
+        .ok_or_else(|| {
+            format!("--from '{from}': a SQLite store is named sqlite:<data directory>")
+        })?;
+    let path = std::path::PathBuf::from(path);
+    let dir = if path.extension().is_some_and(|e| e == "sqlite3") {
+        path.parent()
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_default()
+    } else {
+        path
+    };
+    if dir.join("proxy.sqlite3").is_file() {
+        Ok(dir)
+    } else {
+        Err(format!("{}: no proxy.sqlite3 there", dir.display()))
+    }
 }
 
 #[derive(Debug, Clone, clap::Subcommand)]

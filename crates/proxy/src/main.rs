@@ -34,6 +34,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("{report}");
             return Ok(());
         }
+        Some(Command::MigrateStore { from, to, schema }) => {
+            let dir = proxy::cli::sqlite_dir(from)?;
+            // Nothing may write the store while it is copied.
+            let _alone = proxy::store::holders::alone(&dir)?;
+            let from = proxy::store::Store::open(&dir).await?;
+            let to = proxy::store::Store::open_postgres(to.expose(), schema.as_deref()).await?;
+            print!("{}", proxy::store::migrate::copy(&from, &to).await?);
+            return Ok(());
+        }
         None => {}
     }
     config.check()?;

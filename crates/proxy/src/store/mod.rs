@@ -40,6 +40,7 @@ mod customers;
 pub mod holders;
 mod line_items;
 mod memo;
+pub mod migrate;
 mod onboarding;
 mod partners;
 mod postgres;
