@@ -337,13 +337,41 @@ fn scale() -> Vec<Row> {
     let name = "Scale: 5,000 customers, 13 months in the store";
     let command = "cargo run --profile server -p proxy --example bench -- scale".to_string();
     let target = "p99 ≤ 200 ms";
-    match bench_line(&mut example("scale")) {
+    let mut rows = match bench_line(&mut example("scale")) {
         Ok(v) => vec![
             scale_row(name, command.clone(), target, &v),
             explorer_row(command, &v),
         ],
         Err(e) => vec![Row::failed(name, command, target, e)],
-    }
+    };
+    // The same on PostgreSQL, in the same run: a server of the bench's own.
+    let name = "Scale: 5,000 customers, 13 months in the store, on PostgreSQL";
+    let command = "PROXY_TEST_STORE=postgres cargo run --profile server -p proxy --example bench -- scale (a PostgreSQL server of the run's own)".to_string();
+    let result = crate::postgres::Postgres::start("bench").and_then(|server| {
+        bench_line(
+            example("scale")
+                .env("PROXY_TEST_STORE", "postgres")
+                .env("PROXY_TEST_DATABASE_URL", server.url()),
+        )
+    });
+    rows.push(match result {
+        Ok(v) => {
+            let mut row = scale_row(name, command, target, &v);
+            let (lines, fill) = (
+                v["lineItems"].as_f64().unwrap_or(0.0),
+                v["fillSeconds"].as_f64().unwrap_or(f64::NAN),
+            );
+            row.figure = format!(
+                "{}; filled with {} line items in {fill:.1} s ({:.0} rows/s, a day of every customer's lines a batch)",
+                row.figure,
+                v["lineItems"],
+                lines / fill
+            );
+            row
+        }
+        Err(e) => Row::failed(name, command, target, e),
+    });
+    rows
 }
 
 /// The Explorer's month of every customer, from the scale row's store.

@@ -34,6 +34,11 @@ pub struct ServeArgs {
     /// people over (README, "Replicas").
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=8))]
     pub replicas: u16,
+    /// The store in a PostgreSQL server of the try-out's own (made in a
+    /// temporary directory, removed when it stops), with two replicas at
+    /// least (README, "Replicas").
+    #[arg(long)]
+    pub postgres: bool,
 }
 
 pub fn target_dir() -> PathBuf {
@@ -104,8 +109,29 @@ pub fn run(args: ServeArgs) -> Result {
         .ok_or("the emulator lists no partner with a registered app")?;
     let app = &connected["apps"][0];
     let upstream = format!("http://{emulator_addr}");
+    // Stopped and removed when the try-out ends (dropped with `run`).
+    let postgres = match args.postgres {
+        true => match crate::postgres::Postgres::start("serve") {
+            Ok(server) => Some(server),
+            Err(e) => {
+                stop_child(&mut emulator);
+                return Err(e);
+            }
+        },
+        false => None,
+    };
+    let database: Vec<(&str, String)> = postgres
+        .iter()
+        .map(|server| ("PROXY_DATABASE_URL", server.url()))
+        .collect();
+    let replicas = if args.postgres {
+        args.replicas.max(2)
+    } else {
+        args.replicas
+    };
     let start_proxy = |port: u16| {
         Command::new(&proxy_bin)
+            .envs(database.iter().cloned())
             .args(["--port", &port.to_string()])
             .arg("--data-dir")
             .arg(root().join(&args.data_dir))
@@ -141,7 +167,7 @@ pub fn run(args: ServeArgs) -> Result {
     // The next ports up, past the emulator's.
     let ports: Vec<u16> = (args.port..=u16::MAX)
         .filter(|&p| p != args.emulator_port)
-        .take(args.replicas.into())
+        .take(replicas.into())
         .collect();
     let mut proxies = Vec::new();
     for &port in &ports {
@@ -174,6 +200,9 @@ pub fn run(args: ServeArgs) -> Result {
     println!("  CSP Cost Tracker is running: http://{proxy_addr}/");
     for port in &ports[1..] {
         println!("  Another replica, same store: http://127.0.0.1:{port}/");
+    }
+    if let Some(server) = &postgres {
+        println!("  The store, PostgreSQL:       {}", server.shown());
     }
     println!(
         "  Partner Center emulator:     http://{emulator_addr}/  (seeded partners: /emulator/demo)"

@@ -112,6 +112,9 @@ impl LineRow {
     }
 }
 
+// The scope reads below write `{IN_SCOPE} AND {KEPT}` (store/mod.rs,
+// line_items) out in full, as `sql!` takes literals, and bind its six
+// values from `ScopeBinds` in their order.
 impl Store {
     /// The last day with usage: the "today" of the data, in UTC days.
     pub async fn last_usage_day(
@@ -142,15 +145,13 @@ impl Store {
         let rows: Vec<DayCostRow> = sql!(
             query_as,
             self.reader().await?.on(),
-            concat!(
-                "SELECT customer_id, billing_currency AS currency, usage_date,
+            "SELECT customer_id, billing_currency AS currency, usage_date,
                     CAST(SUM(billing_total_micros) AS BIGINT) AS partner_cost,
                     CAST(SUM(customer_price_micros) AS BIGINT) AS customer_price,
                     CAST(SUM(list_cost_micros) AS BIGINT) AS list_cost
-                 FROM line_items l WHERE ",
-                in_scope_and_kept!(),
-                " GROUP BY customer_id, billing_currency, usage_date"
-            );
+                 FROM line_items l WHERE l.partner_id = ? AND l.usage_date >= ? AND l.usage_date <= ?
+         AND (? IS NULL OR l.customer_id = ?)
+         AND (l.version = 0 OR l.version IN (SELECT version FROM snapshots WHERE partner_id = ?)) GROUP BY customer_id, billing_currency, usage_date";
             .bind(b.partner)
             .bind(&b.from)
             .bind(&b.to)
@@ -185,7 +186,6 @@ impl Store {
         let rows: Vec<LineRow> = sql!(
             query_as,
             self.reader().await?.on(),
-            concat!(
             "SELECT l.key, l.customer_id, COALESCE(c.name, '') AS customer_name, l.subscription_id,
                     r.entitlement_id, r.entitlement_name, l.usage_date, m.meter_id, m.name AS meter_name,
                     m.category AS meter_category, m.subcategory AS meter_subcategory, m.unit,
@@ -199,11 +199,10 @@ impl Store {
              JOIN meters m ON m.id = l.meter
              JOIN resources r ON r.id = l.resource
              LEFT JOIN customers c ON c.partner_id = l.partner_id AND c.id = l.customer_id
-             WHERE ",
-            in_scope_and_kept!(),
-            " ORDER BY l.usage_date, l.customer_id, l.key, l.id
-             LIMIT ? OFFSET ?"
-            );
+             WHERE l.partner_id = ? AND l.usage_date >= ? AND l.usage_date <= ?
+         AND (? IS NULL OR l.customer_id = ?)
+         AND (l.version = 0 OR l.version IN (SELECT version FROM snapshots WHERE partner_id = ?)) ORDER BY l.usage_date, l.customer_id, l.key, l.id
+             LIMIT ? OFFSET ?";
             .bind(b.partner)
             .bind(&b.from)
             .bind(&b.to)
@@ -259,14 +258,12 @@ impl Store {
         sql!(
             query_as,
             self.reader().await?.on(),
-            concat!(
-                "SELECT m.category, l.billing_currency, CAST(SUM(l.billing_total_micros) AS BIGINT),
+            "SELECT m.category, l.billing_currency, CAST(SUM(l.billing_total_micros) AS BIGINT),
                     CAST(SUM(l.customer_price_micros) AS BIGINT)
                  FROM line_items l JOIN meters m ON m.id = l.meter
-                 WHERE ",
-                in_scope_and_kept!(),
-                " GROUP BY m.category, l.billing_currency ORDER BY 3 DESC"
-            );
+                 WHERE l.partner_id = ? AND l.usage_date >= ? AND l.usage_date <= ?
+         AND (? IS NULL OR l.customer_id = ?)
+         AND (l.version = 0 OR l.version IN (SELECT version FROM snapshots WHERE partner_id = ?)) GROUP BY m.category, l.billing_currency ORDER BY 3 DESC";
             .bind(b.partner)
             .bind(&b.from)
             .bind(&b.to)

@@ -4,16 +4,6 @@
 //! use), or a text of its own where the two differ. The values are bound
 //! and the rows read by the same code for both.
 
-/// `{IN_SCOPE} AND {KEPT}` (store/mod.rs, line_items) as one literal, for
-/// `concat!` in [`sql!`]; bound by [`crate::store::ScopeBinds`]' six values.
-macro_rules! in_scope_and_kept {
-    () => {
-        "l.partner_id = ? AND l.usage_date >= ? AND l.usage_date <= ?
-         AND (? IS NULL OR l.customer_id = ?)
-         AND (l.version = 0 OR l.version IN (SELECT version FROM snapshots WHERE partner_id = ?))"
-    };
-}
-
 /// A connection of either database, for [`sql!`].
 pub(crate) enum On<'c> {
     Sqlite(&'c mut sqlx::SqliteConnection),
@@ -23,10 +13,11 @@ pub(crate) enum On<'c> {
 /// Runs a statement on an [`On`]: `sql!(query_as, on, "SELECT ... ?";
 /// .bind(x).fetch_all)`, with `postgres: "..."` after the text where
 /// PostgreSQL needs other words; `sql!(execute, on, "UPDATE ..."; .bind(x))`
-/// for the number of rows changed. Evaluates to the awaited result.
+/// for the number of rows changed. Evaluates to the awaited result. The
+/// texts are literals: PostgreSQL's is numbered once per call site.
 macro_rules! sql {
     // A statement run for its effect: the rows it changed.
-    (execute, $on:expr, $sqlite:expr $(, postgres: $postgres:expr)?; $($chain:tt)*) => {
+    (execute, $on:expr, $sqlite:literal $(, postgres: $postgres:literal)?; $($chain:tt)*) => {
         match $on {
             $crate::store::sql::On::Sqlite(c) => sqlx::query($sqlite) $($chain)* .execute(c).await.map(|r| r.rows_affected()),
             $crate::store::sql::On::Postgres(c) => {
@@ -37,7 +28,7 @@ macro_rules! sql {
             }
         }
     };
-    ($kind:ident, $on:expr, $sqlite:expr $(, postgres: $postgres:expr)?; $($chain:tt)*) => {
+    ($kind:ident, $on:expr, $sqlite:literal $(, postgres: $postgres:literal)?; $($chain:tt)*) => {
         match $on {
             $crate::store::sql::On::Sqlite(c) => sqlx::$kind($sqlite) $($chain)* (c).await,
             $crate::store::sql::On::Postgres(c) => {
@@ -48,8 +39,8 @@ macro_rules! sql {
             }
         }
     };
-    (@text $sqlite:expr) => { $sqlite };
-    (@text $sqlite:expr, $postgres:expr) => { $postgres };
+    (@text $sqlite:literal) => { $sqlite };
+    (@text $sqlite:literal, $postgres:literal) => { $postgres };
 }
 
 /// `text` with each `?` outside quotes as `$1`, `$2`, ... in order.

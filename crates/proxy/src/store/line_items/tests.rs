@@ -4,6 +4,7 @@ use super::*;
 use crate::store::Scope;
 use crate::store::tests::{line, temporary};
 use chrono::NaiveDate;
+use std::collections::HashSet;
 
 fn snapshot(scope: &str, billed: bool) -> Snapshot {
     Snapshot {
