@@ -32,7 +32,10 @@ async fn a_copied_store_answers_every_summary_as_the_original() {
         serve(original.clone(), data.path()).await,
     );
     let customers: Value = get(&before, &a, "/api/customers").await;
-    let first = customers["customers"][0]["id"].as_str().unwrap().to_string();
+    let first = customers["customers"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     for (path, body) in [
         (
             format!("/api/customers/{first}/budget"),
