@@ -30,7 +30,8 @@ pub struct Config {
     /// A PostgreSQL store (`postgres://user@host:5432/db`), shared by every
     /// replica, instead of the SQLite file in the data directory. Its
     /// password is best given in PGPASSWORD, out of the command line.
-    #[arg(long, env = "PROXY_DATABASE_URL")]
+    // `--help` would show the environment's value, password and all.
+    #[arg(long, env = "PROXY_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<DatabaseUrl>,
     /// The PostgreSQL schema the store's tables live in, made if missing
     /// (default: the database's search path, normally `public`).
@@ -297,5 +298,30 @@ impl Config {
         config.dist = data_dir.join("dist");
         config.data_dir = data_dir;
         config
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_database_address_never_shows_its_password() {
+        let url: DatabaseUrl = "postgres://costs:s3cret@db.example:5432/costs"
+            .parse()
+            .unwrap();
+        let shown = format!("{url:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("db.example:5432/costs"), "{shown}");
+        let config = Config {
+            database_url: Some(url),
+            ..Config::with_data_dir("data".into())
+        };
+        assert!(!format!("{config:?}").contains("s3cret"));
+        assert!("sqlite:data".parse::<DatabaseUrl>().is_err());
+        assert!(schema_name("costs_eu").is_ok());
+        for bad in ["", "1st", "Costs", "a-b", "a;drop"] {
+            assert!(schema_name(bad).is_err(), "{bad}");
+        }
     }
 }
