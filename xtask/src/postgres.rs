@@ -55,6 +55,14 @@ impl Postgres {
         if let Some(user) = &pg.runner {
             run(Command::new("chown").args([user.as_str(), &pg.dir.display().to_string()]))?;
         }
+        // The server's socket is in this directory and trusts whoever
+        // reaches it: only the server's user may.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&pg.dir, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| format!("{}: {e}", pg.dir.display()))?;
+        }
         pg.private_write("password", &pg.password.clone())?;
         let data = pg.dir.join("data");
         pg.as_runner("initdb")
@@ -237,6 +245,16 @@ mod tests {
             "the store's user signs in over TCP with the password"
         );
         assert_eq!(psql(&pg, "wrong"), None, "loopback is not trusted");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&pg.dir).unwrap().permissions().mode();
+            assert_eq!(
+                mode & 0o777,
+                0o700,
+                "the socket's directory is the server's alone"
+            );
+        }
         let (dir, port) = (pg.dir.clone(), pg.port);
         drop(pg);
         assert!(!dir.exists(), "{} is removed", dir.display());
