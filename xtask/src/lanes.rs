@@ -12,6 +12,7 @@ use crate::Result;
 
 /// A test executable cargo built, and the package directory cargo would run
 /// it from.
+#[derive(Clone)]
 pub struct TestBinary {
     pub name: String,
     pub path: PathBuf,

@@ -193,11 +193,10 @@ fn native(lints: Lints, sqlite: bool, postgres: bool) -> Result<Vec<Summary>> {
     let proxy_tests: Vec<TestBinary> = binaries
         .iter()
         .filter(|b| b.package_dir.ends_with("crates/proxy") && b.name != "proxy")
-        .map(|b| TestBinary {
-            name: b.name.clone(),
-            path: b.path.clone(),
-            package_dir: b.package_dir.clone(),
-            env: [b.env.clone(), vec![("PROXY_TEST_STORE", "postgres".into())]].concat(),
+        .map(|b| {
+            let mut b = b.clone();
+            b.env.push(("PROXY_TEST_STORE", "postgres".into()));
+            b
         })
         .collect();
     if sqlite {

@@ -29,7 +29,7 @@ pub enum Command {
         #[arg(long)]
         to: crate::config::DatabaseUrl,
         /// The schema the copy's tables go to (made if missing).
-        #[arg(long)]
+        #[arg(long, value_parser = crate::config::schema_name)]
         schema: Option<String>,
     },
 }

@@ -195,7 +195,7 @@ pub struct Config {
 
 /// A schema's name as the store writes it unquoted: lower-case letters,
 /// digits and underscores, not starting with a digit.
-fn schema_name(s: &str) -> Result<String, String> {
+pub(crate) fn schema_name(s: &str) -> Result<String, String> {
     let valid = !s.is_empty()
         && s.len() <= 63
         && !s.starts_with(|c: char| c.is_ascii_digit())

@@ -10,18 +10,12 @@ use sqlx::{Connection as _, PgPool};
 /// Connects to the database at `url` and brings its schema up to date;
 /// `schema`, when given, is the PostgreSQL schema the store's tables live
 /// in, made if missing (one per test, so tests share a server; or an
-/// operator's choice). Its name is checked by the caller (`config`).
+/// operator's choice), its name checked as `--database-schema`'s is.
 pub(crate) async fn open(url: &str, schema: Option<&str>) -> Result<PgPool, sqlx::Error> {
     let mut options = PgConnectOptions::from_str(url)?;
     if let Some(schema) = schema {
-        let valid = schema
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-        if !valid || schema.is_empty() {
-            return Err(sqlx::Error::Configuration(
-                format!("'{schema}' is not a schema name the store uses").into(),
-            ));
-        }
+        crate::config::schema_name(schema)
+            .map_err(|e| sqlx::Error::Configuration(format!("'{schema}': {e}").into()))?;
         let mut admin = sqlx::PgConnection::connect_with(&options).await?;
         // Checked above: lower-case letters, digits and underscores.
         sqlx::query(sqlx::AssertSqlSafe(format!(

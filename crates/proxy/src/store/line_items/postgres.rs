@@ -210,12 +210,9 @@ pub(super) async fn write_sums(
 }
 
 /// The condition that a line (`l`) is kept ([`super::KEPT`]), its partner
-/// bound as `$n`.
-fn kept(n: usize) -> String {
-    format!(
-        "(l.version = 0 OR l.version IN (SELECT version FROM snapshots WHERE partner_id = ${n}))"
-    )
-}
+/// bound as `$1`.
+const KEPT: &str =
+    "(l.version = 0 OR l.version IN (SELECT version FROM snapshots WHERE partner_id = $1))";
 
 /// [`super::sums::rebuild`] in PostgreSQL: the sums of `lines` deleted,
 /// then worked out from the lines a day at a time.
@@ -224,16 +221,16 @@ pub(in crate::store) async fn rebuild(
     partner: i64,
     lines: Lines<'_>,
 ) -> Result<(), sqlx::Error> {
-    // The lines' condition after the partner ($1), its values from $2 on,
-    // and for kept lines the snapshots' partner.
+    // The lines' condition after the partner ($1), its values from $2 on
+    // (a version bound as text, cast where it is compared).
     let (only, values): (String, Vec<String>) = match lines {
         Lines::Kept(Some(customer)) => (
-            format!("AND l.customer_id = $2 AND {}", kept(1)),
+            format!("AND l.customer_id = $2 AND {KEPT}"),
             vec![customer.to_string()],
         ),
-        Lines::Kept(None) => (format!("AND {}", kept(1)), Vec::new()),
+        Lines::Kept(None) => (format!("AND {KEPT}"), Vec::new()),
         Lines::Read(scope, version) => (
-            "AND l.scope = $2 AND l.version = $3".to_string(),
+            "AND l.scope = $2 AND l.version = $3::bigint".to_string(),
             vec![scope.to_string(), version.to_string()],
         ),
     };
@@ -247,7 +244,6 @@ pub(in crate::store) async fn rebuild(
     bound(sqlx::query(delete), partner, &values)
         .execute(&mut *conn)
         .await?;
-    let only = only.replace("l.version = $3", "l.version = $3::bigint");
     let days: Vec<String> = bound_scalar(
         sqlx::query_scalar(AssertSqlSafe(format!(
             "SELECT DISTINCT l.usage_date FROM line_items l WHERE l.partner_id = $1 {only}
