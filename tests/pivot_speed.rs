@@ -7,6 +7,11 @@
 //! same with a dense table of slots, the wasm pivot's own method. Not part
 //! of `cargo xtask test`: `cargo xtask bench` runs it and reads the `BENCH`
 //! line it prints.
+//!
+//! Beside them, the floor under any pivot of these rows: the four measure
+//! columns only read and summed, no grouping, in wasm and in JavaScript.
+//! A pivot reads at least those bytes, so it cannot be more times faster
+//! than a baseline than the baseline's time over the wasm floor.
 
 use model::cube::{CubeBuilder, Dim, PivotQuery, synthetic};
 use wasm_bindgen::JsValue;
@@ -80,7 +85,15 @@ const typed = (dense, two) => () => {
   return groups;
 };
 
+// The floor: every measure read once and summed, no group found.
+const floor = () => {
+  let a = 0, b = 0, c = 0, d = 0;
+  for (let i = 0; i < n; i++) { a += cost[i]; b += price[i]; c += list[i]; d += qty[i]; }
+  return a + b + c + d > 0 ? 1 : 0;
+};
+
 return [
+  time(floor),
   time(objects((r) => r.customer)),
   time(objects((r) => r.customer + '\u0000' + r.meterCategory)),
   time(typed(false, false)),
@@ -138,6 +151,23 @@ fn pivot_speed_against_a_javascript_baseline() {
                 .collect(),
         )
     };
+    // The same four columns as the cube holds them (i64 millionths).
+    let measures: Vec<Vec<i64>> = [&cost, &price, &list, &qty]
+        .iter()
+        .map(|c| c.iter().map(|v| *v as i64).collect())
+        .collect();
+    let wasm_floor = median(
+        (0..RUNS)
+            .map(|_| {
+                let t = now();
+                // A column at a time: each loop a plain sum the compiler
+                // keeps in registers, with no bounds check.
+                let sums: Vec<i64> = measures.iter().map(|c| c.iter().sum()).collect();
+                assert!(std::hint::black_box(sums).iter().sum::<i64>() > 0);
+                now() - t
+            })
+            .collect(),
+    );
     let wasm_one = time(vec![Dim::Customer]);
     let wasm_two = time(vec![Dim::Customer, Dim::MeterCategory]);
 
@@ -163,12 +193,13 @@ fn pivot_speed_against_a_javascript_baseline() {
     let js = js_sys::Array::from(&baseline.apply(&JsValue::NULL, &args).unwrap());
     let js = |i: u32| js.get(i).as_f64().unwrap();
     console_log!(
-        "BENCH {{\"rows\":{ROWS},\"runs\":{RUNS},\"wasmOne\":{wasm_one:.1},\"wasmTwo\":{wasm_two:.1},\"jsOne\":{:.1},\"jsTwo\":{:.1},\"mapOne\":{:.1},\"mapTwo\":{:.1},\"denseOne\":{:.1},\"denseTwo\":{:.1}}}",
-        js(0),
+        "BENCH {{\"rows\":{ROWS},\"runs\":{RUNS},\"wasmOne\":{wasm_one:.1},\"wasmTwo\":{wasm_two:.1},\"jsOne\":{:.1},\"jsTwo\":{:.1},\"mapOne\":{:.1},\"mapTwo\":{:.1},\"denseOne\":{:.1},\"denseTwo\":{:.1},\"wasmFloor\":{wasm_floor:.1},\"jsFloor\":{:.1}}}",
         js(1),
         js(2),
         js(3),
         js(4),
-        js(5)
+        js(5),
+        js(6),
+        js(0)
     );
 }
