@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
+use leptos_router::{Lazy, LazyRoute};
 use model::api::{ErrorCode, SessionInfo};
 
 use crate::api::{self, ApiError};
@@ -32,19 +33,96 @@ pub fn App(
         view! {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=Overview />
-                <Route path=path!("/customers") view=Customers />
-                <Route path=path!("/customers/:id") view=Customer />
-                <Route path=path!("/explorer") view=Explorer />
-                <Route path=path!("/budgets") view=Budgets />
-                <Route path=path!("/margin") view=Margin />
-                <Route path=path!("/onboarding") view=Onboarding />
-                <Route path=path!("/connection") view=Connection />
-                <Route path=path!("/settings") view=Settings />
-                <Route path=path!("/my") view=Own />
+                <Route path=path!("/customers") view={Lazy::<CustomersPage>::new()} />
+                <Route path=path!("/customers/:id") view={Lazy::<CustomerPage>::new()} />
+                <Route path=path!("/explorer") view={Lazy::<ExplorerPage>::new()} />
+                <Route path=path!("/budgets") view={Lazy::<BudgetsPage>::new()} />
+                <Route path=path!("/margin") view={Lazy::<MarginPage>::new()} />
+                <Route path=path!("/onboarding") view={Lazy::<OnboardingPage>::new()} />
+                <Route path=path!("/connection") view={Lazy::<ConnectionPage>::new()} />
+                <Route path=path!("/settings") view={Lazy::<SettingsPage>::new()} />
+                <Route path=path!("/my") view={Lazy::<OwnPage>::new()} />
             </Routes>
         }
         .into_any()
     })
+}
+
+/// A page the partner's app loads when it is first opened, not with the
+/// app: the release build (`--features split`, `cargo xtask build`) cuts
+/// the code of all such pages into one wasm file of their own, so that the
+/// first load carries the shell and the Overview only (issue 23). One file
+/// for them all, rather than one per page: a page per file shared its code
+/// with the others through a hundred small files, and a deep link to the
+/// Explorer waited on forty of them. Other builds (`trunk serve`, the
+/// browser tests) keep one wasm, the pages ready at once.
+macro_rules! page_loaded_when_opened {
+    ($($route:ident => $page:ident by $view:ident;)*) => {$(
+        struct $route;
+
+        #[cfg_attr(
+            feature = "split",
+            leptos::wasm_split::wasm_split(pages, wasm_split_path = ::leptos::wasm_split, fallible)
+        )]
+        fn $view() -> Result<AnyView, PageNotLoaded> {
+            Ok(view! { <$page /> }.into_any())
+        }
+
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            async fn view(_this: Self) -> AnyView {
+                #[cfg(feature = "split")]
+                let view = $view().await;
+                #[cfg(not(feature = "split"))]
+                let view = $view();
+                view.unwrap_or_else(|_| page_not_loaded())
+            }
+        }
+    )*};
+}
+
+/// The pages' wasm file could not be fetched (the connection dropped, or a
+/// new release replaced the files of the one this page started with).
+struct PageNotLoaded;
+
+impl From<leptos::wasm_split::SplitLoaderError> for PageNotLoaded {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        PageNotLoaded
+    }
+}
+
+/// Says so, instead of a blank page; trying again reloads the app, which
+/// fetches the files anew.
+fn page_not_loaded() -> AnyView {
+    let t = i18n::t();
+    host::report_error(t.page_not_loaded);
+    let reload = |_| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().reload();
+        }
+    };
+    view! {
+        <div class="notice-box">
+            <p class="error" role="alert">{t.page_not_loaded}</p>
+            <button type="button" on:click=reload>{t.try_again}</button>
+        </div>
+    }
+    .into_any()
+}
+
+page_loaded_when_opened! {
+    CustomersPage => Customers by customers_view;
+    CustomerPage => Customer by customer_view;
+    ExplorerPage => Explorer by explorer_view;
+    BudgetsPage => Budgets by budgets_view;
+    MarginPage => Margin by margin_view;
+    OnboardingPage => Onboarding by onboarding_view;
+    ConnectionPage => Connection by connection_view;
+    SettingsPage => Settings by settings_view;
+    OwnPage => Own by own_view;
 }
 
 /// The customer's own view alone, as `/my` loads it: a customer's user,

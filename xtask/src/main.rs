@@ -25,6 +25,7 @@ mod process;
 mod serve;
 mod size;
 mod spa;
+mod split;
 mod test;
 mod tools;
 

@@ -12,8 +12,10 @@ use wasmparser::{KnownCustom, Name, Parser, Payload, TypeRef};
 
 use crate::Result;
 
-/// What trunk's release build has rustc write, names and all.
-pub const RUSTC_WASM: &str = "target/wasm32-unknown-unknown/release/csp-costs.wasm";
+/// The partner's app's main module as wasm-split cuts it from what rustc
+/// writes (names kept): what its first load carries; each other page's
+/// code is in a module of its own (xtask/src/split.rs).
+pub const RUSTC_WASM: &str = "target/split/cut/csp-costs.wasm";
 /// The same for the customer's own entry (`/my`).
 pub const RUSTC_OWN_WASM: &str = "target/wasm32-unknown-unknown/release/own.wasm";
 /// Each entry's wasm as rustc writes it, with what to call it.
@@ -136,7 +138,7 @@ pub fn markdown(b: &Breakdown) -> String {
     let kb = |n: u64| format!("{:.1} KB", n as f64 / 1024.0);
     let share = |n: u64| format!("{:.1} %", n as f64 * 100.0 / b.code.max(1) as f64);
     let mut out = format!(
-        "Code {} and data {} in the wasm rustc writes (names kept; wasm-opt then shrinks it). By crate:\n\n| crate | code | share |\n|---|---|---|\n",
+        "Code {} and data {} in the wasm rustc writes, the first load's module of it where the app is split (names kept; wasm-opt then shrinks it). By crate:\n\n| crate | code | share |\n|---|---|---|\n",
         kb(b.code),
         kb(b.data)
     );

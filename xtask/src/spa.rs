@@ -27,6 +27,7 @@ pub fn build_measured() -> Result<(PathBuf, FirstLoads)> {
             .current_dir(&root),
     )?;
     let dist = root.join("dist");
+    crate::split::split_partner_app(&dist)?;
     build_own(&root, &dist)?;
     write_embed_js(&dist)?;
     let files = precompress(&dist)?;
@@ -124,7 +125,7 @@ fn write_embed_js(dist: &Path) -> Result {
 pub fn hosting_notes(dist: &Path) -> String {
     format!(
         "xtask: {dist} is ready for any static host, under any path (e.g. /tools/costs/):\n\
-         \x20 1. Copy its files to the folder the host serves.\n\
+         \x20 1. Copy its files and folders to the folder the host serves.\n\
          \x20 2. In config.json beside index.html, set the proxy's address:\n\
          \x20    {{\"apiBase\": \"https://costs-api.example.com/\"}}\n\
          \x20 3. Start the proxy with --cors-origins set to the static site's origin\n\
@@ -165,7 +166,9 @@ pub struct FirstLoads {
 type Files = std::collections::BTreeMap<String, Transfer>;
 
 /// What a first visit to `page` fetches: the page, the files it names (its
-/// script, wasm and stylesheet) and `config.json`.
+/// script, wasm and stylesheet), the files its scripts import as they start
+/// (the split app's loader; not the pages' modules, which the loader
+/// fetches when a page is opened) and `config.json`.
 fn first_load(dist: &Path, page: &str, files: &Files) -> Result<Transfer> {
     let html = std::fs::read(dist.join(page)).map_err(|e| format!("dist/{page}: {e}"))?;
     let mut total = Transfer {
@@ -173,21 +176,38 @@ fn first_load(dist: &Path, page: &str, files: &Files) -> Result<Transfer> {
         gzip: gzip(&html)?.len() as u64,
         brotli: brotli(&html)?.len() as u64,
     };
-    let text = String::from_utf8_lossy(&html);
-    let mut named: Vec<&str> = text
-        .split(['"', '\''])
-        .map(|s| s.trim_start_matches("../").trim_start_matches("./"))
-        .filter(|s| files.contains_key(*s))
-        .collect();
-    named.push("config.json");
+    let mut named = names_in(&String::from_utf8_lossy(&html), "", files);
+    for script in named.clone().iter().filter(|n| n.ends_with(".js")) {
+        let text = std::fs::read_to_string(dist.join(script)).map_err(|e| e.to_string())?;
+        let folder = script.rsplit_once('/').map_or("", |(folder, _)| folder);
+        named.extend(
+            names_in(&text, folder, files)
+                .into_iter()
+                .filter(|n| n.ends_with(".js")),
+        );
+    }
+    named.push("config.json".into());
     named.sort_unstable();
     named.dedup();
     for name in named {
-        if let Some(size) = files.get(name) {
+        if let Some(size) = files.get(&name) {
             total += *size;
         }
     }
     Ok(total)
+}
+
+/// The files of `dist/` a text names by a quoted relative address, seen
+/// from `folder` (`""` for `dist/` itself).
+fn names_in(text: &str, folder: &str, files: &Files) -> Vec<String> {
+    text.split(['"', '\''])
+        .map(|s| s.trim_start_matches("../").trim_start_matches("./"))
+        .map(|s| match folder {
+            "" => s.to_string(),
+            folder => format!("{folder}/{s}"),
+        })
+        .filter(|s| files.contains_key(s))
+        .collect()
 }
 
 /// Compresses each script, wasm, stylesheet and JSON file of `dist/` both
@@ -195,12 +215,25 @@ fn first_load(dist: &Path, page: &str, files: &Files) -> Result<Transfer> {
 /// `config.json` itself), and returns their sizes.
 fn precompress(dist: &Path) -> Result<Files> {
     let mut files = Files::new();
-    for entry in std::fs::read_dir(dist).map_err(|e| format!("{}: {e}", dist.display()))? {
+    precompress_folder(dist, "", &mut files)?;
+    Ok(files)
+}
+
+/// [`precompress`] for one folder of `dist/` (`prefix` its path there) and
+/// its folders.
+fn precompress_folder(folder: &Path, prefix: &str, files: &mut Files) -> Result {
+    for entry in std::fs::read_dir(folder).map_err(|e| format!("{}: {e}", folder.display()))? {
         let path = entry.map_err(|e| e.to_string())?.path();
+        let name = path
+            .file_name()
+            .map(|n| format!("{prefix}{}", n.to_string_lossy()))
+            .unwrap_or_default();
+        if path.is_dir() {
+            precompress_folder(&path, &format!("{name}/"), files)?;
+            continue;
+        }
         let extension = path.extension().and_then(|e| e.to_str());
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
-        let (Some(extension @ ("js" | "wasm" | "css" | "json")), Some(name)) = (extension, name)
-        else {
+        let Some(extension @ ("js" | "wasm" | "css" | "json")) = extension else {
             continue;
         };
         let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
@@ -218,7 +251,7 @@ fn precompress(dist: &Path) -> Result<Files> {
         };
         files.insert(name, size);
     }
-    Ok(files)
+    Ok(())
 }
 
 fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {

@@ -10,6 +10,9 @@ use crate::{Result, root};
 pub const TRUNK_VERSION: &str = "0.21.14";
 /// Must equal the `wasm-bindgen` pin in Cargo.toml: the CLI refuses any other.
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
+/// Cuts the partner's app into a wasm per page (xtask/src/split.rs); the
+/// version leptos 0.8's `#[lazy_route]` markers are read by.
+pub const WASM_SPLIT_VERSION: &str = "0.2.4";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -41,6 +44,7 @@ pub fn ensure(needs: Needs) -> Result {
             cargo_install(&["wasm-bindgen-cli", "--version", WASM_BINDGEN_VERSION])
         },
     )?;
+    ensure_wasm_split()?;
     ensure_node_packages()?;
     if needs == Needs::Everything {
         ensure_chromium()?;
@@ -114,6 +118,33 @@ fn ensure_cargo_tool(
     }
 }
 
+/// wasm-split-cli has no `--version`: cargo's list of what it installed says.
+fn ensure_wasm_split() -> Result {
+    let installed = || {
+        let list =
+            output(Command::new(cargo_program()).args(["install", "--list"])).unwrap_or_default();
+        list.contains(&format!("wasm_split_cli_support v{WASM_SPLIT_VERSION}:"))
+            && cargo_bin().join("wasm-split-cli").exists()
+    };
+    if installed() {
+        return Ok(());
+    }
+    println!("xtask: installing wasm-split-cli {WASM_SPLIT_VERSION}");
+    cargo_install(&[
+        "wasm_split_cli_support",
+        "--version",
+        WASM_SPLIT_VERSION,
+        "--features",
+        "build-binary",
+        "--locked",
+    ])?;
+    if installed() {
+        Ok(())
+    } else {
+        Err("wasm-split-cli is not where cargo installs after its install".into())
+    }
+}
+
 /// cargo-mutants, for `cargo xtask mutants` only.
 pub fn ensure_cargo_mutants() -> Result {
     let version = crate::mutants::CARGO_MUTANTS_VERSION;
@@ -125,8 +156,12 @@ pub fn ensure_cargo_mutants() -> Result {
     )
 }
 
+fn cargo_program() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
 fn cargo_install(args: &[&str]) -> Result {
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    let mut cmd = Command::new(cargo_program());
     cmd.arg("install").args(args);
     run(&mut cmd)
 }

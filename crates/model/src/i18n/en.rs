@@ -32,6 +32,7 @@ pub static EN: Text = Text {
     could_not_start: "The app could not start",
     page_not_found: "Page not found",
     no_page_here: "There is no page at this address.",
+    page_not_loaded: "This page could not be loaded. Check the connection, then try again.",
     go_to_overview: "Go to the overview",
     sign_in_to_see: "Sign in with your Partner Center account to see your customers' costs.",
     not_connected: "Your partner organization is not connected yet.",

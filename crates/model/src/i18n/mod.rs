@@ -105,6 +105,7 @@ text! {
         could_not_start,
         page_not_found,
         no_page_here,
+        page_not_loaded,
         go_to_overview,
         sign_in_to_see,
         not_connected,

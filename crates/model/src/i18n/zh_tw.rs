@@ -33,6 +33,7 @@ pub static ZH_TW: Text = Text {
     could_not_start: "應用程式無法啟動",
     page_not_found: "找不到頁面",
     no_page_here: "這個網址沒有頁面。",
+    page_not_loaded: "無法載入這個頁面。請檢查網路連線，然後再試一次。",
     go_to_overview: "前往總覽",
     sign_in_to_see: "請以您的 Partner Center 帳戶登入，以查看客戶的成本。",
     not_connected: "您的合作夥伴組織尚未連線。",
