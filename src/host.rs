@@ -140,16 +140,12 @@ pub fn tell(config: &AppConfig, message: &ToHost) {
     let Some(parent) = parent() else {
         return;
     };
-    let Ok(data) = serde_wasm_value(&message.to_json()) else {
+    let Ok(data) = js_sys::JSON::parse(&message.to_json()) else {
         return;
     };
     for origin in &config.host_origins {
         let _ = parent.post_message(&data, origin);
     }
-}
-
-fn serde_wasm_value(value: &serde_json::Value) -> Result<wasm_bindgen::JsValue, ()> {
-    js_sys::JSON::parse(&value.to_string()).map_err(|_| ())
 }
 
 /// In a frame with trusted host origins: says it is ready, reports its
@@ -192,8 +188,7 @@ pub fn connect(
             let data = js_sys::JSON::stringify(&ev.data())
                 .ok()
                 .and_then(|s| s.as_string())
-                .and_then(|s| serde_json::from_str(&s).ok())
-                .unwrap_or(serde_json::Value::Null);
+                .unwrap_or_default();
             match FromHost::read(&listening, &ev.origin(), &data) {
                 Ok(FromHost::Theme {
                     theme: t,

@@ -221,13 +221,14 @@ pub enum ToHost {
 pub const MESSAGE_SOURCE: &str = "csp-costs";
 
 impl ToHost {
-    /// The message as posted: the variant's fields plus `source`.
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        if let Some(map) = value.as_object_mut() {
-            map.insert("source".into(), MESSAGE_SOURCE.into());
-        }
-        value
+    /// The message as posted, JSON text: `source` and the variant's fields.
+    /// Written out rather than through `serde_json::Value`, whose code the
+    /// browser would otherwise load with the app for this alone.
+    pub fn to_json(&self) -> String {
+        let fields = serde_json::to_string(self).unwrap_or_default();
+        // Tagged by `type`, a message is always an object with a field.
+        let rest = fields.strip_prefix('{').unwrap_or("\"type\":\"\"}");
+        format!("{{\"source\":\"{MESSAGE_SOURCE}\",{rest}")
     }
 }
 
@@ -258,16 +259,12 @@ pub enum MessageError {
 impl FromHost {
     /// A message event's data, checked: only from a trusted origin, only
     /// known commands, only colours and app paths.
-    pub fn read(
-        config: &AppConfig,
-        origin: &str,
-        data: &serde_json::Value,
-    ) -> Result<FromHost, MessageError> {
+    pub fn read(config: &AppConfig, origin: &str, data: &str) -> Result<FromHost, MessageError> {
         if !config.trusts(origin) {
             return Err(MessageError::Untrusted(origin.to_string()));
         }
-        let message: FromHost = serde_json::from_value(data.clone())
-            .map_err(|e| MessageError::Unknown(e.to_string()))?;
+        let message: FromHost =
+            serde_json::from_str(data).map_err(|e| MessageError::Unknown(e.to_string()))?;
         match &message {
             FromHost::Theme {
                 accent: Some(a), ..
@@ -363,16 +360,24 @@ mod tests {
 
     #[test]
     fn messages_out_say_where_they_come_from() {
+        let parsed = |message: ToHost| {
+            serde_json::from_str::<serde_json::Value>(&message.to_json()).expect("JSON")
+        };
         assert_eq!(
-            ToHost::Height { height: 812 }.to_json(),
+            parsed(ToHost::Height { height: 812 }),
             json!({"type": "height", "height": 812, "source": "csp-costs"})
         );
         assert_eq!(
-            ToHost::Navigate {
+            parsed(ToHost::Navigate {
                 path: "/customers".into()
-            }
-            .to_json(),
+            }),
             json!({"type": "navigate", "path": "/customers", "source": "csp-costs"})
+        );
+        assert_eq!(
+            parsed(ToHost::Error {
+                message: "a \"quoted\" {brace}".into()
+            }),
+            json!({"type": "error", "message": "a \"quoted\" {brace}", "source": "csp-costs"})
         );
     }
 
@@ -387,7 +392,7 @@ mod tests {
             FromHost::read(
                 &config,
                 ok,
-                &json!({"type": "theme", "theme": "dark", "accent": "#c2255c"})
+                &json!({"type": "theme", "theme": "dark", "accent": "#c2255c"}).to_string()
             ),
             Ok(FromHost::Theme {
                 theme: Theme::Dark,
@@ -398,7 +403,7 @@ mod tests {
             FromHost::read(
                 &config,
                 ok,
-                &json!({"type": "navigate", "path": "/explorer"})
+                &json!({"type": "navigate", "path": "/explorer"}).to_string()
             ),
             Ok(FromHost::Navigate {
                 path: "/explorer".into()
@@ -408,7 +413,7 @@ mod tests {
             FromHost::read(
                 &config,
                 ok,
-                &json!({"type": "language", "language": "zh-TW"})
+                &json!({"type": "language", "language": "zh-TW"}).to_string()
             ),
             Ok(FromHost::Language {
                 language: "zh-TW".into()
@@ -418,7 +423,7 @@ mod tests {
             FromHost::read(
                 &config,
                 "https://evil.example.com",
-                &json!({"type": "navigate", "path": "/"})
+                &json!({"type": "navigate", "path": "/"}).to_string()
             ),
             Err(MessageError::Untrusted(_))
         ));
@@ -429,10 +434,11 @@ mod tests {
             json!({"type": "eval", "code": "alert(1)"}),
             json!({"type": "language", "language": "klingon"}),
             json!("a string"),
+            json!(null),
         ] {
             assert!(
                 matches!(
-                    FromHost::read(&config, ok, &bad),
+                    FromHost::read(&config, ok, &bad.to_string()),
                     Err(MessageError::Unknown(_))
                 ),
                 "{bad}"
