@@ -297,8 +297,7 @@ fn LanguagePicker() -> impl IntoView {
             <span class="visually-hidden">{i18n::t().language}</span>
             <select on:change=move |ev| {
                 if let Some(l) = Locale::parse(&event_target_value(&ev)) {
-                    i18n::remember(l);
-                    locale.set(l);
+                    i18n::switch(locale, l, true);
                 }
             }>
                 {Locale::ALL
@@ -331,7 +330,7 @@ fn HostLink(host: Host) -> impl IntoView {
     host::connect(
         &host,
         move |path| navigate(path, Default::default()),
-        move |l| locale.set(l),
+        move |l| i18n::switch(locale, l, false),
     );
     let location = use_location();
     let route = Memo::new(move |_| host::route_of(&location.pathname.get()));

@@ -9,13 +9,80 @@ use model::i18n::{Locale, Text};
 
 thread_local! {
     static CURRENT: Cell<Locale> = const { Cell::new(Locale::En) };
+    /// Traditional Chinese, once [`ready`] has its words.
+    static ZH_TW: Cell<Option<&'static Text>> = const { Cell::new(None) };
 }
 
 const KEY: &str = "csp-costs.locale";
 
 /// The words of the current language.
 pub fn t() -> &'static Text {
-    current().text()
+    match current() {
+        Locale::En => &model::i18n::EN,
+        Locale::ZhTw => ZH_TW.with(Cell::get).unwrap_or(&model::i18n::EN),
+    }
+}
+
+/// Makes `locale`'s words ready, and says which language to speak: in the
+/// split build (`--features split`) Traditional Chinese is a wasm file of
+/// its own, fetched the first time it is spoken, so that the first load of
+/// a person reading English carries no Chinese (issue 23). Should it fail
+/// to arrive, English.
+pub async fn ready(locale: Locale) -> Locale {
+    if spoken(locale) == locale {
+        return locale;
+    }
+    #[cfg(feature = "split")]
+    let words = zh_tw_words().await;
+    #[cfg(not(feature = "split"))]
+    let words = zh_tw_words();
+    match words {
+        Ok(words) => {
+            ZH_TW.with(|w| w.set(Some(words)));
+            locale
+        }
+        Err(_) => Locale::En,
+    }
+}
+
+/// `locale` if its words are ready, else English (for a page that cannot
+/// wait for them).
+pub fn spoken(locale: Locale) -> Locale {
+    if locale == Locale::En || ZH_TW.with(Cell::get).is_some() {
+        locale
+    } else {
+        Locale::En
+    }
+}
+
+/// Speaks `locale` as soon as its words are ready (the page renders again
+/// in it through `signal`), and remembers it when `remember` says so.
+pub fn switch(signal: leptos::prelude::RwSignal<Locale>, locale: Locale, keep: bool) {
+    use leptos::prelude::Set;
+    leptos::task::spawn_local(async move {
+        let spoken = ready(locale).await;
+        if keep && spoken == locale {
+            remember(spoken);
+        }
+        signal.set(spoken);
+    });
+}
+
+#[cfg_attr(
+    feature = "split",
+    leptos::wasm_split::wasm_split(zh_tw, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn zh_tw_words() -> Result<&'static Text, WordsNotLoaded> {
+    Ok(&model::i18n::ZH_TW)
+}
+
+/// A language's wasm file could not be fetched.
+struct WordsNotLoaded;
+
+impl From<leptos::wasm_split::SplitLoaderError> for WordsNotLoaded {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        WordsNotLoaded
+    }
 }
 
 pub fn current() -> Locale {

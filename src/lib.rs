@@ -21,7 +21,9 @@ use model::host::AppConfig;
 /// each binary holds only the app it starts.
 pub fn run(start: fn(AppConfig)) {
     wasm_bindgen_futures::spawn_local(async move {
-        match host::load_config().await {
+        // The browser's language's words come beside the settings, not after.
+        let (config, _) = futures::join!(host::load_config(), i18n::ready(i18n::initial()));
+        match config {
             Ok(config) => start(config),
             Err(problem) => show_problem(problem),
         }
@@ -50,7 +52,20 @@ fn start_app<V: IntoView + 'static>(
     }
     api::set_base(config.api_base.clone());
     host::set_base(&base);
-    i18n::set(i18n::initial());
+    wasm_bindgen_futures::spawn_local(async move {
+        // Ready already when `run` started it (a mounting host page calls
+        // `start` itself).
+        i18n::set(i18n::ready(i18n::initial()).await);
+        mount(config, root, base, app);
+    });
+}
+
+fn mount<V: IntoView + 'static>(
+    config: AppConfig,
+    root: Option<web_sys::HtmlElement>,
+    base: String,
+    app: fn(host::Host) -> V,
+) {
     let mount_root = root.clone();
     let mount = move || {
         app(host::Host {
@@ -75,7 +90,7 @@ fn start_app<V: IntoView + 'static>(
 
 /// When the app cannot start (a wrong `config.json`), says why on the page.
 pub fn show_problem(problem: String) {
-    i18n::set(i18n::initial());
+    i18n::set(i18n::spoken(i18n::initial()));
     leptos::mount::mount_to_body(move || {
         view! {
             <main id="main">

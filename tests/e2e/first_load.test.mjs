@@ -1,7 +1,8 @@
 // The partner's app is split (issue 23): its first load is the shell and the
 // Overview, one wasm file; the other pages' code arrives when one of them is
 // first opened, one more file from the build's split-<hash>/ folder, and is
-// not fetched again. A deep link to such a page loads the two.
+// not fetched again. A deep link to such a page loads the two. Traditional
+// Chinese is a file of its own too, fetched by a browser that reads it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServers, launchBrowser, signIn } from './servers.mjs';
@@ -109,4 +110,39 @@ test("when the pages' file cannot be fetched, the page says so, and trying again
   assert.equal(new URL(page.url()).pathname, '/explorer');
   assert.ok(wasm.some((p) => PAGES.test(p)), wasm.join());
   await context.close();
+});
+
+const ZH_TW = /^\/split-[0-9a-f]{16}\/split_zh_tw\.wasm$/;
+
+test('the Chinese words come with the app for a zh-TW browser, and when someone switches to them', async () => {
+  // A browser set to Traditional Chinese: its words with the first load.
+  const zh = await browser.newContext({ locale: 'zh-TW', viewport: { width: 1280, height: 900 } });
+  const chinese = await watchedPage(zh);
+  await signIn(chinese.page, servers, servers.partner.users[0].userName, '/');
+  await chinese.page.locator('h1', { hasText: '總覽' }).waitFor();
+  assert.ok(chinese.wasm.some((p) => ZH_TW.test(p)), chinese.wasm.join());
+  assert.ok(chinese.wasm.every((p) => MAIN.test(p) || ZH_TW.test(p)), chinese.wasm.join());
+  assert.equal(await chinese.page.locator('html').getAttribute('lang'), 'zh-TW');
+  await zh.close();
+
+  // An English one never fetches them, until the switcher asks.
+  const en = await browser.newContext({ locale: 'en-US', viewport: { width: 1280, height: 900 } });
+  const english = await watchedPage(en);
+  await signIn(english.page, servers, servers.partner.users[0].userName, '/');
+  await english.page.locator('h1', { hasText: 'Overview' }).waitFor();
+  assert.ok(!english.wasm.some((p) => ZH_TW.test(p)), english.wasm.join());
+  await english.page.locator('label.language select').selectOption('zh-TW');
+  await english.page.locator('h1', { hasText: '總覽' }).waitFor();
+  assert.ok(english.wasm.some((p) => ZH_TW.test(p)), english.wasm.join());
+  assert.equal(await english.page.locator('html').getAttribute('lang'), 'zh-TW');
+  await en.close();
+
+  // Words that cannot be fetched: the app starts, in English, rather than not at all.
+  const offline = await browser.newContext({ locale: 'zh-TW', viewport: { width: 1280, height: 900 } });
+  const cut = await watchedPage(offline);
+  await cut.page.route('**/split_zh_tw.wasm', (route) => route.abort('internetdisconnected'));
+  await signIn(cut.page, servers, servers.partner.users[0].userName, '/');
+  await cut.page.locator('h1', { hasText: 'Overview' }).waitFor();
+  assert.equal(await cut.page.locator('html').getAttribute('lang'), 'en');
+  await offline.close();
 });

@@ -104,7 +104,7 @@ fn first_load(built: &Result<Built>) -> Row {
             command,
             figure: format!(
                 "the partner's app {} gzip ({} raw; {} as the proxy sends it to a browser that \
-                 accepts brotli): its shell and Overview, the other pages' code one more file \
+                 accepts brotli): its shell and Overview in English, the other pages' code one more file \
                  fetched when one of them first opens; the customer's own view (/my) {} gzip ({} raw; {} brotli)",
                 kb(size.partner.gzip),
                 kb(size.partner.raw),

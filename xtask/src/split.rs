@@ -1,13 +1,15 @@
-//! The partner's app cut in two (issue 23): the first load carries the
-//! shell and the Overview, and the other pages' code is one more wasm file,
-//! fetched when one of them first opens. trunk 0.21 cannot split (the cut
+//! The partner's app cut up (issue 23): the first load carries the shell
+//! and the Overview; the other pages' code is one more wasm file, fetched
+//! when one of them first opens, and Traditional Chinese's words another,
+//! fetched by those who read it. trunk 0.21 cannot split (the cut
 //! must happen between the link and wasm-bindgen), so after trunk's build
 //! this replaces its script and wasm with the split ones:
 //!
 //! 1. the app again with `--features split` (the pages' views behind
-//!    `wasm_split(pages)`), the link keeping its relocations for the cut;
-//! 2. `wasm-split-cli` cuts it into the main module, the pages' module (and
-//!    chunks, were there several modules sharing code) and
+//!    `wasm_split(pages)`, the Chinese words behind `wasm_split(zh_tw)`),
+//!    the link keeping its relocations for the cut;
+//! 2. `wasm-split-cli` cuts it into the main module, a module for each of
+//!    those (and chunks of code two of them share, were there any) and
 //!    `__wasm_split.js`, their loader;
 //! 3. wasm-bindgen on the main module, keeping the exports the pages link
 //!    to; wasm-opt -Oz on every module;
