@@ -659,9 +659,11 @@ impl Text {
 }
 
 /// A heading's words inside an English sentence: lower case, but a name
-/// stays a name ("Azure subscription", not "azure subscription").
+/// stays a name ("Azure subscription", not "azure subscription"). The
+/// headings are the app's own English, so ASCII's case is theirs (and the
+/// browser loads no Unicode case tables for it).
 pub(super) fn in_sentence(heading: &str) -> String {
-    let lower = heading.to_lowercase();
+    let lower = heading.to_ascii_lowercase();
     lower.replacen("azure", "Azure", 1)
 }
 
@@ -670,8 +672,10 @@ pub(super) fn in_sentence(heading: &str) -> String {
 pub(super) fn first_lower(label: &str) -> String {
     let mut chars = label.chars();
     match (chars.next(), chars.next()) {
-        (Some(first), Some(second)) if second.is_lowercase() && !label.starts_with("Azure") => {
-            first.to_lowercase().chain(label.chars().skip(1)).collect()
+        (Some(first), Some(second))
+            if second.is_ascii_lowercase() && !label.starts_with("Azure") =>
+        {
+            first.to_ascii_lowercase().to_string() + &label[first.len_utf8()..]
         }
         _ => label.to_string(),
     }
