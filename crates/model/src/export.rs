@@ -17,7 +17,26 @@ pub fn formula_like(field: &str) -> bool {
     matches!(
         first,
         Some('=' | '+' | '@' | '\t' | '\r' | '＝' | '＋' | '＠' | '－')
-    ) || (first == Some('-') && rest.parse::<f64>().is_err())
+    ) || (first == Some('-') && !negative_decimal(rest))
+}
+
+/// A negative number as the exports write one (`-12.5`): digits with one
+/// point at most. Stricter than `str::parse::<f64>` (no `-inf`, no
+/// exponent: such a cell is quoted), which would also bring its tables into
+/// the browser's first load for this one check.
+fn negative_decimal(text: &str) -> bool {
+    let Some(number) = text.strip_prefix('-') else {
+        return false;
+    };
+    let (mut digits, mut points) = (0, 0);
+    for c in number.chars() {
+        match c {
+            '0'..='9' => digits += 1,
+            '.' => points += 1,
+            _ => return false,
+        }
+    }
+    digits > 0 && points <= 1
 }
 
 /// Appends one CSV record (RFC 4180). Formula-like text ([`formula_like`])
@@ -95,6 +114,18 @@ mod tests {
             out,
             "plain,\"a,b\",\"say \"\"hi\"\"\",\"'=HYPERLINK(\"\"x\"\")\",-12.5,\"'-x\",\" pad\"\r\n"
         );
+    }
+
+    #[test]
+    fn only_a_plain_negative_number_escapes_the_quote() {
+        for number in ["-12.5", "-0", "-3.", "-.5", "-1234567.891234"] {
+            assert!(!formula_like(number), "{number}");
+        }
+        for risky in [
+            "-", "-.", "-1.2.3", "-1e5", "-inf", "-NaN", "-1 ", "-1+1", "--1",
+        ] {
+            assert!(formula_like(risky), "{risky}");
+        }
     }
 
     #[test]
