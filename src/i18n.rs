@@ -11,6 +11,8 @@ thread_local! {
     static CURRENT: Cell<Locale> = const { Cell::new(Locale::En) };
     /// Traditional Chinese, once [`ready`] has its words.
     static ZH_TW: Cell<Option<&'static Text>> = const { Cell::new(None) };
+    /// The language last asked for by [`switch`].
+    static WANTED: Cell<Option<Locale>> = const { Cell::new(None) };
 }
 
 const KEY: &str = "csp-costs.locale";
@@ -56,11 +58,16 @@ pub fn spoken(locale: Locale) -> Locale {
 }
 
 /// Speaks `locale` as soon as its words are ready (the page renders again
-/// in it through `signal`), and remembers it when `remember` says so.
+/// in it through `signal`), and remembers it in this browser if `keep`. Of
+/// two switches in a row, the later wins, whichever words arrive first.
 pub fn switch(signal: leptos::prelude::RwSignal<Locale>, locale: Locale, keep: bool) {
     use leptos::prelude::Set;
+    WANTED.with(|w| w.set(Some(locale)));
     leptos::task::spawn_local(async move {
         let spoken = ready(locale).await;
+        if WANTED.with(Cell::get) != Some(locale) {
+            return;
+        }
         if keep && spoken == locale {
             remember(spoken);
         }
