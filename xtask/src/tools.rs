@@ -10,8 +10,9 @@ use crate::{Result, root};
 pub const TRUNK_VERSION: &str = "0.21.14";
 /// Must equal the `wasm-bindgen` pin in Cargo.toml: the CLI refuses any other.
 pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
-/// Cuts the partner's app into a wasm per page (xtask/src/split.rs); the
-/// version leptos 0.8's `#[lazy_route]` markers are read by.
+/// Cuts the partner's app into its first load, its other pages and its
+/// Chinese words (xtask/src/split.rs); the version that reads the
+/// `wasm_split` markers of leptos 0.8's `wasm_split_helpers` 0.2.
 pub const WASM_SPLIT_VERSION: &str = "0.2.4";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
