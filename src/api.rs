@@ -154,7 +154,16 @@ async fn get_response(path: &str, accept: Option<&str>) -> Result<Response, ApiE
             c.abort();
         }
     });
-    let mut builder = with_cookie(Request::get(&url(path))).abort_signal(signal.as_ref());
+    fetch(path, accept, signal.as_ref()).await
+}
+
+/// A GET's response, `accept` asked for, until `signal` aborts it.
+async fn fetch(
+    path: &str,
+    accept: Option<&str>,
+    signal: Option<&web_sys::AbortSignal>,
+) -> Result<Response, ApiError> {
+    let mut builder = with_cookie(Request::get(&url(path))).abort_signal(signal);
     if let Some(accept) = accept {
         builder = builder.header("Accept", accept);
     }
@@ -170,26 +179,34 @@ async fn get_response(path: &str, accept: Option<&str>) -> Result<Response, ApiE
 /// read as JSON if the proxy answers so.
 async fn get_cube(path: &str) -> Result<Cube, ApiError> {
     let response = get_response(path, Some(CUBE_MEDIA_TYPE)).await?;
+    match cube_bytes(&response).await {
+        Some(cube) => cube,
+        None => read(response).await,
+    }
+}
+
+/// The cube, when the proxy answered with its bytes.
+async fn cube_bytes(response: &Response) -> Option<Result<Cube, ApiError>> {
     let binary = response
         .headers()
         .get("content-type")
         .is_some_and(|t| t.starts_with(CUBE_MEDIA_TYPE));
-    if response.ok() && binary {
-        let bytes = response
-            .binary()
-            .await
-            .map_err(|e| ApiError::Network(e.to_string()))?;
-        // The body's copy into wasm and its decoding in two tasks: a large
-        // partner's cube (2.6 MB) made one task over 50 ms of them.
-        next_task().await;
-        let cube = crate::timing::measured("csp-costs:decode", || Cube::from_bytes(&bytes))
-            .map_err(ApiError::Decode);
-        // What the cube is drawn into runs in a task of its own: decoding a
-        // large one and drawing it in one task held the page.
-        next_task().await;
-        return cube;
+    if !(response.ok() && binary) {
+        return None;
     }
-    read(response).await
+    let bytes = match response.binary().await {
+        Ok(bytes) => bytes,
+        Err(e) => return Some(Err(ApiError::Network(e.to_string()))),
+    };
+    // The body's copy into wasm and its decoding in two tasks: a large
+    // partner's cube (2.6 MB) made one task over 50 ms of them.
+    next_task().await;
+    let cube = crate::timing::measured("csp-costs:decode", || Cube::from_bytes(&bytes))
+        .map_err(ApiError::Decode);
+    // What the cube is drawn into runs in a task of its own: decoding a
+    // large one and drawing it in one task held the page.
+    next_task().await;
+    Some(cube)
 }
 
 /// Resolves in a later task of the browser's event loop (a zero timeout),
@@ -544,4 +561,90 @@ pub async fn own_usage(from: &str, to: &str) -> Result<Cube, ApiError> {
 
 pub fn own_export_url(from: &str, to: &str) -> String {
     format!("{}api/my/line-items.csv?from={from}&to={to}", base())
+}
+
+/// The customer's own entry (`/my`): a page with one view, whose requests
+/// live as long as the page. Apart from the partner's app's because those
+/// are cancelled with their Leptos views, and read by serde: the own entry
+/// has neither, to stay small (issue 23), and reads its answers with
+/// `model::fields`.
+pub mod own {
+    use model::fields::Unreadable;
+
+    use super::*;
+    use crate::parsed::Js;
+
+    /// An answer read by `read`, or the proxy's error.
+    async fn answer<T>(
+        response: Response,
+        read: fn(&Js) -> Result<T, Unreadable>,
+    ) -> Result<T, ApiError> {
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| ApiError::Network(e.to_string()))?;
+        let value = Js::parse(&text);
+        if response.ok() {
+            return value
+                .map_err(ApiError::Decode)
+                .and_then(|v| read(&v).map_err(|e| ApiError::Decode(e.0)));
+        }
+        match value.ok().and_then(|v| ErrorBody::read(&v).ok()) {
+            Some(body) => Err(ApiError::Api {
+                status,
+                code: body.error.code,
+                message: body.error.message,
+            }),
+            None => Err(ApiError::Api {
+                status,
+                code: ErrorCode::HttpError,
+                message: format!("The proxy answered HTTP {status}."),
+            }),
+        }
+    }
+
+    /// Who is signed in; nobody (`204`) is `not_signed_in`.
+    pub async fn session() -> Result<SessionInfo, ApiError> {
+        let response = fetch("session", None, None).await?;
+        if response.status() == 204 {
+            return Err(ApiError::not_signed_in());
+        }
+        answer(response, SessionInfo::read).await
+    }
+
+    pub async fn costs() -> Result<OwnCosts, ApiError> {
+        answer(fetch("my", None, None).await?, OwnCosts::read).await
+    }
+
+    /// The period's cube, as compact bytes.
+    pub async fn usage(from: &str, to: &str) -> Result<Cube, ApiError> {
+        let path = format!("my/usage?from={from}&to={to}");
+        let response = fetch(&path, Some(CUBE_MEDIA_TYPE), None).await?;
+        match cube_bytes(&response).await {
+            Some(cube) => cube,
+            None => {
+                answer(response, |_| {
+                    Err(Unreadable(
+                        "the period's usage came as JSON, not as its bytes".into(),
+                    ))
+                })
+                .await
+            }
+        }
+    }
+
+    pub async fn sign_out() -> Result<(), ApiError> {
+        let request = with_cookie(Request::post(&url("auth/logout")))
+            .build()
+            .map_err(|e| ApiError::Network(e.to_string()))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ApiError::Network(e.to_string()))?;
+        if response.ok() {
+            return Ok(());
+        }
+        answer(response, |_| Ok(())).await
+    }
 }

@@ -29,7 +29,7 @@ pub fn App(
     #[prop(optional)]
     host: Option<Host>,
 ) -> impl IntoView {
-    frame(host.unwrap_or_default(), Entry::Partner, || {
+    frame(host.unwrap_or_default(), || {
         view! {
             <Routes fallback=NotFound>
                 <Route path=path!("/") view=Overview />
@@ -125,31 +125,9 @@ page_loaded_when_opened! {
     OwnPage => Own by own_view;
 }
 
-/// The customer's own view alone, as `/my` loads it: a customer's user,
-/// who opens it once a month, gets this page and none of the partner's.
-#[component]
-pub fn OwnApp(host: Host) -> impl IntoView {
-    frame(host, Entry::Own, || {
-        view! {
-            <Routes fallback=NotFound>
-                <Route path=path!("/my") view=Own />
-            </Routes>
-        }
-        .into_any()
-    })
-}
-
-/// Which app the page holds: its links to the other one load it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Entry {
-    Partner,
-    Own,
-}
-
-/// The router, the shell and the gate around an entry's routes.
-fn frame(host: Host, entry: Entry, routes: fn() -> AnyView) -> impl IntoView {
+/// The router, the shell and the gate around the app's routes.
+fn frame(host: Host, routes: fn() -> AnyView) -> impl IntoView {
     provide_context(host.clone());
-    provide_context(entry);
     let session: SessionResource = LocalResource::new(api::session);
     provide_context(session);
     let base = host.base.clone();
@@ -328,9 +306,13 @@ fn HostLink(host: Host) -> impl IntoView {
     let navigate = use_navigate();
     let locale = expect_context::<RwSignal<Locale>>();
     host::connect(
-        &host,
+        &host.config,
         move |path| navigate(path, Default::default()),
         move |l| i18n::switch(locale, l, false),
+        move |t, a| {
+            theme.set(t);
+            accent.set(a);
+        },
     );
     let location = use_location();
     let route = Memo::new(move |_| host::route_of(&location.pathname.get()));
@@ -341,7 +323,6 @@ fn HostLink(host: Host) -> impl IntoView {
 #[component]
 fn Shell(children: Children) -> impl IntoView {
     let logo = expect_context::<Host>().config.logo.clone();
-    let entry = expect_context::<Entry>();
     let t = i18n::t();
     // A customer's user sees its own costs and none of the partner's pages.
     let session = expect_context::<SessionResource>();
@@ -363,14 +344,6 @@ fn Shell(children: Children) -> impl IntoView {
             <nav aria-label=t.nav_label>
                 {move || if customer_view() {
                     view! { <A href=crate::host::path("/my")>{t.nav_own}</A> }.into_any()
-                } else if entry == Entry::Own {
-                    // The partner's pages are the other entry (a page load),
-                    // offered only to a partner's session.
-                    let partner = matches!(session.get(), Some(Ok(_)));
-                    view! {
-                        <A href=crate::host::path("/my")>{t.nav_own}</A>
-                        {partner.then(|| view! { <a href=crate::host::path("/") rel="external">{t.nav_overview}</a> })}
-                    }.into_any()
                 } else {
                     view! {
                         <A href=crate::host::path("/") exact=true>{t.nav_overview}</A>

@@ -39,7 +39,13 @@ fn apply(f: &Function, value: f64) -> String {
     f.call1(&JsValue::NULL, &JsValue::from_f64(value))
         .ok()
         .and_then(|v| v.as_string())
-        .unwrap_or_else(|| value.to_string())
+        // The browser's own writing of the number (no float formatting in the wasm).
+        .unwrap_or_else(|| {
+            js_sys::Number::from(value)
+                .to_string_with_radix(10)
+                .map(String::from)
+                .unwrap_or_default()
+        })
 }
 
 /// `1,234.56 US$` or `NT$1,235`, as the browser's locale writes it; the
@@ -149,4 +155,30 @@ fn date(d: chrono::NaiveDate, key: &str, options: &[(&str, &str)]) -> String {
         .ok()
         .and_then(|v| v.as_string())
         .unwrap_or_else(|| d.to_string())
+}
+
+/// A stack's texts as its chart and table show them: each day, each amount
+/// and each series' name once (the tooltips and the table show the same
+/// ones, and each is a call into Intl).
+pub struct StackTexts {
+    pub days: Vec<String>,
+    /// By series, then by day.
+    pub amounts: Vec<Vec<String>>,
+    pub names: Vec<String>,
+}
+
+pub fn stack_texts(stack: &model::cube::Stack, currency: &str) -> StackTexts {
+    StackTexts {
+        days: stack.buckets.iter().map(|d| day(*d)).collect(),
+        amounts: stack
+            .series
+            .iter()
+            .map(|s| s.values.iter().map(|v| money(*v, currency)).collect())
+            .collect(),
+        names: stack
+            .series
+            .iter()
+            .map(|s| crate::i18n::key_label(&s.label))
+            .collect(),
+    }
 }

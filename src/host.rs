@@ -4,7 +4,11 @@
 //! browser glue.
 
 use leptos::prelude::*;
-use model::host::{AppConfig, FromHost, Theme, ToHost, normalise_base, route_to_restore};
+use model::host::{
+    AppConfig, ConfigError, FromHost, Theme, ToHost, normalise_base, route_to_restore,
+};
+
+use crate::parsed::Js;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
@@ -49,7 +53,16 @@ pub async fn load_config() -> Result<AppConfig, String> {
         .text()
         .await
         .map_err(|e| format!("config.json could not be read: {e}"))?;
-    AppConfig::parse(&text).map_err(|e| e.to_string())
+    parse_config(&text).map_err(|e| e.to_string())
+}
+
+/// `config.json`'s text (or a host page's `mount()` config) read and
+/// checked; an empty file is the default.
+pub fn parse_config(text: &str) -> Result<AppConfig, ConfigError> {
+    if text.trim().is_empty() {
+        return Ok(AppConfig::default());
+    }
+    AppConfig::read(&Js::parse(text).map_err(ConfigError::Json)?)
 }
 
 /// The router's base: the host's `basePath` when mounted into its page,
@@ -152,11 +165,12 @@ pub fn tell(config: &AppConfig, message: &ToHost) {
 /// height as it changes, and obeys theme, language and navigate messages
 /// from those origins only. Route changes are reported by [`report_navigation`].
 pub fn connect(
-    host: &Host,
+    config: &AppConfig,
     navigate: impl Fn(&str) + 'static,
     speak: impl Fn(model::i18n::Locale) + 'static,
+    restyle: impl Fn(Theme, Option<String>) + 'static,
 ) {
-    let config = host.config.clone();
+    let config = config.clone();
     let Some(window) = web_sys::window() else {
         return;
     };
@@ -171,7 +185,6 @@ pub fn connect(
     if config.host_origins.is_empty() {
         return;
     }
-    let (theme, accent) = (host.theme, host.accent);
     let listening = config.clone();
     let on_message =
         Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
@@ -185,25 +198,15 @@ pub fn connect(
             if !from_parent {
                 return;
             }
-            let data = js_sys::JSON::stringify(&ev.data())
-                .ok()
-                .and_then(|s| s.as_string())
-                .unwrap_or_default();
-            match FromHost::read(&listening, &ev.origin(), &data) {
-                Ok(FromHost::Theme {
-                    theme: t,
-                    accent: a,
-                }) => {
-                    theme.set(t);
-                    accent.set(a);
-                }
+            match FromHost::read_value(&listening, &ev.origin(), &Js(ev.data())) {
+                Ok(FromHost::Theme { theme, accent }) => restyle(theme, accent),
                 Ok(FromHost::Navigate { path }) => navigate(&path),
                 Ok(FromHost::Language { language }) => {
                     if let Some(locale) = model::i18n::Locale::parse(&language) {
                         speak(locale);
                     }
                 }
-                Err(e) => leptos::logging::warn!("{e}"),
+                Err(e) => web_sys::console::warn_1(&e.to_string().into()),
             }
         });
     let _ = window.add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());

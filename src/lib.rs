@@ -8,24 +8,26 @@ pub mod download;
 pub mod format;
 pub mod host;
 pub mod i18n;
+pub mod own;
 pub mod pages;
+pub mod parsed;
 pub mod timing;
 
-pub use app::{App, OwnApp};
+pub use app::App;
 use leptos::prelude::*;
 use model::host::AppConfig;
 
 /// Reads `config.json` and starts an entry with it (or says on the page why
 /// it cannot start). Leptos sets up its executor when it mounts; until then,
 /// plain futures. The entry is a function, not a choice made here, so that
-/// each binary holds only the app it starts.
-pub fn run(start: fn(AppConfig)) {
+/// each binary holds only the app it starts (and says a problem its way).
+pub fn run(start: fn(AppConfig), problem: fn(String)) {
     wasm_bindgen_futures::spawn_local(async move {
         // The browser's language's words come beside the settings, not after.
         let (config, _) = futures::join!(host::load_config(), i18n::ready(i18n::initial()));
         match config {
             Ok(config) => start(config),
-            Err(problem) => show_problem(problem),
+            Err(why) => problem(why),
         }
     });
 }
@@ -34,11 +36,6 @@ pub fn run(start: fn(AppConfig)) {
 /// mounted by a host page, in `root`.
 pub fn start(config: AppConfig, root: Option<web_sys::HtmlElement>) {
     start_app(config, root, |host| view! { <App host /> });
-}
-
-/// Starts the customer's own view alone (the `own` entry, served at `/my`).
-pub fn start_own(config: AppConfig) {
-    start_app(config, None, |host| view! { <OwnApp host /> });
 }
 
 fn start_app<V: IntoView + 'static>(

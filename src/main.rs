@@ -2,8 +2,6 @@
 //! page mounts it itself (`embed.js`). Everything else is in the library so
 //! tests can reach it.
 
-use model::host::AppConfig;
-
 fn main() {
     console_error_panic_hook::set_once();
     // A host page that mounts the app itself (embed.js) says so first.
@@ -11,7 +9,10 @@ fn main() {
         .and_then(|w| js_sys::Reflect::get(&w, &"cspCostsEmbedded".into()).ok())
         .is_some_and(|v| v.is_truthy());
     if !embedded {
-        csp_costs::run(|config| csp_costs::start(config, None));
+        csp_costs::run(
+            |config| csp_costs::start(config, None),
+            csp_costs::show_problem,
+        );
     }
 }
 
@@ -23,8 +24,8 @@ fn main() {
 /// customer's own entry too, and with it the whole app.
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = mountApp)]
 pub fn mount_app(root: web_sys::HtmlElement, config: &str) -> Result<(), wasm_bindgen::JsError> {
-    let config =
-        AppConfig::parse(config).map_err(|e| wasm_bindgen::JsError::new(&e.to_string()))?;
+    let config = csp_costs::host::parse_config(config)
+        .map_err(|e| wasm_bindgen::JsError::new(&e.to_string()))?;
     csp_costs::start(config, Some(root));
     Ok(())
 }

@@ -3,5 +3,5 @@
 
 fn main() {
     console_error_panic_hook::set_once();
-    csp_costs::run(csp_costs::start_own);
+    csp_costs::run(csp_costs::own::start, csp_costs::own::show_problem);
 }

@@ -4,14 +4,12 @@
 
 use chrono::NaiveDate;
 use leptos::prelude::*;
-use model::cube::{OTHER, Stack};
+use model::cube::{
+    CHART_HEIGHT as HEIGHT, CHART_PAD as PAD, CHART_WIDTH as WIDTH, OTHER, Stack, tenths,
+};
 
 use crate::format;
 use crate::i18n::{key_label, t};
-
-const WIDTH: f64 = 720.0;
-const HEIGHT: f64 = 220.0;
-const PAD: f64 = 32.0;
 
 /// Daily amounts (millionths of `currency`) as a line, each point placed
 /// by its date: a day missing from `points` leaves its place on the axis.
@@ -71,9 +69,6 @@ pub fn TrendChart(points: Vec<(NaiveDate, i64)>, currency: String, label: String
     .into_any()
 }
 
-/// Series colours come from the stylesheet (`--series-0` … `--series-7`).
-const PALETTE: usize = 8;
-
 /// Stacked bars per bucket, positives up and negatives down from zero, with
 /// a legend, a tooltip per segment and the same numbers in a table.
 #[component]
@@ -82,63 +77,25 @@ pub fn StackedBars(stack: Stack, currency: String, label: String) -> impl IntoVi
         return view! { <p class="notice">{t().no_usage_yet}</p> }.into_any();
     }
     let n = stack.buckets.len();
-    // The tallest positive and deepest negative stacks set the scale.
-    let (mut top, mut bottom) = (1i64, 0i64);
-    for i in 0..n {
-        let up: i64 = stack.series.iter().map(|s| s.values[i].max(0)).sum();
-        let down: i64 = stack.series.iter().map(|s| s.values[i].min(0)).sum();
-        top = top.max(up);
-        bottom = bottom.min(down);
-    }
-    let span = (top - bottom) as f64;
-    let y = move |v: i64| PAD + (HEIGHT - 2.0 * PAD) * ((top - v) as f64 / span);
-    let slot = (WIDTH - 2.0 * PAD) / n as f64;
-    let bar = (slot * 0.8).max(1.0);
-    let class = |k: usize, label: &str| {
-        if label == OTHER {
-            "other".to_string()
-        } else {
-            format!("s{}", k % PALETTE)
-        }
-    };
-    // Each day's and each amount's text once: the tooltips and the table
-    // show the same ones, and each is a call into Intl.
-    let days: Vec<String> = stack.buckets.iter().map(|d| format::day(*d)).collect();
-    let amounts: Vec<Vec<String>> = stack
-        .series
+    let bars = stack.bars();
+    let (top, zero) = (bars.top, bars.zero);
+    let format::StackTexts {
+        days,
+        amounts,
+        names,
+    } = format::stack_texts(&stack, &currency);
+    let rects = bars
+        .segments
         .iter()
-        .map(|s| {
-            s.values
-                .iter()
-                .map(|v| format::money(*v, &currency))
-                .collect()
-        })
-        .collect();
-    let names: Vec<String> = stack.series.iter().map(|s| key_label(&s.label)).collect();
-    let mut rects = Vec::new();
-    for (i, day) in days.iter().enumerate() {
-        let (mut up, mut down) = (0i64, 0i64);
-        for (k, s) in stack.series.iter().enumerate() {
-            let v = s.values[i];
-            if v == 0 {
-                continue;
-            }
-            let (from, to) = if v > 0 {
-                up += v;
-                (up - v, up)
-            } else {
-                down += v;
-                (down - v, down)
-            };
-            let (y1, y2) = (y(from.max(to)), y(from.min(to)));
-            rects.push(view! {
-                <rect x=format!("{:.1}", PAD + slot * i as f64 + (slot - bar) / 2.0) y=format!("{y1:.1}")
-                    width=format!("{bar:.1}") height=format!("{:.1}", (y2 - y1).max(0.5)) class=class(k, &s.label)>
-                    <title>{format!("{day} · {}: {}", names[k], amounts[k][i])}</title>
+        .map(|g| {
+            view! {
+                <rect x=tenths(g.x) y=tenths(g.y)
+                    width=tenths(g.width) height=tenths(g.height) class=stack.series_class(g.series)>
+                    <title>{format!("{} · {}: {}", days[g.bucket], names[g.series], amounts[g.series][g.bucket])}</title>
                 </rect>
-            });
-        }
-    }
+            }
+        })
+        .collect_view();
     let first = days.first().cloned().unwrap_or_default();
     let last = days.last().cloned().unwrap_or_default();
     // The table's rows (in a closed <details>) are drawn in a task after
@@ -173,7 +130,7 @@ pub fn StackedBars(stack: Stack, currency: String, label: String) -> impl IntoVi
             <svg viewBox=format!("0 0 {WIDTH} {HEIGHT}") role="img" aria-label=label.clone() preserveAspectRatio="none">
                 <title>{label.clone()}</title>
                 {rects}
-                <line x1=PAD y1=y(0) x2=WIDTH - PAD y2=y(0) class="axis" />
+                <line x1=PAD y1=zero x2=WIDTH - PAD y2=zero class="axis" />
                 <text x=PAD y=PAD - 8.0 class="tick">{format::money(top, &currency)}</text>
                 <text x=PAD y=HEIGHT - 8.0 class="tick">{first}</text>
                 <text x=WIDTH - PAD y=HEIGHT - 8.0 class="tick end">{last}</text>
@@ -181,7 +138,7 @@ pub fn StackedBars(stack: Stack, currency: String, label: String) -> impl IntoVi
             <figcaption>{label}</figcaption>
             <ul class="legend">
                 {stack.series.iter().enumerate().map(|(k, s)| view! {
-                    <li><span class=format!("swatch {}", class(k, &s.label)) aria-hidden="true"></span><span translate=if s.label == OTHER { "yes" } else { "no" }>{key_label(&s.label)}</span></li>
+                    <li><span class=format!("swatch {}", stack.series_class(k)) aria-hidden="true"></span><span translate=if s.label == OTHER { "yes" } else { "no" }>{key_label(&s.label)}</span></li>
                 }).collect_view()}
             </ul>
             <details>

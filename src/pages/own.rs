@@ -8,16 +8,8 @@ use model::cube::{Bucket, Cube, Dim, Measure, PivotQuery};
 
 use crate::components::{Loader, PeriodPicker, Problem, StackedBars, use_period, use_url_query};
 use crate::i18n::{dim_label, t};
+use crate::own::BY;
 use crate::{api, format};
-
-/// The ways a customer can split its cost.
-const BY: [Dim; 5] = [
-    Dim::Subscription,
-    Dim::MeterCategory,
-    Dim::ResourceGroup,
-    Dim::Resource,
-    Dim::Region,
-];
 
 #[component]
 pub fn Own() -> impl IntoView {

@@ -47,6 +47,15 @@ macro_rules! error_codes {
                     ErrorCode::Unknown => "unknown",
                 }
             }
+
+            /// A wire name, as serde reads it (`Unknown` for one this
+            /// build does not know).
+            pub fn parse(wire: &str) -> ErrorCode {
+                match wire {
+                    $($wire => ErrorCode::$name,)*
+                    _ => ErrorCode::Unknown,
+                }
+            }
         }
     };
 }

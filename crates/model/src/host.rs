@@ -232,14 +232,13 @@ impl ToHost {
     }
 }
 
-/// What a trusted portal may ask of the app.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
+/// What a trusted portal may ask of the app: `{"type": "theme", …}`, read
+/// by [`FromHost::read_value`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FromHost {
     /// Light, dark or the browser's choice, and optionally the accent colour.
     Theme {
         theme: Theme,
-        #[serde(default)]
         accent: Option<String>,
     },
     /// Open one of the app's paths (`/customers`).
@@ -257,15 +256,9 @@ pub enum MessageError {
 }
 
 impl FromHost {
-    /// A message event's data, checked: only from a trusted origin, only
-    /// known commands, only colours and app paths.
-    pub fn read(config: &AppConfig, origin: &str, data: &str) -> Result<FromHost, MessageError> {
-        if !config.trusts(origin) {
-            return Err(MessageError::Untrusted(origin.to_string()));
-        }
-        let message: FromHost =
-            serde_json::from_str(data).map_err(|e| MessageError::Unknown(e.to_string()))?;
-        match &message {
+    /// Only colours, app paths and languages the app speaks.
+    pub(crate) fn checked(self) -> Result<FromHost, MessageError> {
+        match &self {
             FromHost::Theme {
                 accent: Some(a), ..
             } if !is_colour(a) => Err(MessageError::Unknown(format!("accent {a:?}"))),
@@ -277,7 +270,7 @@ impl FromHost {
             FromHost::Language { language } if crate::i18n::Locale::parse(language).is_none() => {
                 Err(MessageError::Unknown(format!("language {language:?}")))
             }
-            _ => Ok(message),
+            _ => Ok(self),
         }
     }
 }
@@ -389,10 +382,10 @@ mod tests {
         };
         let ok = "https://portal.example.com";
         assert_eq!(
-            FromHost::read(
+            FromHost::read_value(
                 &config,
                 ok,
-                &json!({"type": "theme", "theme": "dark", "accent": "#c2255c"}).to_string()
+                &json!({"type": "theme", "theme": "dark", "accent": "#c2255c"})
             ),
             Ok(FromHost::Theme {
                 theme: Theme::Dark,
@@ -400,30 +393,30 @@ mod tests {
             })
         );
         assert_eq!(
-            FromHost::read(
+            FromHost::read_value(
                 &config,
                 ok,
-                &json!({"type": "navigate", "path": "/explorer"}).to_string()
+                &json!({"type": "navigate", "path": "/explorer"})
             ),
             Ok(FromHost::Navigate {
                 path: "/explorer".into()
             })
         );
         assert_eq!(
-            FromHost::read(
+            FromHost::read_value(
                 &config,
                 ok,
-                &json!({"type": "language", "language": "zh-TW"}).to_string()
+                &json!({"type": "language", "language": "zh-TW"})
             ),
             Ok(FromHost::Language {
                 language: "zh-TW".into()
             })
         );
         assert!(matches!(
-            FromHost::read(
+            FromHost::read_value(
                 &config,
                 "https://evil.example.com",
-                &json!({"type": "navigate", "path": "/"}).to_string()
+                &json!({"type": "navigate", "path": "/"})
             ),
             Err(MessageError::Untrusted(_))
         ));
@@ -432,13 +425,16 @@ mod tests {
             json!({"type": "navigate", "path": "https://evil.example.com"}),
             json!({"type": "navigate", "path": "//evil.example.com"}),
             json!({"type": "eval", "code": "alert(1)"}),
+            json!({"type": "navigate", "path": "/", "then": "/x"}),
+            json!({"type": "theme"}),
+            json!({"theme": "dark"}),
             json!({"type": "language", "language": "klingon"}),
             json!("a string"),
             json!(null),
         ] {
             assert!(
                 matches!(
-                    FromHost::read(&config, ok, &bad.to_string()),
+                    FromHost::read_value(&config, ok, &bad),
                     Err(MessageError::Unknown(_))
                 ),
                 "{bad}"

@@ -9,6 +9,7 @@ pub mod budgets;
 pub mod cube;
 pub mod exact;
 pub mod export;
+pub mod fields;
 pub mod focus;
 pub mod forecast;
 pub mod graph;

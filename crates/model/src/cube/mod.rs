@@ -378,15 +378,21 @@ impl CubeBuilder {
     }
 }
 
+mod bars;
 mod bytes;
 mod convert;
 mod pivot;
 mod summed;
 mod sums;
+mod tags;
 
 pub use summed::{Summed, dims_in_use, keep_next};
 
+pub use bars::{
+    Bars, HEIGHT as CHART_HEIGHT, PAD as CHART_PAD, Segment, WIDTH as CHART_WIDTH, tenths,
+};
 pub use bytes::CUBE_MEDIA_TYPE;
+pub use tags::parse_tags;
 
 pub use pivot::{Bucket, Keys, OTHER, Pivot, PivotQuery, PivotRow, Stack, StackSeries, synthetic};
 
@@ -397,22 +403,4 @@ fn tag_value(tags: &str, key: &str) -> String {
         .find(|(k, _)| k == key)
         .map(|(_, v)| v)
         .unwrap_or_else(|| UNTAGGED.to_string())
-}
-
-/// Tags as Partner Center sends them: JSON object text, `{"env":"prod"}`.
-/// Anything else reads as no tags.
-pub fn parse_tags(text: &str) -> Vec<(String, String)> {
-    match serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) {
-        Ok(map) => map
-            .into_iter()
-            .map(|(k, v)| {
-                let v = match v {
-                    serde_json::Value::String(s) => s,
-                    other => other.to_string(),
-                };
-                (k, v)
-            })
-            .collect(),
-        Err(_) => Vec::new(),
-    }
 }
