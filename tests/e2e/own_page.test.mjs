@@ -1,11 +1,12 @@
 // The customer's own page (`/my`), its own entry drawn without Leptos:
-// the choices it keeps in the address, back and forward, signing out, a
-// portal that frames it, and a wrong config.json. What it shows is checked
-// in customer_view.test.mjs, its words in languages.test.mjs.
+// the choices it keeps in the address, back and forward, signing out, its
+// layout in both languages, the same page as the partner's app draws for a
+// customer, a portal that frames it, and a wrong config.json. What it shows
+// is checked in customer_view.test.mjs, its words in languages.test.mjs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServers, launchBrowser, signIn, syncDone, staticServer } from './servers.mjs';
+import { startServers, launchBrowser, signIn, syncDone, staticServer, layoutProblems } from './servers.mjs';
 
 const HOST_PAGE = join(import.meta.dirname, '../../examples/iframe-host');
 let portal;
@@ -113,6 +114,50 @@ test('the split and the period are kept in the address; back and forward walk th
   assert.ok((await button.getAttribute('href')).includes('as=customer'));
   assert.deepEqual(seen, []);
   assert.equal(await page.evaluate(async () => (await fetch('/api/my')).status), 401);
+  await context.close();
+});
+
+for (const locale of ['en-US', 'zh-TW']) {
+  test(`${locale}: the own page at 1280 and 360 px: nothing scrolls sideways, no label word or amount is broken`, async () => {
+    const { context, page, seen } = await customerPage(locale);
+    const problems = [];
+    for (const width of [1280, 360]) {
+      await page.setViewportSize({ width, height: 900 });
+      for (const by of ['subscription', 'resource']) {
+        await page.goto(`${servers.proxyUrl}/my?by=${by}`);
+        await page.locator('figure.stacked ul.legend li').first().waitFor();
+        for (const p of await page.evaluate(layoutProblems, locale === 'en-US')) problems.push(`${width} px by ${by}: ${p}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+    assert.deepEqual(seen, []);
+    await context.close();
+  });
+}
+
+test("the own entry draws the same page as the partner's app shows a customer at /my", async () => {
+  const { context, page, seen } = await customerPage();
+  const drawn = () => page.evaluate(() => ({
+    text: document.querySelector('main').innerText,
+    bars: [...document.querySelectorAll('figure.stacked svg rect')].map((r) =>
+      ['x', 'y', 'width', 'height', 'class'].map((a) => r.getAttribute(a)).join(' ') + ` ${r.textContent}`),
+    header: document.querySelector('header').innerText,
+  }));
+  await page.goto(`${servers.proxyUrl}/my?by=meterCategory`);
+  await page.locator('figure.stacked ul.legend li').first().waitFor();
+  const own = await drawn();
+  assert.ok(own.bars.length > 0);
+  // A partner's route loads the partner's app, which takes a customer's
+  // user to /my inside it (a load of /my itself would be the own entry).
+  await page.goto(`${servers.proxyUrl}/customers`);
+  await page.waitForURL((url) => url.pathname === '/my');
+  await page.selectOption('#own-by', 'meterCategory');
+  await page.locator('table.breakdown thead th', { hasText: 'Service' }).waitFor();
+  await page.locator('figure.stacked ul.legend li').first().waitFor();
+  const wasm = await page.evaluate(() => performance.getEntriesByType('resource').map((r) => new URL(r.name).pathname).filter((p) => p.endsWith('.wasm')));
+  assert.ok(wasm.some((p) => /^\/csp-costs-/.test(p)), `the partner's app: ${wasm}`);
+  assert.deepEqual(await drawn(), own);
+  assert.deepEqual(seen, []);
   await context.close();
 });
 

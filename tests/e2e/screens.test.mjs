@@ -5,7 +5,7 @@
 // counts that agree with a search, plural words, periods named.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServers, launchBrowser, signIn, syncDone, fullSync, assertNoSecret } from './servers.mjs';
+import { startServers, launchBrowser, signIn, syncDone, fullSync, assertNoSecret, layoutProblems } from './servers.mjs';
 
 let servers;
 let browser;
@@ -139,52 +139,6 @@ test("a customer's user is taken to its own page from every route, with nothing 
   assert.deepEqual(seen, []);
   await context.close();
 });
-
-/**
- * What does not fit, on the page as drawn: sideways scrolling, a word of a
- * label split over two lines (in English, where words have spaces), an
- * amount split at all.
- */
-function layoutProblems(checkWords) {
-  const out = [];
-  const root = document.documentElement;
-  if (root.scrollWidth > root.clientWidth) out.push(`the page scrolls sideways: ${root.scrollWidth} > ${root.clientWidth}`);
-  const lines = (node, start, end) => {
-    const range = document.createRange();
-    range.setStart(node, start);
-    range.setEnd(node, end);
-    const rects = [...range.getClientRects()].filter((r) => r.width > 0);
-    if (rects.length < 2) return 1;
-    const tops = rects.map((r) => r.top);
-    const height = Math.min(...rects.map((r) => r.height));
-    return Math.max(...tops) - Math.min(...tops) > height / 2 ? 2 : 1;
-  };
-  const shown = (el) => el.getClientRects().length > 0 && !el.closest('details:not([open])');
-  const texts = function* (el) {
-    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
-    for (let n; (n = walker.nextNode());) if (n.data.trim()) yield n;
-  };
-  const where = (el) => `<${el.tagName.toLowerCase()}${el.className ? `.${el.className}` : ''}> "${el.textContent.trim().slice(0, 50)}"`;
-  if (checkWords) {
-    for (const el of document.querySelectorAll('dt, th, h1, h2, label, legend, button, header nav a, .brand, .account')) {
-      if (!shown(el)) continue;
-      for (const n of texts(el)) {
-        // A word may break after its own hyphen ("partner-|earned"), as type does.
-        for (const m of n.data.matchAll(/[^\s\-‐]+/g)) {
-          if (lines(n, m.index, m.index + m[0].length) > 1) out.push(`"${m[0]}" broken in ${where(el)}`);
-        }
-      }
-    }
-  }
-  for (const el of document.querySelectorAll('.totals dd, td.num')) {
-    if (!shown(el)) continue;
-    for (const n of texts(el)) {
-      if (n.parentElement.closest('.note')) continue;
-      if (lines(n, 0, n.data.length) > 1) out.push(`amount "${n.data}" broken in ${where(el)}`);
-    }
-  }
-  return out;
-}
 
 for (const [locale, widths] of [['en-US', [1280, 1366, 1440, 360]], ['zh-TW', [1280, 360]]]) {
   test(`${locale}: at ${widths.join(', ')} px nothing scrolls sideways, no label word or amount is broken`, async () => {

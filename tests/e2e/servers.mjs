@@ -320,3 +320,49 @@ export async function lineItems(page, servers, query) {
     offset = body.nextOffset;
   }
 }
+
+/**
+ * What does not fit, on the page as drawn: sideways scrolling, a word of a
+ * label split over two lines (in English, where words have spaces), an
+ * amount split at all.
+ */
+export function layoutProblems(checkWords) {
+  const out = [];
+  const root = document.documentElement;
+  if (root.scrollWidth > root.clientWidth) out.push(`the page scrolls sideways: ${root.scrollWidth} > ${root.clientWidth}`);
+  const lines = (node, start, end) => {
+    const range = document.createRange();
+    range.setStart(node, start);
+    range.setEnd(node, end);
+    const rects = [...range.getClientRects()].filter((r) => r.width > 0);
+    if (rects.length < 2) return 1;
+    const tops = rects.map((r) => r.top);
+    const height = Math.min(...rects.map((r) => r.height));
+    return Math.max(...tops) - Math.min(...tops) > height / 2 ? 2 : 1;
+  };
+  const shown = (el) => el.getClientRects().length > 0 && !el.closest('details:not([open])');
+  const texts = function* (el) {
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let n; (n = walker.nextNode());) if (n.data.trim()) yield n;
+  };
+  const where = (el) => `<${el.tagName.toLowerCase()}${el.className ? `.${el.className}` : ''}> "${el.textContent.trim().slice(0, 50)}"`;
+  if (checkWords) {
+    for (const el of document.querySelectorAll('dt, th, h1, h2, label, legend, button, header nav a, .brand, .account')) {
+      if (!shown(el)) continue;
+      for (const n of texts(el)) {
+        // A word may break after its own hyphen ("partner-|earned"), as type does.
+        for (const m of n.data.matchAll(/[^\s\-‐]+/g)) {
+          if (lines(n, m.index, m.index + m[0].length) > 1) out.push(`"${m[0]}" broken in ${where(el)}`);
+        }
+      }
+    }
+  }
+  for (const el of document.querySelectorAll('.totals dd, td.num')) {
+    if (!shown(el)) continue;
+    for (const n of texts(el)) {
+      if (n.parentElement.closest('.note')) continue;
+      if (lines(n, 0, n.data.length) > 1) out.push(`amount "${n.data}" broken in ${where(el)}`);
+    }
+  }
+  return out;
+}
