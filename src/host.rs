@@ -7,10 +7,10 @@ use leptos::prelude::*;
 use model::host::{
     AppConfig, ConfigError, FromHost, Theme, ToHost, normalise_base, route_to_restore,
 };
-
-use crate::parsed::Js;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
+
+use crate::parsed::Js;
 
 /// What the app was started with, for components that need it.
 #[derive(Clone, Debug, Default)]
