@@ -469,9 +469,14 @@ impl Cube {
                 (t.partner_cost, t.customer_price, g as u32)
             })
             .collect();
-        // By the figures alone first (integers compared, no closure), then
-        // each run of equal figures by the names.
-        order.sort_unstable_by_key(|&(cost, price, g)| (Reverse(cost), Reverse(price), g));
+        // By the figures alone first: the cost byte by byte, each run of
+        // equal cost by price; then each run of equal figures by the names.
+        radix_by_cost(&mut order);
+        for run in order.chunk_by_mut(|a, b| a.0 == b.0) {
+            if run.len() > 1 {
+                run.sort_unstable_by_key(|&(_, price, g)| (Reverse(price), g));
+            }
+        }
         for run in order.chunk_by_mut(|a, b| (a.0, a.1) == (b.0, b.1)) {
             if run.len() > 1 {
                 run.sort_by(|a, b| {
@@ -527,6 +532,62 @@ impl Cube {
             buckets: bucket_starts.into_iter().map(date_of).collect(),
             rows,
             totals: by_currency,
+        }
+    }
+}
+
+/// Orders groups by cost, largest first, keeping the order of equal costs:
+/// a byte at a time (least significant first, bytes every cost shares
+/// skipped), which a pivot by two dimensions' tens of thousands of groups
+/// took about 1.4 ms less than a comparison sort (issue 24).
+fn radix_by_cost(order: &mut Vec<(i64, i64, u32)>) {
+    // Signed costs as unsigned in the same order, then reversed.
+    let key = |e: &(i64, i64, u32)| !((e.0 as u64) ^ (1 << 63));
+    let mut buf = order.clone();
+    for shift in (0..64).step_by(8) {
+        let mut counts = [0usize; 256];
+        for e in order.iter() {
+            counts[(key(e) >> shift) as usize & 255] += 1;
+        }
+        if counts.contains(&order.len()) {
+            continue;
+        }
+        let mut at = 0;
+        for c in counts.iter_mut() {
+            let n = *c;
+            *c = at;
+            at += n;
+        }
+        for e in order.iter() {
+            let d = (key(e) >> shift) as usize & 255;
+            buf[counts[d]] = *e;
+            counts[d] += 1;
+        }
+        std::mem::swap(order, &mut buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn groups_are_ordered_as_by_comparison(costs in proptest::collection::vec((-3i64..3, any::<i64>(), -2i64..2), 0..300)) {
+            // Few distinct costs and prices, so that ties are common; some extremes.
+            let mut order: Vec<(i64, i64, u32)> = costs
+                .iter()
+                .enumerate()
+                .map(|(g, (c, big, p))| (if *c == 2 { *big } else { *c }, *p, g as u32))
+                .collect();
+            let mut expected = order.clone();
+            expected.sort_unstable_by_key(|&(cost, price, g)| (Reverse(cost), Reverse(price), g));
+            radix_by_cost(&mut order);
+            for run in order.chunk_by_mut(|a, b| a.0 == b.0) {
+                run.sort_unstable_by_key(|&(_, price, g)| (Reverse(price), g));
+            }
+            prop_assert_eq!(order, expected);
         }
     }
 }
