@@ -253,7 +253,7 @@ fn direct_totals(cube: &Cube) -> BTreeMap<String, Measures> {
     let mut out: BTreeMap<String, Measures> = BTreeMap::new();
     for i in 0..cube.len() {
         let m = out
-            .entry(currency.values[currency.codes[i] as usize].clone())
+            .entry(currency.values[currency.codes[i] as usize].to_string())
             .or_default();
         m.partner_cost += cube.partner_cost[i];
         m.customer_price += cube.customer_price[i];

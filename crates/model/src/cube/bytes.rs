@@ -165,7 +165,7 @@ impl Cube {
                 let text = r.take(len, "a value")?;
                 let text = std::str::from_utf8(text)
                     .map_err(|_| format!("column {c}: a value is not UTF-8"))?;
-                column.values.push(text.to_string());
+                column.values.push(text.into());
             }
             let width = r.u8("a column's code width")?;
             column.codes = r.uints(width, rows, "a column's codes")?;

@@ -96,9 +96,10 @@ impl<'de> Deserialize<'de> for Dim {
 }
 
 /// One text column: the distinct values, and each row's index into them.
+/// Values are shared: a pivot's rows carry them without a copy each.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Column {
-    pub values: Vec<String>,
+    pub values: Vec<std::sync::Arc<str>>,
     pub codes: Vec<u32>,
 }
 
@@ -304,7 +305,7 @@ impl CubeBuilder {
             return *code;
         }
         let code = self.cube.columns[column].values.len() as u32;
-        self.cube.columns[column].values.push(value.to_string());
+        self.cube.columns[column].values.push(value.into());
         self.dictionaries[column].insert(value.to_string(), code);
         code
     }
@@ -381,6 +382,7 @@ impl CubeBuilder {
 mod bars;
 mod bytes;
 mod convert;
+mod order;
 mod pivot;
 mod summed;
 mod sums;

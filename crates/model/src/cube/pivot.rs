@@ -1,11 +1,16 @@
 //! The pivot over a cube: grouping, filters, day buckets, and the stacked
 //! series a chart draws.
 
+use super::order::{by_figures, cost_key};
 use super::sums::{BLOCK, Block, Groups, SKIP, Sums};
 use super::*;
 use smallvec::SmallVec;
-use std::cmp::Reverse;
 use std::sync::Arc;
+
+/// The most slots a pivot indexes directly (5 MB of sums), and with series
+/// the most slots of its series.
+const DIRECT_SLOTS: usize = 1 << 17;
+const DIRECT_SERIES_SLOTS: usize = 1 << 18;
 
 /// How days are bucketed in a pivot's series.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -210,7 +215,7 @@ impl Pivot {
 /// A column's codes and values, stored or derived (a tag key's values).
 struct Resolved<'a> {
     codes: std::borrow::Cow<'a, [u32]>,
-    values: std::borrow::Cow<'a, [String]>,
+    values: std::borrow::Cow<'a, [Arc<str>]>,
 }
 
 impl Cube {
@@ -234,7 +239,12 @@ impl Cube {
 
     /// The distinct values of a dimension, for filter pickers.
     pub fn values(&self, dim: &Dim) -> Vec<String> {
-        let mut values = self.resolve(dim).values.into_owned();
+        let mut values: Vec<String> = self
+            .resolve(dim)
+            .values
+            .iter()
+            .map(|v| v.to_string())
+            .collect();
         values.sort();
         values.dedup();
         values
@@ -267,15 +277,15 @@ impl Cube {
                 };
                 // Each distinct tags text is parsed once, then rows are remapped.
                 let tags = &self.columns[TAGS];
-                let mut values: Vec<String> = Vec::new();
+                let mut values: Vec<Arc<str>> = Vec::new();
                 let mut index: HashMap<String, u32> = HashMap::new();
                 let remap: Vec<u32> = tags
                     .values
                     .iter()
                     .map(|text| {
                         let value = tag_value(text, key);
-                        *index.entry(value.clone()).or_insert_with(|| {
-                            values.push(value);
+                        *index.entry(value).or_insert_with_key(|value| {
+                            values.push(value.as_str().into());
                             values.len() as u32 - 1
                         })
                     })
@@ -295,6 +305,12 @@ impl Cube {
 
     /// Groups, filters and sums. Rows are always split by currency too.
     pub fn pivot(&self, query: &PivotQuery) -> Pivot {
+        self.pivot_indexed(query, None)
+    }
+
+    /// The pivot, its groups indexed directly for a key space of at most
+    /// `direct` keys when given (tests hold every index to the same answer).
+    fn pivot_indexed(&self, query: &PivotQuery, direct: Option<usize>) -> Pivot {
         let groups: Vec<Resolved<'_>> = query.group_by.iter().map(|d| self.resolve(d)).collect();
         let currency = &self.columns[Dim::Currency.column().expect("stored")];
         // Per filtered dimension: which codes pass.
@@ -306,7 +322,7 @@ impl Cube {
                 let pass = r
                     .values
                     .iter()
-                    .map(|v| allowed.iter().any(|a| a == v))
+                    .map(|v| allowed.iter().any(|a| **a == **v))
                     .collect();
                 (r, pass)
             })
@@ -361,20 +377,30 @@ impl Cube {
             .map(|g| g.values.len().max(1) as u64)
             .chain(std::iter::once(currency.values.len().max(1) as u64))
             .collect();
-        let mut index = Groups::new(radices);
+        // A key space no larger than the rows, whose series are small too,
+        // is indexed directly: most of its keys are groups, and a slot for
+        // each key costs less than a lookup for each row (issue 24).
+        let direct = direct.unwrap_or_else(|| {
+            let most = if bucket_starts.is_empty() {
+                DIRECT_SLOTS
+            } else {
+                DIRECT_SERIES_SLOTS / n_buckets
+            };
+            most.min(self.len().max(BLOCK))
+        });
+        let mut index = Groups::new(radices, direct);
         let (mut totals, mut series) = (Sums::default(), Sums::default());
         // Series as large as they can be, when that is small: grown group
         // by group, a large partner's were copied over and over.
         let most = index
             .most()
             .map_or(usize::MAX, |m| m.saturating_mul(n_buckets));
-        if !bucket_starts.is_empty() && most <= 1 << 18 {
+        if !bucket_starts.is_empty() && most <= DIRECT_SERIES_SLOTS {
             series.grow(most);
         }
         if let Some(most) = index.most().filter(|m| *m <= 1 << 18) {
             totals.grow(most);
         }
-
         let n = self.len();
         let key_columns: Vec<&[u32]> = groups
             .iter()
@@ -382,7 +408,7 @@ impl Cube {
             .chain(std::iter::once(&currency.codes[..n]))
             .collect();
         // A customer's own cube carries no partner figures: they add nothing.
-        let (zeros, ones) = (vec![0i64; BLOCK], vec![1u32; BLOCK]);
+        let zeros = vec![0i64; BLOCK];
         fn measure<'a>(
             column: &'a [i64],
             rows: std::ops::Range<usize>,
@@ -395,37 +421,45 @@ impl Cube {
         let (mut slots, mut series_slots, mut packed) = (Vec::new(), Vec::new(), Vec::new());
         for start in (0..n).step_by(BLOCK) {
             let rows = start..(start + BLOCK).min(n);
-            slots.clear();
-            slots.resize(rows.len(), 0u32);
             let days = &self.day[rows.clone()];
-            if in_range {
-                for (slot, day) in slots.iter_mut().zip(days) {
-                    if *day < from || *day > to {
-                        *slot = SKIP;
-                    }
-                }
-            }
-            for (r, pass) in &filters {
-                for (slot, code) in slots.iter_mut().zip(&r.codes[rows.clone()]) {
-                    if !pass[*code as usize] {
-                        *slot = SKIP;
-                    }
-                }
-            }
             let block_columns: Vec<&[u32]> = key_columns.iter().map(|c| &c[rows.clone()]).collect();
-            index.assign(&block_columns, &mut slots, &mut packed);
+            let every_row = !in_range && filters.is_empty();
+            let block_slots = match index.as_slots(&block_columns) {
+                Some(codes) if every_row => codes,
+                _ if every_row && index.pack(&block_columns, &mut slots) => &slots[..],
+                _ => {
+                    slots.clear();
+                    slots.resize(rows.len(), 0u32);
+                    if in_range {
+                        for (slot, day) in slots.iter_mut().zip(days) {
+                            if *day < from || *day > to {
+                                *slot = SKIP;
+                            }
+                        }
+                    }
+                    for (r, pass) in &filters {
+                        for (slot, code) in slots.iter_mut().zip(&r.codes[rows.clone()]) {
+                            if !pass[*code as usize] {
+                                *slot = SKIP;
+                            }
+                        }
+                    }
+                    index.assign(&block_columns, &mut slots, &mut packed);
+                    &slots[..]
+                }
+            };
             let block = Block {
                 partner_cost: measure(&self.partner_cost, rows.clone(), &zeros),
                 customer_price: measure(&self.customer_price, rows.clone(), &zeros),
                 list_cost: measure(&self.list_cost, rows.clone(), &zeros),
                 quantity: measure(&self.quantity, rows.clone(), &zeros),
-                lines: line_counts.map_or(&ones[..rows.len()], |l| &l[rows.clone()]),
+                lines: line_counts.map(|l| &l[rows.clone()]),
             };
             totals.grow(index.len());
-            totals.add(&slots, &block);
+            totals.add(block_slots, &block);
             if !bucket_of.is_empty() {
                 series_slots.clear();
-                series_slots.extend(slots.iter().zip(days).map(|(slot, day)| {
+                series_slots.extend(block_slots.iter().zip(days).map(|(slot, day)| {
                     if *slot == SKIP {
                         SKIP
                     } else {
@@ -437,55 +471,43 @@ impl Cube {
             }
         }
         let width = groups.len();
-        let currency_code = |g: usize| index.codes(g)[width] as usize;
+        let currency_code = |g: usize| index.code(g, width) as usize;
         let key_of = |g: usize| {
+            let index = &index;
             groups
                 .iter()
-                .zip(index.codes(g))
-                .map(|(r, code)| r.values[*code as usize].as_str())
+                .enumerate()
+                .map(move |(d, r)| &*r.values[index.code(g, d) as usize])
         };
-        // Each name shared by the rows that carry it, made when first used.
-        let mut names: Vec<Vec<Option<Arc<str>>>> = groups
-            .iter()
-            .map(|r| vec![None; r.values.len()])
-            .chain(std::iter::once(vec![None; currency.values.len()]))
-            .collect();
-        let mut name = |dim: usize, code: u32| -> Arc<str> {
-            names[dim][code as usize]
-                .get_or_insert_with(|| match groups.get(dim) {
-                    Some(r) => r.values[code as usize].as_str().into(),
-                    None => currency.values[code as usize].as_str().into(),
-                })
-                .clone()
+        // Each name is the cube's own, shared by the rows that carry it.
+        let name = |dim: usize, code: u32| -> Arc<str> {
+            match groups.get(dim) {
+                Some(r) => r.values[code as usize].clone(),
+                None => currency.values[code as usize].clone(),
+            }
         };
         // Costliest first; by price where there is no cost (a customer's own
-        // cube). The groups are ordered before any row is made, so that no
-        // row is moved and no name copied to be compared; each carries the
-        // figures it is ordered by, so that a comparison looks nothing up
+        // cube), then by the names. The groups are ordered before any row is
+        // made, so that no row is moved and no name copied to be compared
         // (a pivot by two dimensions has tens of thousands of groups).
-        let mut order: Vec<(i64, i64, u32)> = (0..index.len())
-            .map(|g| {
-                let t = totals.get(g);
-                (t.partner_cost, t.customer_price, g as u32)
-            })
+        let direct = index.is_direct();
+        let mut order: Vec<(u64, u32)> = (0..index.len())
+            .filter(|g| !direct || !totals.is_empty(*g))
+            .map(|g| (cost_key(totals.get(g).partner_cost), g as u32))
             .collect();
-        // By the figures alone first: the cost byte by byte, each run of
-        // equal cost by price; then each run of equal figures by the names.
-        by_figures(&mut order);
-        for run in order.chunk_by_mut(|a, b| (a.0, a.1) == (b.0, b.1)) {
-            if run.len() > 1 {
-                run.sort_by(|a, b| {
-                    let (ga, gb) = (a.2 as usize, b.2 as usize);
-                    key_of(ga).cmp(key_of(gb)).then_with(|| {
-                        currency.values[currency_code(ga)].cmp(&currency.values[currency_code(gb)])
-                    })
-                });
-            }
-        }
+        let price = |g: u32| totals.get(g as usize).customer_price;
+        by_figures(&mut order, |a, b| {
+            let (ga, gb) = (a as usize, b as usize);
+            price(b).cmp(&price(a)).then_with(|| {
+                key_of(ga).cmp(key_of(gb)).then_with(|| {
+                    currency.values[currency_code(ga)].cmp(&currency.values[currency_code(gb)])
+                })
+            })
+        });
         let mut by_currency: Vec<Option<Measures>> = vec![None; currency.values.len()];
         let rows: Vec<PivotRow> = order
             .into_iter()
-            .map(|(_, _, g)| {
+            .map(|(_, g)| {
                 let g = g as usize;
                 let code = currency_code(g);
                 let total = totals.get(g);
@@ -493,9 +515,19 @@ impl Cube {
                     Some(m) => m.add(&total),
                     none => *none = Some(total),
                 }
-                let codes = index.codes(g);
+                // Built in place: collecting an iterator into a row's keys
+                // cost more than the rest of the row.
+                let keys = match width {
+                    1 => {
+                        let mut keys = Keys::new();
+                        keys.push(name(0, index.code(g, 0)));
+                        keys
+                    }
+                    2 => Keys::from_buf([name(0, index.code(g, 0)), name(1, index.code(g, 1))]),
+                    _ => (0..width).map(|d| name(d, index.code(g, d))).collect(),
+                };
                 PivotRow {
-                    keys: (0..width).map(|d| name(d, codes[d])).collect(),
+                    keys,
                     currency: name(width, code as u32),
                     total,
                     series: if bucket_starts.is_empty() {
@@ -511,7 +543,7 @@ impl Cube {
         let mut by_currency: Vec<(String, Measures)> = by_currency
             .into_iter()
             .zip(&currency.values)
-            .filter_map(|(m, c)| Some((c.clone(), m?)))
+            .filter_map(|(m, c)| Some((c.to_string(), m?)))
             .collect();
         by_currency.sort_by(|a, b| a.0.cmp(&b.0));
         // A decoded cube's dictionary could name a currency twice.
@@ -531,67 +563,66 @@ impl Cube {
     }
 }
 
-/// Orders groups `(cost, price, group)` by cost and then price, largest
-/// first, then by group: what sorting by `(Reverse(cost), Reverse(price),
-/// group)` gives, the cost sorted a byte at a time (least significant
-/// first, bytes every cost shares skipped), which a pivot by two
-/// dimensions' tens of thousands of groups took about 1.4 ms less than a
-/// comparison sort (issue 24).
-fn by_figures(order: &mut Vec<(i64, i64, u32)>) {
-    radix_by_cost(order);
-    for run in order.chunk_by_mut(|a, b| a.0 == b.0) {
-        if run.len() > 1 {
-            run.sort_unstable_by_key(|&(_, price, g)| (Reverse(price), g));
-        }
-    }
-}
-
-/// By cost, largest first, keeping the order of equal costs.
-fn radix_by_cost(order: &mut Vec<(i64, i64, u32)>) {
-    // Signed costs as unsigned in the same order, then reversed.
-    let key = |e: &(i64, i64, u32)| !((e.0 as u64) ^ (1 << 63));
-    let mut buf = order.clone();
-    for shift in (0..64).step_by(8) {
-        let mut counts = [0usize; 256];
-        for e in order.iter() {
-            counts[(key(e) >> shift) as usize & 255] += 1;
-        }
-        if counts.contains(&order.len()) {
-            continue;
-        }
-        let mut at = 0;
-        for c in counts.iter_mut() {
-            let n = *c;
-            *c = at;
-            at += n;
-        }
-        for e in order.iter() {
-            let d = (key(e) >> shift) as usize & 255;
-            buf[counts[d]] = *e;
-            counts[d] += 1;
-        }
-        std::mem::swap(order, &mut buf);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// A cube of few values, each line `(customer, meter, currency, day, cost)`.
+    fn small_cube(lines: &[(usize, usize, usize, u64, i64)]) -> Cube {
+        let (customers, meters) = (["c0", "c1", "c2", "c3", "c4"], ["m0", "m1", "m2"]);
+        let tags = [r#"{"env":"prod"}"#, ""];
+        let mut b = CubeBuilder::new();
+        for (i, (c, m, cur, day, cost)) in lines.iter().enumerate() {
+            b.push(&CubeRow {
+                customer: customers[*c],
+                meter: meters[*m],
+                region: ["eastus", "westus"][i % 2],
+                currency: ["USD", "EUR"][*cur],
+                tags: tags[i % 3 / 2],
+                day: NaiveDate::from_ymd_opt(2026, 1, 1).expect("valid") + chrono::Days::new(*day),
+                partner_cost: *cost,
+                customer_price: cost * 11 / 10,
+                list_cost: cost * 12 / 10,
+                quantity: i as i64,
+                ..CubeRow::default()
+            });
+        }
+        b.finish()
+    }
+
     proptest! {
         #[test]
-        fn groups_are_ordered_as_by_comparison(costs in proptest::collection::vec((-3i64..3, any::<i64>(), -2i64..2), 0..300)) {
-            // Few distinct costs and prices, so that ties are common; some extremes.
-            let mut order: Vec<(i64, i64, u32)> = costs
-                .iter()
-                .enumerate()
-                .map(|(g, (c, big, p))| (if *c == 2 { *big } else { *c }, *p, g as u32))
-                .collect();
-            let mut expected = order.clone();
-            expected.sort_unstable_by_key(|&(cost, price, g)| (Reverse(cost), Reverse(price), g));
-            by_figures(&mut order);
-            prop_assert_eq!(order, expected);
+        fn every_index_gives_the_same_pivot(
+            lines in proptest::collection::vec((0..5usize, 0..3usize, 0..2usize, 0..40u64, -3i64..1_000), 0..120),
+            dims in proptest::sample::subsequence(
+                vec![Dim::Customer, Dim::Meter, Dim::Region, Dim::Tag("env".into())],
+                0..=3,
+            ),
+            bucket in proptest::sample::select(vec![Bucket::None, Bucket::Day, Bucket::Month]),
+            filtered in any::<bool>(),
+            ranged in any::<bool>(),
+        ) {
+            // Few costs, so that ties are ordered by price and names too.
+            let cube = small_cube(&lines);
+            let day = |d: u32| NaiveDate::from_ymd_opt(2026, 1, d);
+            let query = PivotQuery {
+                group_by: dims,
+                filters: if filtered {
+                    vec![(Dim::Customer, vec!["c1".into(), "c3".into(), "c4".into()])]
+                } else {
+                    Vec::new()
+                },
+                from: if ranged { day(5) } else { None },
+                to: if ranged { day(30) } else { None },
+                bucket,
+            };
+            // Slots in order of first appearance (a table or a map), and
+            // the key as the slot.
+            let by_table = cube.pivot_indexed(&query, Some(0));
+            prop_assert_eq!(&cube.pivot_indexed(&query, Some(usize::MAX)), &by_table);
+            prop_assert_eq!(&cube.pivot(&query), &by_table);
         }
+
     }
 }

@@ -49,7 +49,7 @@ impl Cube {
     fn row_at(&self, i: usize) -> CubeRow<'_> {
         let text = |c: usize| {
             let column = &self.columns[c];
-            column.values[column.codes[i] as usize].as_str()
+            &*column.values[column.codes[i] as usize]
         };
         let amount = |column: &[i64]| column.get(i).copied().unwrap_or(0);
         CubeRow {

@@ -19,18 +19,27 @@ pub(super) const SKIP: u32 = u32::MAX;
 /// Packed keys up to this many index a table directly; more go to a map.
 const DENSE_KEYS: u64 = 1 << 20;
 
-/// The group a key belongs to: its slot in the sums, assigned in order of
-/// first appearance.
+/// The group a key belongs to: its slot in the sums. In a small key space
+/// the packed key is the slot itself; otherwise slots are assigned in order
+/// of first appearance.
 pub(super) struct Groups {
     /// Each dimension's number of values, the currency's last.
     radices: Vec<u64>,
     index: Index,
     /// Each group's codes side by side, one per dimension, the currency's
     /// last (one array: a large pivot has tens of thousands of groups).
+    /// Empty for a direct index, whose slot spells its codes.
     codes: Vec<u32>,
+    /// For a direct index: each dimension's place value in a key, and its
+    /// number of values (a row's codes are found by dividing by them).
+    strides: Vec<(Divisor, Divisor)>,
 }
 
 enum Index {
+    /// The packed key is the slot, for a key space of at most `slots`: no
+    /// lookup per row and no table, but a slot for every key, so a slot
+    /// no row reached is no group (see [`Sums::is_empty`]).
+    Direct { slots: usize },
     /// Slot by packed key (`SKIP` where none yet).
     Dense(Vec<u32>),
     /// Slot by packed key, for a key space too large for a table.
@@ -40,36 +49,106 @@ enum Index {
 }
 
 impl Groups {
-    pub fn new(radices: Vec<u64>) -> Groups {
+    /// Groups over dimensions of `radices` values; a key space of at most
+    /// `direct` keys (and below 2^20, where [`Divisor`] holds) is indexed
+    /// directly.
+    pub fn new(radices: Vec<u64>, direct: usize) -> Groups {
         let space = radices.iter().try_fold(1u64, |acc, r| acc.checked_mul(*r));
         let index = match space {
+            Some(n) if n <= direct as u64 && n < 1 << 20 => Index::Direct { slots: n as usize },
             Some(n) if n <= DENSE_KEYS => Index::Dense(vec![SKIP; n as usize]),
             Some(_) => Index::Packed(HashMap::default()),
             None => Index::Wide(HashMap::new()),
+        };
+        let strides = match index {
+            Index::Direct { .. } => (0..radices.len())
+                .map(|d| {
+                    let stride = radices[d + 1..].iter().product::<u64>();
+                    (Divisor::new(stride as u32), Divisor::new(radices[d] as u32))
+                })
+                .collect(),
+            _ => Vec::new(),
         };
         Groups {
             radices,
             index,
             codes: Vec::new(),
+            strides,
         }
     }
 
+    /// The number of slots: every group's, and for a direct index also
+    /// the keys no row has.
     pub fn len(&self) -> usize {
-        self.codes.len() / self.radices.len()
+        match self.index {
+            Index::Direct { slots } => slots,
+            _ => self.codes.len() / self.radices.len(),
+        }
     }
 
-    /// A group's codes, one per dimension, the currency's last.
-    pub fn codes(&self, group: usize) -> &[u32] {
-        let width = self.radices.len();
-        &self.codes[group * width..(group + 1) * width]
+    /// Whether a slot may be no group (a direct index's).
+    pub fn is_direct(&self) -> bool {
+        matches!(self.index, Index::Direct { .. })
+    }
+
+    /// A group's code of dimension `dim` (the currency's is the last).
+    #[inline]
+    pub fn code(&self, group: usize, dim: usize) -> u32 {
+        match self.index {
+            // A direct index's key space fits in 32 bits; a dimension of
+            // one value (most often the currency) costs no division.
+            Index::Direct { .. } => match self.radices[dim] {
+                1 => 0,
+                _ => {
+                    let (stride, radix) = self.strides[dim];
+                    let above = stride.divide(group as u32);
+                    above - radix.divide(above) * radix.0
+                }
+            },
+            _ => self.codes[group * self.radices.len() + dim],
+        }
     }
 
     /// How many groups there can be at most, when that is known small.
     pub fn most(&self) -> Option<usize> {
         match &self.index {
+            Index::Direct { slots } => Some(*slots),
             Index::Dense(table) => Some(table.len()),
             _ => None,
         }
+    }
+
+    /// A block's slots when they are the block's codes of one dimension, as
+    /// they are for a direct index over one dimension of more than one
+    /// value (the others' codes are all 0): no copy of them to make.
+    pub fn as_slots<'a>(&self, columns: &[&'a [u32]]) -> Option<&'a [u32]> {
+        if !self.is_direct() {
+            return None;
+        }
+        let mut varying = columns.iter().zip(&self.radices).filter(|(_, r)| **r > 1);
+        match (varying.next(), varying.next()) {
+            (Some((codes, _)), None) => Some(codes),
+            _ => None,
+        }
+    }
+
+    /// Writes a block's slots into `slots` when no row is left out and the
+    /// index is direct over two dimensions of more than one value: one
+    /// step, with no mark to keep. False for any other index.
+    pub fn pack(&self, columns: &[&[u32]], slots: &mut Vec<u32>) -> bool {
+        if !self.is_direct() {
+            return false;
+        }
+        let mut varying = columns.iter().zip(&self.radices).filter(|(_, r)| **r > 1);
+        let (Some((first, _)), Some((second, radix)), None) =
+            (varying.next(), varying.next(), varying.next())
+        else {
+            return false;
+        };
+        let radix = *radix as u32;
+        slots.clear();
+        slots.extend(first.iter().zip(*second).map(|(a, b)| a * radix + b));
+        true
     }
 
     /// Turns the block's rows into group slots in `slots` (`SKIP` stays):
@@ -100,6 +179,16 @@ impl Groups {
         match varying.as_slice() {
             // One dimension: its code is the key.
             [(codes, _)] => self.find(slots, codes.iter().map(|c| u64::from(*c))),
+            // Two into a direct index: the slot in one step, in 32 bits.
+            [(first, _), (second, radix)] if self.is_direct() => {
+                let (n, radix) = (slots.len(), *radix as u32);
+                let (first, second) = (&first[..n], &second[..n]);
+                for i in 0..n {
+                    if slots[i] != SKIP {
+                        slots[i] = first[i] * radix + second[i];
+                    }
+                }
+            }
             _ => {
                 keys.clear();
                 keys.resize(slots.len(), 0);
@@ -124,6 +213,13 @@ impl Groups {
             *entry
         };
         match &mut self.index {
+            Index::Direct { .. } => {
+                for (slot, key) in slots.iter_mut().zip(keys) {
+                    if *slot != SKIP {
+                        *slot = key as u32;
+                    }
+                }
+            }
             Index::Dense(table) => {
                 for (slot, key) in slots.iter_mut().zip(keys) {
                     if *slot != SKIP {
@@ -140,6 +236,28 @@ impl Groups {
             }
             Index::Wide(_) => unreachable!("handled in assign"),
         }
+    }
+}
+
+/// Division by a number fixed in advance, as a multiplication: a pivot's
+/// rows divide each group's key once per dimension, and a division costs
+/// many times a multiplication.
+#[derive(Clone, Copy)]
+pub(super) struct Divisor(u32, u64);
+
+impl Divisor {
+    /// For divisors and dividends below 2^20: `n * (2^40 / d rounded up)`
+    /// exceeds `n / d` by less than `n / 2^40`, too little to reach the
+    /// next whole quotient.
+    pub fn new(d: u32) -> Divisor {
+        assert!(d > 0 && d < 1 << 20);
+        Divisor(d, (1u64 << 40).div_ceil(u64::from(d)))
+    }
+
+    #[inline]
+    pub fn divide(self, n: u32) -> u32 {
+        debug_assert!(n < 1 << 20);
+        ((u64::from(n) * self.1) >> 40) as u32
     }
 }
 
@@ -184,14 +302,14 @@ pub(super) struct Sums(Vec<[i64; 5]>);
 
 /// One block's measures, each of the block's length. A column the cube
 /// does not carry (a customer's own cube has no partner figures) is given
-/// as zeros, and a line item's count as ones.
+/// as zeros.
 pub(super) struct Block<'a> {
     pub partner_cost: &'a [i64],
     pub customer_price: &'a [i64],
     pub list_cost: &'a [i64],
     pub quantity: &'a [i64],
-    /// A summed cube's line count per row.
-    pub lines: &'a [u32],
+    /// A summed cube's line count per row; a line item is one line.
+    pub lines: Option<&'a [u32]>,
 }
 
 impl Sums {
@@ -209,14 +327,24 @@ impl Sums {
 
     /// Adds each row of the block into its slot (a `SKIP` row nowhere).
     pub fn add(&mut self, slots: &[u32], block: &Block<'_>) {
+        match block.lines {
+            Some(lines) => {
+                let lines = &lines[..slots.len()];
+                self.add_with(slots, block, |i| i64::from(lines[i]))
+            }
+            None => self.add_with(slots, block, |_| 1),
+        }
+    }
+
+    #[inline(always)]
+    fn add_with(&mut self, slots: &[u32], block: &Block<'_>, lines: impl Fn(usize) -> i64) {
         let n = slots.len();
         // Slices of the same length let the compiler drop the bounds checks.
-        let (pc, cp, lc, q, lines) = (
+        let (pc, cp, lc, q) = (
             &block.partner_cost[..n],
             &block.customer_price[..n],
             &block.list_cost[..n],
             &block.quantity[..n],
-            &block.lines[..n],
         );
         for i in 0..n {
             if slots[i] == SKIP {
@@ -227,10 +355,19 @@ impl Sums {
             sum[1] += cp[i];
             sum[2] += lc[i];
             sum[3] += q[i];
-            sum[4] += i64::from(lines[i]);
+            sum[4] += lines(i);
         }
     }
 
+    /// Whether no row was added into the slot. A row adds at least one line,
+    /// or a summed row its count (zero only in a malformed cube, where such
+    /// a row adds nothing a total could show).
+    #[inline]
+    pub fn is_empty(&self, slot: usize) -> bool {
+        self.0[slot] == [0; 5]
+    }
+
+    #[inline]
     pub fn get(&self, slot: usize) -> Measures {
         let [partner_cost, customer_price, list_cost, quantity, lines] = self.0[slot];
         Measures {
@@ -258,18 +395,65 @@ mod tests {
         let a: &[u32] = &[2, 0, 2, 1, 0, 2];
         let b: &[u32] = &[1, 1, 1, 0, 1, 0];
         for radices in [vec![3, 2], vec![3 << 20, 2], vec![u64::MAX / 2, 4]] {
-            let mut groups = Groups::new(radices);
+            let mut groups = Groups::new(radices, 0);
             assert_eq!(slots_of(&mut groups, &[a, b]), [0, 1, 0, 2, 1, 3]);
-            let codes: Vec<&[u32]> = (0..groups.len()).map(|g| groups.codes(g)).collect();
-            assert_eq!(codes, [[2, 1], [0, 1], [1, 0], [2, 0]]);
+            assert_eq!(codes_of(&groups), [[2, 1], [0, 1], [1, 0], [2, 0]]);
             // A later block continues the same numbering.
             assert_eq!(slots_of(&mut groups, &[&[1, 0], &[0, 0]]), [2, 4]);
         }
     }
 
+    fn codes_of(groups: &Groups) -> Vec<[u32; 2]> {
+        (0..groups.len())
+            .map(|g| [groups.code(g, 0), groups.code(g, 1)])
+            .collect()
+    }
+
+    #[test]
+    fn a_small_key_space_is_its_own_slots() {
+        let a: &[u32] = &[2, 0, 2, 1, 0, 2];
+        let b: &[u32] = &[1, 1, 1, 0, 1, 0];
+        // Up to the limit given, and not beyond it.
+        assert!(!Groups::new(vec![3, 2], 5).is_direct());
+        let mut groups = Groups::new(vec![3, 2], 6);
+        assert!(groups.is_direct());
+        assert_eq!(slots_of(&mut groups, &[a, b]), [5, 1, 5, 2, 1, 4]);
+        assert_eq!(groups.len(), 6);
+        assert_eq!(
+            codes_of(&groups),
+            [[0, 0], [0, 1], [1, 0], [1, 1], [2, 0], [2, 1]]
+        );
+        let mut slots = vec![0, SKIP];
+        groups.assign(&[&[1, 2], &[1, 1]], &mut slots, &mut Vec::new());
+        assert_eq!(slots, [3, SKIP]);
+        // A dimension of one value is code 0, the others still found.
+        let groups = Groups::new(vec![4, 1, 3], 12);
+        assert_eq!(
+            (groups.code(7, 0), groups.code(7, 1), groups.code(7, 2)),
+            (2, 0, 1)
+        );
+    }
+
+    #[test]
+    fn a_divisor_divides_as_division_does() {
+        for d in [1, 2, 3, 7, 12, 5_000, 65_535, 99_991, (1 << 20) - 1] {
+            let divisor = Divisor::new(d);
+            // Around every multiple of d near the ends of the range, and a spread between.
+            let near = |q: u32| (q * d).saturating_sub(1)..=(q * d + 1).min((1 << 20) - 1);
+            let tops = ((1 << 20) - 1) / d;
+            for n in (0..3)
+                .chain(tops.saturating_sub(2)..=tops)
+                .flat_map(near)
+                .chain((0..1 << 20).step_by(997))
+            {
+                assert_eq!(divisor.divide(n), n / d, "{n} / {d}");
+            }
+        }
+    }
+
     #[test]
     fn skipped_rows_get_no_group_and_add_nothing() {
-        let mut groups = Groups::new(vec![4, 1]);
+        let mut groups = Groups::new(vec![4, 1], 0);
         let mut slots = vec![0, SKIP, 0];
         groups.assign(&[&[3, 2, 3], &[0, 0, 0]], &mut slots, &mut Vec::new());
         assert_eq!(slots, [0, SKIP, 0]);
@@ -282,9 +466,10 @@ mod tests {
                 customer_price: &[0, 0, 0],
                 list_cost: &[1, 1, 1],
                 quantity: &[2, 2, 2],
-                lines: &[3, 9, 4],
+                lines: Some(&[3, 9, 4]),
             },
         );
+        assert!(!sums.is_empty(0));
         let m = sums.get(0);
         assert_eq!(
             (
