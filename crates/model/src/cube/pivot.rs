@@ -515,8 +515,8 @@ impl Cube {
                     Some(m) => m.add(&total),
                     none => *none = Some(total),
                 }
-                // Built in place: collecting an iterator into a row's keys
-                // cost more than the rest of the row.
+                // Built in place: collected from an iterator, the keys took
+                // about a sixth of the rows' time in the browser.
                 let keys = match width {
                     1 => {
                         let mut keys = Keys::new();
