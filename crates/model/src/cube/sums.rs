@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use smallvec::SmallVec;
+
 use super::Measures;
 
 /// Rows per block: the block's keys stay in the fastest cache.
@@ -122,12 +124,8 @@ impl Groups {
     /// they are for a direct index over one dimension of more than one
     /// value (the others' codes are all 0): no copy of them to make.
     pub fn as_slots<'a>(&self, columns: &[&'a [u32]]) -> Option<&'a [u32]> {
-        if !self.is_direct() {
-            return None;
-        }
-        let mut varying = columns.iter().zip(&self.radices).filter(|(_, r)| **r > 1);
-        match (varying.next(), varying.next()) {
-            (Some((codes, _)), None) => Some(codes),
+        match self.varying(columns).as_slice() {
+            [(codes, _)] if self.is_direct() => Some(codes),
             _ => None,
         }
     }
@@ -136,19 +134,28 @@ impl Groups {
     /// index is direct over two dimensions of more than one value: one
     /// step, with no mark to keep. False for any other index.
     pub fn pack(&self, columns: &[&[u32]], slots: &mut Vec<u32>) -> bool {
+        let [(first, _), (second, radix)] = self.varying(columns)[..] else {
+            return false;
+        };
         if !self.is_direct() {
             return false;
         }
-        let mut varying = columns.iter().zip(&self.radices).filter(|(_, r)| **r > 1);
-        let (Some((first, _)), Some((second, radix)), None) =
-            (varying.next(), varying.next(), varying.next())
-        else {
-            return false;
-        };
-        let radix = *radix as u32;
+        let radix = radix as u32;
         slots.clear();
-        slots.extend(first.iter().zip(*second).map(|(a, b)| a * radix + b));
+        slots.extend(first.iter().zip(second).map(|(a, b)| a * radix + b));
         true
+    }
+
+    /// The block's codes of the dimensions of more than one value, with
+    /// their radices: a dimension of one value (most often the currency)
+    /// adds nothing to a key, its code being 0 and its radix 1.
+    fn varying<'a>(&self, columns: &[&'a [u32]]) -> SmallVec<[(&'a [u32], u64); 4]> {
+        columns
+            .iter()
+            .zip(&self.radices)
+            .filter(|(_, radix)| **radix > 1)
+            .map(|(codes, radix)| (*codes, *radix))
+            .collect()
     }
 
     /// Turns the block's rows into group slots in `slots` (`SKIP` stays):
@@ -168,14 +175,7 @@ impl Groups {
             }
             return;
         }
-        // A dimension of one value (most often the currency) adds nothing
-        // to a key: its code is 0 and its radix 1.
-        let varying: Vec<(&[u32], u64)> = columns
-            .iter()
-            .zip(&self.radices)
-            .filter(|(_, radix)| **radix > 1)
-            .map(|(codes, radix)| (*codes, *radix))
-            .collect();
+        let varying = self.varying(columns);
         match varying.as_slice() {
             // One dimension: its code is the key.
             [(codes, _)] => self.find(slots, codes.iter().map(|c| u64::from(*c))),
