@@ -32,6 +32,11 @@ pub struct Faults {
     /// Share of requests that hang for `hangMs` before answering.
     pub timeout_rate: f64,
     pub hang_ms: u64,
+    /// From this request on (numbered from 0 as `/emulator/stats` counts
+    /// them, token requests included), every answer but a token's hangs for
+    /// `hangMs`: an upstream that stops at a known point, for a test that
+    /// must stop a sync before its end.
+    pub hang_from_request: Option<u64>,
     /// Share of 200 answers whose body is cut in half.
     pub truncate_rate: f64,
     /// Share of usage requests answered 204 with `Retry-After` (data not ready).
@@ -82,6 +87,7 @@ impl Default for Faults {
             error_rate: 0.0,
             timeout_rate: 0.0,
             hang_ms: 30_000,
+            hang_from_request: None,
             truncate_rate: 0.0,
             not_ready_rate: 0.0,
             token_error_rate: 0.0,
@@ -287,7 +293,7 @@ pub async fn middleware(
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
-    if draw(2) < faults.timeout_rate {
+    if draw(2) < faults.timeout_rate || faults.hang_from_request.is_some_and(|from| n >= from) {
         emulator.stats.faults.fetch_add(1, Ordering::Relaxed);
         tokio::time::sleep(Duration::from_millis(faults.hang_ms)).await;
         return StatusCode::GATEWAY_TIMEOUT.into_response();

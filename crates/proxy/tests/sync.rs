@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{as_map, state, stored, upstream, upstream_totals};
+use common::{as_map, rows_on_store, state, stored, upstream, upstream_totals};
 use proxy::sync::SyncKind;
 
 #[tokio::test]
@@ -229,19 +229,39 @@ async fn a_second_sync_changes_nothing_and_incremental_skips_billed_invoices() {
 async fn a_sync_killed_midway_and_run_again_ends_as_a_clean_one() {
     let up = upstream("2026-11-20").await;
 
+    // Export files of a few hundred lines: a kill between two files of a
+    // scope leaves lines staged that its next read must clear.
+    let faults = emulator::Faults {
+        export_rows_per_blob: 400,
+        ..up.emulator.faults()
+    };
+    up.emulator.set_faults(faults.clone());
     let clean_dir = tempfile::tempdir().unwrap();
     let clean = state(&up, clean_dir.path()).await;
+    let before = up.emulator.stats().requests;
     clean
         .sync
         .run(clean.connection.as_ref().unwrap(), SyncKind::Full)
         .await
         .unwrap();
     let expected = stored(&clean).await;
+    let requests = up.emulator.stats().requests - before;
 
+    // The upstream stops answering at a known request, so the kill lands
+    // before the sync's end however the machine schedules it: a kill on
+    // seeing a line count once came after a busy machine had let the sync
+    // run on to its end (CI, 2026-12-05).
     let dir = tempfile::tempdir().unwrap();
-    for cut_after in [1, 2_500, 6_000] {
+    let mut staged_at_kills = Vec::new();
+    for tenths in [2, 5, 8] {
+        let from = up.emulator.stats().requests + requests * tenths / 10;
+        up.emulator.set_faults(emulator::Faults {
+            hang_from_request: Some(from),
+            hang_ms: 600_000,
+            ..faults.clone()
+        });
         let killed = state(&up, dir.path()).await;
-        let mut progress = killed
+        let progress = killed
             .syncer(killed.connection.as_ref().unwrap().partner)
             .subscribe();
         let task = {
@@ -251,18 +271,29 @@ async fn a_sync_killed_midway_and_run_again_ends_as_a_clean_one() {
                 let _ = killed.sync.run(&connection, SyncKind::Full).await;
             })
         };
-        // Kill it once it has stored some line items (or customers, for 1).
-        while progress.changed().await.is_ok() {
-            let p = progress.borrow().clone();
-            if p.counts.line_items >= cut_after
-                || p.status != model::api::SyncStatus::Running && p.run_id.is_some()
-            {
+        // Killed once the upstream has stopped, and what was read before is
+        // staged (the progress stands still).
+        let mut last = None;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            assert!(!task.is_finished(), "the sync ended before request {from}");
+            let now = progress.borrow().counts.clone();
+            if up.emulator.stats().requests > from && last.as_ref() == Some(&now) {
                 break;
             }
+            last = Some(now);
         }
+        staged_at_kills.push(last.unwrap());
         task.abort();
         let _ = task.await;
     }
+    up.emulator.set_faults(faults);
+    assert!(
+        staged_at_kills
+            .iter()
+            .any(|c| c.line_items > 0 && c.feeds_total.is_some_and(|t| c.feeds_done < t)),
+        "a kill midway through the usage: {staged_at_kills:?}"
+    );
     // A restart: a new process state on the same store, then a sync.
     let restarted = state(&up, dir.path()).await;
     let interrupted = restarted
@@ -278,6 +309,14 @@ async fn a_sync_killed_midway_and_run_again_ends_as_a_clean_one() {
         .await
         .unwrap();
     assert_eq!(stored(&restarted).await, expected);
+    // Nothing the killed runs staged and never kept is left behind.
+    for table in ["line_items", "line_sums"] {
+        assert_eq!(
+            rows_on_store(dir.path(), table).await,
+            rows_on_store(clean_dir.path(), table).await,
+            "rows of {table}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,7 +17,7 @@ mod process;
 pub use process::{Proxy, free_port, proxy_env, start_proxy, start_proxy_with};
 mod store;
 #[allow(unused_imports)] // each test file uses its own subset
-pub use store::{execute_on_store, open_store, store_bytes, test_database};
+pub use store::{execute_on_store, open_store, rows_on_store, store_bytes, test_database};
 
 pub fn emulator_config(today: &str) -> emulator::Config {
     emulator::Config {

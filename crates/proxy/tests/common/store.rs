@@ -31,31 +31,64 @@ pub async fn open_store(data: &Path) -> proxy::store::Store {
     .expect("the store opens")
 }
 
-/// Runs one statement on the tests' store in `data` directly, past the
-/// proxy (a test moving the store's clock, or filling it fast): `sqlite`
-/// on the SQLite file, or `postgres` on the PostgreSQL schema.
-pub async fn execute_on_store(data: &Path, sqlite: String, postgres: String) {
+/// A connection to the tests' store in `data`, past the proxy.
+enum Db {
+    Postgres(sqlx::PgConnection),
+    Sqlite(sqlx::SqliteConnection),
+}
+
+async fn connect(data: &Path) -> Db {
     use sqlx::Connection as _;
     match test_database(data) {
         Some((url, schema)) => {
             let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
             let options = options.options([("search_path", schema.as_str())]);
-            let mut db = sqlx::PgConnection::connect_with(&options).await.unwrap();
+            Db::Postgres(sqlx::PgConnection::connect_with(&options).await.unwrap())
+        }
+        None => {
+            let file = data.join("proxy.sqlite3");
+            Db::Sqlite(
+                sqlx::SqliteConnection::connect(&format!("sqlite://{}", file.display()))
+                    .await
+                    .unwrap(),
+            )
+        }
+    }
+}
+
+/// Runs one statement on the tests' store in `data` directly, past the
+/// proxy (a test moving the store's clock, or filling it fast): `sqlite`
+/// on the SQLite file, or `postgres` on the PostgreSQL schema.
+pub async fn execute_on_store(data: &Path, sqlite: String, postgres: String) {
+    match connect(data).await {
+        Db::Postgres(mut db) => {
             sqlx::query(sqlx::AssertSqlSafe(postgres))
                 .execute(&mut db)
                 .await
                 .unwrap();
         }
-        None => {
-            let file = data.join("proxy.sqlite3");
-            let mut db = sqlx::SqliteConnection::connect(&format!("sqlite://{}", file.display()))
-                .await
-                .unwrap();
+        Db::Sqlite(mut db) => {
             sqlx::query(sqlx::AssertSqlSafe(sqlite))
                 .execute(&mut db)
                 .await
                 .unwrap();
         }
+    }
+}
+
+/// The rows of a table of the tests' store in `data`, counted past the
+/// proxy: what a test of what is left behind compares.
+pub async fn rows_on_store(data: &Path, table: &str) -> i64 {
+    let count = format!("SELECT COUNT(*) FROM {table}");
+    match connect(data).await {
+        Db::Postgres(mut db) => sqlx::query_scalar(sqlx::AssertSqlSafe(count))
+            .fetch_one(&mut db)
+            .await
+            .unwrap(),
+        Db::Sqlite(mut db) => sqlx::query_scalar(sqlx::AssertSqlSafe(count))
+            .fetch_one(&mut db)
+            .await
+            .unwrap(),
     }
 }
 
