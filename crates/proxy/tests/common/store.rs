@@ -40,11 +40,7 @@ enum Db {
 async fn connect(data: &Path) -> Db {
     use sqlx::Connection as _;
     match test_database(data) {
-        Some((url, schema)) => {
-            let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
-            let options = options.options([("search_path", schema.as_str())]);
-            Db::Postgres(sqlx::PgConnection::connect_with(&options).await.unwrap())
-        }
+        Some((url, schema)) => Db::Postgres(postgres(&url, &schema).await),
         None => {
             let file = data.join("proxy.sqlite3");
             Db::Sqlite(
@@ -54,6 +50,14 @@ async fn connect(data: &Path) -> Db {
             )
         }
     }
+}
+
+/// A connection to the PostgreSQL server at `url`, in `schema`.
+async fn postgres(url: &str, schema: &str) -> sqlx::PgConnection {
+    use sqlx::Connection as _;
+    let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+    let options = options.options([("search_path", schema)]);
+    sqlx::PgConnection::connect_with(&options).await.unwrap()
 }
 
 /// Runs one statement on the tests' store in `data` directly, past the
@@ -96,12 +100,9 @@ pub async fn rows_on_store(data: &Path, table: &str) -> i64 {
 /// written: the SQLite file and its log, or PostgreSQL's rows of every
 /// table that takes text from a person or a partner, as text.
 pub async fn store_bytes(data: &Path) -> Vec<u8> {
-    use sqlx::Connection as _;
     match test_database(data) {
         Some((url, schema)) => {
-            let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
-            let options = options.options([("search_path", schema.as_str())]);
-            let mut db = sqlx::PgConnection::connect_with(&options).await.unwrap();
+            let mut db = postgres(&url, &schema).await;
             let rows: Vec<String> = sqlx::query_scalar(
                 "SELECT t::text FROM connections t UNION ALL SELECT t::text FROM app_keys t
                  UNION ALL SELECT t::text FROM onboarding t UNION ALL SELECT t::text FROM sessions t
